@@ -1,0 +1,202 @@
+package connectors
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/apache/arrow/go/v15/arrow"
+)
+
+// Source names of CONTRACTS §2.
+const (
+	Persons            = "persons"
+	Households         = "households"
+	Deprivation        = "deprivation"
+	AttendanceSessions = "attendance_sessions"
+	CSCReferrals       = "csc_referrals"
+)
+
+// Column describes one column of a source as councils send it.
+type Column struct {
+	Name     string
+	Required bool
+	// Pseudonym is the namespace the value is pseudonymised under at
+	// ingestion ("" for a column that is not an identifier).
+	Pseudonym string
+}
+
+// Spec is one source's contract: the columns of the extract, the file
+// pattern that finds it in a folder, and the Arrow schema of what is stored.
+type Spec struct {
+	Name    string
+	Pattern string // glob within the source's folder; ".gz" variants are accepted too
+	Columns []Column
+	// Schema of the stored, pseudonymised records. It holds every column of
+	// Columns (pseudonyms as strings, dates as date32) and any derived
+	// columns after them.
+	Schema *arrow.Schema
+}
+
+// ColumnNames returns the extract's column names in order.
+func (s Spec) ColumnNames() []string {
+	out := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// Pseudonym namespaces. A value is pseudonymised under its namespace, so the
+// same digits as a UPRN and as a case reference give different pseudonyms,
+// while lead_person_id and person_id share one.
+const (
+	NSPerson    = "person_id"
+	NSHousehold = "household_id"
+	NSUPN       = "upn"
+	NSNHS       = "nhs_number"
+	NSUPRN      = "uprn"
+	NSCaseRef   = "case_ref"
+	NSTenancy   = "tenancy_ref"
+)
+
+func nullable(name string, t arrow.DataType) arrow.Field {
+	return arrow.Field{Name: name, Type: t, Nullable: true}
+}
+
+func required(name string, t arrow.DataType) arrow.Field {
+	return arrow.Field{Name: name, Type: t}
+}
+
+var (
+	str  = arrow.BinaryTypes.String
+	date = arrow.FixedWidthTypes.Date32
+)
+
+// Specs returns the contract of every source this build can load, by name.
+// It builds new values on each call so callers cannot change a shared one.
+func Specs() map[string]Spec {
+	specs := []Spec{
+		{
+			Name: Persons, Pattern: "persons*.csv",
+			Columns: []Column{
+				{Name: "person_id", Required: true, Pseudonym: NSPerson},
+				{Name: "upn", Pseudonym: NSUPN},
+				{Name: "nhs_number", Pseudonym: NSNHS},
+				{Name: "date_of_birth", Required: true},
+				{Name: "sex"},
+				{Name: "ethnicity"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("person_id", str),
+				nullable("upn", str),
+				nullable("nhs_number", str),
+				required("date_of_birth", date),
+				nullable("sex", str),
+				nullable("ethnicity", str),
+			}, nil),
+		},
+		{
+			Name: Households, Pattern: "households*.csv",
+			Columns: []Column{
+				{Name: "household_id", Required: true, Pseudonym: NSHousehold},
+				{Name: "person_id", Required: true, Pseudonym: NSPerson},
+				{Name: "role", Required: true},
+				{Name: "uprn", Pseudonym: NSUPRN},
+				{Name: "lsoa_code", Required: true},
+				{Name: "locality"},
+				{Name: "from_date", Required: true},
+				{Name: "to_date"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("household_id", str),
+				required("person_id", str),
+				required("role", str),
+				nullable("uprn", str),
+				required("lsoa_code", str),
+				nullable("locality", str),
+				required("from_date", date),
+				nullable("to_date", date),
+			}, nil),
+		},
+		{
+			Name: Deprivation, Pattern: "deprivation*.csv",
+			Columns: []Column{
+				{Name: "lsoa_code", Required: true},
+				{Name: "imd_decile", Required: true},
+				{Name: "idaci_decile"},
+				{Name: "vintage"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("lsoa_code", str),
+				required("imd_decile", arrow.PrimitiveTypes.Int8),
+				nullable("idaci_decile", arrow.PrimitiveTypes.Int8),
+				nullable("vintage", str),
+			}, nil),
+		},
+		{
+			Name: AttendanceSessions, Pattern: "attendance*.csv",
+			Columns: []Column{
+				{Name: "school_urn", Required: true},
+				{Name: "upn", Required: true, Pseudonym: NSUPN},
+				{Name: "session_date", Required: true},
+				{Name: "session", Required: true},
+				{Name: "attendance_code", Required: true},
+				{Name: "minutes_late"},
+				{Name: "mark_updated_at"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("school_urn", arrow.PrimitiveTypes.Int32),
+				required("upn", str),
+				required("session_date", date),
+				required("session", str), // "AM" or "PM"
+				// The canonical code: legacy single-character substitutes are
+				// decoded, case is normalised.
+				required("attendance_code", str),
+				nullable("minutes_late", arrow.PrimitiveTypes.Int16),
+				nullable("mark_updated_at", arrow.FixedWidthTypes.Timestamp_s),
+				// Derived: present, aea, auth, unauth, not_counted or missing
+				// (domain-data §1.2, by the code set of the session's
+				// academic year).
+				required("category", str),
+			}, nil),
+		},
+		{
+			Name: CSCReferrals, Pattern: "csc_referrals*.csv",
+			Columns: []Column{
+				{Name: "referral_id", Required: true},
+				{Name: "person_id", Required: true, Pseudonym: NSPerson},
+				{Name: "referral_date", Required: true},
+				{Name: "referral_source"},
+				{Name: "outcome"},
+				{Name: "case_closed_date"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("referral_id", str),
+				required("person_id", str),
+				required("referral_date", date),
+				nullable("referral_source", str),
+				nullable("outcome", str),
+				nullable("case_closed_date", date),
+			}, nil),
+		},
+	}
+	out := make(map[string]Spec, len(specs))
+	for _, s := range specs {
+		out[s.Name] = s
+	}
+	return out
+}
+
+// Lookup returns the spec of a source, or an error naming the known ones.
+func Lookup(name string) (Spec, error) {
+	specs := Specs()
+	if s, ok := specs[name]; ok {
+		return s, nil
+	}
+	names := make([]string, 0, len(specs))
+	for n := range specs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return Spec{}, fmt.Errorf("unknown source %q (known: %v)", name, names)
+}
