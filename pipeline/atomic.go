@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// AtomicFile is a file written under a temporary name in its final folder and
+// renamed over the final name by Commit, so a reader never sees half of it
+// and a crash leaves only a *.tmp file behind.
+type AtomicFile struct {
+	*bufio.Writer
+	f     *os.File
+	final string
+	done  bool
+}
+
+// CreateAtomic opens a temporary file beside path with the given permissions.
+func CreateAtomic(path string, perm os.FileMode) (*AtomicFile, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &AtomicFile{Writer: bufio.NewWriterSize(f, 1<<16), f: f, final: path}, nil
+}
+
+// Name is the final path.
+func (a *AtomicFile) Name() string { return a.final }
+
+// Commit flushes, syncs and renames the file to its final name.
+func (a *AtomicFile) Commit() error {
+	if a.done {
+		return fmt.Errorf("%s: already closed", a.final)
+	}
+	a.done = true
+	err := a.Flush()
+	if err == nil {
+		err = a.f.Sync()
+	}
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(a.f.Name(), a.final)
+	}
+	if err != nil {
+		os.Remove(a.f.Name())
+		return fmt.Errorf("write %s: %w", a.final, err)
+	}
+	return nil
+}
+
+// Abort discards the file. It is safe to call after Commit, so
+// `defer f.Abort()` cleans up on every early return.
+func (a *AtomicFile) Abort() {
+	if a.done {
+		return
+	}
+	a.done = true
+	a.f.Close()
+	os.Remove(a.f.Name())
+}
+
+// WriteFileAtomic writes data to path through an AtomicFile.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return WriteAtomic(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic creates path atomically from what fn writes; if fn fails
+// nothing is left behind.
+func WriteAtomic(path string, perm os.FileMode, fn func(w io.Writer) error) error {
+	f, err := CreateAtomic(path, perm)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if err := fn(f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Commit()
+}

@@ -1,0 +1,196 @@
+// Package config reads earlyhelp's YAML configuration (CONTRACTS §3)
+// strictly: an unknown key, a wrong type or an invalid value is an error
+// that names the key and the file:line it stands on.
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is one council's configuration.
+type Config struct {
+	Council            string            `yaml:"council"`
+	DataDir            string            `yaml:"data_dir"`
+	PseudonymKeyFile   string            `yaml:"pseudonym_key_file"`
+	Sources            map[string]Source `yaml:"sources"`
+	MaxQuarantineRatio *float64          `yaml:"max_quarantine_ratio"`
+	Schedule           Schedule          `yaml:"schedule"`
+	Model              Model             `yaml:"model"`
+	List               List              `yaml:"list"`
+	Audit              Audit             `yaml:"audit"`
+	Server             Server            `yaml:"server"`
+
+	file  string
+	lines map[string]int // dotted key path → line
+	sum   string
+}
+
+// Source is where one source's extracts come from.
+type Source struct {
+	Kind   string `yaml:"kind"` // csvdir, parquetdir or postgres
+	Path   string `yaml:"path"`
+	DSNEnv string `yaml:"dsn_env"`
+	Query  string `yaml:"query"`
+}
+
+// Schedule holds robfig/cron specs, read in Europe/London.
+type Schedule struct {
+	Ingest     string `yaml:"ingest"`
+	WeeklyList string `yaml:"weekly_list"`
+	Retrain    string `yaml:"retrain"`
+}
+
+// Model configures the label and the candidate models.
+type Model struct {
+	HorizonWeeks   int      `yaml:"horizon_weeks"`
+	Candidates     []string `yaml:"candidates"`
+	UseDeprivation *bool    `yaml:"use_deprivation"`
+}
+
+// List sizes the navigator list.
+type List struct {
+	Capacity     int `yaml:"capacity"`
+	CooloffWeeks int `yaml:"cooloff_weeks"`
+}
+
+// Audit configures the fairness audit.
+type Audit struct {
+	Reference    map[string]string `yaml:"reference"`
+	MinGroupSize int               `yaml:"min_group_size"`
+}
+
+// Server configures `earlyhelp serve`.
+type Server struct {
+	Listen    string `yaml:"listen"`
+	UsersFile string `yaml:"users_file"`
+}
+
+// Error is a configuration error at a place in a file.
+type Error struct {
+	File string
+	Line int // 0 when the key is absent from the file
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Load reads, decodes, defaults and validates a configuration file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "open "+path+": ")}
+	}
+	return Parse(path, b)
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+var unknownField = regexp.MustCompile(`field (\S+) not found in type`)
+
+// Parse decodes a configuration held in memory; path names it in errors and
+// anchors its relative paths.
+func Parse(path string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(path, err, nil)
+	}
+	c := &Config{file: path, lines: map[string]int{}}
+	if len(root.Content) == 0 {
+		return nil, &Error{File: path, Msg: "empty configuration"}
+	}
+	indexLines(root.Content[0], "", c.lines)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return nil, yamlError(path, err, c.lines)
+	}
+	sum := sha256.Sum256(data)
+	c.sum = hex.EncodeToString(sum[:])
+	c.defaults()
+	c.resolve(filepath.Dir(path))
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// yamlError turns yaml.v3's messages into one line per problem, file:line
+// first, naming an unknown key as such and a badly typed value by its key.
+func yamlError(path string, err error, lines map[string]int) error {
+	var te *yaml.TypeError
+	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	m := yamlLine.FindStringSubmatch(msgs[0])
+	if m == nil {
+		return &Error{File: path, Msg: msgs[0]}
+	}
+	line, _ := strconv.Atoi(m[1])
+	msg := m[2]
+	if u := unknownField.FindStringSubmatch(msg); u != nil {
+		return &Error{File: path, Line: line, Key: u[1], Msg: "unknown key"}
+	}
+	key := ""
+	for k, l := range lines {
+		if l == line && (key == "" || len(k) > len(key)) {
+			key = k
+		}
+	}
+	return &Error{File: path, Line: line, Key: key, Msg: msg}
+}
+
+// indexLines records the line of every mapping key by dotted path.
+func indexLines(n *yaml.Node, prefix string, out map[string]int) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		path := k.Value
+		if prefix != "" {
+			path = prefix + "." + k.Value
+		}
+		out[path] = k.Line
+		indexLines(n.Content[i+1], path, out)
+	}
+}
+
+// File is the path the configuration was read from.
+func (c *Config) File() string { return c.file }
+
+// SHA256 is the hex digest of the configuration file's bytes.
+func (c *Config) SHA256() string { return c.sum }
+
+// Errorf builds an Error for a dotted key path, at the key's line.
+func (c *Config) Errorf(key, format string, args ...any) error {
+	line := c.lines[key]
+	for k := key; line == 0 && strings.Contains(k, "."); {
+		k = k[:strings.LastIndex(k, ".")]
+		line = c.lines[k]
+	}
+	return &Error{File: c.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,125 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const fixtures = "../../testdata/config"
+
+// Every *.bad.yaml fixture must appear here with the error it gives, so a new
+// fixture without an expectation fails the test.
+var badConfigs = map[string]string{
+	"unknown_key.bad.yaml":      "unknown_key.bad.yaml:7: capacty_per_locality: unknown key",
+	"unknown_top_key.bad.yaml":  "unknown_top_key.bad.yaml:3: datadir: unknown key",
+	"bad_type.bad.yaml":         "bad_type.bad.yaml:6: model.horizon_weeks: cannot unmarshal !!str `six months` into int",
+	"bad_ratio.bad.yaml":        "bad_ratio.bad.yaml:5: max_quarantine_ratio: must be between 0 and 1, got 1.5",
+	"no_sources.bad.yaml":       "no_sources.bad.yaml: sources: at least one source is required",
+	"missing_council.bad.yaml":  "missing_council.bad.yaml: council: is required",
+	"unsupported_kind.bad.yaml": `unsupported_kind.bad.yaml:5: sources.persons.kind: "postgres" is not supported by this build (supported: csvdir)`,
+	"missing_path.bad.yaml":     "missing_path.bad.yaml:4: sources.persons.path: is required for kind csvdir",
+	"bad_horizon.bad.yaml":      "bad_horizon.bad.yaml:6: model.horizon_weeks: must be between 1 and 104, got 200",
+	"bad_capacity.bad.yaml":     "bad_capacity.bad.yaml:6: list.capacity: must be between 1 and 100000, got -5",
+	"bad_yaml.bad.yaml":         "bad_yaml.bad.yaml:1: did not find expected ',' or ']'",
+}
+
+func TestBadConfigs(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(fixtures, "*.bad.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no bad fixtures found: %v", err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			want, ok := badConfigs[name]
+			if !ok {
+				t.Fatalf("fixture %s has no expected error in badConfigs", name)
+			}
+			_, err := Load(f)
+			if err == nil {
+				t.Fatalf("Load(%s) succeeded; want error %q", name, want)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Load(%s) error %T; want *config.Error", name, err)
+			}
+			got := strings.TrimPrefix(err.Error(), fixtures+"/")
+			if got != want {
+				t.Errorf("got  %q\nwant %q", got, want)
+			}
+			if strings.Contains(got, "\n") {
+				t.Errorf("error spans lines: %q", got)
+			}
+		})
+	}
+}
+
+func TestGoodConfigs(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(fixtures, "*.good.yaml"))
+	if len(files) < 2 {
+		t.Fatalf("want at least 2 good fixtures, found %d", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			c, err := Load(f)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			abs, _ := filepath.Abs(fixtures)
+			if got := c.DataDir; got != filepath.Join(fixtures, "var") && got != filepath.Join(abs, "var") {
+				t.Errorf("data_dir = %q; want it resolved against the config folder", got)
+			}
+			if len(c.SHA256()) != 64 {
+				t.Errorf("SHA256 = %q", c.SHA256())
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(filepath.Join(fixtures, "minimal.good.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"max_quarantine_ratio", *c.MaxQuarantineRatio, DefaultMaxQuarantineRatio},
+		{"horizon_weeks", c.Model.HorizonWeeks, DefaultHorizonWeeks},
+		{"capacity", c.List.Capacity, DefaultCapacity},
+		{"use_deprivation", *c.Model.UseDeprivation, true},
+		{"candidates", strings.Join(c.Model.Candidates, ","), "logistic"},
+		{"listen", c.Server.Listen, DefaultListen},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s = %v; want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	full, err := Load(filepath.Join(fixtures, "full.good.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *full.Model.UseDeprivation || full.List.Capacity != 40 {
+		t.Errorf("explicit values lost: use_deprivation=%v capacity=%d", *full.Model.UseDeprivation, full.List.Capacity)
+	}
+	names := full.SourceNames()
+	if !sort.StringsAreSorted(names) || len(names) != 5 {
+		t.Errorf("SourceNames = %v", names)
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("err = %v; want one naming the missing file", err)
+	}
+	if _, statErr := os.Stat("nope.yaml"); statErr == nil {
+		t.Fatal("unexpected file")
+	}
+}

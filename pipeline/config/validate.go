@@ -1,0 +1,124 @@
+package config
+
+import (
+	"path/filepath"
+	"sort"
+)
+
+// Defaults of CONTRACTS §3.
+const (
+	DefaultMaxQuarantineRatio = 0.05
+	DefaultHorizonWeeks       = 26
+	DefaultCapacity           = 60
+	DefaultCooloffWeeks       = 12
+	DefaultMinGroupSize       = 30
+	DefaultListen             = "127.0.0.1:8080"
+)
+
+// Kinds of source this build can read; the others of CONTRACTS §3 are
+// refused by Validate until their connectors land.
+var supportedKinds = map[string]bool{"csvdir": true}
+
+// Models this build can train.
+var supportedModels = map[string]bool{"logistic": true}
+
+func (c *Config) defaults() {
+	if c.MaxQuarantineRatio == nil {
+		v := DefaultMaxQuarantineRatio
+		c.MaxQuarantineRatio = &v
+	}
+	if c.Model.HorizonWeeks == 0 {
+		c.Model.HorizonWeeks = DefaultHorizonWeeks
+	}
+	if len(c.Model.Candidates) == 0 {
+		c.Model.Candidates = []string{"logistic"}
+	}
+	if c.Model.UseDeprivation == nil {
+		t := true
+		c.Model.UseDeprivation = &t
+	}
+	if c.List.Capacity == 0 {
+		c.List.Capacity = DefaultCapacity
+	}
+	if c.List.CooloffWeeks == 0 {
+		c.List.CooloffWeeks = DefaultCooloffWeeks
+	}
+	if c.Audit.MinGroupSize == 0 {
+		c.Audit.MinGroupSize = DefaultMinGroupSize
+	}
+	if c.Server.Listen == "" {
+		c.Server.Listen = DefaultListen
+	}
+}
+
+// resolve makes relative paths relative to the configuration's folder.
+func (c *Config) resolve(base string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
+		}
+	}
+	abs(&c.DataDir)
+	abs(&c.PseudonymKeyFile)
+	abs(&c.Server.UsersFile)
+	for name, s := range c.Sources {
+		abs(&s.Path)
+		c.Sources[name] = s
+	}
+}
+
+// SourceNames lists the configured sources in a stable order.
+func (c *Config) SourceNames() []string {
+	names := make([]string, 0, len(c.Sources))
+	for n := range c.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Validate checks every value; the first problem is returned.
+func (c *Config) Validate() error {
+	if c.Council == "" {
+		return c.Errorf("council", "is required")
+	}
+	if c.DataDir == "" {
+		return c.Errorf("data_dir", "is required")
+	}
+	if len(c.Sources) == 0 {
+		return c.Errorf("sources", "at least one source is required")
+	}
+	for _, name := range c.SourceNames() {
+		s := c.Sources[name]
+		key := "sources." + name
+		switch {
+		case s.Kind == "":
+			return c.Errorf(key+".kind", "is required")
+		case !supportedKinds[s.Kind]:
+			return c.Errorf(key+".kind", "%q is not supported by this build (supported: csvdir)", s.Kind)
+		case s.Path == "":
+			return c.Errorf(key+".path", "is required for kind %s", s.Kind)
+		}
+	}
+	if r := *c.MaxQuarantineRatio; r < 0 || r > 1 {
+		return c.Errorf("max_quarantine_ratio", "must be between 0 and 1, got %g", r)
+	}
+	if h := c.Model.HorizonWeeks; h < 1 || h > 104 {
+		return c.Errorf("model.horizon_weeks", "must be between 1 and 104, got %d", h)
+	}
+	for _, m := range c.Model.Candidates {
+		if !supportedModels[m] {
+			return c.Errorf("model.candidates", "%q is not a model this build can train (supported: logistic)", m)
+		}
+	}
+	if n := c.List.Capacity; n < 1 || n > 100000 {
+		return c.Errorf("list.capacity", "must be between 1 and 100000, got %d", n)
+	}
+	if n := c.List.CooloffWeeks; n < 0 || n > 104 {
+		return c.Errorf("list.cooloff_weeks", "must be between 0 and 104, got %d", n)
+	}
+	if n := c.Audit.MinGroupSize; n < 1 {
+		return c.Errorf("audit.min_group_size", "must be at least 1, got %d", n)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// FeatureSet builds, from the store, the household table a run scores.
+type FeatureSet interface {
+	// Build returns one row per household eligible on asOf, computed from
+	// data dated before asOf only. The caller releases the table.
+	Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (*FeatureTable, error)
+	// Labels says, for each household of t, whether a child of it had the
+	// outcome within horizonWeeks after t's as-of date.
+	Labels(ctx context.Context, t *FeatureTable, horizonWeeks int) ([]bool, error)
+	// Describe turns a reason into a sentence a navigator can read.
+	Describe(r Reason) string
+}
+
+// Columns of a feature table that are not model inputs. Every other numeric
+// column is a feature.
+const (
+	ColHousehold = "household_id" // pseudonym
+	ColAsOf      = "as_of"
+	ColLocality  = "locality"
+	// ColChildren lists the household's children as "pseudonym:age" pairs
+	// joined by ";" for the list's child_refs.
+	ColChildren = "child_refs"
+)
+
+// FeatureTable is a feature record and what building it found out.
+type FeatureTable struct {
+	AsOf   time.Time
+	Record arrow.Record
+	// Excluded counts households left out, by reason (open social-care
+	// case, open early-help episode, ...).
+	Excluded map[string]int
+	// LinkMatch is, per source, the share of its people in a household on
+	// the as-of date.
+	LinkMatch map[string]float64
+}
+
+// Release frees the record.
+func (t *FeatureTable) Release() {
+	if t != nil && t.Record != nil {
+		t.Record.Release()
+		t.Record = nil
+	}
+}
+
+// stringColumn returns a string column of rec by name.
+func stringColumn(rec arrow.Record, name string) (*array.String, error) {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		return nil, fmt.Errorf("feature table has no column %q", name)
+	}
+	col, ok := rec.Column(idx[0]).(*array.String)
+	if !ok {
+		return nil, fmt.Errorf("feature table column %q is %s, not string", name, rec.Column(idx[0]).DataType())
+	}
+	return col, nil
+}
+
+// concat stacks records of one schema into one record.
+func concat(mem memory.Allocator, recs []arrow.Record) (arrow.Record, error) {
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("no feature tables")
+	}
+	schema := recs[0].Schema()
+	var rows int64
+	for _, r := range recs {
+		if !r.Schema().Equal(schema) {
+			return nil, fmt.Errorf("feature tables differ in schema")
+		}
+		rows += r.NumRows()
+	}
+	cols := make([]arrow.Array, schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	parts := make([]arrow.Array, len(recs))
+	for i := range cols {
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		arr, err := array.Concatenate(parts, mem)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", schema.Field(i).Name, err)
+		}
+		cols[i] = arr
+	}
+	return array.NewRecord(schema, cols, rows), nil
+}

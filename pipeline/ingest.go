@@ -1,0 +1,221 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/apache/arrow/go/v15/arrow"
+)
+
+// Store is what ingestion needs of the local store.
+type Store interface {
+	// Loaded reports whether this name and hash of source were loaded before.
+	Loaded(source string, f FileRef) (bool, error)
+	// NewDelivery starts writing the records of one delivered file.
+	NewDelivery(source string, f FileRef) (Delivery, error)
+	// SaveReid merges pseudonym → council identifier pairs, by namespace,
+	// into the re-identification lookup.
+	SaveReid(pairs map[string]map[string]string) error
+}
+
+// Delivery is one file's records on their way into the store. Nothing of it
+// is visible to readers until Commit.
+type Delivery interface {
+	Write(rec arrow.Record) error
+	Commit(rowsRead, rowsLoaded int64) error
+	Abort()
+}
+
+// ingest runs every source into the store, keeping the books of the manifest
+// and the metrics. It fails on the first source that fails.
+func (r *run) ingest(ctx context.Context) error {
+	for _, spec := range r.opts.Sources {
+		sm := &SourceManifest{ByReason: map[string]int64{}}
+		r.man.Sources[spec.Name] = sm
+		s := &sink{run: r, spec: spec, man: sm, reid: map[string]map[string]string{}}
+		err := spec.Source.Read(ctx, r.mem, s)
+		if s.del != nil { // a file was open when the source failed
+			s.del.Abort()
+			s.del = nil
+		}
+		if err != nil {
+			s.q.abort()
+			return fmt.Errorf("%s: %w", spec.Name, err)
+		}
+		if err := s.q.commit(); err != nil {
+			return fmt.Errorf("%s: quarantine: %w", spec.Name, err)
+		}
+		if err := r.opts.Store.SaveReid(s.reid); err != nil {
+			return fmt.Errorf("%s: %w", spec.Name, err)
+		}
+		r.countSource(spec.Name, sm)
+		r.log.Info().Str("source", spec.Name).Int64("read", sm.Read).Int64("loaded", sm.Loaded).
+			Int64("quarantined", sm.Quarantined).Int("files", len(sm.Files)).Msg("ingested")
+	}
+	for name, sm := range r.man.Sources {
+		if sm.Read > 0 && float64(sm.Quarantined) > r.opts.MaxQuarantineRatio*float64(sm.Read) {
+			return fmt.Errorf("%s: %d of %d rows quarantined, above max_quarantine_ratio %g: %w",
+				name, sm.Quarantined, sm.Read, r.opts.MaxQuarantineRatio, ErrTolerance)
+		}
+	}
+	return nil
+}
+
+func (r *run) countSource(name string, sm *SourceManifest) {
+	if r.opts.Metrics == nil {
+		return
+	}
+	r.opts.Metrics.RowsRead.WithLabelValues(name).Add(float64(sm.Read))
+	r.opts.Metrics.RowsLoaded.WithLabelValues(name).Add(float64(sm.Loaded))
+	reasons := make([]string, 0, len(sm.ByReason))
+	for reason := range sm.ByReason {
+		reasons = append(reasons, reason)
+	}
+	sort.Strings(reasons)
+	for _, reason := range reasons {
+		r.opts.Metrics.RowsQuarantined.WithLabelValues(name, reason).Add(float64(sm.ByReason[reason]))
+	}
+}
+
+// sink is the ingest stage's pipeline.Sink for one source.
+type sink struct {
+	run  *run
+	spec SourceSpec
+	man  *SourceManifest
+	q    quarantine
+	reid map[string]map[string]string
+
+	file     *FileManifest
+	ref      FileRef
+	del      Delivery
+	byReason map[string]int64 // this file's rejects, merged on End
+}
+
+var _ Sink = (*sink)(nil)
+
+func (s *sink) Begin(f FileRef) (bool, error) {
+	if s.file != nil {
+		return false, fmt.Errorf("file %s begun before %s ended", f.Name, s.ref.Name)
+	}
+	seen, err := s.run.opts.Store.Loaded(s.spec.Name, f)
+	if err != nil {
+		return false, err
+	}
+	s.man.Files = append(s.man.Files, FileManifest{Name: f.Name, SHA256: f.SHA256, Bytes: f.Size, Skipped: seen})
+	if seen {
+		return false, nil
+	}
+	del, err := s.run.opts.Store.NewDelivery(s.spec.Name, f)
+	if err != nil {
+		return false, err
+	}
+	s.file, s.ref, s.del, s.byReason = &s.man.Files[len(s.man.Files)-1], f, del, map[string]int64{}
+	return true, nil
+}
+
+func (s *sink) Emit(rec arrow.Record) error {
+	if s.file == nil {
+		return fmt.Errorf("emit outside a file")
+	}
+	s.file.Loaded += rec.NumRows()
+	return s.del.Write(rec)
+}
+
+func (s *sink) Reject(rj Rejected) error {
+	if s.file == nil {
+		return fmt.Errorf("reject outside a file")
+	}
+	s.file.Quarantined++
+	s.byReason[rj.Reason]++
+	return s.q.write(s.run.runDir, s.spec, s.ref.Name, rj)
+}
+
+func (s *sink) Reid(ns, pseudonym, raw string) error {
+	m := s.reid[ns]
+	if m == nil {
+		m = map[string]string{}
+		s.reid[ns] = m
+	}
+	m[pseudonym] = raw
+	return nil
+}
+
+func (s *sink) End(f FileRef, rowsRead int64) error {
+	if s.file == nil || f.SHA256 != s.ref.SHA256 {
+		return fmt.Errorf("end of %s without its begin", f.Name)
+	}
+	fm := s.file
+	fm.Read = rowsRead
+	// The books must balance: nothing read is lost without a trace.
+	if fm.Loaded+fm.Quarantined != rowsRead {
+		s.del.Abort()
+		s.file, s.del = nil, nil
+		return fmt.Errorf("file %s: %d rows read but %d loaded and %d quarantined",
+			f.Name, rowsRead, fm.Loaded, fm.Quarantined)
+	}
+	if err := s.del.Commit(rowsRead, fm.Loaded); err != nil {
+		s.file, s.del = nil, nil
+		return err
+	}
+	s.man.Read += fm.Read
+	s.man.Loaded += fm.Loaded
+	s.man.Quarantined += fm.Quarantined
+	for k, v := range s.byReason {
+		s.man.ByReason[k] += v
+	}
+	s.file, s.del = nil, nil
+	return nil
+}
+
+// quarantine writes runs/<id>/quarantine/<source>.csv, created on the first
+// rejected row.
+type quarantine struct {
+	f *AtomicFile
+	w *csv.Writer
+}
+
+func (q *quarantine) write(runDir string, spec SourceSpec, file string, rj Rejected) error {
+	if q.f == nil {
+		f, err := CreateAtomic(filepath.Join(runDir, "quarantine", spec.Name+".csv"), 0o640)
+		if err != nil {
+			return err
+		}
+		q.f, q.w = f, csv.NewWriter(f)
+		header := append([]string{"file", "row_number", "reason", "column"}, spec.Columns...)
+		if err := q.w.Write(header); err != nil {
+			return err
+		}
+	}
+	row := make([]string, 0, 4+len(spec.Columns))
+	row = append(row, file, strconv.FormatInt(rj.Row, 10), rj.Reason, rj.Column)
+	for i := range spec.Columns {
+		v := ""
+		if i < len(rj.Values) {
+			v = rj.Values[i]
+		}
+		row = append(row, neutralise(v))
+	}
+	return q.w.Write(row)
+}
+
+func (q *quarantine) commit() error {
+	if q.f == nil {
+		return nil
+	}
+	q.w.Flush()
+	if err := q.w.Error(); err != nil {
+		q.f.Abort()
+		return err
+	}
+	return q.f.Commit()
+}
+
+func (q *quarantine) abort() {
+	if q.f != nil {
+		q.f.Abort()
+	}
+}

@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Manifest is runs/<id>/manifest.json: what a run read, what it did and how
+// it ended. It is rewritten atomically after every stage, so a run that dies
+// still leaves one.
+type Manifest struct {
+	RunID        string                     `json:"run_id"`
+	Council      string                     `json:"council"`
+	AsOf         string                     `json:"as_of"`
+	StartedAt    time.Time                  `json:"started_at"`
+	FinishedAt   *time.Time                 `json:"finished_at,omitempty"`
+	Status       string                     `json:"status"` // running, succeeded, failed
+	Error        string                     `json:"error,omitempty"`
+	FailedStage  string                     `json:"failed_stage,omitempty"`
+	CodeVersion  string                     `json:"code_version"`
+	ConfigSHA256 string                     `json:"config_sha256"`
+	Sources      map[string]*SourceManifest `json:"sources"`
+	// LinkMatch is, per source, the share of its people found in a household
+	// on the as-of date.
+	LinkMatch  map[string]float64 `json:"link_match_rates"`
+	Households *HouseholdCounts   `json:"households,omitempty"`
+	Model      *ModelManifest     `json:"model,omitempty"`
+	Evaluation *Evaluation        `json:"evaluation,omitempty"`
+	List       *ListManifest      `json:"list,omitempty"`
+	Stages     []StageTiming      `json:"stages"`
+	Outputs    []string           `json:"outputs"`
+}
+
+// SourceManifest counts one source's rows; Read = Loaded + Quarantined always.
+type SourceManifest struct {
+	Files       []FileManifest   `json:"files"`
+	Read        int64            `json:"rows_read"`
+	Loaded      int64            `json:"rows_loaded"`
+	Quarantined int64            `json:"rows_quarantined"`
+	ByReason    map[string]int64 `json:"quarantined_by_reason"`
+}
+
+// FileManifest is one delivered file.
+type FileManifest struct {
+	Name        string `json:"name"`
+	SHA256      string `json:"sha256"`
+	Bytes       int64  `json:"bytes"`
+	Skipped     bool   `json:"skipped_already_loaded,omitempty"`
+	Read        int64  `json:"rows_read"`
+	Loaded      int64  `json:"rows_loaded"`
+	Quarantined int64  `json:"rows_quarantined"`
+}
+
+// HouseholdCounts says who was scored and who was left out, and why.
+type HouseholdCounts struct {
+	Scored   int            `json:"scored"`
+	Excluded map[string]int `json:"excluded"`
+}
+
+// ModelManifest identifies the model that scored this run.
+type ModelManifest struct {
+	ID            string   `json:"id"`
+	Kind          string   `json:"kind"`
+	TrainingDates []string `json:"training_as_of_dates"`
+	TrainingRows  int      `json:"training_rows"`
+	Positives     int      `json:"training_positives"`
+	Features      []string `json:"features"`
+	HorizonWeeks  int      `json:"horizon_weeks"`
+}
+
+// ListManifest summarises the navigator list.
+type ListManifest struct {
+	Capacity   int            `json:"capacity"`
+	Households int            `json:"households"`
+	Bands      map[string]int `json:"bands"`
+}
+
+// StageTiming is one stage's wall time and outcome.
+type StageTiming struct {
+	Stage   string  `json:"stage"`
+	Seconds float64 `json:"seconds"`
+	Status  string  `json:"status"`
+}
+
+func (m *Manifest) marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

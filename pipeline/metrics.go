@@ -1,0 +1,73 @@
+package pipeline
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the run loop's Prometheus metrics (CONTRACTS §7). They are
+// registered on the registerer passed in, never the global one, and carry no
+// identifier in any label.
+type Metrics struct {
+	RowsRead        *prometheus.CounterVec
+	RowsLoaded      *prometheus.CounterVec
+	RowsQuarantined *prometheus.CounterVec
+	LinkMatch       *prometheus.GaugeVec
+	StageDuration   *prometheus.HistogramVec
+	Runs            *prometheus.CounterVec
+	LastSuccess     *prometheus.GaugeVec
+	ListHouseholds  prometheus.Gauge
+	ModelAUC        *prometheus.GaugeVec
+}
+
+// NewMetrics creates the metrics and registers them on reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	const ns = "earlyhelp"
+	m := &Metrics{
+		RowsRead: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "rows_read_total",
+			Help: "Data rows read from source extracts.",
+		}, []string{"source"}),
+		RowsLoaded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "rows_loaded_total",
+			Help: "Rows that passed validation and were loaded into the store.",
+		}, []string{"source"}),
+		RowsQuarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "rows_quarantined_total",
+			Help: "Rows rejected into the run's quarantine file, by reason.",
+		}, []string{"source", "reason"}),
+		LinkMatch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "link_match_ratio",
+			Help: "Share of a source's people linked to a household as of the run date.",
+		}, []string{"source"}),
+		StageDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: ns, Name: "stage_duration_seconds",
+			Help:    "Wall time of each pipeline stage.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2.5, 12),
+		}, []string{"stage"}),
+		Runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "run_total",
+			Help: "Pipeline runs by final status.",
+		}, []string{"status"}),
+		LastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "last_success_timestamp_seconds",
+			Help: "Unix time of the last successful run of each job.",
+		}, []string{"job"}),
+		ListHouseholds: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Name: "list_households",
+			Help: "Households on the latest navigator list.",
+		}),
+		ModelAUC: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "model_auc",
+			Help: "ROC AUC of a model on an evaluation split.",
+		}, []string{"model", "split"}),
+	}
+	for _, c := range []prometheus.Collector{
+		m.RowsRead, m.RowsLoaded, m.RowsQuarantined, m.LinkMatch, m.StageDuration,
+		m.Runs, m.LastSuccess, m.ListHouseholds, m.ModelAUC,
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

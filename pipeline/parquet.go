@@ -1,0 +1,26 @@
+package pipeline
+
+import (
+	"io"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/compress"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+)
+
+// writeParquet writes one record as a Parquet file, atomically.
+func writeParquet(path string, rec arrow.Record) error {
+	return WriteAtomic(path, 0o640, func(w io.Writer) error {
+		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy))
+		fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, pqarrow.DefaultWriterProps())
+		if err != nil {
+			return err
+		}
+		if err := fw.Write(rec); err != nil {
+			fw.Close()
+			return err
+		}
+		return fw.Close()
+	})
+}

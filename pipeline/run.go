@@ -1,0 +1,206 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// Options wire one run. cmd/earlyhelp builds them from the configuration;
+// every plug-in is an interface so this package sees no concrete connector,
+// builder or model.
+type Options struct {
+	RunID        string    // YYYYMMDDTHHMMSSZ
+	RunDir       string    // data_dir/runs/<RunID>, created by Run
+	AsOf         time.Time // features use data before this date only
+	Council      string
+	CodeVersion  string
+	ConfigSHA256 string
+
+	Sources            []SourceSpec
+	Store              Store
+	MaxQuarantineRatio float64
+
+	Features     FeatureSet
+	Trainer      Trainer
+	ModelKind    string
+	HorizonWeeks int
+	// Training uses Snapshots as-of dates, StepWeeks apart, the latest one a
+	// full horizon before the date it is trained for.
+	Snapshots int
+	StepWeeks int
+	Evaluate  func(scores []float64, labels []bool, k int) EvalMetrics
+
+	Capacity int
+	Exporter Exporter
+
+	Mem      memory.Allocator
+	Log      zerolog.Logger
+	Metrics  *Metrics            // may be nil
+	Gatherer prometheus.Gatherer // written to metrics.prom at the end; may be nil
+	Now      func() time.Time
+}
+
+func (o *Options) check() error {
+	switch {
+	case o.RunID == "" || o.RunDir == "":
+		return errors.New("run id and folder are required")
+	case o.AsOf.IsZero():
+		return errors.New("as-of date is required")
+	case o.Store == nil || o.Features == nil || o.Trainer == nil || o.Exporter == nil || o.Evaluate == nil:
+		return errors.New("store, features, trainer, evaluator and exporter are required")
+	case o.HorizonWeeks <= 0 || o.Snapshots <= 0 || o.StepWeeks <= 0 || o.Capacity <= 0:
+		return errors.New("horizon, snapshots, step and capacity must be positive")
+	}
+	return nil
+}
+
+// run is the state of one run as it goes through its stages.
+type run struct {
+	opts   Options
+	log    zerolog.Logger
+	mem    memory.Allocator
+	runDir string
+	man    *Manifest
+
+	model     Model
+	baseRate  float64
+	snapshots map[string]*snapshot // feature tables by as-of date, built once per run
+}
+
+// Run executes one batch run: ingest, features, train, evaluate, score and
+// list, in that order, stopping at the first failure. It always leaves a
+// manifest in the run folder, with status "failed" and the reason when a
+// stage fails, and never a partial list. The returned error is a
+// *StageError.
+func Run(ctx context.Context, opts Options) (*Manifest, error) {
+	if err := opts.check(); err != nil {
+		return nil, fmt.Errorf("run options: %w", err)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Mem == nil {
+		opts.Mem = memory.DefaultAllocator
+	}
+	if err := os.MkdirAll(opts.RunDir, 0o750); err != nil {
+		return nil, fmt.Errorf("run folder: %w", err)
+	}
+	r := &run{
+		opts: opts, mem: opts.Mem, runDir: opts.RunDir,
+		log:       opts.Log.With().Str("run_id", opts.RunID).Logger(),
+		snapshots: map[string]*snapshot{},
+		man: &Manifest{
+			RunID: opts.RunID, Council: opts.Council, AsOf: opts.AsOf.Format(time.DateOnly),
+			StartedAt: opts.Now().UTC(), Status: "running", CodeVersion: opts.CodeVersion,
+			ConfigSHA256: opts.ConfigSHA256, Sources: map[string]*SourceManifest{},
+			LinkMatch: map[string]float64{}, Stages: []StageTiming{}, Outputs: []string{},
+		},
+	}
+	if err := r.writeManifest(); err != nil {
+		return nil, err
+	}
+	r.log.Info().Str("as_of", r.man.AsOf).Msg("run started")
+	stages := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"ingest", r.ingest},
+		{"train", r.train},
+		{"evaluate", r.evaluate},
+		{"score", r.score},
+	}
+	var runErr error
+	for _, st := range stages {
+		if err := ctx.Err(); err != nil {
+			runErr = &StageError{Stage: st.name, Err: err}
+			break
+		}
+		if err := r.stage(ctx, st.name, st.fn); err != nil {
+			runErr = err
+			break
+		}
+	}
+	r.releaseSnapshots()
+	return r.finish(runErr)
+}
+
+// stage times one stage, records it and logs its end.
+func (r *run) stage(ctx context.Context, name string, fn func(context.Context) error) error {
+	start := r.opts.Now()
+	err := fn(ctx)
+	secs := r.opts.Now().Sub(start).Seconds()
+	status := "succeeded"
+	if err != nil {
+		status = "failed"
+	}
+	r.man.Stages = append(r.man.Stages, StageTiming{Stage: name, Seconds: secs, Status: status})
+	if r.opts.Metrics != nil {
+		r.opts.Metrics.StageDuration.WithLabelValues(name).Observe(secs)
+	}
+	if err != nil {
+		r.log.Error().Str("stage", name).Float64("seconds", secs).Err(err).Msg("stage failed")
+		return &StageError{Stage: name, Err: err}
+	}
+	r.log.Info().Str("stage", name).Float64("seconds", secs).Msg("stage done")
+	if err := r.writeManifest(); err != nil {
+		return &StageError{Stage: name, Err: err}
+	}
+	return nil
+}
+
+func (r *run) finish(runErr error) (*Manifest, error) {
+	now := r.opts.Now().UTC()
+	r.man.FinishedAt = &now
+	r.man.Status = "succeeded"
+	if runErr != nil {
+		r.man.Status = "failed"
+		r.man.Error = runErr.Error()
+		var se *StageError
+		if errors.As(runErr, &se) {
+			r.man.FailedStage = se.Stage
+		}
+	}
+	if m := r.opts.Metrics; m != nil {
+		m.Runs.WithLabelValues(r.man.Status).Inc()
+		if runErr == nil {
+			m.LastSuccess.WithLabelValues("run").Set(float64(now.Unix()))
+		}
+	}
+	if r.opts.Gatherer != nil {
+		path := filepath.Join(r.runDir, "metrics.prom")
+		// WriteToTextfile writes to a temporary file and renames it.
+		if err := prometheus.WriteToTextfile(path, r.opts.Gatherer); err != nil && runErr == nil {
+			runErr = &StageError{Stage: "finish", Err: err}
+		}
+		r.man.Outputs = append(r.man.Outputs, "metrics.prom")
+	}
+	if err := r.writeManifest(); err != nil && runErr == nil {
+		runErr = &StageError{Stage: "finish", Err: err}
+	}
+	ev := r.log.Info()
+	if runErr != nil {
+		ev = r.log.Error().Err(runErr)
+	}
+	ev.Str("status", r.man.Status).Msg("run finished")
+	return r.man, runErr
+}
+
+func (r *run) writeManifest() error {
+	b, err := r.man.marshal()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(r.runDir, "manifest.json"), b, 0o640)
+}
+
+func (r *run) output(rel string) {
+	r.man.Outputs = append(r.man.Outputs, rel)
+}

@@ -1,0 +1,202 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+)
+
+// An Exporter writes the navigator list of a run (files under runDir/list/)
+// and returns the paths it wrote, relative to runDir.
+type Exporter interface {
+	Export(ctx context.Context, runDir string, l *List) ([]string, error)
+}
+
+// List is a week's navigator list, still pseudonymised: the exporter
+// re-identifies the households on it and only those.
+type List struct {
+	Council  string
+	RunID    string
+	AsOf     time.Time
+	Capacity int
+	Entries  []ListEntry
+}
+
+// ListEntry is one household on the list.
+type ListEntry struct {
+	Rank        int
+	Household   string // pseudonym
+	Locality    string
+	Band        string
+	Score       float64
+	Status      string // new, continuing, returning
+	WeeksOnList int
+	Children    []ChildRef
+	Reasons     []Reason
+	ReasonTexts []string
+}
+
+// ChildRef is a child of a listed household.
+type ChildRef struct {
+	Person string // pseudonym
+	Age    int
+}
+
+// Bands, on the calibrated score relative to the training base rate: a
+// household in "very high" is at least five times as likely as the average
+// household to have the outcome within the horizon.
+const (
+	BandVeryHigh = "very high"
+	BandHigh     = "high"
+	BandRaised   = "raised"
+)
+
+func band(score, baseRate float64) string {
+	switch {
+	case score >= 5*baseRate:
+		return BandVeryHigh
+	case score >= 3*baseRate:
+		return BandHigh
+	}
+	return BandRaised
+}
+
+// score scores every eligible household as of the run date, ranks them and
+// exports the list.
+func (r *run) score(ctx context.Context) error {
+	s, err := r.snapshotAt(ctx, r.opts.AsOf)
+	if err != nil {
+		return err
+	}
+	t := s.table
+	r.man.Households = &HouseholdCounts{Scored: int(t.Record.NumRows()), Excluded: t.Excluded}
+	for src, v := range t.LinkMatch {
+		r.man.LinkMatch[src] = v
+		if r.opts.Metrics != nil {
+			r.opts.Metrics.LinkMatch.WithLabelValues(src).Set(v)
+		}
+	}
+	scores, err := r.model.Score(ctx, t.Record)
+	if err != nil {
+		return err
+	}
+	hh, err := stringColumn(t.Record, ColHousehold)
+	if err != nil {
+		return err
+	}
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	// Ties go to the household pseudonym so the order is reproducible.
+	sort.SliceStable(order, func(a, b int) bool {
+		ia, ib := order[a], order[b]
+		if scores[ia] != scores[ib] {
+			return scores[ia] > scores[ib]
+		}
+		return hh.Value(ia) < hh.Value(ib)
+	})
+	rank := make([]int, len(scores))
+	for pos, i := range order {
+		rank[i] = pos + 1
+	}
+	codes := make([]string, len(scores))
+	l := &List{Council: r.opts.Council, RunID: r.opts.RunID, AsOf: r.opts.AsOf, Capacity: r.opts.Capacity}
+	loc, _ := stringColumn(t.Record, ColLocality)
+	kids, _ := stringColumn(t.Record, ColChildren)
+	for pos, i := range order {
+		reasons := r.model.Explain(t.Record, i, 3)
+		names := make([]string, len(reasons))
+		for j, rs := range reasons {
+			names[j] = rs.Feature
+		}
+		codes[i] = strings.Join(names, ";")
+		if pos >= r.opts.Capacity {
+			continue
+		}
+		e := ListEntry{
+			Rank: pos + 1, Household: hh.Value(i), Band: band(scores[i], r.baseRate), Score: scores[i],
+			Status: "new", WeeksOnList: 1, Reasons: reasons,
+		}
+		if loc != nil {
+			e.Locality = loc.Value(i)
+		}
+		if kids != nil {
+			if e.Children, err = parseChildren(kids.Value(i)); err != nil {
+				return err
+			}
+		}
+		for _, rs := range reasons {
+			e.ReasonTexts = append(e.ReasonTexts, r.opts.Features.Describe(rs))
+		}
+		l.Entries = append(l.Entries, e)
+	}
+	if err := writeParquet(filepath.Join(r.runDir, "features.parquet"), t.Record); err != nil {
+		return err
+	}
+	r.output("features.parquet")
+	if err := r.writeScores(hh, scores, rank, codes); err != nil {
+		return err
+	}
+	r.output("scores.parquet")
+	paths, err := r.opts.Exporter.Export(ctx, r.runDir, l)
+	if err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
+	for _, p := range paths {
+		r.output(p)
+	}
+	lm := &ListManifest{Capacity: r.opts.Capacity, Households: len(l.Entries), Bands: map[string]int{}}
+	for _, e := range l.Entries {
+		lm.Bands[e.Band]++
+	}
+	r.man.List = lm
+	if r.opts.Metrics != nil {
+		r.opts.Metrics.ListHouseholds.Set(float64(len(l.Entries)))
+	}
+	return nil
+}
+
+func parseChildren(s string) ([]ChildRef, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ";")
+	out := make([]ChildRef, 0, len(parts))
+	for _, p := range parts {
+		id, age, ok := strings.Cut(p, ":")
+		n, err := strconv.Atoi(age)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("feature table: malformed %s entry", ColChildren)
+		}
+		out = append(out, ChildRef{Person: id, Age: n})
+	}
+	return out, nil
+}
+
+func (r *run) writeScores(hh *array.String, scores []float64, rank []int, codes []string) error {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: ColHousehold, Type: arrow.BinaryTypes.String},
+		{Name: "score", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "rank", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "reason_codes", Type: arrow.BinaryTypes.String},
+	}, nil)
+	b := array.NewRecordBuilder(r.mem, schema)
+	defer b.Release()
+	for i := range scores {
+		b.Field(0).(*array.StringBuilder).Append(hh.Value(i))
+		b.Field(1).(*array.Float64Builder).Append(scores[i])
+		b.Field(2).(*array.Int32Builder).Append(int32(rank[i]))
+		b.Field(3).(*array.StringBuilder).Append(codes[i])
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	return writeParquet(filepath.Join(r.runDir, "scores.parquet"), rec)
+}

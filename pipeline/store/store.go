@@ -1,0 +1,133 @@
+// Package store is earlyhelp's local columnar store: the pseudonymised rows
+// of every delivered file as Arrow IPC files, one folder per source, the
+// load state that makes a re-delivered file load once, the
+// re-identification lookup, the run folders and the run lock.
+//
+// A Store is used by one run at a time (Lock serialises runs on a data
+// directory) and is not safe for concurrent use.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"earlyhelp/pipeline"
+)
+
+// Layout under the data directory.
+const (
+	storeDir  = "store"
+	runsDir   = "runs"
+	stateFile = "state.json"
+	reidDir   = "reid"
+	lockFile  = "run.lock"
+)
+
+// Store is a data directory.
+type Store struct {
+	dir   string
+	now   func() time.Time
+	state state
+	reid  map[string]map[string]string // loaded lazily by namespace
+}
+
+// state is store/state.json: every committed delivery, in load order.
+type state struct {
+	Deliveries []delivered `json:"deliveries"`
+}
+
+type delivered struct {
+	Source     string    `json:"source"`
+	Name       string    `json:"name"`
+	SHA256     string    `json:"sha256"`
+	File       string    `json:"file,omitempty"` // relative to store/; empty when no row was loaded
+	RowsRead   int64     `json:"rows_read"`
+	RowsLoaded int64     `json:"rows_loaded"`
+	LoadedAt   time.Time `json:"loaded_at"`
+}
+
+var (
+	_ pipeline.Store = (*Store)(nil)
+	// sourceName keeps source names usable as folder names.
+	sourceName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+// Open opens (creating if needed) the store under dataDir. now stamps load
+// times and is injected for tests.
+func Open(dataDir string, now func() time.Time) (*Store, error) {
+	if dataDir == "" {
+		return nil, errors.New("store: no data directory")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{dir: dataDir, now: now, reid: map[string]map[string]string{}}
+	if err := os.MkdirAll(filepath.Join(dataDir, storeDir), 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	b, err := os.ReadFile(s.path(stateFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("store: %w", err)
+	default:
+		if err := json.Unmarshal(b, &s.state); err != nil {
+			return nil, fmt.Errorf("store: %s: %w", s.path(stateFile), err)
+		}
+	}
+	return s, nil
+}
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) path(rel ...string) string {
+	return filepath.Join(append([]string{s.dir, storeDir}, rel...)...)
+}
+
+func (s *Store) saveState() error {
+	b, err := json.MarshalIndent(&s.state, "", "  ")
+	if err != nil {
+		return err
+	}
+	return pipeline.WriteFileAtomic(s.path(stateFile), append(b, '\n'), 0o640)
+}
+
+// Loaded reports whether this name and hash of source were loaded before.
+func (s *Store) Loaded(source string, f pipeline.FileRef) (bool, error) {
+	for _, d := range s.state.Deliveries {
+		if d.Source == source && d.Name == f.Name && d.SHA256 == f.SHA256 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Sources lists the files committed for source, in load order, relative to
+// the store folder.
+func (s *Store) files(source string) []string {
+	var out []string
+	for _, d := range s.state.Deliveries {
+		if d.Source == source && d.File != "" {
+			out = append(out, d.File)
+		}
+	}
+	return out
+}
+
+// RowsLoaded is the number of rows of source in the store.
+func (s *Store) RowsLoaded(source string) int64 {
+	var n int64
+	for _, d := range s.state.Deliveries {
+		if d.Source == source {
+			n += d.RowsLoaded
+		}
+	}
+	return n
+}
