@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"path/filepath"
 	"time"
 
@@ -183,4 +184,27 @@ func (r *run) train(ctx context.Context) error {
 	}
 	r.log.Info().Str("model", mm.ID).Int("rows", rows).Int("positives", pos).Msg("model trained")
 	return nil
+}
+
+// MarshalJSON writes a metric that could not be computed (NaN, for example
+// an AUC with one class only) as null: JSON has no NaN.
+func (m EvalMetrics) MarshalJSON() ([]byte, error) {
+	num := func(f float64) *float64 {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil
+		}
+		return &f
+	}
+	return json.Marshal(struct {
+		N                int      `json:"n"`
+		Positives        int      `json:"positives"`
+		BaseRate         *float64 `json:"base_rate"`
+		AUC              *float64 `json:"auc"`
+		AveragePrecision *float64 `json:"average_precision"`
+		K                int      `json:"k"`
+		PrecisionAtK     *float64 `json:"precision_at_k"`
+		RecallAtK        *float64 `json:"recall_at_k"`
+		Brier            *float64 `json:"brier"`
+	}{m.N, m.Positives, num(m.BaseRate), num(m.AUC), num(m.AveragePrecision), m.K,
+		num(m.PrecisionAtK), num(m.RecallAtK), num(m.Brier)})
 }

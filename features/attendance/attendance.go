@@ -1,0 +1,173 @@
+// Package attendance derives school attendance and lateness features
+// (domain-data §1.3) for every child as of a date, aggregated to households.
+package attendance
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features"
+	"earlyhelp/pipeline"
+)
+
+// Source is the store source this package reads.
+const Source = "attendance_sessions"
+
+// Feature columns, in the order Build fills them.
+const (
+	AbsenceRate4w       = "absence_rate_4w"
+	AbsenceRate13w      = "absence_rate_13w"
+	AbsenceRate52w      = "absence_rate_52w"
+	UnauthorisedRate13w = "unauthorised_rate_13w"
+	AbsenceChange4w     = "absence_change_4w" // last 4 weeks against the 9 before
+	LateBeforeClose13w  = "late_before_close_13w"
+	LateAfterClose13w   = "late_after_close_13w"
+	PersistentAbsence   = "persistent_absence_children"
+)
+
+var columns = []string{
+	AbsenceRate4w, AbsenceRate13w, AbsenceRate52w, UnauthorisedRate13w,
+	AbsenceChange4w, LateBeforeClose13w, LateAfterClose13w, PersistentAbsence,
+}
+
+// Builder computes the attendance features. It reads the store's attendance
+// once, on first use, into a compact grid of marks per pupil.
+type Builder struct {
+	tables features.Tables
+	mem    memory.Allocator
+
+	once sync.Once
+	idx  *Index
+	err  error
+}
+
+var (
+	_ features.Builder = (*Builder)(nil)
+	_ features.Matcher = (*Builder)(nil)
+)
+
+// New returns a builder over the store's tables.
+func New(t features.Tables, mem memory.Allocator) *Builder {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &Builder{tables: t, mem: mem}
+}
+
+// Columns names the features.
+func (b *Builder) Columns() []string { return append([]string(nil), columns...) }
+
+func (b *Builder) index(ctx context.Context) (*Index, error) {
+	b.once.Do(func() {
+		b.idx, b.err = Load(ctx, b.mem, b.tables)
+	})
+	return b.idx, b.err
+}
+
+// Build fills the attendance features of every household of l: rates are
+// the worst child's, counts are summed over children.
+func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64) error {
+	if len(cols) != len(columns) {
+		return fmt.Errorf("attendance: %d columns given, %d wanted", len(cols), len(columns))
+	}
+	idx, err := b.index(ctx)
+	if err != nil {
+		return err
+	}
+	cutoff := uint32(0)
+	if s := l.AsOf.Unix() - stampEpoch; s > 0 {
+		cutoff = uint32(s)
+	}
+	for i := range l.Households {
+		for _, c := range l.Households[i].Children {
+			if c.UPN == "" {
+				continue
+			}
+			p, ok := idx.pupils[c.UPN]
+			if !ok {
+				continue
+			}
+			w4 := idx.count(p, features.Before(l.AsOf, 4), cutoff)
+			w13 := idx.count(p, features.Before(l.AsOf, 13), cutoff)
+			w52 := idx.count(p, features.Before(l.AsOf, 52), cutoff)
+			prior := w13.minus(w4)
+			cols[0][i] = max(cols[0][i], w4.absenceRate())
+			cols[1][i] = max(cols[1][i], w13.absenceRate())
+			cols[2][i] = max(cols[2][i], w52.absenceRate())
+			cols[3][i] = max(cols[3][i], w13.unauthRate())
+			if w4.possible > 0 && prior.possible > 0 {
+				cols[4][i] = max(cols[4][i], w4.absenceRate()-prior.absenceRate())
+			}
+			cols[5][i] += float64(w13.late)
+			cols[6][i] += float64(w13.lateAfter)
+			// Persistent absence: 10% or more of possible sessions missed
+			// (DfE's exact definition), once a pupil has 4 weeks of marks.
+			if w52.possible >= 40 && w52.absenceRate() >= 0.10 {
+				cols[7][i]++
+			}
+		}
+	}
+	return nil
+}
+
+// MatchRate is the share of pupils with marks in the year before the link's
+// date whom the link places in a household.
+func (b *Builder) MatchRate(ctx context.Context, l *features.Link) (string, float64, error) {
+	idx, err := b.index(ctx)
+	if err != nil {
+		return Source, 0, err
+	}
+	linked := map[string]bool{}
+	for i := range l.Households {
+		for _, c := range l.Households[i].Children {
+			if c.UPN != "" {
+				linked[c.UPN] = true
+			}
+		}
+	}
+	w := features.Before(l.AsOf, 52)
+	var seen, found int
+	for upn, p := range idx.pupils {
+		if !idx.active(p, w) {
+			continue
+		}
+		seen++
+		if linked[upn] {
+			found++
+		}
+	}
+	if seen == 0 {
+		return Source, 0, nil
+	}
+	return Source, float64(found) / float64(seen), nil
+}
+
+// Describe writes the builder's reasons in plain English.
+func (b *Builder) Describe(r pipeline.Reason) (string, bool) {
+	pct := 100 * r.Value
+	switch r.Feature {
+	case AbsenceRate4w:
+		return fmt.Sprintf("a child missed %.0f%% of school sessions in the last 4 weeks", pct), true
+	case AbsenceRate13w:
+		return fmt.Sprintf("a child missed %.0f%% of school sessions in the last 13 weeks", pct), true
+	case AbsenceRate52w:
+		return fmt.Sprintf("a child missed %.0f%% of school sessions over the last year", pct), true
+	case UnauthorisedRate13w:
+		return fmt.Sprintf("unauthorised absence of %.0f%% of sessions in the last 13 weeks", pct), true
+	case AbsenceChange4w:
+		return fmt.Sprintf("a child's absence rose by %.0f points in the last 4 weeks against the 9 before", pct), true
+	case LateBeforeClose13w:
+		return fmt.Sprintf("%.0f late arrivals (L) in the last 13 weeks", r.Value), true
+	case LateAfterClose13w:
+		return fmt.Sprintf("%.0f arrivals after registers closed (U) in the last 13 weeks", r.Value), true
+	case PersistentAbsence:
+		return fmt.Sprintf("%.0f child(ren) persistently absent (10%%+) over the last year", r.Value), true
+	}
+	return "", false
+}
+
+// stampEpoch is the origin of the uint32 mark stamps (2000-01-01 UTC).
+const stampEpoch = 946684800

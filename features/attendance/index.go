@@ -1,0 +1,224 @@
+package attendance
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features"
+)
+
+// Marks in the grid, from the connector's statistical category and, for
+// lateness, the code itself.
+const (
+	markNone uint8 = iota
+	markPresent
+	markLate // L: arrived before registers closed; counts as present
+	markAEA
+	markAuth
+	markUnauth
+	markLateAfter // U: arrived after registers closed; unauthorised absence
+	markNotCounted
+	markMissing
+)
+
+// Index holds every pupil's marks as a grid of days × AM/PM, with the time
+// each mark was recorded, so the newest mark of a session wins and a mark
+// recorded after an as-of date can be ignored for that date.
+type Index struct {
+	pupils map[string]int32 // UPN pseudonym → row
+	start  features.Day
+	days   int
+	marks  []uint8  // row*days*2 + day*2 + session
+	stamps []uint32 // seconds since stampEpoch; 0 = not stated
+	// older keeps the marks a later one replaced, by slot, so a date before
+	// the amendment still sees the mark as it stood then. Amendments are a
+	// few per cent of marks, so this stays small.
+	older map[int][]version
+}
+
+type version struct {
+	mark  uint8
+	stamp uint32
+}
+
+type entry struct {
+	pupil int32
+	day   features.Day
+	pm    bool
+	mark  uint8
+	stamp uint32
+}
+
+// Load reads the attendance of the store into an index.
+func Load(ctx context.Context, mem memory.Allocator, t features.Tables) (*Index, error) {
+	idx := &Index{pupils: map[string]int32{}, older: map[int][]version{}}
+	var entries []entry
+	minDay, maxDay := features.Day(math.MaxInt32), features.Day(math.MinInt32)
+	err := t.Scan(ctx, mem, Source, func(rec arrow.Record) error {
+		var g features.Getter
+		upn, date, sess := g.Str(rec, "upn"), g.Date(rec, "session_date"), g.Str(rec, "session")
+		code, cat, upd := g.Str(rec, "attendance_code"), g.Str(rec, "category"), g.Timestamp(rec, "mark_updated_at")
+		if g.Err != nil {
+			return g.Err
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			u := upn.Value(i)
+			p, ok := idx.pupils[u]
+			if !ok {
+				p = int32(len(idx.pupils))
+				idx.pupils[u] = p
+			}
+			e := entry{pupil: p, day: features.Day(date.Value(i)), pm: sess.Value(i) == "PM", mark: markOf(cat.Value(i), code.Value(i))}
+			if upd.IsValid(i) {
+				if s := int64(upd.Value(i)) - stampEpoch; s > 0 && s < math.MaxUint32 {
+					e.stamp = uint32(s)
+				}
+			}
+			minDay, maxDay = min(minDay, e.day), max(maxDay, e.day)
+			entries = append(entries, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("attendance: %w", err)
+	}
+	if len(entries) == 0 {
+		return idx, nil
+	}
+	idx.start, idx.days = minDay, int(maxDay-minDay)+1
+	n := len(idx.pupils) * idx.days * 2
+	idx.marks, idx.stamps = make([]uint8, n), make([]uint32, n)
+	// Rows arrive in load order, so on equal stamps the later delivery wins.
+	for _, e := range entries {
+		k := idx.slot(e.pupil, e.day, e.pm)
+		switch {
+		case idx.marks[k] == markNone:
+			idx.marks[k], idx.stamps[k] = e.mark, e.stamp
+		case e.stamp >= idx.stamps[k]:
+			idx.older[k] = append(idx.older[k], version{idx.marks[k], idx.stamps[k]})
+			idx.marks[k], idx.stamps[k] = e.mark, e.stamp
+		default:
+			idx.older[k] = append(idx.older[k], version{e.mark, e.stamp})
+		}
+	}
+	return idx, nil
+}
+
+func (idx *Index) slot(p int32, d features.Day, pm bool) int {
+	k := (int(p)*idx.days + int(d-idx.start)) * 2
+	if pm {
+		k++
+	}
+	return k
+}
+
+func markOf(category, code string) uint8 {
+	switch category {
+	case "present":
+		if code == "L" {
+			return markLate
+		}
+		return markPresent
+	case "aea":
+		return markAEA
+	case "auth":
+		return markAuth
+	case "unauth":
+		if code == "U" {
+			return markLateAfter
+		}
+		return markUnauth
+	case "not_counted":
+		return markNotCounted
+	}
+	return markMissing
+}
+
+// tally counts sessions of one pupil in a window (domain-data §1.3).
+type tally struct {
+	possible, absent, unauth, late, lateAfter int
+}
+
+func (t tally) minus(o tally) tally {
+	return tally{t.possible - o.possible, t.absent - o.absent, t.unauth - o.unauth, t.late - o.late, t.lateAfter - o.lateAfter}
+}
+
+func (t tally) absenceRate() float64 {
+	if t.possible == 0 {
+		return 0
+	}
+	return float64(t.absent) / float64(t.possible)
+}
+
+func (t tally) unauthRate() float64 {
+	if t.possible == 0 {
+		return 0
+	}
+	return float64(t.unauth) / float64(t.possible)
+}
+
+// count tallies pupil p's marks in w, skipping marks recorded at or after
+// cutoff (seconds since stampEpoch): they did not exist yet. Missing and
+// not-counted marks are out of possible sessions, not imputed as present.
+func (idx *Index) count(p int32, w features.Window, cutoff uint32) tally {
+	var t tally
+	from, to := max(w.From, idx.start), min(w.To, idx.start+features.Day(idx.days))
+	if from >= to {
+		return t
+	}
+	lo, hi := idx.slot(p, from, false), idx.slot(p, to-1, true)
+	for k := lo; k <= hi; k++ {
+		m := idx.marks[k]
+		if idx.stamps[k] != 0 && idx.stamps[k] >= cutoff {
+			m = idx.asAt(k, cutoff)
+		}
+		if m == markNone || m >= markNotCounted {
+			continue
+		}
+		t.possible++
+		switch m {
+		case markLate:
+			t.late++
+		case markAuth:
+			t.absent++
+		case markUnauth:
+			t.absent++
+			t.unauth++
+		case markLateAfter:
+			t.absent++
+			t.unauth++
+			t.lateAfter++
+		}
+	}
+	return t
+}
+
+// asAt is the newest mark of slot k recorded before cutoff, markNone if
+// there was none yet.
+func (idx *Index) asAt(k int, cutoff uint32) uint8 {
+	best, bestStamp, found := markNone, uint32(0), false
+	for _, v := range idx.older[k] {
+		if (v.stamp == 0 || v.stamp < cutoff) && (!found || v.stamp >= bestStamp) {
+			best, bestStamp, found = v.mark, v.stamp, true
+		}
+	}
+	return best
+}
+
+// active reports whether pupil p has any mark in w.
+func (idx *Index) active(p int32, w features.Window) bool {
+	from, to := max(w.From, idx.start), min(w.To, idx.start+features.Day(idx.days))
+	if from >= to {
+		return false
+	}
+	for k := idx.slot(p, from, false); k <= idx.slot(p, to-1, true); k++ {
+		if idx.marks[k] != markNone {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,266 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// Tables is what features read from the store.
+type Tables interface {
+	// Scan calls fn for every stored record of source in load order; fn
+	// must not keep rec after it returns.
+	Scan(ctx context.Context, mem memory.Allocator, source string, fn func(arrow.Record) error) error
+}
+
+// Source names read here (CONTRACTS §2).
+const (
+	srcPersons     = "persons"
+	srcHouseholds  = "households"
+	srcDeprivation = "deprivation"
+	srcReferrals   = "csc_referrals"
+)
+
+const openEnded = Day(math.MaxInt32)
+
+// Outcome severities, in the order of CONTRACTS §2; the label counts
+// assessment and above.
+const (
+	outcomeNone = iota
+	outcomeNFA
+	outcomeEarlyHelp
+	outcomeAssessment
+	outcomeCINPlan
+	outcomeCPPlan
+	outcomeLookedAfter
+)
+
+var outcomes = map[string]uint8{
+	"nfa": outcomeNFA, "early_help": outcomeEarlyHelp, "assessment": outcomeAssessment,
+	"cin_plan": outcomeCINPlan, "cp_plan": outcomeCPPlan, "looked_after": outcomeLookedAfter,
+}
+
+type person struct {
+	id        string // pseudonym
+	upn       string // pseudonym, "" if none
+	dob       Day
+	ethnicity string
+}
+
+type spell struct {
+	household string
+	person    int32
+	role      string
+	lsoa      string
+	locality  string
+	from, to  Day // to is inclusive; openEnded when the spell goes on
+}
+
+type referral struct {
+	person  int32
+	date    Day
+	outcome uint8
+	closed  Day // openEnded while open
+}
+
+// Roster is the slowly changing part of the store: people, their household
+// spells, area deprivation and social-care referrals. It is read once and
+// serves every as-of date.
+type Roster struct {
+	persons   []person
+	byID      map[string]int32
+	byUPN     map[string]int32
+	spells    []spell // sorted by person, then from
+	imd       map[string]int8
+	referrals []referral // sorted by person, then date
+}
+
+// LoadRoster reads the roster sources from the store. A later delivery of
+// the same person, spell or area replaces the earlier one.
+func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, error) {
+	r := &Roster{byID: map[string]int32{}, byUPN: map[string]int32{}, imd: map[string]int8{}}
+	if err := t.Scan(ctx, mem, srcPersons, r.addPersons); err != nil {
+		return nil, fmt.Errorf("persons: %w", err)
+	}
+	spells := map[[3]string]spell{}
+	var order [][3]string
+	err := t.Scan(ctx, mem, srcHouseholds, func(rec arrow.Record) error {
+		return r.addSpells(rec, spells, &order)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("households: %w", err)
+	}
+	for _, k := range order {
+		r.spells = append(r.spells, spells[k])
+	}
+	sort.SliceStable(r.spells, func(i, j int) bool {
+		a, b := r.spells[i], r.spells[j]
+		if a.person != b.person {
+			return a.person < b.person
+		}
+		return a.from < b.from
+	})
+	if err := t.Scan(ctx, mem, srcDeprivation, r.addDeprivation); err != nil {
+		return nil, fmt.Errorf("deprivation: %w", err)
+	}
+	refs := map[string]referral{}
+	var refOrder []string
+	err = t.Scan(ctx, mem, srcReferrals, func(rec arrow.Record) error {
+		return r.addReferrals(rec, refs, &refOrder)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("csc_referrals: %w", err)
+	}
+	for _, k := range refOrder {
+		r.referrals = append(r.referrals, refs[k])
+	}
+	sort.SliceStable(r.referrals, func(i, j int) bool {
+		a, b := r.referrals[i], r.referrals[j]
+		if a.person != b.person {
+			return a.person < b.person
+		}
+		return a.date < b.date
+	})
+	return r, nil
+}
+
+// personIndex returns the index of a person pseudonym, adding a bare entry
+// for someone known only from another source.
+func (r *Roster) personIndex(id string) int32 {
+	if i, ok := r.byID[id]; ok {
+		return i
+	}
+	i := int32(len(r.persons))
+	r.persons = append(r.persons, person{id: id, dob: openEnded})
+	r.byID[id] = i
+	return i
+}
+
+func (r *Roster) addPersons(rec arrow.Record) error {
+	var g Getter
+	id, upn, eth := g.Str(rec, "person_id"), g.Str(rec, "upn"), g.Str(rec, "ethnicity")
+	dob := g.Date(rec, "date_of_birth")
+	if g.Err != nil {
+		return g.Err
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		p := r.personIndex(id.Value(i))
+		pp := &r.persons[p]
+		pp.dob = Day(dob.Value(i))
+		pp.ethnicity = ""
+		if eth.IsValid(i) {
+			pp.ethnicity = eth.Value(i)
+		}
+		if upn.IsValid(i) && upn.Value(i) != "" {
+			pp.upn = upn.Value(i)
+			r.byUPN[pp.upn] = p
+		}
+	}
+	return nil
+}
+
+func (r *Roster) addSpells(rec arrow.Record, spells map[[3]string]spell, order *[][3]string) error {
+	var g Getter
+	hh, pid, role := g.Str(rec, "household_id"), g.Str(rec, "person_id"), g.Str(rec, "role")
+	lsoa, loc := g.Str(rec, "lsoa_code"), g.Str(rec, "locality")
+	from, to := g.Date(rec, "from_date"), g.Date(rec, "to_date")
+	if g.Err != nil {
+		return g.Err
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		s := spell{
+			household: hh.Value(i), person: r.personIndex(pid.Value(i)), role: role.Value(i),
+			lsoa: lsoa.Value(i), from: Day(from.Value(i)), to: openEnded,
+		}
+		if loc.IsValid(i) {
+			s.locality = loc.Value(i)
+		}
+		if to.IsValid(i) {
+			s.to = Day(to.Value(i))
+		}
+		k := [3]string{s.household, pid.Value(i), fmt.Sprint(s.from)}
+		if _, seen := spells[k]; !seen {
+			*order = append(*order, k)
+		}
+		spells[k] = s
+	}
+	return nil
+}
+
+func (r *Roster) addDeprivation(rec arrow.Record) error {
+	var g Getter
+	lsoa, dec := g.Str(rec, "lsoa_code"), g.Int8(rec, "imd_decile")
+	if g.Err != nil {
+		return g.Err
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		r.imd[lsoa.Value(i)] = dec.Value(i)
+	}
+	return nil
+}
+
+func (r *Roster) addReferrals(rec arrow.Record, refs map[string]referral, order *[]string) error {
+	var g Getter
+	id, pid, out := g.Str(rec, "referral_id"), g.Str(rec, "person_id"), g.Str(rec, "outcome")
+	date, closed := g.Date(rec, "referral_date"), g.Date(rec, "case_closed_date")
+	if g.Err != nil {
+		return g.Err
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		ref := referral{person: r.personIndex(pid.Value(i)), date: Day(date.Value(i)), closed: openEnded}
+		if out.IsValid(i) {
+			ref.outcome = outcomes[out.Value(i)]
+		}
+		if closed.IsValid(i) {
+			ref.closed = Day(closed.Value(i))
+		}
+		k := id.Value(i)
+		if _, seen := refs[k]; !seen {
+			*order = append(*order, k)
+		}
+		refs[k] = ref
+	}
+	return nil
+}
+
+// Getter fetches typed columns by name, keeping the first error, so a
+// schema change fails with a message rather than a panic.
+type Getter struct{ Err error }
+
+func column[T arrow.Array](g *Getter, rec arrow.Record, name string) T {
+	var zero T
+	if g.Err != nil {
+		return zero
+	}
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		g.Err = fmt.Errorf("stored record has no column %q", name)
+		return zero
+	}
+	c, ok := rec.Column(idx[0]).(T)
+	if !ok {
+		g.Err = fmt.Errorf("stored column %q is %s", name, rec.Column(idx[0]).DataType())
+	}
+	return c
+}
+
+func (g *Getter) Str(rec arrow.Record, name string) *array.String {
+	return column[*array.String](g, rec, name)
+}
+func (g *Getter) Date(rec arrow.Record, name string) *array.Date32 {
+	return column[*array.Date32](g, rec, name)
+}
+func (g *Getter) Int8(rec arrow.Record, name string) *array.Int8 {
+	return column[*array.Int8](g, rec, name)
+}
+func (g *Getter) Int16(rec arrow.Record, name string) *array.Int16 {
+	return column[*array.Int16](g, rec, name)
+}
+func (g *Getter) Timestamp(rec arrow.Record, name string) *array.Timestamp {
+	return column[*array.Timestamp](g, rec, name)
+}

@@ -1,0 +1,218 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/pipeline"
+)
+
+// A Builder derives one signal family's feature columns for every household
+// of a link, from data dated before the link's as-of date only.
+type Builder interface {
+	// Columns names the builder's features, in the order Build fills them.
+	Columns() []string
+	// Build fills cols[j][i] with feature j of household i of l. The slices
+	// are zeroed and sized for the link.
+	Build(ctx context.Context, l *Link, cols [][]float64) error
+	// Describe writes one of the builder's reasons in plain English; ok is
+	// false for a feature the builder does not own.
+	Describe(r pipeline.Reason) (text string, ok bool)
+}
+
+// A Matcher reports how many of a source's people the link placed in a
+// household, for the link_match_ratio metric.
+type Matcher interface {
+	MatchRate(ctx context.Context, l *Link) (source string, ratio float64, err error)
+}
+
+// Options shape the household table.
+type Options struct {
+	// UseDeprivation adds the area's deprivation as a feature. Ethnicity is
+	// never a feature: it is not even read into the table.
+	UseDeprivation bool
+}
+
+// Reasons households are left out of scoring.
+const ExcludedOpenCase = "open_social_care_case"
+
+// Core feature columns, computed here rather than by a builder.
+const (
+	FeatChildren        = "children"
+	FeatAreaDeprivation = "area_deprivation" // 11 − IMD decile: 10 = most deprived
+)
+
+// Set is the pipeline's FeatureSet: the roster, the builders and the links
+// they share, as of any date.
+type Set struct {
+	tables   Tables
+	builders []Builder
+	opts     Options
+
+	once   sync.Once
+	roster *Roster
+	err    error
+	links  map[Day][]*Household // households of each built table, in row order
+}
+
+var _ pipeline.FeatureSet = (*Set)(nil)
+
+// NewSet wires the builders over the store's tables.
+func NewSet(t Tables, opts Options, builders ...Builder) *Set {
+	return &Set{tables: t, builders: builders, opts: opts, links: map[Day][]*Household{}}
+}
+
+// Roster loads (once) and returns the roster.
+func (s *Set) Roster(ctx context.Context, mem memory.Allocator) (*Roster, error) {
+	s.once.Do(func() { s.roster, s.err = LoadRoster(ctx, mem, s.tables) })
+	return s.roster, s.err
+}
+
+func (s *Set) columns() []string {
+	cols := []string{FeatChildren}
+	if s.opts.UseDeprivation {
+		cols = append(cols, FeatAreaDeprivation)
+	}
+	for _, b := range s.builders {
+		cols = append(cols, b.Columns()...)
+	}
+	return cols
+}
+
+// Build returns the household table as of asOf.
+func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (*pipeline.FeatureTable, error) {
+	r, err := s.Roster(ctx, mem)
+	if err != nil {
+		return nil, err
+	}
+	all := r.Link(asOf)
+	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}, LinkMatch: map[string]float64{}}
+	l := &Link{AsOf: all.AsOf, Day: all.Day, roster: r}
+	for i := range all.Households {
+		h := &all.Households[i]
+		if all.openCase(h) {
+			t.Excluded[ExcludedOpenCase]++
+			continue
+		}
+		l.Households = append(l.Households, *h)
+	}
+	n := len(l.Households)
+	names := s.columns()
+	cols := make([][]float64, len(names))
+	for j := range cols {
+		cols[j] = make([]float64, n)
+	}
+	for i := range l.Households {
+		h := &l.Households[i]
+		cols[0][i] = float64(len(h.Children))
+		if s.opts.UseDeprivation {
+			if d := l.IMDDecile(h); d > 0 {
+				cols[1][i] = float64(11 - d)
+			} else {
+				cols[1][i] = 5.5 // unknown area: the middle, not the extreme
+			}
+		}
+	}
+	next := 1
+	if s.opts.UseDeprivation {
+		next = 2
+	}
+	for _, b := range s.builders {
+		k := len(b.Columns())
+		if err := b.Build(ctx, l, cols[next:next+k]); err != nil {
+			return nil, err
+		}
+		if m, ok := b.(Matcher); ok {
+			src, ratio, err := m.MatchRate(ctx, all)
+			if err != nil {
+				return nil, err
+			}
+			t.LinkMatch[src] = ratio
+		}
+		next += k
+	}
+	t.Record = s.record(mem, l, names, cols)
+	hs := make([]*Household, n)
+	for i := range l.Households {
+		hs[i] = &l.Households[i]
+	}
+	s.links[l.Day] = hs
+	return t, nil
+}
+
+func (s *Set) record(mem memory.Allocator, l *Link, names []string, cols [][]float64) arrow.Record {
+	fields := []arrow.Field{
+		{Name: pipeline.ColHousehold, Type: arrow.BinaryTypes.String},
+		{Name: pipeline.ColAsOf, Type: arrow.FixedWidthTypes.Date32},
+		{Name: pipeline.ColLocality, Type: arrow.BinaryTypes.String},
+		{Name: pipeline.ColChildren, Type: arrow.BinaryTypes.String},
+	}
+	for _, n := range names {
+		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
+	}
+	b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
+	defer b.Release()
+	hh := b.Field(0).(*array.StringBuilder)
+	asOf := b.Field(1).(*array.Date32Builder)
+	loc := b.Field(2).(*array.StringBuilder)
+	kids := b.Field(3).(*array.StringBuilder)
+	var sb strings.Builder
+	for i := range l.Households {
+		h := &l.Households[i]
+		hh.Append(h.ID)
+		asOf.Append(arrow.Date32(l.Day))
+		loc.Append(h.Locality)
+		sb.Reset()
+		for j, c := range h.Children {
+			if j > 0 {
+				sb.WriteByte(';')
+			}
+			sb.WriteString(c.Person + ":" + strconv.Itoa(c.Age))
+		}
+		kids.Append(sb.String())
+	}
+	for j, col := range cols {
+		b.Field(4+j).(*array.Float64Builder).AppendValues(col, nil)
+	}
+	return b.NewRecord()
+}
+
+// Labels says whether a child of each household of t was referred with an
+// outcome of assessment or above in the horizonWeeks after t's as-of date.
+func (s *Set) Labels(ctx context.Context, t *pipeline.FeatureTable, horizonWeeks int) ([]bool, error) {
+	hs, ok := s.links[DayOf(t.AsOf)]
+	if !ok || len(hs) != int(t.Record.NumRows()) {
+		return nil, fmt.Errorf("labels: no household table built for %s", t.AsOf.Format(time.DateOnly))
+	}
+	w := After(t.AsOf, horizonWeeks)
+	l := &Link{Day: DayOf(t.AsOf), roster: s.roster}
+	out := make([]bool, len(hs))
+	for i, h := range hs {
+		out[i] = l.outcomeIn(h, w)
+	}
+	return out, nil
+}
+
+// Describe turns a reason into a sentence a navigator can read.
+func (s *Set) Describe(r pipeline.Reason) string {
+	switch r.Feature {
+	case FeatChildren:
+		return fmt.Sprintf("%.0f children in the household", r.Value)
+	case FeatAreaDeprivation:
+		return fmt.Sprintf("lives in an area in IMD decile %.0f (1 = most deprived)", 11-r.Value)
+	}
+	for _, b := range s.builders {
+		if text, ok := b.Describe(r); ok {
+			return text
+		}
+	}
+	return fmt.Sprintf("%s is %.2f", r.Feature, r.Value)
+}

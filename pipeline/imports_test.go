@@ -1,0 +1,98 @@
+package pipeline_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportDirection enforces DESIGN.md's rule that imports point inward:
+// pipeline imports no other part of earlyhelp; connectors, features and
+// models never import each other; a plug-in imports its own family's base
+// package and pipeline only; golearn stays in models, cron in cmd, pgx in
+// connectors/postgres. Only cmd sees every concrete type.
+func TestImportDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "earlyhelp/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 8 {
+		t.Fatalf("go list found only %d packages", len(lines))
+	}
+	for _, line := range lines {
+		fields := strings.Fields(line)
+		pkg, imports := fields[0], fields[1:]
+		for _, imp := range imports {
+			if why := forbidden(pkg, imp); why != "" {
+				t.Errorf("%s imports %s: %s", pkg, imp, why)
+			}
+		}
+	}
+}
+
+// family is the top-level folder of an earlyhelp package.
+func family(pkg string) string {
+	rest := strings.TrimPrefix(pkg, "earlyhelp/")
+	f, _, _ := strings.Cut(rest, "/")
+	return f
+}
+
+func forbidden(pkg, imp string) string {
+	switch {
+	case strings.HasPrefix(imp, "github.com/sjwhitworth/golearn") && family(pkg) != "models":
+		return "golearn is wrapped once, in models"
+	case strings.HasPrefix(imp, "github.com/robfig/cron") && family(pkg) != "cmd":
+		return "schedules belong to cmd"
+	case strings.HasPrefix(imp, "github.com/jackc/pgx") && !strings.HasPrefix(pkg, "earlyhelp/connectors/postgres"):
+		return "pgx belongs to connectors/postgres"
+	case !strings.HasPrefix(imp, "earlyhelp/"):
+		return ""
+	}
+	from, to := family(pkg), family(imp)
+	switch {
+	case from == "cmd":
+		return ""
+	case to == "cmd":
+		return "nothing imports cmd"
+	case from == "pipeline":
+		// pipeline's sub-packages (store, export, config) may use pipeline.
+		if imp == "earlyhelp/pipeline" && pkg != "earlyhelp/pipeline" {
+			return ""
+		}
+		return "pipeline imports no other earlyhelp package"
+	case to == "pipeline":
+		if imp == "earlyhelp/pipeline" {
+			return ""
+		}
+		return "plug-ins use the pipeline contracts, not its implementations"
+	case from != to:
+		return "connectors, features and models never import each other"
+	case imp != "earlyhelp/"+from:
+		return "a plug-in imports its family's base package only, not a sibling"
+	}
+	return ""
+}
+
+func TestForbidden(t *testing.T) {
+	tests := []struct {
+		pkg, imp string
+		bad      bool
+	}{
+		{"earlyhelp/pipeline", "earlyhelp/pipeline/store", true},
+		{"earlyhelp/pipeline/store", "earlyhelp/pipeline", false},
+		{"earlyhelp/features/attendance", "earlyhelp/features", false},
+		{"earlyhelp/features/attendance", "earlyhelp/connectors", true},
+		{"earlyhelp/connectors/csvdir", "earlyhelp/connectors/synthetic", true},
+		{"earlyhelp/connectors/csvdir", "earlyhelp/pipeline/store", true},
+		{"earlyhelp/models/evaluate", "earlyhelp/models", false},
+		{"earlyhelp/features", "github.com/sjwhitworth/golearn/base", true},
+		{"earlyhelp/models", "github.com/sjwhitworth/golearn/base", false},
+		{"earlyhelp/cmd/earlyhelp", "earlyhelp/pipeline/store", false},
+	}
+	for _, tc := range tests {
+		if got := forbidden(tc.pkg, tc.imp) != ""; got != tc.bad {
+			t.Errorf("forbidden(%s, %s) = %v; want %v", tc.pkg, tc.imp, got, tc.bad)
+		}
+	}
+}

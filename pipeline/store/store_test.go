@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/pipeline"
+)
+
+func fixedNow() time.Time { return time.Date(2026, 7, 20, 6, 0, 0, 0, time.UTC) }
+
+func record(mem memory.Allocator, ids ...string) arrow.Record {
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{{Name: "person_id", Type: arrow.BinaryTypes.String}}, nil))
+	defer b.Release()
+	b.Field(0).(*array.StringBuilder).AppendValues(ids, nil)
+	return b.NewRecord()
+}
+
+func scanAll(t *testing.T, s *Store, mem memory.Allocator, source string) []string {
+	t.Helper()
+	var got []string
+	err := s.Scan(context.Background(), mem, source, func(rec arrow.Record) error {
+		c := rec.Column(0).(*array.String)
+		for i := 0; i < c.Len(); i++ {
+			got = append(got, c.Value(i))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	return got
+}
+
+func TestDeliveries(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	s, err := Open(dir, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1 := pipeline.FileRef{Name: "persons.csv", SHA256: "aaaaaaaaaaaaaaaa", Size: 10}
+	f2 := pipeline.FileRef{Name: "persons.csv", SHA256: "bbbbbbbbbbbbbbbb", Size: 10}
+
+	d, err := s.NewDelivery("persons", f1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record(mem, "a", "b")
+	if err := d.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.Release()
+	if err := d.Commit(3, 2); err != nil {
+		t.Fatal(err)
+	}
+	// An aborted delivery leaves nothing behind, not even a temporary file.
+	d2, _ := s.NewDelivery("persons", f2)
+	rec = record(mem, "zzz")
+	d2.Write(rec)
+	rec.Release()
+	d2.Abort()
+
+	tests := []struct {
+		name string
+		f    pipeline.FileRef
+		want bool
+	}{
+		{"same name and hash", f1, true},
+		{"same name, new hash", f2, false},
+	}
+	for _, tc := range tests {
+		if got, _ := s.Loaded("persons", tc.f); got != tc.want {
+			t.Errorf("%s: Loaded = %v; want %v", tc.name, got, tc.want)
+		}
+	}
+	if got := scanAll(t, s, mem, "persons"); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("Scan = %v; want [a b]", got)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "store", "persons"))
+	if len(entries) != 1 {
+		t.Errorf("store/persons holds %d files; want 1 (the aborted delivery left something)", len(entries))
+	}
+	// The state survives a reopen.
+	s2, err := Open(dir, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s2.Loaded("persons", f1); !got {
+		t.Error("reopened store forgot a delivery")
+	}
+	if n := s2.RowsLoaded("persons"); n != 2 {
+		t.Errorf("RowsLoaded = %d; want 2", n)
+	}
+}
+
+func TestReidPermissions(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir, fixedNow)
+	err := s.SaveReid(map[string]map[string]string{"person_id": {"p1": "P0000001"}, "household_id": {"h1": "H01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "store", "reid", "person_id.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("lookup mode %v; want 0600", st.Mode().Perm())
+	}
+	dst, _ := os.Stat(filepath.Join(dir, "store", "reid"))
+	if dst.Mode().Perm() != 0o700 {
+		t.Errorf("lookup folder mode %v; want 0700", dst.Mode().Perm())
+	}
+	s2, _ := Open(dir, fixedNow)
+	if id, err := s2.Reidentify("person_id", "p1"); err != nil || id != "P0000001" {
+		t.Errorf("Reidentify = %q, %v; want P0000001", id, err)
+	}
+	if _, err := s2.Reidentify("person_id", "nobody"); err == nil {
+		t.Error("Reidentify of an unknown pseudonym succeeded")
+	}
+}
+
+func TestLock(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir, fixedNow)
+	unlock, err := s.Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lock(); !errors.Is(err, pipeline.ErrBusy) {
+		t.Errorf("second Lock = %v; want ErrBusy", err)
+	}
+	unlock()
+	// A lock whose process is gone is taken over.
+	os.WriteFile(filepath.Join(dir, lockFile), []byte("999999999\n"), 0o640)
+	unlock, err = s.Lock()
+	if err != nil {
+		t.Fatalf("stale lock not taken over: %v", err)
+	}
+	unlock()
+}
+
+func TestNewRun(t *testing.T) {
+	s, _ := Open(t.TempDir(), fixedNow)
+	id, dir, err := s.NewRun(fixedNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != "20260720T060000Z" || filepath.Base(dir) != id {
+		t.Errorf("NewRun = %s, %s", id, dir)
+	}
+	if _, _, err := s.NewRun(fixedNow()); !errors.Is(err, pipeline.ErrBusy) {
+		t.Errorf("second NewRun in the same second = %v; want ErrBusy", err)
+	}
+}
