@@ -1,0 +1,86 @@
+package models
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// LogisticArtifact is the saved form of a Logistic (model.json): everything
+// Score and Explain need, and nothing else, so equal models save equal bytes.
+// encoding/json writes float64s in their shortest round-tripping form, so a
+// loaded model scores bit-for-bit like the saved one.
+type LogisticArtifact struct {
+	Kind         string    `json:"kind"` // always "logistic"
+	Features     []string  `json:"features"`
+	Means        []float64 `json:"means"`
+	SDs          []float64 `json:"sds"`
+	Coefficients []float64 `json:"coefficients"` // per standardised feature
+	Intercept    float64   `json:"intercept"`
+}
+
+const logisticKind = "logistic"
+
+// MarshalJSON writes the model as a LogisticArtifact.
+func (m *Logistic) MarshalJSON() ([]byte, error) {
+	return json.Marshal(LogisticArtifact{
+		Kind:         logisticKind,
+		Features:     m.features,
+		Means:        m.means,
+		SDs:          m.sds,
+		Coefficients: m.coefs,
+		Intercept:    m.intercept,
+	})
+}
+
+// UnmarshalJSON reads a LogisticArtifact and checks it is usable, so a
+// corrupt or hand-edited model.json fails at load rather than at scoring.
+func (m *Logistic) UnmarshalJSON(b []byte) error {
+	var a LogisticArtifact
+	if err := json.Unmarshal(b, &a); err != nil {
+		return fmt.Errorf("logistic artifact: %w", err)
+	}
+	if err := a.validate(); err != nil {
+		return fmt.Errorf("logistic artifact: %w", err)
+	}
+	*m = Logistic{features: a.Features, means: a.Means, sds: a.SDs, coefs: a.Coefficients, intercept: a.Intercept}
+	return nil
+}
+
+func (a LogisticArtifact) validate() error {
+	n := len(a.Features)
+	switch {
+	case a.Kind != logisticKind:
+		return fmt.Errorf("kind %q, want %q", a.Kind, logisticKind)
+	case len(a.Means) != n || len(a.SDs) != n || len(a.Coefficients) != n:
+		return fmt.Errorf("%d features but %d means, %d sds, %d coefficients",
+			n, len(a.Means), len(a.SDs), len(a.Coefficients))
+	}
+	seen := make(map[string]bool, n)
+	for j, f := range a.Features {
+		if seen[f] {
+			return fmt.Errorf("feature %q appears twice", f)
+		}
+		seen[f] = true
+		if !(a.SDs[j] > 0) || math.IsInf(a.SDs[j], 0) {
+			return fmt.Errorf("feature %q: sd %v must be positive and finite", f, a.SDs[j])
+		}
+	}
+	return nil
+}
+
+// ID names the model by its content: "logistic-" and the first 12 hex
+// digits of the SHA-256 of its JSON, so two runs that fit the same model
+// report the same ID.
+func (m *Logistic) ID() string {
+	b, err := m.MarshalJSON()
+	if err != nil {
+		// Only non-finite floats fail to marshal; the trainer and
+		// UnmarshalJSON never produce them.
+		panic(fmt.Sprintf("logistic: marshal for ID: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return "logistic-" + hex.EncodeToString(sum[:])[:12]
+}

@@ -1,0 +1,208 @@
+package models
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/apache/arrow/go/v15/arrow"
+
+	"earlyhelp/pipeline"
+)
+
+var (
+	_ pipeline.Trainer = LogisticTrainer{}
+	_ pipeline.Model   = (*Logistic)(nil)
+)
+
+// LogisticTrainer fits an L2-regularised logistic regression on every
+// feature column (FeatureColumns) of the training record, standardised.
+// Zero values take liblinear's defaults: C 1 and Eps 0.01.
+type LogisticTrainer struct {
+	C   float64 // inverse regularisation strength; larger fits harder
+	Eps float64 // solver stopping tolerance
+}
+
+// Fit standardises each feature with the training rows' mean and standard
+// deviation and trains liblinear on them. It must not run concurrently with
+// another Fit (golearn's logger is package state). liblinear cannot be
+// interrupted, so ctx is only checked before training starts.
+func (t LogisticTrainer) Fit(ctx context.Context, feats arrow.Record, labels []bool) (pipeline.Model, error) {
+	m, err := t.fit(ctx, feats, labels)
+	if err != nil {
+		return nil, fmt.Errorf("logistic: %w", err)
+	}
+	return m, nil
+}
+
+func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []bool) (*Logistic, error) {
+	c, eps := cmp.Or(t.C, 1), cmp.Or(t.Eps, 0.01)
+	if c < 0 || eps < 0 || math.IsNaN(c) || math.IsNaN(eps) || math.IsInf(c, 0) || math.IsInf(eps, 0) {
+		return nil, fmt.Errorf("C %g and Eps %g must be positive and finite", t.C, t.Eps)
+	}
+	rows := int(feats.NumRows())
+	if rows == 0 {
+		return nil, fmt.Errorf("no training rows")
+	}
+	if len(labels) != rows {
+		return nil, fmt.Errorf("%d labels for %d rows", len(labels), rows)
+	}
+	y, positives := make([]float64, rows), 0
+	for i, l := range labels {
+		if l {
+			y[i], positives = 1, positives+1
+		}
+	}
+	if positives == 0 || positives == rows {
+		return nil, fmt.Errorf("all %d labels are %t: need both classes", rows, labels[0])
+	}
+	m := &Logistic{features: FeatureColumns(feats)}
+	x, err := Matrix(feats, m.features)
+	if err != nil {
+		return nil, err
+	}
+	m.means, m.sds = moments(x, len(m.features))
+	for j, f := range m.features {
+		if math.IsInf(m.means[j], 0) || math.IsInf(m.sds[j], 0) {
+			return nil, fmt.Errorf("feature %q: values too large to standardise", f)
+		}
+	}
+
+	// The design matrix is the standardised features plus a constant 1.0
+	// column whose weight is the intercept (see trainLR on why liblinear's own
+	// bias is not used). liblinear penalises that weight like the others; with
+	// standardised features and hundreds of rows the pull is negligible.
+	d := len(m.features) + 1
+	data := make([]float64, rows*d)
+	design := make([][]float64, rows)
+	for i, row := range x {
+		design[i] = data[i*d : (i+1)*d : (i+1)*d]
+		m.standardise(row, design[i])
+		design[i][d-1] = 1
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w, err := trainLR(design, y, c, eps)
+	if err != nil {
+		return nil, err
+	}
+	m.coefs, m.intercept = w[:d-1], w[d-1]
+	return m, nil
+}
+
+// moments returns each column's mean and population standard deviation; a
+// constant column gets sd 1 so standardising it gives 0 instead of NaN.
+func moments(x [][]float64, cols int) (means, sds []float64) {
+	means, sds = make([]float64, cols), make([]float64, cols)
+	n := float64(len(x))
+	for _, row := range x {
+		for j, v := range row {
+			means[j] += v / n
+		}
+	}
+	for _, row := range x {
+		for j, v := range row {
+			sds[j] += (v - means[j]) * (v - means[j]) / n
+		}
+	}
+	for j := range sds {
+		sds[j] = math.Sqrt(sds[j])
+		if sds[j] == 0 {
+			sds[j] = 1
+		}
+	}
+	return means, sds
+}
+
+// Logistic is a fitted logistic regression on standardised features. It is
+// immutable, so Score and Explain are safe to call concurrently.
+type Logistic struct {
+	features   []string
+	means, sds []float64
+	coefs      []float64 // per standardised feature, in log-odds
+	intercept  float64
+}
+
+// standardise writes the z-scores of raw into z (len(z) >= len(raw)).
+func (m *Logistic) standardise(raw, z []float64) {
+	for j, v := range raw {
+		z[j] = (v - m.means[j]) / m.sds[j]
+	}
+}
+
+// Score returns P(needs help within the horizon) for every row of feats.
+func (m *Logistic) Score(ctx context.Context, feats arrow.Record) ([]float64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("logistic: %w", err)
+	}
+	x, err := Matrix(feats, m.features)
+	if err != nil {
+		return nil, fmt.Errorf("logistic: %w", err)
+	}
+	scores := make([]float64, len(x))
+	z := make([]float64, len(m.features))
+	for i, row := range x {
+		m.standardise(row, z)
+		t := m.intercept
+		for j, c := range m.coefs {
+			t += c * z[j]
+		}
+		scores[i] = sigmoid(t)
+	}
+	return scores, nil
+}
+
+// sigmoid avoids exp overflow for large |t|.
+func sigmoid(t float64) float64 {
+	if t >= 0 {
+		return 1 / (1 + math.Exp(-t))
+	}
+	e := math.Exp(t)
+	return e / (1 + e)
+}
+
+// Explain returns up to n features whose contribution (coefficient ×
+// standardised value, in log-odds) raises the score of row, largest first.
+// A row out of range or unreadable features give no reasons: the score
+// itself would have failed.
+func (m *Logistic) Explain(feats arrow.Record, row int, n int) []pipeline.Reason {
+	if n <= 0 || row < 0 || int64(row) >= feats.NumRows() {
+		return nil
+	}
+	one := feats.NewSlice(int64(row), int64(row)+1)
+	defer one.Release()
+	x, err := Matrix(one, m.features)
+	if err != nil {
+		return nil
+	}
+	z := make([]float64, len(m.features))
+	m.standardise(x[0], z)
+	var reasons []pipeline.Reason
+	for j, c := range m.coefs {
+		if contrib := c * z[j]; contrib > 0 {
+			reasons = append(reasons, pipeline.Reason{Feature: m.features[j], Value: x[0][j], Contribution: contrib})
+		}
+	}
+	// Stable, so equal contributions keep the training column order.
+	slices.SortStableFunc(reasons, func(a, b pipeline.Reason) int { return cmp.Compare(b.Contribution, a.Contribution) })
+	return reasons[:min(n, len(reasons))]
+}
+
+// Coefficients returns each feature's weight per standard deviation, in
+// log-odds.
+func (m *Logistic) Coefficients() map[string]float64 {
+	out := make(map[string]float64, len(m.features))
+	for j, f := range m.features {
+		out[f] = m.coefs[j]
+	}
+	return out
+}
+
+// Intercept returns the log-odds of a household at every feature's mean.
+func (m *Logistic) Intercept() float64 { return m.intercept }
+
+// Features returns the feature columns the model was trained on, in order.
+func (m *Logistic) Features() []string { return append([]string(nil), m.features...) }

@@ -1,0 +1,185 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/models"
+	"earlyhelp/models/evaluate"
+)
+
+// synthetic draws n households where the log-odds of the label rise with x1,
+// fall with x2 and ignore x3: logit = -1.2 + 1.5·x1 - 0.5·(x2-5), x1 and x3
+// standard normal, x2 normal with mean 5 and sd 2 (so its standardised
+// coefficient is -1). firstPositive puts a household of that class first,
+// which decides the label order liblinear writes in its model file.
+func synthetic(t *testing.T, mem memory.Allocator, n int, seed uint64, firstPositive bool) (arrow.Record, []bool) {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	ids := make([]string, n)
+	x1, x2, x3 := make([]float64, n), make([]float64, n), make([]float64, n)
+	labels := make([]bool, n)
+	for i := range n {
+		ids[i] = fmt.Sprintf("h%d", i)
+		x1[i], x2[i], x3[i] = r.NormFloat64(), 5+2*r.NormFloat64(), r.NormFloat64()
+		logit := -1.2 + 1.5*x1[i] - 0.5*(x2[i]-5)
+		labels[i] = r.Float64() < 1/(1+math.Exp(-logit))
+	}
+	for i := range n {
+		if labels[i] == firstPositive {
+			x1[0], x1[i] = x1[i], x1[0]
+			x2[0], x2[i] = x2[i], x2[0]
+			x3[0], x3[i] = x3[i], x3[0]
+			labels[0], labels[i] = labels[i], labels[0]
+			break
+		}
+	}
+	rec := newRecord(t, mem,
+		col{name: "household_id", vals: ids},
+		col{name: "x1", vals: x1}, col{name: "x2", vals: x2}, col{name: "x3", vals: x3})
+	return rec, labels
+}
+
+func fit(t *testing.T, mem memory.Allocator, firstPositive bool) *models.Logistic {
+	t.Helper()
+	train, labels := synthetic(t, mem, 3000, 1, firstPositive)
+	defer train.Release()
+	if labels[0] != firstPositive {
+		t.Fatalf("first label: got %t; want %t", labels[0], firstPositive)
+	}
+	m, err := models.LogisticTrainer{}.Fit(context.Background(), train, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.(*models.Logistic)
+}
+
+func TestLogisticFit(t *testing.T) {
+	for _, firstPositive := range []bool{true, false} {
+		t.Run(fmt.Sprintf("first row positive %t", firstPositive), func(t *testing.T) {
+			mem := checkedAllocator(t)
+			m := fit(t, mem, firstPositive)
+			coef := m.Coefficients()
+			if coef["x1"] <= 0 || coef["x2"] >= 0 {
+				t.Errorf("coefficients %v: want x1 > 0 and x2 < 0", coef)
+			}
+			for f, want := range map[string]float64{"x1": 1.5, "x2": -1, "x3": 0} {
+				if math.Abs(coef[f]-want) > 0.25 {
+					t.Errorf("coefficient %s: got %.3f; want %.1f ± 0.25", f, coef[f], want)
+				}
+			}
+
+			test, labels := synthetic(t, mem, 2000, 2, true)
+			defer test.Release()
+			scores, err := m.Score(context.Background(), test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			met := evaluate.Compute(scores, labels, 200)
+			if met.AUC <= 0.8 {
+				t.Errorf("held-out AUC: got %.3f; want > 0.8", met.AUC)
+			}
+			var mean float64
+			for _, s := range scores {
+				mean += s / float64(len(scores))
+			}
+			t.Logf("coefficients %v, intercept %.3f; held-out AUC %.3f, mean score %.3f, base rate %.3f",
+				coef, m.Intercept(), met.AUC, mean, met.BaseRate)
+			if math.Abs(mean-met.BaseRate) > 0.03 {
+				t.Errorf("mean score: got %.3f; want base rate %.3f ± 0.03", mean, met.BaseRate)
+			}
+		})
+	}
+}
+
+func TestLogisticExplain(t *testing.T) {
+	mem := checkedAllocator(t)
+	m := fit(t, mem, true)
+	rec := newRecord(t, mem,
+		col{name: "household_id", vals: []string{"average", "high x1", "high x1 low x2"}},
+		col{name: "x1", vals: []float64{0, 3, 1}}, col{name: "x2", vals: []float64{5, 6, -1}},
+		col{name: "x3", vals: []float64{0, 0, 0}})
+	defer rec.Release()
+
+	tests := []struct {
+		name      string
+		row, n    int
+		wantFeats []string
+	}{
+		{"high x1", 1, 3, []string{"x1"}},
+		{"x2 far below its mean outweighs x1", 2, 3, []string{"x2", "x1"}},
+		{"n caps reasons", 2, 1, []string{"x2"}},
+		{"n zero", 2, 0, nil},
+		{"row out of range", 3, 3, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reasons := m.Explain(rec, tt.row, tt.n)
+			var got []string
+			for _, r := range reasons {
+				got = append(got, r.Feature)
+				if r.Contribution <= 0 {
+					t.Errorf("reason %s: contribution %g; want > 0", r.Feature, r.Contribution)
+				}
+			}
+			// x3 is noise with a near-zero coefficient; it may or may not
+			// raise the score, so it is ignored here.
+			got = strings.Fields(strings.ReplaceAll(strings.Join(got, " "), "x3", ""))
+			if strings.Join(got, ",") != strings.Join(tt.wantFeats, ",") {
+				t.Errorf("got %v; want %v", got, tt.wantFeats)
+			}
+		})
+	}
+	if r := m.Explain(rec, 1, 1); len(r) != 1 || r[0].Value != 3 {
+		t.Errorf("high x1 reason: got %+v; want value 3", r)
+	}
+}
+
+func TestLogisticErrors(t *testing.T) {
+	mem := checkedAllocator(t)
+	feats := func(n int) arrow.Record {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = float64(i)
+		}
+		return newRecord(t, mem, col{name: "household_id", vals: make([]string, n)}, col{name: "x1", vals: x})
+	}
+	tests := []struct {
+		name    string
+		rows    int
+		labels  []bool
+		trainer models.LogisticTrainer
+		want    string
+	}{
+		{"no rows", 0, nil, models.LogisticTrainer{}, "logistic: no training rows"},
+		{"one class", 3, []bool{true, true, true}, models.LogisticTrainer{}, "logistic: all 3 labels are true: need both classes"},
+		{"mismatched labels", 3, []bool{true, false}, models.LogisticTrainer{}, "logistic: 2 labels for 3 rows"},
+		{"negative C", 2, []bool{true, false}, models.LogisticTrainer{C: -1}, "logistic: C -1 and Eps 0 must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := feats(tt.rows)
+			defer rec.Release()
+			_, err := tt.trainer.Fit(context.Background(), rec, tt.labels)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v; want one containing %q", err, tt.want)
+			}
+		})
+	}
+
+	t.Run("missing column at Score", func(t *testing.T) {
+		m := fit(t, mem, true)
+		rec := newRecord(t, mem, col{name: "x1", vals: []float64{1}}, col{name: "x3", vals: []float64{1}})
+		defer rec.Release()
+		_, err := m.Score(context.Background(), rec)
+		if err == nil || !strings.Contains(err.Error(), `logistic: missing feature column "x2"`) {
+			t.Errorf("got error %v; want missing column x2", err)
+		}
+	})
+}
