@@ -1,0 +1,274 @@
+// Package csvdir loads one source from a folder of CSV extracts as councils
+// deliver them (CONTRACTS §2): plain or gzipped, UTF-8 or Windows-1252,
+// validated row by row and pseudonymised at the door.
+package csvdir
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"golang.org/x/text/encoding/charmap"
+
+	"earlyhelp/connectors"
+	"earlyhelp/pipeline"
+)
+
+// batchRows is how many rows go into one emitted record.
+const batchRows = 32768
+
+// Config is a csvdir source's configuration.
+type Config struct {
+	Path string // the folder the source's files are dropped into
+}
+
+// Source reads the files of one source's folder that match its pattern,
+// in name order.
+type Source struct {
+	cfg   Config
+	spec  connectors.Spec
+	rules *rules
+	pseud *connectors.Pseudonymiser
+	ts    *connectors.TimestampParser
+}
+
+var _ pipeline.Source = (*Source)(nil)
+
+// New checks the configuration against the spec and does no I/O. The source
+// keeps its own clone of p, so sources built from one Pseudonymiser may read
+// concurrently.
+func New(cfg Config, spec connectors.Spec, p *connectors.Pseudonymiser) (*Source, error) {
+	if spec.Name == "" {
+		return nil, errors.New("csvdir: spec has no name")
+	}
+	if cfg.Path == "" {
+		return nil, fmt.Errorf("%s: csvdir: path is empty", spec.Name)
+	}
+	if _, err := filepath.Match(spec.Pattern, ""); err != nil || spec.Pattern == "" {
+		return nil, fmt.Errorf("%s: csvdir: bad file pattern %q", spec.Name, spec.Pattern)
+	}
+	if p == nil {
+		return nil, fmt.Errorf("%s: csvdir: no pseudonymiser", spec.Name)
+	}
+	r, err := compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{cfg: cfg, spec: spec, rules: r, pseud: p.Clone()}, nil
+}
+
+// Read offers every matching file to the sink and streams the accepted ones
+// into it. It stops at the first file that cannot be read at all.
+func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.Sink) error {
+	if s.ts == nil {
+		ts, err := connectors.NewTimestampParser()
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.spec.Name, err)
+		}
+		s.ts = ts
+	}
+	files, err := s.list()
+	if err != nil {
+		return err
+	}
+	for _, name := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.readFile(ctx, mem, sink, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// list returns the names of the folder's files that match the pattern, with
+// or without ".gz", in name order.
+func (s *Source) list() ([]string, error) {
+	entries, err := os.ReadDir(s.cfg.Path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: source folder %s: no such directory", s.spec.Name, s.cfg.Path)
+		}
+		if fi, serr := os.Stat(s.cfg.Path); serr == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("%s: source folder %s: not a directory", s.spec.Name, s.cfg.Path)
+		}
+		return nil, fmt.Errorf("%s: source folder %s: %w", s.spec.Name, s.cfg.Path, unwrapPath(err))
+	}
+	pattern := strings.ToLower(s.spec.Pattern)
+	var out []string
+	for _, e := range entries { // ReadDir sorts by name
+		name := strings.ToLower(e.Name())
+		ok, _ := filepath.Match(pattern, name)
+		if !ok && strings.HasSuffix(name, ".gz") {
+			ok, _ = filepath.Match(pattern, strings.TrimSuffix(name, ".gz"))
+		}
+		if !ok {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(s.cfg.Path, e.Name())) // follows links
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, e.Name())
+	}
+	return out, nil
+}
+
+func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, name string) error {
+	path := filepath.Join(s.cfg.Path, name)
+	gz := strings.HasSuffix(strings.ToLower(name), ".gz")
+	ref, err := fingerprint(path)
+	if err != nil {
+		return s.fileErr(name, err)
+	}
+	ref.Name = name
+	ok, err := sink.Begin(ref)
+	if err != nil {
+		return s.fileErr(name, err)
+	}
+	if !ok {
+		return nil
+	}
+	utf, err := sniffUTF8(path, gz)
+	if err != nil {
+		return s.fileErr(name, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return s.fileErr(name, unwrapPath(err))
+	}
+	defer f.Close()
+	r, err := decoded(f, gz, utf)
+	if err != nil {
+		return s.fileErr(name, err)
+	}
+	rows, err := s.parse(ctx, mem, sink, name, r)
+	if err != nil {
+		return err
+	}
+	if err := sink.End(ref, rows); err != nil {
+		return s.fileErr(name, err)
+	}
+	return nil
+}
+
+func (s *Source) fileErr(name string, err error) error {
+	return fmt.Errorf("%s: file %s: %w", s.spec.Name, name, err)
+}
+
+// fingerprint hashes a file as delivered.
+func fingerprint(path string) (pipeline.FileRef, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return pipeline.FileRef{}, unwrapPath(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return pipeline.FileRef{}, unwrapPath(err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return pipeline.FileRef{}, unwrapPath(err)
+	}
+	return pipeline.FileRef{SHA256: hex.EncodeToString(h.Sum(nil)), Size: fi.Size()}, nil
+}
+
+// sniffUTF8 reports whether the file's (decompressed) bytes are all valid
+// UTF-8. A file is decoded as one encoding: the whole of it as Windows-1252
+// when any byte is not UTF-8, which is how Excel's "CSV" saves arrive.
+func sniffUTF8(path string, gz bool) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, unwrapPath(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if gz {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return false, fmt.Errorf("not gzip: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	buf := make([]byte, 256<<10)
+	held := 0 // bytes of an incomplete rune carried to the next read
+	first := true
+	for {
+		n, err := r.Read(buf[held:])
+		n += held
+		if first && n >= 2 && (buf[0] == 0xFF && buf[1] == 0xFE || buf[0] == 0xFE && buf[1] == 0xFF) {
+			return false, errors.New("UTF-16 text is not supported; save the extract as CSV UTF-8")
+		}
+		first = first && n < 2
+		end := n
+		if err == nil {
+			end = completeRunes(buf[:n])
+		}
+		if !utf8.Valid(buf[:end]) {
+			return false, nil
+		}
+		held = copy(buf, buf[end:n])
+		if err == io.EOF {
+			return held == 0, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// completeRunes returns the length of b without a trailing incomplete rune.
+func completeRunes(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return i
+			}
+			break
+		}
+	}
+	return len(b)
+}
+
+// decoded returns the file's text as UTF-8 without a byte-order mark.
+func decoded(f *os.File, gz, utf bool) (io.Reader, error) {
+	var r io.Reader = f
+	if gz {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("not gzip: %w", err)
+		}
+		r = zr
+	}
+	br := bufio.NewReaderSize(r, 256<<10)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\xEF\xBB\xBF" {
+		br.Discard(3)
+	}
+	if utf {
+		return br, nil
+	}
+	return bufio.NewReaderSize(charmap.Windows1252.NewDecoder().Reader(br), 256<<10), nil
+}
+
+// unwrapPath drops the path from an *fs.PathError: callers name the file.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
