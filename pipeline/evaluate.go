@@ -16,7 +16,7 @@ import (
 func (r *run) evaluate(ctx context.Context) error {
 	test := r.opts.AsOf.AddDate(0, 0, -7*r.opts.HorizonWeeks)
 	dates := r.trainingDates(test)
-	m, rows, _, err := r.fit(ctx, dates, func(h string) bool { return !inTestGroup(h) })
+	m, rows, pos, err := r.fit(ctx, dates, func(h string) bool { return !inTestGroup(h) })
 	if err != nil {
 		return fmt.Errorf("holdout model: %w", err)
 	}
@@ -40,11 +40,15 @@ func (r *run) evaluate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The random baseline ranks in an arbitrary but fixed order and, as a
+	// probability, says the training base rate for everyone: its Brier
+	// score is then the floor a model must beat too.
+	base := float64(pos) / float64(rows)
 	random := make([]float64, hh.Len())
 	for i := range random {
 		h := fnv.New64a()
 		h.Write([]byte(hh.Value(i)))
-		random[i] = float64(h.Sum64()>>11) / (1 << 53)
+		random[i] = base + 1e-9*float64(h.Sum64()>>11)/(1<<53)
 	}
 	// The list is sized for the whole borough; the test group is a fifth of it.
 	k := max(1, r.opts.Capacity/5)

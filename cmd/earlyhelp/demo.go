@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"earlyhelp/connectors/synthetic"
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/config"
+)
+
+// demoMarker marks a folder as the demo's own, so a second demo may clear it
+// and no other folder is ever cleared.
+const demoMarker = ".earlyhelp-demo"
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fset := flag.NewFlagSet("demo", flag.ContinueOnError)
+	dir := fset.String("dir", "./earlyhelp-demo", "folder for the synthetic council and its outputs")
+	var sf synthFlags
+	sf.register(fset, synthetic.DefectsLight)
+	var cf commonFlags
+	cf.register(fset)
+	if err := parseFlags(fset, args, stderr); err != nil {
+		return err
+	}
+	scfg, err := sf.config(*dir)
+	if err != nil {
+		return err
+	}
+	log, err := logger(stderr, cf.logFormat, cf.logLevel)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := prepareDemoDir(*dir); err != nil {
+		return err
+	}
+	sum, err := synthesise(ctx, scfg)
+	if err != nil {
+		return err
+	}
+	genTime := time.Since(start)
+	printSynth(stdout, scfg, sum)
+	fmt.Fprintf(stdout, "generated in %.1fs\n\n", genTime.Seconds())
+	cfg, err := config.Load(filepath.Join(*dir, "earlyhelp.yaml"))
+	if err != nil {
+		return err
+	}
+	// The list is for the Monday after the extracts end.
+	asOf := scfg.End.AddDate(0, 0, 1)
+	man, err := batch(ctx, cfg, asOf, log)
+	if man != nil {
+		printSummary(stdout, cfg, man)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\ndemo finished in %.1fs\n", time.Since(start).Seconds())
+	return nil
+}
+
+// prepareDemoDir makes dir ready for a fresh council: created if missing,
+// cleared if it holds an earlier demo, refused if it holds anything else.
+func prepareDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("demo folder: %w", err)
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return &usageError{fmt.Sprintf("--dir %s is not empty and was not made by earlyhelp demo", dir)}
+		}
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("demo folder: %w", err)
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo folder: %w", err)
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by earlyhelp demo; cleared by the next one\n"), 0o644)
+}
+
+// printSummary prints CONTRACTS §1's demo summary from a run's manifest.
+func printSummary(w io.Writer, cfg *config.Config, m *pipeline.Manifest) {
+	fmt.Fprintf(w, "%s: run %s as of %s: %s\n", m.Council, m.RunID, m.AsOf, m.Status)
+	if m.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", oneLine(m.Error))
+	}
+	names := make([]string, 0, len(m.Sources))
+	for n := range m.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "\n%-20s %12s %12s %12s  %s\n", "source", "read", "loaded", "quarantined", "by reason")
+	for _, n := range names {
+		s := m.Sources[n]
+		fmt.Fprintf(w, "%-20s %12d %12d %12d  %s\n", n, s.Read, s.Loaded, s.Quarantined, reasons(s.ByReason))
+	}
+	for src, r := range m.LinkMatch {
+		fmt.Fprintf(w, "link match %s: %.1f%% of pupils placed in a household\n", src, 100*r)
+	}
+	if mm := m.Model; mm != nil {
+		fmt.Fprintf(w, "\nmodel %s (%s): trained on %d household snapshots, %d with the outcome, as of %v\n",
+			mm.ID, mm.Kind, mm.TrainingRows, mm.Positives, mm.TrainingDates)
+	}
+	if ev := m.Evaluation; ev != nil {
+		fmt.Fprintf(w, "holdout: trained on other households' snapshots up to %s, tested on %d households as of %s\n",
+			ev.TrainingDates[0], ev.TestHouseholds, ev.TestAsOf)
+		kinds := make([]string, 0, len(ev.Models))
+		for k := range ev.Models {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			e := ev.Models[k]
+			fmt.Fprintf(w, "  %-9s AUC %.3f  average precision %.3f  precision@%d %.3f  recall@%d %.3f  Brier %.4f  (base rate %.3f)\n",
+				k, e.AUC, e.AveragePrecision, e.K, e.PrecisionAtK, e.K, e.RecallAtK, e.Brier, e.BaseRate)
+		}
+	}
+	if h := m.Households; h != nil {
+		fmt.Fprintf(w, "\nhouseholds scored: %d; left out: %s\n", h.Scored, reasonsInt(h.Excluded))
+	}
+	if l := m.List; l != nil {
+		fmt.Fprintf(w, "list: %d households for a capacity of %d (%s)\n", l.Households, l.Capacity, reasonsInt(l.Bands))
+	}
+	fmt.Fprintln(w, "fairness: no audit in this build yet (ethnicity and deprivation audit: issue 6)")
+	runDir := filepath.Join(cfg.DataDir, "runs", m.RunID)
+	fmt.Fprintln(w, "\noutputs:")
+	fmt.Fprintf(w, "  manifest  %s\n", filepath.Join(runDir, "manifest.json"))
+	fmt.Fprintf(w, "  store     %s\n", filepath.Join(cfg.DataDir, "store"))
+	for _, o := range m.Outputs {
+		fmt.Fprintf(w, "  %-9s %s\n", outputLabel(o), filepath.Join(runDir, o))
+	}
+}
+
+func outputLabel(rel string) string {
+	switch filepath.Ext(rel) {
+	case ".csv", ".html":
+		return "list"
+	case ".parquet":
+		return "table"
+	case ".prom":
+		return "metrics"
+	}
+	return "file"
+}
+
+func reasons(m map[string]int64) string {
+	conv := make(map[string]int, len(m))
+	for k, v := range m {
+		conv[k] = int(v)
+	}
+	return reasonsInt(conv)
+}
+
+func reasonsInt(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	s := ""
+	for i, k := range keys {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s %d", k, m[k])
+	}
+	return s
+}

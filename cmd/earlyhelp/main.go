@@ -1,0 +1,80 @@
+// Command earlyhelp runs the early-help pipeline: it generates synthetic
+// councils, loads a council's extracts, builds features, trains and checks
+// a model, and writes the navigators' weekly list. See README.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists what this build can do; help shows exactly these.
+func commands() []command {
+	return []command{
+		{"demo", "generate a synthetic council and run the whole pipeline on it", runDemo},
+		{"synth", "write a synthetic council's extracts, truth and config", runSynth},
+		{"run", "one batch run: ingest, features, train, evaluate, score, list", runRun},
+		{"validate", "check a config and every source it names, writing nothing", runValidate},
+	}
+}
+
+// run dispatches a command line and returns the exit code of CONTRACTS §1.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], stdout, stderr)
+			if err == nil {
+				return 0
+			}
+			code := exitCode(err)
+			if code != 0 {
+				fmt.Fprintf(stderr, "earlyhelp %s: %s\n", c.name, oneLine(err.Error()))
+			}
+			return code
+		}
+	}
+	fmt.Fprintf(stderr, "earlyhelp: unknown command %q (run 'earlyhelp help')\n", args[0])
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: earlyhelp <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'earlyhelp <command> -h' for a command's flags.")
+}
+
+// oneLine keeps an error to the single line CONTRACTS §1 promises.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}

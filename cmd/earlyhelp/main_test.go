@@ -1,0 +1,478 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/ipc"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/pipeline"
+)
+
+// demo runs one small demo per test binary and shares it: a synthetic
+// council is a few seconds' work.
+var demoDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "earlyhelp-demo-test-*")
+	if err != nil {
+		panic(err)
+	}
+	demoDir = filepath.Join(dir, "demo")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+var demoOnce struct {
+	done   bool
+	code   int
+	stdout string
+	stderr string
+}
+
+// smallDemo runs `earlyhelp demo` on a small council once.
+func smallDemo(t *testing.T) string {
+	t.Helper()
+	if !demoOnce.done {
+		demoOnce.done = true
+		demoOnce.code, demoOnce.stdout, demoOnce.stderr = runCLI(t, "demo", "--children", "1500", "--dir", demoDir, "--log-format", "json")
+	}
+	if demoOnce.code != 0 {
+		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", demoOnce.code, demoOnce.stdout, demoOnce.stderr)
+	}
+	return demoOnce.stdout
+}
+
+func latestRun(t *testing.T) (string, *pipeline.Manifest) {
+	t.Helper()
+	runs, _ := filepath.Glob(filepath.Join(demoDir, "var", "runs", "*"))
+	if len(runs) != 1 {
+		t.Fatalf("found %d runs; want 1", len(runs))
+	}
+	b, err := os.ReadFile(filepath.Join(runs[0], "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m pipeline.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return runs[0], &m
+}
+
+func TestDemoSummaryAndOutputs(t *testing.T) {
+	out := smallDemo(t)
+	for _, want := range []string{"source", "attendance_sessions", "quarantined", "holdout", "AUC", "list:", "fairness", "manifest", "navigator_list.csv"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	dir, m := latestRun(t)
+	if m.Status != "succeeded" {
+		t.Fatalf("status %q: %s", m.Status, m.Error)
+	}
+	for _, rel := range []string{"manifest.json", "metrics.prom", "features.parquet", "scores.parquet", "list/navigator_list.csv", "list/navigator_list.html", "model/model.json", "evaluation/holdout.json"} {
+		if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
+			t.Errorf("missing output %s", rel)
+		}
+	}
+	f, err := os.Open(filepath.Join(dir, "list", "navigator_list.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 2 || len(rows)-1 > m.List.Capacity || len(rows)-1 != m.List.Households {
+		t.Errorf("list has %d rows; manifest says %d of capacity %d", len(rows)-1, m.List.Households, m.List.Capacity)
+	}
+	if rows[0][1] != "household_ref" || !strings.HasPrefix(rows[1][1], "H") {
+		t.Errorf("list does not carry the council's household ids: %v", rows[1])
+	}
+	if m.Model == nil || m.Model.ID == "" || len(m.Model.Features) == 0 {
+		t.Errorf("manifest model = %+v", m.Model)
+	}
+	for _, f := range m.Model.Features {
+		if strings.Contains(f, "ethnic") {
+			t.Errorf("ethnicity is a model input: %s", f)
+		}
+	}
+}
+
+// TestBooksBalance checks rows read = loaded + quarantined for every source,
+// in the manifest and in metrics.prom.
+func TestBooksBalance(t *testing.T) {
+	smallDemo(t)
+	dir, m := latestRun(t)
+	prom, err := os.ReadFile(filepath.Join(dir, "metrics.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metric := func(name, source string) float64 {
+		var sum float64
+		re := regexp.MustCompile(`(?m)^` + name + `\{([^}]*)\} (\S+)$`)
+		for _, mm := range re.FindAllStringSubmatch(string(prom), -1) {
+			if strings.Contains(mm[1], `source="`+source+`"`) {
+				var v float64
+				json.Unmarshal([]byte(mm[2]), &v)
+				sum += v
+			}
+		}
+		return sum
+	}
+	if len(m.Sources) != 5 {
+		t.Errorf("manifest has %d sources; want 5", len(m.Sources))
+	}
+	quarantined := int64(0)
+	for name, s := range m.Sources {
+		if s.Read == 0 || s.Read != s.Loaded+s.Quarantined {
+			t.Errorf("%s: read %d, loaded %d, quarantined %d", name, s.Read, s.Loaded, s.Quarantined)
+		}
+		var byReason int64
+		for _, n := range s.ByReason {
+			byReason += n
+		}
+		if byReason != s.Quarantined {
+			t.Errorf("%s: reasons add to %d, quarantined %d", name, byReason, s.Quarantined)
+		}
+		quarantined += s.Quarantined
+		for _, c := range []struct {
+			metric string
+			want   int64
+		}{
+			{"earlyhelp_rows_read_total", s.Read},
+			{"earlyhelp_rows_loaded_total", s.Loaded},
+			{"earlyhelp_rows_quarantined_total", s.Quarantined},
+		} {
+			if got := metric(c.metric, name); got != float64(c.want) {
+				t.Errorf("%s{source=%q} = %v; manifest says %d", c.metric, name, got, c.want)
+			}
+		}
+		if s.Quarantined > 0 {
+			qf := filepath.Join(dir, "quarantine", name+".csv")
+			if n := countLines(t, qf) - 1; int64(n) != s.Quarantined {
+				t.Errorf("%s: quarantine file has %d rows; manifest says %d", name, n, s.Quarantined)
+			}
+		}
+	}
+	if quarantined == 0 {
+		t.Error("the demo's defects quarantined nothing")
+	}
+}
+
+func countLines(t *testing.T, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	n := 0
+	for {
+		_, err := r.Read()
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+}
+
+var upnPattern = regexp.MustCompile(`\b[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]\b`)
+
+// TestNoRawIdentifiersDownstream collects every UPN and NHS number of the
+// input extracts and looks for each in every file of the store and the run
+// folders: in the bytes of every file, and in the decoded strings of every
+// Arrow IPC file (which are compressed on disk, so a byte scan alone would
+// prove nothing).
+func TestNoRawIdentifiersDownstream(t *testing.T) {
+	smallDemo(t)
+	raw := map[string]bool{}
+	collect := func(path string, cols ...string) {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		r := csv.NewReader(bufio.NewReader(f))
+		r.FieldsPerRecord = -1
+		header, err := r.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := []int{}
+		for i, h := range header {
+			h = strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")
+			for _, c := range cols {
+				if h == c {
+					idx = append(idx, i)
+				}
+			}
+		}
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range idx {
+				if i < len(rec) && len(rec[i]) >= 10 {
+					raw[rec[i]] = true
+				}
+			}
+		}
+	}
+	persons, _ := filepath.Glob(filepath.Join(demoDir, "incoming", "persons", "*.csv"))
+	att, _ := filepath.Glob(filepath.Join(demoDir, "incoming", "attendance_sessions", "*.csv"))
+	for _, p := range persons {
+		collect(p, "upn", "nhs_number")
+	}
+	for _, p := range att {
+		collect(p, "upn")
+	}
+	if len(raw) < 1000 {
+		t.Fatalf("collected only %d identifiers from the input", len(raw))
+	}
+	var files, arrowFiles int
+	err := filepath.WalkDir(filepath.Join(demoDir, "var"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range upnPattern.FindAll(b, -1) {
+			if raw[string(m)] {
+				t.Errorf("%s holds a raw UPN", path)
+				break
+			}
+		}
+		for _, m := range regexp.MustCompile(`\b[0-9]{10}\b`).FindAll(b, -1) {
+			if raw[string(m)] {
+				t.Errorf("%s holds a raw NHS number", path)
+				break
+			}
+		}
+		if strings.HasSuffix(path, ".arrow") {
+			arrowFiles++
+			scanArrow(t, path, raw)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if arrowFiles < 5 {
+		t.Errorf("scanned %d Arrow files of %d; want the whole store", arrowFiles, files)
+	}
+}
+
+func scanArrow(t *testing.T, path string, raw map[string]bool) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	defer r.Close()
+	for i := 0; i < r.NumRecords(); i++ {
+		rec, err := r.Record(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := 0; c < int(rec.NumCols()); c++ {
+			if rec.Column(c).DataType().ID() != arrow.STRING {
+				continue
+			}
+			col := rec.Column(c).(*array.String)
+			for j := 0; j < col.Len(); j++ {
+				if raw[col.Value(j)] {
+					t.Fatalf("%s column %s holds a raw identifier", path, rec.Schema().Field(c).Name)
+				}
+			}
+		}
+	}
+}
+
+// TestErrors checks that bad input gives one readable line and the right
+// exit code, never a panic.
+func TestErrors(t *testing.T) {
+	smallDemo(t)
+	base, err := os.ReadFile(filepath.Join(demoDir, "earlyhelp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		config  string                 // replaces the demo's config text
+		prepare func(dir string) error // makes the inputs bad
+		code    int
+		want    string
+	}{
+		{
+			name:   "unknown key",
+			config: string(base) + "colour: blue\n",
+			code:   exitUsage, want: "earlyhelp.yaml:",
+		},
+		{
+			name:   "missing source folder",
+			config: strings.Replace(string(base), "./incoming/persons", "./incoming/nowhere", 1),
+			code:   exitFailed, want: "nowhere",
+		},
+		{
+			name: "unreadable file",
+			prepare: func(dir string) error {
+				return os.WriteFile(filepath.Join(dir, "incoming", "persons", "persons_late.csv.gz"), []byte("not gzip at all"), 0o644)
+			},
+			code: exitFailed, want: "persons_late.csv.gz",
+		},
+		{
+			name:   "quarantine past tolerance",
+			config: strings.Replace(string(base), "max_quarantine_ratio: 0.05", "max_quarantine_ratio: 0.000001", 1),
+			code:   exitTolerance, want: "max_quarantine_ratio",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := copyInputs(demoDir, dir); err != nil {
+				t.Fatal(err)
+			}
+			cfg := string(base)
+			if tc.config != "" {
+				cfg = tc.config
+			}
+			if err := os.WriteFile(filepath.Join(dir, "earlyhelp.yaml"), []byte(cfg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if tc.prepare != nil {
+				if err := tc.prepare(dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, cmd := range []string{"run", "validate"} {
+				if cmd == "validate" && tc.code == exitTolerance {
+					continue // validate reports counts; tolerance is a run's judgement
+				}
+				args := []string{cmd, "--config", filepath.Join(dir, "earlyhelp.yaml")}
+				if cmd == "run" {
+					args = append(args, "--as-of", "2026-07-20", "--log-level", "error")
+				}
+				code, _, stderr := runCLI(t, args...)
+				lines := strings.Split(strings.TrimSpace(stderr), "\n")
+				last := lines[len(lines)-1]
+				if code != tc.code {
+					t.Errorf("%s: exit %d; want %d (stderr %q)", cmd, code, tc.code, stderr)
+				}
+				if !strings.HasPrefix(last, "earlyhelp "+cmd+": ") || !strings.Contains(last, tc.want) {
+					t.Errorf("%s: last stderr line %q; want one line naming %q", cmd, last, tc.want)
+				}
+				if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine") {
+					t.Errorf("%s panicked: %s", cmd, stderr)
+				}
+			}
+			// A failed run leaves a failed manifest and no list.
+			runs, _ := filepath.Glob(filepath.Join(dir, "var", "runs", "*"))
+			for _, r := range runs {
+				b, _ := os.ReadFile(filepath.Join(r, "manifest.json"))
+				var m pipeline.Manifest
+				json.Unmarshal(b, &m)
+				if m.Status != "failed" || m.Error == "" {
+					t.Errorf("run %s: status %q error %q; want failed with a reason", filepath.Base(r), m.Status, m.Error)
+				}
+				if _, err := os.Stat(filepath.Join(r, "list", "navigator_list.csv")); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("failed run %s left a list", filepath.Base(r))
+				}
+			}
+		})
+	}
+}
+
+// copyInputs copies the demo's extracts and key (not its var/) to dst.
+func copyInputs(src, dst string) error {
+	for _, sub := range []string{"incoming", "secrets"} {
+		err := filepath.WalkDir(filepath.Join(src, sub), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(src, path)
+			if d.IsDir() {
+				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dst, rel), b, 0o600)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"help"}, 0, "demo"},
+		{[]string{"frobnicate"}, exitUsage, "unknown command"},
+		{[]string{"run"}, exitUsage, "--config is required"},
+		{[]string{"run", "--config", "x.yaml", "--as-of", "yesterday"}, exitUsage, "--as-of"},
+		{[]string{"synth"}, exitUsage, "--out is required"},
+		{[]string{"synth", "--out", "x", "--children", "3"}, exitUsage, "children"},
+		{[]string{"validate", "--config", "/nonexistent/earlyhelp.yaml"}, exitUsage, "no such file"},
+	}
+	for _, tc := range tests {
+		code, stdout, stderr := runCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+			t.Errorf("%v: exit %d, output %q; want exit %d mentioning %q", tc.args, code, stdout+stderr, tc.code, tc.want)
+		}
+	}
+	// Help lists only what this build can do.
+	_, stdout, _ := runCLI(t, "help")
+	for _, absent := range []string{"serve", "backtest", "audit", "bench", "users"} {
+		if strings.Contains(stdout, absent) {
+			t.Errorf("help lists %q, which this build cannot do", absent)
+		}
+	}
+}

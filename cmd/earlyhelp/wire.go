@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"earlyhelp/connectors"
+	"earlyhelp/connectors/csvdir"
+	"earlyhelp/features"
+	"earlyhelp/features/attendance"
+	"earlyhelp/models"
+	"earlyhelp/models/evaluate"
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/export"
+	"earlyhelp/pipeline/store"
+)
+
+// Training defaults: four snapshots four weeks apart give the model a
+// season of history without reaching past two years of extracts.
+const (
+	trainingSnapshots = 4
+	snapshotStepWeeks = 4
+)
+
+// keyEnv holds the pseudonym key (hex) when no key file is configured.
+const keyEnv = "EARLYHELP_PSEUDONYM_KEY"
+
+// pseudonymiser loads the key from the configured file or the environment.
+func pseudonymiser(cfg *config.Config) (*connectors.Pseudonymiser, error) {
+	var key []byte
+	var err error
+	switch {
+	case cfg.PseudonymKeyFile != "":
+		key, err = connectors.LoadKey(cfg.PseudonymKeyFile)
+	case os.Getenv(keyEnv) != "":
+		env := strings.TrimSpace(os.Getenv(keyEnv))
+		if key, err = hex.DecodeString(env); err != nil {
+			err = fmt.Errorf("%s is not hex", keyEnv)
+		}
+	default:
+		return nil, cfg.Errorf("pseudonym_key_file", "is required (or set %s)", keyEnv)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym key: %w", err)
+	}
+	return connectors.NewPseudonymiser(key)
+}
+
+// sources builds one connector per configured source: one switch per kind
+// of plug-in, so every wiring decision can be found here.
+func sources(cfg *config.Config, p *connectors.Pseudonymiser) ([]pipeline.SourceSpec, error) {
+	var out []pipeline.SourceSpec
+	for _, name := range cfg.SourceNames() {
+		sc := cfg.Sources[name]
+		spec, err := connectors.Lookup(name)
+		if err != nil {
+			return nil, cfg.Errorf("sources."+name, "%v", err)
+		}
+		var src pipeline.Source
+		switch sc.Kind {
+		case "csvdir":
+			src, err = csvdir.New(csvdir.Config{Path: sc.Path}, spec, p)
+		default:
+			err = fmt.Errorf("kind %q is not supported by this build", sc.Kind)
+		}
+		if err != nil {
+			return nil, cfg.Errorf("sources."+name, "%v", err)
+		}
+		out = append(out, pipeline.SourceSpec{Name: name, Columns: spec.ColumnNames(), Source: src})
+	}
+	return out, nil
+}
+
+// runSetup is everything a batch run needs, wired from a config.
+type runSetup struct {
+	opts   pipeline.Options
+	store  *store.Store
+	reg    *prometheus.Registry
+	unlock func()
+}
+
+// setupRun opens the store, takes its lock, reserves a run folder and wires
+// the plug-ins. The caller calls unlock when the run ends.
+func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func() time.Time) (*runSetup, error) {
+	p, err := pseudonymiser(cfg)
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := sources(cfg, p)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(cfg.DataDir, now)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := st.Lock()
+	if err != nil {
+		return nil, err
+	}
+	id, dir, err := st.NewRun(now())
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	metrics, err := pipeline.NewMetrics(reg)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	exp, err := export.New(st)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	mem := memory.DefaultAllocator
+	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation},
+		attendance.New(st, mem))
+	opts := pipeline.Options{
+		RunID: id, RunDir: dir, AsOf: asOf, Council: cfg.Council,
+		CodeVersion: codeVersion(), ConfigSHA256: cfg.SHA256(),
+		Sources: srcs, Store: st, MaxQuarantineRatio: *cfg.MaxQuarantineRatio,
+		Features: fs, Trainer: models.LogisticTrainer{}, ModelKind: cfg.Model.Candidates[0],
+		HorizonWeeks: cfg.Model.HorizonWeeks, Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks,
+		Evaluate: evaluateAdapter, Capacity: cfg.List.Capacity, Exporter: exp,
+		Mem: mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
+	}
+	return &runSetup{opts: opts, store: st, reg: reg, unlock: unlock}, nil
+}
+
+func evaluateAdapter(scores []float64, labels []bool, k int) pipeline.EvalMetrics {
+	m := evaluate.Compute(scores, labels, k)
+	return pipeline.EvalMetrics{
+		N: m.N, Positives: m.Positives, BaseRate: m.BaseRate, AUC: m.AUC,
+		AveragePrecision: m.AveragePrecision, K: m.K, PrecisionAtK: m.PrecisionAtK,
+		RecallAtK: m.RecallAtK, Brier: m.Brier,
+	}
+}
+
+// codeVersion names the build: the module version, or the VCS revision
+// when the binary was built from a checkout with VCS stamping.
+func codeVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	return v + " " + bi.GoVersion
+}
+
+// logger builds the zerolog logger: console by default, JSON when asked.
+func logger(w io.Writer, format, level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		return zerolog.Logger{}, &usageError{fmt.Sprintf("--log-level %q: %v", level, err)}
+	}
+	switch format {
+	case "json":
+		return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+	case "console", "":
+		cw := zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: true}
+		return zerolog.New(cw).Level(lvl).With().Timestamp().Logger(), nil
+	}
+	return zerolog.Logger{}, &usageError{fmt.Sprintf("--log-format %q: want console or json", format)}
+}

@@ -1,0 +1,61 @@
+package synthetic
+
+import (
+	"strconv"
+
+	"earlyhelp/connectors"
+)
+
+const personsFile = "incoming/persons/persons.csv"
+
+// writePersons writes the council's master person index. The light profile
+// breaks the NHS check digit of three adults and repeats two rows exactly.
+func (g *generator) writePersons() error {
+	f, err := g.out.create(personsFile, 0o644, false, g.columns(connectors.Persons)...)
+	if err != nil {
+		return err
+	}
+	badNHS, dup := map[int]bool{}, map[int]bool{}
+	if g.light() {
+		var adults []int
+		for i, p := range g.w.persons {
+			if p.child < 0 {
+				adults = append(adults, i)
+			}
+		}
+		for len(badNHS) < min(3, len(adults)) {
+			badNHS[adults[g.rDef.IntN(len(adults))]] = true
+		}
+		for len(dup) < min(2, len(g.w.persons)-len(badNHS)) {
+			if i := g.rDef.IntN(len(g.w.persons)); !badNHS[i] {
+				dup[i] = true
+			}
+		}
+	}
+	var b []byte
+	for i, p := range g.w.persons {
+		b = appendID(b[:0], 'P', i+1)
+		b = append(b, ',')
+		b = append(b, p.upn...)
+		b = append(b, ',')
+		nhs := len(b)
+		b = strconv.AppendInt(b, p.nhs, 10)
+		if badNHS[i] {
+			b[nhs+9] = '0' + (b[nhs+9]-'0'+1+byte(g.rDef.IntN(9)))%10
+		}
+		b = append(b, ',')
+		b = appendISO(b, p.dob)
+		b = append(b, ',', p.sex, ',')
+		b = append(b, ethnicities[p.eth].code...)
+		b = append(b, '\n')
+		row := f.end(b)
+		if badNHS[i] {
+			g.defects.add(personsFile, row, "nhs_number", defectNHSCheck, false)
+		}
+		if dup[i] {
+			g.defects.add(personsFile, f.end(b), "person_id", defectDuplicate, false)
+		}
+	}
+	g.rows[connectors.Persons] = f.rows
+	return nil
+}

@@ -1,0 +1,146 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
+)
+
+// fakeSource offers one file: it emits `emit` rows, rejects `reject` rows
+// and claims to have read `read`; fail makes it stop with an error mid-file.
+type fakeSource struct {
+	emit, reject, read int64
+	fail               bool
+}
+
+func (f fakeSource) Read(ctx context.Context, mem memory.Allocator, sink Sink) error {
+	ref := FileRef{Name: "persons.csv", SHA256: strings.Repeat("ab", 32), Size: 100}
+	ok, err := sink.Begin(ref)
+	if err != nil || !ok {
+		return err
+	}
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	for i := int64(0); i < f.emit; i++ {
+		b.Append("p")
+	}
+	col := b.NewArray()
+	defer col.Release()
+	rec := array.NewRecord(arrow.NewSchema([]arrow.Field{{Name: "person_id", Type: arrow.BinaryTypes.String}}, nil), []arrow.Array{col}, f.emit)
+	defer rec.Release()
+	if err := sink.Emit(rec); err != nil {
+		return err
+	}
+	for i := int64(0); i < f.reject; i++ {
+		if err := sink.Reject(Rejected{Row: i + 2, Reason: ReasonBadDate, Column: "date_of_birth", Values: []string{"=pseudo", "x"}}); err != nil {
+			return err
+		}
+	}
+	if f.fail {
+		return errors.New("persons.csv: line 9: bare quote")
+	}
+	return sink.End(ref, f.read)
+}
+
+// fakeStore records what the ingest stage did with deliveries.
+type fakeStore struct {
+	written, committed, aborted int
+}
+
+func (s *fakeStore) Loaded(string, FileRef) (bool, error) { return false, nil }
+func (s *fakeStore) NewDelivery(string, FileRef) (Delivery, error) {
+	return &fakeDelivery{s: s}, nil
+}
+func (s *fakeStore) SaveReid(map[string]map[string]string) error { return nil }
+
+type fakeDelivery struct{ s *fakeStore }
+
+func (d *fakeDelivery) Write(rec arrow.Record) error { d.s.written += int(rec.NumRows()); return nil }
+func (d *fakeDelivery) Commit(int64, int64) error    { d.s.committed++; return nil }
+func (d *fakeDelivery) Abort()                       { d.s.aborted++ }
+
+func TestIngestBooks(t *testing.T) {
+	tests := []struct {
+		name                string
+		src                 fakeSource
+		ratio               float64
+		wantErr             string
+		committed, aborted  int
+		quarantineFileLines int
+	}{
+		{"balanced", fakeSource{emit: 2, reject: 1, read: 3}, 0.5, "", 1, 0, 2},
+		{"a row lost", fakeSource{emit: 2, reject: 1, read: 4}, 0.5, "4 rows read but 2 loaded and 1 quarantined", 0, 1, 0},
+		{"source fails mid-file", fakeSource{emit: 2, reject: 1, fail: true}, 0.5, "bare quote", 0, 1, 0},
+		{"past tolerance", fakeSource{emit: 2, reject: 2, read: 4}, 0.25, "above max_quarantine_ratio", 1, 0, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			reg := prometheus.NewRegistry()
+			m, err := NewMetrics(reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := &fakeStore{}
+			dir := t.TempDir()
+			r := &run{
+				opts: Options{
+					Sources:            []SourceSpec{{Name: "persons", Columns: []string{"person_id", "date_of_birth"}, Source: tc.src}},
+					Store:              st,
+					MaxQuarantineRatio: tc.ratio,
+					Metrics:            m,
+				},
+				mem: mem, log: zerolog.Nop(), runDir: dir,
+				man: &Manifest{Sources: map[string]*SourceManifest{}},
+			}
+			err = r.ingest(context.Background())
+			if tc.wantErr == "" && err != nil {
+				t.Fatalf("ingest: %v", err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("ingest error %v; want one containing %q", err, tc.wantErr)
+			}
+			if tc.ratio == 0.25 && !errors.Is(err, ErrTolerance) {
+				t.Errorf("error %v is not ErrTolerance", err)
+			}
+			if st.committed != tc.committed || st.aborted != tc.aborted {
+				t.Errorf("committed %d aborted %d; want %d and %d", st.committed, st.aborted, tc.committed, tc.aborted)
+			}
+			q := filepath.Join(dir, "quarantine", "persons.csv")
+			b, qerr := os.ReadFile(q)
+			lines := 0
+			if qerr == nil {
+				lines = strings.Count(string(b), "\n")
+			}
+			if lines != tc.quarantineFileLines {
+				t.Errorf("quarantine file has %d lines; want %d", lines, tc.quarantineFileLines)
+			}
+			if qerr == nil && !strings.Contains(string(b), "'=pseudo") {
+				t.Errorf("quarantine cell not neutralised for spreadsheets:\n%s", b)
+			}
+			if tc.wantErr == "" || tc.ratio == 0.25 {
+				sm := r.man.Sources["persons"]
+				if sm.Read != sm.Loaded+sm.Quarantined || sm.Read != tc.src.read {
+					t.Errorf("manifest read %d loaded %d quarantined %d", sm.Read, sm.Loaded, sm.Quarantined)
+				}
+				if got := testutil.ToFloat64(m.RowsRead.WithLabelValues("persons")); got != float64(tc.src.read) {
+					t.Errorf("rows_read_total = %v; want %d", got, tc.src.read)
+				}
+				if got := testutil.ToFloat64(m.RowsQuarantined.WithLabelValues("persons", ReasonBadDate)); got != float64(tc.src.reject) {
+					t.Errorf("rows_quarantined_total = %v; want %d", got, tc.src.reject)
+				}
+			}
+		})
+	}
+}
