@@ -14,13 +14,16 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/ipc"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/rs/zerolog"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/config"
 )
 
 // demo runs one small demo per test binary and shares it: a synthetic
@@ -475,4 +478,36 @@ func TestUsage(t *testing.T) {
 			t.Errorf("help lists %q, which this build cannot do", absent)
 		}
 	}
+}
+
+// TestRunReleasesArrowMemory runs the whole pipeline on a fresh copy of the
+// demo's extracts with a checked allocator: every Arrow buffer a stage
+// allocates must be released by the end of the run.
+func TestRunReleasesArrowMemory(t *testing.T) {
+	smallDemo(t)
+	dir := t.TempDir()
+	if err := copyInputs(demoDir, dir); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(demoDir, "earlyhelp.yaml"))
+	cfgPath := filepath.Join(dir, "earlyhelp.yaml")
+	os.WriteFile(cfgPath, b, 0o644)
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	setup, err := setupRun(cfg, time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC), zerolog.Nop(), time.Now, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := pipeline.Run(context.Background(), setup.opts)
+	setup.unlock()
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if man.Status != "succeeded" || man.Sources["attendance_sessions"].Loaded == 0 {
+		t.Fatalf("run status %s, attendance loaded %d", man.Status, man.Sources["attendance_sessions"].Loaded)
+	}
+	mem.AssertSize(t, 0)
 }

@@ -89,7 +89,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // batch runs the pipeline once for cfg.
 func batch(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.Logger) (*pipeline.Manifest, error) {
-	setup, err := setupRun(cfg, asOf, log, time.Now)
+	setup, err := setupRun(cfg, asOf, log, time.Now, memory.DefaultAllocator)
 	if err != nil {
 		return nil, err
 	}

@@ -91,7 +91,7 @@ type runSetup struct {
 
 // setupRun opens the store, takes its lock, reserves a run folder and wires
 // the plug-ins. The caller calls unlock when the run ends.
-func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func() time.Time) (*runSetup, error) {
+func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func() time.Time, mem memory.Allocator) (*runSetup, error) {
 	p, err := pseudonymiser(cfg)
 	if err != nil {
 		return nil, err
@@ -124,7 +124,6 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		unlock()
 		return nil, err
 	}
-	mem := memory.DefaultAllocator
 	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation},
 		attendance.New(st, mem))
 	opts := pipeline.Options{
