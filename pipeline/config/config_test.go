@@ -123,3 +123,14 @@ func TestMissingFile(t *testing.T) {
 		t.Fatal("unexpected file")
 	}
 }
+
+// TestDeployExample keeps deploy/'s example configuration loadable.
+func TestDeployExample(t *testing.T) {
+	c, err := Load("../../deploy/earlyhelp.example.yaml")
+	if err != nil {
+		t.Fatalf("deploy example: %v", err)
+	}
+	if c.DataDir != "/var/lib/earlyhelp" || len(c.Sources) != 5 {
+		t.Errorf("deploy example read as data_dir %q with %d sources", c.DataDir, len(c.Sources))
+	}
+}

@@ -1,0 +1,216 @@
+// Package featurestest builds small in-memory stores for the tests of the
+// feature builders: records in the stored schemas of the roster and
+// attendance sources, held by a Tables that satisfies features.Tables.
+package featurestest
+
+import (
+	"context"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// Tables is an in-memory store: records by source, scanned in order.
+type Tables map[string][]arrow.Record
+
+// Scan calls fn for every record of source.
+func (t Tables) Scan(ctx context.Context, mem memory.Allocator, source string, fn func(arrow.Record) error) error {
+	for _, r := range t[source] {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Release frees every record.
+func (t Tables) Release() {
+	for _, rs := range t {
+		for _, r := range rs {
+			r.Release()
+		}
+	}
+}
+
+var (
+	str  = arrow.BinaryTypes.String
+	date = arrow.FixedWidthTypes.Date32
+)
+
+// Day parses yyyy-mm-dd into a date32 value; "" is null.
+func Day(s string) arrow.Date32 {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic("featurestest: bad date " + s)
+	}
+	return arrow.Date32FromTime(t)
+}
+
+func appendStr(b array.Builder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	b.(*array.StringBuilder).Append(s)
+}
+
+func appendDate(b array.Builder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	b.(*array.Date32Builder).Append(Day(s))
+}
+
+// Person is one row of persons.
+type Person struct{ ID, UPN, DOB, Ethnicity string }
+
+// Persons builds a persons record.
+func Persons(mem memory.Allocator, rows ...Person) arrow.Record {
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+		{Name: "person_id", Type: str}, {Name: "upn", Type: str, Nullable: true},
+		{Name: "nhs_number", Type: str, Nullable: true}, {Name: "date_of_birth", Type: date},
+		{Name: "sex", Type: str, Nullable: true}, {Name: "ethnicity", Type: str, Nullable: true},
+	}, nil))
+	defer b.Release()
+	for _, p := range rows {
+		appendStr(b.Field(0), p.ID)
+		appendStr(b.Field(1), p.UPN)
+		b.Field(2).AppendNull()
+		appendDate(b.Field(3), p.DOB)
+		appendStr(b.Field(4), "F")
+		appendStr(b.Field(5), p.Ethnicity)
+	}
+	return b.NewRecord()
+}
+
+// Spell is one row of households: a person's membership of a household.
+type Spell struct{ Household, Person, Role, LSOA, Locality, From, To string }
+
+// Households builds a households record.
+func Households(mem memory.Allocator, rows ...Spell) arrow.Record {
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+		{Name: "household_id", Type: str}, {Name: "person_id", Type: str}, {Name: "role", Type: str},
+		{Name: "uprn", Type: str, Nullable: true}, {Name: "lsoa_code", Type: str},
+		{Name: "locality", Type: str, Nullable: true}, {Name: "from_date", Type: date},
+		{Name: "to_date", Type: date, Nullable: true},
+	}, nil))
+	defer b.Release()
+	for _, s := range rows {
+		appendStr(b.Field(0), s.Household)
+		appendStr(b.Field(1), s.Person)
+		appendStr(b.Field(2), s.Role)
+		b.Field(3).AppendNull()
+		appendStr(b.Field(4), s.LSOA)
+		appendStr(b.Field(5), s.Locality)
+		appendDate(b.Field(6), s.From)
+		appendDate(b.Field(7), s.To)
+	}
+	return b.NewRecord()
+}
+
+// Area is one row of deprivation.
+type Area struct {
+	LSOA      string
+	IMDDecile int8
+}
+
+// Deprivation builds a deprivation record.
+func Deprivation(mem memory.Allocator, rows ...Area) arrow.Record {
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+		{Name: "lsoa_code", Type: str}, {Name: "imd_decile", Type: arrow.PrimitiveTypes.Int8},
+		{Name: "idaci_decile", Type: arrow.PrimitiveTypes.Int8, Nullable: true}, {Name: "vintage", Type: str, Nullable: true},
+	}, nil))
+	defer b.Release()
+	for _, a := range rows {
+		appendStr(b.Field(0), a.LSOA)
+		b.Field(1).(*array.Int8Builder).Append(a.IMDDecile)
+		b.Field(2).AppendNull()
+		appendStr(b.Field(3), "IoD2025")
+	}
+	return b.NewRecord()
+}
+
+// Referral is one row of csc_referrals.
+type Referral struct{ ID, Person, Date, Outcome, Closed string }
+
+// Referrals builds a csc_referrals record.
+func Referrals(mem memory.Allocator, rows ...Referral) arrow.Record {
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+		{Name: "referral_id", Type: str}, {Name: "person_id", Type: str}, {Name: "referral_date", Type: date},
+		{Name: "referral_source", Type: str, Nullable: true}, {Name: "outcome", Type: str, Nullable: true},
+		{Name: "case_closed_date", Type: date, Nullable: true},
+	}, nil))
+	defer b.Release()
+	for _, r := range rows {
+		appendStr(b.Field(0), r.ID)
+		appendStr(b.Field(1), r.Person)
+		appendDate(b.Field(2), r.Date)
+		appendStr(b.Field(3), "school")
+		appendStr(b.Field(4), r.Outcome)
+		appendDate(b.Field(5), r.Closed)
+	}
+	return b.NewRecord()
+}
+
+// Mark is one row of attendance_sessions.
+type Mark struct {
+	Date, Session, Code, Category string
+	Updated                       string // RFC 3339, or "" for none
+}
+
+// Attendance builds an attendance_sessions record for one pupil.
+func Attendance(mem memory.Allocator, upn string, marks []Mark) arrow.Record {
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+		{Name: "school_urn", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "upn", Type: str},
+		{Name: "session_date", Type: date},
+		{Name: "session", Type: str},
+		{Name: "attendance_code", Type: str},
+		{Name: "minutes_late", Type: arrow.PrimitiveTypes.Int16, Nullable: true},
+		{Name: "mark_updated_at", Type: arrow.FixedWidthTypes.Timestamp_s, Nullable: true},
+		{Name: "category", Type: str},
+	}, nil))
+	defer b.Release()
+	for _, m := range marks {
+		b.Field(0).(*array.Int32Builder).Append(100001)
+		appendStr(b.Field(1), upn)
+		appendDate(b.Field(2), m.Date)
+		appendStr(b.Field(3), m.Session)
+		appendStr(b.Field(4), m.Code)
+		b.Field(5).AppendNull()
+		if m.Updated == "" {
+			b.Field(6).AppendNull()
+		} else {
+			ts, err := time.Parse(time.RFC3339, m.Updated)
+			if err != nil {
+				panic("featurestest: bad timestamp " + m.Updated)
+			}
+			b.Field(6).(*array.TimestampBuilder).Append(arrow.Timestamp(ts.Unix()))
+		}
+		appendStr(b.Field(7), m.Category)
+	}
+	return b.NewRecord()
+}
+
+// SchoolDays gives present AM and PM marks for the weekdays in [from, to).
+func SchoolDays(from, to string) []Mark {
+	var out []Mark
+	d, _ := time.Parse(time.DateOnly, from)
+	end, _ := time.Parse(time.DateOnly, to)
+	for ; d.Before(end); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+			continue
+		}
+		s := d.Format(time.DateOnly)
+		out = append(out, Mark{s, "AM", "/", "present", ""}, Mark{s, "PM", `\`, "present", ""})
+	}
+	return out
+}
+
+// NewMark is a Mark from its fields in order, for compact test tables.
+func NewMark(date, session, code, category, updated string) Mark {
+	return Mark{Date: date, Session: session, Code: code, Category: category, Updated: updated}
+}
