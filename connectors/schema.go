@@ -14,6 +14,13 @@ const (
 	Deprivation        = "deprivation"
 	AttendanceSessions = "attendance_sessions"
 	CSCReferrals       = "csc_referrals"
+	HVContacts         = "hv_contacts"
+	HVAssessments      = "hv_assessments"
+	HomelessnessCases  = "homelessness_cases"
+	TemporaryAccom     = "temporary_accommodation"
+	RentAccounts       = "rent_accounts"
+	EarlyHelpEpisodes  = "early_help_episodes"
+	Objections         = "objections"
 )
 
 // Column describes one column of a source as councils send it.
@@ -68,8 +75,10 @@ func required(name string, t arrow.DataType) arrow.Field {
 }
 
 var (
-	str  = arrow.BinaryTypes.String
-	date = arrow.FixedWidthTypes.Date32
+	str     = arrow.BinaryTypes.String
+	date    = arrow.FixedWidthTypes.Date32
+	boolean = arrow.FixedWidthTypes.Boolean
+	money   = arrow.PrimitiveTypes.Float64 // pounds; positive rent balance = arrears
 )
 
 // Specs returns the contract of every source this build can load, by name.
@@ -177,6 +186,144 @@ func Specs() map[string]Spec {
 				nullable("referral_source", str),
 				nullable("outcome", str),
 				nullable("case_closed_date", date),
+			}, nil),
+		},
+		{
+			Name: HVContacts, Pattern: "hv_contacts*.csv",
+			Columns: []Column{
+				{Name: "contact_id", Required: true},
+				{Name: "nhs_number", Required: true, Pseudonym: NSNHS},
+				{Name: "contact_type", Required: true},
+				{Name: "appointment_date", Required: true},
+				{Name: "attendance_status", Required: true},
+				{Name: "da_enquiry"},
+				{Name: "da_disclosed"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("contact_id", str),
+				required("nhs_number", str),
+				// ANTENATAL, NEW_BIRTH, SIX_EIGHT_WEEK, TWELVE_MONTH,
+				// TWO_TWO_HALF_YEAR, TARGETED, OTHER
+				required("contact_type", str),
+				required("appointment_date", date),
+				// NHS attendance codes: 5/6 attended, 7 late seen, 2/4
+				// cancelled or missed by the patient (3 = did not attend,
+				// "was not brought" for a child), 0 not applicable.
+				required("attendance_status", str),
+				nullable("da_enquiry", boolean),
+				nullable("da_disclosed", boolean),
+			}, nil),
+		},
+		{
+			Name: HVAssessments, Pattern: "hv_assessments*.csv",
+			Columns: []Column{
+				{Name: "contact_id", Required: true},
+				{Name: "nhs_number", Required: true, Pseudonym: NSNHS},
+				{Name: "instrument", Required: true},
+				{Name: "subject"},
+				{Name: "score_total"},
+				{Name: "asq_domains_below"},
+				{Name: "outcome"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("contact_id", str),
+				required("nhs_number", str),
+				required("instrument", str), // WHOOLEY, EPDS, ASQ3
+				nullable("subject", str),    // mother, child
+				nullable("score_total", arrow.PrimitiveTypes.Int16),
+				nullable("asq_domains_below", arrow.PrimitiveTypes.Int8),
+				nullable("outcome", str),
+			}, nil),
+		},
+		{
+			Name: HomelessnessCases, Pattern: "homelessness*.csv",
+			Columns: []Column{
+				{Name: "case_ref", Required: true, Pseudonym: NSCaseRef},
+				{Name: "approach_date", Required: true},
+				{Name: "lead_person_id", Required: true, Pseudonym: NSPerson},
+				{Name: "uprn_at_approach", Pseudonym: NSUPRN},
+				{Name: "duty_owed"},
+				{Name: "reason_loss_of_settled_home"},
+				{Name: "main_duty_decision"},
+				{Name: "case_closed_date"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("case_ref", str),
+				required("approach_date", date),
+				required("lead_person_id", str),
+				nullable("uprn_at_approach", str),
+				nullable("duty_owed", str), // prevention, relief, none_advice_only, ineligible
+				nullable("reason_loss_of_settled_home", str),
+				nullable("main_duty_decision", str),
+				nullable("case_closed_date", date),
+			}, nil),
+		},
+		{
+			Name: TemporaryAccom, Pattern: "temporary_accommodation*.csv",
+			Columns: []Column{
+				{Name: "placement_id", Required: true},
+				{Name: "case_ref", Required: true, Pseudonym: NSCaseRef},
+				{Name: "placement_start", Required: true},
+				{Name: "placement_end"},
+				{Name: "ta_type"},
+				{Name: "out_of_area"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("placement_id", str),
+				required("case_ref", str),
+				required("placement_start", date),
+				nullable("placement_end", date),
+				nullable("ta_type", str),
+				nullable("out_of_area", boolean),
+			}, nil),
+		},
+		{
+			Name: RentAccounts, Pattern: "rent_accounts*.csv",
+			Columns: []Column{
+				{Name: "tenancy_ref", Required: true, Pseudonym: NSTenancy},
+				{Name: "lead_person_id", Required: true, Pseudonym: NSPerson},
+				{Name: "snapshot_date", Required: true},
+				{Name: "balance", Required: true},
+				{Name: "weekly_rent"},
+				{Name: "arrears_stage"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("tenancy_ref", str),
+				required("lead_person_id", str),
+				required("snapshot_date", date),
+				required("balance", money),
+				nullable("weekly_rent", money),
+				// none, letter_1, letter_2, nosp_served, claim_issued,
+				// order_suspended, order_outright, warrant_applied, evicted
+				nullable("arrears_stage", str),
+			}, nil),
+		},
+		{
+			Name: EarlyHelpEpisodes, Pattern: "early_help*.csv",
+			Columns: []Column{
+				{Name: "episode_id", Required: true},
+				{Name: "household_id", Required: true, Pseudonym: NSHousehold},
+				{Name: "start_date", Required: true},
+				{Name: "end_date"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("episode_id", str),
+				required("household_id", str),
+				required("start_date", date),
+				nullable("end_date", date),
+			}, nil),
+		},
+		{
+			Name: Objections, Pattern: "objections*.csv",
+			Columns: []Column{
+				{Name: "person_id", Required: true, Pseudonym: NSPerson},
+				{Name: "received_date", Required: true},
+				{Name: "withdrawn_date"},
+			},
+			Schema: arrow.NewSchema([]arrow.Field{
+				required("person_id", str),
+				required("received_date", date),
+				nullable("withdrawn_date", date),
 			}, nil),
 		},
 	}

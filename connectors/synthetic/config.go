@@ -8,8 +8,15 @@ import (
 
 // Defect profiles.
 const (
-	DefectsNone  = "none"
-	DefectsLight = "light"
+	DefectsNone      = "none"
+	DefectsLight     = "light"
+	DefectsRealistic = "realistic" // reference §8's received layer (issue 3)
+)
+
+// Profiles of the council's population.
+const (
+	ProfileNational   = "national"    // a national-average local authority
+	ProfileInnerUrban = "inner_urban" // a diverse, deprived inner-urban borough
 )
 
 // Config describes the council to generate. Zero values take the defaults.
@@ -19,7 +26,11 @@ type Config struct {
 	Seed     uint64    // default 1
 	Weeks    int       // default 104
 	End      time.Time // last day covered; default 2026-07-19 (fixed, so output is reproducible)
-	Defects  string    // "none" (default) or "light"
+	Defects  string    // "none" (default), "light" or "realistic"
+	Profile  string    // "national" (default) or "inner_urban"
+	// Bias lists observation-bias specs (README: the --bias grammar), e.g.
+	// "lateness_underrecorded:ethnicity5=Asian:0.5".
+	Bias []string
 }
 
 // Defaults of Config.
