@@ -50,3 +50,15 @@ func TestCheckNHS(t *testing.T) {
 		})
 	}
 }
+
+func TestNamesMatchSpecs(t *testing.T) {
+	specs := Specs()
+	if len(Names()) != len(specs) {
+		t.Errorf("Names lists %d sources; Specs has %d", len(Names()), len(specs))
+	}
+	for _, n := range Names() {
+		if _, ok := specs[n]; !ok {
+			t.Errorf("source %s has no spec", n)
+		}
+	}
+}

@@ -347,3 +347,11 @@ func Lookup(name string) (Spec, error) {
 	sort.Strings(names)
 	return Spec{}, fmt.Errorf("unknown source %q (known: %v)", name, names)
 }
+
+// Names lists every source in CONTRACTS §2 order.
+func Names() []string {
+	return []string{
+		Persons, Households, Deprivation, AttendanceSessions, HVContacts, HVAssessments,
+		HomelessnessCases, TemporaryAccom, RentAccounts, CSCReferrals, EarlyHelpEpisodes, Objections,
+	}
+}

@@ -102,10 +102,10 @@ func printSummary(w io.Writer, cfg *config.Config, m *pipeline.Manifest) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	fmt.Fprintf(w, "\n%-20s %12s %12s %12s  %s\n", "source", "read", "loaded", "quarantined", "by reason")
+	fmt.Fprintf(w, "\n%-24s %12s %12s %12s  %s\n", "source", "read", "loaded", "quarantined", "by reason")
 	for _, n := range names {
 		s := m.Sources[n]
-		fmt.Fprintf(w, "%-20s %12d %12d %12d  %s\n", n, s.Read, s.Loaded, s.Quarantined, reasons(s.ByReason))
+		fmt.Fprintf(w, "%-24s %12d %12d %12d  %s\n", n, s.Read, s.Loaded, s.Quarantined, reasons(s.ByReason))
 	}
 	for src, r := range m.LinkMatch {
 		fmt.Fprintf(w, "link match %s: %.1f%% of pupils placed in a household\n", src, 100*r)

@@ -125,7 +125,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := s.Source.Read(ctx, memory.DefaultAllocator, d); err != nil {
 			return fmt.Errorf("%s: %w", s.Name, err)
 		}
-		fmt.Fprintf(stdout, "%-20s files %d, rows read %d, would load %d, would quarantine %d\n",
+		fmt.Fprintf(stdout, "%-24s files %d, rows read %d, would load %d, would quarantine %d\n",
 			s.Name, d.files, d.read, d.loaded, d.rejected)
 	}
 	fmt.Fprintf(stdout, "%s is valid\n", cfg.File())

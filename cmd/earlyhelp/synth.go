@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -79,11 +80,16 @@ func synthesise(ctx context.Context, cfg synthetic.Config) (synthetic.Summary, e
 	return sum, nil
 }
 
-// synthSources are the sources the synthetic council writes, in CONTRACTS §2
-// order.
-var synthSources = []string{
-	connectors.Persons, connectors.Households, connectors.Deprivation,
-	connectors.AttendanceSessions, connectors.CSCReferrals,
+// synthSources are the sources the synthetic council wrote, in CONTRACTS §2
+// order: those with a folder under D/incoming.
+func synthSources(dir string) []string {
+	var out []string
+	for _, s := range connectors.Names() {
+		if st, err := os.Stat(filepath.Join(dir, "incoming", s)); err == nil && st.IsDir() {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // writeSynthConfig writes D/earlyhelp.yaml, reading D's extracts into D/var.
@@ -94,7 +100,7 @@ func writeSynthConfig(dir string) error {
 	b.WriteString("data_dir: ./var\n")
 	b.WriteString("pseudonym_key_file: ./secrets/pseudonym.key\n")
 	b.WriteString("sources:\n")
-	for _, s := range synthSources {
+	for _, s := range synthSources(dir) {
 		fmt.Fprintf(&b, "  %s: {kind: csvdir, path: ./incoming/%s}\n", s, s)
 	}
 	b.WriteString("max_quarantine_ratio: 0.05\n")
@@ -112,8 +118,8 @@ func writeSynthConfig(dir string) error {
 func printSynth(w io.Writer, cfg synthetic.Config, sum synthetic.Summary) {
 	fmt.Fprintf(w, "synthetic council: %d children, %d households, %d persons, %d referrals\n",
 		sum.Children, sum.Households, sum.Persons, sum.Referrals)
-	for _, s := range synthSources {
-		fmt.Fprintf(w, "  %-20s %d rows\n", s, sum.Rows[s])
+	for _, s := range synthSources(cfg.Out) {
+		fmt.Fprintf(w, "  %-24s %d rows\n", s, sum.Rows[s])
 	}
 	if sum.OracleAUC > 0 {
 		fmt.Fprintf(w, "oracle AUC (true probability against realised outcome): %.3f\n", sum.OracleAUC)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -281,9 +282,56 @@ func (l *rowLoop) parseRow(rec []string) (reason, column string) {
 				return pipeline.ReasonOutOfRange, c.name
 			}
 			v.n = n
+		case kindBool:
+			b, ok := parseBool(raw)
+			if !ok {
+				return pipeline.ReasonBadCode, c.name
+			}
+			v.n = b
+		case kindFloat:
+			f, ok := parseMoney(raw)
+			if !ok {
+				return pipeline.ReasonBadNumber, c.name
+			}
+			v.f = f
 		}
 	}
 	return "", ""
+}
+
+// parseBool reads the spellings of yes and no that council systems export.
+func parseBool(s string) (int64, bool) {
+	switch strings.ToLower(s) {
+	case "true", "t", "yes", "y", "1":
+		return 1, true
+	case "false", "f", "no", "n", "0":
+		return 0, true
+	}
+	return 0, false
+}
+
+// parseMoney reads a decimal amount as finance systems print it: an
+// optional £, thousands separators, and (123.45) for a negative.
+func parseMoney(s string) (float64, bool) {
+	neg := false
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		neg, s = true, s[1:len(s)-1]
+	}
+	if strings.HasPrefix(s, "-") {
+		neg, s = !neg, s[1:]
+	}
+	s = strings.TrimPrefix(s, "£")
+	if strings.Contains(s, ",") {
+		s = strings.ReplaceAll(s, ",", "")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(s, "eE+-") {
+		return 0, false
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // idCell is an identifier cell worked out: normalised, checked and
@@ -361,6 +409,10 @@ func (l *rowLoop) append() {
 			b.(*array.Date32Builder).Append(arrow.Date32(v.n))
 		case kindTimestamp:
 			b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.n))
+		case kindBool:
+			b.(*array.BooleanBuilder).Append(v.n == 1)
+		case kindFloat:
+			b.(*array.Float64Builder).Append(v.f)
 		case kindInt:
 			switch l.src.rules.types[i] {
 			case arrow.INT8:

@@ -24,12 +24,15 @@ const (
 	kindDate
 	kindInt
 	kindTimestamp
+	kindBool
+	kindFloat
 )
 
 // value is one parsed field of a row, in the stored schema's order.
 type value struct {
-	s    string // kindString (a pseudonym for an identifier)
-	n    int64  // kindInt, kindDate (days), kindTimestamp (Unix seconds)
+	s    string  // kindString (a pseudonym for an identifier)
+	n    int64   // kindInt, kindDate (days), kindTimestamp (Unix seconds), kindBool (0/1)
+	f    float64 // kindFloat
 	null bool
 }
 
@@ -153,6 +156,10 @@ func fieldKind(t arrow.DataType) (kind, error) {
 		if t.(*arrow.TimestampType).Unit == arrow.Second {
 			return kindTimestamp, nil
 		}
+	case arrow.BOOL:
+		return kindBool, nil
+	case arrow.FLOAT64:
+		return kindFloat, nil
 	}
 	return 0, fmt.Errorf("type %s is not supported by csvdir", t)
 }
@@ -167,6 +174,10 @@ func intRange(name string, t arrow.Type) (lo, hi int64) {
 		return 100000, 999999 // six digits
 	case "minutes_late":
 		return 0, 180
+	case "asq_domains_below":
+		return 0, 5
+	case "score_total":
+		return 0, 30 // EPDS tops out at 30; Whooley counts 0–2
 	}
 	switch t {
 	case arrow.INT8:
@@ -206,6 +217,19 @@ func cellCheck(source string, c connectors.Column) func(string) (string, string)
 		if source == connectors.CSCReferrals {
 			return oneOf("nfa", "early_help", "assessment", "cin_plan", "cp_plan", "looked_after")
 		}
+	case "contact_type":
+		return oneOf("ANTENATAL", "NEW_BIRTH", "SIX_EIGHT_WEEK", "TWELVE_MONTH", "TWO_TWO_HALF_YEAR", "TARGETED", "OTHER")
+	case "attendance_status":
+		return oneOf("0", "2", "3", "4", "5", "6", "7")
+	case "instrument":
+		return oneOf("WHOOLEY", "EPDS", "ASQ3")
+	case "subject":
+		return oneOf("mother", "child")
+	case "duty_owed":
+		return oneOf("prevention", "relief", "none_advice_only", "ineligible")
+	case "arrears_stage":
+		return oneOf("none", "letter_1", "letter_2", "nosp_served", "claim_issued",
+			"order_suspended", "order_outright", "warrant_applied", "evicted")
 	}
 	return nil
 }

@@ -173,6 +173,18 @@ func TestRead(t *testing.T) {
 			},
 		},
 		{
+			name: "rent accounts: money as finance systems print it", source: connectors.RentAccounts, dir: "rent_accounts",
+			wantFiles: []string{"rent_accounts_2025-01.csv"}, wantLoaded: 3,
+			wantReasons: map[string]int{
+				pipeline.ReasonBadNumber: 2, pipeline.ReasonBadCode: 1, pipeline.ReasonMissingRequired: 1,
+			},
+		},
+		{
+			name: "hv contacts: codes and booleans", source: connectors.HVContacts, dir: "hv_contacts",
+			wantFiles: []string{"hv_contacts.csv"}, wantLoaded: 3,
+			wantReasons: map[string]int{pipeline.ReasonBadCode: 2, pipeline.ReasonBadNHSCheck: 1},
+		},
+		{
 			name: "repeated header row", source: connectors.AttendanceSessions, dir: "repeated_header",
 			wantFiles: []string{"attendance_2025.csv"}, wantLoaded: 2,
 			wantReasons: map[string]int{pipeline.ReasonMalformedRow: 1},
@@ -212,6 +224,32 @@ func TestRead(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMoneyAndBooleans checks the stored values of the new column kinds.
+func TestMoneyAndBooleans(t *testing.T) {
+	sink := newFakeSink()
+	if err := read(t, connectors.RentAccounts, filepath.Join("testdata", "rent_accounts"), sink); err != nil {
+		t.Fatal(err)
+	}
+	var balances []string
+	for _, r := range sink.rows {
+		balances = append(balances, r["balance"])
+	}
+	if got, want := strings.Join(balances, " "), "120.5 1234.56 -15.2"; got != want {
+		t.Errorf("balances %q; want %q", got, want)
+	}
+	sink = newFakeSink()
+	if err := read(t, connectors.HVContacts, filepath.Join("testdata", "hv_contacts"), sink); err != nil {
+		t.Fatal(err)
+	}
+	var flags []string
+	for _, r := range sink.rows {
+		flags = append(flags, r["contact_type"]+"/"+r["da_enquiry"]+"/"+r["da_disclosed"])
+	}
+	if got, want := strings.Join(flags, " "), "NEW_BIRTH/true/false SIX_EIGHT_WEEK/true/false TWELVE_MONTH//"; got != want {
+		t.Errorf("contacts %q; want %q", got, want)
 	}
 }
 
