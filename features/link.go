@@ -20,6 +20,9 @@ type Household struct {
 	LSOA     string
 	Locality string
 	Children []Child
+	// Adults are the other members (parents, carers, other adults) on the
+	// date, as person pseudonyms: they count for objections.
+	Adults []string
 }
 
 // Child is a child of a household on the as-of date.
@@ -35,17 +38,22 @@ type Child struct {
 func (r *Roster) Link(asOf time.Time) *Link {
 	d := DayOf(asOf)
 	byHH := map[string]*Household{}
+	adults := map[string][]string{}
 	for i := 0; i < len(r.spells); {
 		j := i
 		var cur *spell
 		for ; j < len(r.spells) && r.spells[j].person == r.spells[i].person; j++ {
 			s := &r.spells[j]
-			if s.role == "child" && s.from <= d && d <= s.to {
+			if s.from <= d && d <= s.to {
 				cur = s
 			}
 		}
 		i = j
 		if cur == nil {
+			continue
+		}
+		if cur.role != "child" {
+			adults[cur.household] = append(adults[cur.household], r.persons[cur.person].id)
 			continue
 		}
 		p := r.persons[cur.person]
@@ -62,6 +70,8 @@ func (r *Roster) Link(asOf time.Time) *Link {
 	l := &Link{AsOf: asOf, Day: d, roster: r, Households: make([]Household, 0, len(byHH))}
 	for _, h := range byHH {
 		sort.Slice(h.Children, func(a, b int) bool { return h.Children[a].Person < h.Children[b].Person })
+		h.Adults = adults[h.ID]
+		sort.Strings(h.Adults)
 		l.Households = append(l.Households, *h)
 	}
 	sort.Slice(l.Households, func(a, b int) bool { return l.Households[a].ID < l.Households[b].ID })
@@ -82,6 +92,34 @@ func (l *Link) openCase(h *Household) bool {
 			if ref.date < l.Day && ref.closed >= l.Day && ref.outcome != outcomeNFA {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// objection reports whether a member of h objected to profiling and the
+// objection stood on day d.
+func (l *Link) objection(h *Household, d Day) bool {
+	r := l.roster
+	for _, c := range h.Children {
+		if covers(r.objections[r.byID[c.Person]], d) {
+			return true
+		}
+	}
+	for _, a := range h.Adults {
+		if covers(r.objections[r.byID[a]], d) {
+			return true
+		}
+	}
+	return false
+}
+
+// openEarlyHelp reports whether h had an early-help episode open on the
+// as-of date: such a family is already supported.
+func (l *Link) openEarlyHelp(h *Household) bool {
+	for _, p := range l.roster.episodes[h.ID] {
+		if p.from < l.Day && l.Day <= p.to {
+			return true
 		}
 	}
 	return false

@@ -24,6 +24,8 @@ const (
 	srcHouseholds  = "households"
 	srcDeprivation = "deprivation"
 	srcReferrals   = "csc_referrals"
+	srcEpisodes    = "early_help_episodes"
+	srcObjections  = "objections"
 )
 
 const openEnded = Day(math.MaxInt32)
@@ -78,12 +80,23 @@ type Roster struct {
 	spells    []spell // sorted by person, then from
 	imd       map[string]int8
 	referrals []referral // sorted by person, then date
+	// objections by person: the periods in which each objected to
+	// profiling (UK GDPR Art. 21).
+	objections map[int32][]period
+	// episodes of early help by household.
+	episodes map[string][]period
 }
+
+// period is [from, to]; to is openEnded while it goes on.
+type period struct{ from, to Day }
 
 // LoadRoster reads the roster sources from the store. A later delivery of
 // the same person, spell or area replaces the earlier one.
 func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, error) {
-	r := &Roster{byID: map[string]int32{}, byUPN: map[string]int32{}, imd: map[string]int8{}}
+	r := &Roster{
+		byID: map[string]int32{}, byUPN: map[string]int32{}, imd: map[string]int8{},
+		objections: map[int32][]period{}, episodes: map[string][]period{},
+	}
 	if err := t.Scan(ctx, mem, srcPersons, r.addPersons); err != nil {
 		return nil, fmt.Errorf("persons: %w", err)
 	}
@@ -126,7 +139,56 @@ func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, e
 		}
 		return a.date < b.date
 	})
+	if err := t.Scan(ctx, mem, srcObjections, r.addObjections); err != nil {
+		return nil, fmt.Errorf("objections: %w", err)
+	}
+	if err := t.Scan(ctx, mem, srcEpisodes, r.addEpisodes); err != nil {
+		return nil, fmt.Errorf("early_help_episodes: %w", err)
+	}
 	return r, nil
+}
+
+func (r *Roster) addObjections(rec arrow.Record) error {
+	var g Getter
+	pid, from, to := g.Str(rec, "person_id"), g.Date(rec, "received_date"), g.Date(rec, "withdrawn_date")
+	if g.Err != nil {
+		return g.Err
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		p := r.personIndex(pid.Value(i))
+		per := period{from: Day(from.Value(i)), to: openEnded}
+		if to.IsValid(i) {
+			per.to = Day(to.Value(i)) - 1 // withdrawn on that day: no longer standing
+		}
+		r.objections[p] = append(r.objections[p], per)
+	}
+	return nil
+}
+
+func (r *Roster) addEpisodes(rec arrow.Record) error {
+	var g Getter
+	hh, from, to := g.Str(rec, "household_id"), g.Date(rec, "start_date"), g.Date(rec, "end_date")
+	if g.Err != nil {
+		return g.Err
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		per := period{from: Day(from.Value(i)), to: openEnded}
+		if to.IsValid(i) {
+			per.to = Day(to.Value(i))
+		}
+		r.episodes[hh.Value(i)] = append(r.episodes[hh.Value(i)], per)
+	}
+	return nil
+}
+
+// covers reports whether any period holds day d.
+func covers(ps []period, d Day) bool {
+	for _, p := range ps {
+		if p.from <= d && d <= p.to {
+			return true
+		}
+	}
+	return false
 }
 
 // personIndex returns the index of a person pseudonym, adding a bare entry

@@ -39,10 +39,18 @@ type Options struct {
 	// UseDeprivation adds the area's deprivation as a feature. Ethnicity is
 	// never a feature: it is not even read into the table.
 	UseDeprivation bool
+	// RunDate is the day of the run. A household with an objection that
+	// stands on it is left out of every table the run builds, training
+	// snapshots included; zero means the as-of date only.
+	RunDate time.Time
 }
 
 // Reasons households are left out of scoring.
-const ExcludedOpenCase = "open_social_care_case"
+const (
+	ExcludedOpenCase      = "open_social_care_case"
+	ExcludedOpenEarlyHelp = "open_early_help_episode"
+	ExcludedObjection     = "objection" // UK GDPR Art. 21
+)
 
 // Core feature columns, computed here rather than by a builder.
 const (
@@ -96,13 +104,22 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	all := r.Link(asOf)
 	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}, LinkMatch: map[string]float64{}}
 	l := &Link{AsOf: all.AsOf, Day: all.Day, roster: r}
+	run := all.Day
+	if !s.opts.RunDate.IsZero() {
+		run = DayOf(s.opts.RunDate)
+	}
 	for i := range all.Households {
 		h := &all.Households[i]
-		if all.openCase(h) {
+		switch {
+		case all.objection(h, all.Day) || all.objection(h, run):
+			t.Excluded[ExcludedObjection]++
+		case all.openCase(h):
 			t.Excluded[ExcludedOpenCase]++
-			continue
+		case all.openEarlyHelp(h):
+			t.Excluded[ExcludedOpenEarlyHelp]++
+		default:
+			l.Households = append(l.Households, *h)
 		}
-		l.Households = append(l.Households, *h)
 	}
 	n := len(l.Households)
 	names := s.columns()

@@ -139,3 +139,70 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+func TestObjectionsAndEarlyHelp(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	child := func(hh, p string) ft.Spell {
+		return ft.Spell{Household: hh, Person: p, Role: "child", LSOA: "E01000001", From: "2015-01-01"}
+	}
+	tb := ft.Tables{
+		"persons": {ft.Persons(mem,
+			ft.Person{ID: "i1", DOB: "2015-01-01"}, ft.Person{ID: "iMum", DOB: "1985-01-01"},
+			ft.Person{ID: "j1", DOB: "2015-01-01"}, ft.Person{ID: "k1", DOB: "2015-01-01"},
+			ft.Person{ID: "l1", DOB: "2015-01-01"}, ft.Person{ID: "m1", DOB: "2015-01-01"},
+		)},
+		"households": {ft.Households(mem,
+			child("hI", "i1"), ft.Spell{Household: "hI", Person: "iMum", Role: "parent", LSOA: "E01000001", From: "2010-01-01"},
+			child("hJ", "j1"), child("hK", "k1"), child("hL", "l1"), child("hM", "m1"),
+		)},
+		"objections": {ft.Objections(mem,
+			ft.Objection{Person: "iMum", Received: "2024-06-01"},                        // a parent objected: the family is out
+			ft.Objection{Person: "j1", Received: "2024-06-01", Withdrawn: "2025-01-01"}, // withdrawn before the date
+			ft.Objection{Person: "l1", Received: "2025-06-01"},                          // after the date, before the run
+		)},
+		"early_help_episodes": {ft.Episodes(mem,
+			ft.Episode{ID: "e1", Household: "hK", Start: "2025-02-01"},                    // open on the date
+			ft.Episode{ID: "e2", Household: "hM", Start: "2024-02-01", End: "2024-08-01"}, // closed
+		)},
+	}
+	defer tb.Release()
+	asOf := time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		runDate  time.Time
+		want     string
+		excluded map[string]int
+	}{
+		{"scoring on the run date", time.Time{}, "hJ hL hM",
+			map[string]int{features.ExcludedObjection: 1, features.ExcludedOpenEarlyHelp: 1}},
+		{"a training snapshot for a later run", time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), "hJ hM",
+			map[string]int{features.ExcludedObjection: 2, features.ExcludedOpenEarlyHelp: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set := features.NewSet(tb, features.Options{RunDate: tc.runDate})
+			table, err := set.Build(context.Background(), mem, asOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer table.Release()
+			hh := table.Record.Column(0).(*array.String)
+			got := ""
+			for i := 0; i < hh.Len(); i++ {
+				if i > 0 {
+					got += " "
+				}
+				got += hh.Value(i)
+			}
+			if got != tc.want {
+				t.Errorf("households %q; want %q", got, tc.want)
+			}
+			for k, v := range tc.excluded {
+				if table.Excluded[k] != v {
+					t.Errorf("excluded[%s] = %d; want %d", k, table.Excluded[k], v)
+				}
+			}
+		})
+	}
+}

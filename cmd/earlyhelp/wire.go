@@ -124,7 +124,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		unlock()
 		return nil, err
 	}
-	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation},
+	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, RunDate: asOf},
 		attendance.New(st, mem))
 	opts := pipeline.Options{
 		RunID: id, RunDir: dir, AsOf: asOf, Council: cfg.Council,

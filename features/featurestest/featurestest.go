@@ -214,3 +214,40 @@ func SchoolDays(from, to string) []Mark {
 func NewMark(date, session, code, category, updated string) Mark {
 	return Mark{Date: date, Session: session, Code: code, Category: category, Updated: updated}
 }
+
+// Objection is one row of objections.
+type Objection struct{ Person, Received, Withdrawn string }
+
+// Objections builds an objections record.
+func Objections(mem memory.Allocator, rows ...Objection) arrow.Record {
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+		{Name: "person_id", Type: str}, {Name: "received_date", Type: date},
+		{Name: "withdrawn_date", Type: date, Nullable: true},
+	}, nil))
+	defer b.Release()
+	for _, o := range rows {
+		appendStr(b.Field(0), o.Person)
+		appendDate(b.Field(1), o.Received)
+		appendDate(b.Field(2), o.Withdrawn)
+	}
+	return b.NewRecord()
+}
+
+// Episode is one row of early_help_episodes.
+type Episode struct{ ID, Household, Start, End string }
+
+// Episodes builds an early_help_episodes record.
+func Episodes(mem memory.Allocator, rows ...Episode) arrow.Record {
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+		{Name: "episode_id", Type: str}, {Name: "household_id", Type: str},
+		{Name: "start_date", Type: date}, {Name: "end_date", Type: date, Nullable: true},
+	}, nil))
+	defer b.Release()
+	for _, e := range rows {
+		appendStr(b.Field(0), e.ID)
+		appendStr(b.Field(1), e.Household)
+		appendDate(b.Field(2), e.Start)
+		appendDate(b.Field(3), e.End)
+	}
+	return b.NewRecord()
+}
