@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -142,5 +143,38 @@ func TestIngestBooks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIngestOnlyRun is the nightly ingest job: one stage, a manifest, and
+// the ingest job's last-success metric.
+func TestIngestOnlyRun(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	reg := prometheus.NewRegistry()
+	m, _ := NewMetrics(reg)
+	dir := t.TempDir()
+	man, err := Run(context.Background(), Options{
+		RunID: "20260720T020000Z", RunDir: dir, AsOf: time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC),
+		Sources: []SourceSpec{{Name: "persons", Columns: []string{"person_id"}, Source: fakeSource{emit: 3, read: 3}}},
+		Store:   &fakeStore{}, MaxQuarantineRatio: 0.05, IngestOnly: true,
+		Mem: mem, Log: zerolog.Nop(), Metrics: m, Gatherer: reg,
+	})
+	if err != nil {
+		t.Fatalf("ingest run: %v", err)
+	}
+	if man.Status != "succeeded" || len(man.Stages) != 1 || man.Stages[0].Stage != "ingest" {
+		t.Errorf("status %s, stages %+v; want one succeeded ingest stage", man.Status, man.Stages)
+	}
+	if man.Sources["persons"].Loaded != 3 {
+		t.Errorf("loaded %d; want 3", man.Sources["persons"].Loaded)
+	}
+	if got := testutil.ToFloat64(m.LastSuccess.WithLabelValues("ingest")); got == 0 {
+		t.Error("last_success_timestamp_seconds{job=ingest} not set")
+	}
+	for _, f := range []string{"manifest.json", "metrics.prom"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
 	}
 }

@@ -46,6 +46,18 @@ type Options struct {
 	Metrics  *Metrics            // may be nil
 	Gatherer prometheus.Gatherer // written to metrics.prom at the end; may be nil
 	Now      func() time.Time
+
+	// IngestOnly runs the connectors into the store and stops: the nightly
+	// ingest job. Only the run's identity, sources and store are needed.
+	IngestOnly bool
+}
+
+// job names the run for the last-success metric.
+func (o *Options) job() string {
+	if o.IngestOnly {
+		return "ingest"
+	}
+	return "run"
 }
 
 func (o *Options) check() error {
@@ -54,7 +66,11 @@ func (o *Options) check() error {
 		return errors.New("run id and folder are required")
 	case o.AsOf.IsZero():
 		return errors.New("as-of date is required")
-	case o.Store == nil || o.Features == nil || o.Trainer == nil || o.Exporter == nil || o.Evaluate == nil:
+	case o.Store == nil:
+		return errors.New("a store is required")
+	case o.IngestOnly:
+		return nil
+	case o.Features == nil || o.Trainer == nil || o.Exporter == nil || o.Evaluate == nil:
 		return errors.New("store, features, trainer, evaluator and exporter are required")
 	case o.HorizonWeeks <= 0 || o.Snapshots <= 0 || o.StepWeeks <= 0 || o.Capacity <= 0:
 		return errors.New("horizon, snapshots, step and capacity must be positive")
@@ -117,6 +133,9 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 		{"evaluate", r.evaluate},
 		{"score", r.score},
 	}
+	if opts.IngestOnly {
+		stages = stages[:1]
+	}
 	var runErr error
 	for _, st := range stages {
 		if err := ctx.Err(); err != nil {
@@ -171,7 +190,7 @@ func (r *run) finish(runErr error) (*Manifest, error) {
 	if m := r.opts.Metrics; m != nil {
 		m.Runs.WithLabelValues(r.man.Status).Inc()
 		if runErr == nil {
-			m.LastSuccess.WithLabelValues("run").Set(float64(now.Unix()))
+			m.LastSuccess.WithLabelValues(r.opts.job()).Set(float64(now.Unix()))
 		}
 	}
 	if r.opts.Gatherer != nil {

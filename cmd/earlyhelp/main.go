@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"demo", "generate a synthetic council and run the whole pipeline on it", runDemo},
 		{"synth", "write a synthetic council's extracts, truth and config", runSynth},
+		{"ingest", "run the connectors once: new extracts into the store", runIngest},
 		{"run", "one batch run: ingest, features, train, evaluate, score, list", runRun},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
 	}

@@ -97,6 +97,44 @@ func batch(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.
 	return pipeline.Run(ctx, setup.opts)
 }
 
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file (required)")
+	var cf commonFlags
+	cf.register(fs)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		return &usageError{"--config is required"}
+	}
+	log, err := logger(stderr, cf.logFormat, cf.logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	setup, err := setupRun(cfg, now, log, time.Now, memory.DefaultAllocator)
+	if err != nil {
+		return err
+	}
+	defer setup.unlock()
+	setup.opts.IngestOnly = true
+	man, err := pipeline.Run(ctx, setup.opts)
+	if man != nil {
+		for _, name := range cfg.SourceNames() {
+			if s := man.Sources[name]; s != nil {
+				fmt.Fprintf(stdout, "%-24s read %d, loaded %d, quarantined %d\n", name, s.Read, s.Loaded, s.Quarantined)
+			}
+		}
+		fmt.Fprintf(stdout, "ingest %s %s: %s\n", man.RunID, man.Status, filepath.Join(cfg.DataDir, "runs", man.RunID))
+	}
+	return err
+}
+
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "configuration file (required)")
