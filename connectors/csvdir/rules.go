@@ -116,6 +116,26 @@ func compile(spec connectors.Spec) (*rules, error) {
 	case connectors.CSCReferrals:
 		r.rowChk = append(r.rowChk, notBefore(field("case_closed_date"), field("referral_date"), "case_closed_date"))
 		r.key, r.keyCol = []int{field("referral_id")}, "referral_id"
+	case connectors.HVContacts:
+		r.key, r.keyCol = []int{field("contact_id")}, "contact_id"
+	case connectors.HVAssessments:
+		// One contact may record several instruments, for mother and child.
+		r.key = []int{field("contact_id"), field("instrument"), field("subject"), field("nhs_number")}
+		r.keyCol = "contact_id"
+	case connectors.HomelessnessCases:
+		r.rowChk = append(r.rowChk, notBefore(field("case_closed_date"), field("approach_date"), "case_closed_date"))
+		r.key, r.keyCol = []int{field("case_ref")}, "case_ref"
+	case connectors.TemporaryAccom:
+		r.rowChk = append(r.rowChk, notBefore(field("placement_end"), field("placement_start"), "placement_end"))
+		r.key, r.keyCol = []int{field("placement_id")}, "placement_id"
+	case connectors.RentAccounts:
+		r.key, r.keyCol = []int{field("tenancy_ref"), field("snapshot_date")}, "tenancy_ref"
+	case connectors.EarlyHelpEpisodes:
+		r.rowChk = append(r.rowChk, notBefore(field("end_date"), field("start_date"), "end_date"))
+		r.key, r.keyCol = []int{field("episode_id")}, "episode_id"
+	case connectors.Objections:
+		r.rowChk = append(r.rowChk, notBefore(field("withdrawn_date"), field("received_date"), "withdrawn_date"))
+		r.key, r.keyCol = []int{field("person_id"), field("received_date")}, "person_id"
 	case connectors.AttendanceSessions:
 		// No duplicate check: a re-sent mark is an amendment and the latest
 		// wins downstream; a key set over ten million rows would not pay.
