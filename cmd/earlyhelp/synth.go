@@ -23,14 +23,24 @@ type synthFlags struct {
 	weeks    int
 	end      string
 	defects  string
+	profile  string
+	bias     multiFlag
 }
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func (s *synthFlags) register(fs *flag.FlagSet, defects string) {
 	fs.IntVar(&s.children, "children", synthetic.DefaultChildren, "children in the council")
 	fs.Uint64Var(&s.seed, "seed", synthetic.DefaultSeed, "random seed: the same seed and flags give the same files")
 	fs.IntVar(&s.weeks, "weeks", synthetic.DefaultWeeks, "weeks of history")
 	fs.StringVar(&s.end, "end", synthetic.DefaultEnd.Format(time.DateOnly), "last day covered, yyyy-mm-dd")
-	fs.StringVar(&s.defects, "defects", defects, "defect profile: none or light")
+	fs.StringVar(&s.defects, "defects", defects, "defect profile: none, light or realistic")
+	fs.StringVar(&s.profile, "profile", synthetic.ProfileNational, "population profile: national or inner_urban")
+	fs.Var(&s.bias, "bias", "observation bias KIND:ATTRIBUTE=VALUE:FACTOR, repeatable (see README)")
 }
 
 func (s *synthFlags) config(out string) (synthetic.Config, error) {
@@ -38,7 +48,10 @@ func (s *synthFlags) config(out string) (synthetic.Config, error) {
 	if err != nil {
 		return synthetic.Config{}, err
 	}
-	c := synthetic.Config{Out: out, Children: s.children, Seed: s.seed, Weeks: s.weeks, End: end, Defects: s.defects}
+	c := synthetic.Config{
+		Out: out, Children: s.children, Seed: s.seed, Weeks: s.weeks, End: end,
+		Defects: s.defects, Profile: s.profile, Bias: s.bias,
+	}
 	if err := c.Validate(); err != nil {
 		return c, &usageError{oneLine(err.Error())}
 	}

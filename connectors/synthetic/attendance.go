@@ -51,6 +51,9 @@ type pupil struct {
 	// late or at approved educational activity.
 	start, other, unauth, late, aea float64
 	ill                             int // sessions left in the illness spell
+	// lateKeep is the probability that a late mark (L, U) is recorded as
+	// such under --bias lateness_underrecorded (1 without bias).
+	lateKeep float64
 }
 
 type monthFile struct {
@@ -264,6 +267,7 @@ func (a *attendance) weekly(p *pupil, e *enrolment, t int, ws day, tab *codeTabl
 	p.unauth = tab.unauthPct * tilt / (tab.authPct + tab.unauthPct*tilt)
 	p.late = min(tab.lateGiven*tilt, 0.5)
 	p.aea = tab.aeaGiven
+	p.lateKeep = a.g.bias.factor(BiasLateness, int(w.persons[c.person].eth), w.lsoas[w.households[h].lsoaAt(ws)].imd)
 	p.week = t
 }
 
@@ -301,6 +305,13 @@ func (a *attendance) session(f *csvFile, e *enrolment, p *pupil, tab *codeTable,
 			default:
 				code = "/"
 			}
+		}
+	}
+	if (code == "L" || code == "U") && p.lateKeep < 1 && r.Float64() >= p.lateKeep {
+		// Under-recorded lateness: the register shows the pupil present.
+		code, absent = "/", false
+		if pm {
+			code = `\`
 		}
 	}
 	minutes := 0

@@ -67,6 +67,9 @@ func (c Config) withDefaults() Config {
 	if c.Defects == "" {
 		c.Defects = DefectsNone
 	}
+	if c.Profile == "" {
+		c.Profile = ProfileNational
+	}
 	return c
 }
 
@@ -88,10 +91,18 @@ func (c Config) Validate() error {
 	if y := c.End.Year(); y < 2000 || y > 2099 {
 		errs = append(errs, fmt.Errorf("end: %s is outside the years 2000..2099", c.End.Format(time.DateOnly)))
 	}
+	if _, err := lookupProfile(c.Profile); err != nil {
+		errs = append(errs, err)
+	}
+	for _, s := range c.Bias {
+		if _, err := parseBias(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	switch c.Defects {
-	case DefectsNone, DefectsLight:
+	case DefectsNone, DefectsLight, DefectsRealistic:
 	default:
-		errs = append(errs, fmt.Errorf("defects: unknown profile %q (known: %s, %s)", c.Defects, DefectsNone, DefectsLight))
+		errs = append(errs, fmt.Errorf("defects: unknown profile %q (known: %s, %s, %s)", c.Defects, DefectsNone, DefectsLight, DefectsRealistic))
 	}
 	return errors.Join(errs...)
 }

@@ -41,16 +41,11 @@ var ethnicities = []ethnicity{
 	{"NOT_STATED", 1.5, 0, 1.0, 0},
 }
 
-// decileShare is the % of children living in each IMD decile (1 = most
-// deprived): children are over-represented in deprived LSOAs (§4.2: ≈13% in
-// decile 1, ≈8% in decile 10).
-var decileShare = [10]float64{13, 12, 11, 10.5, 10, 9.5, 9.5, 8.5, 8, 8}
-
 // ethnicityByDecile returns, per IMD decile, the cumulative distribution of
 // ethnicity among its children. The joint table is raked (iterative
 // proportional fitting) to both margins, so the council's overall ethnic mix
 // stays at §4.1's shares while groups lean towards deprivation by their tilt.
-func ethnicityByDecile() [10][]float64 {
+func ethnicityByDecile(decileShare [10]float64, shares []float64) [10][]float64 {
 	var m [10][]float64
 	for d := range m {
 		x := (4.5 - float64(d)) / 4.5 // +1 at decile 1, -1 at decile 10
@@ -59,7 +54,7 @@ func ethnicityByDecile() [10][]float64 {
 			m[d][e] = math.Exp(et.tilt * x)
 		}
 	}
-	for iter := 0; iter < 100; iter++ {
+	for range 100 {
 		for d := range m {
 			sum := 0.0
 			for _, v := range m[d] {
@@ -69,13 +64,13 @@ func ethnicityByDecile() [10][]float64 {
 				m[d][e] *= decileShare[d] / sum
 			}
 		}
-		for e, et := range ethnicities {
+		for e := range ethnicities {
 			sum := 0.0
 			for d := range m {
 				sum += m[d][e]
 			}
 			for d := range m {
-				m[d][e] *= et.share / sum
+				m[d][e] *= shares[e] / sum
 			}
 		}
 	}
@@ -87,10 +82,4 @@ func ethnicityByDecile() [10][]float64 {
 }
 
 // ethnicityShares is the cumulative distribution of the overall mix.
-func ethnicityShares() []float64 {
-	w := make([]float64, len(ethnicities))
-	for i, e := range ethnicities {
-		w[i] = e.share
-	}
-	return cumulative(w)
-}
+func ethnicityShares(shares []float64) []float64 { return cumulative(shares) }

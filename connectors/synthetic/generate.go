@@ -20,6 +20,10 @@ type generator struct {
 	rows      map[string]int64
 	referrals int
 	oracleAUC float64
+	// Set up by simulate for the weekly signal writers.
+	bias  *biases
+	links *links
+	kids  []int32 // per household: children living there this week
 }
 
 func (g *generator) light() bool { return g.cfg.Defects == DefectsLight }
@@ -89,6 +93,11 @@ func (g *generator) run(ctx context.Context) error {
 	}
 	if err := g.simulate(ctx); err != nil {
 		return err
+	}
+	if g.realistic() { // re-render the finished clean files (realistic.go)
+		if err := g.renderRealistic(ctx); err != nil {
+			return err
+		}
 	}
 	return g.out.commit()
 }

@@ -68,7 +68,9 @@ func (w *world) scheduleMoves(r *rand.Rand) {
 			absence: 0.45 * r.NormFloat64(),
 		}
 		h.addr = []address{{from: h.form, lsoa: l}}
-		h.mu = baselineNeed(dep, true, false) + 0.5*r.NormFloat64()
+		tc := w.prof.tenureCum(dep)
+		h.tenure = uint8(pick(r.Float64(), tc[:]))
+		h.mu = baselineNeed(dep, true, false, h.tenure) + 0.5*r.NormFloat64()
 		childYears := int(float64(w.last-w.persons[c.person].dob) / daysPerYear)
 		age := min(55, max(20, childYears+18+r.IntN(16)))
 		sex := byte('F')
@@ -88,9 +90,11 @@ func (w *world) scheduleMoves(r *rand.Rand) {
 		c.hh2, c.move = len(w.households), move
 		w.households = append(w.households, h)
 	}
+}
 
-	// Addresses get UPRNs in household order so that they do not depend on
-	// the order the moves were drawn in.
+// assignUPRNs numbers the addresses in household order so that UPRNs do not
+// depend on the order the moves were drawn in.
+func (w *world) assignUPRNs() {
 	n := 0
 	for i := range w.households {
 		for a := range w.households[i].addr {

@@ -23,10 +23,12 @@ func (g *generator) writePersons() error {
 				adults = append(adults, i)
 			}
 		}
-		for len(badNHS) < min(3, len(adults)) {
+		// At most one planted defect per 200 rows, so a small demo council
+		// stays within the default 5% quarantine tolerance.
+		for len(badNHS) < min(3, len(adults)/200) {
 			badNHS[adults[g.rDef.IntN(len(adults))]] = true
 		}
-		for len(dup) < min(2, len(g.w.persons)-len(badNHS)) {
+		for len(dup) < min(2, len(g.w.persons)/200) {
 			if i := g.rDef.IntN(len(g.w.persons)); !badNHS[i] {
 				dup[i] = true
 			}

@@ -16,8 +16,9 @@ const maxChildDays = 6574
 // children: an LSOA, then ethnicity given its deprivation, family structure,
 // the children's ages and parents old enough for them.
 func (w *world) buildHouseholds(r *rand.Rand, nChildren int) {
-	ethByDecile := ethnicityByDecile()
-	ethAll := ethnicityShares()
+	shares := w.prof.ethnicShares()
+	ethByDecile := ethnicityByDecile(w.prof.decileShare, shares)
+	ethAll := ethnicityShares(shares)
 	end := w.last
 	for len(w.children) < nChildren {
 		l := r.IntN(len(w.lsoas))
@@ -31,7 +32,9 @@ func (w *world) buildHouseholds(r *rand.Rand, nChildren int) {
 			form:  w.first - day(30+r.IntN(3650)),
 		}
 		h.addr = []address{{from: h.form, lsoa: l}}
-		h.mu = baselineNeed(dep, h.lone, h.large) + 0.5*r.NormFloat64()
+		tc := w.prof.tenureCum(dep)
+		h.tenure = uint8(pick(r.Float64(), tc[:]))
+		h.mu = baselineNeed(dep, h.lone, h.large, h.tenure) + 0.5*r.NormFloat64()
 		h.absence = 0.45 * r.NormFloat64()
 		hi := len(w.households)
 
@@ -87,10 +90,10 @@ func (w *world) buildHouseholds(r *rand.Rand, nChildren int) {
 }
 
 // baselineNeed shifts latent need by deprivation (+0.35 SD per decile step
-// towards decile 1, centred on the middle), lone parenthood and family size
-// (domain-data §7.2).
-func baselineNeed(dep int, lone, large bool) float64 {
-	mu := 0.35 * (5.5 - float64(dep))
+// towards decile 1, centred on the middle), tenure, lone parenthood and
+// family size (domain-data §7.2).
+func baselineNeed(dep int, lone, large bool, tenure uint8) float64 {
+	mu := 0.35*(5.5-float64(dep)) + tenureNeed[tenure]
 	if lone {
 		mu += 0.3
 	}

@@ -14,6 +14,13 @@ const (
 	streamReferrals
 	streamDefects
 	streamKey
+	streamHV
+	streamHousing
+	streamRent
+	streamEarlyHelp
+	streamObjections
+	streamBias
+	streamFamily
 )
 
 func newRand(seed, stream uint64) *rand.Rand {

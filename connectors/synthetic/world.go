@@ -51,11 +51,23 @@ type household struct {
 	dep     int       // IMD decile of the first address; drives baseline need
 	lone    bool
 	large   bool // three or more children
+	tenure  uint8
 	eth     int
 	mu      float64 // baseline latent need
 	absence float64 // log-odds absence effect shared by siblings
 	crisis  day     // a housing crisis shortly before the move (0: none)
 	members []member
+}
+
+// uprnAt is the household's address on day d.
+func (h *household) uprnAt(d day) int64 {
+	u := h.addr[0].uprn
+	for _, a := range h.addr[1:] {
+		if d >= a.from {
+			u = a.uprn
+		}
+	}
+	return u
 }
 
 // lsoaAt is the household's LSOA on day d.
@@ -111,6 +123,7 @@ func (c *child) householdAt(d day) int {
 // world is the council at the start of the simulation: places, schools,
 // people and the household changes scheduled within the window.
 type world struct {
+	prof        *profile
 	first, last day // the window, first a Monday
 	lsoas       []lsoa
 	localities  []string
@@ -125,11 +138,18 @@ type world struct {
 	// meanNeed is the mean baseline need of children; absence and outcome
 	// severity are shifted by need relative to it.
 	meanNeed float64
+	// lead is each household's first adult (the housing applicant and
+	// tenant); mother its first adult woman, -1 if none.
+	lead, mother []int
 }
 
 func newWorld(cfg Config, first, last day) (*world, error) {
+	prof, err := lookupProfile(cfg.Profile)
+	if err != nil {
+		return nil, err
+	}
 	r := newRand(cfg.Seed, streamWorld)
-	w := &world{first: first, last: last}
+	w := &world{prof: prof, first: first, last: last}
 	// Sized for the usual mix (≈1.8 children and ≈1.7 adults per
 	// household) so that the big slices rarely grow.
 	w.children = make([]child, 0, cfg.Children)
@@ -138,6 +158,9 @@ func newWorld(cfg Config, first, last day) (*world, error) {
 	w.buildPlaces(r, cfg.Children)
 	w.buildHouseholds(r, cfg.Children)
 	w.scheduleMoves(r)
+	w.scheduleFamilyChanges(newRand(cfg.Seed, streamFamily))
+	w.assignUPRNs()
+	w.findLeads()
 	if err := w.assignIdentifiers(); err != nil {
 		return nil, err
 	}
@@ -152,7 +175,7 @@ func (w *world) buildPlaces(r *rand.Rand, children int) {
 	n := max(1, int(math.Round(float64(children)/childrenPerLSOA)))
 	deciles := make([]int, 0, n)
 	var rem [10]float64
-	for d, s := range decileShare {
+	for d, s := range w.prof.decileShare {
 		q := float64(n) * s / 100
 		k := int(q)
 		rem[d] = q - float64(k)
