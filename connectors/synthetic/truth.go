@@ -92,9 +92,16 @@ func (t *truthWeeks) week(wk int, ws day) {
 				openAt = int(we + 1 - t.ref.caseStart[ci])
 				openNow = caseSurvival(int(t.ref.caseKind[ci]), openAt)
 			}
+			// Most children keep one age band over the horizon: look it up
+			// twice rather than 26 times.
+			bandFirst, bandLast := c.ageBand(ws+7), c.ageBand(ws+day(7*horizonWeeks))
 			for k := 1; k <= horizonWeeks; k++ {
 				d := ws + day(7*k)
-				f := base * t.ageFactor[c.ageBand(d)]
+				band := bandFirst
+				if bandFirst != bandLast {
+					band = c.ageBand(d)
+				}
+				f := base * t.ageFactor[band]
 				if open && openNow > 0 {
 					s := caseSurvival(int(t.ref.caseKind[ci]), openAt+7*(k-1)) / openNow
 					f *= openCaseFactor*s + (1 - s)
