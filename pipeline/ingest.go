@@ -42,15 +42,17 @@ func (r *run) ingest(ctx context.Context) error {
 			s.del.Abort()
 			s.del = nil
 		}
+		// The files committed before a failure stay loaded and will be
+		// skipped next time, so their people must stay re-identifiable.
+		if rerr := r.opts.Store.SaveReid(s.reid); rerr != nil && err == nil {
+			err = rerr
+		}
 		if err != nil {
 			s.q.abort()
 			return fmt.Errorf("%s: %w", spec.Name, err)
 		}
 		if err := s.q.commit(); err != nil {
 			return fmt.Errorf("%s: quarantine: %w", spec.Name, err)
-		}
-		if err := r.opts.Store.SaveReid(s.reid); err != nil {
-			return fmt.Errorf("%s: %w", spec.Name, err)
 		}
 		r.countSource(spec.Name, sm)
 		r.log.Info().Str("source", spec.Name).Int64("read", sm.Read).Int64("loaded", sm.Loaded).
@@ -87,8 +89,9 @@ type sink struct {
 	spec SourceSpec
 	man  *SourceManifest
 	q    quarantine
-	reid map[string]map[string]string
+	reid map[string]map[string]string // of committed files
 
+	fileReid map[string]map[string]string // of the open file, merged on End
 	file     *FileManifest
 	ref      FileRef
 	del      Delivery
@@ -114,6 +117,7 @@ func (s *sink) Begin(f FileRef) (bool, error) {
 		return false, err
 	}
 	s.file, s.ref, s.del, s.byReason = &s.man.Files[len(s.man.Files)-1], f, del, map[string]int64{}
+	s.fileReid = map[string]map[string]string{}
 	return true, nil
 }
 
@@ -135,10 +139,13 @@ func (s *sink) Reject(rj Rejected) error {
 }
 
 func (s *sink) Reid(ns, pseudonym, raw string) error {
-	m := s.reid[ns]
+	if s.file == nil {
+		return fmt.Errorf("reid outside a file")
+	}
+	m := s.fileReid[ns]
 	if m == nil {
 		m = map[string]string{}
-		s.reid[ns] = m
+		s.fileReid[ns] = m
 	}
 	m[pseudonym] = raw
 	return nil
@@ -167,7 +174,15 @@ func (s *sink) End(f FileRef, rowsRead int64) error {
 	for k, v := range s.byReason {
 		s.man.ByReason[k] += v
 	}
-	s.file, s.del = nil, nil
+	for ns, m := range s.fileReid {
+		if s.reid[ns] == nil {
+			s.reid[ns] = map[string]string{}
+		}
+		for p, raw := range m {
+			s.reid[ns][p] = raw
+		}
+	}
+	s.file, s.del, s.fileReid = nil, nil, nil
 	return nil
 }
 
