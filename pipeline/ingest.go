@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 )
@@ -58,13 +59,34 @@ func (r *run) ingest(ctx context.Context) error {
 		r.log.Info().Str("source", spec.Name).Int64("read", sm.Read).Int64("loaded", sm.Loaded).
 			Int64("quarantined", sm.Quarantined).Int("files", len(sm.Files)).Msg("ingested")
 	}
-	for name, sm := range r.man.Sources {
+	for _, spec := range r.opts.Sources {
+		sm := r.man.Sources[spec.Name]
 		if sm.Read > 0 && float64(sm.Quarantined) > r.opts.MaxQuarantineRatio*float64(sm.Read) {
-			return fmt.Errorf("%s: %d of %d rows quarantined, above max_quarantine_ratio %g: %w",
-				name, sm.Quarantined, sm.Read, r.opts.MaxQuarantineRatio, ErrTolerance)
+			return fmt.Errorf("%s: %d of %d rows quarantined (%s), above max_quarantine_ratio %g: %w",
+				spec.Name, sm.Quarantined, sm.Read, topReasons(sm.ByReason, 3), r.opts.MaxQuarantineRatio, ErrTolerance)
 		}
 	}
 	return nil
+}
+
+// topReasons names the n commonest quarantine reasons with their counts,
+// so the engineer reading the error knows where to look first.
+func topReasons(by map[string]int64, n int) string {
+	reasons := make([]string, 0, len(by))
+	for k := range by {
+		reasons = append(reasons, k)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		if by[reasons[i]] != by[reasons[j]] {
+			return by[reasons[i]] > by[reasons[j]]
+		}
+		return reasons[i] < reasons[j]
+	})
+	parts := make([]string, 0, n)
+	for _, k := range reasons[:min(n, len(reasons))] {
+		parts = append(parts, fmt.Sprintf("%s %d", k, by[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (r *run) countSource(name string, sm *SourceManifest) {

@@ -82,7 +82,7 @@ func TestIngestBooks(t *testing.T) {
 		{"balanced", fakeSource{emit: 2, reject: 1, read: 3}, 0.5, "", 1, 0, 2},
 		{"a row lost", fakeSource{emit: 2, reject: 1, read: 4}, 0.5, "4 rows read but 2 loaded and 1 quarantined", 0, 1, 0},
 		{"source fails mid-file", fakeSource{emit: 2, reject: 1, fail: true}, 0.5, "bare quote", 0, 1, 0},
-		{"past tolerance", fakeSource{emit: 2, reject: 2, read: 4}, 0.25, "above max_quarantine_ratio", 1, 0, 3},
+		{"past tolerance", fakeSource{emit: 2, reject: 2, read: 4}, 0.25, "2 of 4 rows quarantined (bad_date 2), above max_quarantine_ratio", 1, 0, 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
