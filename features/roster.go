@@ -77,7 +77,8 @@ type Roster struct {
 	persons   []person
 	byID      map[string]int32
 	byUPN     map[string]int32
-	spells    []spell // sorted by person, then from
+	byNHS     map[string]int32 // NHS number pseudonym → person
+	spells    []spell          // sorted by person, then from
 	imd       map[string]int8
 	referrals []referral // sorted by person, then date
 	// objections by person: the periods in which each objected to
@@ -94,7 +95,7 @@ type period struct{ from, to Day }
 // the same person, spell or area replaces the earlier one.
 func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, error) {
 	r := &Roster{
-		byID: map[string]int32{}, byUPN: map[string]int32{}, imd: map[string]int8{},
+		byID: map[string]int32{}, byUPN: map[string]int32{}, byNHS: map[string]int32{}, imd: map[string]int8{},
 		objections: map[int32][]period{}, episodes: map[string][]period{},
 	}
 	if err := t.Scan(ctx, mem, srcPersons, r.addPersons); err != nil {
@@ -206,6 +207,7 @@ func (r *Roster) personIndex(id string) int32 {
 func (r *Roster) addPersons(rec arrow.Record) error {
 	var g Getter
 	id, upn, eth := g.Str(rec, "person_id"), g.Str(rec, "upn"), g.Str(rec, "ethnicity")
+	nhs := g.Str(rec, "nhs_number")
 	dob := g.Date(rec, "date_of_birth")
 	if g.Err != nil {
 		return g.Err
@@ -221,6 +223,9 @@ func (r *Roster) addPersons(rec arrow.Record) error {
 		if upn.IsValid(i) && upn.Value(i) != "" {
 			pp.upn = upn.Value(i)
 			r.byUPN[pp.upn] = p
+		}
+		if nhs.IsValid(i) && nhs.Value(i) != "" {
+			r.byNHS[nhs.Value(i)] = p
 		}
 	}
 	return nil

@@ -65,10 +65,11 @@ type Set struct {
 	builders []Builder
 	opts     Options
 
-	once   sync.Once
-	roster *Roster
-	err    error
-	links  map[Day][]*Household // households of each built table, in row order
+	once    sync.Once
+	roster  *Roster
+	linkage *Linkage
+	err     error
+	links   map[Day][]*Household // households of each built table, in row order
 }
 
 var _ pipeline.FeatureSet = (*Set)(nil)
@@ -80,7 +81,11 @@ func NewSet(t Tables, opts Options, builders ...Builder) *Set {
 
 // Roster loads (once) and returns the roster.
 func (s *Set) Roster(ctx context.Context, mem memory.Allocator) (*Roster, error) {
-	s.once.Do(func() { s.roster, s.err = LoadRoster(ctx, mem, s.tables) })
+	s.once.Do(func() {
+		if s.roster, s.err = LoadRoster(ctx, mem, s.tables); s.err == nil {
+			s.linkage, s.err = LoadLinkage(ctx, mem, s.tables, s.roster)
+		}
+	})
 	return s.roster, s.err
 }
 
@@ -102,7 +107,7 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 		return nil, err
 	}
 	all := r.Link(asOf)
-	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}, LinkMatch: map[string]float64{}}
+	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}, LinkMatch: s.linkage.Rates(all)}
 	l := &Link{AsOf: all.AsOf, Day: all.Day, roster: r}
 	run := all.Day
 	if !s.opts.RunDate.IsZero() {

@@ -206,3 +206,34 @@ func TestObjectionsAndEarlyHelp(t *testing.T) {
 		})
 	}
 }
+
+func TestLinkMatchRates(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tb := ft.Tables{
+		"persons": {ft.Persons(mem, ft.Person{ID: "a1", DOB: "2015-01-01"}, ft.Person{ID: "moved", DOB: "2014-01-01"})},
+		"households": {ft.Households(mem,
+			ft.Spell{Household: "hA", Person: "a1", Role: "child", LSOA: "E01000001", From: "2015-01-01"},
+			ft.Spell{Household: "hB", Person: "moved", Role: "child", LSOA: "E01000001", From: "2014-01-01", To: "2024-12-31"},
+		)},
+		"csc_referrals": {ft.Referrals(mem,
+			ft.Referral{ID: "r1", Person: "a1", Date: "2024-06-01", Outcome: "nfa", Closed: "2024-06-10"},    // placed
+			ft.Referral{ID: "r2", Person: "moved", Date: "2024-07-01", Outcome: "nfa", Closed: "2024-07-10"}, // no household on the date
+			ft.Referral{ID: "r3", Person: "ghost", Date: "2024-08-01", Outcome: "nfa", Closed: "2024-08-10"}, // unknown to the register
+			ft.Referral{ID: "r4", Person: "a1", Date: "2023-01-01", Outcome: "nfa", Closed: "2023-01-10"},    // more than a year before
+		)},
+	}
+	defer tb.Release()
+	set := features.NewSet(tb, features.Options{})
+	table, err := set.Build(context.Background(), mem, time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer table.Release()
+	if got, want := table.LinkMatch["csc_referrals"], 1.0/3; got != want {
+		t.Errorf("csc_referrals link match %v; want %v", got, want)
+	}
+	if _, ok := table.LinkMatch["hv_contacts"]; ok {
+		t.Error("a source with nothing stored has a link match rate")
+	}
+}

@@ -107,8 +107,21 @@ func printSummary(w io.Writer, cfg *config.Config, m *pipeline.Manifest) {
 		s := m.Sources[n]
 		fmt.Fprintf(w, "%-24s %12d %12d %12d  %s\n", n, s.Read, s.Loaded, s.Quarantined, reasons(s.ByReason))
 	}
-	for src, r := range m.LinkMatch {
-		fmt.Fprintf(w, "link match %s: %.1f%% of pupils placed in a household\n", src, 100*r)
+	if len(m.LinkMatch) > 0 {
+		srcs := make([]string, 0, len(m.LinkMatch))
+		for src := range m.LinkMatch {
+			srcs = append(srcs, src)
+		}
+		sort.Strings(srcs)
+		fmt.Fprint(w, "link match (records of the last year whose person is in a household):")
+		for i, src := range srcs {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(w, "%s %s %.1f%%", sep, src, 100*m.LinkMatch[src])
+		}
+		fmt.Fprintln(w)
 	}
 	if mm := m.Model; mm != nil {
 		fmt.Fprintf(w, "\nmodel %s (%s): trained on %d household snapshots, %d with the outcome, as of %v\n",

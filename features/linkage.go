@@ -1,0 +1,135 @@
+package features
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// Linkage measures how much of each source the roster can place: for every
+// record dated in the year before an as-of date, whether the person it is
+// about (by NHS number, lead person, or the case a placement belongs to) is
+// in a household on that date. A falling rate is the first sign of a broken
+// extract or a drifting person index, and missed links are not random
+// (domain-data §5.2), so engineers watch it per source.
+type Linkage struct {
+	bySource map[string][]linked
+}
+
+// linked is one record: the person it names (-1 if unknown to the
+// register) and its date.
+type linked struct {
+	person int32
+	day    Day
+}
+
+// linkedSources says, per source, which column names the person and how.
+var linkedSources = []struct {
+	source, dateCol, keyCol string
+	by                      string // "nhs", "person" or "case"
+}{
+	{"hv_contacts", "appointment_date", "nhs_number", "nhs"},
+	{"hv_assessments", "", "nhs_number", "nhs"},
+	{"homelessness_cases", "approach_date", "lead_person_id", "person"},
+	{"rent_accounts", "snapshot_date", "lead_person_id", "person"},
+	{"temporary_accommodation", "placement_start", "case_ref", "case"},
+	{"csc_referrals", "referral_date", "person_id", "person"},
+}
+
+// LoadLinkage reads the identifying columns of the linked sources. Sources
+// with nothing stored are left out.
+func LoadLinkage(ctx context.Context, mem memory.Allocator, t Tables, r *Roster) (*Linkage, error) {
+	lk := &Linkage{bySource: map[string][]linked{}}
+	caseLead := map[string]linked{} // homelessness case → its lead person and approach
+	for _, src := range linkedSources {
+		var recs []linked
+		err := t.Scan(ctx, mem, src.source, func(rec arrow.Record) error {
+			var g Getter
+			key := g.Str(rec, src.keyCol)
+			var date interface {
+				Value(int) arrow.Date32
+				IsValid(int) bool
+			}
+			if src.dateCol != "" {
+				date = g.Date(rec, src.dateCol)
+			}
+			var caseRef interface{ Value(int) string }
+			if src.source == "homelessness_cases" {
+				// A placement names its case, not a person: remember
+				// whose each case is.
+				caseRef = g.Str(rec, "case_ref")
+			}
+			if g.Err != nil {
+				return g.Err
+			}
+			for i := 0; i < int(rec.NumRows()); i++ {
+				l := linked{person: -1, day: openEnded}
+				if date != nil && date.IsValid(i) {
+					l.day = Day(date.Value(i))
+				}
+				k := key.Value(i)
+				switch src.by {
+				case "nhs":
+					if p, ok := r.byNHS[k]; ok {
+						l.person = p
+					}
+				case "person":
+					if p, ok := r.byID[k]; ok {
+						l.person = p
+					}
+				case "case":
+					if c, ok := caseLead[k]; ok {
+						l.person = c.person
+					}
+				}
+				recs = append(recs, l)
+				if caseRef != nil {
+					caseLead[caseRef.Value(i)] = l
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src.source, err)
+		}
+		if len(recs) > 0 {
+			lk.bySource[src.source] = recs
+		}
+	}
+	return lk, nil
+}
+
+// Rates returns, per source, the share of its records of the 52 weeks
+// before the link's date (all records for an undated source) whose person
+// is in a household on that date.
+func (lk *Linkage) Rates(l *Link) map[string]float64 {
+	placed := map[int32]bool{}
+	for _, h := range l.Households {
+		for _, c := range h.Children {
+			placed[l.roster.byID[c.Person]] = true
+		}
+		for _, a := range h.Adults {
+			placed[l.roster.byID[a]] = true
+		}
+	}
+	w := Before(l.AsOf, 52)
+	out := map[string]float64{}
+	for src, recs := range lk.bySource {
+		var seen, found int
+		for _, r := range recs {
+			if r.day != openEnded && !w.Contains(r.day) {
+				continue
+			}
+			seen++
+			if r.person >= 0 && placed[r.person] {
+				found++
+			}
+		}
+		if seen > 0 {
+			out[src] = float64(found) / float64(seen)
+		}
+	}
+	return out
+}
