@@ -160,3 +160,22 @@ func (r *Roster) PersonOfUPN(upn string) (string, bool) {
 	}
 	return r.persons[p].id, true
 }
+
+// Members lists everyone in h on the link's date: children, then adults
+// (person pseudonyms).
+func (h *Household) Members() []string {
+	out := make([]string, 0, len(h.Children)+len(h.Adults))
+	for _, c := range h.Children {
+		out = append(out, c.Person)
+	}
+	return append(out, h.Adults...)
+}
+
+// PersonOfNHS returns the person pseudonym behind an NHS number pseudonym.
+func (l *Link) PersonOfNHS(nhs string) (string, bool) {
+	p, ok := l.roster.byNHS[nhs]
+	if !ok {
+		return "", false
+	}
+	return l.roster.persons[p].id, true
+}

@@ -328,6 +328,12 @@ func (g *Getter) Int8(rec arrow.Record, name string) *array.Int8 {
 func (g *Getter) Int16(rec arrow.Record, name string) *array.Int16 {
 	return column[*array.Int16](g, rec, name)
 }
+func (g *Getter) Bool(rec arrow.Record, name string) *array.Boolean {
+	return column[*array.Boolean](g, rec, name)
+}
+func (g *Getter) Float64(rec arrow.Record, name string) *array.Float64 {
+	return column[*array.Float64](g, rec, name)
+}
 func (g *Getter) Timestamp(rec arrow.Record, name string) *array.Timestamp {
 	return column[*array.Timestamp](g, rec, name)
 }

@@ -17,6 +17,8 @@ import (
 	"earlyhelp/connectors/csvdir"
 	"earlyhelp/features"
 	"earlyhelp/features/attendance"
+	"earlyhelp/features/health"
+	"earlyhelp/features/housing"
 	"earlyhelp/models"
 	"earlyhelp/models/evaluate"
 	"earlyhelp/pipeline"
@@ -125,7 +127,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		return nil, err
 	}
 	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, RunDate: asOf},
-		attendance.New(st, mem))
+		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
 	opts := pipeline.Options{
 		RunID: id, RunDir: dir, AsOf: asOf, Council: cfg.Council,
 		CodeVersion: codeVersion(), ConfigSHA256: cfg.SHA256(),

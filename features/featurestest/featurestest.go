@@ -5,6 +5,7 @@ package featurestest
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -248,6 +249,54 @@ func Episodes(mem memory.Allocator, rows ...Episode) arrow.Record {
 		appendStr(b.Field(1), e.Household)
 		appendDate(b.Field(2), e.Start)
 		appendDate(b.Field(3), e.End)
+	}
+	return b.NewRecord()
+}
+
+// Record builds a record of any stored schema from rows of cells written as
+// the CSV extracts write them ("" is null; dates yyyy-mm-dd; booleans
+// true/false). It covers the column types of CONTRACTS §2's stored schemas.
+func Record(mem memory.Allocator, schema *arrow.Schema, rows ...[]string) arrow.Record {
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for _, row := range rows {
+		for j, f := range schema.Fields() {
+			cell := row[j]
+			fb := b.Field(j)
+			if cell == "" {
+				fb.AppendNull()
+				continue
+			}
+			switch f.Type.ID() {
+			case arrow.STRING:
+				fb.(*array.StringBuilder).Append(cell)
+			case arrow.DATE32:
+				fb.(*array.Date32Builder).Append(Day(cell))
+			case arrow.BOOL:
+				fb.(*array.BooleanBuilder).Append(cell == "true")
+			case arrow.FLOAT64:
+				v, err := strconv.ParseFloat(cell, 64)
+				if err != nil {
+					panic("featurestest: bad number " + cell)
+				}
+				fb.(*array.Float64Builder).Append(v)
+			case arrow.INT8, arrow.INT16, arrow.INT32:
+				v, err := strconv.Atoi(cell)
+				if err != nil {
+					panic("featurestest: bad integer " + cell)
+				}
+				switch ib := fb.(type) {
+				case *array.Int8Builder:
+					ib.Append(int8(v))
+				case *array.Int16Builder:
+					ib.Append(int16(v))
+				case *array.Int32Builder:
+					ib.Append(int32(v))
+				}
+			default:
+				panic("featurestest: unsupported type " + f.Type.String())
+			}
+		}
 	}
 	return b.NewRecord()
 }

@@ -1,0 +1,196 @@
+// Package health derives health-visiting features (domain-data §2): missed
+// mandated contacts, targeted contacts, maternal mood screening, child
+// development and domestic-abuse disclosure, per household as of a date.
+package health
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features"
+	"earlyhelp/pipeline"
+)
+
+// Sources read here.
+const (
+	Contacts    = "hv_contacts"
+	Assessments = "hv_assessments"
+)
+
+// Feature columns, in the order Build fills them.
+const (
+	WasNotBrought12m = "hv_was_not_brought_12m" // contacts missed (NHS status 3) in the last year
+	Targeted12m      = "hv_targeted_contacts_12m"
+	LowMood12m       = "hv_low_mood_12m"          // EPDS ≥ 13 or a positive Whooley
+	ASQBelow12m      = "hv_asq_domains_below_12m" // most ASQ-3 domains below cut-off
+	DADisclosed12m   = "hv_domestic_abuse_disclosed_12m"
+)
+
+var columns = []string{WasNotBrought12m, Targeted12m, LowMood12m, ASQBelow12m, DADisclosed12m}
+
+// contact is one health-visiting contact as the features need it.
+type contact struct {
+	day                     features.Day
+	wasNotBrought, targeted bool
+	daDisclosed             bool
+	lowMood                 bool
+	asqBelow                int8
+}
+
+// Builder computes the health-visiting features. It reads both sources
+// once, on first use, keyed by NHS number pseudonym.
+type Builder struct {
+	tables features.Tables
+	mem    memory.Allocator
+
+	once  sync.Once
+	byNHS map[string][]contact
+	err   error
+}
+
+var _ features.Builder = (*Builder)(nil)
+
+// New returns a builder over the store's tables.
+func New(t features.Tables, mem memory.Allocator) *Builder {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &Builder{tables: t, mem: mem}
+}
+
+// Columns names the features.
+func (b *Builder) Columns() []string { return append([]string(nil), columns...) }
+
+func (b *Builder) load(ctx context.Context) error {
+	b.once.Do(func() { b.byNHS, b.err = load(ctx, b.mem, b.tables) })
+	return b.err
+}
+
+func load(ctx context.Context, mem memory.Allocator, t features.Tables) (map[string][]contact, error) {
+	type at struct {
+		nhs string
+		i   int
+	}
+	byNHS := map[string][]contact{}
+	byID := map[string]at{}
+	err := t.Scan(ctx, mem, Contacts, func(rec arrow.Record) error {
+		var g features.Getter
+		id, nhs, typ, status := g.Str(rec, "contact_id"), g.Str(rec, "nhs_number"), g.Str(rec, "contact_type"), g.Str(rec, "attendance_status")
+		date := g.Date(rec, "appointment_date")
+		da := g.Bool(rec, "da_disclosed")
+		if g.Err != nil {
+			return g.Err
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			c := contact{
+				day:           features.Day(date.Value(i)),
+				wasNotBrought: status.Value(i) == "3",
+				targeted:      typ.Value(i) == "TARGETED",
+				daDisclosed:   da.IsValid(i) && da.Value(i),
+			}
+			k := nhs.Value(i)
+			byID[id.Value(i)] = at{k, len(byNHS[k])}
+			byNHS[k] = append(byNHS[k], c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("health: %w", err)
+	}
+	// An assessment has no date of its own: it takes its contact's.
+	err = t.Scan(ctx, mem, Assessments, func(rec arrow.Record) error {
+		var g features.Getter
+		id, nhs, instr := g.Str(rec, "contact_id"), g.Str(rec, "nhs_number"), g.Str(rec, "instrument")
+		score, below := g.Int16(rec, "score_total"), g.Int8(rec, "asq_domains_below")
+		if g.Err != nil {
+			return g.Err
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			ref, ok := byID[id.Value(i)]
+			if !ok {
+				continue // an assessment without its contact cannot be dated
+			}
+			c := contact{day: byNHS[ref.nhs][ref.i].day}
+			switch instr.Value(i) {
+			case "EPDS":
+				c.lowMood = score.IsValid(i) && score.Value(i) >= 13
+			case "WHOOLEY":
+				c.lowMood = score.IsValid(i) && score.Value(i) >= 1
+			case "ASQ3":
+				if below.IsValid(i) {
+					c.asqBelow = below.Value(i)
+				}
+			}
+			k := nhs.Value(i)
+			byNHS[k] = append(byNHS[k], c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("health: %w", err)
+	}
+	return byNHS, nil
+}
+
+// Build fills the features of every household of l from contacts in the
+// 52 weeks before its date, over every member of the household.
+func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64) error {
+	if len(cols) != len(columns) {
+		return fmt.Errorf("health: %d columns given, %d wanted", len(cols), len(columns))
+	}
+	if err := b.load(ctx); err != nil {
+		return err
+	}
+	// Index the contacts by person pseudonym for this date's link.
+	byPerson := map[string][]contact{}
+	for nhs, cs := range b.byNHS {
+		if p, ok := l.PersonOfNHS(nhs); ok {
+			byPerson[p] = append(byPerson[p], cs...)
+		}
+	}
+	w := features.Before(l.AsOf, 52)
+	for i := range l.Households {
+		for _, m := range l.Households[i].Members() {
+			for _, c := range byPerson[m] {
+				if !w.Contains(c.day) {
+					continue
+				}
+				if c.wasNotBrought {
+					cols[0][i]++
+				}
+				if c.targeted {
+					cols[1][i]++
+				}
+				if c.lowMood {
+					cols[2][i] = 1
+				}
+				cols[3][i] = max(cols[3][i], float64(c.asqBelow))
+				if c.daDisclosed {
+					cols[4][i] = 1
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Describe writes the builder's reasons in plain English.
+func (b *Builder) Describe(r pipeline.Reason) (string, bool) {
+	switch r.Feature {
+	case WasNotBrought12m:
+		return fmt.Sprintf("%.0f health-visitor appointment(s) missed (was not brought) in the last year", r.Value), true
+	case Targeted12m:
+		return fmt.Sprintf("%.0f targeted health-visitor contact(s) in the last year", r.Value), true
+	case LowMood12m:
+		return "a parent screened positive for low mood (EPDS or Whooley) in the last year", true
+	case ASQBelow12m:
+		return fmt.Sprintf("a child's development check (ASQ-3) was below the cut-off in %.0f area(s)", r.Value), true
+	case DADisclosed12m:
+		return "domestic abuse was disclosed to the health visitor in the last year", true
+	}
+	return "", false
+}

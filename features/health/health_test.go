@@ -1,0 +1,74 @@
+package health_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features"
+	ft "earlyhelp/features/featurestest"
+	"earlyhelp/features/health"
+)
+
+func field(name string, t arrow.DataType) arrow.Field {
+	return arrow.Field{Name: name, Type: t, Nullable: true}
+}
+
+var (
+	str  = arrow.BinaryTypes.String
+	date = arrow.FixedWidthTypes.Date32
+)
+
+// TestHealthFeatures builds a household of a child and a mother, each with
+// contacts before, long before and after the as-of date.
+func TestHealthFeatures(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	persons := arrow.NewSchema([]arrow.Field{field("person_id", str), field("upn", str), field("nhs_number", str),
+		field("date_of_birth", date), field("sex", str), field("ethnicity", str)}, nil)
+	contacts := arrow.NewSchema([]arrow.Field{field("contact_id", str), field("nhs_number", str), field("contact_type", str),
+		field("appointment_date", date), field("attendance_status", str), field("da_enquiry", arrow.FixedWidthTypes.Boolean),
+		field("da_disclosed", arrow.FixedWidthTypes.Boolean)}, nil)
+	assessments := arrow.NewSchema([]arrow.Field{field("contact_id", str), field("nhs_number", str), field("instrument", str),
+		field("subject", str), field("score_total", arrow.PrimitiveTypes.Int16), field("asq_domains_below", arrow.PrimitiveTypes.Int8),
+		field("outcome", str)}, nil)
+	tb := ft.Tables{
+		"persons": {ft.Record(mem, persons,
+			[]string{"c1", "", "n-c1", "2024-01-01", "F", ""},
+			[]string{"m1", "", "n-m1", "1990-01-01", "F", ""})},
+		"households": {ft.Households(mem,
+			ft.Spell{Household: "hA", Person: "c1", Role: "child", LSOA: "E01000001", From: "2024-01-01"},
+			ft.Spell{Household: "hA", Person: "m1", Role: "parent", LSOA: "E01000001", From: "2015-01-01"})},
+		"hv_contacts": {ft.Record(mem, contacts,
+			[]string{"k1", "n-c1", "SIX_EIGHT_WEEK", "2024-10-01", "3", "", ""},      // was not brought
+			[]string{"k2", "n-c1", "TWELVE_MONTH", "2025-03-20", "3", "", ""},        // after the date
+			[]string{"k3", "n-m1", "TARGETED", "2025-01-01", "5", "true", "true"},    // targeted, abuse disclosed
+			[]string{"k4", "n-m1", "ANTENATAL", "2023-01-01", "3", "false", "false"}, // more than a year before
+		)},
+		"hv_assessments": {ft.Record(mem, assessments,
+			[]string{"k3", "n-m1", "EPDS", "mother", "15", "", ""},
+			[]string{"k2", "n-c1", "ASQ3", "child", "", "3", ""}, // its contact is after the date
+		)},
+	}
+	defer tb.Release()
+	set := features.NewSet(tb, features.Options{}, health.New(tb, mem))
+	table, err := set.Build(context.Background(), mem, time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer table.Release()
+	want := map[string]float64{
+		health.WasNotBrought12m: 1, health.Targeted12m: 1, health.LowMood12m: 1,
+		health.ASQBelow12m: 0, health.DADisclosed12m: 1,
+	}
+	for name, v := range want {
+		col := table.Record.Column(table.Record.Schema().FieldIndices(name)[0]).(*array.Float64)
+		if got := col.Value(0); got != v {
+			t.Errorf("%s = %v; want %v", name, got, v)
+		}
+	}
+}

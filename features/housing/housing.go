@@ -1,0 +1,241 @@
+// Package housing derives housing features (domain-data §3): homelessness
+// approaches and open duties, temporary accommodation, and rent arrears,
+// per household as of a date.
+package housing
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features"
+	"earlyhelp/pipeline"
+)
+
+// Sources read here.
+const (
+	Cases      = "homelessness_cases"
+	Placements = "temporary_accommodation"
+	Rent       = "rent_accounts"
+)
+
+// Feature columns, in the order Build fills them.
+const (
+	Approaches12m   = "homeless_approaches_12m"
+	OpenDuty        = "homeless_duty_open" // a prevention or relief duty open on the date
+	WeeksInTA       = "weeks_in_temporary_accommodation"
+	OutOfArea       = "ta_out_of_area"
+	ArrearsWeeks    = "rent_arrears_weeks" // latest balance over weekly rent
+	ArrearsStage    = "rent_arrears_stage" // 0 none … 8 evicted
+	ArrearsRising8w = "rent_arrears_rising_8w"
+)
+
+var columns = []string{Approaches12m, OpenDuty, WeeksInTA, OutOfArea, ArrearsWeeks, ArrearsStage, ArrearsRising8w}
+
+var stages = map[string]float64{
+	"none": 0, "letter_1": 1, "letter_2": 2, "nosp_served": 3, "claim_issued": 4,
+	"order_suspended": 5, "order_outright": 6, "warrant_applied": 7, "evicted": 8,
+}
+
+type homelessCase struct {
+	approach, closed features.Day
+	duty             bool // prevention or relief owed
+}
+
+type placement struct {
+	start, end features.Day
+	outOfArea  bool
+}
+
+type snapshot struct {
+	day            features.Day
+	arrearsWeeks   float64
+	stage, balance float64
+}
+
+// Builder computes the housing features, reading the sources once, keyed by
+// the lead person's pseudonym.
+type Builder struct {
+	tables features.Tables
+	mem    memory.Allocator
+
+	once       sync.Once
+	cases      map[string][]homelessCase
+	placements map[string][]placement
+	rent       map[string][]snapshot // in snapshot order
+	err        error
+}
+
+var _ features.Builder = (*Builder)(nil)
+
+// New returns a builder over the store's tables.
+func New(t features.Tables, mem memory.Allocator) *Builder {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &Builder{tables: t, mem: mem}
+}
+
+// Columns names the features.
+func (b *Builder) Columns() []string { return append([]string(nil), columns...) }
+
+const open = features.Day(math.MaxInt32)
+
+func (b *Builder) load(ctx context.Context) error {
+	b.once.Do(func() { b.err = b.read(ctx) })
+	return b.err
+}
+
+func (b *Builder) read(ctx context.Context) error {
+	b.cases, b.placements, b.rent = map[string][]homelessCase{}, map[string][]placement{}, map[string][]snapshot{}
+	lead := map[string]string{} // case_ref → lead person
+	err := b.tables.Scan(ctx, b.mem, Cases, func(rec arrow.Record) error {
+		var g features.Getter
+		ref, who, duty := g.Str(rec, "case_ref"), g.Str(rec, "lead_person_id"), g.Str(rec, "duty_owed")
+		from, to := g.Date(rec, "approach_date"), g.Date(rec, "case_closed_date")
+		if g.Err != nil {
+			return g.Err
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			c := homelessCase{approach: features.Day(from.Value(i)), closed: open}
+			if to.IsValid(i) {
+				c.closed = features.Day(to.Value(i))
+			}
+			c.duty = duty.IsValid(i) && (duty.Value(i) == "prevention" || duty.Value(i) == "relief")
+			lead[ref.Value(i)] = who.Value(i)
+			b.cases[who.Value(i)] = append(b.cases[who.Value(i)], c)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("housing: %w", err)
+	}
+	err = b.tables.Scan(ctx, b.mem, Placements, func(rec arrow.Record) error {
+		var g features.Getter
+		ref, from, to, away := g.Str(rec, "case_ref"), g.Date(rec, "placement_start"), g.Date(rec, "placement_end"), g.Bool(rec, "out_of_area")
+		if g.Err != nil {
+			return g.Err
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			who, ok := lead[ref.Value(i)]
+			if !ok {
+				continue // a placement for a case not in the extract cannot be placed
+			}
+			p := placement{start: features.Day(from.Value(i)), end: open, outOfArea: away.IsValid(i) && away.Value(i)}
+			if to.IsValid(i) {
+				p.end = features.Day(to.Value(i))
+			}
+			b.placements[who] = append(b.placements[who], p)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("housing: %w", err)
+	}
+	err = b.tables.Scan(ctx, b.mem, Rent, func(rec arrow.Record) error {
+		var g features.Getter
+		who, day, bal, rent, stage := g.Str(rec, "lead_person_id"), g.Date(rec, "snapshot_date"), g.Float64(rec, "balance"), g.Float64(rec, "weekly_rent"), g.Str(rec, "arrears_stage")
+		if g.Err != nil {
+			return g.Err
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			s := snapshot{day: features.Day(day.Value(i)), balance: bal.Value(i)}
+			if rent.IsValid(i) && rent.Value(i) > 0 && s.balance > 0 {
+				s.arrearsWeeks = s.balance / rent.Value(i)
+			}
+			if stage.IsValid(i) {
+				s.stage = stages[stage.Value(i)]
+			}
+			b.rent[who.Value(i)] = append(b.rent[who.Value(i)], s)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("housing: %w", err)
+	}
+	return nil
+}
+
+// Build fills the housing features of every household of l from records
+// dated before its date, over every member of the household (the lead
+// person of a case or tenancy is usually a parent).
+func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64) error {
+	if len(cols) != len(columns) {
+		return fmt.Errorf("housing: %d columns given, %d wanted", len(cols), len(columns))
+	}
+	if err := b.load(ctx); err != nil {
+		return err
+	}
+	d, year := l.Day, features.Before(l.AsOf, 52)
+	for i := range l.Households {
+		for _, m := range l.Households[i].Members() {
+			for _, c := range b.cases[m] {
+				if year.Contains(c.approach) {
+					cols[0][i]++
+				}
+				if c.duty && c.approach < d && c.closed >= d {
+					cols[1][i] = 1
+				}
+			}
+			for _, p := range b.placements[m] {
+				if p.start < d && p.end >= d {
+					cols[2][i] = max(cols[2][i], float64(d-p.start)/7)
+					if p.outOfArea {
+						cols[3][i] = 1
+					}
+				}
+			}
+			var latest, eightBefore *snapshot
+			for k := range b.rent[m] {
+				s := &b.rent[m][k]
+				if s.day >= d {
+					continue
+				}
+				if latest == nil || s.day > latest.day {
+					latest = s
+				}
+				if s.day < d-56 && (eightBefore == nil || s.day > eightBefore.day) {
+					eightBefore = s
+				}
+			}
+			if latest != nil {
+				cols[4][i] = max(cols[4][i], latest.arrearsWeeks)
+				cols[5][i] = max(cols[5][i], latest.stage)
+				if eightBefore != nil && latest.balance > eightBefore.balance && latest.balance > 0 {
+					cols[6][i] = 1
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Describe writes the builder's reasons in plain English.
+func (b *Builder) Describe(r pipeline.Reason) (string, bool) {
+	switch r.Feature {
+	case Approaches12m:
+		return fmt.Sprintf("%.0f approach(es) to the council as homeless in the last year", r.Value), true
+	case OpenDuty:
+		return "a homelessness prevention or relief duty is open", true
+	case WeeksInTA:
+		return fmt.Sprintf("in temporary accommodation for %.0f weeks", r.Value), true
+	case OutOfArea:
+		return "placed in temporary accommodation out of the area", true
+	case ArrearsWeeks:
+		return fmt.Sprintf("rent arrears of %.1f weeks' rent", r.Value), true
+	case ArrearsStage:
+		for name, v := range stages {
+			if v == r.Value {
+				return "rent arrears action reached: " + name, true
+			}
+		}
+		return fmt.Sprintf("rent arrears action at stage %.0f", r.Value), true
+	case ArrearsRising8w:
+		return "rent arrears have risen over the last 8 weeks", true
+	}
+	return "", false
+}

@@ -1,0 +1,70 @@
+package housing_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features"
+	ft "earlyhelp/features/featurestest"
+	"earlyhelp/features/housing"
+)
+
+func field(name string, t arrow.DataType) arrow.Field {
+	return arrow.Field{Name: name, Type: t, Nullable: true}
+}
+
+// TestHousingFeatures gives a mother a homelessness case, a placement and a
+// rent account with records before and after the as-of date (2025-03-17).
+func TestHousingFeatures(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	str, date := arrow.BinaryTypes.String, arrow.FixedWidthTypes.Date32
+	cases := arrow.NewSchema([]arrow.Field{field("case_ref", str), field("approach_date", date), field("lead_person_id", str),
+		field("uprn_at_approach", str), field("duty_owed", str), field("reason_loss_of_settled_home", str),
+		field("main_duty_decision", str), field("case_closed_date", date)}, nil)
+	placements := arrow.NewSchema([]arrow.Field{field("placement_id", str), field("case_ref", str), field("placement_start", date),
+		field("placement_end", date), field("ta_type", str), field("out_of_area", arrow.FixedWidthTypes.Boolean)}, nil)
+	rent := arrow.NewSchema([]arrow.Field{field("tenancy_ref", str), field("lead_person_id", str), field("snapshot_date", date),
+		field("balance", arrow.PrimitiveTypes.Float64), field("weekly_rent", arrow.PrimitiveTypes.Float64), field("arrears_stage", str)}, nil)
+	tb := ft.Tables{
+		"persons": {ft.Persons(mem, ft.Person{ID: "c1", DOB: "2015-01-01"}, ft.Person{ID: "m1", DOB: "1990-01-01"})},
+		"households": {ft.Households(mem,
+			ft.Spell{Household: "hA", Person: "c1", Role: "child", LSOA: "E01000001", From: "2015-01-01"},
+			ft.Spell{Household: "hA", Person: "m1", Role: "parent", LSOA: "E01000001", From: "2015-01-01"})},
+		"homelessness_cases": {ft.Record(mem, cases,
+			[]string{"hc1", "2024-12-01", "m1", "", "prevention", "end_of_ast", "", ""},
+			[]string{"hc2", "2025-04-01", "m1", "", "relief", "", "", ""}, // after the date
+		)},
+		"temporary_accommodation": {ft.Record(mem, placements,
+			[]string{"p1", "hc1", "2025-01-06", "", "bnb", "true"},
+			[]string{"p2", "hc2", "2025-04-02", "", "hostel", "false"}, // after the date
+		)},
+		"rent_accounts": {ft.Record(mem, rent,
+			[]string{"t1", "m1", "2025-01-06", "100", "100", "none"},
+			[]string{"t1", "m1", "2025-03-10", "300", "100", "letter_2"},
+			[]string{"t1", "m1", "2025-03-24", "900", "100", "nosp_served"}, // after the date
+		)},
+	}
+	defer tb.Release()
+	set := features.NewSet(tb, features.Options{}, housing.New(tb, mem))
+	table, err := set.Build(context.Background(), mem, time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer table.Release()
+	want := map[string]float64{
+		housing.Approaches12m: 1, housing.OpenDuty: 1, housing.WeeksInTA: 10, housing.OutOfArea: 1,
+		housing.ArrearsWeeks: 3, housing.ArrearsStage: 2, housing.ArrearsRising8w: 1,
+	}
+	for name, v := range want {
+		col := table.Record.Column(table.Record.Schema().FieldIndices(name)[0]).(*array.Float64)
+		if got := col.Value(0); got != v {
+			t.Errorf("%s = %v; want %v", name, got, v)
+		}
+	}
+}
