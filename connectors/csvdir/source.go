@@ -20,17 +20,32 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 
 	"earlyhelp/connectors"
 	"earlyhelp/pipeline"
 )
 
-// batchRows is how many rows go into one emitted record.
-const batchRows = 32768
+// Encodings a source may force. Auto reads a file as UTF-8 when every byte
+// of it is UTF-8, else the whole file as Windows-1252.
+const (
+	EncodingAuto        = "auto"
+	EncodingUTF8        = "utf-8"
+	EncodingWindows1252 = "windows-1252"
+)
 
 // Config is a csvdir source's configuration.
 type Config struct {
 	Path string // the folder the source's files are dropped into
+	// Encoding is "" or EncodingAuto (the default), or EncodingUTF8 or
+	// EncodingWindows1252 to decode every file so. Forced UTF-8 reads bytes
+	// that are not UTF-8 as U+FFFD, where auto would read the whole file as
+	// Windows-1252.
+	Encoding string
+	// BalanceSign is connectors.LoadOptions.BalanceSign: "" or
+	// "positive_arrears", or "negative_arrears" for a rent system that shows
+	// arrears as negative balances.
+	BalanceSign string
 }
 
 // Source reads the files of one source's folder that match its pattern,
@@ -38,7 +53,7 @@ type Config struct {
 type Source struct {
 	cfg   Config
 	spec  connectors.Spec
-	rules *rules
+	rules *connectors.Rules
 	pseud *connectors.Pseudonymiser
 	ts    *connectors.TimestampParser
 }
@@ -61,9 +76,18 @@ func New(cfg Config, spec connectors.Spec, p *connectors.Pseudonymiser) (*Source
 	if p == nil {
 		return nil, fmt.Errorf("%s: csvdir: no pseudonymiser", spec.Name)
 	}
-	r, err := compile(spec)
+	switch cfg.Encoding {
+	case "", EncodingAuto, EncodingUTF8, EncodingWindows1252:
+	default:
+		return nil, fmt.Errorf("%s: csvdir: encoding %q: want %q, %q or %q", spec.Name, cfg.Encoding, EncodingAuto, EncodingUTF8, EncodingWindows1252)
+	}
+	opts := connectors.LoadOptions{BalanceSign: cfg.BalanceSign}
+	if err := opts.Validate(spec.Name); err != nil {
+		return nil, fmt.Errorf("%s: csvdir: %w", spec.Name, err)
+	}
+	r, err := connectors.NewRules(spec, opts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("csvdir: %w", err)
 	}
 	return &Source{cfg: cfg, spec: spec, rules: r, pseud: p.Clone()}, nil
 }
@@ -141,16 +165,23 @@ func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeli
 	if !ok {
 		return nil
 	}
-	utf, err := sniffUTF8(path, gz)
-	if err != nil {
-		return s.fileErr(name, err)
+	enc := s.cfg.Encoding
+	if enc == "" || enc == EncodingAuto {
+		utf, err := sniffUTF8(path, gz)
+		if err != nil {
+			return s.fileErr(name, err)
+		}
+		enc = EncodingWindows1252
+		if utf {
+			enc = EncodingUTF8
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return s.fileErr(name, unwrapPath(err))
 	}
 	defer f.Close()
-	r, err := decoded(f, gz, utf)
+	r, err := decoded(f, gz, enc, s.cfg.Encoding == EncodingUTF8)
 	if err != nil {
 		return s.fileErr(name, err)
 	}
@@ -244,8 +275,10 @@ func completeRunes(b []byte) int {
 	return len(b)
 }
 
-// decoded returns the file's text as UTF-8 without a byte-order mark.
-func decoded(f *os.File, gz, utf bool) (io.Reader, error) {
+// decoded returns the file's text, in enc, as UTF-8 without a byte-order
+// mark. forced UTF-8 text is checked as it is read: what is not UTF-8
+// becomes U+FFFD (a sniffed file is known to be valid already).
+func decoded(f *os.File, gz bool, enc string, forced bool) (io.Reader, error) {
 	var r io.Reader = f
 	if gz {
 		zr, err := gzip.NewReader(f)
@@ -258,7 +291,10 @@ func decoded(f *os.File, gz, utf bool) (io.Reader, error) {
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\xEF\xBB\xBF" {
 		br.Discard(3)
 	}
-	if utf {
+	switch {
+	case enc == EncodingUTF8 && forced:
+		return bufio.NewReaderSize(unicode.UTF8.NewDecoder().Reader(br), 256<<10), nil
+	case enc == EncodingUTF8:
 		return br, nil
 	}
 	return bufio.NewReaderSize(charmap.Windows1252.NewDecoder().Reader(br), 256<<10), nil

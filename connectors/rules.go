@@ -1,20 +1,46 @@
-package csvdir
+package connectors
 
 import (
 	"fmt"
 	"math"
-	"strings"
-	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
-
-	"earlyhelp/connectors"
-	"earlyhelp/pipeline"
 )
 
-// This file turns a connectors.Spec into the row checks of CONTRACTS §2:
-// how each column is parsed, which values it may hold, the checks across
-// columns of one row and the key that finds duplicates.
+// This file turns a Spec into the row checks of CONTRACTS §2: how each
+// column is parsed, which values it may hold, the checks across columns of
+// one row and the key that finds duplicates. Every connector loads through
+// these rules (see RowLoader), so a row is accepted or quarantined the same
+// way whether it came from CSV, Parquet or PostgreSQL.
+
+// Balance signs: how a housing system shows rent arrears.
+const (
+	BalancePositiveArrears = "positive_arrears" // the default and the stored convention
+	BalanceNegativeArrears = "negative_arrears" // the loader negates balance
+)
+
+// LoadOptions are the per-source settings the row loop honours. The zero
+// value is the CONTRACTS §2 default.
+type LoadOptions struct {
+	// BalanceSign is "" or BalancePositiveArrears, or BalanceNegativeArrears
+	// for a system that shows arrears as a negative balance. It applies to
+	// rent_accounts only; the store always holds positive = arrears.
+	BalanceSign string
+}
+
+// Validate checks the options against the source they configure.
+func (o LoadOptions) Validate(source string) error {
+	switch o.BalanceSign {
+	case "", BalancePositiveArrears:
+	case BalanceNegativeArrears:
+		if source != RentAccounts {
+			return fmt.Errorf("balance_sign %q applies to %s only", o.BalanceSign, RentAccounts)
+		}
+	default:
+		return fmt.Errorf("balance_sign %q: want %q or %q", o.BalanceSign, BalancePositiveArrears, BalanceNegativeArrears)
+	}
+	return nil
+}
 
 // kind is how a stored field is built from a cell.
 type kind uint8
@@ -54,8 +80,10 @@ type column struct {
 // fields. It returns the reason and column of the first failure.
 type rowCheck func(v []value) (reason, column string)
 
-// rules is a spec compiled for the row loop.
-type rules struct {
+// Rules is a source's Spec and LoadOptions compiled for the row loop. It is
+// immutable once built, so one Rules may serve loaders on many goroutines.
+type Rules struct {
+	spec    Spec
 	cols    []column
 	fields  []kind // per stored field
 	types   []arrow.Type
@@ -66,12 +94,20 @@ type rules struct {
 	reidNSs []string // their namespaces
 }
 
-func compile(spec connectors.Spec) (*rules, error) {
+// NewRules checks spec and opts and compiles them. It does no I/O; the
+// error names the source.
+func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
+	if spec.Name == "" {
+		return nil, fmt.Errorf("spec has no name")
+	}
 	if spec.Schema == nil {
 		return nil, fmt.Errorf("%s: spec has no schema", spec.Name)
 	}
+	if err := opts.Validate(spec.Name); err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.Name, err)
+	}
 	fieldIdx := make(map[string]int, spec.Schema.NumFields())
-	r := &rules{}
+	r := &Rules{spec: spec}
 	for i, f := range spec.Schema.Fields() {
 		fieldIdx[f.Name] = i
 		k, err := fieldKind(f.Type)
@@ -103,40 +139,43 @@ func compile(spec connectors.Spec) (*rules, error) {
 	}
 	field := func(name string) int { return fieldIdx[name] }
 	switch spec.Name {
-	case connectors.Persons:
+	case Persons:
 		r.key, r.keyCol = []int{field("person_id")}, "person_id"
-	case connectors.Households:
+	case Households:
 		r.rowChk = append(r.rowChk, notBefore(field("to_date"), field("from_date"), "to_date"))
 		r.key = []int{field("household_id"), field("person_id"), field("from_date")}
 		r.keyCol = "household_id"
-	case connectors.Deprivation:
+	case Deprivation:
 		// Unchanged LSOAs keep their code from 2011 to 2021, so one file
 		// may hold an LSOA once per IoD vintage.
 		r.key, r.keyCol = []int{field("lsoa_code"), field("vintage")}, "lsoa_code"
-	case connectors.CSCReferrals:
+	case CSCReferrals:
 		r.rowChk = append(r.rowChk, notBefore(field("case_closed_date"), field("referral_date"), "case_closed_date"))
 		r.key, r.keyCol = []int{field("referral_id")}, "referral_id"
-	case connectors.HVContacts:
+	case HVContacts:
 		r.key, r.keyCol = []int{field("contact_id")}, "contact_id"
-	case connectors.HVAssessments:
+	case HVAssessments:
 		// One contact may record several instruments, for mother and child.
 		r.key = []int{field("contact_id"), field("instrument"), field("subject"), field("nhs_number")}
 		r.keyCol = "contact_id"
-	case connectors.HomelessnessCases:
+	case HomelessnessCases:
 		r.rowChk = append(r.rowChk, notBefore(field("case_closed_date"), field("approach_date"), "case_closed_date"))
 		r.key, r.keyCol = []int{field("case_ref")}, "case_ref"
-	case connectors.TemporaryAccom:
+	case TemporaryAccom:
 		r.rowChk = append(r.rowChk, notBefore(field("placement_end"), field("placement_start"), "placement_end"))
 		r.key, r.keyCol = []int{field("placement_id")}, "placement_id"
-	case connectors.RentAccounts:
+	case RentAccounts:
 		r.key, r.keyCol = []int{field("tenancy_ref"), field("snapshot_date")}, "tenancy_ref"
-	case connectors.EarlyHelpEpisodes:
+		if opts.BalanceSign == BalanceNegativeArrears {
+			r.rowChk = append(r.rowChk, negate(field("balance")))
+		}
+	case EarlyHelpEpisodes:
 		r.rowChk = append(r.rowChk, notBefore(field("end_date"), field("start_date"), "end_date"))
 		r.key, r.keyCol = []int{field("episode_id")}, "episode_id"
-	case connectors.Objections:
+	case Objections:
 		r.rowChk = append(r.rowChk, notBefore(field("withdrawn_date"), field("received_date"), "withdrawn_date"))
 		r.key, r.keyCol = []int{field("person_id"), field("received_date")}, "person_id"
-	case connectors.AttendanceSessions:
+	case AttendanceSessions:
 		// No duplicate check: a re-sent mark is an amendment and the latest
 		// wins downstream; a key set over ten million rows would not pay.
 		cat, ok := fieldIdx["category"]
@@ -151,11 +190,11 @@ func compile(spec connectors.Spec) (*rules, error) {
 			return nil, fmt.Errorf("%s: no rule fills derived field %q", spec.Name, spec.Schema.Field(i).Name)
 		}
 	}
-	if spec.Name == connectors.Persons || spec.Name == connectors.Households {
+	if spec.Name == Persons || spec.Name == Households {
 		for i, c := range spec.Columns {
 			// Only the council's own ids are re-identified, never a UPN, NHS
 			// number or UPRN.
-			if c.Pseudonym == connectors.NSPerson || c.Pseudonym == connectors.NSHousehold {
+			if c.Pseudonym == NSPerson || c.Pseudonym == NSHousehold {
 				r.reid = append(r.reid, i)
 				r.reidNSs = append(r.reidNSs, c.Pseudonym)
 			}
@@ -163,6 +202,9 @@ func compile(spec connectors.Spec) (*rules, error) {
 	}
 	return r, nil
 }
+
+// Spec returns the spec the rules were compiled from.
+func (r *Rules) Spec() Spec { return r.spec }
 
 func fieldKind(t arrow.DataType) (kind, error) {
 	switch t.ID() {
@@ -181,7 +223,7 @@ func fieldKind(t arrow.DataType) (kind, error) {
 	case arrow.FLOAT64:
 		return kindFloat, nil
 	}
-	return 0, fmt.Errorf("type %s is not supported by csvdir", t)
+	return 0, fmt.Errorf("type %s is not supported by the row loader", t)
 }
 
 // intRange is the accepted range of an integer column: the domain's where
@@ -208,147 +250,4 @@ func intRange(name string, t arrow.Type) (lo, hi int64) {
 		return math.MinInt32, math.MaxInt32
 	}
 	return math.MinInt64, math.MaxInt64
-}
-
-// cellCheck returns the value check of a column, nil when any text goes.
-func cellCheck(source string, c connectors.Column) func(string) (string, string) {
-	switch c.Pseudonym {
-	case connectors.NSUPN:
-		return checkUPN
-	case connectors.NSNHS:
-		return checkNHS
-	case connectors.NSUPRN:
-		return checkUPRN
-	}
-	switch c.Name {
-	case "sex":
-		return oneOf("M", "F")
-	case "ethnicity":
-		return checkEthnicity
-	case "role":
-		return oneOf("parent", "carer", "child", "other_adult")
-	case "lsoa_code":
-		return checkLSOA
-	case "vintage":
-		return oneOf("IoD2019", "IoD2025")
-	case "session":
-		return oneOf("AM", "PM")
-	case "outcome":
-		if source == connectors.CSCReferrals {
-			return oneOf("nfa", "early_help", "assessment", "cin_plan", "cp_plan", "looked_after")
-		}
-	case "contact_type":
-		return oneOf("ANTENATAL", "NEW_BIRTH", "SIX_EIGHT_WEEK", "TWELVE_MONTH", "TWO_TWO_HALF_YEAR", "TARGETED", "OTHER")
-	case "attendance_status":
-		return oneOf("0", "2", "3", "4", "5", "6", "7")
-	case "instrument":
-		return oneOf("WHOOLEY", "EPDS", "ASQ3")
-	case "subject":
-		return oneOf("mother", "child")
-	case "duty_owed":
-		return oneOf("prevention", "relief", "none_advice_only", "ineligible")
-	case "arrears_stage":
-		return oneOf("none", "letter_1", "letter_2", "nosp_served", "claim_issued",
-			"order_suspended", "order_outright", "warrant_applied", "evicted")
-	}
-	return nil
-}
-
-// oneOf accepts the listed codes in any case and stores them as listed.
-func oneOf(codes ...string) func(string) (string, string) {
-	return func(v string) (string, string) {
-		for _, c := range codes {
-			if v == c || strings.EqualFold(v, c) {
-				return c, ""
-			}
-		}
-		return "", pipeline.ReasonBadCode
-	}
-}
-
-func checkUPN(v string) (string, string) {
-	if connectors.CheckUPN(v) != nil {
-		return "", pipeline.ReasonBadUPNCheck
-	}
-	return v, ""
-}
-
-func checkNHS(v string) (string, string) {
-	if connectors.CheckNHS(v) != nil || strings.Count(v, v[:1]) == len(v) {
-		// 0000000000, 1111111111 and 9999999999 pass mod 11 but are the
-		// dummies systems use for "unknown".
-		return "", pipeline.ReasonBadNHSCheck
-	}
-	return v, ""
-}
-
-func checkUPRN(v string) (string, string) {
-	if !connectors.CheckUPRN(v) {
-		return "", pipeline.ReasonBadCode
-	}
-	return v, ""
-}
-
-func checkEthnicity(v string) (string, string) {
-	if c, ok := connectors.EthnicityCode(v); ok {
-		return c, ""
-	}
-	return "", pipeline.ReasonBadCode
-}
-
-// checkLSOA accepts an English LSOA code: E01 and six digits.
-func checkLSOA(v string) (string, string) {
-	if len(v) != 9 || !strings.EqualFold(v[:3], "E01") {
-		return "", pipeline.ReasonBadCode
-	}
-	for i := 3; i < 9; i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return "", pipeline.ReasonBadCode
-		}
-	}
-	if v[0] == 'e' {
-		return strings.ToUpper(v), ""
-	}
-	return v, ""
-}
-
-// isUPNPlaceholder reports the "UPN unknown" codes UN1-UN10 that social
-// care systems put in the UPN column; they mean no UPN, not a bad one.
-func isUPNPlaceholder(v string) bool {
-	if len(v) < 3 || len(v) > 4 || v[:2] != "UN" {
-		return false
-	}
-	switch v[2:] {
-	case "1", "2", "3", "4", "5", "6", "7", "8", "9", "10":
-		return true
-	}
-	return false
-}
-
-// notBefore checks that an optional end date is on or after a start date.
-func notBefore(end, start int, column string) rowCheck {
-	return func(v []value) (string, string) {
-		if !v[end].null && !v[start].null && v[end].n < v[start].n {
-			return pipeline.ReasonOutOfRange, column
-		}
-		return "", ""
-	}
-}
-
-// attendanceCheck refuses weekend sessions, reads the code by the code set
-// of the session's date, and fills the derived category.
-func attendanceCheck(date, code, category int) rowCheck {
-	return func(v []value) (string, string) {
-		days := int32(v[date].n)
-		if wd := connectors.Weekday(days); wd == time.Saturday || wd == time.Sunday {
-			return pipeline.ReasonOutOfRange, "session_date"
-		}
-		c, cat, ok := connectors.AttendanceCategoryDays(v[code].s, days)
-		if !ok {
-			return pipeline.ReasonBadCode, "attendance_code"
-		}
-		v[code].s = c
-		v[category] = value{s: cat}
-		return "", ""
-	}
 }

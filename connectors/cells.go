@@ -1,0 +1,257 @@
+package connectors
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"earlyhelp/pipeline"
+)
+
+// This file is the cell level of the row loop: text cells parsed into
+// typed values, identifiers pseudonymised, and rows built into Arrow
+// records.
+
+// parseRow fills l.vals from a record of the right width, or returns the
+// reason and column of the first cell that fails.
+func (l *RowLoader) parseRow(rec []string) (reason, column string) {
+	for i := range l.r.cols {
+		c := &l.r.cols[i]
+		var raw string
+		if j := l.idx[i]; j >= 0 {
+			raw = rec[j]
+		}
+		v := &l.vals[c.field]
+		if c.ns != "" {
+			e := l.identifier(i, raw)
+			l.norm[i] = e.norm
+			switch {
+			case e.null && c.required:
+				return pipeline.ReasonMissingRequired, c.name
+			case e.reason != "":
+				return e.reason, c.name
+			}
+			*v = value{s: e.pseudonym, null: e.null}
+			continue
+		}
+		raw = strings.TrimSpace(raw)
+		if IsNull(raw) {
+			if c.required {
+				return pipeline.ReasonMissingRequired, c.name
+			}
+			*v = value{null: true}
+			continue
+		}
+		*v = value{}
+		switch c.kind {
+		case kindString:
+			v.s = raw
+			if c.check != nil {
+				var reason string
+				if v.s, reason = c.check(raw); reason != "" {
+					return reason, c.name
+				}
+			}
+		case kindDate:
+			d, err := ParseDays(raw)
+			if err != nil {
+				return pipeline.ReasonBadDate, c.name
+			}
+			v.n = int64(d)
+		case kindTimestamp:
+			t, err := l.ts.ParseTimestamp(raw)
+			if err != nil {
+				return pipeline.ReasonBadDate, c.name
+			}
+			v.n = t.Unix()
+		case kindInt:
+			n, ok := parseInt(raw)
+			if !ok {
+				return pipeline.ReasonBadNumber, c.name
+			}
+			if n < c.lo || n > c.hi {
+				return pipeline.ReasonOutOfRange, c.name
+			}
+			v.n = n
+		case kindBool:
+			b, ok := parseBool(raw)
+			if !ok {
+				return pipeline.ReasonBadCode, c.name
+			}
+			v.n = b
+		case kindFloat:
+			f, ok := parseMoney(raw)
+			if !ok {
+				return pipeline.ReasonBadNumber, c.name
+			}
+			v.f = f
+		}
+	}
+	return "", ""
+}
+
+// parseBool reads the spellings of yes and no that council systems export.
+func parseBool(s string) (int64, bool) {
+	switch strings.ToLower(s) {
+	case "true", "t", "yes", "y", "1":
+		return 1, true
+	case "false", "f", "no", "n", "0":
+		return 0, true
+	}
+	return 0, false
+}
+
+// parseMoney reads a decimal amount as finance systems print it: an
+// optional £, thousands separators, and (123.45) for a negative.
+func parseMoney(s string) (float64, bool) {
+	neg := false
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		neg, s = true, s[1:len(s)-1]
+	}
+	if strings.HasPrefix(s, "-") {
+		neg, s = !neg, s[1:]
+	}
+	s = strings.TrimPrefix(s, "£")
+	if strings.Contains(s, ",") {
+		s = strings.ReplaceAll(s, ",", "")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(s, "eE+-") {
+		return 0, false
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+// idCell is an identifier cell worked out: normalised, checked and
+// pseudonymised.
+type idCell struct {
+	raw       string
+	norm      string
+	pseudonym string
+	reason    string
+	null      bool
+}
+
+// identifier works out spec column i's cell. Extracts are mostly sorted by
+// person, so the previous row's answer is kept and reused when the cell is
+// the same.
+func (l *RowLoader) identifier(i int, raw string) *idCell {
+	e := &l.ids[i]
+	if e.raw == raw && e.raw != "" {
+		return e
+	}
+	c := &l.r.cols[i]
+	*e = idCell{raw: raw, norm: NormaliseID(c.ns, raw)}
+	if IsNull(e.norm) || c.ns == NSUPN && isUPNPlaceholder(e.norm) {
+		e.norm, e.null = "", true
+		return e
+	}
+	if c.check != nil {
+		var canonical string
+		if canonical, e.reason = c.check(e.norm); e.reason != "" {
+			return e
+		}
+		e.norm = canonical
+	}
+	e.pseudonym = l.pseud.Pseudonym(c.ns, e.norm)
+	return e
+}
+
+// parseInt reads an optionally signed decimal integer of up to 18 digits.
+func parseInt(s string) (int64, bool) {
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// append adds the parsed row to the builders.
+func (l *RowLoader) append() {
+	for i, k := range l.r.fields {
+		v := &l.vals[i]
+		b := l.rb.Field(i)
+		if v.null {
+			b.AppendNull()
+			continue
+		}
+		switch k {
+		case kindString:
+			// Append copies; the conversion only avoids a second copy.
+			b.(*array.StringBuilder).BinaryBuilder.Append(unsafe.Slice(unsafe.StringData(v.s), len(v.s)))
+		case kindDate:
+			b.(*array.Date32Builder).Append(arrow.Date32(v.n))
+		case kindTimestamp:
+			b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.n))
+		case kindBool:
+			b.(*array.BooleanBuilder).Append(v.n == 1)
+		case kindFloat:
+			b.(*array.Float64Builder).Append(v.f)
+		case kindInt:
+			switch l.r.types[i] {
+			case arrow.INT8:
+				b.(*array.Int8Builder).Append(int8(v.n))
+			case arrow.INT16:
+				b.(*array.Int16Builder).Append(int16(v.n))
+			case arrow.INT32:
+				b.(*array.Int32Builder).Append(int32(v.n))
+			default:
+				b.(*array.Int64Builder).Append(v.n)
+			}
+		}
+	}
+	l.pending++
+}
+
+// flush emits the rows built so far as one record.
+func (l *RowLoader) flush() error {
+	if l.pending == 0 {
+		return nil
+	}
+	// The next batch's strings will be about as long as this one's: reserve
+	// that much rather than grow the buffers by doubling.
+	for i, k := range l.r.fields {
+		if k == kindString {
+			l.dataLen[i] = l.rb.Field(i).(*array.StringBuilder).DataLen()
+		}
+	}
+	rec := l.rb.NewRecord()
+	l.pending = 0
+	err := l.sink.Emit(rec)
+	rec.Release()
+	if err != nil {
+		return l.err(err)
+	}
+	l.reserve()
+	return nil
+}
+
+func (l *RowLoader) reserve() {
+	l.rb.Reserve(BatchRows)
+	for i, n := range l.dataLen {
+		if n > 0 {
+			l.rb.Field(i).(*array.StringBuilder).ReserveData(n + n/8)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package connectors
+
+import (
+	"strings"
+	"time"
+
+	"earlyhelp/pipeline"
+)
+
+// This file holds the checks of CONTRACTS §2 that the row loop applies:
+// the accepted codes of each column and the checks across the columns of
+// one row.
+
+// cellCheck returns the value check of a column, nil when any text goes.
+func cellCheck(source string, c Column) func(string) (string, string) {
+	switch c.Pseudonym {
+	case NSUPN:
+		return checkUPN
+	case NSNHS:
+		return checkNHS
+	case NSUPRN:
+		return checkUPRN
+	}
+	switch c.Name {
+	case "sex":
+		return oneOf("M", "F")
+	case "ethnicity":
+		return checkEthnicity
+	case "role":
+		return oneOf("parent", "carer", "child", "other_adult")
+	case "lsoa_code":
+		return checkLSOA
+	case "vintage":
+		return oneOf("IoD2019", "IoD2025")
+	case "session":
+		return oneOf("AM", "PM")
+	case "outcome":
+		if source == CSCReferrals {
+			return oneOf("nfa", "early_help", "assessment", "cin_plan", "cp_plan", "looked_after")
+		}
+	case "contact_type":
+		return oneOf("ANTENATAL", "NEW_BIRTH", "SIX_EIGHT_WEEK", "TWELVE_MONTH", "TWO_TWO_HALF_YEAR", "TARGETED", "OTHER")
+	case "attendance_status":
+		return oneOf("0", "2", "3", "4", "5", "6", "7")
+	case "instrument":
+		return oneOf("WHOOLEY", "EPDS", "ASQ3")
+	case "subject":
+		return oneOf("mother", "child")
+	case "duty_owed":
+		return oneOf("prevention", "relief", "none_advice_only", "ineligible")
+	case "arrears_stage":
+		return oneOf("none", "letter_1", "letter_2", "nosp_served", "claim_issued",
+			"order_suspended", "order_outright", "warrant_applied", "evicted")
+	}
+	return nil
+}
+
+// oneOf accepts the listed codes in any case and stores them as listed.
+func oneOf(codes ...string) func(string) (string, string) {
+	return func(v string) (string, string) {
+		for _, c := range codes {
+			if v == c || strings.EqualFold(v, c) {
+				return c, ""
+			}
+		}
+		return "", pipeline.ReasonBadCode
+	}
+}
+
+func checkUPN(v string) (string, string) {
+	if CheckUPN(v) != nil {
+		return "", pipeline.ReasonBadUPNCheck
+	}
+	return v, ""
+}
+
+func checkNHS(v string) (string, string) {
+	if CheckNHS(v) != nil || strings.Count(v, v[:1]) == len(v) {
+		// 0000000000, 1111111111 and 9999999999 pass mod 11 but are the
+		// dummies systems use for "unknown".
+		return "", pipeline.ReasonBadNHSCheck
+	}
+	return v, ""
+}
+
+func checkUPRN(v string) (string, string) {
+	if !CheckUPRN(v) {
+		return "", pipeline.ReasonBadCode
+	}
+	return v, ""
+}
+
+func checkEthnicity(v string) (string, string) {
+	if c, ok := EthnicityCode(v); ok {
+		return c, ""
+	}
+	return "", pipeline.ReasonBadCode
+}
+
+// checkLSOA accepts an English LSOA code: E01 and six digits.
+func checkLSOA(v string) (string, string) {
+	if len(v) != 9 || !strings.EqualFold(v[:3], "E01") {
+		return "", pipeline.ReasonBadCode
+	}
+	for i := 3; i < 9; i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return "", pipeline.ReasonBadCode
+		}
+	}
+	if v[0] == 'e' {
+		return strings.ToUpper(v), ""
+	}
+	return v, ""
+}
+
+// isUPNPlaceholder reports the "UPN unknown" codes UN1-UN10 that social
+// care systems put in the UPN column; they mean no UPN, not a bad one.
+func isUPNPlaceholder(v string) bool {
+	if len(v) < 3 || len(v) > 4 || v[:2] != "UN" {
+		return false
+	}
+	switch v[2:] {
+	case "1", "2", "3", "4", "5", "6", "7", "8", "9", "10":
+		return true
+	}
+	return false
+}
+
+// notBefore checks that an optional end date is on or after a start date.
+func notBefore(end, start int, column string) rowCheck {
+	return func(v []value) (string, string) {
+		if !v[end].null && !v[start].null && v[end].n < v[start].n {
+			return pipeline.ReasonOutOfRange, column
+		}
+		return "", ""
+	}
+}
+
+// attendanceCheck refuses weekend sessions, reads the code by the code set
+// of the session's date, and fills the derived category.
+func attendanceCheck(date, code, category int) rowCheck {
+	return func(v []value) (string, string) {
+		days := int32(v[date].n)
+		if wd := Weekday(days); wd == time.Saturday || wd == time.Sunday {
+			return pipeline.ReasonOutOfRange, "session_date"
+		}
+		c, cat, ok := AttendanceCategoryDays(v[code].s, days)
+		if !ok {
+			return pipeline.ReasonBadCode, "attendance_code"
+		}
+		v[code].s = c
+		v[category] = value{s: cat}
+		return "", ""
+	}
+}
+
+// negate turns a balance shown as negative = arrears into the stored
+// convention. Zero stays +0 so stored values compare cleanly.
+func negate(field int) rowCheck {
+	return func(v []value) (string, string) {
+		if !v[field].null && v[field].f != 0 {
+			v[field].f = -v[field].f
+		}
+		return "", ""
+	}
+}
