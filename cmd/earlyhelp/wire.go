@@ -15,6 +15,8 @@ import (
 
 	"earlyhelp/connectors"
 	"earlyhelp/connectors/csvdir"
+	"earlyhelp/connectors/parquetdir"
+	"earlyhelp/connectors/postgres"
 	"earlyhelp/features"
 	"earlyhelp/features/attendance"
 	"earlyhelp/features/health"
@@ -71,7 +73,11 @@ func sources(cfg *config.Config, p *connectors.Pseudonymiser) ([]pipeline.Source
 		var src pipeline.Source
 		switch sc.Kind {
 		case "csvdir":
-			src, err = csvdir.New(csvdir.Config{Path: sc.Path}, spec, p)
+			src, err = csvdir.New(csvdir.Config{Path: sc.Path, Encoding: sc.Encoding, BalanceSign: sc.BalanceSign}, spec, p)
+		case "parquetdir":
+			src, err = parquetdir.New(parquetdir.Config{Path: sc.Path, BalanceSign: sc.BalanceSign}, spec, p)
+		case "postgres":
+			src, err = postgres.New(postgres.Config{DSNEnv: sc.DSNEnv, Query: sc.Query, BalanceSign: sc.BalanceSign}, spec, p)
 		default:
 			err = fmt.Errorf("kind %q is not supported by this build", sc.Kind)
 		}

@@ -42,6 +42,11 @@ type Source struct {
 	Path   string `yaml:"path"`
 	DSNEnv string `yaml:"dsn_env"`
 	Query  string `yaml:"query"`
+	// Encoding (csvdir): auto (default), utf-8 or windows-1252.
+	Encoding string `yaml:"encoding"`
+	// BalanceSign (rent_accounts): positive_arrears (default) or
+	// negative_arrears for a housing system that shows arrears as negative.
+	BalanceSign string `yaml:"balance_sign"`
 }
 
 // Schedule holds robfig/cron specs, read in Europe/London.

@@ -14,17 +14,19 @@ const fixtures = "../../testdata/config"
 // Every *.bad.yaml fixture must appear here with the error it gives, so a new
 // fixture without an expectation fails the test.
 var badConfigs = map[string]string{
-	"unknown_key.bad.yaml":      "unknown_key.bad.yaml:7: capacty_per_locality: unknown key",
-	"unknown_top_key.bad.yaml":  "unknown_top_key.bad.yaml:3: datadir: unknown key",
-	"bad_type.bad.yaml":         "bad_type.bad.yaml:6: model.horizon_weeks: cannot unmarshal !!str `six months` into int",
-	"bad_ratio.bad.yaml":        "bad_ratio.bad.yaml:5: max_quarantine_ratio: must be between 0 and 1, got 1.5",
-	"no_sources.bad.yaml":       "no_sources.bad.yaml: sources: at least one source is required",
-	"missing_council.bad.yaml":  "missing_council.bad.yaml: council: is required",
-	"unsupported_kind.bad.yaml": `unsupported_kind.bad.yaml:5: sources.persons.kind: "postgres" is not supported by this build (supported: csvdir)`,
-	"missing_path.bad.yaml":     "missing_path.bad.yaml:4: sources.persons.path: is required for kind csvdir",
-	"bad_horizon.bad.yaml":      "bad_horizon.bad.yaml:6: model.horizon_weeks: must be between 1 and 104, got 200",
-	"bad_capacity.bad.yaml":     "bad_capacity.bad.yaml:6: list.capacity: must be between 1 and 100000, got -5",
-	"bad_yaml.bad.yaml":         "bad_yaml.bad.yaml:1: did not find expected ',' or ']'",
+	"unknown_key.bad.yaml":       "unknown_key.bad.yaml:7: capacty_per_locality: unknown key",
+	"unknown_top_key.bad.yaml":   "unknown_top_key.bad.yaml:3: datadir: unknown key",
+	"bad_type.bad.yaml":          "bad_type.bad.yaml:6: model.horizon_weeks: cannot unmarshal !!str `six months` into int",
+	"bad_ratio.bad.yaml":         "bad_ratio.bad.yaml:5: max_quarantine_ratio: must be between 0 and 1, got 1.5",
+	"no_sources.bad.yaml":        "no_sources.bad.yaml: sources: at least one source is required",
+	"missing_council.bad.yaml":   "missing_council.bad.yaml: council: is required",
+	"unsupported_kind.bad.yaml":  `unsupported_kind.bad.yaml:5: sources.persons.kind: "ftp" is not a source kind (known: csvdir, parquetdir, postgres)`,
+	"postgres_no_query.bad.yaml": "postgres_no_query.bad.yaml:4: sources.persons.query: is required for kind postgres",
+	"bad_encoding.bad.yaml":      `bad_encoding.bad.yaml:4: sources.persons.encoding: "latin-9": want auto, utf-8 or windows-1252, for kind csvdir only`,
+	"missing_path.bad.yaml":      "missing_path.bad.yaml:4: sources.persons.path: is required for kind csvdir",
+	"bad_horizon.bad.yaml":       "bad_horizon.bad.yaml:6: model.horizon_weeks: must be between 1 and 104, got 200",
+	"bad_capacity.bad.yaml":      "bad_capacity.bad.yaml:6: list.capacity: must be between 1 and 100000, got -5",
+	"bad_yaml.bad.yaml":          "bad_yaml.bad.yaml:1: did not find expected ',' or ']'",
 }
 
 func TestBadConfigs(t *testing.T) {

@@ -15,9 +15,8 @@ const (
 	DefaultListen             = "127.0.0.1:8080"
 )
 
-// Kinds of source this build can read; the others of CONTRACTS §3 are
-// refused by Validate until their connectors land.
-var supportedKinds = map[string]bool{"csvdir": true}
+// Kinds of source this build can read (CONTRACTS §3).
+var supportedKinds = map[string]bool{"csvdir": true, "parquetdir": true, "postgres": true}
 
 // Models this build can train.
 var supportedModels = map[string]bool{"logistic": true}
@@ -95,9 +94,17 @@ func (c *Config) Validate() error {
 		case s.Kind == "":
 			return c.Errorf(key+".kind", "is required")
 		case !supportedKinds[s.Kind]:
-			return c.Errorf(key+".kind", "%q is not supported by this build (supported: csvdir)", s.Kind)
-		case s.Path == "":
+			return c.Errorf(key+".kind", "%q is not a source kind (known: csvdir, parquetdir, postgres)", s.Kind)
+		case s.Kind != "postgres" && s.Path == "":
 			return c.Errorf(key+".path", "is required for kind %s", s.Kind)
+		case s.Kind == "postgres" && s.DSNEnv == "":
+			return c.Errorf(key+".dsn_env", "is required for kind postgres (the name of the environment variable holding the DSN)")
+		case s.Kind == "postgres" && s.Query == "":
+			return c.Errorf(key+".query", "is required for kind postgres")
+		case s.Encoding != "" && (s.Kind != "csvdir" || !oneOf(s.Encoding, "auto", "utf-8", "windows-1252")):
+			return c.Errorf(key+".encoding", "%q: want auto, utf-8 or windows-1252, for kind csvdir only", s.Encoding)
+		case s.BalanceSign != "" && !oneOf(s.BalanceSign, "positive_arrears", "negative_arrears"):
+			return c.Errorf(key+".balance_sign", "%q: want positive_arrears or negative_arrears", s.BalanceSign)
 		}
 	}
 	if r := *c.MaxQuarantineRatio; r < 0 || r > 1 {
@@ -121,4 +128,13 @@ func (c *Config) Validate() error {
 		return c.Errorf("audit.min_group_size", "must be at least 1, got %d", n)
 	}
 	return nil
+}
+
+func oneOf(v string, options ...string) bool {
+	for _, o := range options {
+		if v == o {
+			return true
+		}
+	}
+	return false
 }
