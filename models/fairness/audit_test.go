@@ -1,0 +1,137 @@
+package fairness
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// synthetic makes n children with deprivation- and ethnicity-dependent need,
+// a noisy score and a label, for the bootstrap and benchmark.
+func synthetic(n int, seed uint64) []Row {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	rows := make([]Row, n)
+	for i := range rows {
+		r := Row{ID: fmt.Sprintf("p%06d", i), Label: -1, Selected: -1}
+		if rng.IntN(20) > 0 {
+			r.Ethnicity = ethnicity19[rng.IntN(len(ethnicity19))]
+			if rng.IntN(2) == 0 {
+				r.Ethnicity = "WHITE_BRITISH"
+			}
+		}
+		if rng.IntN(50) > 0 {
+			r.IMDDecile = 1 + rng.IntN(10)
+		}
+		risk := 0.05 + 0.03*float64(10-r.IMDDecile)/2
+		r.Score = min(1, max(0, risk+rng.NormFloat64()*0.05))
+		r.Score = float64(int(r.Score*1000)) / 1000 // coarse scores, so ties happen
+		if rng.IntN(10) > 0 {
+			r.Label = 0
+			if rng.Float64() < risk {
+				r.Label = 1
+			}
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+func TestBootstrapReproducible(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Capacities = []int{100}
+	cfg.Bootstrap = 200
+	run := func(workers int) *Result {
+		cfg.Workers = workers
+		res, err := Audit(synthetic(2000, 3), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a, b := run(1), run(7)
+	if !reflect.DeepEqual(a.Calibration, b.Calibration) || !reflect.DeepEqual(a.Summaries, b.Summaries) {
+		t.Fatal("bootstrap intervals depend on the number of workers")
+	}
+	c := a.Calibration[0]
+	if c.AUCLo == nil || !(*c.AUCLo <= *c.AUC && *c.AUC <= *c.AUCHi) {
+		t.Errorf("overall AUC %v not inside its bootstrap interval [%v, %v]", deref(c.AUC), deref(c.AUCLo), deref(c.AUCHi))
+	}
+	cfg.Seed++
+	if d := run(4); reflect.DeepEqual(a.Calibration, d.Calibration) {
+		t.Error("a different seed gave identical intervals")
+	}
+}
+
+func TestWrite(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Capacities = []int{50}
+	cfg.CapacityFractions = []float64{0.29}
+	cfg.Thresholds = []float64{0.2}
+	cfg.Bootstrap = 20
+	res, err := Audit(synthetic(500, 5), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decisions[1].K != 145 {
+		t.Errorf("rank_pct=0.29 of 500: got K=%d; want 145", res.Decisions[1].K)
+	}
+	dir := t.TempDir()
+	if err := res.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"audit.json", "group_metrics.csv", "disparities.csv", "summary.csv", "topk_curve.csv",
+		"calibration_bins.csv", "calibration_summary.csv", "publishable/group_metrics.csv", "intersections/group_metrics.csv"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: missing or empty (%v)", f, err)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+func TestAuditRejects(t *testing.T) {
+	good := func() []Row {
+		return []Row{{ID: "a", Score: 0.5, Label: 1, Selected: -1}, {ID: "b", Score: 0.2, Label: 0, Selected: -1}}
+	}
+	cases := []struct {
+		name string
+		edit func([]Row, *Config)
+	}{
+		{"nan score", func(r []Row, _ *Config) { r[0].Score = nanF() }},
+		{"duplicate id", func(r []Row, _ *Config) { r[1].ID = "a" }},
+		{"partial selected", func(r []Row, _ *Config) { r[0].Selected = 1 }},
+		{"unknown ethnicity code", func(r []Row, _ *Config) { r[0].Ethnicity = "WBRI" }},
+		{"bad reference", func(_ []Row, c *Config) { c.Reference = map[string]string{"ethnicity5": "Martian"} }},
+		{"zero tau", func(_ []Row, c *Config) { c.TauDen = 0 }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, cfg := good(), DefaultConfig()
+			cfg.Bootstrap = 0
+			tc.edit(rows, &cfg)
+			if _, err := Audit(rows, cfg); err == nil {
+				t.Error("got nil error; want one")
+			}
+		})
+	}
+}
+
+func nanF() float64 { z := 0.0; return z / z }
+
+func BenchmarkAudit(b *testing.B) {
+	rows := synthetic(40000, 11)
+	cfg := DefaultConfig()
+	cfg.Capacities = []int{60, 400}
+	cfg.Bootstrap = 1000
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Audit(rows, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
