@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -38,7 +39,7 @@ func (l *RowLoader) parseRow(rec []string) (reason, column string) {
 			*v = value{s: e.pseudonym, null: e.null}
 			continue
 		}
-		raw = strings.TrimSpace(raw)
+		raw = trimSpace(raw)
 		if IsNull(raw) {
 			if c.required {
 				return pipeline.ReasonMissingRequired, c.name
@@ -94,6 +95,15 @@ func (l *RowLoader) parseRow(rec []string) (reason, column string) {
 	return "", ""
 }
 
+// trimSpace is strings.TrimSpace with a fast way out for the usual cell,
+// which has nothing to trim.
+func trimSpace(s string) string {
+	if s == "" || s[0] > ' ' && s[0] < utf8.RuneSelf && s[len(s)-1] > ' ' && s[len(s)-1] < utf8.RuneSelf {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
 // parseBool reads the spellings of yes and no that council systems export.
 func parseBool(s string) (int64, bool) {
 	switch strings.ToLower(s) {
@@ -141,26 +151,38 @@ type idCell struct {
 
 // identifier works out spec column i's cell. Extracts are mostly sorted by
 // person, so the previous row's answer is kept and reused when the cell is
-// the same.
+// the same; otherwise a memo by raw cell (one pupil's UPN recurs hundreds
+// of times a year) spares normalising, checking and pseudonymising it
+// again. What is kept is cloned from raw, which may be a slice of a reused
+// buffer.
 func (l *RowLoader) identifier(i int, raw string) *idCell {
 	e := &l.ids[i]
 	if e.raw == raw && e.raw != "" {
 		return e
 	}
+	memo := l.idMemo[i]
+	if k, ok := memo[raw]; ok {
+		*e = l.idCells[i][k]
+		return e
+	}
+	raw = strings.Clone(raw)
 	c := &l.r.cols[i]
 	*e = idCell{raw: raw, norm: NormaliseID(c.ns, raw)}
 	if IsNull(e.norm) || c.ns == NSUPN && isUPNPlaceholder(e.norm) {
 		e.norm, e.null = "", true
-		return e
-	}
-	if c.check != nil {
+	} else if c.check != nil {
 		var canonical string
-		if canonical, e.reason = c.check(e.norm); e.reason != "" {
-			return e
+		if canonical, e.reason = c.check(e.norm); e.reason == "" {
+			e.norm = canonical
 		}
-		e.norm = canonical
 	}
-	e.pseudonym = l.pseud.Pseudonym(c.ns, e.norm)
+	if e.reason == "" && !e.null {
+		e.pseudonym = l.pseud.Pseudonym(c.ns, e.norm)
+	}
+	if memo != nil && len(memo) < memoLimit {
+		memo[raw] = int32(len(l.idCells[i]))
+		l.idCells[i] = append(l.idCells[i], *e)
+	}
 	return e
 }
 
@@ -224,8 +246,9 @@ func (l *RowLoader) append() {
 	l.pending++
 }
 
-// flush emits the rows built so far as one record.
-func (l *RowLoader) flush() error {
+// flush emits the rows built so far as one record. more says whether rows
+// will follow, for which the builders are made ready.
+func (l *RowLoader) flush(more bool) error {
 	if l.pending == 0 {
 		return nil
 	}
@@ -243,7 +266,9 @@ func (l *RowLoader) flush() error {
 	if err != nil {
 		return l.err(err)
 	}
-	l.reserve()
+	if more {
+		l.reserve()
+	}
 	return nil
 }
 

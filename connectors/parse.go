@@ -352,7 +352,7 @@ func unixSeconds(y, mo, d, h, mi, s int) int64 {
 // extracts use: empty or blank, NULL, N/A, #N/A. "-" is not among them: it
 // is the attendance code for "no mark entered".
 func IsNull(s string) bool {
-	s = strings.TrimSpace(s)
+	s = trimSpace(s)
 	switch len(s) {
 	case 0:
 		return true

@@ -34,6 +34,7 @@ type RowLoader struct {
 	sink    pipeline.Sink
 	where   string // "file <name>" or another label of the delivery
 	rb      *array.RecordBuilder
+	mem     *recycler // the builders' allocator
 	idx     []int
 	header  []string
 	read    int64
@@ -41,6 +42,10 @@ type RowLoader struct {
 	vals    []value
 	norm    []string // normalised identifiers of the current row, by spec column
 	ids     []idCell // the last identifier cell of each spec column
+	// Identifier cells worked out, by raw value, per spec column (nil for
+	// the others): the map's small slots keep lookups in cache.
+	idMemo  []map[string]int32
+	idCells [][]idCell
 	seen    map[string]struct{}
 	key     []byte
 	dataLen []int // string bytes per field in the last batch
@@ -51,13 +56,20 @@ type RowLoader struct {
 // another goroutine while the loader runs (Pseudonymiser keeps a cache); ts
 // is safe to share.
 func NewRowLoader(r *Rules, p *Pseudonymiser, ts *TimestampParser, mem memory.Allocator, sink pipeline.Sink, where string) *RowLoader {
+	rc := newRecycler(mem)
 	l := &RowLoader{
-		r: r, pseud: p, ts: ts, sink: sink, where: where,
-		rb:      array.NewRecordBuilder(mem, r.spec.Schema),
+		r: r, pseud: p, ts: ts, sink: sink, where: where, mem: rc,
+		rb:      array.NewRecordBuilder(rc, r.spec.Schema),
 		vals:    make([]value, len(r.fields)),
 		norm:    make([]string, len(r.cols)),
 		ids:     make([]idCell, len(r.cols)),
 		dataLen: make([]int, len(r.fields)),
+	}
+	l.idMemo, l.idCells = make([]map[string]int32, len(r.cols)), make([][]idCell, len(r.cols))
+	for i, c := range r.cols {
+		if c.ns != "" {
+			l.idMemo[i] = make(map[string]int32)
+		}
 	}
 	if r.key != nil {
 		l.seen = make(map[string]struct{})
@@ -71,6 +83,7 @@ func (l *RowLoader) Release() {
 	if l.rb != nil {
 		l.rb.Release()
 		l.rb = nil
+		l.mem.close()
 	}
 }
 
@@ -151,7 +164,7 @@ func (l *RowLoader) Row(cells []string, line int64) error {
 		}
 	}
 	if l.pending == BatchRows {
-		return l.flush()
+		return l.flush(true)
 	}
 	return nil
 }
@@ -159,7 +172,7 @@ func (l *RowLoader) Row(cells []string, line int64) error {
 // Finish emits the rows still pending and returns how many rows Row was
 // given, the count the sink's End expects.
 func (l *RowLoader) Finish() (rowsRead int64, err error) {
-	if err := l.flush(); err != nil {
+	if err := l.flush(false); err != nil {
 		return 0, err
 	}
 	return l.read, nil

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
@@ -15,6 +17,46 @@ import (
 
 // This file turns one file's CSV records into the cells of the shared row
 // loop (connectors.RowLoader), which checks, pseudonymises and loads them.
+
+// Rows are parsed from CSV on a goroutine of their own and handed to the
+// row loop in chunks, so decoding and parsing one chunk overlaps checking
+// and loading the one before. chunksInFlight chunks are allocated per file
+// and recycled, which bounds the memory whatever the file's size.
+const (
+	chunkRows      = 8192
+	chunkBytes     = 4 << 20 // of text, so long lines do not blow the bound
+	chunksInFlight = 4
+)
+
+// chunk is a run of a file's non-blank records. Their text is copied into
+// one arena, which holds no pointers for the collector to scan or the
+// write barrier to track; cells are sliced out of it as they are loaded.
+type chunk struct {
+	text  []byte  // the cells' bytes, end to end
+	cells []int32 // per cell: where it ends in text
+	ends  []int32 // per record: where its cells end in cells
+	lines []int64 // per record: the line it starts on
+	err   error   // after the records: io.EOF at the end of the file, or why it could not be read
+}
+
+// record fills cells with record i's cells, which alias c.text: they are
+// good until c is recycled.
+func (c *chunk) record(i int, cells []string) []string {
+	first := int32(0)
+	if i > 0 {
+		first = c.ends[i-1]
+	}
+	start := int32(0)
+	if first > 0 {
+		start = c.cells[first-1]
+	}
+	cells = cells[:0]
+	for _, end := range c.cells[first:c.ends[i]] {
+		cells = append(cells, unsafe.String(unsafe.SliceData(c.text[start:end]), end-start))
+		start = end
+	}
+	return cells
+}
 
 // parse reads one file's rows into the sink and returns how many it read.
 func (s *Source) parse(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, name string, r io.Reader) (int64, error) {
@@ -31,30 +73,102 @@ func (s *Source) parse(ctx context.Context, mem memory.Allocator, sink pipeline.
 	if err := rl.Header(header); err != nil {
 		return 0, err
 	}
+
+	free := make(chan *chunk, chunksInFlight)
+	for range chunksInFlight {
+		free <- &chunk{} // grown by its first records, then reused
+	}
+	full := make(chan *chunk, chunksInFlight)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		readChunks(cr, free, full, stop)
+	}()
+	// However parse returns, the reader stops before the file is closed.
+	defer func() {
+		close(stop)
+		<-done
+	}()
+
 	var read int64
+	var cells []string
 	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, s.parseErr(name, err)
-		}
-		if blank(rec) {
-			continue
-		}
-		read++
-		if read%connectors.BatchRows == 0 {
-			if err := ctx.Err(); err != nil {
+		c := <-full
+		for i, line := range c.lines {
+			read++
+			if read%connectors.BatchRows == 0 {
+				if err := ctx.Err(); err != nil {
+					return 0, err
+				}
+			}
+			// The row loader keeps no reference to cells (see
+			// connectors.RowLoader), so they may alias the recycled arena.
+			cells = c.record(i, cells)
+			if err := rl.Row(cells, line); err != nil {
 				return 0, err
 			}
 		}
-		line, _ := cr.FieldPos(0)
-		if err := rl.Row(rec, int64(line)); err != nil {
-			return 0, err
+		if c.err == io.EOF {
+			break
 		}
+		if c.err != nil {
+			return 0, s.parseErr(name, c.err)
+		}
+		free <- c
 	}
 	return rl.Finish()
+}
+
+// errRecordTooLong ends a file with a record of nearly 2 GiB, more than a
+// chunk can index.
+var errRecordTooLong = errors.New("record too long")
+
+// readChunks parses records into chunks taken from free and sends them on
+// full, until the file ends, a record cannot be parsed, or stop is closed.
+// The last chunk sent carries the error that ended the file.
+func readChunks(cr *csv.Reader, free <-chan *chunk, full chan<- *chunk, stop <-chan struct{}) {
+	for {
+		var c *chunk
+		select {
+		case c = <-free:
+		case <-stop:
+			return
+		}
+		// Locals, so that growing the arena does not go through the write
+		// barrier of c's fields row by row.
+		text, cells, ends, lines := c.text[:0], c.cells[:0], c.ends[:0], c.lines[:0]
+		var err error
+		for len(ends) < chunkRows && len(text) < chunkBytes {
+			var rec []string
+			if rec, err = cr.Read(); err != nil {
+				break
+			}
+			if blank(rec) {
+				continue
+			}
+			line, _ := cr.FieldPos(0)
+			for _, f := range rec {
+				text = append(text, f...)
+				cells = append(cells, int32(len(text)))
+			}
+			if len(text) > math.MaxInt32 {
+				err = errRecordTooLong
+				break
+			}
+			ends = append(ends, int32(len(cells)))
+			lines = append(lines, int64(line))
+		}
+		c.text, c.cells, c.ends, c.lines, c.err = text, cells, ends, lines, err
+		select {
+		case full <- c:
+		case <-stop:
+			return
+		}
+		if c.err != nil {
+			return
+		}
+	}
 }
 
 func (s *Source) parseErr(name string, err error) error {

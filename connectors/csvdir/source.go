@@ -150,13 +150,19 @@ func (s *Source) list() ([]string, error) {
 	return out, nil
 }
 
+// readFile reads one file. One pass both hashes the file and, when the
+// encoding is auto, sniffs it, so a file is read twice rather than three
+// times.
 func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, name string) error {
 	path := filepath.Join(s.cfg.Path, name)
 	gz := strings.HasSuffix(strings.ToLower(name), ".gz")
-	ref, err := fingerprint(path)
+	enc := s.cfg.Encoding
+	auto := enc == "" || enc == EncodingAuto
+	fp, err := fingerprint(path, gz, auto)
 	if err != nil {
 		return s.fileErr(name, err)
 	}
+	ref := fp.ref
 	ref.Name = name
 	ok, err := sink.Begin(ref)
 	if err != nil {
@@ -165,14 +171,12 @@ func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeli
 	if !ok {
 		return nil
 	}
-	enc := s.cfg.Encoding
-	if enc == "" || enc == EncodingAuto {
-		utf, err := sniffUTF8(path, gz)
-		if err != nil {
-			return s.fileErr(name, err)
+	if auto {
+		if fp.sniffErr != nil {
+			return s.fileErr(name, fp.sniffErr)
 		}
 		enc = EncodingWindows1252
-		if utf {
+		if fp.utf8 {
 			enc = EncodingUTF8
 		}
 	}
@@ -199,36 +203,75 @@ func (s *Source) fileErr(name string, err error) error {
 	return fmt.Errorf("%s: file %s: %w", s.spec.Name, name, err)
 }
 
-// fingerprint hashes a file as delivered.
-func fingerprint(path string) (pipeline.FileRef, error) {
+// digest is what one pass over a delivered file learns.
+type digest struct {
+	ref      pipeline.FileRef // without the name
+	utf8     bool             // the (decompressed) bytes are all UTF-8
+	sniffErr error            // why the bytes could not be sniffed (not gzip, UTF-16)
+}
+
+// fingerprint hashes a file as delivered and, when sniff is set, sniffs its
+// (decompressed) bytes on the way. An error reading the file is returned;
+// one of sniffing it is kept in sniffErr, for the caller to report only if
+// it reads the file (a file loaded before is skipped without complaint).
+func fingerprint(path string, gz, sniff bool) (digest, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return pipeline.FileRef{}, unwrapPath(err)
+		return digest{}, unwrapPath(err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return pipeline.FileRef{}, unwrapPath(err)
+		return digest{}, unwrapPath(err)
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return pipeline.FileRef{}, unwrapPath(err)
+	var p digest
+	if sniff {
+		fr := &fileReader{f: f}
+		p.utf8, p.sniffErr = sniffReader(io.TeeReader(fr, h), gz)
+		if fr.err != nil {
+			return digest{}, unwrapPath(fr.err)
+		}
 	}
-	return pipeline.FileRef{SHA256: hex.EncodeToString(h.Sum(nil)), Size: fi.Size()}, nil
+	// The bytes the sniffer did not need, or all of them.
+	if _, err := io.Copy(h, f); err != nil {
+		return digest{}, unwrapPath(err)
+	}
+	p.ref = pipeline.FileRef{SHA256: hex.EncodeToString(h.Sum(nil)), Size: fi.Size()}
+	return p, nil
+}
+
+// fileReader remembers the file's own read error, to tell it from a
+// decompression error.
+type fileReader struct {
+	f   *os.File
+	err error
+}
+
+func (r *fileReader) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 // sniffUTF8 reports whether the file's (decompressed) bytes are all valid
 // UTF-8. A file is decoded as one encoding: the whole of it as Windows-1252
 // when any byte is not UTF-8, which is how Excel's "CSV" saves arrive.
 func sniffUTF8(path string, gz bool) (bool, error) {
-	f, err := os.Open(path)
+	p, err := fingerprint(path, gz, true)
 	if err != nil {
-		return false, unwrapPath(err)
+		return false, err
 	}
-	defer f.Close()
-	var r io.Reader = f
+	return p.utf8, p.sniffErr
+}
+
+// sniffReader reads r, gzipped or not, until it knows whether the text is
+// all UTF-8.
+func sniffReader(r io.Reader, gz bool) (bool, error) {
 	if gz {
-		zr, err := gzip.NewReader(f)
+		zr, err := gzip.NewReader(r)
 		if err != nil {
 			return false, fmt.Errorf("not gzip: %w", err)
 		}

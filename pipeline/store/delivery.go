@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/ipc"
@@ -13,8 +14,15 @@ import (
 	"earlyhelp/pipeline"
 )
 
+// writeQueue is how many records a delivery holds for its writer
+// goroutine: enough to ride out a slow write, few enough that memory does
+// not grow with the file.
+const writeQueue = 4
+
 // delivery writes one file's records to an Arrow IPC file under a temporary
-// name; Commit renames it and records it in the load state.
+// name; Commit renames it and records it in the load state. Records are
+// compressed and written on a goroutine of the delivery's own, so the
+// source goes on reading meanwhile; Commit and Abort wait for it.
 type delivery struct {
 	s      *Store
 	source string
@@ -23,6 +31,11 @@ type delivery struct {
 	tmp    *os.File
 	w      *ipc.FileWriter
 	done   bool
+
+	queue   chan arrow.Record // to the writer goroutine; nil until the first Write
+	written chan struct{}     // closed when the writer goroutine has finished
+	discard atomic.Bool       // set by Abort: release what is queued unwritten
+	failed  atomic.Pointer[error]
 }
 
 // NewDelivery starts writing the records of one delivered file of source.
@@ -38,9 +51,14 @@ func (s *Store) NewDelivery(source string, f pipeline.FileRef) (pipeline.Deliver
 	return &delivery{s: s, source: source, ref: f, final: filepath.Join(source, name)}, nil
 }
 
+// Write queues rec for writing; it retains rec until then. An error the
+// writer met with an earlier record is returned here, or else by Commit.
 func (d *delivery) Write(rec arrow.Record) error {
 	if d.done {
 		return fmt.Errorf("store: %s: write after commit", d.ref.Name)
+	}
+	if err := d.err(); err != nil {
+		return err
 	}
 	if d.w == nil {
 		dir := d.s.path(d.source)
@@ -59,11 +77,44 @@ func (d *delivery) Write(rec arrow.Record) error {
 			return err
 		}
 		d.tmp, d.w = f, w
+		d.queue, d.written = make(chan arrow.Record, writeQueue), make(chan struct{})
+		go d.writeQueued()
 	}
-	if err := d.w.Write(rec); err != nil {
-		return fmt.Errorf("store: %s: %w", d.ref.Name, err)
+	rec.Retain()
+	d.queue <- rec
+	return nil
+}
+
+// writeQueued writes the queued records in order until the queue is
+// closed, releasing each. After an error, or once Abort has been called,
+// it only releases them.
+func (d *delivery) writeQueued() {
+	defer close(d.written)
+	for rec := range d.queue {
+		if !d.discard.Load() && d.failed.Load() == nil {
+			if err := d.w.Write(rec); err != nil {
+				err = fmt.Errorf("store: %s: %w", d.ref.Name, err)
+				d.failed.Store(&err)
+			}
+		}
+		rec.Release()
+	}
+}
+
+func (d *delivery) err() error {
+	if p := d.failed.Load(); p != nil {
+		return *p
 	}
 	return nil
+}
+
+// drain closes the queue and waits until the writer has done with it.
+func (d *delivery) drain() {
+	if d.queue != nil {
+		close(d.queue)
+		<-d.written
+		d.queue = nil
+	}
 }
 
 func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
@@ -71,9 +122,15 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 		return fmt.Errorf("store: %s: committed twice", d.ref.Name)
 	}
 	d.done = true
+	d.drain()
 	file := ""
 	if d.w != nil {
-		err := d.w.Close()
+		err := d.err()
+		if err == nil {
+			err = d.w.Close()
+		} else {
+			d.w.Close()
+		}
 		if err == nil {
 			err = d.tmp.Sync()
 		}
@@ -85,6 +142,9 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 		}
 		if err != nil {
 			os.Remove(d.tmp.Name())
+			if d.failed.Load() != nil {
+				return err // named already
+			}
 			return fmt.Errorf("store: %s: %w", d.ref.Name, err)
 		}
 		file = d.final
@@ -100,11 +160,14 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 	return nil
 }
 
+// Abort discards the delivery: queued records are released unwritten.
 func (d *delivery) Abort() {
 	if d.done {
 		return
 	}
 	d.done = true
+	d.discard.Store(true)
+	d.drain()
 	if d.w != nil {
 		d.w.Close()
 		d.tmp.Close()

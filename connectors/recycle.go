@@ -1,0 +1,100 @@
+package connectors
+
+import (
+	"math/bits"
+	"sync"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// recycleBytes bounds what a recycler keeps for reuse.
+const recycleBytes = 64 << 20
+
+// recycler is the row loader's allocator: it keeps the buffers of released
+// batches and hands them to the next ones, so a long file costs the
+// garbage collector a few batches' worth of buffers instead of one set per
+// batch. Buffers come from the wrapped allocator in power-of-two sizes and
+// go back to it on close, or when more than recycleBytes would be kept.
+// The store releases records on its own goroutine, so it is safe for
+// concurrent use.
+type recycler struct {
+	mem    memory.Allocator
+	mu     sync.Mutex
+	free   map[int][][]byte // by capacity
+	kept   int              // bytes in free
+	closed bool
+}
+
+var _ memory.Allocator = (*recycler)(nil)
+
+func newRecycler(mem memory.Allocator) *recycler {
+	return &recycler{mem: mem, free: make(map[int][][]byte)}
+}
+
+// class is the capacity of a buffer of size bytes.
+func class(size int) int {
+	if size <= 64 {
+		return 64
+	}
+	return 1 << bits.Len(uint(size-1))
+}
+
+// Allocate returns size zeroed bytes.
+func (r *recycler) Allocate(size int) []byte {
+	c := class(size)
+	r.mu.Lock()
+	if l := r.free[c]; len(l) > 0 {
+		b := l[len(l)-1]
+		r.free[c] = l[:len(l)-1]
+		r.kept -= c
+		r.mu.Unlock()
+		b = b[:size]
+		clear(b)
+		return b
+	}
+	r.mu.Unlock()
+	return r.mem.Allocate(c)[:size:c]
+}
+
+// Reallocate grows or shrinks b to size, keeping its bytes; bytes past
+// them are zero.
+func (r *recycler) Reallocate(size int, b []byte) []byte {
+	if cap(b) >= size {
+		if size > len(b) {
+			clear(b[len(b):size])
+		}
+		return b[:size]
+	}
+	nb := r.Allocate(size)
+	copy(nb, b)
+	r.Free(b)
+	return nb
+}
+
+// Free keeps b for reuse, or returns it to the wrapped allocator.
+func (r *recycler) Free(b []byte) {
+	b = b[:cap(b)]
+	r.mu.Lock()
+	if !r.closed && r.kept+len(b) <= recycleBytes {
+		r.free[len(b)] = append(r.free[len(b)], b)
+		r.kept += len(b)
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Unlock()
+	r.mem.Free(b)
+}
+
+// close returns the kept buffers to the wrapped allocator; buffers freed
+// after it go straight back too.
+func (r *recycler) close() {
+	r.mu.Lock()
+	free := r.free
+	r.free, r.kept, r.closed = nil, 0, true
+	r.mu.Unlock()
+	for _, l := range free {
+		for _, b := range l {
+			r.mem.Free(b)
+		}
+	}
+}
