@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,34 +119,7 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 // list returns the names of the folder's files that match the pattern, with
 // or without ".gz", in name order.
 func (s *Source) list() ([]string, error) {
-	entries, err := os.ReadDir(s.cfg.Path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: source folder %s: no such directory", s.spec.Name, s.cfg.Path)
-		}
-		if fi, serr := os.Stat(s.cfg.Path); serr == nil && !fi.IsDir() {
-			return nil, fmt.Errorf("%s: source folder %s: not a directory", s.spec.Name, s.cfg.Path)
-		}
-		return nil, fmt.Errorf("%s: source folder %s: %w", s.spec.Name, s.cfg.Path, unwrapPath(err))
-	}
-	pattern := strings.ToLower(s.spec.Pattern)
-	var out []string
-	for _, e := range entries { // ReadDir sorts by name
-		name := strings.ToLower(e.Name())
-		ok, _ := filepath.Match(pattern, name)
-		if !ok && strings.HasSuffix(name, ".gz") {
-			ok, _ = filepath.Match(pattern, strings.TrimSuffix(name, ".gz"))
-		}
-		if !ok {
-			continue
-		}
-		fi, err := os.Stat(filepath.Join(s.cfg.Path, e.Name())) // follows links
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		out = append(out, e.Name())
-	}
-	return out, nil
+	return connectors.ListFolder(s.spec.Name, s.cfg.Path, s.spec.Pattern, s.spec.Pattern+".gz")
 }
 
 // readFile reads one file. One pass both hashes the file and, when the
@@ -182,7 +154,7 @@ func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeli
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return s.fileErr(name, unwrapPath(err))
+		return s.fileErr(name, connectors.UnwrapPath(err))
 	}
 	defer f.Close()
 	r, err := decoded(f, gz, enc, s.cfg.Encoding == EncodingUTF8)
@@ -217,12 +189,12 @@ type digest struct {
 func fingerprint(path string, gz, sniff bool) (digest, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return digest{}, unwrapPath(err)
+		return digest{}, connectors.UnwrapPath(err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return digest{}, unwrapPath(err)
+		return digest{}, connectors.UnwrapPath(err)
 	}
 	h := sha256.New()
 	var p digest
@@ -230,12 +202,12 @@ func fingerprint(path string, gz, sniff bool) (digest, error) {
 		fr := &fileReader{f: f}
 		p.utf8, p.sniffErr = sniffReader(io.TeeReader(fr, h), gz)
 		if fr.err != nil {
-			return digest{}, unwrapPath(fr.err)
+			return digest{}, connectors.UnwrapPath(fr.err)
 		}
 	}
 	// The bytes the sniffer did not need, or all of them.
 	if _, err := io.Copy(h, f); err != nil {
-		return digest{}, unwrapPath(err)
+		return digest{}, connectors.UnwrapPath(err)
 	}
 	p.ref = pipeline.FileRef{SHA256: hex.EncodeToString(h.Sum(nil)), Size: fi.Size()}
 	return p, nil
@@ -341,13 +313,4 @@ func decoded(f *os.File, gz bool, enc string, forced bool) (io.Reader, error) {
 		return br, nil
 	}
 	return bufio.NewReaderSize(charmap.Windows1252.NewDecoder().Reader(br), 256<<10), nil
-}
-
-// unwrapPath drops the path from an *fs.PathError: callers name the file.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
-	}
-	return err
 }

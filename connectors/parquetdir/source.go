@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,34 +95,16 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	return nil
 }
 
-// list returns the names of the folder's regular files that match the
-// pattern, in name order.
+// list returns the names of the folder's files that match the pattern, in
+// name order.
 func (s *Source) list() ([]string, error) {
-	entries, err := os.ReadDir(s.cfg.Path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: source folder %s: no such directory", s.spec.Name, s.cfg.Path)
-		}
-		return nil, fmt.Errorf("%s: source folder %s: %w", s.spec.Name, s.cfg.Path, unwrapPath(err))
-	}
-	var out []string
-	for _, e := range entries { // ReadDir sorts by name
-		if ok, _ := filepath.Match(s.pattern, strings.ToLower(e.Name())); !ok {
-			continue
-		}
-		fi, err := os.Stat(filepath.Join(s.cfg.Path, e.Name())) // follows links
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		out = append(out, e.Name())
-	}
-	return out, nil
+	return connectors.ListFolder(s.spec.Name, s.cfg.Path, s.pattern)
 }
 
 func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, name string) error {
 	f, err := os.Open(filepath.Join(s.cfg.Path, name))
 	if err != nil {
-		return s.fileErr(name, unwrapPath(err))
+		return s.fileErr(name, connectors.UnwrapPath(err))
 	}
 	defer f.Close()
 	ref, err := fingerprint(f)
@@ -227,19 +208,10 @@ func fingerprint(f *os.File) (pipeline.FileRef, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return pipeline.FileRef{}, unwrapPath(err)
+		return pipeline.FileRef{}, connectors.UnwrapPath(err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return pipeline.FileRef{}, unwrapPath(err)
+		return pipeline.FileRef{}, connectors.UnwrapPath(err)
 	}
 	return pipeline.FileRef{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
-}
-
-// unwrapPath drops the path from an *fs.PathError: callers name the file.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
-	}
-	return err
 }

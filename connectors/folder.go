@@ -1,0 +1,57 @@
+package connectors
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ListFolder returns the names of the regular files (links followed) in dir
+// whose lower-cased name matches any of the glob patterns, in name order:
+// the deliveries a folder connector offers. Errors name the source and the
+// folder, never a file's contents.
+func ListFolder(source, dir string, patterns ...string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: source folder %s: no such directory", source, dir)
+		}
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("%s: source folder %s: not a directory", source, dir)
+		}
+		return nil, fmt.Errorf("%s: source folder %s: %w", source, dir, UnwrapPath(err))
+	}
+	var out []string
+	for _, e := range entries { // ReadDir sorts by name
+		name := strings.ToLower(e.Name())
+		matched := false
+		for _, p := range patterns {
+			if ok, _ := filepath.Match(strings.ToLower(p), name); ok {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(dir, e.Name()))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, e.Name())
+	}
+	return out, nil
+}
+
+// UnwrapPath drops the path from an *fs.PathError, for callers that name
+// the file themselves.
+func UnwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
