@@ -163,3 +163,38 @@ func TestNewRun(t *testing.T) {
 		t.Errorf("second NewRun in the same second = %v; want ErrBusy", err)
 	}
 }
+
+// TestDeliveryWriteError: a record the background writer cannot write
+// (here, of another schema) fails the delivery at the next Write or at
+// Commit, leaves no file behind and records nothing in the load state.
+func TestDeliveryWriteError(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	s, _ := Open(dir, fixedNow)
+	ref := pipeline.FileRef{Name: "persons.csv", SHA256: "cccccccccccccccc"}
+	d, err := s.NewDelivery("persons", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := record(mem, "a")
+	d.Write(good)
+	good.Release()
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{{Name: "other", Type: arrow.PrimitiveTypes.Int64}}, nil))
+	b.Field(0).(*array.Int64Builder).Append(1)
+	bad := b.NewRecord()
+	b.Release()
+	werr := d.Write(bad)
+	bad.Release()
+	cerr := d.Commit(2, 2)
+	if werr == nil && cerr == nil {
+		t.Fatal("a record of another schema was written without error")
+	}
+	if ok, _ := s.Loaded("persons", ref); ok {
+		t.Error("a failed delivery is in the load state")
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "store", "persons"))
+	if len(entries) != 0 {
+		t.Errorf("a failed delivery left %d files", len(entries))
+	}
+}
