@@ -76,6 +76,9 @@ func (r *run) evaluate(ctx context.Context) error {
 		return err
 	}
 	r.output("evaluation/holdout.json")
+	if err := r.writeModelCard(); err != nil {
+		return fmt.Errorf("model card: %w", err)
+	}
 	mm := ev.Models[r.opts.ModelKind]
 	r.log.Info().Str("test_as_of", ev.TestAsOf).Float64("auc", mm.AUC).Float64("precision_at_k", mm.PrecisionAtK).
 		Int("k", k).Msg("holdout evaluated")

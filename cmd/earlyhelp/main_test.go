@@ -96,7 +96,7 @@ func TestDemoSummaryAndOutputs(t *testing.T) {
 	if m.Status != "succeeded" {
 		t.Fatalf("status %q: %s", m.Status, m.Error)
 	}
-	for _, rel := range []string{"manifest.json", "metrics.prom", "features.parquet", "scores.parquet", "list/navigator_list.csv", "list/navigator_list.html", "model/model.json", "evaluation/holdout.json"} {
+	for _, rel := range []string{"manifest.json", "metrics.prom", "features.parquet", "scores.parquet", "list/navigator_list.csv", "list/navigator_list.html", "model/model.json", "evaluation/holdout.json", "model/model_card.json", "model/model_card.md"} {
 		if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
 			t.Errorf("missing output %s", rel)
 		}
@@ -123,6 +123,17 @@ func TestDemoSummaryAndOutputs(t *testing.T) {
 		if strings.Contains(f, "ethnic") {
 			t.Errorf("ethnicity is a model input: %s", f)
 		}
+	}
+	card, err := os.ReadFile(filepath.Join(dir, "model", "model_card.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mc pipeline.ModelCard
+	if err := json.Unmarshal(card, &mc); err != nil {
+		t.Fatalf("model card: %v", err)
+	}
+	if mc.ModelID != m.Model.ID || len(mc.Features) != len(m.Model.Features) || mc.Evaluation[m.Model.Kind].N == 0 {
+		t.Errorf("model card does not describe the run's model: %+v", mc)
 	}
 }
 
