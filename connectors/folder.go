@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -44,6 +45,25 @@ func ListFolder(source, dir string, patterns ...string) ([]string, error) {
 		out = append(out, e.Name())
 	}
 	return out, nil
+}
+
+// EachFile calls fn with the name of every file ListFolder finds, in name
+// order, stopping at the first error or when ctx is done: the loop of every
+// folder connector's Read.
+func EachFile(ctx context.Context, source, dir string, patterns []string, fn func(name string) error) error {
+	files, err := ListFolder(source, dir, patterns...)
+	if err != nil {
+		return err
+	}
+	for _, name := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UnwrapPath drops the path from an *fs.PathError, for callers that name

@@ -80,25 +80,9 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 		}
 		s.ts = ts
 	}
-	files, err := s.list()
-	if err != nil {
-		return err
-	}
-	for _, name := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := s.readFile(ctx, mem, sink, name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// list returns the names of the folder's files that match the pattern, in
-// name order.
-func (s *Source) list() ([]string, error) {
-	return connectors.ListFolder(s.spec.Name, s.cfg.Path, s.pattern)
+	return connectors.EachFile(ctx, s.spec.Name, s.cfg.Path, []string{s.pattern}, func(name string) error {
+		return s.readFile(ctx, mem, sink, name)
+	})
 }
 
 func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, name string) error {
