@@ -25,8 +25,13 @@ type Manifest struct {
 	LinkMatch  map[string]float64 `json:"link_match_rates"`
 	Households *HouseholdCounts   `json:"households,omitempty"`
 	Model      *ModelManifest     `json:"model,omitempty"`
-	Evaluation *Evaluation        `json:"evaluation,omitempty"`
+	Backtest   *BacktestSummary   `json:"backtest,omitempty"`
 	List       *ListManifest      `json:"list,omitempty"`
+	// Fairness is the audit's headline for auditors, when the run audited.
+	Fairness string `json:"fairness_headline,omitempty"`
+	// FeaturePSI is each feature's population stability index on the run
+	// date against the model's training snapshots.
+	FeaturePSI map[string]float64 `json:"feature_psi,omitempty"`
 	Stages     []StageTiming      `json:"stages"`
 	Outputs    []string           `json:"outputs"`
 }
@@ -66,6 +71,9 @@ type ModelManifest struct {
 	Positives     int      `json:"training_positives"`
 	Features      []string `json:"features"`
 	HorizonWeeks  int      `json:"horizon_weeks"`
+	// CalibrationAsOf is the later held-out date the scores were
+	// calibrated on, after training on the dates before it.
+	CalibrationAsOf string `json:"calibration_as_of,omitempty"`
 }
 
 // ListManifest summarises the navigator list.

@@ -17,6 +17,9 @@ type Metrics struct {
 	LastSuccess     *prometheus.GaugeVec
 	ListHouseholds  prometheus.Gauge
 	ModelAUC        *prometheus.GaugeVec
+	FeaturePSI      *prometheus.GaugeVec
+	FairnessRatio   *prometheus.GaugeVec
+	FairnessOutside *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -60,10 +63,23 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Namespace: ns, Name: "model_auc",
 			Help: "ROC AUC of a model on an evaluation split.",
 		}, []string{"model", "split"}),
+		FeaturePSI: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "feature_psi",
+			Help: "Population stability index of a feature on the run date against the model's training data.",
+		}, []string{"feature"}),
+		FairnessRatio: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "fairness_ratio",
+			Help: "A fairness metric of a group divided by the reference group's (1 = parity).",
+		}, []string{"attribute", "group", "metric"}),
+		FairnessOutside: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "fairness_outside_tolerance",
+			Help: "Groups of an attribute whose ratio on a metric lies outside the tolerance band.",
+		}, []string{"attribute", "metric"}),
 	}
 	for _, c := range []prometheus.Collector{
 		m.RowsRead, m.RowsLoaded, m.RowsQuarantined, m.LinkMatch, m.StageDuration,
-		m.Runs, m.LastSuccess, m.ListHouseholds, m.ModelAUC,
+		m.Runs, m.LastSuccess, m.ListHouseholds, m.ModelAUC, m.FeaturePSI,
+		m.FairnessRatio, m.FairnessOutside,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

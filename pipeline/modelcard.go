@@ -24,8 +24,13 @@ type ModelCard struct {
 	Positives     int                    `json:"training_positives"`
 	Features      []string               `json:"features"`
 	Excluded      []string               `json:"never_features"`
-	Evaluation    map[string]EvalMetrics `json:"holdout_metrics"`
-	TestAsOf      string                 `json:"holdout_as_of"`
+	Calibration   string                 `json:"calibration_as_of,omitempty"`
+	Backtest      map[string]EvalMetrics `json:"backtest_metrics"`
+	BacktestFrom  string                 `json:"backtest_from"`
+	BacktestTo    string                 `json:"backtest_to"`
+	BacktestFolds int                    `json:"backtest_folds"`
+	ChoiceRule    string                 `json:"choice_rule"`
+	OracleAUC     *float64               `json:"oracle_auc,omitempty"`
 	Fairness      string                 `json:"fairness_headline"`
 	IntendedUse   string                 `json:"intended_use"`
 	Limits        []string               `json:"limits"`
@@ -43,7 +48,7 @@ var cardLimits = []string{
 	"trained and evaluated on the council's own records: a family less visible to services scores lower",
 	"scores estimate referrals, which reflect services' decisions as well as families' needs",
 	"households with an open social-care case or early-help episode, or an objection, are not scored",
-	"the holdout is one out-of-time date on a fifth of households; small groups have wide uncertainty",
+	"the backtest tests each date on a fifth of households; small groups have wide uncertainty",
 }
 
 // writeModelCard writes model/model_card.json and model/model_card.md.
@@ -56,11 +61,15 @@ func (r *run) writeModelCard() error {
 		ModelID: mm.ID, Kind: mm.Kind, RunID: r.man.RunID, AsOf: r.man.AsOf, Label: cardLabel,
 		HorizonWeeks: mm.HorizonWeeks, TrainingDates: mm.TrainingDates, TrainingRows: mm.TrainingRows,
 		Positives: mm.Positives, Features: mm.Features, Excluded: []string{"ethnicity"},
-		Fairness:    "not yet audited in this build: the ethnicity and deprivation audit is issue 6",
+		Fairness:    "no fairness audit was run with this model",
+		Calibration: mm.CalibrationAsOf, ChoiceRule: choiceRule, OracleAUC: r.opts.OracleAUC,
 		IntendedUse: cardUse, Limits: cardLimits, WrittenAt: r.opts.Now().UTC().Format(time.RFC3339),
 	}
-	if ev := r.man.Evaluation; ev != nil {
-		c.Evaluation, c.TestAsOf = ev.Models, ev.TestAsOf
+	if r.fairness != "" {
+		c.Fairness = r.fairness
+	}
+	if bt := r.man.Backtest; bt != nil {
+		c.Backtest, c.BacktestFrom, c.BacktestTo, c.BacktestFolds = bt.Mean, bt.From, bt.To, bt.Folds
 	}
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
@@ -86,15 +95,23 @@ func (c ModelCard) markdown() string {
 	fmt.Fprintf(&b, "## Training\n\n%d household snapshots (%d with the outcome) as of %s.\n\n",
 		c.TrainingRows, c.Positives, strings.Join(c.TrainingDates, ", "))
 	fmt.Fprintf(&b, "Features: %s. Never a feature: %s.\n\n", strings.Join(c.Features, ", "), strings.Join(c.Excluded, ", "))
-	if len(c.Evaluation) > 0 {
-		fmt.Fprintf(&b, "## Out-of-time holdout (as of %s)\n\n", c.TestAsOf)
-		b.WriteString("| model | AUC | average precision | precision@K | recall@K | K | Brier | base rate |\n|---|---|---|---|---|---|---|---|\n")
-		for _, name := range sortedKeys(c.Evaluation) {
-			e := c.Evaluation[name]
-			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.3f | %.3f | %d | %.4f | %.3f |\n",
-				name, e.AUC, e.AveragePrecision, e.PrecisionAtK, e.RecallAtK, e.K, e.Brier, e.BaseRate)
+	if c.Calibration != "" {
+		fmt.Fprintf(&b, "Scores are calibrated to probabilities on the later, held-out snapshot as of %s.\n\n", c.Calibration)
+	}
+	if len(c.Backtest) > 0 {
+		fmt.Fprintf(&b, "## Temporal backtest (%d dates, %s to %s)\n\n", c.BacktestFolds, c.BacktestFrom, c.BacktestTo)
+		b.WriteString("Each date is scored by models trained on earlier dates and on other households only; figures are means over the dates. ")
+		fmt.Fprintf(&b, "The model is chosen by %s. K is the navigators' capacity scaled to the tested households.\n\n", c.ChoiceRule)
+		b.WriteString("| model | AUC | average precision | precision@K | recall@K | Brier | base rate |\n|---|---|---|---|---|---|---|\n")
+		for _, name := range sortedKeys(c.Backtest) {
+			e := c.Backtest[name]
+			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.3f | %.3f | %.4f | %.3f |\n",
+				name, e.AUC, e.AveragePrecision, e.PrecisionAtK, e.RecallAtK, e.Brier, e.BaseRate)
 		}
 		b.WriteString("\n")
+		if c.OracleAUC != nil {
+			fmt.Fprintf(&b, "The synthetic council's true risk ranks outcomes with AUC %.3f: the ceiling any model could reach on this data.\n\n", *c.OracleAUC)
+		}
 	}
 	fmt.Fprintf(&b, "## Fairness\n\n%s.\n\n## Limits\n\n", c.Fairness)
 	for _, l := range c.Limits {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -28,15 +29,42 @@ type Options struct {
 	Store              Store
 	MaxQuarantineRatio float64
 
-	Features     FeatureSet
-	Trainer      Trainer
-	ModelKind    string
+	Features FeatureSet
+	// Candidates are the models the backtest chooses from (CONTRACTS §3
+	// model.candidates), in the configured order.
+	Candidates []Candidate
+	// Rules is the rules baseline (a count of Supporting-Families-style
+	// flags); nil leaves it out of the backtest.
+	Rules Model
+	// Calibrate turns a model's scores into probabilities, fitted on a later
+	// held-out date than the model's training; nil leaves scores as they are.
+	Calibrate func(ctx context.Context, m Model, feats arrow.Record, labels []bool) (Model, error)
+	// SaveModel writes the model artifact (model/model.json); nil uses the
+	// model's own MarshalJSON if it has one.
+	SaveModel    func(m Model, w ModelWindow) ([]byte, error)
 	HorizonWeeks int
-	// Training uses Snapshots as-of dates, StepWeeks apart, the latest one a
-	// full horizon before the date it is trained for.
-	Snapshots int
-	StepWeeks int
-	Evaluate  func(scores []float64, labels []bool, k int) EvalMetrics
+	// Training uses up to Snapshots as-of dates, StepWeeks apart, before the
+	// calibration date, which is a full horizon before the date the model
+	// is for; none with less than MinHistoryWeeks of stored history.
+	Snapshots       int
+	StepWeeks       int
+	MinHistoryWeeks int
+	// The backtest tests every BacktestStepWeeks over the BacktestWeeks
+	// before the latest date with a full horizon, optionally narrowed to
+	// [BacktestFrom, BacktestTo].
+	BacktestWeeks     int
+	BacktestStepWeeks int
+	BacktestFrom      time.Time
+	BacktestTo        time.Time
+	Evaluate          func(scores []float64, labels []bool, k int) EvalMetrics
+	// Ethnicity5 maps a recorded ethnicity code to its five-group
+	// category for evaluation/scored_children.csv; nil leaves it blank.
+	Ethnicity5 func(code string) string
+	// OracleAUC, for a synthetic council only, is the AUC of its true risk:
+	// the model card shows it as the ceiling.
+	OracleAUC *float64
+	// Audit, when set, runs the fairness audit over the finished run folder.
+	Audit func(ctx context.Context, runDir string) (headline string, err error)
 
 	Capacity int
 	Exporter Exporter
@@ -50,12 +78,17 @@ type Options struct {
 	// IngestOnly runs the connectors into the store and stops: the nightly
 	// ingest job. Only the run's identity, sources and store are needed.
 	IngestOnly bool
+	// BacktestOnly runs ingest and the backtest and stops: earlyhelp backtest.
+	BacktestOnly bool
 }
 
 // job names the run for the last-success metric.
 func (o *Options) job() string {
-	if o.IngestOnly {
+	switch {
+	case o.IngestOnly:
 		return "ingest"
+	case o.BacktestOnly:
+		return "backtest"
 	}
 	return "run"
 }
@@ -70,10 +103,17 @@ func (o *Options) check() error {
 		return errors.New("a store is required")
 	case o.IngestOnly:
 		return nil
-	case o.Features == nil || o.Trainer == nil || o.Exporter == nil || o.Evaluate == nil:
-		return errors.New("store, features, trainer, evaluator and exporter are required")
+	case o.Features == nil || len(o.Candidates) == 0 || o.Exporter == nil || o.Evaluate == nil:
+		return errors.New("store, features, candidate models, evaluator and exporter are required")
 	case o.HorizonWeeks <= 0 || o.Snapshots <= 0 || o.StepWeeks <= 0 || o.Capacity <= 0:
 		return errors.New("horizon, snapshots, step and capacity must be positive")
+	case o.BacktestWeeks < 0 || o.BacktestStepWeeks < 0 || o.MinHistoryWeeks < 0:
+		return errors.New("backtest weeks, step and minimum history must not be negative")
+	}
+	for _, c := range o.Candidates {
+		if c.Name == "" || c.Trainer == nil {
+			return errors.New("every candidate model needs a name and a trainer")
+		}
 	}
 	return nil
 }
@@ -89,6 +129,13 @@ type run struct {
 	model     Model
 	baseRate  float64
 	snapshots map[string]*snapshot // feature tables by as-of date, built once per run
+
+	start          time.Time // first day of stored history; zero if unknown
+	trainFor       time.Time // the run date, or the day after the data ends if earlier
+	backtestResult *Backtest
+	folds          []*foldScores
+	fairness       string      // the audit's headline, once audited
+	trainDates     []time.Time // the scoring model's training dates
 }
 
 // Run executes one batch run: ingest, features, train, evaluate, score and
@@ -105,6 +152,12 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 	}
 	if opts.Mem == nil {
 		opts.Mem = memory.DefaultAllocator
+	}
+	if opts.BacktestWeeks == 0 {
+		opts.BacktestWeeks = 52
+	}
+	if opts.BacktestStepWeeks == 0 {
+		opts.BacktestStepWeeks = 4
 	}
 	if err := os.MkdirAll(opts.RunDir, 0o750); err != nil {
 		return nil, fmt.Errorf("run folder: %w", err)
@@ -129,12 +182,16 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 		fn   func(context.Context) error
 	}{
 		{"ingest", r.ingest},
+		{"backtest", r.backtest},
 		{"train", r.train},
-		{"evaluate", r.evaluate},
 		{"score", r.score},
+		{"audit", r.audit},
 	}
-	if opts.IngestOnly {
+	switch {
+	case opts.IngestOnly:
 		stages = stages[:1]
+	case opts.BacktestOnly:
+		stages = stages[:2]
 	}
 	var runErr error
 	for _, st := range stages {

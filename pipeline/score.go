@@ -146,6 +146,14 @@ func (r *run) score(ctx context.Context) error {
 		return err
 	}
 	r.output("scores.parquet")
+	listed := make(map[int]bool, r.opts.Capacity)
+	for _, i := range order[:min(r.opts.Capacity, len(order))] {
+		listed[i] = true
+	}
+	if err := r.writeScoredChildren(ctx, t, scores, listed); err != nil {
+		return fmt.Errorf("scored children: %w", err)
+	}
+	r.featurePSI(t)
 	paths, err := r.opts.Exporter.Export(ctx, r.runDir, l)
 	if err != nil {
 		return fmt.Errorf("list: %w", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"path/filepath"
 	"time"
@@ -25,17 +24,6 @@ type EvalMetrics struct {
 	PrecisionAtK     float64 `json:"precision_at_k"`
 	RecallAtK        float64 `json:"recall_at_k"`
 	Brier            float64 `json:"brier"`
-}
-
-// Evaluation is the run's out-of-time, out-of-household check: a model
-// trained on snapshots a full horizon before TestAsOf, on households outside
-// the test group, scored on the test group at TestAsOf.
-type Evaluation struct {
-	TestAsOf        string                 `json:"test_as_of"`
-	TrainingDates   []string               `json:"training_as_of_dates"`
-	TrainHouseholds int                    `json:"training_rows"`
-	TestHouseholds  int                    `json:"test_households"`
-	Models          map[string]EvalMetrics `json:"models"`
 }
 
 type snapshot struct {
@@ -70,19 +58,8 @@ func (r *run) releaseSnapshots() {
 	}
 }
 
-// trainingDates are the as-of dates of the snapshots a model for date d is
-// trained on: the latest a full horizon before d, so every label is known
-// by d.
-func (r *run) trainingDates(d time.Time) []time.Time {
-	out := make([]time.Time, r.opts.Snapshots)
-	for i := range out {
-		out[i] = d.AddDate(0, 0, -7*(r.opts.HorizonWeeks+i*r.opts.StepWeeks))
-	}
-	return out
-}
-
 // fit trains on the snapshots of dates, keeping the rows keep allows.
-func (r *run) fit(ctx context.Context, dates []time.Time, keep func(household string) bool) (Model, int, int, error) {
+func (r *run) fit(ctx context.Context, tr Trainer, dates []time.Time, keep func(household string) bool) (Model, int, int, error) {
 	var recs []arrow.Record
 	var labels []bool
 	defer func() {
@@ -113,7 +90,7 @@ func (r *run) fit(ctx context.Context, dates []time.Time, keep func(household st
 			pos++
 		}
 	}
-	m, err := r.opts.Trainer.Fit(ctx, all, labels)
+	m, err := tr.Fit(ctx, all, labels)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("fit on %d rows (%d positive): %w", len(labels), pos, err)
 	}
@@ -145,45 +122,84 @@ func (r *run) filter(ctx context.Context, s *snapshot, keep func(string) bool) (
 	return rec, labels, nil
 }
 
-// inTestGroup puts a fifth of households, by a hash of their pseudonym, in
-// the evaluation's test group, so no household is in both training and test.
-func inTestGroup(household string) bool {
-	h := fnv.New32a()
-	h.Write([]byte(household))
-	return h.Sum32()%5 == 0
-}
-
-// train fits the model that scores this run, on every household.
+// train fits the chosen candidate for this run's date on every household:
+// trained on the dates before the latest whose outcomes are known, and
+// calibrated on that one.
 func (r *run) train(ctx context.Context) error {
-	dates := r.trainingDates(r.opts.AsOf)
-	m, rows, pos, err := r.fit(ctx, dates, nil)
+	c, err := r.chosen()
 	if err != nil {
 		return err
 	}
-	r.model, r.baseRate = m, float64(pos)/float64(rows)
-	mm := &ModelManifest{Kind: r.opts.ModelKind, TrainingRows: rows, Positives: pos, HorizonWeeks: r.opts.HorizonWeeks}
-	for _, d := range dates {
+	dates := r.foldTraining(r.trainFor, r.start)
+	if len(dates) == 0 {
+		return fmt.Errorf("no training date has %d weeks of history and a full horizon before %s",
+			r.opts.MinHistoryWeeks, r.trainFor.Format(time.DateOnly))
+	}
+	ft, err := r.fitFor(ctx, c, dates, nil)
+	if err != nil {
+		return err
+	}
+	r.model, r.baseRate = ft.model, float64(ft.pos)/float64(max(1, ft.rows))
+	r.trainDates = ft.train
+	mm := &ModelManifest{Kind: c.Name, TrainingRows: ft.rows, Positives: ft.pos, HorizonWeeks: r.opts.HorizonWeeks}
+	for _, d := range ft.train {
 		mm.TrainingDates = append(mm.TrainingDates, d.Format(time.DateOnly))
 	}
-	if id, ok := m.(interface{ ID() string }); ok {
+	if !ft.cal.IsZero() {
+		mm.CalibrationAsOf = ft.cal.Format(time.DateOnly)
+	}
+	if id, ok := ft.model.(interface{ ID() string }); ok {
 		mm.ID = id.ID()
 	}
-	if f, ok := m.(interface{ Features() []string }); ok {
+	if f, ok := ft.model.(interface{ Features() []string }); ok {
 		mm.Features = f.Features()
 	}
 	r.man.Model = mm
-	if j, ok := m.(json.Marshaler); ok {
-		b, err := j.MarshalJSON()
-		if err != nil {
-			return fmt.Errorf("model artifact: %w", err)
+	var b []byte
+	switch {
+	case r.opts.SaveModel != nil:
+		b, err = r.opts.SaveModel(ft.model, ModelWindow{Kind: c.Name, TrainingDates: ft.train, CalibrationAsOf: ft.cal, HorizonWeeks: r.opts.HorizonWeeks})
+	default:
+		if j, ok := ft.model.(json.Marshaler); ok {
+			b, err = j.MarshalJSON()
 		}
+	}
+	if err != nil {
+		return fmt.Errorf("model artifact: %w", err)
+	}
+	if b != nil {
 		if err := WriteFileAtomic(filepath.Join(r.runDir, "model", "model.json"), b, 0o640); err != nil {
 			return err
 		}
 		r.output("model/model.json")
 	}
-	r.log.Info().Str("model", mm.ID).Int("rows", rows).Int("positives", pos).Msg("model trained")
+	if err := r.writeModelCard(); err != nil {
+		return fmt.Errorf("model card: %w", err)
+	}
+	r.log.Info().Str("model", mm.ID).Str("kind", c.Name).Int("rows", ft.rows).Int("positives", ft.pos).Msg("model trained")
 	return nil
+}
+
+// chosen is the candidate the backtest chose, or the only one there is.
+func (r *run) chosen() (Candidate, error) {
+	name := ""
+	if r.backtestResult != nil {
+		name = r.backtestResult.Chosen
+	}
+	for _, c := range r.opts.Candidates {
+		if name == "" || c.Name == name {
+			return c, nil
+		}
+	}
+	return Candidate{}, fmt.Errorf("no candidate model named %q", name)
+}
+
+// ModelWindow is what a saved model records about its training.
+type ModelWindow struct {
+	Kind            string
+	TrainingDates   []time.Time
+	CalibrationAsOf time.Time // zero without calibration
+	HorizonWeeks    int
 }
 
 // MarshalJSON writes a metric that could not be computed (NaN, for example

@@ -127,27 +127,18 @@ func printSummary(w io.Writer, cfg *config.Config, m *pipeline.Manifest) {
 		fmt.Fprintf(w, "\nmodel %s (%s): trained on %d household snapshots, %d with the outcome, as of %v\n",
 			mm.ID, mm.Kind, mm.TrainingRows, mm.Positives, mm.TrainingDates)
 	}
-	if ev := m.Evaluation; ev != nil {
-		fmt.Fprintf(w, "holdout: trained on other households' snapshots up to %s, tested on %d households as of %s\n",
-			ev.TrainingDates[0], ev.TestHouseholds, ev.TestAsOf)
-		kinds := make([]string, 0, len(ev.Models))
-		for k := range ev.Models {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		for _, k := range kinds {
-			e := ev.Models[k]
-			fmt.Fprintf(w, "  %-9s AUC %.3f  average precision %.3f  precision@%d %.3f  recall@%d %.3f  Brier %.4f  (base rate %.3f)\n",
-				k, e.AUC, e.AveragePrecision, e.K, e.PrecisionAtK, e.K, e.RecallAtK, e.Brier, e.BaseRate)
-		}
-	}
+	printBacktest(w, m)
 	if h := m.Households; h != nil {
 		fmt.Fprintf(w, "\nhouseholds scored: %d; left out: %s\n", h.Scored, reasonsInt(h.Excluded))
 	}
 	if l := m.List; l != nil {
 		fmt.Fprintf(w, "list: %d households for a capacity of %d (%s)\n", l.Households, l.Capacity, reasonsInt(l.Bands))
 	}
-	fmt.Fprintln(w, "fairness: no audit in this build yet (ethnicity and deprivation audit: issue 6)")
+	if m.Fairness != "" {
+		fmt.Fprintf(w, "fairness: %s\n", m.Fairness)
+	} else {
+		fmt.Fprintln(w, "fairness: no audit was run")
+	}
 	runDir := filepath.Join(cfg.DataDir, "runs", m.RunID)
 	fmt.Fprintln(w, "\noutputs:")
 	fmt.Fprintf(w, "  manifest  %s\n", filepath.Join(runDir, "manifest.json"))

@@ -33,7 +33,8 @@ func commands() []command {
 		{"demo", "generate a synthetic council and run the whole pipeline on it", runDemo},
 		{"synth", "write a synthetic council's extracts, truth and config", runSynth},
 		{"ingest", "run the connectors once: new extracts into the store", runIngest},
-		{"run", "one batch run: ingest, features, train, evaluate, score, list", runRun},
+		{"run", "one batch run: ingest, features, backtest, train, score, list, audit", runRun},
+		{"backtest", "temporal backtest of the configured models against the baselines", runBacktest},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
 	}
 }

@@ -87,7 +87,7 @@ func latestRun(t *testing.T) (string, *pipeline.Manifest) {
 
 func TestDemoSummaryAndOutputs(t *testing.T) {
 	out := smallDemo(t)
-	for _, want := range []string{"source", "attendance_sessions", "quarantined", "holdout", "AUC", "list:", "fairness", "manifest", "navigator_list.csv"} {
+	for _, want := range []string{"source", "attendance_sessions", "quarantined", "backtest", "AUC", "list:", "fairness", "manifest", "navigator_list.csv"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
@@ -96,7 +96,7 @@ func TestDemoSummaryAndOutputs(t *testing.T) {
 	if m.Status != "succeeded" {
 		t.Fatalf("status %q: %s", m.Status, m.Error)
 	}
-	for _, rel := range []string{"manifest.json", "metrics.prom", "features.parquet", "scores.parquet", "list/navigator_list.csv", "list/navigator_list.html", "model/model.json", "evaluation/holdout.json", "model/model_card.json", "model/model_card.md"} {
+	for _, rel := range []string{"manifest.json", "metrics.prom", "features.parquet", "scores.parquet", "list/navigator_list.csv", "list/navigator_list.html", "model/model.json", "backtest/backtest.json", "backtest/metrics.csv", "evaluation/scored_children.csv", "model/model_card.json", "model/model_card.md"} {
 		if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
 			t.Errorf("missing output %s", rel)
 		}
@@ -132,7 +132,7 @@ func TestDemoSummaryAndOutputs(t *testing.T) {
 	if err := json.Unmarshal(card, &mc); err != nil {
 		t.Fatalf("model card: %v", err)
 	}
-	if mc.ModelID != m.Model.ID || len(mc.Features) != len(m.Model.Features) || mc.Evaluation[m.Model.Kind].N == 0 {
+	if mc.ModelID != m.Model.ID || len(mc.Features) != len(m.Model.Features) || mc.Backtest[m.Model.Kind].N == 0 {
 		t.Errorf("model card does not describe the run's model: %+v", mc)
 	}
 }
@@ -482,11 +482,18 @@ func TestUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, output %q; want exit %d mentioning %q", tc.args, code, stdout+stderr, tc.code, tc.want)
 		}
 	}
-	// Help lists only what this build can do.
+	// Help lists exactly what this build can do.
 	_, stdout, _ := runCLI(t, "help")
-	for _, absent := range []string{"serve", "backtest", "audit", "bench", "users"} {
-		if strings.Contains(stdout, absent) {
-			t.Errorf("help lists %q, which this build cannot do", absent)
+	can := map[string]bool{}
+	for _, c := range commands() {
+		can[c.name] = true
+		if !strings.Contains(stdout, "  "+c.name+" ") {
+			t.Errorf("help does not list %q", c.name)
+		}
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "  ") && len(f) > 0 && !can[f[0]] {
+			t.Errorf("help lists %q, which this build cannot do", f[0])
 		}
 	}
 }

@@ -23,17 +23,20 @@ import (
 	"earlyhelp/features/housing"
 	"earlyhelp/models"
 	"earlyhelp/models/evaluate"
+	"earlyhelp/models/fairness"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/export"
 	"earlyhelp/pipeline/store"
 )
 
-// Training defaults: four snapshots four weeks apart give the model a
-// season of history without reaching past two years of extracts.
+// Training defaults: up to four snapshots four weeks apart give the model a
+// season of history, none with less than half a year of stored history
+// behind it, so that the 52-week attendance figures mean something.
 const (
 	trainingSnapshots = 4
 	snapshotStepWeeks = 4
+	minHistoryWeeks   = 26
 )
 
 // keyEnv holds the pseudonym key (hex) when no key file is configured.
@@ -132,18 +135,41 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		unlock()
 		return nil, err
 	}
+	cands, err := candidates(cfg)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
 	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, RunDate: asOf},
 		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
 	opts := pipeline.Options{
 		RunID: id, RunDir: dir, AsOf: asOf, Council: cfg.Council,
 		CodeVersion: codeVersion(), ConfigSHA256: cfg.SHA256(),
 		Sources: srcs, Store: st, MaxQuarantineRatio: *cfg.MaxQuarantineRatio,
-		Features: fs, Trainer: models.LogisticTrainer{}, ModelKind: cfg.Model.Candidates[0],
+		Features: fs, Candidates: cands,
 		HorizonWeeks: cfg.Model.HorizonWeeks, Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks,
-		Evaluate: evaluateAdapter, Capacity: cfg.List.Capacity, Exporter: exp,
-		Mem: mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
+		MinHistoryWeeks: minHistoryWeeks,
+		Evaluate:        evaluateAdapter, Capacity: cfg.List.Capacity, Exporter: exp,
+		Ethnicity5: func(code string) string { g, _ := fairness.GroupOf5(code); return g },
+		Mem:        mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
 	}
 	return &runSetup{opts: opts, store: st, reg: reg, unlock: unlock}, nil
+}
+
+// candidates builds a trainer per configured model name.
+func candidates(cfg *config.Config) ([]pipeline.Candidate, error) {
+	var out []pipeline.Candidate
+	for _, name := range cfg.Model.Candidates {
+		var tr pipeline.Trainer
+		switch name {
+		case "logistic":
+			tr = models.LogisticTrainer{}
+		default:
+			return nil, cfg.Errorf("model.candidates", "%q is not a model this build can train", name)
+		}
+		out = append(out, pipeline.Candidate{Name: name, Trainer: tr})
+	}
+	return out, nil
 }
 
 func evaluateAdapter(scores []float64, labels []bool, k int) pipeline.EvalMetrics {

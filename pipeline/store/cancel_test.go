@@ -302,8 +302,7 @@ func runOnce(ctx context.Context, t *testing.T, dataDir string, now time.Time, m
 		Store:              st,
 		MaxQuarantineRatio: 0.5,
 		Features:           flatFeatures{},
-		Trainer:            flatTrainer{},
-		ModelKind:          "flat",
+		Candidates:         []pipeline.Candidate{{Name: "flat", Trainer: flatTrainer{}}},
 		HorizonWeeks:       26, Snapshots: 2, StepWeeks: 4,
 		Evaluate: func(scores []float64, _ []bool, k int) pipeline.EvalMetrics {
 			return pipeline.EvalMetrics{N: len(scores), K: k}

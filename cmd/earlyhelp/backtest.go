@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/config"
+)
+
+// runBacktest is `earlyhelp backtest` (CONTRACTS §5): ingest what is new,
+// then test every configured model and both baselines out of time, writing
+// runs/<id>/backtest/. It writes no list.
+func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file (required)")
+	fromFlag := fs.String("from", "", "first test date yyyy-mm-dd (default: 52 weeks before --to)")
+	toFlag := fs.String("to", "", "last test date yyyy-mm-dd (default: the latest whose horizon has passed)")
+	var cf commonFlags
+	cf.register(fs)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		return &usageError{"--config is required"}
+	}
+	var from, to time.Time
+	var err error
+	if *fromFlag != "" {
+		if from, err = parseDate("from", *fromFlag); err != nil {
+			return err
+		}
+	}
+	if *toFlag != "" {
+		if to, err = parseDate("to", *toFlag); err != nil {
+			return err
+		}
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return &usageError{"--to is before --from"}
+	}
+	log, err := logger(stderr, cf.logFormat, cf.logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	asOf := time.Now().UTC().Truncate(24 * time.Hour)
+	setup, err := setupRun(cfg, asOf, log, time.Now, memory.DefaultAllocator)
+	if err != nil {
+		return err
+	}
+	defer setup.unlock()
+	setup.opts.BacktestOnly = true
+	setup.opts.BacktestFrom, setup.opts.BacktestTo = from, to
+	if !from.IsZero() && !to.IsZero() {
+		// An explicit window is tested whole, not only its last 52 weeks.
+		setup.opts.BacktestWeeks = int(to.Sub(from).Hours()/(24*7)) + 1
+	}
+	man, err := pipeline.Run(ctx, setup.opts)
+	if man != nil {
+		printBacktest(stdout, man)
+		fmt.Fprintf(stdout, "backtest %s %s: %s\n", man.RunID, man.Status,
+			filepath.Join(cfg.DataDir, "runs", man.RunID, "backtest"))
+	}
+	return err
+}
+
+// printBacktest prints the backtest's means, one line per model.
+func printBacktest(w io.Writer, m *pipeline.Manifest) {
+	bt := m.Backtest
+	if bt == nil {
+		return
+	}
+	fmt.Fprintf(w, "backtest: %d dates from %s to %s, each tested on households the models were not trained on; chosen: %s\n",
+		bt.Folds, bt.From, bt.To, bt.Chosen)
+	kinds := make([]string, 0, len(bt.Mean))
+	for k := range bt.Mean {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		e := bt.Mean[k]
+		fmt.Fprintf(w, "  %-12s AUC %.3f  average precision %.3f  precision@K %.3f  recall@K %.3f  Brier %.4f  (base rate %.3f, mean over dates)\n",
+			k, e.AUC, e.AveragePrecision, e.PrecisionAtK, e.RecallAtK, e.Brier, e.BaseRate)
+	}
+}

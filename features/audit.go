@@ -1,0 +1,86 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/pipeline"
+)
+
+var (
+	_ pipeline.ChildAuditor = (*Set)(nil)
+	_ pipeline.DataSpanner  = (*Set)(nil)
+)
+
+// AuditChildren lists the children of every household of t with what the
+// fairness audit needs and the model never sees: the child's recorded
+// ethnicity and the area's deprivation decile, and the child's own outcome
+// in the horizon after t's as-of date.
+func (s *Set) AuditChildren(ctx context.Context, t *pipeline.FeatureTable, horizonWeeks int) ([]pipeline.AuditChild, error) {
+	hs, ok := s.links[DayOf(t.AsOf)]
+	if !ok || len(hs) != int(t.Record.NumRows()) {
+		return nil, fmt.Errorf("audit children: no household table built for %s", t.AsOf.Format(time.DateOnly))
+	}
+	w := After(t.AsOf, horizonWeeks)
+	l := &Link{Day: DayOf(t.AsOf), roster: s.roster}
+	var out []pipeline.AuditChild
+	for row, h := range hs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		imd := l.IMDDecile(h)
+		for _, c := range h.Children {
+			ac := pipeline.AuditChild{Row: row, Person: c.Person, IMDDecile: imd}
+			if p, ok := s.roster.byID[c.Person]; ok {
+				ac.Ethnicity = s.roster.persons[p].ethnicity
+			}
+			for _, ref := range s.roster.referralsOf(c.Person) {
+				if w.Contains(ref.date) && ref.outcome >= outcomeAssessment {
+					ac.Label = true
+					break
+				}
+			}
+			out = append(out, ac)
+		}
+	}
+	return out, nil
+}
+
+// A Spanner knows the first and last day of the history it builds
+// features from.
+type Spanner interface {
+	Span(ctx context.Context) (from, to Day, ok bool, err error)
+}
+
+// DataSpan is the period every builder that can tell has history for: from
+// the latest of their first days to the earliest of their last, since a
+// snapshot needs all its signals. Both are zero when no builder can tell.
+func (s *Set) DataSpan(ctx context.Context, mem memory.Allocator) (from, to time.Time, err error) {
+	var lo, hi Day
+	found := false
+	for _, b := range s.builders {
+		sp, ok := b.(Spanner)
+		if !ok {
+			continue
+		}
+		f, t, ok, err := sp.Span(ctx)
+		if err != nil {
+			return time.Time{}, time.Time{}, err
+		}
+		if !ok {
+			continue
+		}
+		if !found {
+			lo, hi, found = f, t, true
+			continue
+		}
+		lo, hi = max(lo, f), min(hi, t)
+	}
+	if !found {
+		return time.Time{}, time.Time{}, nil
+	}
+	return lo.Time(), hi.Time(), nil
+}

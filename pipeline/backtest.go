@@ -1,0 +1,471 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// A Candidate is a model the backtest may choose for the run.
+type Candidate struct {
+	Name    string
+	Trainer Trainer
+}
+
+// Names of the two baselines every backtest reports (CONTRACTS §5).
+const (
+	BaselineRandom = "random"
+	BaselineRules  = "rules"
+)
+
+// A DataSpanner says over which days the store holds the history features
+// are built on. The backtest does not train or test on dates with less than
+// MinHistoryWeeks of it before (a snapshot without history looks like a
+// household with no signals at all), nor on dates whose horizon runs past
+// its end (outcomes not yet recorded would count as none).
+type DataSpanner interface {
+	DataSpan(ctx context.Context, mem memory.Allocator) (from, to time.Time, err error)
+}
+
+// FoldResult is one backtest date: who trained, who was tested, and every
+// model's figures on the test households.
+type FoldResult struct {
+	AsOf            string                 `json:"as_of"`
+	TestGroup       int                    `json:"test_group"` // households whose hash mod 5 is this
+	TrainingDates   []string               `json:"training_as_of_dates"`
+	CalibrationAsOf string                 `json:"calibration_as_of,omitempty"`
+	TrainingRows    int                    `json:"training_rows"`
+	TrainingPos     int                    `json:"training_positives"`
+	TestHouseholds  int                    `json:"test_households"`
+	K               int                    `json:"k"`
+	Models          map[string]EvalMetrics `json:"models"`
+}
+
+// Backtest is runs/<id>/backtest/backtest.json: the temporal backtest of
+// CONTRACTS §5 and the model it chose.
+type Backtest struct {
+	From          string                 `json:"from"`
+	To            string                 `json:"to"`
+	StepWeeks     int                    `json:"step_weeks"`
+	HorizonWeeks  int                    `json:"horizon_weeks"`
+	DataStart     string                 `json:"data_start,omitempty"`
+	LabelsKnownTo string                 `json:"outcomes_known_before"`
+	Candidates    []string               `json:"candidates"`
+	Baselines     []string               `json:"baselines"`
+	Folds         []FoldResult           `json:"folds"`
+	Mean          map[string]EvalMetrics `json:"mean"` // over folds; N and Positives are sums
+	Chosen        string                 `json:"chosen"`
+	ChoiceRule    string                 `json:"choice_rule"`
+	SkippedDates  []string               `json:"skipped_dates,omitempty"`
+	SkippedReason string                 `json:"skipped_reason,omitempty"`
+}
+
+const choiceRule = "highest mean precision@K over the folds, ties broken by mean average precision"
+
+// testGroup puts a household in one of five groups by a hash of its
+// pseudonym. Fold f tests group f mod 5 and trains on the other four, so no
+// household is in both training and test of a fold.
+func testGroup(household string) int {
+	h := fnv.New32a()
+	h.Write([]byte(household))
+	return int(h.Sum32() % 5)
+}
+
+// backtestDates are the test dates: every StepWeeks over the BacktestWeeks
+// before the latest date whose horizon has passed by the run's as-of date,
+// oldest first, keeping those with enough history to train and calibrate.
+func (r *run) backtestDates(start time.Time) (dates, skipped []time.Time) {
+	o := &r.opts
+	to := r.trainFor.AddDate(0, 0, -7*o.HorizonWeeks)
+	if !o.BacktestTo.IsZero() && o.BacktestTo.Before(to) {
+		to = o.BacktestTo
+	}
+	from := to.AddDate(0, 0, -7*o.BacktestWeeks)
+	if !o.BacktestFrom.IsZero() && o.BacktestFrom.After(from) {
+		from = o.BacktestFrom
+	}
+	for d := to; !d.Before(from); d = d.AddDate(0, 0, -7*o.BacktestStepWeeks) {
+		if len(r.foldTraining(d, start)) == 0 {
+			skipped = append(skipped, d)
+			continue
+		}
+		dates = append(dates, d)
+	}
+	sort.Slice(dates, func(i, j int) bool { return dates[i].Before(dates[j]) })
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Before(skipped[j]) })
+	return dates, skipped
+}
+
+// foldTraining returns the training dates of a model used on date d: the
+// calibration date (the latest whose outcomes are known by d) first, then
+// up to Snapshots training dates StepWeeks apart before it, all with at
+// least MinHistoryWeeks of data. Without calibration the calibration date
+// trains too. It returns nil when there is nothing to train on.
+func (r *run) foldTraining(d, start time.Time) []time.Time {
+	o := &r.opts
+	enough := func(t time.Time) bool {
+		return start.IsZero() || !t.Before(start.AddDate(0, 0, 7*o.MinHistoryWeeks))
+	}
+	cal := d.AddDate(0, 0, -7*o.HorizonWeeks)
+	if !enough(cal) {
+		return nil
+	}
+	out := []time.Time{cal}
+	for i := 1; i <= o.Snapshots; i++ {
+		t := cal.AddDate(0, 0, -7*i*o.StepWeeks)
+		if !enough(t) {
+			break
+		}
+		out = append(out, t)
+	}
+	if o.Calibrate != nil && len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+// dataSpan asks the feature set, if it can tell, over which days history
+// runs, and sets the run's start and the date its model is trained for:
+// the run date, or the day after the data ends if that is earlier.
+func (r *run) dataSpan(ctx context.Context) error {
+	r.trainFor = r.opts.AsOf
+	ds, ok := r.opts.Features.(DataSpanner)
+	if !ok {
+		return nil
+	}
+	from, to, err := ds.DataSpan(ctx, r.mem)
+	if err != nil {
+		return err
+	}
+	r.start = from
+	if end := to.AddDate(0, 0, 1); !to.IsZero() && end.Before(r.trainFor) {
+		r.trainFor = end
+	}
+	return nil
+}
+
+// fitted is a model trained (and calibrated) for one date.
+type fitted struct {
+	model     Model
+	rows, pos int
+	train     []time.Time
+	cal       time.Time
+}
+
+// fitFor trains c for use on date d on households keep allows, on the
+// dates of foldTraining, then calibrates it on the latest of them.
+func (r *run) fitFor(ctx context.Context, c Candidate, dates []time.Time, keep func(string) bool) (*fitted, error) {
+	f := &fitted{train: dates}
+	if r.opts.Calibrate != nil {
+		f.cal, f.train = dates[0], dates[1:]
+	}
+	var err error
+	if c.Trainer != nil {
+		f.model, f.rows, f.pos, err = r.fit(ctx, c.Trainer, f.train, keep)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
+	} else if c.Name == BaselineRules {
+		f.model = r.opts.Rules
+	}
+	if f.cal.IsZero() {
+		return f, nil
+	}
+	s, err := r.snapshotAt(ctx, f.cal)
+	if err != nil {
+		return nil, err
+	}
+	rec, labels, err := r.filter(ctx, s, keep)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Release()
+	if f.model, err = r.opts.Calibrate(ctx, f.model, rec, labels); err != nil {
+		return nil, fmt.Errorf("%s: calibration on %s: %w", c.Name, f.cal.Format(time.DateOnly), err)
+	}
+	if c.Trainer == nil {
+		f.rows = len(labels)
+		for _, l := range labels {
+			if l {
+				f.pos++
+			}
+		}
+	}
+	return f, nil
+}
+
+// foldScores keeps one fold's test households and every model's scores for
+// the scored-children file.
+type foldScores struct {
+	asOf   time.Time
+	table  *FeatureTable
+	rows   []int // rows of table in the test group
+	k      int
+	scores map[string][]float64
+}
+
+// backtest runs the temporal backtest of CONTRACTS §5 and chooses the
+// model: each fold trains every candidate on earlier dates and other
+// households only, and scores its test households beside the baselines.
+func (r *run) backtest(ctx context.Context) error {
+	o := &r.opts
+	if err := r.dataSpan(ctx); err != nil {
+		return fmt.Errorf("data span: %w", err)
+	}
+	start := r.start
+	dates, skipped := r.backtestDates(start)
+	bt := &Backtest{
+		StepWeeks: o.BacktestStepWeeks, HorizonWeeks: o.HorizonWeeks, ChoiceRule: choiceRule,
+		Baselines: []string{BaselineRandom}, Mean: map[string]EvalMetrics{},
+	}
+	if o.Rules != nil {
+		bt.Baselines = append(bt.Baselines, BaselineRules)
+	}
+	if !start.IsZero() {
+		bt.DataStart = start.Format(time.DateOnly)
+	}
+	bt.LabelsKnownTo = r.trainFor.Format(time.DateOnly)
+	for _, c := range o.Candidates {
+		bt.Candidates = append(bt.Candidates, c.Name)
+	}
+	for _, d := range skipped {
+		bt.SkippedDates = append(bt.SkippedDates, d.Format(time.DateOnly))
+	}
+	if len(skipped) > 0 {
+		bt.SkippedReason = fmt.Sprintf("fewer than %d weeks of history before a training or calibration date", o.MinHistoryWeeks)
+	}
+	if len(dates) == 0 {
+		return fmt.Errorf("no backtest date has %d weeks of history before its training dates and a full %d-week horizon before %s",
+			o.MinHistoryWeeks, o.HorizonWeeks, r.trainFor.Format(time.DateOnly))
+	}
+	bt.From, bt.To = dates[0].Format(time.DateOnly), dates[len(dates)-1].Format(time.DateOnly)
+	r.folds = r.folds[:0]
+	for f, d := range dates {
+		fr, fs, err := r.fold(ctx, f, d, start)
+		if err != nil {
+			return fmt.Errorf("fold %s: %w", d.Format(time.DateOnly), err)
+		}
+		bt.Folds = append(bt.Folds, *fr)
+		r.folds = append(r.folds, fs)
+		r.log.Info().Str("fold", fr.AsOf).Int("test_households", fr.TestHouseholds).Msg("backtest fold done")
+	}
+	for _, name := range append(append([]string{}, bt.Candidates...), bt.Baselines...) {
+		bt.Mean[name] = meanMetrics(bt.Folds, name)
+	}
+	bt.Chosen = choose(bt)
+	r.backtestResult = bt
+	r.man.Backtest = summarise(bt)
+	if o.Metrics != nil {
+		for name, m := range bt.Mean {
+			o.Metrics.ModelAUC.WithLabelValues(name, "backtest").Set(m.AUC)
+		}
+	}
+	if err := r.writeBacktest(bt); err != nil {
+		return err
+	}
+	ch := bt.Mean[bt.Chosen]
+	r.log.Info().Str("chosen", bt.Chosen).Int("folds", len(bt.Folds)).Float64("auc", ch.AUC).
+		Float64("precision_at_k", ch.PrecisionAtK).Msg("backtest done")
+	return nil
+}
+
+// fold trains and tests every model on one date.
+func (r *run) fold(ctx context.Context, f int, d, start time.Time) (*FoldResult, *foldScores, error) {
+	o := &r.opts
+	group := f % 5
+	train := func(h string) bool { return testGroup(h) != group }
+	dates := r.foldTraining(d, start)
+	fr := &FoldResult{AsOf: d.Format(time.DateOnly), TestGroup: group, Models: map[string]EvalMetrics{}}
+	s, err := r.snapshotAt(ctx, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	hh, err := stringColumn(s.table.Record, ColHousehold)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs := &foldScores{asOf: d, table: s.table, scores: map[string][]float64{}}
+	for i := 0; i < hh.Len(); i++ {
+		if !train(hh.Value(i)) {
+			fs.rows = append(fs.rows, i)
+		}
+	}
+	rec, labels, err := r.filter(ctx, s, func(h string) bool { return !train(h) })
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rec.Release()
+	if len(labels) == 0 {
+		return nil, nil, errors.New("no households in the test group")
+	}
+	// The list is sized for the whole borough; the test group is a share of it.
+	fs.k = max(1, int(math.Round(float64(o.Capacity)*float64(len(labels))/float64(hh.Len()))))
+	fr.TestHouseholds, fr.K = len(labels), fs.k
+	models := append([]Candidate{}, o.Candidates...)
+	if o.Rules != nil {
+		models = append(models, Candidate{Name: BaselineRules})
+	}
+	var baseRate float64
+	for _, c := range models {
+		ft, err := r.fitFor(ctx, c, dates, train)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c.Trainer != nil && fr.TrainingRows == 0 {
+			fr.TrainingRows, fr.TrainingPos = ft.rows, ft.pos
+			baseRate = float64(ft.pos) / float64(max(1, ft.rows))
+			for _, t := range ft.train {
+				fr.TrainingDates = append(fr.TrainingDates, t.Format(time.DateOnly))
+			}
+			if !ft.cal.IsZero() {
+				fr.CalibrationAsOf = ft.cal.Format(time.DateOnly)
+			}
+		}
+		sc, err := ft.model.Score(ctx, rec)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s scores: %w", c.Name, err)
+		}
+		fs.scores[c.Name] = sc
+		fr.Models[c.Name] = o.Evaluate(sc, labels, fs.k)
+	}
+	random := randomScores(rec, baseRate)
+	fs.scores[BaselineRandom] = random
+	fr.Models[BaselineRandom] = o.Evaluate(random, labels, fs.k)
+	return fr, fs, nil
+}
+
+// randomScores is the random baseline: an arbitrary but fixed order that,
+// as a probability, says the training base rate for everyone, so its Brier
+// score is the floor a model must beat too.
+func randomScores(rec arrow.Record, base float64) []float64 {
+	hh, _ := stringColumn(rec, ColHousehold)
+	out := make([]float64, rec.NumRows())
+	for i := range out {
+		h := fnv.New64a()
+		h.Write([]byte(hh.Value(i)))
+		out[i] = base + 1e-9*float64(h.Sum64()>>11)/(1<<53)
+	}
+	return out
+}
+
+// meanMetrics averages a model's figures over the folds that have them;
+// counts are summed.
+func meanMetrics(folds []FoldResult, name string) EvalMetrics {
+	var out EvalMetrics
+	sums := make([]float64, 6)
+	ns := make([]int, 6)
+	add := func(i int, v float64) {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			sums[i] += v
+			ns[i]++
+		}
+	}
+	for _, f := range folds {
+		m, ok := f.Models[name]
+		if !ok {
+			continue
+		}
+		out.N += m.N
+		out.Positives += m.Positives
+		out.K += m.K
+		add(0, m.BaseRate)
+		add(1, m.AUC)
+		add(2, m.AveragePrecision)
+		add(3, m.PrecisionAtK)
+		add(4, m.RecallAtK)
+		add(5, m.Brier)
+	}
+	mean := func(i int) float64 {
+		if ns[i] == 0 {
+			return math.NaN()
+		}
+		return sums[i] / float64(ns[i])
+	}
+	out.BaseRate, out.AUC, out.AveragePrecision = mean(0), mean(1), mean(2)
+	out.PrecisionAtK, out.RecallAtK, out.Brier = mean(3), mean(4), mean(5)
+	return out
+}
+
+// choose picks the candidate with the highest mean precision@K, ties by
+// mean average precision, then by name so the choice is reproducible.
+func choose(bt *Backtest) string {
+	best := ""
+	for _, name := range bt.Candidates {
+		if best == "" {
+			best = name
+			continue
+		}
+		a, b := bt.Mean[name], bt.Mean[best]
+		switch {
+		case a.PrecisionAtK > b.PrecisionAtK:
+			best = name
+		case a.PrecisionAtK == b.PrecisionAtK && a.AveragePrecision > b.AveragePrecision:
+			best = name
+		}
+	}
+	return best
+}
+
+// BacktestSummary is the backtest in the manifest: the window, the choice
+// and the means.
+type BacktestSummary struct {
+	From   string                 `json:"from"`
+	To     string                 `json:"to"`
+	Folds  int                    `json:"folds"`
+	Chosen string                 `json:"chosen"`
+	Mean   map[string]EvalMetrics `json:"mean"`
+}
+
+func summarise(bt *Backtest) *BacktestSummary {
+	return &BacktestSummary{From: bt.From, To: bt.To, Folds: len(bt.Folds), Chosen: bt.Chosen, Mean: bt.Mean}
+}
+
+// writeBacktest writes backtest/backtest.json and backtest/metrics.csv (one
+// row per date and model, then the means).
+func (r *run) writeBacktest(bt *Backtest) error {
+	b, err := json.MarshalIndent(bt, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(r.runDir, "backtest", "backtest.json"), append(b, '\n'), 0o640); err != nil {
+		return err
+	}
+	r.output("backtest/backtest.json")
+	rows := [][]string{{"as_of", "model", "n", "positives", "base_rate", "auc", "average_precision", "k", "precision_at_k", "recall_at_k", "brier"}}
+	line := func(asOf, name string, m EvalMetrics) []string {
+		return []string{asOf, name, strconv.Itoa(m.N), strconv.Itoa(m.Positives), fnum(m.BaseRate), fnum(m.AUC),
+			fnum(m.AveragePrecision), strconv.Itoa(m.K), fnum(m.PrecisionAtK), fnum(m.RecallAtK), fnum(m.Brier)}
+	}
+	names := append(append([]string{}, bt.Candidates...), bt.Baselines...)
+	for _, f := range bt.Folds {
+		for _, n := range names {
+			rows = append(rows, line(f.AsOf, n, f.Models[n]))
+		}
+	}
+	for _, n := range names {
+		rows = append(rows, line("mean", n, bt.Mean[n]))
+	}
+	if err := writeCSV(filepath.Join(r.runDir, "backtest", "metrics.csv"), rows); err != nil {
+		return err
+	}
+	r.output("backtest/metrics.csv")
+	return nil
+}
+
+// fnum writes a metric for a CSV: blank when it could not be computed.
+func fnum(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', 6, 64)
+}

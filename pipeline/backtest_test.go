@@ -1,0 +1,178 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/rs/zerolog"
+)
+
+// gridFeatures is a FeatureSet of n households on every date, each with one
+// feature; its history runs from start to end.
+type gridFeatures struct {
+	n          int
+	start, end time.Time
+}
+
+func (g gridFeatures) Build(_ context.Context, mem memory.Allocator, asOf time.Time) (*FeatureTable, error) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: ColHousehold, Type: arrow.BinaryTypes.String},
+		{Name: ColAsOf, Type: arrow.FixedWidthTypes.Date32},
+		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for i := 0; i < g.n; i++ {
+		b.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("h%04d", i))
+		b.Field(1).(*array.Date32Builder).Append(arrow.Date32FromTime(asOf))
+		b.Field(2).(*array.Float64Builder).Append(float64(i % 7))
+	}
+	return &FeatureTable{AsOf: asOf, Record: b.NewRecord()}, nil
+}
+
+func (g gridFeatures) Labels(_ context.Context, t *FeatureTable, _ int) ([]bool, error) {
+	out := make([]bool, t.Record.NumRows())
+	for i := range out {
+		out[i] = i%7 == 6
+	}
+	return out, nil
+}
+
+func (g gridFeatures) Describe(r Reason) string { return r.Feature }
+
+func (g gridFeatures) DataSpan(context.Context, memory.Allocator) (time.Time, time.Time, error) {
+	return g.start, g.end, nil
+}
+
+// seen is what a model was fitted or calibrated on.
+type seen struct {
+	households map[string]bool
+	dates      map[time.Time]bool
+}
+
+func seenIn(rec arrow.Record) seen {
+	s := seen{households: map[string]bool{}, dates: map[time.Time]bool{}}
+	hh, _ := stringColumn(rec, ColHousehold)
+	d := rec.Column(1).(*array.Date32)
+	for i := 0; i < int(rec.NumRows()); i++ {
+		s.households[hh.Value(i)] = true
+		s.dates[d.Value(i).ToTime()] = true
+	}
+	return s
+}
+
+// recorder trains a model that scores x and remembers every fit.
+type recorder struct{ fits, cals *[]seen }
+
+func (r recorder) Fit(_ context.Context, feats arrow.Record, _ []bool) (Model, error) {
+	*r.fits = append(*r.fits, seenIn(feats))
+	return xModel{}, nil
+}
+
+type xModel struct{}
+
+func (xModel) Score(_ context.Context, feats arrow.Record) ([]float64, error) {
+	return append([]float64(nil), feats.Column(2).(*array.Float64).Float64Values()...), nil
+}
+func (xModel) Explain(arrow.Record, int, int) []Reason { return nil }
+
+// TestBacktestOutOfTimeAndGrouped is issue 5's acceptance test: in every
+// fold, no household of the test group is in the training or calibration
+// data, every training and calibration date's outcomes were known by the
+// test date, and nothing is drawn from before the history's start.
+func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	var fits, cals []seen
+	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	const horizon = 26
+	man, err := Run(context.Background(), Options{
+		RunID: "20261124T020000Z", RunDir: dir, AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+		Store: &fakeStore{}, Features: gridFeatures{n: 200, start: start, end: end},
+		Candidates: []Candidate{{Name: "x", Trainer: recorder{&fits, &cals}}},
+		Rules:      xModel{},
+		Calibrate: func(_ context.Context, m Model, feats arrow.Record, _ []bool) (Model, error) {
+			cals = append(cals, seenIn(feats))
+			return m, nil
+		},
+		HorizonWeeks: horizon, Snapshots: 3, StepWeeks: 4, MinHistoryWeeks: 26,
+		Evaluate: func(scores []float64, _ []bool, k int) EvalMetrics {
+			return EvalMetrics{N: len(scores), K: k}
+		},
+		Capacity: 20, Exporter: nopExporter{}, BacktestOnly: true,
+		Mem: mem, Log: zerolog.Nop(),
+	})
+	if err != nil {
+		t.Fatalf("backtest: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "backtest", "backtest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bt Backtest
+	if err := json.Unmarshal(b, &bt); err != nil {
+		t.Fatal(err)
+	}
+	if len(bt.Folds) < 3 || len(bt.Folds) != man.Backtest.Folds {
+		t.Fatalf("%d folds (manifest %d); want at least 3", len(bt.Folds), man.Backtest.Folds)
+	}
+	// One candidate plus the rules baseline are calibrated per fold; the
+	// candidate alone is fitted.
+	if len(fits) != len(bt.Folds) || len(cals) != 2*len(bt.Folds) {
+		t.Fatalf("%d fits and %d calibrations for %d folds", len(fits), len(cals), len(bt.Folds))
+	}
+	minHistory := start.AddDate(0, 0, 7*26)
+	for f, fold := range bt.Folds {
+		d, _ := time.Parse(time.DateOnly, fold.AsOf)
+		if fold.TestHouseholds == 0 {
+			t.Errorf("fold %s tested nobody", fold.AsOf)
+		}
+		for _, s := range []seen{fits[f], cals[2*f], cals[2*f+1]} {
+			for h := range s.households {
+				if testGroup(h) == fold.TestGroup {
+					t.Errorf("fold %s: test household %s in training or calibration", fold.AsOf, h)
+				}
+			}
+			for day := range s.dates {
+				if day.AddDate(0, 0, 7*horizon).After(d) {
+					t.Errorf("fold %s: trained on %s, whose outcomes were not known by then", fold.AsOf, day.Format(time.DateOnly))
+				}
+				if day.Before(minHistory) {
+					t.Errorf("fold %s: trained on %s, with under 26 weeks of history", fold.AsOf, day.Format(time.DateOnly))
+				}
+			}
+		}
+		for cal := range cals[2*f].dates {
+			for tr := range fits[f].dates {
+				if !tr.Before(cal) {
+					t.Errorf("fold %s: calibration date %s is not after training date %s", fold.AsOf, cal, tr)
+				}
+			}
+		}
+		if d.AddDate(0, 0, 7*horizon).After(end.AddDate(0, 0, 1)) {
+			t.Errorf("fold %s: its horizon runs past the end of the data (%s)", fold.AsOf, end.Format(time.DateOnly))
+		}
+		for _, name := range []string{"x", BaselineRules, BaselineRandom} {
+			if fold.Models[name].N != fold.TestHouseholds {
+				t.Errorf("fold %s: model %s scored %d of %d", fold.AsOf, name, fold.Models[name].N, fold.TestHouseholds)
+			}
+		}
+	}
+	if man.List != nil {
+		t.Error("a backtest wrote a list")
+	}
+}
+
+type nopExporter struct{}
+
+func (nopExporter) Export(context.Context, string, *List) ([]string, error) { return nil, nil }

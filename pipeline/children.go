@@ -1,0 +1,156 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// AuditChild is a child of a scored household, for the fairness audit:
+// the audit counts children, not households, and needs the child's own
+// ethnicity and area, which are never features.
+type AuditChild struct {
+	Row       int    // the household's row in the feature table
+	Person    string // pseudonym
+	Ethnicity string // recorded code; "" when not recorded
+	IMDDecile int    // 1..10; 0 when the area is not known
+	// Label is the child's own outcome within the horizon after the
+	// table's as-of date; meaningless when that horizon has not passed.
+	Label bool
+}
+
+// A ChildAuditor lists the children of a feature table's households. A
+// FeatureSet that is one gets evaluation/scored_children.csv written.
+type ChildAuditor interface {
+	AuditChildren(ctx context.Context, t *FeatureTable, horizonWeeks int) ([]AuditChild, error)
+}
+
+// scoredChildrenHeader is CONTRACTS §4's evaluation/scored_children.csv.
+var scoredChildrenHeader = []string{"as_of", "model", "person_id", "household_id", "score", "selected", "label",
+	"ethnicity5", "ethnicity", "imd_decile"}
+
+// writeScoredChildren writes every child of every household the chosen
+// model scored: the backtest's test households with their known outcomes,
+// then this week's households with a blank label (not yet known) and
+// selected meaning on the list.
+func (r *run) writeScoredChildren(ctx context.Context, now *FeatureTable, scores []float64, listed map[int]bool) error {
+	ca, ok := r.opts.Features.(ChildAuditor)
+	if !ok {
+		return nil
+	}
+	name := r.man.Model.Kind
+	rows := [][]string{scoredChildrenHeader}
+	add := func(t *FeatureTable, hh func(int) string, score func(int) (float64, bool), selected func(int) bool, labelled bool) error {
+		kids, err := ca.AuditChildren(ctx, t, r.opts.HorizonWeeks)
+		if err != nil {
+			return err
+		}
+		asOf := t.AsOf.Format(time.DateOnly)
+		for _, c := range kids {
+			s, ok := score(c.Row)
+			if !ok {
+				continue
+			}
+			label := ""
+			if labelled {
+				label = flag(c.Label)
+			}
+			e5 := ""
+			if r.opts.Ethnicity5 != nil {
+				e5 = r.opts.Ethnicity5(c.Ethnicity)
+			}
+			imd := ""
+			if c.IMDDecile > 0 {
+				imd = strconv.Itoa(c.IMDDecile)
+			}
+			rows = append(rows, []string{asOf, name, c.Person, hh(c.Row), strconv.FormatFloat(s, 'g', -1, 64),
+				flag(selected(c.Row)), label, e5, c.Ethnicity, imd})
+		}
+		return nil
+	}
+	for _, f := range r.folds {
+		sc := f.scores[name]
+		hh, err := stringColumn(f.table.Record, ColHousehold)
+		if err != nil {
+			return err
+		}
+		pos := make(map[int]int, len(f.rows)) // table row → index in the test group
+		for j, i := range f.rows {
+			pos[i] = j
+		}
+		order := append([]int(nil), f.rows...)
+		sort.SliceStable(order, func(a, b int) bool {
+			sa, sb := sc[pos[order[a]]], sc[pos[order[b]]]
+			if sa != sb {
+				return sa > sb
+			}
+			return hh.Value(order[a]) < hh.Value(order[b])
+		})
+		top := map[int]bool{}
+		for _, i := range order[:min(f.k, len(order))] {
+			top[i] = true
+		}
+		err = add(f.table, hh.Value, func(i int) (float64, bool) {
+			j, ok := pos[i]
+			if !ok {
+				return 0, false
+			}
+			return sc[j], true
+		}, func(i int) bool { return top[i] }, true)
+		if err != nil {
+			return fmt.Errorf("backtest %s: %w", f.asOf.Format(time.DateOnly), err)
+		}
+	}
+	hh, err := stringColumn(now.Record, ColHousehold)
+	if err != nil {
+		return err
+	}
+	err = add(now, hh.Value, func(i int) (float64, bool) { return scores[i], true }, func(i int) bool { return listed[i] }, false)
+	if err != nil {
+		return err
+	}
+	if err := writeCSV(filepath.Join(r.runDir, "evaluation", "scored_children.csv"), rows); err != nil {
+		return err
+	}
+	r.output("evaluation/scored_children.csv")
+	return nil
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// audit runs the configured fairness audit over the finished run folder and
+// puts its headline on the model card.
+func (r *run) audit(ctx context.Context) error {
+	if r.opts.Audit == nil {
+		return nil
+	}
+	headline, err := r.opts.Audit(ctx, r.runDir)
+	if err != nil {
+		return err
+	}
+	r.fairness = headline
+	r.man.Fairness = headline
+	r.output("audit/")
+	return r.writeModelCard()
+}
+
+// writeCSV writes rows to path atomically.
+func writeCSV(path string, rows [][]string) error {
+	return WriteAtomic(path, 0o640, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.WriteAll(rows); err != nil {
+			return err
+		}
+		return cw.Error()
+	})
+}
