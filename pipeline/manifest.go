@@ -81,6 +81,10 @@ type ListManifest struct {
 	Capacity   int            `json:"capacity"`
 	Households int            `json:"households"`
 	Bands      map[string]int `json:"bands"`
+	Statuses   map[string]int `json:"statuses"`
+	// Churn is the share of the list that was not on last week's.
+	Churn        float64 `json:"churn"`
+	PreviousAsOf string  `json:"previous_as_of,omitempty"`
 }
 
 // StageTiming is one stage's wall time and outcome.

@@ -16,6 +16,7 @@ type Metrics struct {
 	Runs            *prometheus.CounterVec
 	LastSuccess     *prometheus.GaugeVec
 	ListHouseholds  prometheus.Gauge
+	ListChurn       prometheus.Gauge
 	ModelAUC        *prometheus.GaugeVec
 	FeaturePSI      *prometheus.GaugeVec
 	FairnessRatio   *prometheus.GaugeVec
@@ -59,6 +60,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Namespace: ns, Name: "list_households",
 			Help: "Households on the latest navigator list.",
 		}),
+		ListChurn: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Name: "list_churn_ratio",
+			Help: "Share of the latest navigator list that was not on the week before's.",
+		}),
 		ModelAUC: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: ns, Name: "model_auc",
 			Help: "ROC AUC of a model on an evaluation split.",
@@ -78,7 +83,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{
 		m.RowsRead, m.RowsLoaded, m.RowsQuarantined, m.LinkMatch, m.StageDuration,
-		m.Runs, m.LastSuccess, m.ListHouseholds, m.ModelAUC, m.FeaturePSI,
+		m.Runs, m.LastSuccess, m.ListHouseholds, m.ListChurn, m.ModelAUC, m.FeaturePSI,
 		m.FairnessRatio, m.FairnessOutside,
 	} {
 		if err := reg.Register(c); err != nil {

@@ -67,7 +67,12 @@ type Options struct {
 	Audit func(ctx context.Context, runDir string) (headline string, err error)
 
 	Capacity int
-	Exporter Exporter
+	// ListRules beyond capacity: cool-off, quotas, stability and bands.
+	ListRules ListRules
+	// Decisions returns the navigators' latest decision per household
+	// pseudonym; nil means none are recorded.
+	Decisions func(ctx context.Context) (map[string]Decision, error)
+	Exporter  Exporter
 
 	Mem      memory.Allocator
 	Log      zerolog.Logger

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -41,6 +42,9 @@ type ListEntry struct {
 	Children    []ChildRef
 	Reasons     []Reason
 	ReasonTexts []string
+	// The navigators' latest decision about the household, if any.
+	LastDecision   string
+	LastDecisionAt time.Time
 }
 
 // ChildRef is a child of a listed household.
@@ -57,16 +61,6 @@ const (
 	BandHigh     = "high"
 	BandRaised   = "raised"
 )
-
-func band(score, baseRate float64) string {
-	switch {
-	case score >= 5*baseRate:
-		return BandVeryHigh
-	case score >= 3*baseRate:
-		return BandHigh
-	}
-	return BandRaised
-}
 
 // score scores every eligible household as of the run date, ranks them and
 // exports the list.
@@ -108,25 +102,44 @@ func (r *run) score(ctx context.Context) error {
 		rank[i] = pos + 1
 	}
 	codes := make([]string, len(scores))
-	l := &List{Council: r.opts.Council, RunID: r.opts.RunID, AsOf: r.opts.AsOf, Capacity: r.opts.Capacity}
+	for i := range scores {
+		codes[i] = reasonCodes(r.model.Explain(t.Record, i, 3))
+	}
 	loc, _ := stringColumn(t.Record, ColLocality)
 	kids, _ := stringColumn(t.Record, ColChildren)
+	ranked := make([]string, len(order))
+	locs := make([]string, len(order))
 	for pos, i := range order {
-		reasons := r.model.Explain(t.Record, i, 3)
-		names := make([]string, len(reasons))
-		for j, rs := range reasons {
-			names[j] = rs.Feature
-		}
-		codes[i] = strings.Join(names, ";")
-		if pos >= r.opts.Capacity {
-			continue
-		}
-		e := ListEntry{
-			Rank: pos + 1, Household: hh.Value(i), Band: band(scores[i], r.baseRate), Score: scores[i],
-			Status: "new", WeeksOnList: 1, Reasons: reasons,
-		}
+		ranked[pos] = hh.Value(i)
 		if loc != nil {
-			e.Locality = loc.Value(i)
+			locs[pos] = loc.Value(i)
+		}
+	}
+	rules := r.opts.ListRules
+	rules.Capacity = r.opts.Capacity
+	prev, err := previousListState(filepath.Dir(r.runDir), filepath.Base(r.runDir), r.opts.AsOf)
+	if err != nil {
+		return fmt.Errorf("last week's list: %w", err)
+	}
+	var decisions map[string]Decision
+	if r.opts.Decisions != nil {
+		if decisions, err = r.opts.Decisions(ctx); err != nil {
+			return fmt.Errorf("navigators' decisions: %w", err)
+		}
+	}
+	sel := rules.selectList(ranked, locs, prev, decisions, r.opts.AsOf)
+	l := &List{Council: r.opts.Council, RunID: r.opts.RunID, AsOf: r.opts.AsOf, Capacity: r.opts.Capacity}
+	listed := make(map[int]bool, len(sel))
+	for _, s := range sel {
+		i := order[s.pos]
+		listed[i] = true
+		reasons := r.model.Explain(t.Record, i, 3)
+		e := ListEntry{
+			Rank: s.pos + 1, Household: hh.Value(i), Band: rules.band(scores[i], r.baseRate), Score: scores[i],
+			Status: s.status, WeeksOnList: s.weeksOnList, Reasons: reasons, Locality: locs[s.pos],
+		}
+		if d, ok := decisions[e.Household]; ok {
+			e.LastDecision, e.LastDecisionAt = d.Decision, d.At
 		}
 		if kids != nil {
 			if e.Children, err = parseChildren(kids.Value(i)); err != nil {
@@ -138,6 +151,15 @@ func (r *run) score(ctx context.Context) error {
 		}
 		l.Entries = append(l.Entries, e)
 	}
+	state := nextState(prev, r.opts.AsOf.Format(time.DateOnly), ranked, sel)
+	b, err := json.Marshal(state)
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(r.runDir, "list", listStateFile), b, 0o640); err != nil {
+		return err
+	}
+	r.output("list/" + listStateFile)
 	if err := writeParquet(filepath.Join(r.runDir, "features.parquet"), t.Record); err != nil {
 		return err
 	}
@@ -146,10 +168,6 @@ func (r *run) score(ctx context.Context) error {
 		return err
 	}
 	r.output("scores.parquet")
-	listed := make(map[int]bool, r.opts.Capacity)
-	for _, i := range order[:min(r.opts.Capacity, len(order))] {
-		listed[i] = true
-	}
 	if err := r.writeScoredChildren(ctx, t, scores, listed); err != nil {
 		return fmt.Errorf("scored children: %w", err)
 	}
@@ -161,15 +179,29 @@ func (r *run) score(ctx context.Context) error {
 	for _, p := range paths {
 		r.output(p)
 	}
-	lm := &ListManifest{Capacity: r.opts.Capacity, Households: len(l.Entries), Bands: map[string]int{}}
+	lm := &ListManifest{Capacity: r.opts.Capacity, Households: len(l.Entries), Bands: map[string]int{},
+		Statuses: map[string]int{}, Churn: churn(sel), PreviousAsOf: ""}
+	if prev != nil {
+		lm.PreviousAsOf = prev.AsOf
+	}
 	for _, e := range l.Entries {
 		lm.Bands[e.Band]++
+		lm.Statuses[e.Status]++
 	}
 	r.man.List = lm
 	if r.opts.Metrics != nil {
 		r.opts.Metrics.ListHouseholds.Set(float64(len(l.Entries)))
+		r.opts.Metrics.ListChurn.Set(lm.Churn)
 	}
 	return nil
+}
+
+func reasonCodes(rs []Reason) string {
+	names := make([]string, len(rs))
+	for j, x := range rs {
+		names[j] = x.Feature
+	}
+	return strings.Join(names, ";")
 }
 
 func parseChildren(s string) ([]ChildRef, error) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -528,4 +529,45 @@ func TestRunReleasesArrowMemory(t *testing.T) {
 		t.Fatalf("run status %s, attendance loaded %d", man.Status, man.Sources["attendance_sessions"].Loaded)
 	}
 	mem.AssertSize(t, 0)
+}
+
+// TestSecondWeekList runs two weekly lists a week apart: the second knows
+// which households continue from the first, and the manifest reports the
+// churn.
+func TestSecondWeekList(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two full runs")
+	}
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "synth", "--out", dir, "--children", "1500", "--seed", "5"); code != 0 {
+		t.Fatalf("synth: %s", stderr)
+	}
+	cfg := filepath.Join(dir, "earlyhelp.yaml")
+	var mans []pipeline.Manifest
+	for _, asOf := range []string{"2026-07-20", "2026-07-27"} {
+		code, _, stderr := runCLI(t, "run", "--config", cfg, "--as-of", asOf, "--log-level", "warn")
+		if code != 0 {
+			t.Fatalf("run as of %s: exit %d: %s", asOf, code, stderr)
+		}
+		runs, _ := filepath.Glob(filepath.Join(dir, "var", "runs", "*"))
+		sort.Strings(runs)
+		b, err := os.ReadFile(filepath.Join(runs[len(runs)-1], "manifest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m pipeline.Manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		mans = append(mans, m)
+		// Run ids have one-second resolution.
+		time.Sleep(1100 * time.Millisecond)
+	}
+	first, second := mans[0].List, mans[1].List
+	if first.Statuses["new"] != first.Households || first.Churn != 1 {
+		t.Errorf("first list: statuses %v, churn %v; want all new", first.Statuses, first.Churn)
+	}
+	if second.PreviousAsOf != "2026-07-20" || second.Statuses["continuing"] == 0 || second.Churn >= 1 {
+		t.Errorf("second list: previous %q, statuses %v, churn %v; want continuing households", second.PreviousAsOf, second.Statuses, second.Churn)
+	}
 }

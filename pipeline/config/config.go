@@ -67,6 +67,20 @@ type Model struct {
 type List struct {
 	Capacity     int `yaml:"capacity"`
 	CooloffWeeks int `yaml:"cooloff_weeks"`
+	// LocalityQuotas caps the households listed per locality (optional).
+	LocalityQuotas map[string]int `yaml:"locality_quotas"`
+	// KeepMargin: last week's households stay on while ranked within
+	// keep_margin × capacity (default 1.25; 1 turns it off).
+	KeepMargin float64 `yaml:"keep_margin"`
+	// Bands are the thresholds of "very high" and "high" as multiples of
+	// the base rate (defaults 5 and 3).
+	Bands Bands `yaml:"bands"`
+}
+
+// Bands are the list's band thresholds.
+type Bands struct {
+	VeryHigh float64 `yaml:"very_high"`
+	High     float64 `yaml:"high"`
 }
 
 // Audit configures the fairness audit.

@@ -26,6 +26,7 @@ var badConfigs = map[string]string{
 	"missing_path.bad.yaml":      "missing_path.bad.yaml:4: sources.persons.path: is required for kind csvdir",
 	"bad_horizon.bad.yaml":       "bad_horizon.bad.yaml:6: model.horizon_weeks: must be between 1 and 104, got 200",
 	"bad_capacity.bad.yaml":      "bad_capacity.bad.yaml:6: list.capacity: must be between 1 and 100000, got -5",
+	"bad_bands.bad.yaml":         "bad_bands.bad.yaml:7: list.bands: want 1 < high < very_high, got high 3 and very_high 2",
 	"bad_yaml.bad.yaml":          "bad_yaml.bad.yaml:1: did not find expected ',' or ']'",
 }
 
@@ -109,6 +110,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if *full.Model.UseDeprivation || full.List.Capacity != 40 {
 		t.Errorf("explicit values lost: use_deprivation=%v capacity=%d", *full.Model.UseDeprivation, full.List.Capacity)
+	}
+	if l := full.List; l.KeepMargin != 1.5 || l.LocalityQuotas["South"] != 25 || l.Bands.VeryHigh != 6 || l.Bands.High != 3 {
+		t.Errorf("list rules lost: %+v", l)
 	}
 	names := full.SourceNames()
 	if !sort.StringsAreSorted(names) || len(names) != 5 {

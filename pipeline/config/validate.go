@@ -11,6 +11,9 @@ const (
 	DefaultHorizonWeeks       = 26
 	DefaultCapacity           = 60
 	DefaultCooloffWeeks       = 12
+	DefaultKeepMargin         = 1.25
+	DefaultBandVeryHigh       = 5
+	DefaultBandHigh           = 3
 	DefaultMinGroupSize       = 30
 	DefaultListen             = "127.0.0.1:8080"
 )
@@ -41,6 +44,15 @@ func (c *Config) defaults() {
 	}
 	if c.List.CooloffWeeks == 0 {
 		c.List.CooloffWeeks = DefaultCooloffWeeks
+	}
+	if c.List.KeepMargin == 0 {
+		c.List.KeepMargin = DefaultKeepMargin
+	}
+	if c.List.Bands.VeryHigh == 0 {
+		c.List.Bands.VeryHigh = DefaultBandVeryHigh
+	}
+	if c.List.Bands.High == 0 {
+		c.List.Bands.High = DefaultBandHigh
 	}
 	if c.Audit.MinGroupSize == 0 {
 		c.Audit.MinGroupSize = DefaultMinGroupSize
@@ -123,6 +135,17 @@ func (c *Config) Validate() error {
 	}
 	if n := c.List.CooloffWeeks; n < 0 || n > 104 {
 		return c.Errorf("list.cooloff_weeks", "must be between 0 and 104, got %d", n)
+	}
+	if m := c.List.KeepMargin; m < 1 || m > 3 {
+		return c.Errorf("list.keep_margin", "must be between 1 and 3, got %g", m)
+	}
+	if b := c.List.Bands; b.High <= 1 || b.VeryHigh <= b.High {
+		return c.Errorf("list.bands", "want 1 < high < very_high, got high %g and very_high %g", b.High, b.VeryHigh)
+	}
+	for loc, q := range c.List.LocalityQuotas {
+		if q < 0 || q > c.List.Capacity {
+			return c.Errorf("list.locality_quotas."+loc, "must be between 0 and the capacity %d, got %d", c.List.Capacity, q)
+		}
 	}
 	if n := c.Audit.MinGroupSize; n < 1 {
 		return c.Errorf("audit.min_group_size", "must be at least 1, got %d", n)

@@ -106,6 +106,10 @@ func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {
 		Rank: en.Rank, Household: hh, Locality: en.Locality, Band: en.Band,
 		Score: strconv.FormatFloat(en.Score, 'f', 3, 64), Status: en.Status,
 		WeeksOnList: en.WeeksOnList, Children: len(en.Children), Reasons: en.ReasonTexts,
+		Decision: en.LastDecision,
+	}
+	if !en.LastDecisionAt.IsZero() {
+		r.DecisionAt = en.LastDecisionAt.Format(time.DateOnly)
 	}
 	for _, c := range en.Children {
 		id, err := e.reid.Reidentify(nsPerson, c.Person)

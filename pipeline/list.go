@@ -1,0 +1,248 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// Statuses of a listed household (CONTRACTS §6).
+const (
+	StatusNew        = "new"        // not on any earlier list
+	StatusContinuing = "continuing" // on last week's list too
+	StatusReturning  = "returning"  // on an earlier list, but not last week's
+)
+
+// A Decision is a navigator's latest recorded decision about a household.
+type Decision struct {
+	Decision string // offer_made, offer_accepted, ... (CONTRACTS §6)
+	At       time.Time
+}
+
+// ListRules size and steady the weekly list.
+type ListRules struct {
+	Capacity int
+	// CooloffWeeks: a household with a decision recorded in the weeks
+	// before the run date is not listed again until they have passed.
+	CooloffWeeks int
+	// Quotas, when set, cap the households listed per locality; a locality
+	// without a quota is capped by Capacity alone.
+	Quotas map[string]int
+	// KeepMargin is the stability rule: a household on last week's list,
+	// with no decision since, stays on while its rank is within
+	// KeepMargin × Capacity, so a family does not flicker on and off
+	// through noise in its score. 1 turns the rule off.
+	KeepMargin float64
+	// VeryHigh and High are the bands' thresholds, as multiples of the
+	// training base rate.
+	VeryHigh, High float64
+}
+
+// Default list rules.
+const (
+	DefaultKeepMargin = 1.25
+	DefaultVeryHigh   = 5
+	DefaultHigh       = 3
+)
+
+func (lr ListRules) band(score, baseRate float64) string {
+	vh, h := lr.VeryHigh, lr.High
+	if vh == 0 {
+		vh = DefaultVeryHigh
+	}
+	if h == 0 {
+		h = DefaultHigh
+	}
+	switch {
+	case score >= vh*baseRate:
+		return BandVeryHigh
+	case score >= h*baseRate:
+		return BandHigh
+	}
+	return BandRaised
+}
+
+// ListState is list/list_state.json: who was listed, so next week's list
+// can tell new from continuing and returning households. It holds
+// pseudonyms only.
+type ListState struct {
+	AsOf   string                  `json:"as_of"`
+	Listed map[string]ListedRecord `json:"listed"` // every household ever listed
+}
+
+// ListedRecord is one household's listing history.
+type ListedRecord struct {
+	FirstListed string `json:"first_listed"`
+	LastListed  string `json:"last_listed"`
+	WeeksOnList int    `json:"weeks_on_list"` // consecutive weeks up to LastListed
+}
+
+// listed is a household chosen for the list, by its position in the
+// ranked order.
+type listed struct {
+	pos         int // position in the ranked order, 0 = highest score
+	status      string
+	weeksOnList int
+}
+
+// selectList applies the list rules to households in ranked order (best
+// first): cool-off, the stability rule, quotas and capacity. prev is last
+// week's state (nil for the first list).
+func (lr ListRules) selectList(households, localities []string, prev *ListState, decisions map[string]Decision, asOf time.Time) []listed {
+	cooling := func(h string) bool {
+		d, ok := decisions[h]
+		return ok && lr.CooloffWeeks > 0 && asOf.Sub(d.At) < time.Duration(lr.CooloffWeeks)*7*24*time.Hour
+	}
+	onLast := func(h string) (ListedRecord, bool) {
+		if prev == nil {
+			return ListedRecord{}, false
+		}
+		rec, ok := prev.Listed[h]
+		return rec, ok && rec.LastListed == prev.AsOf
+	}
+	margin := lr.KeepMargin
+	if margin < 1 {
+		margin = 1
+	}
+	keepUpTo := int(math.Ceil(margin * float64(lr.Capacity)))
+	chosen := map[int]bool{}
+	perLocality := map[string]int{}
+	take := func(pos int) bool {
+		loc := localities[pos]
+		if q, ok := lr.Quotas[loc]; ok && perLocality[loc] >= q {
+			return false
+		}
+		chosen[pos] = true
+		perLocality[loc]++
+		return true
+	}
+	// Incumbents first, within the margin and best first, then the rest in
+	// rank order until the list is full.
+	eligible := 0
+	for pos, h := range households {
+		if len(chosen) >= lr.Capacity || eligible >= keepUpTo {
+			break
+		}
+		if cooling(h) {
+			continue
+		}
+		eligible++
+		if _, ok := onLast(h); ok {
+			take(pos)
+		}
+	}
+	for pos, h := range households {
+		if len(chosen) >= lr.Capacity {
+			break
+		}
+		if chosen[pos] || cooling(h) {
+			continue
+		}
+		take(pos)
+	}
+	out := make([]listed, 0, len(chosen))
+	for pos := range chosen {
+		h := households[pos]
+		l := listed{pos: pos, status: StatusNew, weeksOnList: 1}
+		if rec, ok := onLast(h); ok {
+			l.status, l.weeksOnList = StatusContinuing, rec.WeeksOnList+1
+		} else if prev != nil {
+			if _, ok := prev.Listed[h]; ok {
+				l.status = StatusReturning
+			}
+		}
+		out = append(out, l)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].pos < out[b].pos })
+	return out
+}
+
+// nextState is prev with this week's list added.
+func nextState(prev *ListState, asOf string, households []string, sel []listed) *ListState {
+	st := &ListState{AsOf: asOf, Listed: map[string]ListedRecord{}}
+	if prev != nil {
+		for h, rec := range prev.Listed {
+			st.Listed[h] = rec
+		}
+	}
+	for _, l := range sel {
+		h := households[l.pos]
+		rec := st.Listed[h]
+		if rec.FirstListed == "" {
+			rec.FirstListed = asOf
+		}
+		rec.LastListed, rec.WeeksOnList = asOf, l.weeksOnList
+		st.Listed[h] = rec
+	}
+	return st
+}
+
+// churn is the share of this week's list that was not on last week's.
+func churn(sel []listed) float64 {
+	if len(sel) == 0 {
+		return 0
+	}
+	n := 0
+	for _, l := range sel {
+		if l.status != StatusContinuing {
+			n++
+		}
+	}
+	return float64(n) / float64(len(sel))
+}
+
+const listStateFile = "list_state.json"
+
+// previousListState reads the list state of the latest succeeded run in
+// runsDir before asOf, other than the current one; nil when there is none.
+func previousListState(runsDir, current string, asOf time.Time) (*ListState, error) {
+	entries, err := os.ReadDir(runsDir)
+	if err != nil {
+		return nil, fmt.Errorf("runs folder: %w", err)
+	}
+	// Run ids sort by start time; walk back from the newest.
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if !e.IsDir() || e.Name() == current {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(runsDir, e.Name(), "manifest.json"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", e.Name(), err)
+		}
+		var m struct {
+			Status string    `json:"status"`
+			AsOf   string    `json:"as_of"`
+			List   *struct{} `json:"list"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("run %s manifest: %w", e.Name(), err)
+		}
+		d, err := time.Parse(time.DateOnly, m.AsOf)
+		if m.Status != "succeeded" || m.List == nil || err != nil || !d.Before(asOf) {
+			continue
+		}
+		b, err = os.ReadFile(filepath.Join(runsDir, e.Name(), "list", listStateFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", e.Name(), err)
+		}
+		var st ListState
+		if err := json.Unmarshal(b, &st); err != nil {
+			return nil, fmt.Errorf("run %s list state: %w", e.Name(), err)
+		}
+		return &st, nil
+	}
+	return nil, nil
+}
