@@ -11,9 +11,34 @@ import (
 )
 
 var (
-	_ pipeline.ChildAuditor = (*Set)(nil)
-	_ pipeline.DataSpanner  = (*Set)(nil)
+	_ pipeline.ChildAuditor       = (*Set)(nil)
+	_ pipeline.DataSpanner        = (*Set)(nil)
+	_ pipeline.InterventionMarker = (*Set)(nil)
 )
+
+// Intervened marks the households of t with an early-help episode that
+// began within the horizon after t's as-of date. Their outcome is the
+// outcome with an offer, not the risk without one: a family helped in time
+// has no referral, and training on it would teach the model that such
+// families are safe. So they are left out of training and calibration;
+// they stay in every test, where the list meets them as they are.
+func (s *Set) Intervened(ctx context.Context, t *pipeline.FeatureTable, horizonWeeks int) ([]bool, error) {
+	hs, ok := s.links[DayOf(t.AsOf)]
+	if !ok || len(hs) != int(t.Record.NumRows()) {
+		return nil, fmt.Errorf("early help: no household table built for %s", t.AsOf.Format(time.DateOnly))
+	}
+	w := After(t.AsOf, horizonWeeks)
+	out := make([]bool, len(hs))
+	for i, h := range hs {
+		for _, p := range s.roster.episodes[h.ID] {
+			if w.Contains(p.from) {
+				out[i] = true
+				break
+			}
+		}
+	}
+	return out, ctx.Err()
+}
 
 // AuditChildren lists the children of every household of t with what the
 // fairness audit needs and the model never sees: the child's recorded

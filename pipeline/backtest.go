@@ -185,7 +185,7 @@ func (r *run) fitFor(ctx context.Context, c Candidate, dates []time.Time, keep f
 	if err != nil {
 		return nil, err
 	}
-	rec, labels, err := r.filter(ctx, s, keep)
+	rec, labels, err := r.filter(ctx, s, keep, true)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +300,7 @@ func (r *run) fold(ctx context.Context, f int, d, start time.Time) (*FoldResult,
 			fs.rows = append(fs.rows, i)
 		}
 	}
-	rec, labels, err := r.filter(ctx, s, func(h string) bool { return !train(h) })
+	rec, labels, err := r.filter(ctx, s, func(h string) bool { return !train(h) }, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -29,6 +29,16 @@ type EvalMetrics struct {
 type snapshot struct {
 	table  *FeatureTable
 	labels []bool
+	// intervened marks households that received early help within the
+	// horizon: their outcome was changed by the offer, so they are left
+	// out of training and calibration (but not out of testing).
+	intervened []bool
+}
+
+// An InterventionMarker says which households of a table received early
+// help within the horizon after its as-of date.
+type InterventionMarker interface {
+	Intervened(ctx context.Context, t *FeatureTable, horizonWeeks int) ([]bool, error)
 }
 
 // snapshotAt builds (once per run) the features and labels as of a date.
@@ -47,6 +57,12 @@ func (r *run) snapshotAt(ctx context.Context, asOf time.Time) (*snapshot, error)
 		return nil, fmt.Errorf("labels as of %s: %w", key, err)
 	}
 	s := &snapshot{table: t, labels: labels}
+	if im, ok := r.opts.Features.(InterventionMarker); ok {
+		if s.intervened, err = im.Intervened(ctx, t, r.opts.HorizonWeeks); err != nil {
+			t.Release()
+			return nil, fmt.Errorf("early help as of %s: %w", key, err)
+		}
+	}
 	r.snapshots[key] = s
 	return s, nil
 }
@@ -72,7 +88,7 @@ func (r *run) fit(ctx context.Context, tr Trainer, dates []time.Time, keep func(
 		if err != nil {
 			return nil, 0, 0, err
 		}
-		rec, lab, err := r.filter(ctx, s, keep)
+		rec, lab, err := r.filter(ctx, s, keep, true)
 		if err != nil {
 			return nil, 0, 0, err
 		}
@@ -97,8 +113,9 @@ func (r *run) fit(ctx context.Context, tr Trainer, dates []time.Time, keep func(
 	return m, len(labels), pos, nil
 }
 
-// filter returns the rows of a snapshot whose household keep allows.
-func (r *run) filter(ctx context.Context, s *snapshot, keep func(string) bool) (arrow.Record, []bool, error) {
+// filter returns the rows of a snapshot whose household keep allows; for
+// training, not those whose outcome an early-help offer changed.
+func (r *run) filter(ctx context.Context, s *snapshot, keep func(string) bool, training bool) (arrow.Record, []bool, error) {
 	hh, err := stringColumn(s.table.Record, ColHousehold)
 	if err != nil {
 		return nil, nil, err
@@ -107,7 +124,7 @@ func (r *run) filter(ctx context.Context, s *snapshot, keep func(string) bool) (
 	defer mb.Release()
 	var labels []bool
 	for i := 0; i < hh.Len(); i++ {
-		k := keep == nil || keep(hh.Value(i))
+		k := (keep == nil || keep(hh.Value(i))) && !(training && s.intervened != nil && s.intervened[i])
 		mb.Append(k)
 		if k {
 			labels = append(labels, s.labels[i])
