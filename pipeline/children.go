@@ -106,6 +106,9 @@ func (r *run) writeScoredChildren(ctx context.Context, now *FeatureTable, scores
 			return fmt.Errorf("backtest %s: %w", f.asOf.Format(time.DateOnly), err)
 		}
 	}
+	if err := r.copyBacktestChildren(&rows); err != nil {
+		return fmt.Errorf("backtest rows of the training run: %w", err)
+	}
 	hh, err := stringColumn(now.Record, ColHousehold)
 	if err != nil {
 		return err

@@ -74,6 +74,8 @@ type ModelManifest struct {
 	// CalibrationAsOf is the later held-out date the scores were
 	// calibrated on, after training on the dates before it.
 	CalibrationAsOf string `json:"calibration_as_of,omitempty"`
+	// ReusedFrom is the run that trained the model, when this run reused it.
+	ReusedFrom string `json:"reused_from_run,omitempty"`
 }
 
 // ListManifest summarises the navigator list.

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"math"
 	"sort"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -16,14 +17,18 @@ const psiBins = 10
 // psiFloor stands in for an empty bin's share, so the index stays finite.
 const psiFloor = 1e-4
 
-// PSI is the population stability index of now against train: bins are
-// the training distribution's deciles (fewer when values repeat), and
-// PSI = Σ (now − train) · ln(now / train) over the bins' shares. Above 0.25
-// is the conventional sign that the population has shifted enough for the
-// model to need a look.
-func PSI(train, now []float64) float64 {
-	if len(train) == 0 || len(now) == 0 {
-		return math.NaN()
+// PSIBins is a feature's training distribution: the edges of its quantile
+// bins and the share of training rows in each. Saved with a model, so a
+// weekly run can compare without rebuilding the training snapshots.
+type PSIBins struct {
+	Edges  []float64 `json:"edges"`
+	Shares []float64 `json:"shares"`
+}
+
+// NewPSIBins bins train by its deciles (fewer bins when values repeat).
+func NewPSIBins(train []float64) PSIBins {
+	if len(train) == 0 {
+		return PSIBins{}
 	}
 	sorted := append([]float64(nil), train...)
 	sort.Float64s(sorted)
@@ -34,24 +39,41 @@ func PSI(train, now []float64) float64 {
 			edges = append(edges, e)
 		}
 	}
-	share := func(xs []float64) []float64 {
-		c := make([]float64, len(edges)+1)
-		for _, x := range xs {
-			// bin i holds (edges[i-1], edges[i]]: the first edge >= x.
-			c[sort.SearchFloat64s(edges, x)]++
-		}
-		for i := range c {
-			c[i] = math.Max(c[i]/float64(len(xs)), psiFloor)
-		}
-		return c
+	b := PSIBins{Edges: edges}
+	b.Shares = b.shares(train)
+	return b
+}
+
+func (b PSIBins) shares(xs []float64) []float64 {
+	c := make([]float64, len(b.Edges)+1)
+	for _, x := range xs {
+		// bin i holds (edges[i-1], edges[i]]: the first edge >= x.
+		c[sort.SearchFloat64s(b.Edges, x)]++
 	}
-	p, q := share(train), share(now)
+	for i := range c {
+		c[i] = math.Max(c[i]/float64(len(xs)), psiFloor)
+	}
+	return c
+}
+
+// PSI is the population stability index of now against the training
+// distribution: Σ (now − train) · ln(now / train) over the bins' shares.
+// Above 0.25 is the conventional sign that the population has shifted
+// enough for the model to need a look.
+func (b PSIBins) PSI(now []float64) float64 {
+	if len(b.Shares) == 0 || len(now) == 0 {
+		return math.NaN()
+	}
+	q := b.shares(now)
 	var out float64
-	for i := range p {
-		out += (q[i] - p[i]) * math.Log(q[i]/p[i])
+	for i, p := range b.Shares {
+		out += (q[i] - p) * math.Log(q[i]/p)
 	}
 	return out
 }
+
+// PSI of now against train.
+func PSI(train, now []float64) float64 { return NewPSIBins(train).PSI(now) }
 
 // floatColumns returns rec's float64 columns by name.
 func floatColumns(rec arrow.Record) map[string][]float64 {
@@ -64,15 +86,12 @@ func floatColumns(rec arrow.Record) map[string][]float64 {
 	return out
 }
 
-// featurePSI compares every feature of the run date's table with the
-// model's training snapshots, pooled.
-func (r *run) featurePSI(now *FeatureTable) {
-	if len(r.trainDates) == 0 {
-		return
-	}
+// psiReference bins every feature of the model's training snapshots,
+// pooled.
+func (r *run) psiReference() map[string]PSIBins {
 	train := map[string][]float64{}
 	for _, d := range r.trainDates {
-		s, ok := r.snapshots[d.Format("2006-01-02")]
+		s, ok := r.snapshots[d.Format(time.DateOnly)]
 		if !ok {
 			continue
 		}
@@ -80,9 +99,26 @@ func (r *run) featurePSI(now *FeatureTable) {
 			train[name] = append(train[name], vals...)
 		}
 	}
+	out := make(map[string]PSIBins, len(train))
+	for name, vals := range train {
+		out[name] = NewPSIBins(vals)
+	}
+	return out
+}
+
+// featurePSI compares every feature of the run date's table with the
+// model's training distribution.
+func (r *run) featurePSI(now *FeatureTable) {
+	if len(r.psiRef) == 0 {
+		return
+	}
 	r.man.FeaturePSI = map[string]float64{}
 	for name, vals := range floatColumns(now.Record) {
-		p := PSI(train[name], vals)
+		ref, ok := r.psiRef[name]
+		if !ok {
+			continue
+		}
+		p := ref.PSI(vals)
 		if math.IsNaN(p) {
 			continue
 		}

@@ -85,6 +85,12 @@ type Options struct {
 	IngestOnly bool
 	// BacktestOnly runs ingest and the backtest and stops: earlyhelp backtest.
 	BacktestOnly bool
+	// Models keeps the model between runs: a run reuses the saved one
+	// unless Retrain is set or it is older than RetrainDays (default
+	// DefaultRetrainDays). Nil trains every run.
+	Models      ModelStore
+	Retrain     bool
+	RetrainDays int
 }
 
 // job names the run for the last-success metric.
@@ -141,6 +147,8 @@ type run struct {
 	folds          []*foldScores
 	fairness       string      // the audit's headline, once audited
 	trainDates     []time.Time // the scoring model's training dates
+	reused         *SavedModel // the saved model this run scores with, if reused
+	psiRef         map[string]PSIBins
 }
 
 // Run executes one batch run: ingest, features, train, evaluate, score and
@@ -187,8 +195,8 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 		fn   func(context.Context) error
 	}{
 		{"ingest", r.ingest},
-		{"backtest", r.backtest},
-		{"train", r.train},
+		{"backtest", r.backtestOrReuse},
+		{"train", r.trainOrReuse},
 		{"score", r.score},
 		{"audit", r.audit},
 	}

@@ -158,6 +158,7 @@ func (r *run) train(ctx context.Context) error {
 	}
 	r.model, r.baseRate = ft.model, float64(ft.pos)/float64(max(1, ft.rows))
 	r.trainDates = ft.train
+	r.psiRef = r.psiReference()
 	mm := &ModelManifest{Kind: c.Name, TrainingRows: ft.rows, Positives: ft.pos, HorizonWeeks: r.opts.HorizonWeeks}
 	for _, d := range ft.train {
 		mm.TrainingDates = append(mm.TrainingDates, d.Format(time.DateOnly))

@@ -570,4 +570,40 @@ func TestSecondWeekList(t *testing.T) {
 	if second.PreviousAsOf != "2026-07-20" || second.Statuses["continuing"] == 0 || second.Churn >= 1 {
 		t.Errorf("second list: previous %q, statuses %v, churn %v; want continuing households", second.PreviousAsOf, second.Statuses, second.Churn)
 	}
+	// The second week scores with the first week's model: training is the
+	// monthly job, not the weekly one.
+	if mans[0].Model.ReusedFrom != "" || mans[1].Model.ReusedFrom != mans[0].RunID || mans[1].Model.ID != mans[0].Model.ID {
+		t.Errorf("model reuse: first %+v, second %+v", mans[0].Model, mans[1].Model)
+	}
+	for _, st := range mans[1].Stages {
+		if st.Stage == "backtest" && st.Seconds > mans[0].Stages[1].Seconds/2 {
+			t.Logf("second week's backtest stage took %.1fs against %.1fs", st.Seconds, mans[0].Stages[1].Seconds)
+		}
+	}
+	if mans[1].Backtest == nil || len(mans[1].FeaturePSI) == 0 {
+		t.Errorf("second week lacks the reused backtest or feature PSI: %+v %v", mans[1].Backtest, mans[1].FeaturePSI)
+	}
+	runs, _ := filepath.Glob(filepath.Join(dir, "var", "runs", "*"))
+	sort.Strings(runs)
+	b, err := os.ReadFile(filepath.Join(runs[len(runs)-1], "evaluation", "scored_children.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), ",2026-01-1") && !strings.Contains(string(b), "\n2026-01-1") {
+		t.Error("the second week's scored_children.csv lacks the training run's backtest rows")
+	}
+	// Asked to, a run retrains.
+	if code, _, stderr := runCLI(t, "run", "--config", cfg, "--as-of", "2026-07-27", "--retrain", "--log-level", "warn"); code != 0 {
+		t.Fatalf("retrain: %s", stderr)
+	}
+	runs, _ = filepath.Glob(filepath.Join(dir, "var", "runs", "*"))
+	sort.Strings(runs)
+	b, _ = os.ReadFile(filepath.Join(runs[len(runs)-1], "manifest.json"))
+	var third pipeline.Manifest
+	if err := json.Unmarshal(b, &third); err != nil {
+		t.Fatal(err)
+	}
+	if third.Model == nil || third.Model.ReusedFrom != "" {
+		t.Errorf("--retrain reused a model: %+v", third.Model)
+	}
 }

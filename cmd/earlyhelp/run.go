@@ -55,13 +55,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "configuration file (required)")
 	asOfFlag := fs.String("as-of", "", "as-of date yyyy-mm-dd (default today)")
-	retrain := fs.Bool("retrain", false, "train a new model (every run trains in this build)")
+	retrain := fs.Bool("retrain", false, "train a new model even if the saved one is recent enough")
 	var cf commonFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	_ = retrain // every run trains until model reuse lands; the flag is accepted for scripts
 	if *cfgPath == "" {
 		return &usageError{"--config is required"}
 	}
@@ -80,7 +79,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	man, err := batch(ctx, cfg, asOf, log)
+	man, err := batch(ctx, cfg, asOf, log, func(o *pipeline.Options) { o.Retrain = *retrain })
 	if man != nil {
 		fmt.Fprintf(stdout, "run %s %s: %s\n", man.RunID, man.Status, filepath.Join(cfg.DataDir, "runs", man.RunID))
 	}
@@ -88,12 +87,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // batch runs the pipeline once for cfg.
-func batch(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.Logger) (*pipeline.Manifest, error) {
+// with, if set, adjusts the wired options.
+func batch(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.Logger, with func(*pipeline.Options)) (*pipeline.Manifest, error) {
 	setup, err := setupRun(cfg, asOf, log, time.Now, memory.DefaultAllocator)
 	if err != nil {
 		return nil, err
 	}
 	defer setup.unlock()
+	if with != nil {
+		with(&setup.opts)
+	}
 	return pipeline.Run(ctx, setup.opts)
 }
 
