@@ -80,6 +80,10 @@ type Options struct {
 	Gatherer prometheus.Gatherer // written to metrics.prom at the end; may be nil
 	Now      func() time.Time
 
+	// OnStage, if set, is called as each stage starts and ends (for the
+	// benchmark's per-stage memory figures).
+	OnStage func(stage string, done bool)
+
 	// IngestOnly runs the connectors into the store and stops: the nightly
 	// ingest job. Only the run's identity, sources and store are needed.
 	IngestOnly bool
@@ -224,7 +228,13 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 // stage times one stage, records it and logs its end.
 func (r *run) stage(ctx context.Context, name string, fn func(context.Context) error) error {
 	start := r.opts.Now()
+	if r.opts.OnStage != nil {
+		r.opts.OnStage(name, false)
+	}
 	err := fn(ctx)
+	if r.opts.OnStage != nil {
+		r.opts.OnStage(name, true)
+	}
 	secs := r.opts.Now().Sub(start).Seconds()
 	status := "succeeded"
 	if err != nil {

@@ -36,6 +36,7 @@ func commands() []command {
 		{"run", "one batch run: ingest, features, backtest, train, score, list, audit", runRun},
 		{"backtest", "temporal backtest of the configured models against the baselines", runBacktest},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
+		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
 	}
 }
 

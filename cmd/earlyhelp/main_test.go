@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -605,5 +606,55 @@ func TestSecondWeekList(t *testing.T) {
 	}
 	if third.Model == nil || third.Model.ReusedFrom != "" {
 		t.Errorf("--retrain reused a model: %+v", third.Model)
+	}
+}
+
+// TestBenchSmall runs earlyhelp bench at a CI size: every stage of both runs
+// is reported with a time, and the incremental run reuses the model and
+// ingests only the held-back week.
+func TestBenchSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates a council and runs the pipeline twice")
+	}
+	out := filepath.Join(t.TempDir(), "bench.json")
+	code, stdout, stderr := runCLI(t, "bench", "--children", "1500", "--out", out, "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep BenchReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	stages := func(ss []BenchStage) map[string]BenchStage {
+		m := map[string]BenchStage{}
+		for _, s := range ss {
+			m[s.Stage] = s
+		}
+		return m
+	}
+	cold, incr := stages(rep.Cold), stages(rep.Incremental)
+	for _, name := range []string{"ingest", "backtest", "train", "score"} {
+		if _, ok := cold[name]; !ok {
+			t.Errorf("cold run lacks stage %s: %+v", name, rep.Cold)
+		}
+	}
+	if cold["ingest"].Items == 0 || cold["ingest"].PerSecond <= 0 || cold["score"].Items == 0 {
+		t.Errorf("cold run throughput missing: %+v", rep.Cold)
+	}
+	if rep.NewRows == 0 || incr["ingest"].Items != rep.NewRows {
+		t.Errorf("incremental run read %d rows; %d were held back", incr["ingest"].Items, rep.NewRows)
+	}
+	if incr["train"].Items != 0 {
+		t.Errorf("incremental run trained on %d rows; it should reuse the model", incr["train"].Items)
+	}
+	if rep.ColdTotal.PeakRSSMiB <= 0 && runtime.GOOS == "linux" {
+		t.Error("no peak RSS on Linux")
+	}
+	if !strings.Contains(stdout, "incremental") {
+		t.Errorf("bench printed no incremental rows:\n%s", stdout)
 	}
 }

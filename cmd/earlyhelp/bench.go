@@ -1,0 +1,353 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"earlyhelp/connectors/synthetic"
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/config"
+)
+
+// BenchStage is one timed stage of bench.json.
+type BenchStage struct {
+	Stage      string  `json:"stage"`
+	Seconds    float64 `json:"seconds"`
+	Items      int64   `json:"items,omitempty"`
+	Unit       string  `json:"unit,omitempty"` // what Items counts
+	PerSecond  float64 `json:"per_second,omitempty"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+}
+
+// BenchReport is bench.json (CONTRACTS §8).
+type BenchReport struct {
+	Children    int          `json:"children"`
+	Seed        uint64       `json:"seed"`
+	Weeks       int          `json:"weeks"`
+	CPUs        int          `json:"cpus"`
+	GoVersion   string       `json:"go_version"`
+	StartedAt   string       `json:"started_at"`
+	Generate    BenchStage   `json:"generate"`
+	Cold        []BenchStage `json:"cold_run"`
+	ColdTotal   BenchStage   `json:"cold_run_total"`
+	Incremental []BenchStage `json:"incremental_run"`
+	IncrTotal   BenchStage   `json:"incremental_run_total"`
+	NewRows     int64        `json:"incremental_new_rows"`
+	Note        string       `json:"note"`
+}
+
+const benchNote = "cold run: ingest of all history, backtest, train, score and list, audit. " +
+	"incremental run: the last week of attendance and rent snapshots held back from the cold run and " +
+	"delivered a week later, the saved model reused (no backtest or training), features as of the new date, score, list, audit. " +
+	"peak RSS is the process's high-water mark within each stage (reset between stages through /proc/self/clear_refs)."
+
+// runBench is `earlyhelp bench` (CONTRACTS §8): a council of N children
+// with two years of history, a full cold run and a weekly incremental run,
+// each stage timed with its throughput and peak memory.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	children := fs.Int("children", 300000, "children in the synthetic council")
+	seed := fs.Uint64("seed", 1, "random seed")
+	weeks := fs.Int("weeks", 104, "weeks of history")
+	dir := fs.String("dir", "", "working folder (default: a temporary folder, removed afterwards)")
+	out := fs.String("out", "bench.json", "where to write the report")
+	var cf commonFlags
+	cf.register(fs)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if *children < 100 {
+		return &usageError{"--children must be at least 100"}
+	}
+	log, err := logger(stderr, cf.logFormat, cf.logLevel)
+	if err != nil {
+		return err
+	}
+	work := *dir
+	if work == "" {
+		if work, err = os.MkdirTemp("", "earlyhelp-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+	}
+	rep := &BenchReport{
+		Children: *children, Seed: *seed, Weeks: *weeks, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
+		StartedAt: time.Now().UTC().Format(time.RFC3339), Note: benchNote,
+	}
+	mark := newRSSMark()
+	start := time.Now()
+	scfg := synthetic.Config{Out: work, Children: *children, Seed: *seed, Weeks: *weeks, End: synthetic.DefaultEnd, Defects: "light"}
+	if _, err := synthesise(ctx, scfg); err != nil {
+		return err
+	}
+	rep.Generate = BenchStage{Stage: "generate", Seconds: time.Since(start).Seconds(), Items: int64(*children), Unit: "children", PeakRSSMiB: mark.peak()}
+	rep.Generate.PerSecond = float64(rep.Generate.Items) / rep.Generate.Seconds
+	// Hold back the last week of the weekly sources for the incremental run.
+	held := filepath.Join(work, "held")
+	lastWeek := scfg.End.AddDate(0, 0, -6)
+	if rep.NewRows, err = holdBack(work, held, lastWeek); err != nil {
+		return fmt.Errorf("bench: holding back the last week: %w", err)
+	}
+	cfg, err := config.Load(filepath.Join(work, "earlyhelp.yaml"))
+	if err != nil {
+		return err
+	}
+	coldAsOf := lastWeek
+	if rep.Cold, rep.ColdTotal, err = benchRun(ctx, cfg, coldAsOf, true, log); err != nil {
+		return fmt.Errorf("bench: cold run: %w", err)
+	}
+	if err := release(held, filepath.Join(work, "incoming")); err != nil {
+		return fmt.Errorf("bench: delivering the last week: %w", err)
+	}
+	if rep.Incremental, rep.IncrTotal, err = benchRun(ctx, cfg, coldAsOf.AddDate(0, 0, 7), false, log); err != nil {
+		return fmt.Errorf("bench: incremental run: %w", err)
+	}
+	printBench(stdout, rep)
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := pipeline.WriteFileAtomic(*out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	return nil
+}
+
+// benchRun runs the pipeline once and turns its manifest into stage rows.
+func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain bool, log zerolog.Logger) ([]BenchStage, BenchStage, error) {
+	mark := newRSSMark()
+	peaks := map[string]float64{}
+	start := time.Now()
+	man, err := batch(ctx, cfg, asOf, log, func(o *pipeline.Options) {
+		o.Retrain = retrain
+		o.OnStage = func(stage string, done bool) {
+			if !done {
+				mark.reset()
+				return
+			}
+			peaks[stage] = mark.peak()
+		}
+	})
+	if err != nil {
+		return nil, BenchStage{}, err
+	}
+	total := BenchStage{Stage: "total", Seconds: time.Since(start).Seconds(), PeakRSSMiB: mark.max}
+	var read int64
+	for _, s := range man.Sources {
+		read += s.Read
+	}
+	var out []BenchStage
+	for _, st := range man.Stages {
+		bs := BenchStage{Stage: st.Stage, Seconds: st.Seconds, PeakRSSMiB: peaks[st.Stage]}
+		switch st.Stage {
+		case "ingest":
+			bs.Items, bs.Unit = read, "rows"
+		case "train":
+			if man.Model != nil && man.Model.ReusedFrom == "" {
+				bs.Items, bs.Unit = int64(man.Model.TrainingRows), "training rows"
+			}
+		case "score":
+			if man.Households != nil {
+				bs.Items, bs.Unit = int64(man.Households.Scored), "households"
+			}
+		}
+		if bs.Items > 0 && bs.Seconds > 0 {
+			bs.PerSecond = float64(bs.Items) / bs.Seconds
+		}
+		out = append(out, bs)
+	}
+	return out, total, nil
+}
+
+func printBench(w io.Writer, r *BenchReport) {
+	fmt.Fprintf(w, "earlyhelp bench: %d children, %d weeks, seed %d, %d CPUs, %s\n\n", r.Children, r.Weeks, r.Seed, r.CPUs, r.GoVersion)
+	row := func(run string, s BenchStage) {
+		rate := ""
+		if s.PerSecond > 0 {
+			rate = fmt.Sprintf("%.0f %s/s", s.PerSecond, s.Unit)
+		}
+		fmt.Fprintf(w, "%-12s %-10s %9.1f s  %10.0f MiB  %s\n", run, s.Stage, s.Seconds, s.PeakRSSMiB, rate)
+	}
+	fmt.Fprintf(w, "%-12s %-10s %11s  %14s  %s\n", "run", "stage", "wall", "peak RSS", "throughput")
+	row("synthetic", r.Generate)
+	for _, s := range r.Cold {
+		row("cold", s)
+	}
+	row("cold", r.ColdTotal)
+	for _, s := range r.Incremental {
+		row("incremental", s)
+	}
+	row("incremental", r.IncrTotal)
+	fmt.Fprintf(w, "\nincremental delivery: %d new rows\n", r.NewRows)
+}
+
+// weeklySources are the sources split at the held-back week, by the column
+// that dates a row.
+var weeklySources = map[string]string{
+	"attendance_sessions": "session_date",
+	"rent_accounts":       "snapshot_date",
+}
+
+// holdBack moves the rows of weeklySources dated on or after from out of
+// their extract files into held/<source>/<source>_lastweek.csv. It returns
+// the number of rows held back.
+func holdBack(root, held string, from time.Time) (int64, error) {
+	var n int64
+	for src, col := range weeklySources {
+		dir := filepath.Join(root, "incoming", src)
+		files, err := filepath.Glob(filepath.Join(dir, "*.csv"))
+		if err != nil {
+			return 0, err
+		}
+		sort.Strings(files)
+		var late [][]string
+		var head []string
+		for _, f := range files {
+			h, keep, moved, err := splitCSV(f, col, from.Format(time.DateOnly))
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", f, err)
+			}
+			head = h
+			if len(moved) == 0 {
+				continue
+			}
+			late = append(late, moved...)
+			if err := writeRows(f, head, keep); err != nil {
+				return 0, err
+			}
+		}
+		if len(late) == 0 {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(held, src), 0o750); err != nil {
+			return 0, err
+		}
+		if err := writeRows(filepath.Join(held, src, src+"_lastweek.csv"), head, late); err != nil {
+			return 0, err
+		}
+		n += int64(len(late))
+	}
+	return n, nil
+}
+
+// splitCSV splits a file's rows on whether column col is before cut (ISO
+// dates compare as strings).
+func splitCSV(path, col, cut string) (head []string, keep, moved [][]string, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r := csv.NewReader(bytes.NewReader(b))
+	r.FieldsPerRecord = -1
+	head, err = r.Read()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	idx := -1
+	for i, h := range head {
+		if strings.TrimPrefix(h, "\ufeff") == col {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return nil, nil, nil, fmt.Errorf("no %s column", col)
+	}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return head, keep, moved, nil
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if idx < len(rec) && rec[idx] >= cut {
+			moved = append(moved, rec)
+		} else {
+			keep = append(keep, rec)
+		}
+	}
+}
+
+func writeRows(path string, head []string, rows [][]string) error {
+	return pipeline.WriteAtomic(path, 0o640, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		cw := csv.NewWriter(bw)
+		if err := cw.Write(head); err != nil {
+			return err
+		}
+		if err := cw.WriteAll(rows); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// release moves the held-back files into the incoming folders.
+func release(held, incoming string) error {
+	return filepath.WalkDir(held, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(held, path)
+		if err != nil {
+			return err
+		}
+		return os.Rename(path, filepath.Join(incoming, rel))
+	})
+}
+
+// rssMark reads the process's resident-set high-water mark from
+// /proc/self/status; reset lowers it to the current size through
+// /proc/self/clear_refs, so each stage's peak is its own.
+type rssMark struct {
+	max float64 // the highest peak seen, MiB
+}
+
+func newRSSMark() *rssMark {
+	m := &rssMark{}
+	m.reset()
+	return m
+}
+
+func (m *rssMark) reset() {
+	// Return freed memory first, so a stage is not charged for what an
+	// earlier one left behind.
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peak is the high-water mark since the last reset, in MiB; 0 where
+// /proc is not available.
+func (m *rssMark) peak() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			p := kb / 1024
+			m.max = max(m.max, p)
+			return p
+		}
+	}
+	return 0
+}
