@@ -9,8 +9,8 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 )
 
-// writeParquet writes one record as a Parquet file, atomically.
-func writeParquet(path string, rec arrow.Record) error {
+// WriteParquet writes one record as a Parquet file, atomically.
+func WriteParquet(path string, rec arrow.Record) error {
 	return WriteAtomic(path, 0o640, func(w io.Writer) error {
 		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy))
 		fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, pqarrow.DefaultWriterProps())

@@ -160,7 +160,7 @@ func (r *run) score(ctx context.Context) error {
 		return err
 	}
 	r.output("list/" + listStateFile)
-	if err := writeParquet(filepath.Join(r.runDir, "features.parquet"), t.Record); err != nil {
+	if err := WriteParquet(filepath.Join(r.runDir, "features.parquet"), t.Record); err != nil {
 		return err
 	}
 	r.output("features.parquet")
@@ -238,5 +238,5 @@ func (r *run) writeScores(hh *array.String, scores []float64, rank []int, codes 
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	return writeParquet(filepath.Join(r.runDir, "scores.parquet"), rec)
+	return WriteParquet(filepath.Join(r.runDir, "scores.parquet"), rec)
 }

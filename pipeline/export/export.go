@@ -70,6 +70,8 @@ type row struct {
 	ReasonCodes []string
 	Decision    string
 	DecisionAt  string
+	score       float64   // unrounded, for the Parquet copy
+	decisionAt  time.Time // for the Parquet copy
 }
 
 // Export writes both files; either both are complete or the run fails.
@@ -88,13 +90,17 @@ func (e *Exporter) Export(ctx context.Context, runDir string, l *pipeline.List) 
 	}); err != nil {
 		return nil, err
 	}
+	pqPath := filepath.Join("list", "navigator_list.parquet")
+	if err := writeParquet(filepath.Join(runDir, pqPath), rows); err != nil {
+		return nil, err
+	}
 	htmlPath := filepath.Join("list", "navigator_list.html")
 	if err := pipeline.WriteAtomic(filepath.Join(runDir, htmlPath), 0o640, func(w io.Writer) error {
 		return writeHTML(w, l, rows)
 	}); err != nil {
 		return nil, err
 	}
-	return []string{csvPath, htmlPath}, nil
+	return []string{csvPath, pqPath, htmlPath}, nil
 }
 
 func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {
@@ -106,7 +112,7 @@ func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {
 		Rank: en.Rank, Household: hh, Locality: en.Locality, Band: en.Band,
 		Score: strconv.FormatFloat(en.Score, 'f', 3, 64), Status: en.Status,
 		WeeksOnList: en.WeeksOnList, Children: len(en.Children), Reasons: en.ReasonTexts,
-		Decision: en.LastDecision,
+		Decision: en.LastDecision, score: en.Score, decisionAt: en.LastDecisionAt,
 	}
 	if !en.LastDecisionAt.IsZero() {
 		r.DecisionAt = en.LastDecisionAt.Format(time.DateOnly)

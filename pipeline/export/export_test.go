@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +44,7 @@ func TestExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 2 {
+	if len(paths) != 3 {
 		t.Fatalf("paths = %v", paths)
 	}
 	f, _ := os.Open(filepath.Join(dir, "list", "navigator_list.csv"))
@@ -72,6 +75,31 @@ func TestExport(t *testing.T) {
 		if got[tc.col] != tc.want {
 			t.Errorf("%s = %q; want %q", tc.col, got[tc.col], tc.want)
 		}
+	}
+	// The Parquet copy has the same rows, typed.
+	pf, err := os.Open(filepath.Join(dir, "list", "navigator_list.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	tbl, err := pqarrow.ReadTable(context.Background(), pf, nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	if tbl.NumRows() != 1 || tbl.NumCols() != int64(len(Header)) {
+		t.Fatalf("parquet list: %d rows, %d columns", tbl.NumRows(), tbl.NumCols())
+	}
+	for i, h := range Header {
+		if tbl.Schema().Field(i).Name != h {
+			t.Errorf("parquet column %d = %s; want %s", i, tbl.Schema().Field(i).Name, h)
+		}
+	}
+	if s := tbl.Column(4).Data().Chunk(0).(*array.Float64).Value(0); s != 0.41234 {
+		t.Errorf("parquet score = %v; want the unrounded 0.41234", s)
+	}
+	if h := tbl.Column(1).Data().Chunk(0).(*array.String).Value(0); h != "H0001" {
+		t.Errorf("parquet household_ref = %q", h)
 	}
 	html, _ := os.ReadFile(filepath.Join(dir, "list", "navigator_list.html"))
 	if !strings.Contains(string(html), "H0001") || strings.Contains(string(html), "<script") {
