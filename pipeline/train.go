@@ -10,7 +10,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/compute"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // EvalMetrics are one model's figures on one evaluation split.
@@ -120,23 +120,89 @@ func (r *run) filter(ctx context.Context, s *snapshot, keep func(string) bool, t
 	if err != nil {
 		return nil, nil, err
 	}
-	mb := array.NewBooleanBuilder(r.mem)
-	defer mb.Release()
+	keepRow := make([]bool, hh.Len())
 	var labels []bool
-	for i := 0; i < hh.Len(); i++ {
+	for i := range keepRow {
 		k := (keep == nil || keep(hh.Value(i))) && !(training && s.intervened != nil && s.intervened[i])
-		mb.Append(k)
+		keepRow[i] = k
 		if k {
 			labels = append(labels, s.labels[i])
 		}
 	}
-	mask := mb.NewBooleanArray()
-	defer mask.Release()
-	rec, err := compute.FilterRecordBatch(ctx, s.table.Record, mask, compute.DefaultFilterOptions())
+	rec, err := filterRecord(r.mem, s.table.Record, keepRow, len(labels))
 	if err != nil {
 		return nil, nil, err
 	}
 	return rec, labels, nil
+}
+
+// filterRecord keeps the rows of rec that keep marks. A feature table is
+// strings, dates and float64s; copying those directly is much cheaper than
+// Arrow's general selection kernels on tables this narrow.
+func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, n int) (arrow.Record, error) {
+	cols := make([]arrow.Array, rec.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for j, col := range rec.Columns() {
+		switch c := col.(type) {
+		case *array.Float64:
+			b := array.NewFloat64Builder(mem)
+			b.Reserve(n)
+			vals := c.Float64Values()
+			for i, k := range keep {
+				if !k {
+					continue
+				}
+				if c.IsNull(i) {
+					b.AppendNull()
+				} else {
+					b.UnsafeAppend(vals[i])
+				}
+			}
+			cols[j] = b.NewArray()
+			b.Release()
+		case *array.String:
+			b := array.NewStringBuilder(mem)
+			b.Reserve(n)
+			for i, k := range keep {
+				if !k {
+					continue
+				}
+				if c.IsNull(i) {
+					b.AppendNull()
+				} else {
+					b.Append(c.Value(i))
+				}
+			}
+			cols[j] = b.NewArray()
+			b.Release()
+		case *array.Date32:
+			b := array.NewDate32Builder(mem)
+			b.Reserve(n)
+			vals := c.Date32Values()
+			for i, k := range keep {
+				if !k {
+					continue
+				}
+				if c.IsNull(i) {
+					b.AppendNull()
+				} else {
+					b.Append(vals[i])
+				}
+			}
+			cols[j] = b.NewArray()
+			b.Release()
+		default:
+			return nil, fmt.Errorf("feature table column %s is %s: not a string, date or float64",
+				rec.Schema().Field(j).Name, col.DataType())
+		}
+	}
+	return array.NewRecord(rec.Schema(), cols, int64(n)), nil
 }
 
 // train fits the chosen candidate for this run's date on every household:

@@ -80,6 +80,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	stop, err := cf.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	work := *dir
 	if work == "" {
 		if work, err = os.MkdirTemp("", "earlyhelp-bench-"); err != nil {

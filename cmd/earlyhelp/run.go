@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -19,13 +21,34 @@ import (
 
 // commonFlags are the flags every pipeline command takes.
 type commonFlags struct {
-	logFormat string
-	logLevel  string
+	logFormat  string
+	logLevel   string
+	cpuProfile string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format on stderr: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
+}
+
+// profile starts the CPU profile if one was asked for; stop ends it.
+func (c *commonFlags) profile() (stop func(), err error) {
+	if c.cpuProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(c.cpuProfile)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // parseFlags parses args, turning flag errors into usage errors.
@@ -79,6 +102,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	stop, err := cf.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	man, err := batch(ctx, cfg, asOf, log, func(o *pipeline.Options) { o.Retrain = *retrain })
 	if man != nil {
 		fmt.Fprintf(stdout, "run %s %s: %s\n", man.RunID, man.Status, filepath.Join(cfg.DataDir, "runs", man.RunID))
