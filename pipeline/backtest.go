@@ -66,8 +66,10 @@ type Backtest struct {
 	Mean          map[string]EvalMetrics `json:"mean"` // over folds; N and Positives are sums
 	Chosen        string                 `json:"chosen"`
 	ChoiceRule    string                 `json:"choice_rule"`
-	SkippedDates  []string               `json:"skipped_dates,omitempty"`
-	SkippedReason string                 `json:"skipped_reason,omitempty"`
+	// Calibration pools every fold's test households per model.
+	Calibration   map[string]*Calibration `json:"calibration"`
+	SkippedDates  []string                `json:"skipped_dates,omitempty"`
+	SkippedReason string                  `json:"skipped_reason,omitempty"`
 }
 
 const choiceRule = "highest mean precision@K over the folds, ties broken by mean average precision"
@@ -212,6 +214,7 @@ type foldScores struct {
 	rows   []int // rows of table in the test group
 	k      int
 	scores map[string][]float64
+	labels []bool // of the test rows, in rows order
 }
 
 // backtest runs the temporal backtest of CONTRACTS §5 and chooses the
@@ -263,6 +266,10 @@ func (r *run) backtest(ctx context.Context) error {
 		bt.Mean[name] = meanMetrics(bt.Folds, name)
 	}
 	bt.Chosen = choose(bt)
+	bt.Calibration = map[string]*Calibration{}
+	for _, name := range append(append([]string{}, bt.Candidates...), bt.Baselines...) {
+		bt.Calibration[name] = calibration(r.folds, name)
+	}
 	r.backtestResult = bt
 	r.man.Backtest = summarise(bt)
 	if o.Metrics != nil {
@@ -309,6 +316,7 @@ func (r *run) fold(ctx context.Context, f int, d, start time.Time) (*FoldResult,
 		return nil, nil, errors.New("no households in the test group")
 	}
 	// The list is sized for the whole borough; the test group is a share of it.
+	fs.labels = labels
 	fs.k = max(1, int(math.Round(float64(o.Capacity)*float64(len(labels))/float64(hh.Len()))))
 	fr.TestHouseholds, fr.K = len(labels), fs.k
 	models := append([]Candidate{}, o.Candidates...)
@@ -416,6 +424,65 @@ func choose(bt *Backtest) string {
 	return best
 }
 
+// Calibration compares scores with what happened, by score decile, over
+// the backtest's test households pooled.
+type Calibration struct {
+	Bins []CalibrationBin `json:"deciles"`
+	// MaxGap is the largest |observed rate − mean score| over deciles with
+	// at least MinBinHouseholds households.
+	MaxGap float64 `json:"max_gap"`
+}
+
+// CalibrationBin is one score decile.
+type CalibrationBin struct {
+	Decile       int     `json:"decile"` // 1 = lowest scores
+	Households   int     `json:"households"`
+	MeanScore    float64 `json:"mean_score"`
+	ObservedRate float64 `json:"observed_rate"`
+}
+
+// MinBinHouseholds is the smallest decile whose gap counts (issue 5's
+// acceptance: every decile of at least 100 households within 0.05).
+const MinBinHouseholds = 100
+
+func calibration(folds []*foldScores, name string) *Calibration {
+	type pt struct {
+		s float64
+		y bool
+	}
+	var pts []pt
+	for _, f := range folds {
+		for j, s := range f.scores[name] {
+			pts = append(pts, pt{s, f.labels[j]})
+		}
+	}
+	c := &Calibration{}
+	if len(pts) == 0 {
+		return c
+	}
+	sort.SliceStable(pts, func(a, b int) bool { return pts[a].s < pts[b].s })
+	for d := 0; d < 10; d++ {
+		lo, hi := d*len(pts)/10, (d+1)*len(pts)/10
+		if hi <= lo {
+			continue
+		}
+		var sum, pos float64
+		for _, p := range pts[lo:hi] {
+			sum += p.s
+			if p.y {
+				pos++
+			}
+		}
+		n := float64(hi - lo)
+		b := CalibrationBin{Decile: d + 1, Households: hi - lo, MeanScore: sum / n, ObservedRate: pos / n}
+		c.Bins = append(c.Bins, b)
+		if b.Households >= MinBinHouseholds {
+			c.MaxGap = math.Max(c.MaxGap, math.Abs(b.ObservedRate-b.MeanScore))
+		}
+	}
+	return c
+}
+
 // BacktestSummary is the backtest in the manifest: the window, the choice
 // and the means.
 type BacktestSummary struct {
@@ -424,10 +491,18 @@ type BacktestSummary struct {
 	Folds  int                    `json:"folds"`
 	Chosen string                 `json:"chosen"`
 	Mean   map[string]EvalMetrics `json:"mean"`
+	// CalibrationGap is, per model, the largest gap between observed rate
+	// and mean score over score deciles of at least 100 households.
+	CalibrationGap map[string]float64 `json:"calibration_max_gap"`
 }
 
 func summarise(bt *Backtest) *BacktestSummary {
-	return &BacktestSummary{From: bt.From, To: bt.To, Folds: len(bt.Folds), Chosen: bt.Chosen, Mean: bt.Mean}
+	s := &BacktestSummary{From: bt.From, To: bt.To, Folds: len(bt.Folds), Chosen: bt.Chosen, Mean: bt.Mean,
+		CalibrationGap: map[string]float64{}}
+	for name, c := range bt.Calibration {
+		s.CalibrationGap[name] = c.MaxGap
+	}
+	return s
 }
 
 // writeBacktest writes backtest/backtest.json and backtest/metrics.csv (one
@@ -459,6 +534,16 @@ func (r *run) writeBacktest(bt *Backtest) error {
 		return err
 	}
 	r.output("backtest/metrics.csv")
+	cal := [][]string{{"model", "decile", "households", "mean_score", "observed_rate"}}
+	for _, n := range names {
+		for _, b := range bt.Calibration[n].Bins {
+			cal = append(cal, []string{n, strconv.Itoa(b.Decile), strconv.Itoa(b.Households), fnum(b.MeanScore), fnum(b.ObservedRate)})
+		}
+	}
+	if err := writeCSV(filepath.Join(r.runDir, "backtest", "calibration.csv"), cal); err != nil {
+		return err
+	}
+	r.output("backtest/calibration.csv")
 	return nil
 }
 

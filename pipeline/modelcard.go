@@ -29,12 +29,15 @@ type ModelCard struct {
 	BacktestFrom  string                 `json:"backtest_from"`
 	BacktestTo    string                 `json:"backtest_to"`
 	BacktestFolds int                    `json:"backtest_folds"`
-	ChoiceRule    string                 `json:"choice_rule"`
-	OracleAUC     *float64               `json:"oracle_auc,omitempty"`
-	Fairness      string                 `json:"fairness_headline"`
-	IntendedUse   string                 `json:"intended_use"`
-	Limits        []string               `json:"limits"`
-	WrittenAt     string                 `json:"written_at"`
+	// CalibrationGap is, per model, the largest |observed − predicted|
+	// over backtest score deciles of at least 100 households.
+	CalibrationGap map[string]float64 `json:"calibration_max_gap"`
+	ChoiceRule     string             `json:"choice_rule"`
+	OracleAUC      *float64           `json:"oracle_auc,omitempty"`
+	Fairness       string             `json:"fairness_headline"`
+	IntendedUse    string             `json:"intended_use"`
+	Limits         []string           `json:"limits"`
+	WrittenAt      string             `json:"written_at"`
 }
 
 const (
@@ -70,6 +73,7 @@ func (r *run) writeModelCard() error {
 	}
 	if bt := r.man.Backtest; bt != nil {
 		c.Backtest, c.BacktestFrom, c.BacktestTo, c.BacktestFolds = bt.Mean, bt.From, bt.To, bt.Folds
+		c.CalibrationGap = bt.CalibrationGap
 	}
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
@@ -102,12 +106,13 @@ func (c ModelCard) markdown() string {
 		fmt.Fprintf(&b, "## Temporal backtest (%d dates, %s to %s)\n\n", c.BacktestFolds, c.BacktestFrom, c.BacktestTo)
 		b.WriteString("Each date is scored by models trained on earlier dates and on other households only; figures are means over the dates. ")
 		fmt.Fprintf(&b, "The model is chosen by %s. K is the navigators' capacity scaled to the tested households.\n\n", c.ChoiceRule)
-		b.WriteString("| model | AUC | average precision | precision@K | recall@K | Brier | base rate |\n|---|---|---|---|---|---|---|\n")
+		b.WriteString("| model | AUC | average precision | precision@K | recall@K | Brier | calibration gap | base rate |\n|---|---|---|---|---|---|---|---|\n")
 		for _, name := range sortedKeys(c.Backtest) {
 			e := c.Backtest[name]
-			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.3f | %.3f | %.4f | %.3f |\n",
-				name, e.AUC, e.AveragePrecision, e.PrecisionAtK, e.RecallAtK, e.Brier, e.BaseRate)
+			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.3f | %.3f | %.4f | %.3f | %.3f |\n",
+				name, e.AUC, e.AveragePrecision, e.PrecisionAtK, e.RecallAtK, e.Brier, c.CalibrationGap[name], e.BaseRate)
 		}
+		b.WriteString("\nThe calibration gap is the largest difference between the share of households with the outcome and the mean score, over score deciles of at least 100 households in the backtest: 0.02 means a decile scored 10% had between 8% and 12% with the outcome.\n")
 		b.WriteString("\n")
 		if c.OracleAUC != nil {
 			fmt.Fprintf(&b, "The synthetic council's true risk ranks outcomes with AUC %.3f: the ceiling any model could reach on this data.\n\n", *c.OracleAUC)
