@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -176,3 +177,33 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 type nopExporter struct{}
 
 func (nopExporter) Export(context.Context, string, *List) ([]string, error) { return nil, nil }
+
+func TestCalibrationDeciles(t *testing.T) {
+	// Scores equal to the chance of the outcome: every decile's observed rate
+	// is near its mean score. Scores doubled: the top deciles are off.
+	mk := func(scale float64) []*foldScores {
+		f := &foldScores{scores: map[string][]float64{}}
+		for i := 0; i < 20000; i++ {
+			p := float64(i%100) / 200 // 0 … 0.495
+			f.scores["m"] = append(f.scores["m"], math.Min(1, p*scale))
+			// A deterministic draw with probability p.
+			f.labels = append(f.labels, float64((i*7919)%1000)/1000 < p)
+		}
+		return []*foldScores{f}
+	}
+	good, bad := calibration(mk(1), "m"), calibration(mk(2), "m")
+	if len(good.Bins) != 10 || good.Bins[0].Households != 2000 {
+		t.Fatalf("bins = %+v", good.Bins)
+	}
+	if good.MaxGap > 0.02 {
+		t.Errorf("calibrated scores: max gap %.3f; want under 0.02", good.MaxGap)
+	}
+	if bad.MaxGap < 0.2 {
+		t.Errorf("doubled scores: max gap %.3f; want over 0.2", bad.MaxGap)
+	}
+	for i := 1; i < len(good.Bins); i++ {
+		if good.Bins[i].MeanScore < good.Bins[i-1].MeanScore {
+			t.Errorf("deciles out of order: %+v", good.Bins)
+		}
+	}
+}
