@@ -227,15 +227,15 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 
 // stage times one stage, records it and logs its end.
 func (r *run) stage(ctx context.Context, name string, fn func(context.Context) error) error {
-	start := r.opts.Now()
 	if r.opts.OnStage != nil {
 		r.opts.OnStage(name, false)
 	}
+	start := r.opts.Now()
 	err := fn(ctx)
+	secs := r.opts.Now().Sub(start).Seconds()
 	if r.opts.OnStage != nil {
 		r.opts.OnStage(name, true)
 	}
-	secs := r.opts.Now().Sub(start).Seconds()
 	status := "succeeded"
 	if err != nil {
 		status = "failed"

@@ -71,12 +71,19 @@ func Load(ctx context.Context, mem memory.Allocator, t features.Tables) (*Index,
 		if g.Err != nil {
 			return g.Err
 		}
+		// Extracts list a pupil's sessions together (AM and PM at least), so
+		// the last pupil seen saves most map lookups.
+		lastU, lastP := "", int32(-1)
 		for i := 0; i < int(rec.NumRows()); i++ {
 			u := upn.Value(i)
-			p, ok := idx.pupils[u]
-			if !ok {
-				p = int32(len(idx.pupils))
-				idx.pupils[u] = p
+			p := lastP
+			if lastP < 0 || u != lastU {
+				var ok bool
+				if p, ok = idx.pupils[u]; !ok {
+					p = int32(len(idx.pupils))
+					idx.pupils[u] = p
+				}
+				lastU, lastP = u, p
 			}
 			e := entry{pupil: p, day: features.Day(date.Value(i)), pm: sess.Value(i) == "PM", mark: markOf(cat.Value(i), code.Value(i))}
 			if upd.IsValid(i) {
