@@ -19,6 +19,7 @@ type LogisticArtifact struct {
 	SDs          []float64 `json:"sds"`
 	Coefficients []float64 `json:"coefficients"` // per standardised feature
 	Intercept    float64   `json:"intercept"`
+	Penalty      string    `json:"penalty,omitempty"` // l2 when empty
 }
 
 const logisticKind = "logistic"
@@ -32,6 +33,7 @@ func (m *Logistic) MarshalJSON() ([]byte, error) {
 		SDs:          m.sds,
 		Coefficients: m.coefs,
 		Intercept:    m.intercept,
+		Penalty:      m.penalty,
 	})
 }
 
@@ -45,7 +47,7 @@ func (m *Logistic) UnmarshalJSON(b []byte) error {
 	if err := a.validate(); err != nil {
 		return fmt.Errorf("logistic artifact: %w", err)
 	}
-	*m = Logistic{features: a.Features, means: a.Means, sds: a.SDs, coefs: a.Coefficients, intercept: a.Intercept}
+	*m = Logistic{features: a.Features, means: a.Means, sds: a.SDs, coefs: a.Coefficients, intercept: a.Intercept, penalty: a.Penalty}
 	return nil
 }
 

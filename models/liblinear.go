@@ -17,14 +17,14 @@ import (
 	"github.com/sjwhitworth/golearn/linear_models"
 )
 
-// trainLR fits liblinear's L2-regularised logistic regression on x (rows of
+// trainLR fits liblinear's L2- (or L1-) regularised logistic regression on x (rows of
 // features, the caller supplies any intercept column) and 0/1 labels y. It
 // returns one weight per column of x, oriented so that w·x is the log-odds of
 // label 1. This is the only function that touches golearn.
 //
 // trainLR sets golearn's package logger and so must not run concurrently with
 // other golearn calls.
-func trainLR(x [][]float64, y []float64, c, eps float64) (w []float64, err error) {
+func trainLR(x [][]float64, y []float64, c, eps float64, l1 bool) (w []float64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("liblinear panicked: %v", r)
@@ -45,7 +45,11 @@ func trainLR(x [][]float64, y []float64, c, eps float64) (w []float64, err error
 	if err := pinProblem(&pin, prob, len(x), len(x[0])); err != nil {
 		return nil, err
 	}
-	model := linear_models.Train(prob, linear_models.NewParameter(linear_models.L2R_LR, c, eps))
+	solver := linear_models.L2R_LR
+	if l1 {
+		solver = linear_models.L1R_LR
+	}
+	model := linear_models.Train(prob, linear_models.NewParameter(solver, c, eps))
 	runtime.KeepAlive(prob)
 
 	// golearn exposes the weights only through liblinear's model file.
@@ -128,8 +132,8 @@ func parseModel(r io.Reader) ([]float64, error) {
 		var err error
 		switch fields[0] {
 		case "solver_type":
-			if len(fields) != 2 || fields[1] != "L2R_LR" {
-				return nil, fmt.Errorf("solver %v, want L2R_LR", fields[1:])
+			if len(fields) != 2 || (fields[1] != "L2R_LR" && fields[1] != "L1R_LR") {
+				return nil, fmt.Errorf("solver %v, want L2R_LR or L1R_LR", fields[1:])
 			}
 		case "nr_class":
 			if len(fields) != 2 || fields[1] != "2" {

@@ -17,13 +17,22 @@ var (
 	_ pipeline.Model   = (*Logistic)(nil)
 )
 
-// LogisticTrainer fits an L2-regularised logistic regression on every
-// feature column (FeatureColumns) of the training record, standardised.
-// Zero values take liblinear's defaults: C 1 and Eps 0.01.
+// LogisticTrainer fits a regularised logistic regression on every feature
+// column (FeatureColumns) of the training record, standardised. Zero values
+// take liblinear's defaults: L2, C 1 and Eps 0.01.
 type LogisticTrainer struct {
 	C   float64 // inverse regularisation strength; larger fits harder
 	Eps float64 // solver stopping tolerance
+	// Penalty is "l2" (default) or "l1": L1 sets the weights of features
+	// that add nothing to exactly zero, so the model uses fewer signals.
+	Penalty string
 }
+
+// Penalties.
+const (
+	PenaltyL2 = "l2"
+	PenaltyL1 = "l1"
+)
 
 // Fit standardises each feature with the training rows' mean and standard
 // deviation and trains liblinear on them. It must not run concurrently with
@@ -39,6 +48,10 @@ func (t LogisticTrainer) Fit(ctx context.Context, feats arrow.Record, labels []b
 
 func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []bool) (*Logistic, error) {
 	c, eps := cmp.Or(t.C, 1), cmp.Or(t.Eps, 0.01)
+	penalty := cmp.Or(t.Penalty, PenaltyL2)
+	if penalty != PenaltyL2 && penalty != PenaltyL1 {
+		return nil, fmt.Errorf("penalty %q: want l1 or l2", t.Penalty)
+	}
 	if c < 0 || eps < 0 || math.IsNaN(c) || math.IsNaN(eps) || math.IsInf(c, 0) || math.IsInf(eps, 0) {
 		return nil, fmt.Errorf("C %g and Eps %g must be positive and finite", t.C, t.Eps)
 	}
@@ -58,7 +71,7 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	if positives == 0 || positives == rows {
 		return nil, fmt.Errorf("all %d labels are %t: need both classes", rows, labels[0])
 	}
-	m := &Logistic{features: FeatureColumns(feats)}
+	m := &Logistic{features: FeatureColumns(feats), penalty: penalty}
 	x, err := Matrix(feats, m.features)
 	if err != nil {
 		return nil, err
@@ -85,7 +98,7 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	w, err := trainLR(design, y, c, eps)
+	w, err := trainLR(design, y, c, eps, penalty == PenaltyL1)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +137,7 @@ type Logistic struct {
 	means, sds []float64
 	coefs      []float64 // per standardised feature, in log-odds
 	intercept  float64
+	penalty    string // how it was trained: l2 or l1
 }
 
 // standardise writes the z-scores of raw into z (len(z) >= len(raw)).

@@ -183,3 +183,33 @@ func TestLogisticErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestLogisticL1 plants a problem where x3 carries nothing: L1 drops it to
+// exactly zero while keeping x1 and x2; L2 only shrinks it.
+func TestLogisticL1(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	train, labels := synthetic(t, mem, 3000, 1, false)
+	defer train.Release()
+	l1, err := models.LogisticTrainer{Penalty: models.PenaltyL1, C: 0.01}.Fit(context.Background(), train, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := l1.(*models.Logistic).Coefficients()
+	if c["x3"] != 0 || c["x1"] <= 0 || c["x2"] >= 0 {
+		t.Errorf("L1 coefficients %v; want x3 exactly 0, x1 positive, x2 negative", c)
+	}
+	l2, err := models.LogisticTrainer{C: 0.01}.Fit(context.Background(), train, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2 := l2.(*models.Logistic).Coefficients(); c2["x3"] == 0 {
+		t.Errorf("L2 set x3 to exactly 0 (%v): the test cannot tell the penalties apart", c2)
+	}
+	if l1.(*models.Logistic).ID() == l2.(*models.Logistic).ID() {
+		t.Error("L1 and L2 models share an ID")
+	}
+	if _, err := (models.LogisticTrainer{Penalty: "l3"}).Fit(context.Background(), train, labels); err == nil {
+		t.Error("penalty l3 accepted")
+	}
+}

@@ -88,10 +88,4 @@ func saveModel(m pipeline.Model) ([]byte, error) {
 	return j.MarshalJSON()
 }
 
-func loadModel(b []byte) (pipeline.Model, error) {
-	var m models.Logistic
-	if err := m.UnmarshalJSON(b); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
+func loadModel(b []byte) (pipeline.Model, error) { return models.Load(b) }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -21,6 +23,7 @@ import (
 	"earlyhelp/features/attendance"
 	"earlyhelp/features/health"
 	"earlyhelp/features/housing"
+	"earlyhelp/features/rules"
 	"earlyhelp/models"
 	"earlyhelp/models/evaluate"
 	"earlyhelp/models/fairness"
@@ -146,7 +149,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		RunID: id, RunDir: dir, AsOf: asOf, Council: cfg.Council,
 		CodeVersion: codeVersion(), ConfigSHA256: cfg.SHA256(),
 		Sources: srcs, Store: st, MaxQuarantineRatio: *cfg.MaxQuarantineRatio,
-		Features: fs, Candidates: cands,
+		Features: fs, Candidates: cands, Rules: rules.New(), Calibrate: calibrate,
 		HorizonWeeks: cfg.Model.HorizonWeeks, Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks,
 		MinHistoryWeeks: minHistoryWeeks,
 		Evaluate:        evaluateAdapter, Capacity: cfg.List.Capacity, Exporter: exp,
@@ -165,12 +168,25 @@ func candidates(cfg *config.Config) ([]pipeline.Candidate, error) {
 		switch name {
 		case "logistic":
 			tr = models.LogisticTrainer{}
+		case "logistic_l1":
+			tr = models.LogisticTrainer{Penalty: models.PenaltyL1}
 		default:
 			return nil, cfg.Errorf("model.candidates", "%q is not a model this build can train", name)
 		}
 		out = append(out, pipeline.Candidate{Name: name, Trainer: tr})
 	}
 	return out, nil
+}
+
+// calibrate fits Platt scaling to a model's probabilities and isotonic
+// steps to the rules baseline's flag counts, whose few values Platt's curve
+// would smooth over.
+func calibrate(ctx context.Context, m pipeline.Model, feats arrow.Record, labels []bool) (pipeline.Model, error) {
+	method := models.Platt
+	if _, ok := m.(rules.Model); ok {
+		method = models.Isotonic
+	}
+	return models.Calibrate(ctx, m, feats, labels, method)
 }
 
 func evaluateAdapter(scores []float64, labels []bool, k int) pipeline.EvalMetrics {
