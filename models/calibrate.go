@@ -319,6 +319,12 @@ func Load(b []byte) (pipeline.Model, error) {
 			return nil, err
 		}
 		return &m, nil
+	case forestKind:
+		var f Forest
+		if err := f.UnmarshalJSON(b); err != nil {
+			return nil, err
+		}
+		return &f, nil
 	case calibratedKind:
 		var a calibratedArtifact
 		if err := json.Unmarshal(b, &a); err != nil {

@@ -170,6 +170,8 @@ func candidates(cfg *config.Config) ([]pipeline.Candidate, error) {
 			tr = models.LogisticTrainer{}
 		case "logistic_l1":
 			tr = models.LogisticTrainer{Penalty: models.PenaltyL1}
+		case "forest":
+			tr = models.ForestTrainer{Seed: 1}
 		default:
 			return nil, cfg.Errorf("model.candidates", "%q is not a model this build can train", name)
 		}

@@ -96,7 +96,7 @@ func TestDefaults(t *testing.T) {
 		{"horizon_weeks", c.Model.HorizonWeeks, DefaultHorizonWeeks},
 		{"capacity", c.List.Capacity, DefaultCapacity},
 		{"use_deprivation", *c.Model.UseDeprivation, true},
-		{"candidates", strings.Join(c.Model.Candidates, ","), "logistic,logistic_l1"},
+		{"candidates", strings.Join(c.Model.Candidates, ","), "logistic,logistic_l1,forest"},
 		{"listen", c.Server.Listen, DefaultListen},
 	}
 	for _, tc := range tests {

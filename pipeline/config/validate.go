@@ -22,7 +22,7 @@ const (
 var supportedKinds = map[string]bool{"csvdir": true, "parquetdir": true, "postgres": true}
 
 // Models this build can train.
-var supportedModels = map[string]bool{"logistic": true, "logistic_l1": true}
+var supportedModels = map[string]bool{"logistic": true, "logistic_l1": true, "forest": true}
 
 func (c *Config) defaults() {
 	if c.MaxQuarantineRatio == nil {
@@ -33,7 +33,7 @@ func (c *Config) defaults() {
 		c.Model.HorizonWeeks = DefaultHorizonWeeks
 	}
 	if len(c.Model.Candidates) == 0 {
-		c.Model.Candidates = []string{"logistic", "logistic_l1"}
+		c.Model.Candidates = []string{"logistic", "logistic_l1", "forest"}
 	}
 	if c.Model.UseDeprivation == nil {
 		t := true
@@ -127,7 +127,7 @@ func (c *Config) Validate() error {
 	}
 	for _, m := range c.Model.Candidates {
 		if !supportedModels[m] {
-			return c.Errorf("model.candidates", "%q is not a model this build can train (supported: logistic, logistic_l1)", m)
+			return c.Errorf("model.candidates", "%q is not a model this build can train (supported: logistic, logistic_l1, forest)", m)
 		}
 	}
 	if n := c.List.Capacity; n < 1 || n > 100000 {
