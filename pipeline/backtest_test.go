@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,5 +206,31 @@ func TestCalibrationDeciles(t *testing.T) {
 		if good.Bins[i].MeanScore < good.Bins[i-1].MeanScore {
 			t.Errorf("deciles out of order: %+v", good.Bins)
 		}
+	}
+}
+
+type named struct {
+	xModel
+	features []string
+}
+
+func (n named) Features() []string { return n.features }
+func (n named) ID() string         { return "m-1" }
+
+func TestCheckFeatures(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tbl, _ := gridFeatures{n: 3}.Build(context.Background(), mem, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC))
+	defer tbl.Release()
+	if err := checkFeatures(named{features: []string{"x"}}, tbl.Record); err != nil {
+		t.Errorf("same features: %v", err)
+	}
+	err := checkFeatures(named{features: []string{"x", "absence_rate_6w"}}, tbl.Record)
+	if err == nil || !strings.Contains(err.Error(), "missing: absence_rate_6w") || !strings.Contains(err.Error(), "m-1") {
+		t.Errorf("a model with a feature the table lacks: %v", err)
+	}
+	err = checkFeatures(named{features: []string{}}, tbl.Record)
+	if err == nil || !strings.Contains(err.Error(), "not in the model: x") {
+		t.Errorf("a table with a feature the model lacks: %v", err)
 	}
 }

@@ -10,7 +10,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 )
 
 // SavedModel is the model a run trained, kept for the weekly runs until the
@@ -158,4 +163,49 @@ func (r *run) copyBacktestChildren(rows *[][]string) error {
 			*rows = append(*rows, rec)
 		}
 	}
+}
+
+// checkFeatures fails clearly when a model was trained on other features
+// than the table has: a saved model from an older build, say. Columns
+// outside the model's list are ignored only if the model names its inputs.
+func checkFeatures(m Model, rec arrow.Record) error {
+	f, ok := m.(interface{ Features() []string })
+	if !ok {
+		return nil
+	}
+	want := f.Features()
+	have := map[string]bool{}
+	for i, fd := range rec.Schema().Fields() {
+		if _, ok := rec.Column(i).(*array.Float64); ok {
+			have[fd.Name] = true
+		}
+	}
+	var missing []string
+	for _, n := range want {
+		if !have[n] {
+			missing = append(missing, n)
+		}
+		delete(have, n)
+	}
+	var extra []string
+	for n := range have {
+		extra = append(extra, n)
+	}
+	if len(missing) == 0 && len(extra) == 0 {
+		return nil
+	}
+	sort.Strings(extra)
+	id := "the model"
+	if i, ok := m.(interface{ ID() string }); ok {
+		id = "model " + i.ID()
+	}
+	return fmt.Errorf("%s was trained on other features than this table has (missing: %s; not in the model: %s): retrain with --retrain",
+		id, listOrNone(missing), listOrNone(extra))
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }

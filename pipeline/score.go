@@ -77,6 +77,9 @@ func (r *run) score(ctx context.Context) error {
 			r.opts.Metrics.LinkMatch.WithLabelValues(src).Set(v)
 		}
 	}
+	if err := checkFeatures(r.model, t.Record); err != nil {
+		return err
+	}
 	scores, err := r.model.Score(ctx, t.Record)
 	if err != nil {
 		return err
