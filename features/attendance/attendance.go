@@ -26,11 +26,19 @@ const (
 	LateBeforeClose13w  = "late_before_close_13w"
 	LateAfterClose13w   = "late_after_close_13w"
 	PersistentAbsence   = "persistent_absence_children"
+	SevereAbsence       = "severe_absence_children"  // 50% or more over the last year
+	AbsenceChange6w     = "absence_change_6w"        // last 6 weeks against the 13 before
+	MondayFriday13w     = "monday_friday_excess_13w" // Mon/Fri absence rate minus midweek
+	Illness13w          = "illness_rate_13w"         // I
+	NoReason13w         = "no_reason_rate_13w"       // N and O: unexplained
+	Holiday52w          = "holiday_sessions_52w"     // G: term-time holiday
+	NoMark13w           = "sessions_without_mark_13w"
 )
 
 var columns = []string{
 	AbsenceRate4w, AbsenceRate13w, AbsenceRate52w, UnauthorisedRate13w,
 	AbsenceChange4w, LateBeforeClose13w, LateAfterClose13w, PersistentAbsence,
+	SevereAbsence, AbsenceChange6w, MondayFriday13w, Illness13w, NoReason13w, Holiday52w, NoMark13w,
 }
 
 // Builder computes the attendance features. It reads the store's attendance
@@ -67,8 +75,9 @@ func (b *Builder) index(ctx context.Context) (*Index, error) {
 	return b.idx, b.err
 }
 
-// Build fills the attendance features of every household of l: rates are
-// the worst child's, counts are summed over children.
+// Build fills the attendance features of every household of l: rates,
+// changes and patterns are the worst child's; counts are summed over
+// children.
 func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64) error {
 	if len(cols) != len(columns) {
 		return fmt.Errorf("attendance: %d columns given, %d wanted", len(cols), len(columns))
@@ -108,6 +117,20 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 			if w52.possible >= 40 && w52.absenceRate() >= 0.10 {
 				cols[7][i]++
 			}
+			// Severe absence: 50% or more (DfE).
+			if w52.possible >= 40 && w52.absenceRate() >= 0.50 {
+				cols[8][i]++
+			}
+			w6 := idx.count(p, features.Before(l.AsOf, 6), cutoff)
+			w19 := idx.count(p, features.Before(l.AsOf, 19), cutoff)
+			if before := w19.minus(w6); w6.possible > 0 && before.possible > 0 {
+				cols[9][i] = max(cols[9][i], w6.absenceRate()-before.absenceRate())
+			}
+			cols[10][i] = max(cols[10][i], w13.monFriExcess())
+			cols[11][i] = max(cols[11][i], rate(w13.illness, w13.possible))
+			cols[12][i] = max(cols[12][i], rate(w13.noReason, w13.possible))
+			cols[13][i] += float64(w52.holiday)
+			cols[14][i] += float64(w13.noMark)
 		}
 	}
 	return nil
@@ -165,6 +188,20 @@ func (b *Builder) Describe(r pipeline.Reason) (string, bool) {
 		return fmt.Sprintf("%.0f arrivals after registers closed (U) in the last 13 weeks", r.Value), true
 	case PersistentAbsence:
 		return fmt.Sprintf("%.0f child(ren) persistently absent (10%%+) over the last year", r.Value), true
+	case SevereAbsence:
+		return fmt.Sprintf("%.0f child(ren) severely absent (50%%+) over the last year", r.Value), true
+	case AbsenceChange6w:
+		return fmt.Sprintf("a child's absence rose by %.0f points in the last 6 weeks against the 13 before", pct), true
+	case MondayFriday13w:
+		return fmt.Sprintf("a child is absent on Mondays and Fridays %.0f points more often than midweek", pct), true
+	case Illness13w:
+		return fmt.Sprintf("a child was off ill for %.0f%% of sessions in the last 13 weeks", pct), true
+	case NoReason13w:
+		return fmt.Sprintf("%.0f%% of a child's sessions in the last 13 weeks were absences with no reason given", pct), true
+	case Holiday52w:
+		return fmt.Sprintf("%.0f sessions of term-time holiday over the last year", r.Value), true
+	case NoMark13w:
+		return fmt.Sprintf("%.0f sessions with no attendance mark in the last 13 weeks", r.Value), true
 	}
 	return "", false
 }

@@ -109,3 +109,53 @@ func TestFeatureValues(t *testing.T) {
 		}
 	}
 }
+
+// TestPatterns plants, over the 13 weeks before a Monday: every Monday
+// morning absent with no reason (O), one day off ill (I), a day of
+// term-time holiday (G) and one session with no mark (-), and checks each
+// pattern feature.
+func TestPatterns(t *testing.T) {
+	asOf := time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC) // a Monday
+	from := asOf.AddDate(0, 0, -7*13)                    // also a Monday
+	marks := ft.SchoolDays(from.Format(time.DateOnly), asOf.Format(time.DateOnly))
+	mondays := 0
+	for i := range marks {
+		d, _ := time.Parse(time.DateOnly, marks[i].Date)
+		switch {
+		case d.Weekday() == time.Monday && marks[i].Session == "AM":
+			marks[i] = ft.NewMark(marks[i].Date, "AM", "O", "unauth", "")
+			mondays++
+		case marks[i].Date == "2025-02-04":
+			marks[i] = ft.NewMark(marks[i].Date, marks[i].Session, "I", "auth", "")
+		case marks[i].Date == "2025-02-12":
+			marks[i] = ft.NewMark(marks[i].Date, marks[i].Session, "G", "unauth", "")
+		case marks[i].Date == "2025-02-20" && marks[i].Session == "PM":
+			marks[i] = ft.NewMark(marks[i].Date, "PM", "-", "missing", "")
+		}
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	got := build(t, mem, marks, asOf)
+	possible := float64(len(marks) - 1) // the unmarked session is not possible
+	monFri := float64(2 * 2 * 13)       // Monday and Friday, two sessions, 13 weeks
+	tests := []struct {
+		name string
+		want float64
+	}{
+		{attendance.NoReason13w, float64(mondays) / possible},
+		{attendance.Illness13w, 2 / possible},
+		{attendance.Holiday52w, 2},
+		{attendance.NoMark13w, 1},
+		// Mondays' absences against none midweek but the illness and
+		// holiday days (a Tuesday and a Wednesday).
+		{attendance.MondayFriday13w, float64(mondays)/monFri - 4/(possible-monFri)},
+	}
+	for _, tc := range tests {
+		if math.Abs(got[tc.name]-tc.want) > 1e-9 {
+			t.Errorf("%s = %v; want %v", tc.name, got[tc.name], tc.want)
+		}
+	}
+	if got[attendance.SevereAbsence] != 0 {
+		t.Errorf("severe absence flagged at %.0f%% absence", 100*got[attendance.AbsenceRate13w])
+	}
+}

@@ -21,6 +21,9 @@ const (
 	markAuth
 	markUnauth
 	markLateAfter // U: arrived after registers closed; unauthorised absence
+	markIllness   // I: authorised, illness
+	markHoliday   // G: unauthorised holiday in term time
+	markNoReason  // N, O: unauthorised, no reason yet or none given
 	markNotCounted
 	markMissing
 )
@@ -155,10 +158,18 @@ func markOf(category, code string) uint8 {
 	case "aea":
 		return markAEA
 	case "auth":
+		if code == "I" {
+			return markIllness
+		}
 		return markAuth
 	case "unauth":
-		if code == "U" {
+		switch code {
+		case "U":
 			return markLateAfter
+		case "G":
+			return markHoliday
+		case "N", "O":
+			return markNoReason
 		}
 		return markUnauth
 	case "not_counted":
@@ -170,10 +181,31 @@ func markOf(category, code string) uint8 {
 // tally counts sessions of one pupil in a window (domain-data §1.3).
 type tally struct {
 	possible, absent, unauth, late, lateAfter int
+	illness, holiday, noReason, noMark        int
+	// Monday and Friday sessions, and absences among them.
+	monFri, monFriAbsent int
 }
 
 func (t tally) minus(o tally) tally {
-	return tally{t.possible - o.possible, t.absent - o.absent, t.unauth - o.unauth, t.late - o.late, t.lateAfter - o.lateAfter}
+	return tally{t.possible - o.possible, t.absent - o.absent, t.unauth - o.unauth, t.late - o.late, t.lateAfter - o.lateAfter,
+		t.illness - o.illness, t.holiday - o.holiday, t.noReason - o.noReason, t.noMark - o.noMark,
+		t.monFri - o.monFri, t.monFriAbsent - o.monFriAbsent}
+}
+
+func rate(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
+
+// monFriExcess is how much more often the pupil is absent on Mondays and
+// Fridays than midweek: a long-weekend pattern.
+func (t tally) monFriExcess() float64 {
+	if t.monFri == 0 || t.possible-t.monFri == 0 {
+		return 0
+	}
+	return rate(t.monFriAbsent, t.monFri) - rate(t.absent-t.monFriAbsent, t.possible-t.monFri)
 }
 
 func (t tally) absenceRate() float64 {
@@ -205,22 +237,49 @@ func (idx *Index) count(p int32, w features.Window, cutoff uint32) tally {
 		if idx.stamps[k] != 0 && idx.stamps[k] >= cutoff {
 			m = idx.asAt(k, cutoff)
 		}
+		if m == markMissing {
+			t.noMark++
+		}
 		if m == markNone || m >= markNotCounted {
 			continue
 		}
 		t.possible++
+		// 1970-01-01 was a Thursday: day+3 mod 7 is 0 on Mondays.
+		wd := (int(from) + (k-lo)/2 + 3) % 7
+		monFri := wd == 0 || wd == 4
+		if monFri {
+			t.monFri++
+		}
+		absent := true
 		switch m {
 		case markLate:
 			t.late++
+			absent = false
 		case markAuth:
 			t.absent++
+		case markIllness:
+			t.absent++
+			t.illness++
 		case markUnauth:
 			t.absent++
 			t.unauth++
+		case markHoliday:
+			t.absent++
+			t.unauth++
+			t.holiday++
+		case markNoReason:
+			t.absent++
+			t.unauth++
+			t.noReason++
 		case markLateAfter:
 			t.absent++
 			t.unauth++
 			t.lateAfter++
+		default:
+			absent = false
+		}
+		if monFri && absent {
+			t.monFriAbsent++
 		}
 	}
 	return t
