@@ -94,6 +94,7 @@ func (s *Set) columns() []string {
 	if s.opts.UseDeprivation {
 		cols = append(cols, FeatAreaDeprivation)
 	}
+	cols = append(cols, householdColumns...)
 	for _, b := range s.builders {
 		cols = append(cols, b.Columns()...)
 	}
@@ -147,6 +148,14 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	if s.opts.UseDeprivation {
 		next = 2
 	}
+	hv := make([]float64, len(householdColumns))
+	for i := range l.Households {
+		l.householdFeatures(&l.Households[i], hv)
+		for j, v := range hv {
+			cols[next+j][i] = v
+		}
+	}
+	next += len(householdColumns)
 	for _, b := range s.builders {
 		k := len(b.Columns())
 		if err := b.Build(ctx, l, cols[next:next+k]); err != nil {
@@ -230,6 +239,9 @@ func (s *Set) Describe(r pipeline.Reason) string {
 		return fmt.Sprintf("%.0f children in the household", r.Value)
 	case FeatAreaDeprivation:
 		return fmt.Sprintf("lives in an area in IMD decile %.0f (1 = most deprived)", 11-r.Value)
+	}
+	if text, ok := describeHousehold(r.Feature, r.Value); ok {
+		return text
 	}
 	for _, b := range s.builders {
 		if text, ok := b.Describe(r); ok {

@@ -1,0 +1,86 @@
+package features
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Household feature columns, computed from the roster beside the core ones.
+const (
+	FeatYoungestAge      = "youngest_child_age"
+	FeatUnderFive        = "children_under_5"
+	FeatPriorReferrals   = "prior_closed_referrals"    // children's referrals closed before the date
+	FeatPriorEarlyHelp   = "prior_early_help_episodes" // the household's episodes ended before the date
+	FeatHouseholdMoves12 = "household_moves_12m"       // a child's moves into a household in the last year
+)
+
+var householdColumns = []string{FeatYoungestAge, FeatUnderFive, FeatPriorReferrals, FeatPriorEarlyHelp, FeatHouseholdMoves12}
+
+// A move is a spell that starts more than four weeks after the child's
+// birth: the first spell of a newborn is not a move.
+const birthSpellDays = 28
+
+// householdFeatures fills vals (len(householdColumns)) for h as of l's day,
+// from rows dated before it only.
+func (l *Link) householdFeatures(h *Household, vals []float64) {
+	r, d := l.roster, l.Day
+	youngest := -1
+	var under5, referrals, moves float64
+	for _, c := range h.Children {
+		if youngest < 0 || c.Age < youngest {
+			youngest = c.Age
+		}
+		if c.Age < 5 {
+			under5++
+		}
+		for _, ref := range r.referralsOf(c.Person) {
+			if ref.date < d && ref.closed != openEnded && ref.closed < d {
+				referrals++
+			}
+		}
+		moves = max(moves, float64(r.movesOf(c.Person, d-365, d)))
+	}
+	var episodes float64
+	for _, p := range r.episodes[h.ID] {
+		if p.to != openEnded && p.to < d {
+			episodes++
+		}
+	}
+	vals[0] = float64(max(youngest, 0))
+	vals[1], vals[2], vals[3], vals[4] = under5, referrals, episodes, moves
+}
+
+// movesOf counts a person's spells starting in [from, to), other than the
+// spell that began at birth.
+func (r *Roster) movesOf(personID string, from, to Day) int {
+	p, ok := r.byID[personID]
+	if !ok {
+		return 0
+	}
+	i := sort.Search(len(r.spells), func(i int) bool { return r.spells[i].person >= p })
+	born := r.persons[p].dob
+	n := 0
+	for ; i < len(r.spells) && r.spells[i].person == p; i++ {
+		s := r.spells[i].from
+		if s >= from && s < to && (born == openEnded || s > born+birthSpellDays) {
+			n++
+		}
+	}
+	return n
+}
+
+func describeHousehold(feature string, v float64) (string, bool) {
+	switch feature {
+	case FeatYoungestAge:
+		return fmt.Sprintf("the youngest child is %.0f", v), true
+	case FeatUnderFive:
+		return fmt.Sprintf("%.0f child(ren) under 5", v), true
+	case FeatPriorReferrals:
+		return fmt.Sprintf("%.0f earlier referral(s) to children's social care, now closed", v), true
+	case FeatPriorEarlyHelp:
+		return fmt.Sprintf("%.0f earlier early-help episode(s)", v), true
+	case FeatHouseholdMoves12:
+		return fmt.Sprintf("a child moved household %.0f time(s) in the last year", v), true
+	}
+	return "", false
+}
