@@ -84,3 +84,12 @@ func describeHousehold(feature string, v float64) (string, bool) {
 	}
 	return "", false
 }
+
+// BirthDay is a person's date of birth, if the register has it.
+func (l *Link) BirthDay(personID string) (Day, bool) {
+	p, ok := l.roster.byID[personID]
+	if !ok || l.roster.persons[p].dob == openEnded {
+		return 0, false
+	}
+	return l.roster.persons[p].dob, true
+}

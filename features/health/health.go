@@ -28,13 +28,34 @@ const (
 	LowMood12m       = "hv_low_mood_12m"          // EPDS ≥ 13 or a positive Whooley
 	ASQBelow12m      = "hv_asq_domains_below_12m" // most ASQ-3 domains below cut-off
 	DADisclosed12m   = "hv_domestic_abuse_disclosed_12m"
+	// MandatedMissed12m counts mandated reviews (new birth, 6–8 weeks, 12
+	// months, 2–2½ years) whose window closed in the last year without an
+	// attended contact of that type, over the household's children.
+	MandatedMissed12m = "hv_mandated_reviews_missed_12m"
+	// LateNewBirth counts children under one whose new-birth visit came
+	// after day 14 (the national measure, C3).
+	LateNewBirth = "hv_late_new_birth_visit"
 )
 
-var columns = []string{WasNotBrought12m, Targeted12m, LowMood12m, ASQBelow12m, DADisclosed12m}
+var columns = []string{WasNotBrought12m, Targeted12m, LowMood12m, ASQBelow12m, DADisclosed12m, MandatedMissed12m, LateNewBirth}
+
+// mandated reviews and the age in days by which each is overdue
+// (domain-data §2.2: new birth within 30 days at the latest, 6–8 weeks by
+// 10 weeks, 12 months by 15 months, 2–2½ years by 30 months).
+var mandated = []struct {
+	kind    string
+	dueDays features.Day
+}{
+	{"NEW_BIRTH", 30}, {"SIX_EIGHT_WEEK", 70}, {"TWELVE_MONTH", 456}, {"TWO_TWO_HALF_YEAR", 913},
+}
+
+const newBirthOnTimeDays = 14
 
 // contact is one health-visiting contact as the features need it.
 type contact struct {
 	day                     features.Day
+	kind                    string // contact_type
+	attended                bool   // status 5 (on time) or 6 (late but seen)
 	wasNotBrought, targeted bool
 	daDisclosed             bool
 	lowMood                 bool
@@ -88,6 +109,8 @@ func load(ctx context.Context, mem memory.Allocator, t features.Tables) (map[str
 		for i := 0; i < int(rec.NumRows()); i++ {
 			c := contact{
 				day:           features.Day(date.Value(i)),
+				kind:          typ.Value(i),
+				attended:      status.Value(i) == "5" || status.Value(i) == "6",
 				wasNotBrought: status.Value(i) == "3",
 				targeted:      typ.Value(i) == "TARGETED",
 				daDisclosed:   da.IsValid(i) && da.Value(i),
@@ -174,8 +197,47 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 				}
 			}
 		}
+		for _, ch := range l.Households[i].Children {
+			born, ok := l.BirthDay(ch.Person)
+			if !ok {
+				continue
+			}
+			missed, late := reviews(byPerson[ch.Person], born, l.Day)
+			cols[5][i] += float64(missed)
+			cols[6][i] += float64(late)
+		}
 	}
 	return nil
+}
+
+// reviews counts a child's mandated reviews overdue in the year before day
+// with no attended contact of their type before day, and whether a
+// new-birth visit before day came late (for a child under one).
+func reviews(cs []contact, born, day features.Day) (missed, late int) {
+	for _, m := range mandated {
+		due := born + m.dueDays
+		if due >= day || due < day-365 {
+			continue // not yet overdue, or overdue long ago
+		}
+		held := false
+		for _, c := range cs {
+			if c.kind == m.kind && c.attended && c.day < day {
+				held = true
+				break
+			}
+		}
+		if !held {
+			missed++
+		}
+	}
+	if day-born < 365 {
+		for _, c := range cs {
+			if c.kind == "NEW_BIRTH" && c.attended && c.day < day && c.day-born > newBirthOnTimeDays {
+				late = 1
+			}
+		}
+	}
+	return missed, late
 }
 
 // Describe writes the builder's reasons in plain English.
@@ -191,6 +253,10 @@ func (b *Builder) Describe(r pipeline.Reason) (string, bool) {
 		return fmt.Sprintf("a child's development check (ASQ-3) was below the cut-off in %.0f area(s)", r.Value), true
 	case DADisclosed12m:
 		return "domestic abuse was disclosed to the health visitor in the last year", true
+	case MandatedMissed12m:
+		return fmt.Sprintf("%.0f mandated health-visitor review(s) due in the last year were not held", r.Value), true
+	case LateNewBirth:
+		return "the baby's new-birth visit came after 14 days", true
 	}
 	return "", false
 }
