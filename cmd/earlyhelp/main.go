@@ -35,6 +35,7 @@ func commands() []command {
 		{"ingest", "run the connectors once: new extracts into the store", runIngest},
 		{"run", "one batch run: ingest, features, train, evaluate, score, list", runRun},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
+		{"serve", "long-running: cron schedules, /metrics, /healthz, /readyz", runServe},
 	}
 }
 

@@ -56,6 +56,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfgPath := fs.String("config", "", "configuration file (required)")
 	asOfFlag := fs.String("as-of", "", "as-of date yyyy-mm-dd (default today)")
 	retrain := fs.Bool("retrain", false, "train a new model (every run trains in this build)")
+	pushURL := fs.String("pushgateway", "", "Prometheus Pushgateway URL to push the run's metrics to (job \"earlyhelp\")")
 	var cf commonFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -80,7 +81,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	man, err := batch(ctx, cfg, asOf, log)
+	man, err := batchPush(ctx, cfg, asOf, log, *pushURL)
 	if man != nil {
 		fmt.Fprintf(stdout, "run %s %s: %s\n", man.RunID, man.Status, filepath.Join(cfg.DataDir, "runs", man.RunID))
 	}

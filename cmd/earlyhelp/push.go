@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/prometheus/client_golang/prometheus/push"
+	"github.com/rs/zerolog"
+
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/config"
+)
+
+// pushJob is the Pushgateway job name of one-shot runs.
+const pushJob = "earlyhelp"
+
+// batchPush is batch, then, when url is set, a push of the run's metrics to
+// a Pushgateway: a one-shot run (CronJob, systemd timer, Indexed Job) ends
+// before Prometheus could scrape it. The group is keyed by council so the
+// councils of a regional deployment do not overwrite each other. A failed
+// push fails a run that succeeded; after a failed run the run's error wins
+// and the push error is logged.
+func batchPush(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.Logger, url string) (*pipeline.Manifest, error) {
+	if url == "" {
+		return batch(ctx, cfg, asOf, log)
+	}
+	setup, err := setupRun(cfg, asOf, log, time.Now, memory.DefaultAllocator)
+	if err != nil {
+		return nil, err
+	}
+	defer setup.unlock()
+	man, err := pipeline.Run(ctx, setup.opts)
+	// The push gets its own short deadline: ctx may be the reason the run
+	// failed, and the failure is what the Pushgateway most needs to hear.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	perr := push.New(url, pushJob).Gatherer(setup.reg).Grouping("council", cfg.Council).PushContext(pctx)
+	switch {
+	case perr != nil && err == nil:
+		return man, fmt.Errorf("pushgateway %s: %w", url, perr)
+	case perr != nil:
+		log.Error().Err(perr).Str("pushgateway", url).Msg("push failed")
+	}
+	return man, err
+}
