@@ -89,11 +89,26 @@ func newTestScheduler(t *testing.T, cfg *config.Config, asOf time.Time) (*schedu
 // newestRun returns the newest run's folder and manifest.
 func newestRun(t *testing.T, dataDir string) (string, *pipeline.Manifest) {
 	t.Helper()
+	return nthRun(t, dataDir, -1)
+}
+
+// oldestRun returns the first run's folder and manifest.
+func oldestRun(t *testing.T, dataDir string) (string, *pipeline.Manifest) {
+	t.Helper()
+	return nthRun(t, dataDir, 0)
+}
+
+// nthRun reads run i in time order; -1 is the newest.
+func nthRun(t *testing.T, dataDir string, i int) (string, *pipeline.Manifest) {
+	t.Helper()
 	dirs, _ := filepath.Glob(filepath.Join(dataDir, "runs", "*"))
 	if len(dirs) == 0 {
 		t.Fatal("no run folder")
 	}
-	dir := dirs[len(dirs)-1]
+	if i < 0 {
+		i = len(dirs) - 1
+	}
+	dir := dirs[i]
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
