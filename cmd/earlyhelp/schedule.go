@@ -136,6 +136,15 @@ func (s *scheduler) asOf() time.Time {
 // cancelling it cancels the running job.
 func (s *scheduler) start(ctx context.Context) error {
 	s.setFailed(newestFailure(s.cfg.DataDir))
+	// The last-success gauges start from the runs on disk, so a restart does
+	// not look like "never succeeded" to the staleness alerts. The job
+	// labels are the pipeline's: run for a full run, ingest for ingest-only.
+	last := lastSuccesses(s.cfg.DataDir)
+	for job, t := range map[string]time.Time{"run": last.full, "ingest": last.ingestOnly} {
+		if !t.IsZero() {
+			s.metrics.LastSuccess.WithLabelValues(job).Set(float64(t.Unix()))
+		}
+	}
 	s.cron = newCron(s.loc, s.log)
 	for _, j := range s.jobs {
 		j := j
@@ -272,17 +281,17 @@ func (s *scheduler) ready() error {
 // catchUp picks the job to run at start under the documented rule, if any.
 func (s *scheduler) catchUp() (job, bool) {
 	now := s.now().In(s.loc)
-	full, anyRun := lastSuccesses(s.cfg.DataDir)
+	last := lastSuccesses(s.cfg.DataDir)
 	for _, name := range []string{"weekly_list", "ingest"} {
 		for _, j := range s.jobs {
 			if j.name != name {
 				continue
 			}
-			last := full
+			since := last.full
 			if j.ingestOnly {
-				last = anyRun
+				since = last.anyRun // a full run ingests too
 			}
-			if due, ok := previousFire(j.sched, now); ok && last.Before(due) {
+			if due, ok := previousFire(j.sched, now); ok && since.Before(due) {
 				return j, true
 			}
 		}
@@ -329,23 +338,33 @@ func runManifests(dataDir string) []*pipeline.Manifest {
 	return out
 }
 
-// lastSuccesses is when the newest successful full run and the newest
-// successful run of any kind finished (zero when none).
-func lastSuccesses(dataDir string) (full, anyRun time.Time) {
+// successes is when the newest successful run of each kind finished (zero
+// when none).
+type successes struct{ full, ingestOnly, anyRun time.Time }
+
+func lastSuccesses(dataDir string) successes {
+	var s successes
+	later := func(t *time.Time, u time.Time) {
+		if u.After(*t) {
+			*t = u
+		}
+	}
 	for _, m := range runManifests(dataDir) {
 		if m.Status != "succeeded" || m.FinishedAt == nil {
 			continue
 		}
-		if m.FinishedAt.After(anyRun) {
-			anyRun = *m.FinishedAt
-		}
+		later(&s.anyRun, *m.FinishedAt)
+		full := false
 		for _, st := range m.Stages {
-			if st.Stage == "score" && m.FinishedAt.After(full) {
-				full = *m.FinishedAt
-			}
+			full = full || st.Stage == "score"
+		}
+		if full {
+			later(&s.full, *m.FinishedAt)
+		} else {
+			later(&s.ingestOnly, *m.FinishedAt)
 		}
 	}
-	return full, anyRun
+	return s
 }
 
 // newestFailure says why the newest run on disk did not succeed, so /readyz

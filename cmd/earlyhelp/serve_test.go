@@ -205,6 +205,13 @@ func TestServeCatchUpAndEndpoints(t *testing.T) {
 	if j, ok := s2.catchUp(); ok {
 		t.Errorf("catchUp after a fresh list = %q; want none", j.name)
 	}
+	// A restarted serve reports the last success from disk at once.
+	_, man := newestRun(t, cfg.DataDir)
+	s2.start(context.Background())
+	<-s2.stop().Done()
+	if got, want := testutil.ToFloat64(s2.metrics.LastSuccess.WithLabelValues("run")), float64(man.FinishedAt.Unix()); got != want {
+		t.Errorf("restarted last success{job=run} = %g; want %g", got, want)
+	}
 }
 
 // TestServeCancelMidRun is SIGTERM during a run: main's signal context is
