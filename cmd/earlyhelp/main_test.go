@@ -475,6 +475,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"synth"}, exitUsage, "--out is required"},
 		{[]string{"synth", "--out", "x", "--children", "3"}, exitUsage, "children"},
 		{[]string{"validate", "--config", "/nonexistent/earlyhelp.yaml"}, exitUsage, "no such file"},
+		{[]string{"serve"}, exitUsage, "--config is required"},
+		{[]string{"serve", "--config", "/nonexistent/earlyhelp.yaml"}, exitUsage, "no such file"},
 	}
 	for _, tc := range tests {
 		code, stdout, stderr := runCLI(t, tc.args...)
@@ -484,7 +486,7 @@ func TestUsage(t *testing.T) {
 	}
 	// Help lists only what this build can do.
 	_, stdout, _ := runCLI(t, "help")
-	for _, absent := range []string{"serve", "backtest", "audit", "bench", "users"} {
+	for _, absent := range []string{"backtest", "audit", "bench", "users"} {
 		if strings.Contains(stdout, absent) {
 			t.Errorf("help lists %q, which this build cannot do", absent)
 		}
