@@ -51,7 +51,7 @@ func TestFaults(t *testing.T) {
 			inject: func(t *testing.T, cfg *config.Config) func() {
 				return readOnly(t, cfg.DataDir)
 			},
-			wantErr:    "read-only file system",
+			wantErr:    readOnlyErr(),
 			noManifest: true,
 		},
 		{
