@@ -294,3 +294,35 @@ func podSpecs(doc map[string]any) []map[string]any {
 	}
 	return out
 }
+
+// TestDeployExampleValidates runs `earlyhelp validate` on deploy/'s example
+// config with its production paths pointed at a synthetic council's
+// extracts and key: the example must pass validate, not only load.
+func TestDeployExampleValidates(t *testing.T) {
+	cfg, _ := tinyCouncil(t, "")
+	council := filepath.Dir(cfg.File())
+	b, err := os.ReadFile(filepath.Join(deployDir, "earlyhelp.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	example := strings.NewReplacer(
+		"/srv/earlyhelp/incoming", filepath.Join(council, "incoming"),
+		"/etc/earlyhelp/pseudonym.key", cfg.PseudonymKeyFile,
+		"/var/lib/earlyhelp", filepath.Join(council, "var"),
+		"/etc/earlyhelp/users.yaml", filepath.Join(council, "users.yaml"),
+	).Replace(string(b))
+	if strings.Contains(example, "/srv/") || strings.Contains(example, "/etc/earlyhelp") {
+		t.Fatalf("example config has a path this test does not redirect:\n%s", example)
+	}
+	path := filepath.Join(council, "example.yaml")
+	if err := os.WriteFile(path, []byte(example), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "validate", "--config", path)
+	if code != 0 || !strings.Contains(stdout, "is valid") {
+		t.Fatalf("validate exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(council, "var", "store")); err == nil {
+		t.Error("validate wrote a store")
+	}
+}

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/store"
 )
 
@@ -80,5 +83,42 @@ func TestJobSkipped(t *testing.T) {
 	}
 	if runs, _ := filepath.Glob(filepath.Join(cfg.DataDir, "runs", "*")); len(runs) != 0 {
 		t.Errorf("skipped jobs made %d run folders; want 0", len(runs))
+	}
+}
+
+// TestJobTimeout: a source that hangs (a PostgreSQL address that accepts
+// connections and never answers) is cancelled at schedule.job_timeout, and
+// the error says so.
+func TestJobTimeout(t *testing.T) {
+	cfg, asOf := tinyCouncil(t, "  weekly_list: \"0 6 * * MON\"\n  retries: 0\n  job_timeout: 1s\n")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	t.Setenv("EARLYHELP_TEST_HUNG_DSN", "postgres://earlyhelp:x@"+ln.Addr().String()+"/earlyhelp?sslmode=disable")
+	cfg.Sources["deprivation"] = config.Source{Kind: "postgres", DSNEnv: "EARLYHELP_TEST_HUNG_DSN",
+		Query: "select lsoa_code, imd_decile from iod.deprivation"}
+	s, _ := newTestScheduler(t, cfg, asOf)
+	start := time.Now()
+	err = s.runJob(context.Background(), s.jobs[0])
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "job_timeout 1s passed") {
+		t.Fatalf("runJob = %v; want the job timeout named", err)
+	}
+	if took > 20*time.Second {
+		t.Errorf("timed-out job took %s to return; want about 1s", took)
+	}
+	if _, man := newestRun(t, cfg.DataDir); man.Status != "failed" {
+		t.Errorf("manifest status %q; want failed", man.Status)
 	}
 }
