@@ -37,6 +37,7 @@ func commands() []command {
 		{"backtest", "temporal backtest of the configured models against the baselines", runBacktest},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
 		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
+		{"serve", "long-running: cron schedules, /metrics, /healthz, /readyz", runServe},
 	}
 }
 

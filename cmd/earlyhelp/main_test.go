@@ -477,6 +477,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"synth"}, exitUsage, "--out is required"},
 		{[]string{"synth", "--out", "x", "--children", "3"}, exitUsage, "children"},
 		{[]string{"validate", "--config", "/nonexistent/earlyhelp.yaml"}, exitUsage, "no such file"},
+		{[]string{"serve"}, exitUsage, "--config is required"},
+		{[]string{"serve", "--config", "/nonexistent/earlyhelp.yaml"}, exitUsage, "no such file"},
 	}
 	for _, tc := range tests {
 		code, stdout, stderr := runCLI(t, tc.args...)

@@ -79,6 +79,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfgPath := fs.String("config", "", "configuration file (required)")
 	asOfFlag := fs.String("as-of", "", "as-of date yyyy-mm-dd (default today)")
 	retrain := fs.Bool("retrain", false, "train a new model even if the saved one is recent enough")
+	pushURL := fs.String("pushgateway", "", "Prometheus Pushgateway URL to push the run's metrics to (job \"earlyhelp\")")
 	var cf commonFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -107,7 +108,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer stop()
-	man, err := batch(ctx, cfg, asOf, log, func(o *pipeline.Options) { o.Retrain = *retrain })
+	man, err := batchPush(ctx, cfg, asOf, log, *pushURL, func(o *pipeline.Options) { o.Retrain = *retrain })
 	if man != nil {
 		fmt.Fprintf(stdout, "run %s %s: %s\n", man.RunID, man.Status, filepath.Join(cfg.DataDir, "runs", man.RunID))
 	}

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -54,6 +55,12 @@ type Schedule struct {
 	Ingest     string `yaml:"ingest"`
 	WeeklyList string `yaml:"weekly_list"`
 	Retrain    string `yaml:"retrain"`
+	// Retries is how often serve retries a failed job before marking it
+	// failed; RetryBackoff is the first wait, doubled for each retry.
+	Retries      *int          `yaml:"retries"`
+	RetryBackoff time.Duration `yaml:"retry_backoff"`
+	// JobTimeout cancels a scheduled job that runs longer.
+	JobTimeout time.Duration `yaml:"job_timeout"`
 }
 
 // Model configures the label and the candidate models.

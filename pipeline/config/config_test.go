@@ -28,6 +28,8 @@ var badConfigs = map[string]string{
 	"bad_capacity.bad.yaml":      "bad_capacity.bad.yaml:6: list.capacity: must be between 1 and 100000, got -5",
 	"bad_bands.bad.yaml":         "bad_bands.bad.yaml:7: list.bands: want 1 < high < very_high, got high 3 and very_high 2",
 	"bad_yaml.bad.yaml":          "bad_yaml.bad.yaml:1: did not find expected ',' or ']'",
+	"bad_retries.bad.yaml":       "bad_retries.bad.yaml:7: schedule.retries: must be between 0 and 10, got -1",
+	"bad_timeout.bad.yaml":       "bad_timeout.bad.yaml:7: schedule.job_timeout: must be at least 1s, got 10ms",
 }
 
 func TestBadConfigs(t *testing.T) {
@@ -98,6 +100,9 @@ func TestDefaults(t *testing.T) {
 		{"use_deprivation", *c.Model.UseDeprivation, true},
 		{"candidates", strings.Join(c.Model.Candidates, ","), "logistic,logistic_l1,forest"},
 		{"listen", c.Server.Listen, DefaultListen},
+		{"schedule.retries", *c.Schedule.Retries, DefaultRetries},
+		{"schedule.retry_backoff", c.Schedule.RetryBackoff, DefaultRetryBackoff},
+		{"schedule.job_timeout", c.Schedule.JobTimeout, DefaultJobTimeout},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

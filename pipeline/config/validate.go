@@ -3,6 +3,7 @@ package config
 import (
 	"path/filepath"
 	"sort"
+	"time"
 )
 
 // Defaults of CONTRACTS §3.
@@ -16,6 +17,9 @@ const (
 	DefaultBandHigh           = 3
 	DefaultMinGroupSize       = 30
 	DefaultListen             = "127.0.0.1:8080"
+	DefaultRetries            = 2
+	DefaultRetryBackoff       = 5 * time.Minute
+	DefaultJobTimeout         = 6 * time.Hour
 )
 
 // Kinds of source this build can read (CONTRACTS §3).
@@ -59,6 +63,16 @@ func (c *Config) defaults() {
 	}
 	if c.Server.Listen == "" {
 		c.Server.Listen = DefaultListen
+	}
+	if c.Schedule.Retries == nil {
+		n := DefaultRetries
+		c.Schedule.Retries = &n
+	}
+	if c.Schedule.RetryBackoff == 0 {
+		c.Schedule.RetryBackoff = DefaultRetryBackoff
+	}
+	if c.Schedule.JobTimeout == 0 {
+		c.Schedule.JobTimeout = DefaultJobTimeout
 	}
 }
 
@@ -149,6 +163,15 @@ func (c *Config) Validate() error {
 	}
 	if n := c.Audit.MinGroupSize; n < 1 {
 		return c.Errorf("audit.min_group_size", "must be at least 1, got %d", n)
+	}
+	if n := *c.Schedule.Retries; n < 0 || n > 10 {
+		return c.Errorf("schedule.retries", "must be between 0 and 10, got %d", n)
+	}
+	if d := c.Schedule.RetryBackoff; d < time.Second {
+		return c.Errorf("schedule.retry_backoff", "must be at least 1s, got %s", d)
+	}
+	if d := c.Schedule.JobTimeout; d < time.Second {
+		return c.Errorf("schedule.job_timeout", "must be at least 1s, got %s", d)
 	}
 	return nil
 }

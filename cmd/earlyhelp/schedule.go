@@ -1,0 +1,388 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/store"
+)
+
+// A job is one scheduled kind of run (CONTRACTS §3 schedule): ingest only;
+// the weekly list, which reuses the saved model while it is recent; or the
+// retrain, a full run that backtests and trains anew.
+type job struct {
+	name       string // ingest, weekly_list or retrain: the job label of serve's own metrics
+	spec       string
+	ingestOnly bool
+	retrain    bool
+	sched      cron.Schedule
+}
+
+// scheduler runs a council's jobs on their cron schedules, one at a time,
+// with one long-lived registry so counters accumulate across runs.
+//
+// Rules, in the order they apply to an invocation:
+//   - an invocation whose previous one (same job) is still running is skipped
+//     by cron.SkipIfStillRunning; one that finds another job of this process
+//     running, or another process holding data_dir's lock, is skipped too.
+//     Every skip is logged and counted in earlyhelp_job_skipped_total{job}.
+//   - each attempt runs under schedule.job_timeout;
+//   - a failed attempt is retried schedule.retries times, waiting
+//     schedule.retry_backoff and doubling it each time, except when the
+//     input was rejected past its tolerance (a retry reads the same files)
+//     or serve is stopping; then the job is marked failed
+//     (earlyhelp_job_failures_total{job}, /readyz fails until a run succeeds).
+//   - catch-up: on start, if the newest successful full run finished before
+//     the weekly_list schedule's latest due time, one weekly list runs at
+//     once; otherwise, if the newest successful run of any kind finished
+//     before the ingest schedule's latest due time, one ingest runs. Retrain
+//     is not caught up: every full run trains in this build.
+type scheduler struct {
+	cfg     *config.Config
+	log     zerolog.Logger
+	reg     *prometheus.Registry
+	metrics *pipeline.Metrics
+	clock   schedulerClock
+	loc     *time.Location
+	jobs    []job
+
+	skipped  *prometheus.CounterVec
+	retries  *prometheus.CounterVec
+	failures *prometheus.CounterVec
+
+	cron  *cron.Cron
+	runMu sync.Mutex     // held by the one job running in this process
+	bg    sync.WaitGroup // the catch-up run
+
+	mu         sync.Mutex
+	lastFailed string // why the newest job failed; empty when it succeeded
+}
+
+// newScheduler parses the schedules and registers every metric on reg. It
+// does no I/O.
+func newScheduler(cfg *config.Config, log zerolog.Logger, reg *prometheus.Registry, clock schedulerClock) (*scheduler, error) {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return nil, fmt.Errorf("time zone: %w", err)
+	}
+	s := &scheduler{cfg: cfg, log: log, reg: reg, clock: clock, loc: loc}
+	for _, j := range []job{
+		{name: "ingest", spec: cfg.Schedule.Ingest, ingestOnly: true},
+		{name: "weekly_list", spec: cfg.Schedule.WeeklyList},
+		{name: "retrain", spec: cfg.Schedule.Retrain, retrain: true},
+	} {
+		if j.spec == "" {
+			continue
+		}
+		if j.sched, err = cronParser.Parse(j.spec); err != nil {
+			return nil, cfg.Errorf("schedule."+j.name, "%q: %v", j.spec, err)
+		}
+		s.jobs = append(s.jobs, j)
+	}
+	if s.metrics, err = pipeline.NewMetrics(reg); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	newCounter := func(name, help string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "earlyhelp", Name: name, Help: help}, []string{"job"})
+		if err == nil {
+			err = reg.Register(c)
+		}
+		return c
+	}
+	s.skipped = newCounter("job_skipped_total", "Scheduled jobs skipped because another run was in progress.")
+	s.retries = newCounter("job_retries_total", "Failed job attempts that were retried.")
+	s.failures = newCounter("job_failures_total", "Jobs marked failed after their retries.")
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	for _, j := range s.jobs {
+		// Zero series from the start, so rate() and absent() alerts see them.
+		s.skipped.WithLabelValues(j.name)
+		s.retries.WithLabelValues(j.name)
+		s.failures.WithLabelValues(j.name)
+	}
+	return s, nil
+}
+
+func (s *scheduler) now() time.Time {
+	if s.clock.now != nil {
+		return s.clock.now()
+	}
+	return time.Now()
+}
+
+// asOf is the date a job's features are computed as of: today in London.
+func (s *scheduler) asOf() time.Time {
+	if s.clock.asOf != nil {
+		return s.clock.asOf()
+	}
+	y, m, d := s.now().In(s.loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// start schedules the jobs and begins the catch-up run. Jobs run under ctx:
+// cancelling it cancels the running job.
+func (s *scheduler) start(ctx context.Context) error {
+	s.setFailed(newestFailure(s.cfg.DataDir))
+	// The last-success gauges start from the runs on disk, so a restart does
+	// not look like "never succeeded" to the staleness alerts. The job
+	// labels are the pipeline's: run for a full run, ingest for ingest-only.
+	last := lastSuccesses(s.cfg.DataDir)
+	for job, t := range map[string]time.Time{"run": last.full, "ingest": last.ingestOnly} {
+		if !t.IsZero() {
+			s.metrics.LastSuccess.WithLabelValues(job).Set(float64(t.Unix()))
+		}
+	}
+	s.cron = newCron(s.loc, s.log)
+	for _, j := range s.jobs {
+		j := j
+		skip := cronLogger{log: s.log.With().Str("job", j.name).Logger(), onSkip: func() { s.skipped.WithLabelValues(j.name).Inc() }}
+		s.cron.Schedule(j.sched, cron.NewChain(cron.SkipIfStillRunning(skip)).Then(cron.FuncJob(func() {
+			s.runJob(ctx, j) // runJob logs and counts its own outcome
+		})))
+		s.log.Info().Str("job", j.name).Str("spec", j.spec).Time("next", j.sched.Next(s.now().In(s.loc))).Msg("scheduled")
+	}
+	if len(s.jobs) == 0 {
+		s.log.Warn().Msg("no schedule configured: serving metrics and health only")
+	}
+	s.cron.Start()
+	if j, ok := s.catchUp(); ok {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			s.log.Info().Str("job", j.name).Msg("catching up a run missed while serve was down")
+			s.runJob(ctx, j)
+		}()
+	}
+	return nil
+}
+
+// stop stops scheduling; the returned context is done when every running
+// job has returned.
+func (s *scheduler) stop() context.Context {
+	ctx, done := context.WithCancel(context.Background())
+	var cronDone context.Context = ctx
+	if s.cron != nil {
+		cronDone = s.cron.Stop()
+	}
+	go func() {
+		<-cronDone.Done()
+		s.bg.Wait()
+		done()
+	}()
+	if s.cron == nil {
+		done()
+	}
+	return ctx
+}
+
+// runJob runs one invocation of j with its retries. It returns errSkipped
+// when another run held the lock, and the last attempt's error when the job
+// is marked failed.
+func (s *scheduler) runJob(ctx context.Context, j job) error {
+	log := s.log.With().Str("job", j.name).Logger()
+	if !s.runMu.TryLock() {
+		s.skipped.WithLabelValues(j.name).Inc()
+		log.Warn().Msg("job skipped: another job of this process is running")
+		return errSkipped
+	}
+	defer s.runMu.Unlock()
+	retries := *s.cfg.Schedule.Retries
+	backoff := s.cfg.Schedule.RetryBackoff
+	for attempt := 0; ; attempt++ {
+		err := s.attempt(ctx, j, log)
+		switch {
+		case err == nil:
+			s.setFailed("")
+			return nil
+		case errors.Is(err, pipeline.ErrBusy):
+			s.skipped.WithLabelValues(j.name).Inc()
+			log.Warn().Err(err).Msg("job skipped")
+			return errSkipped
+		case attempt >= retries || ctx.Err() != nil || errors.Is(err, pipeline.ErrTolerance):
+			s.failures.WithLabelValues(j.name).Inc()
+			s.setFailed(fmt.Sprintf("job %s failed at %s", j.name, s.now().UTC().Format(time.RFC3339)))
+			log.Error().Err(err).Int("attempts", attempt+1).Msg("job failed")
+			return err
+		}
+		s.retries.WithLabelValues(j.name).Inc()
+		log.Warn().Err(err).Int("attempt", attempt+1).Dur("backoff", backoff).Msg("job attempt failed; retrying")
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+// attempt runs the pipeline once for j under the job timeout, on the
+// scheduler's long-lived metrics.
+func (s *scheduler) attempt(ctx context.Context, j job, log zerolog.Logger) error {
+	timeout := s.cfg.Schedule.JobTimeout
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	setup, err := setupRun(s.cfg, s.asOf(), log, s.now, memory.DefaultAllocator)
+	if err != nil {
+		if !errors.Is(err, pipeline.ErrBusy) {
+			// No run folder was made, so the pipeline could not count it.
+			s.metrics.Runs.WithLabelValues("failed").Inc()
+		}
+		return fmt.Errorf("%s: %w", j.name, err)
+	}
+	defer setup.unlock()
+	setup.opts.IngestOnly = j.ingestOnly
+	setup.opts.Retrain = j.retrain
+	setup.opts.Metrics = s.metrics
+	setup.opts.Gatherer = s.reg
+	man, err := pipeline.Run(ctx, setup.opts)
+	if err != nil && man == nil {
+		s.metrics.Runs.WithLabelValues("failed").Inc()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: job_timeout %s passed: %w", j.name, timeout, err)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", j.name, err)
+	}
+	return nil
+}
+
+func (s *scheduler) setFailed(why string) {
+	s.mu.Lock()
+	s.lastFailed = why
+	s.mu.Unlock()
+}
+
+// ready reports why serve should not take traffic: the store cannot be
+// read, or the newest job failed.
+func (s *scheduler) ready() error {
+	if _, err := store.Open(s.cfg.DataDir, s.now); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastFailed != "" {
+		return errors.New(s.lastFailed)
+	}
+	return nil
+}
+
+// catchUp picks the job to run at start under the documented rule, if any.
+func (s *scheduler) catchUp() (job, bool) {
+	now := s.now().In(s.loc)
+	last := lastSuccesses(s.cfg.DataDir)
+	for _, name := range []string{"weekly_list", "ingest"} {
+		for _, j := range s.jobs {
+			if j.name != name {
+				continue
+			}
+			since := last.full
+			if j.ingestOnly {
+				since = last.anyRun // a full run ingests too
+			}
+			if due, ok := previousFire(j.sched, now); ok && since.Before(due) {
+				return j, true
+			}
+		}
+	}
+	return job{}, false
+}
+
+// previousFire is the latest time at or before now that sched was due.
+// robfig/cron only computes forward, so it walks forward from two periods
+// back (a period measured from the next two fire times).
+func previousFire(sched cron.Schedule, now time.Time) (time.Time, bool) {
+	n1 := sched.Next(now)
+	n2 := sched.Next(n1)
+	if n1.IsZero() || n2.IsZero() {
+		return time.Time{}, false
+	}
+	var prev time.Time
+	for t := now.Add(-2 * n2.Sub(n1)); ; {
+		n := sched.Next(t)
+		if n.IsZero() || n.After(now) {
+			break
+		}
+		prev, t = n, n
+	}
+	return prev, !prev.IsZero()
+}
+
+// runManifests reads every run's manifest under dataDir, oldest first
+// (run ids sort by time). Unreadable manifests are skipped: a run that died
+// before writing one has nothing to say.
+func runManifests(dataDir string) []*pipeline.Manifest {
+	paths, _ := filepath.Glob(filepath.Join(dataDir, "runs", "*", "manifest.json"))
+	var out []*pipeline.Manifest
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var m pipeline.Manifest
+		if json.Unmarshal(b, &m) == nil {
+			out = append(out, &m)
+		}
+	}
+	return out
+}
+
+// successes is when the newest successful run of each kind finished (zero
+// when none).
+type successes struct{ full, ingestOnly, anyRun time.Time }
+
+func lastSuccesses(dataDir string) successes {
+	var s successes
+	later := func(t *time.Time, u time.Time) {
+		if u.After(*t) {
+			*t = u
+		}
+	}
+	for _, m := range runManifests(dataDir) {
+		if m.Status != "succeeded" || m.FinishedAt == nil {
+			continue
+		}
+		later(&s.anyRun, *m.FinishedAt)
+		full := false
+		for _, st := range m.Stages {
+			full = full || st.Stage == "score"
+		}
+		if full {
+			later(&s.full, *m.FinishedAt)
+		} else {
+			later(&s.ingestOnly, *m.FinishedAt)
+		}
+	}
+	return s
+}
+
+// newestFailure says why the newest run on disk did not succeed, so /readyz
+// survives a restart: a failed run, or one left "running" by a process that
+// died.
+func newestFailure(dataDir string) string {
+	ms := runManifests(dataDir)
+	if len(ms) == 0 {
+		return ""
+	}
+	m := ms[len(ms)-1]
+	switch m.Status {
+	case "failed":
+		return fmt.Sprintf("run %s failed", m.RunID)
+	case "running":
+		return fmt.Sprintf("run %s was interrupted", m.RunID)
+	}
+	return ""
+}
