@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features"
+	"earlyhelp/features/attendance"
+	"earlyhelp/features/health"
+	"earlyhelp/features/housing"
+	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/store"
+)
+
+// TestNoFeatureFromEthnicity is issue 5's proof that ethnicity is never a
+// model input: a synthetic council and a copy whose persons extract has every
+// ethnicity rotated to another group are loaded through the real connectors
+// and store, and every feature column of every household, on several dates,
+// is bit-identical. No column name mentions ethnicity either.
+func TestNoFeatureFromEthnicity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and loads two councils")
+	}
+	base := t.TempDir()
+	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
+	if code, _, stderr := runCLI(t, "synth", "--out", a, "--children", "1500", "--seed", "11"); code != 0 {
+		t.Fatalf("synth: %s", stderr)
+	}
+	if out, err := exec.Command("cp", "-r", a, b).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v %s", err, out)
+	}
+	rotateEthnicity(t, filepath.Join(b, "incoming", "persons"))
+	tables := map[string][]map[string][]float64{}
+	dates := []time.Time{
+		time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC),
+	}
+	for _, dir := range []string{a, b} {
+		cfgPath := filepath.Join(dir, "earlyhelp.yaml")
+		if code, _, stderr := runCLI(t, "ingest", "--config", cfgPath, "--log-level", "warn"); code != 0 {
+			t.Fatalf("ingest %s: %s", dir, stderr)
+		}
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(cfg.DataDir, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		set := features.NewSet(st, features.Options{UseDeprivation: true},
+			attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
+		for _, d := range dates {
+			tbl, err := set.Build(context.Background(), mem, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols := map[string][]float64{}
+			for i, f := range tbl.Record.Schema().Fields() {
+				if strings.Contains(strings.ToLower(f.Name), "ethnic") {
+					t.Errorf("column %s names ethnicity", f.Name)
+				}
+				if c, ok := tbl.Record.Column(i).(*array.Float64); ok {
+					cols[f.Name] = append([]float64(nil), c.Float64Values()...)
+				}
+				if c, ok := tbl.Record.Column(i).(*array.String); ok && f.Name == "household_id" {
+					for j := 0; j < c.Len(); j++ {
+						cols["#"+c.Value(j)] = nil // the households, in order
+					}
+				}
+			}
+			tables[dir] = append(tables[dir], cols)
+			tbl.Release()
+		}
+		mem.AssertSize(t, 0)
+	}
+	for k := range dates {
+		ca, cb := tables[a][k], tables[b][k]
+		if len(ca) != len(cb) {
+			t.Fatalf("%s: %d columns and households against %d", dates[k].Format(time.DateOnly), len(ca), len(cb))
+		}
+		nonzero := 0
+		for name, va := range ca {
+			vb, ok := cb[name]
+			if !ok || len(va) != len(vb) {
+				t.Fatalf("%s: %s differs in presence or length", dates[k].Format(time.DateOnly), name)
+			}
+			for i := range va {
+				if math.Float64bits(va[i]) != math.Float64bits(vb[i]) {
+					t.Fatalf("%s: %s row %d is %v with one set of ethnicities and %v with another", dates[k].Format(time.DateOnly), name, i, va[i], vb[i])
+				}
+				if va[i] != 0 {
+					nonzero++
+				}
+			}
+		}
+		if nonzero == 0 {
+			t.Fatalf("%s: every feature is zero; the comparison proves nothing", dates[k].Format(time.DateOnly))
+		}
+	}
+}
+
+// rotateEthnicity rewrites the persons extracts in dir with every person's
+// ethnicity replaced by the next person's.
+func rotateEthnicity(t *testing.T, dir string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+	if len(files) == 0 {
+		t.Fatal("no persons extract")
+	}
+	changed := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff")))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := -1
+		for i, h := range rows[0] {
+			if h == "ethnicity" {
+				col = i
+			}
+		}
+		if col < 0 {
+			t.Fatal("persons extract has no ethnicity column")
+		}
+		first := rows[1][col]
+		for i := 1; i < len(rows); i++ {
+			next := first
+			if i+1 < len(rows) {
+				next = rows[i+1][col]
+			}
+			if rows[i][col] != next {
+				changed++
+			}
+			rows[i][col] = next
+		}
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		w.WriteAll(rows)
+		if err := os.WriteFile(f, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if changed < 100 {
+		t.Fatalf("only %d ethnicities changed", changed)
+	}
+}
+
+// truncation says, per source, which date columns make a row "after" the
+// cut (drop) and which are end dates that were not yet known (blank).
+var truncation = map[string]struct{ drop, blank []string }{
+	"persons":                 {drop: []string{"date_of_birth"}},
+	"households":              {drop: []string{"from_date"}, blank: []string{"to_date"}},
+	"attendance_sessions":     {drop: []string{"session_date", "mark_updated_at"}},
+	"hv_contacts":             {drop: []string{"appointment_date"}},
+	"homelessness_cases":      {drop: []string{"approach_date"}, blank: []string{"case_closed_date"}},
+	"temporary_accommodation": {drop: []string{"placement_start"}, blank: []string{"placement_end"}},
+	"rent_accounts":           {drop: []string{"snapshot_date"}},
+	"csc_referrals":           {drop: []string{"referral_date"}, blank: []string{"case_closed_date"}},
+	"early_help_episodes":     {drop: []string{"start_date"}, blank: []string{"end_date"}},
+	"objections":              {drop: []string{"received_date"}, blank: []string{"withdrawn_date"}},
+}
+
+// TestFeaturesIgnoreLaterRows is issue 5's as-of proof on a whole council:
+// features as of a date, built from every extract, equal those built from
+// the extracts as they stood that morning (every row dated on or after it
+// removed, end dates not yet reached blanked, assessments of removed
+// contacts removed), for every source at once.
+func TestFeaturesIgnoreLaterRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and loads two councils")
+	}
+	base := t.TempDir()
+	full, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
+	if code, _, stderr := runCLI(t, "synth", "--out", full, "--children", "1500", "--seed", "12", "--defects", "none"); code != 0 {
+		t.Fatalf("synth: %s", stderr)
+	}
+	if out, err := exec.Command("cp", "-r", full, cut).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v %s", err, out)
+	}
+	day := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	removed := truncate(t, filepath.Join(cut, "incoming"), day.Format(time.DateOnly))
+	if removed < 1000 {
+		t.Fatalf("only %d rows removed: the test proves little", removed)
+	}
+	var got []map[string][]float64
+	var excluded []map[string]int
+	for _, dir := range []string{full, cut} {
+		cfgPath := filepath.Join(dir, "earlyhelp.yaml")
+		if code, _, stderr := runCLI(t, "ingest", "--config", cfgPath, "--log-level", "warn"); code != 0 {
+			t.Fatalf("ingest %s: %s", dir, stderr)
+		}
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(cfg.DataDir, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := memory.NewGoAllocator()
+		set := features.NewSet(st, features.Options{UseDeprivation: true},
+			attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
+		tbl, err := set.Build(context.Background(), mem, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := map[string][]float64{}
+		for i, f := range tbl.Record.Schema().Fields() {
+			switch c := tbl.Record.Column(i).(type) {
+			case *array.Float64:
+				cols[f.Name] = append([]float64(nil), c.Float64Values()...)
+			case *array.String:
+				for j := 0; j < c.Len(); j++ {
+					cols[f.Name+"/"+c.Value(j)] = []float64{float64(j)}
+				}
+			}
+		}
+		got = append(got, cols)
+		excluded = append(excluded, tbl.Excluded)
+		tbl.Release()
+	}
+	if len(got[0]) != len(got[1]) {
+		t.Fatalf("%d columns and household cells from every extract, %d from the morning's", len(got[0]), len(got[1]))
+	}
+	for name, va := range got[0] {
+		vb, ok := got[1][name]
+		if !ok {
+			t.Fatalf("%s: only in the table from every extract", name)
+		}
+		for i := range va {
+			if math.Float64bits(va[i]) != math.Float64bits(vb[i]) {
+				t.Errorf("%s row %d: %v from every extract, %v from the morning's", name, i, va[i], vb[i])
+				break
+			}
+		}
+	}
+	for k, v := range excluded[0] {
+		if excluded[1][k] != v {
+			t.Errorf("excluded %s: %d from every extract, %d from the morning's", k, v, excluded[1][k])
+		}
+	}
+}
+
+// truncate rewrites every extract under incoming as it stood on the morning
+// of cut (yyyy-mm-dd) and returns the number of rows removed.
+func truncate(t *testing.T, incoming, cut string) int {
+	t.Helper()
+	removed := 0
+	droppedContacts := map[string]bool{}
+	process := func(source string, keep func(head []string, row []string) bool) {
+		files, _ := filepath.Glob(filepath.Join(incoming, source, "*.csv"))
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff")))).ReadAll()
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			out := rows[:1]
+			for _, r := range rows[1:] {
+				if keep(rows[0], r) {
+					out = append(out, r)
+				} else {
+					removed++
+				}
+			}
+			var buf bytes.Buffer
+			w := csv.NewWriter(&buf)
+			w.WriteAll(out)
+			if err := os.WriteFile(f, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	index := func(head []string, name string) int {
+		for i, h := range head {
+			if h == name {
+				return i
+			}
+		}
+		t.Fatalf("no column %s in %v", name, head)
+		return -1
+	}
+	for source, rule := range truncation {
+		process(source, func(head, row []string) bool {
+			for _, c := range rule.drop {
+				if v := row[index(head, c)]; v != "" && v[:min(10, len(v))] >= cut {
+					if source == "hv_contacts" {
+						droppedContacts[row[index(head, "contact_id")]] = true
+					}
+					return false
+				}
+			}
+			for _, c := range rule.blank {
+				if i := index(head, c); row[i] != "" && row[i] >= cut {
+					row[i] = ""
+				}
+			}
+			return true
+		})
+	}
+	process("hv_assessments", func(head, row []string) bool {
+		return !droppedContacts[row[index(head, "contact_id")]]
+	})
+	return removed
+}
