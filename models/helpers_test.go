@@ -17,7 +17,7 @@ type col struct {
 }
 
 // newRecord builds a record from cols; the caller releases it.
-func newRecord(t *testing.T, mem memory.Allocator, cols ...col) arrow.Record {
+func newRecord(t testing.TB, mem memory.Allocator, cols ...col) arrow.Record {
 	t.Helper()
 	fields := make([]arrow.Field, len(cols))
 	arrs := make([]arrow.Array, len(cols))
