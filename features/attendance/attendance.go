@@ -5,6 +5,7 @@ package attendance
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -90,7 +91,25 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 	if s := l.AsOf.Unix() - stampEpoch; s > 0 {
 		cutoff = uint32(s)
 	}
-	for i := range l.Households {
+	// Households are independent and the index is read-only here, so the
+	// table is filled in as many stripes as there are cores.
+	stripes := min(runtime.GOMAXPROCS(0), max(1, len(l.Households)/1024))
+	var wg sync.WaitGroup
+	for s := range stripes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lo, hi := s*len(l.Households)/stripes, (s+1)*len(l.Households)/stripes
+			fill(idx, l, cols, cutoff, lo, hi)
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// fill computes the features of households lo … hi-1.
+func fill(idx *Index, l *features.Link, cols [][]float64, cutoff uint32, lo, hi int) {
+	for i := lo; i < hi; i++ {
 		for _, c := range l.Households[i].Children {
 			if c.UPN == "" {
 				continue
@@ -99,9 +118,8 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 			if !ok {
 				continue
 			}
-			w4 := idx.count(p, features.Before(l.AsOf, 4), cutoff)
-			w13 := idx.count(p, features.Before(l.AsOf, 13), cutoff)
-			w52 := idx.count(p, features.Before(l.AsOf, 52), cutoff)
+			ts := idx.tallies(p, l.Day, cutoff)
+			w4, w6, w13, w19, w52 := ts[0], ts[1], ts[2], ts[3], ts[4]
 			prior := w13.minus(w4)
 			cols[0][i] = max(cols[0][i], w4.absenceRate())
 			cols[1][i] = max(cols[1][i], w13.absenceRate())
@@ -121,8 +139,6 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 			if w52.possible >= 40 && w52.absenceRate() >= 0.50 {
 				cols[8][i]++
 			}
-			w6 := idx.count(p, features.Before(l.AsOf, 6), cutoff)
-			w19 := idx.count(p, features.Before(l.AsOf, 19), cutoff)
 			if before := w19.minus(w6); w6.possible > 0 && before.possible > 0 {
 				cols[9][i] = max(cols[9][i], w6.absenceRate()-before.absenceRate())
 			}
@@ -133,7 +149,6 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 			cols[14][i] += float64(w13.noMark)
 		}
 	}
-	return nil
 }
 
 // MatchRate is the share of pupils with marks in the year before the link's

@@ -227,62 +227,114 @@ func (t tally) unauthRate() float64 {
 // not-counted marks are out of possible sessions, not imputed as present.
 func (idx *Index) count(p int32, w features.Window, cutoff uint32) tally {
 	var t tally
+	idx.scan(p, w, cutoff, func(features.Day) *tally { return &t })
+	return t
+}
+
+// windows are the weeks before the as-of date the builder tallies, shortest
+// first.
+var windows = [...]int{4, 6, 13, 19, 52}
+
+// tallies counts pupil p's marks in each of windows before the day end in
+// one pass over the longest: each day's marks go to the shortest window
+// holding it, and the windows are then summed outwards.
+func (idx *Index) tallies(p int32, end features.Day, cutoff uint32) [len(windows)]tally {
+	var out [len(windows)]tally
+	longest := features.Window{From: end - features.Day(7*windows[len(windows)-1]), To: end}
+	idx.scan(p, longest, cutoff, func(d features.Day) *tally {
+		before := int(end - d) // 1 … 7·52
+		for i, w := range windows {
+			if before <= 7*w {
+				return &out[i]
+			}
+		}
+		return &out[len(out)-1]
+	})
+	for i := 1; i < len(out); i++ {
+		out[i] = out[i].plus(out[i-1])
+	}
+	return out
+}
+
+func (t tally) plus(o tally) tally {
+	return tally{t.possible + o.possible, t.absent + o.absent, t.unauth + o.unauth, t.late + o.late, t.lateAfter + o.lateAfter,
+		t.illness + o.illness, t.holiday + o.holiday, t.noReason + o.noReason, t.noMark + o.noMark,
+		t.monFri + o.monFri, t.monFriAbsent + o.monFriAbsent}
+}
+
+// scan adds each of pupil p's marks in w to the tally bucket(day) gives.
+func (idx *Index) scan(p int32, w features.Window, cutoff uint32, bucket func(features.Day) *tally) {
 	from, to := max(w.From, idx.start), min(w.To, idx.start+features.Day(idx.days))
 	if from >= to {
-		return t
+		return
 	}
 	lo, hi := idx.slot(p, from, false), idx.slot(p, to-1, true)
-	for k := lo; k <= hi; k++ {
-		m := idx.marks[k]
-		if idx.stamps[k] != 0 && idx.stamps[k] >= cutoff {
-			m = idx.asAt(k, cutoff)
-		}
-		if m == markMissing {
-			t.noMark++
-		}
-		if m == markNone || m >= markNotCounted {
-			continue
-		}
-		t.possible++
+	marks, stamps := idx.marks[lo:hi+1], idx.stamps[lo:hi+1]
+	for k := 0; k < len(marks); k += 2 {
+		day := from + features.Day(k/2)
 		// 1970-01-01 was a Thursday: day+3 mod 7 is 0 on Mondays.
-		wd := (int(from) + (k-lo)/2 + 3) % 7
+		wd := (int(day) + 3) % 7
 		monFri := wd == 0 || wd == 4
-		if monFri {
-			t.monFri++
-		}
-		absent := true
-		switch m {
-		case markLate:
-			t.late++
-			absent = false
-		case markAuth:
-			t.absent++
-		case markIllness:
-			t.absent++
-			t.illness++
-		case markUnauth:
-			t.absent++
-			t.unauth++
-		case markHoliday:
-			t.absent++
-			t.unauth++
-			t.holiday++
-		case markNoReason:
-			t.absent++
-			t.unauth++
-			t.noReason++
-		case markLateAfter:
-			t.absent++
-			t.unauth++
-			t.lateAfter++
-		default:
-			absent = false
-		}
-		if monFri && absent {
-			t.monFriAbsent++
+		var t *tally
+		for s := k; s < k+2; s++ {
+			m := marks[s]
+			if m == markNone && stamps[s] == 0 {
+				continue
+			}
+			if stamps[s] != 0 && stamps[s] >= cutoff {
+				m = idx.asAt(lo+s, cutoff)
+			}
+			if t == nil {
+				t = bucket(day)
+			}
+			t.add(m, monFri)
 		}
 	}
-	return t
+}
+
+// add counts one session's mark.
+func (t *tally) add(m uint8, monFri bool) {
+	if m == markMissing {
+		t.noMark++
+	}
+	if m == markNone || m >= markNotCounted {
+		return
+	}
+	t.possible++
+	if monFri {
+		t.monFri++
+	}
+	absent := true
+	switch m {
+	case markLate:
+		t.late++
+		absent = false
+	case markAuth:
+		t.absent++
+	case markIllness:
+		t.absent++
+		t.illness++
+	case markUnauth:
+		t.absent++
+		t.unauth++
+	case markHoliday:
+		t.absent++
+		t.unauth++
+		t.holiday++
+	case markNoReason:
+		t.absent++
+		t.unauth++
+		t.noReason++
+	case markLateAfter:
+		t.absent++
+		t.unauth++
+		t.lateAfter++
+	default:
+		absent = false
+	}
+	if monFri && absent {
+		t.monFriAbsent++
+	}
 }
 
 // asAt is the newest mark of slot k recorded before cutoff, markNone if

@@ -71,6 +71,11 @@ type Builder struct {
 	once  sync.Once
 	byNHS map[string][]contact
 	err   error
+
+	// byPerson is byNHS keyed by person pseudonym. The register's NHS
+	// numbers do not depend on the date, so it is built on the first Build.
+	personOnce sync.Once
+	byPerson   map[string][]contact
 }
 
 var _ features.Builder = (*Builder)(nil)
@@ -168,13 +173,15 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 	if err := b.load(ctx); err != nil {
 		return err
 	}
-	// Index the contacts by person pseudonym for this date's link.
-	byPerson := map[string][]contact{}
-	for nhs, cs := range b.byNHS {
-		if p, ok := l.PersonOfNHS(nhs); ok {
-			byPerson[p] = append(byPerson[p], cs...)
+	b.personOnce.Do(func() {
+		b.byPerson = map[string][]contact{}
+		for nhs, cs := range b.byNHS {
+			if p, ok := l.PersonOfNHS(nhs); ok {
+				b.byPerson[p] = append(b.byPerson[p], cs...)
+			}
 		}
-	}
+	})
+	byPerson := b.byPerson
 	w := features.Before(l.AsOf, 52)
 	for i := range l.Households {
 		for _, m := range l.Households[i].Members() {
