@@ -232,8 +232,33 @@ func (s *Set) Labels(ctx context.Context, t *pipeline.FeatureTable, horizonWeeks
 	return out, nil
 }
 
-// Describe turns a reason into a sentence a navigator can read.
-func (s *Set) Describe(r pipeline.Reason) string {
+// A Factual builder can put a reason in the household's own facts and
+// dates ("attendance fell from 96% to 81% over 6 weeks", "in temporary
+// accommodation since 14 Sep 2025"), from records dated before l's date.
+type Factual interface {
+	Fact(l *Link, h *Household, r pipeline.Reason) (text string, ok bool)
+}
+
+// Describe turns a reason for row of t into a sentence a navigator can
+// read: a builder's facts about the household where it has them, else the
+// feature's value in words.
+func (s *Set) Describe(t *pipeline.FeatureTable, row int, r pipeline.Reason) string {
+	if t != nil {
+		if hs, ok := s.links[DayOf(t.AsOf)]; ok && row >= 0 && row < len(hs) {
+			l := &Link{AsOf: t.AsOf, Day: DayOf(t.AsOf), roster: s.roster}
+			for _, b := range s.builders {
+				if f, ok := b.(Factual); ok {
+					if text, ok := f.Fact(l, hs[row], r); ok {
+						return text
+					}
+				}
+			}
+		}
+	}
+	return s.describe(r)
+}
+
+func (s *Set) describe(r pipeline.Reason) string {
 	switch r.Feature {
 	case FeatChildren:
 		return fmt.Sprintf("%.0f children in the household", r.Value)

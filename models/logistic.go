@@ -179,9 +179,14 @@ func sigmoid(t float64) float64 {
 }
 
 // Explain returns up to n features whose contribution (coefficient ×
-// standardised value, in log-odds) raises the score of row, largest first.
-// A row out of range or unreadable features give no reasons: the score
-// itself would have failed.
+// standardised value, in log-odds) raises the score of row, largest first,
+// counting only features that raise risk (positive coefficient) on which
+// the household is above the training average. A below-average value of a
+// feature with a negative weight also raises the log-odds, but "missed 0%
+// of sessions" is not a reason a navigator can act on; such terms, mostly
+// collinear features offsetting each other, are left out. A row out of
+// range or unreadable features give no reasons: the score itself would
+// have failed.
 func (m *Logistic) Explain(feats arrow.Record, row int, n int) []pipeline.Reason {
 	if n <= 0 || row < 0 || int64(row) >= feats.NumRows() {
 		return nil
@@ -196,7 +201,7 @@ func (m *Logistic) Explain(feats arrow.Record, row int, n int) []pipeline.Reason
 	m.standardise(x[0], z)
 	var reasons []pipeline.Reason
 	for j, c := range m.coefs {
-		if contrib := c * z[j]; contrib > 0 {
+		if contrib := c * z[j]; c > 0 && z[j] > 0 {
 			reasons = append(reasons, pipeline.Reason{Feature: m.features[j], Value: x[0][j], Contribution: contrib})
 		}
 	}

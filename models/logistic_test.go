@@ -113,8 +113,11 @@ func TestLogisticExplain(t *testing.T) {
 		wantFeats []string
 	}{
 		{"high x1", 1, 3, []string{"x1"}},
-		{"x2 far below its mean outweighs x1", 2, 3, []string{"x2", "x1"}},
-		{"n caps reasons", 2, 1, []string{"x2"}},
+		// x2 lowers risk (negative weight); being far below its mean raises
+		// the log-odds, but "x2 is low" is not a reason a navigator can act
+		// on, so only x1 is given.
+		{"a low protective feature is not a reason", 2, 3, []string{"x1"}},
+		{"n caps reasons", 1, 1, []string{"x1"}},
 		{"n zero", 2, 0, nil},
 		{"row out of range", 3, 3, nil},
 	}

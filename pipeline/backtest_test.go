@@ -48,7 +48,7 @@ func (g gridFeatures) Labels(_ context.Context, t *FeatureTable, _ int) ([]bool,
 	return out, nil
 }
 
-func (g gridFeatures) Describe(r Reason) string { return r.Feature }
+func (g gridFeatures) Describe(_ *FeatureTable, _ int, r Reason) string { return r.Feature }
 
 func (g gridFeatures) DataSpan(context.Context, memory.Allocator) (time.Time, time.Time, error) {
 	return g.start, g.end, nil

@@ -18,8 +18,9 @@ type FeatureSet interface {
 	// Labels says, for each household of t, whether a child of it had the
 	// outcome within horizonWeeks after t's as-of date.
 	Labels(ctx context.Context, t *FeatureTable, horizonWeeks int) ([]bool, error)
-	// Describe turns a reason into a sentence a navigator can read.
-	Describe(r Reason) string
+	// Describe turns a reason for row of t into a sentence a navigator can
+	// read, with the household's own facts and dates where it can.
+	Describe(t *FeatureTable, row int, r Reason) string
 }
 
 // Columns of a feature table that are not model inputs. Every other numeric

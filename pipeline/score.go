@@ -150,7 +150,7 @@ func (r *run) score(ctx context.Context) error {
 			}
 		}
 		for _, rs := range reasons {
-			e.ReasonTexts = append(e.ReasonTexts, r.opts.Features.Describe(rs))
+			e.ReasonTexts = append(e.ReasonTexts, r.opts.Features.Describe(t, i, rs))
 		}
 		l.Entries = append(l.Entries, e)
 	}

@@ -3,6 +3,7 @@ package attendance_test
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"earlyhelp/features"
 	"earlyhelp/features/attendance"
 	ft "earlyhelp/features/featurestest"
+	"earlyhelp/pipeline"
 )
 
 func build(t *testing.T, mem memory.Allocator, marks []ft.Mark, asOf time.Time) map[string]float64 {
@@ -157,5 +159,53 @@ func TestPatterns(t *testing.T) {
 	}
 	if got[attendance.SevereAbsence] != 0 {
 		t.Errorf("severe absence flagged at %.0f%% absence", 100*got[attendance.AbsenceRate13w])
+	}
+}
+
+// TestFacts checks the reasons a navigator reads carry the child's own
+// figures and the window's dates.
+func TestFacts(t *testing.T) {
+	asOf := time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC) // a Monday
+	marks := ft.SchoolDays("2024-11-04", "2025-03-17")
+	// Present throughout, then absent (O) every session of the last 6 weeks'
+	// Tuesdays and Wednesdays: 24 of 60 sessions.
+	for i := range marks {
+		d, _ := time.Parse(time.DateOnly, marks[i].Date)
+		if !d.Before(asOf.AddDate(0, 0, -42)) && (d.Weekday() == time.Tuesday || d.Weekday() == time.Wednesday) {
+			marks[i] = ft.NewMark(marks[i].Date, marks[i].Session, "O", "unauth", "")
+		}
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tb := ft.Tables{
+		"persons":             {ft.Persons(mem, ft.Person{ID: "p-child", UPN: "u-child", DOB: "2015-03-01"})},
+		"households":          {ft.Households(mem, ft.Spell{Household: "h-1", Person: "p-child", Role: "child", LSOA: "E01000001", Locality: "North", From: "2015-03-01"})},
+		"attendance_sessions": {ft.Attendance(mem, "u-child", marks)},
+	}
+	defer tb.Release()
+	set := features.NewSet(tb, features.Options{}, attendance.New(tb, mem))
+	table, err := set.Build(context.Background(), mem, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer table.Release()
+	tests := []struct {
+		feature string
+		value   float64
+		want    string
+	}{
+		{attendance.AbsenceChange6w, 0.4, "a child's attendance fell from 100% to 60% over the last 6 weeks (since 3 Feb 2025)"},
+		{attendance.NoReason13w, 0.2, "a child missed 24 of 130 sessions with no reason given since 16 Dec 2024"},
+		{attendance.LateBeforeClose13w, 3, "3 late arrivals (L) since 16 Dec 2024"},
+	}
+	for _, tc := range tests {
+		got := set.Describe(table, 0, pipeline.Reason{Feature: tc.feature, Value: tc.value})
+		if got != tc.want {
+			t.Errorf("%s: %q; want %q", tc.feature, got, tc.want)
+		}
+	}
+	// Without the table the sentence falls back to the value.
+	if got := set.Describe(nil, 0, pipeline.Reason{Feature: attendance.AbsenceRate13w, Value: 0.25}); !strings.Contains(got, "25%") {
+		t.Errorf("fallback: %q", got)
 	}
 }

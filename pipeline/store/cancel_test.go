@@ -455,7 +455,9 @@ func (flatFeatures) Labels(_ context.Context, t *pipeline.FeatureTable, _ int) (
 	return labels, nil
 }
 
-func (flatFeatures) Describe(r pipeline.Reason) string { return r.Feature }
+func (flatFeatures) Describe(_ *pipeline.FeatureTable, _ int, r pipeline.Reason) string {
+	return r.Feature
+}
 
 // flatTrainer's model scores a household by its feature f1.
 type flatTrainer struct{}
