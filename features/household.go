@@ -9,8 +9,8 @@ import (
 const (
 	FeatYoungestAge      = "youngest_child_age"
 	FeatUnderFive        = "children_under_5"
-	FeatPriorReferrals   = "prior_closed_referrals"    // children's referrals closed before the date
-	FeatPriorEarlyHelp   = "prior_early_help_episodes" // the household's episodes ended before the date
+	FeatPriorReferrals   = "prior_closed_referrals_12m"    // children's referrals closed in the year before the date
+	FeatPriorEarlyHelp   = "prior_early_help_episodes_12m" // the household's episodes ended in the year before the date
 	FeatHouseholdMoves12 = "household_moves_12m"       // a child's moves into a household in the last year
 )
 
@@ -34,7 +34,10 @@ func (l *Link) householdFeatures(h *Household, vals []float64) {
 			under5++
 		}
 		for _, ref := range r.referralsOf(c.Person) {
-			if ref.date < d && ref.closed != openEnded && ref.closed < d {
+			// A year, not all history: a count over all history grows with
+			// how long the council's extracts go back, so training dates
+			// early in the data would see smaller counts than today's.
+			if ref.date < d && ref.closed != openEnded && ref.closed < d && ref.closed >= d-365 {
 				referrals++
 			}
 		}
@@ -42,7 +45,7 @@ func (l *Link) householdFeatures(h *Household, vals []float64) {
 	}
 	var episodes float64
 	for _, p := range r.episodes[h.ID] {
-		if p.to != openEnded && p.to < d {
+		if p.to != openEnded && p.to < d && p.to >= d-365 {
 			episodes++
 		}
 	}
@@ -76,9 +79,9 @@ func describeHousehold(feature string, v float64) (string, bool) {
 	case FeatUnderFive:
 		return fmt.Sprintf("%.0f child(ren) under 5", v), true
 	case FeatPriorReferrals:
-		return fmt.Sprintf("%.0f earlier referral(s) to children's social care, now closed", v), true
+		return fmt.Sprintf("%.0f referral(s) to children's social care closed in the last year", v), true
 	case FeatPriorEarlyHelp:
-		return fmt.Sprintf("%.0f earlier early-help episode(s)", v), true
+		return fmt.Sprintf("%.0f early-help episode(s) ended in the last year", v), true
 	case FeatHouseholdMoves12:
 		return fmt.Sprintf("a child moved household %.0f time(s) in the last year", v), true
 	}

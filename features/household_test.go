@@ -18,7 +18,7 @@ func TestHouseholdFeatures(t *testing.T) {
 	tb := council(mem)
 	defer tb.Release()
 	tb["early_help_episodes"] = append(tb["early_help_episodes"], ft.Episodes(mem,
-		ft.Episode{ID: "e1", Household: "hG", Start: "2023-01-01", End: "2023-06-01"}, // ended before: counts
+		ft.Episode{ID: "e1", Household: "hG", Start: "2024-01-01", End: "2024-06-01"}, // ended in the year before: counts
 		ft.Episode{ID: "e2", Household: "hG", Start: "2025-04-01", End: "2025-06-01"}, // after the date: does not
 	))
 	set := features.NewSet(tb, features.Options{})

@@ -140,10 +140,17 @@ type Logistic struct {
 	penalty    string // how it was trained: l2 or l1
 }
 
-// standardise writes the z-scores of raw into z (len(z) >= len(raw)).
+// zLimit caps a standardised value. Counts such as late arrivals have long
+// tails: a household 15 standard deviations out would otherwise get a
+// near-certain score from a linear term fitted on the bulk, which
+// calibration cannot undo and which no navigator should read as 99%.
+const zLimit = 4
+
+// standardise writes the z-scores of raw into z (len(z) >= len(raw)),
+// capped at ±zLimit.
 func (m *Logistic) standardise(raw, z []float64) {
 	for j, v := range raw {
-		z[j] = (v - m.means[j]) / m.sds[j]
+		z[j] = max(-zLimit, min(zLimit, (v-m.means[j])/m.sds[j]))
 	}
 }
 

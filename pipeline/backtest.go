@@ -40,8 +40,10 @@ type DataSpanner interface {
 // FoldResult is one backtest date: who trained, who was tested, and every
 // model's figures on the test households.
 type FoldResult struct {
-	AsOf            string                 `json:"as_of"`
-	TestGroup       int                    `json:"test_group"` // households whose hash mod 5 is this
+	AsOf string `json:"as_of"`
+	// Groups: households are split into this many groups by a hash of their
+	// pseudonym, and each group is scored by models trained without it.
+	Groups          int                    `json:"cross_fit_groups"`
 	TrainingDates   []string               `json:"training_as_of_dates"`
 	CalibrationAsOf string                 `json:"calibration_as_of,omitempty"`
 	TrainingRows    int                    `json:"training_rows"`
@@ -74,13 +76,13 @@ type Backtest struct {
 
 const choiceRule = "highest mean precision@K over the folds, ties broken by mean average precision"
 
-// testGroup puts a household in one of five groups by a hash of its
-// pseudonym. Fold f tests group f mod 5 and trains on the other four, so no
-// household is in both training and test of a fold.
+// testGroup puts a household in one of crossFitGroups groups by a hash of
+// its pseudonym. Each group of a fold is scored by models trained on the
+// other groups, so no household is in both training and test.
 func testGroup(household string) int {
 	h := fnv.New32a()
 	h.Write([]byte(household))
-	return int(h.Sum32() % 5)
+	return int(h.Sum32() % crossFitGroups)
 }
 
 // backtestDates are the test dates: every StepWeeks over the BacktestWeeks
@@ -166,14 +168,28 @@ type fitted struct {
 
 // fitFor trains c for use on date d on households keep allows, on the
 // dates of foldTraining, then calibrates it on the latest of them.
-func (r *run) fitFor(ctx context.Context, c Candidate, dates []time.Time, keep func(string) bool) (*fitted, error) {
+//
+// Calibration is on households the model was not trained on (those
+// calibrating says; the rest train): the same household appears on every
+// training date with overlapping outcome windows, so a model looks sharper
+// on its own households than on new ones, and calibrating on them would
+// teach it to be over-confident.
+func (r *run) fitFor(ctx context.Context, c Candidate, dates []time.Time, keep, calibrating func(string) bool) (*fitted, error) {
 	f := &fitted{train: dates}
 	if r.opts.Calibrate != nil {
 		f.cal, f.train = dates[0], dates[1:]
 	}
+	trainKeep := keep
+	calKeep := keep
+	if f.cal.IsZero() || calibrating == nil {
+		calibrating = nil
+	} else {
+		trainKeep = func(h string) bool { return (keep == nil || keep(h)) && !calibrating(h) }
+		calKeep = func(h string) bool { return (keep == nil || keep(h)) && calibrating(h) }
+	}
 	var err error
 	if c.Trainer != nil {
-		f.model, f.rows, f.pos, err = r.fit(ctx, c.Trainer, f.train, keep)
+		f.model, f.rows, f.pos, err = r.fit(ctx, c.Trainer, f.train, trainKeep)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Name, err)
 		}
@@ -187,7 +203,7 @@ func (r *run) fitFor(ctx context.Context, c Candidate, dates []time.Time, keep f
 	if err != nil {
 		return nil, err
 	}
-	rec, labels, err := r.filter(ctx, s, keep, true)
+	rec, labels, err := r.filter(ctx, s, calKeep, true)
 	if err != nil {
 		return nil, err
 	}
@@ -286,13 +302,18 @@ func (r *run) backtest(ctx context.Context) error {
 	return nil
 }
 
+// crossFitGroups is how many groups of households a fold is split into:
+// each group is scored by models trained on the other groups only, so every
+// household is tested on every date and precision@K is measured at the
+// list's real capacity, yet no household is ever scored by a model that saw
+// it in training.
+const crossFitGroups = 5
+
 // fold trains and tests every model on one date.
 func (r *run) fold(ctx context.Context, f int, d, start time.Time) (*FoldResult, *foldScores, error) {
 	o := &r.opts
-	group := f % 5
-	train := func(h string) bool { return testGroup(h) != group }
 	dates := r.foldTraining(d, start)
-	fr := &FoldResult{AsOf: d.Format(time.DateOnly), TestGroup: group, Models: map[string]EvalMetrics{}}
+	fr := &FoldResult{AsOf: d.Format(time.DateOnly), Groups: crossFitGroups, Models: map[string]EvalMetrics{}}
 	s, err := r.snapshotAt(ctx, d)
 	if err != nil {
 		return nil, nil, err
@@ -301,54 +322,71 @@ func (r *run) fold(ctx context.Context, f int, d, start time.Time) (*FoldResult,
 	if err != nil {
 		return nil, nil, err
 	}
-	fs := &foldScores{asOf: d, table: s.table, scores: map[string][]float64{}}
-	for i := 0; i < hh.Len(); i++ {
-		if !train(hh.Value(i)) {
-			fs.rows = append(fs.rows, i)
-		}
+	n := hh.Len()
+	if n == 0 {
+		return nil, nil, errors.New("no households to test")
 	}
-	rec, labels, err := r.filter(ctx, s, func(h string) bool { return !train(h) }, false)
-	if err != nil {
-		return nil, nil, err
+	fs := &foldScores{asOf: d, table: s.table, scores: map[string][]float64{}, labels: s.labels,
+		k: min(o.Capacity, n), rows: make([]int, n)}
+	byGroup := make([][]int, crossFitGroups)
+	for i := range fs.rows {
+		fs.rows[i] = i
+		g := testGroup(hh.Value(i))
+		byGroup[g] = append(byGroup[g], i)
 	}
-	defer rec.Release()
-	if len(labels) == 0 {
-		return nil, nil, errors.New("no households in the test group")
-	}
-	// The list is sized for the whole borough; the test group is a share of it.
-	fs.labels = labels
-	fs.k = max(1, int(math.Round(float64(o.Capacity)*float64(len(labels))/float64(hh.Len()))))
-	fr.TestHouseholds, fr.K = len(labels), fs.k
+	fr.TestHouseholds, fr.K = n, fs.k
 	models := append([]Candidate{}, o.Candidates...)
 	if o.Rules != nil {
 		models = append(models, Candidate{Name: BaselineRules})
 	}
-	var baseRate float64
 	for _, c := range models {
-		ft, err := r.fitFor(ctx, c, dates, train)
+		fs.scores[c.Name] = make([]float64, n)
+	}
+	var baseRate float64
+	for g := range crossFitGroups {
+		if len(byGroup[g]) == 0 {
+			continue
+		}
+		keep := func(h string) bool { return testGroup(h) != g }
+		rec, _, err := r.filter(ctx, s, func(h string) bool { return testGroup(h) == g }, false)
 		if err != nil {
 			return nil, nil, err
 		}
-		if c.Trainer != nil && fr.TrainingRows == 0 {
-			fr.TrainingRows, fr.TrainingPos = ft.rows, ft.pos
-			baseRate = float64(ft.pos) / float64(max(1, ft.rows))
-			for _, t := range ft.train {
-				fr.TrainingDates = append(fr.TrainingDates, t.Format(time.DateOnly))
+		for _, c := range models {
+			// The next group along calibrates; the other three train.
+			cal := func(h string) bool { return testGroup(h) == (g+1)%crossFitGroups }
+			ft, err := r.fitFor(ctx, c, dates, keep, cal)
+			if err != nil {
+				rec.Release()
+				return nil, nil, err
 			}
-			if !ft.cal.IsZero() {
-				fr.CalibrationAsOf = ft.cal.Format(time.DateOnly)
+			if c.Trainer != nil && fr.TrainingRows == 0 {
+				fr.TrainingRows, fr.TrainingPos = ft.rows, ft.pos
+				baseRate = float64(ft.pos) / float64(max(1, ft.rows))
+				for _, t := range ft.train {
+					fr.TrainingDates = append(fr.TrainingDates, t.Format(time.DateOnly))
+				}
+				if !ft.cal.IsZero() {
+					fr.CalibrationAsOf = ft.cal.Format(time.DateOnly)
+				}
+			}
+			sc, err := ft.model.Score(ctx, rec)
+			if err != nil {
+				rec.Release()
+				return nil, nil, fmt.Errorf("%s scores: %w", c.Name, err)
+			}
+			for j, i := range byGroup[g] {
+				fs.scores[c.Name][i] = sc[j]
 			}
 		}
-		sc, err := ft.model.Score(ctx, rec)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s scores: %w", c.Name, err)
-		}
-		fs.scores[c.Name] = sc
-		fr.Models[c.Name] = o.Evaluate(sc, labels, fs.k)
+		rec.Release()
 	}
-	random := randomScores(rec, baseRate)
+	for _, c := range models {
+		fr.Models[c.Name] = o.Evaluate(fs.scores[c.Name], fs.labels, fs.k)
+	}
+	random := randomScores(s.table.Record, baseRate)
 	fs.scores[BaselineRandom] = random
-	fr.Models[BaselineRandom] = o.Evaluate(random, labels, fs.k)
+	fr.Models[BaselineRandom] = o.Evaluate(random, fs.labels, fs.k)
 	return fr, fs, nil
 }
 

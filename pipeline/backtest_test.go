@@ -128,36 +128,43 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	if len(bt.Folds) < 3 || len(bt.Folds) != man.Backtest.Folds {
 		t.Fatalf("%d folds (manifest %d); want at least 3", len(bt.Folds), man.Backtest.Folds)
 	}
-	// One candidate plus the rules baseline are calibrated per fold; the
-	// candidate alone is fitted.
-	if len(fits) != len(bt.Folds) || len(cals) != 2*len(bt.Folds) {
-		t.Fatalf("%d fits and %d calibrations for %d folds", len(fits), len(cals), len(bt.Folds))
+	// Per fold and per group of households: the one candidate is fitted, and
+	// it and the rules baseline are calibrated, on the other groups only.
+	g := crossFitGroups
+	if len(fits) != g*len(bt.Folds) || len(cals) != 2*g*len(bt.Folds) {
+		t.Fatalf("%d fits and %d calibrations for %d folds of %d groups", len(fits), len(cals), len(bt.Folds), g)
 	}
 	minHistory := start.AddDate(0, 0, 7*26)
 	for f, fold := range bt.Folds {
 		d, _ := time.Parse(time.DateOnly, fold.AsOf)
-		if fold.TestHouseholds == 0 {
-			t.Errorf("fold %s tested nobody", fold.AsOf)
+		if fold.TestHouseholds != 200 || fold.K != 20 {
+			t.Errorf("fold %s tested %d households at K %d; want all 200 at the capacity 20", fold.AsOf, fold.TestHouseholds, fold.K)
 		}
-		for _, s := range []seen{fits[f], cals[2*f], cals[2*f+1]} {
-			for h := range s.households {
-				if testGroup(h) == fold.TestGroup {
-					t.Errorf("fold %s: test household %s in training or calibration", fold.AsOf, h)
+		for grp := 0; grp < g; grp++ {
+			fit, cal, rulesCal := fits[g*f+grp], cals[2*(g*f+grp)], cals[2*(g*f+grp)+1]
+			for _, s := range []seen{fit, cal, rulesCal} {
+				if len(s.households) == 0 {
+					t.Fatalf("fold %s group %d: nothing trained", fold.AsOf, grp)
+				}
+				for h := range s.households {
+					if testGroup(h) == grp {
+						t.Errorf("fold %s: household %s of test group %d in its training or calibration", fold.AsOf, h, grp)
+					}
+				}
+				for day := range s.dates {
+					if day.AddDate(0, 0, 7*horizon).After(d) {
+						t.Errorf("fold %s: trained on %s, whose outcomes were not known by then", fold.AsOf, day.Format(time.DateOnly))
+					}
+					if day.Before(minHistory) {
+						t.Errorf("fold %s: trained on %s, with under 26 weeks of history", fold.AsOf, day.Format(time.DateOnly))
+					}
 				}
 			}
-			for day := range s.dates {
-				if day.AddDate(0, 0, 7*horizon).After(d) {
-					t.Errorf("fold %s: trained on %s, whose outcomes were not known by then", fold.AsOf, day.Format(time.DateOnly))
-				}
-				if day.Before(minHistory) {
-					t.Errorf("fold %s: trained on %s, with under 26 weeks of history", fold.AsOf, day.Format(time.DateOnly))
-				}
-			}
-		}
-		for cal := range cals[2*f].dates {
-			for tr := range fits[f].dates {
-				if !tr.Before(cal) {
-					t.Errorf("fold %s: calibration date %s is not after training date %s", fold.AsOf, cal, tr)
+			for c := range cal.dates {
+				for tr := range fit.dates {
+					if !tr.Before(c) {
+						t.Errorf("fold %s: calibration date %s is not after training date %s", fold.AsOf, c, tr)
+					}
 				}
 			}
 		}

@@ -218,7 +218,8 @@ func (r *run) train(ctx context.Context) error {
 		return fmt.Errorf("no training date has %d weeks of history and a full horizon before %s",
 			r.opts.MinHistoryWeeks, r.trainFor.Format(time.DateOnly))
 	}
-	ft, err := r.fitFor(ctx, c, dates, nil)
+	// A fifth of households calibrates the model the rest train.
+	ft, err := r.fitFor(ctx, c, dates, nil, func(h string) bool { return testGroup(h) == 0 })
 	if err != nil {
 		return err
 	}
