@@ -11,7 +11,7 @@ const (
 	FeatUnderFive        = "children_under_5"
 	FeatPriorReferrals   = "prior_closed_referrals_12m"    // children's referrals closed in the year before the date
 	FeatPriorEarlyHelp   = "prior_early_help_episodes_12m" // the household's episodes ended in the year before the date
-	FeatHouseholdMoves12 = "household_moves_12m"       // a child's moves into a household in the last year
+	FeatHouseholdMoves12 = "household_moves_12m"           // a child's moves into a household in the last year
 )
 
 var householdColumns = []string{FeatYoungestAge, FeatUnderFive, FeatPriorReferrals, FeatPriorEarlyHelp, FeatHouseholdMoves12}
