@@ -160,10 +160,25 @@ func (r *run) dataSpan(ctx context.Context) error {
 
 // fitted is a model trained (and calibrated) for one date.
 type fitted struct {
-	model     Model
-	rows, pos int
-	train     []time.Time
-	cal       time.Time
+	model        Model
+	rows, pos    int
+	train        []time.Time
+	cal          time.Time
+	uncalibrated bool // too few outcomes on the calibration date
+}
+
+// minCalibrationOutcomes is the fewest outcomes a held-out calibration set
+// should have; below it calibration uses the training households too.
+const minCalibrationOutcomes = 10
+
+func countTrue(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
 }
 
 // fitFor trains c for use on date d on households keep allows, on the
@@ -207,7 +222,25 @@ func (r *run) fitFor(ctx context.Context, c Candidate, dates []time.Time, keep, 
 	if err != nil {
 		return nil, err
 	}
+	// A small council's held-out fifth may have too few outcomes to
+	// calibrate on: widen to every household the fold may use, and if even
+	// that has no outcome (or nothing but), leave the scores uncalibrated
+	// and say so.
+	if pos := countTrue(labels); pos < minCalibrationOutcomes && calibrating != nil {
+		rec.Release()
+		if rec, labels, err = r.filter(ctx, s, keep, true); err != nil {
+			return nil, err
+		}
+		r.log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", pos).
+			Msg("too few outcomes in the held-out households: calibrating on the training households too")
+	}
 	defer rec.Release()
+	if pos := countTrue(labels); pos == 0 || pos == len(labels) {
+		r.log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", pos).
+			Int("households", len(labels)).Msg("cannot calibrate without both outcomes: scores left uncalibrated")
+		f.uncalibrated = true
+		return f, nil
+	}
 	if f.model, err = r.opts.Calibrate(ctx, f.model, rec, labels); err != nil {
 		return nil, fmt.Errorf("%s: calibration on %s: %w", c.Name, f.cal.Format(time.DateOnly), err)
 	}

@@ -230,7 +230,7 @@ func (r *run) train(ctx context.Context) error {
 	for _, d := range ft.train {
 		mm.TrainingDates = append(mm.TrainingDates, d.Format(time.DateOnly))
 	}
-	if !ft.cal.IsZero() {
+	if !ft.cal.IsZero() && !ft.uncalibrated {
 		mm.CalibrationAsOf = ft.cal.Format(time.DateOnly)
 	}
 	if id, ok := ft.model.(interface{ ID() string }); ok {
