@@ -136,6 +136,29 @@ func (r *run) filter(ctx context.Context, s *snapshot, keep func(string) bool, t
 	return rec, labels, nil
 }
 
+// appender is an Arrow builder of values of type T.
+type appender[T any] interface {
+	array.Builder
+	Append(T)
+}
+
+// keepRows copies the rows of c that keep marks into b and returns the new
+// array.
+func keepRows[T any](b appender[T], c arrow.Array, keep []bool, n int, value func(int) T) arrow.Array {
+	defer b.Release()
+	b.Reserve(n)
+	for i, k := range keep {
+		switch {
+		case !k:
+		case c.IsNull(i):
+			b.AppendNull()
+		default:
+			b.Append(value(i))
+		}
+	}
+	return b.NewArray()
+}
+
 // filterRecord keeps the rows of rec that keep marks. A feature table is
 // strings, dates and float64s; copying those directly is much cheaper than
 // Arrow's general selection kernels on tables this narrow.
@@ -151,52 +174,11 @@ func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, n int) (a
 	for j, col := range rec.Columns() {
 		switch c := col.(type) {
 		case *array.Float64:
-			b := array.NewFloat64Builder(mem)
-			b.Reserve(n)
-			vals := c.Float64Values()
-			for i, k := range keep {
-				if !k {
-					continue
-				}
-				if c.IsNull(i) {
-					b.AppendNull()
-				} else {
-					b.UnsafeAppend(vals[i])
-				}
-			}
-			cols[j] = b.NewArray()
-			b.Release()
+			cols[j] = keepRows(array.NewFloat64Builder(mem), c, keep, n, c.Value)
 		case *array.String:
-			b := array.NewStringBuilder(mem)
-			b.Reserve(n)
-			for i, k := range keep {
-				if !k {
-					continue
-				}
-				if c.IsNull(i) {
-					b.AppendNull()
-				} else {
-					b.Append(c.Value(i))
-				}
-			}
-			cols[j] = b.NewArray()
-			b.Release()
+			cols[j] = keepRows(array.NewStringBuilder(mem), c, keep, n, c.Value)
 		case *array.Date32:
-			b := array.NewDate32Builder(mem)
-			b.Reserve(n)
-			vals := c.Date32Values()
-			for i, k := range keep {
-				if !k {
-					continue
-				}
-				if c.IsNull(i) {
-					b.AppendNull()
-				} else {
-					b.Append(vals[i])
-				}
-			}
-			cols[j] = b.NewArray()
-			b.Release()
+			cols[j] = keepRows(array.NewDate32Builder(mem), c, keep, n, c.Value)
 		default:
 			return nil, fmt.Errorf("feature table column %s is %s: not a string, date or float64",
 				rec.Schema().Field(j).Name, col.DataType())

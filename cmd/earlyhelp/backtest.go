@@ -12,7 +12,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/pipeline"
-	"earlyhelp/pipeline/config"
 )
 
 // runBacktest is `earlyhelp backtest` (CONTRACTS §5): ingest what is new,
@@ -20,15 +19,15 @@ import (
 // runs/<id>/backtest/. It writes no list.
 func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "configuration file (required)")
 	fromFlag := fs.String("from", "", "first test date yyyy-mm-dd (default: 52 weeks before --to)")
 	toFlag := fs.String("to", "", "last test date yyyy-mm-dd (default: the latest whose horizon has passed)")
 	var cf commonFlags
+	cf.withConfig(fs)
 	cf.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	if *cfgPath == "" {
+	if cf.configPath == "" {
 		return &usageError{"--config is required"}
 	}
 	var from, to time.Time
@@ -46,11 +45,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return &usageError{"--to is before --from"}
 	}
-	log, err := logger(stderr, cf.logFormat, cf.logLevel)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, log, err := cf.load(stderr)
 	if err != nil {
 		return err
 	}

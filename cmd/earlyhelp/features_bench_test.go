@@ -3,18 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
-
-	"earlyhelp/features"
-	"earlyhelp/features/attendance"
-	"earlyhelp/features/health"
-	"earlyhelp/features/housing"
-	"earlyhelp/pipeline/config"
-	"earlyhelp/pipeline/store"
 )
 
 // BenchmarkFeatureBuild times building the household table as of a date
@@ -27,21 +19,8 @@ func BenchmarkFeatureBuild(b *testing.B) {
 	if code, _, stderr := runCLIb(b, "synth", "--out", dir, "--children", "20000", "--seed", "3", "--defects", "none"); code != 0 {
 		b.Fatalf("synth: %s", stderr)
 	}
-	cfgPath := filepath.Join(dir, "earlyhelp.yaml")
-	if code, _, stderr := runCLIb(b, "ingest", "--config", cfgPath, "--log-level", "warn"); code != 0 {
-		b.Fatalf("ingest: %s", stderr)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(cfg.DataDir, time.Now)
-	if err != nil {
-		b.Fatal(err)
-	}
 	mem := memory.DefaultAllocator
-	set := features.NewSet(st, features.Options{UseDeprivation: true},
-		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
+	set := ingestedSet(b, dir, mem)
 	ctx := context.Background()
 	first := time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC)
 	start := time.Now()

@@ -48,21 +48,8 @@ func TestNoFeatureFromEthnicity(t *testing.T) {
 		time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC),
 	}
 	for _, dir := range []string{a, b} {
-		cfgPath := filepath.Join(dir, "earlyhelp.yaml")
-		if code, _, stderr := runCLI(t, "ingest", "--config", cfgPath, "--log-level", "warn"); code != 0 {
-			t.Fatalf("ingest %s: %s", dir, stderr)
-		}
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := store.Open(cfg.DataDir, time.Now)
-		if err != nil {
-			t.Fatal(err)
-		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		set := features.NewSet(st, features.Options{UseDeprivation: true},
-			attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
+		set := ingestedSet(t, dir, mem)
 		for _, d := range dates {
 			tbl, err := set.Build(context.Background(), mem, d)
 			if err != nil {
@@ -203,21 +190,8 @@ func TestFeaturesIgnoreLaterRows(t *testing.T) {
 	var got []map[string][]float64
 	var excluded []map[string]int
 	for _, dir := range []string{full, cut} {
-		cfgPath := filepath.Join(dir, "earlyhelp.yaml")
-		if code, _, stderr := runCLI(t, "ingest", "--config", cfgPath, "--log-level", "warn"); code != 0 {
-			t.Fatalf("ingest %s: %s", dir, stderr)
-		}
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := store.Open(cfg.DataDir, time.Now)
-		if err != nil {
-			t.Fatal(err)
-		}
 		mem := memory.NewGoAllocator()
-		set := features.NewSet(st, features.Options{UseDeprivation: true},
-			attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
+		set := ingestedSet(t, dir, mem)
 		tbl, err := set.Build(context.Background(), mem, day)
 		if err != nil {
 			t.Fatal(err)
@@ -323,4 +297,25 @@ func truncate(t *testing.T, incoming, cut string) int {
 		return !droppedContacts[row[index(head, "contact_id")]]
 	})
 	return removed
+}
+
+// ingestedSet ingests the synthetic council in dir through the CLI and
+// returns the feature set over its store, wired as a run wires it.
+func ingestedSet(tb testing.TB, dir string, mem memory.Allocator) *features.Set {
+	tb.Helper()
+	cfgPath := filepath.Join(dir, "earlyhelp.yaml")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"ingest", "--config", cfgPath, "--log-level", "warn"}, &out, &errb); code != 0 {
+		tb.Fatalf("ingest %s: %s", dir, errb.String())
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := store.Open(cfg.DataDir, time.Now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return features.NewSet(st, features.Options{UseDeprivation: true},
+		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
 }

@@ -21,9 +21,33 @@ import (
 
 // commonFlags are the flags every pipeline command takes.
 type commonFlags struct {
+	configPath string
 	logFormat  string
 	logLevel   string
 	cpuProfile string
+}
+
+// withConfig adds the --config flag, for commands that read a council's
+// configuration.
+func (c *commonFlags) withConfig(fs *flag.FlagSet) {
+	fs.StringVar(&c.configPath, "config", "", "configuration file (required)")
+}
+
+// load checks --config was given, then builds the logger and loads the
+// configuration.
+func (c *commonFlags) load(stderr io.Writer) (*config.Config, zerolog.Logger, error) {
+	if c.configPath == "" {
+		return nil, zerolog.Logger{}, &usageError{"--config is required"}
+	}
+	log, err := logger(stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return nil, zerolog.Logger{}, err
+	}
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return nil, zerolog.Logger{}, err
+	}
+	return cfg, log, nil
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -76,16 +100,16 @@ func parseDate(flagName, s string) (time.Time, error) {
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "configuration file (required)")
 	asOfFlag := fs.String("as-of", "", "as-of date yyyy-mm-dd (default today)")
 	retrain := fs.Bool("retrain", false, "train a new model even if the saved one is recent enough")
 	pushURL := fs.String("pushgateway", "", "Prometheus Pushgateway URL to push the run's metrics to (job \"earlyhelp\")")
 	var cf commonFlags
+	cf.withConfig(fs)
 	cf.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	if *cfgPath == "" {
+	if cf.configPath == "" {
 		return &usageError{"--config is required"}
 	}
 	asOf := time.Now().UTC().Truncate(24 * time.Hour)
@@ -95,11 +119,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	log, err := logger(stderr, cf.logFormat, cf.logLevel)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, log, err := cf.load(stderr)
 	if err != nil {
 		return err
 	}
@@ -131,20 +151,13 @@ func batch(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "configuration file (required)")
 	var cf commonFlags
+	cf.withConfig(fs)
 	cf.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	if *cfgPath == "" {
-		return &usageError{"--config is required"}
-	}
-	log, err := logger(stderr, cf.logFormat, cf.logLevel)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, log, err := cf.load(stderr)
 	if err != nil {
 		return err
 	}

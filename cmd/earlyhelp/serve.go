@@ -15,8 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
-
-	"earlyhelp/pipeline/config"
 )
 
 // Server timeouts: /metrics and the health probes answer in milliseconds, the
@@ -34,21 +32,14 @@ const (
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "configuration file (required)")
 	listen := fs.String("listen", "", "address to listen on (default: the config's server.listen)")
 	var cf commonFlags
+	cf.withConfig(fs)
 	cf.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	if *cfgPath == "" {
-		return &usageError{"--config is required"}
-	}
-	log, err := logger(stderr, cf.logFormat, cf.logLevel)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, log, err := cf.load(stderr)
 	if err != nil {
 		return err
 	}
