@@ -35,6 +35,7 @@ func commands() []command {
 		{"ingest", "run the connectors once: new extracts into the store", runIngest},
 		{"run", "one batch run: ingest, features, backtest, train, score, list, audit", runRun},
 		{"backtest", "temporal backtest of the configured models against the baselines", runBacktest},
+		{"audit", "recompute the fairness audit of a finished run", runAudit},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
 		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
 		{"serve", "long-running: cron schedules, /metrics, /healthz, /readyz", runServe},

@@ -155,6 +155,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		Evaluate:        evaluateAdapter, Capacity: cfg.List.Capacity, Exporter: exp,
 		Ethnicity5: func(code string) string { g, _ := fairness.GroupOf5(code); return g },
 		Models:     newFileModels(cfg.DataDir),
+		Audit:      auditHook(cfg, metrics),
 		Mem:        mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
 	}
 	return &runSetup{opts: opts, store: st, reg: reg, unlock: unlock}, nil

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"earlyhelp/models/fairness"
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/config"
+)
+
+// auditConfig maps the configuration's audit section onto the audit's
+// settings: reference groups per attribute, and the smallest group a
+// verdict is given for.
+func auditConfig(cfg *config.Config) fairness.Config {
+	ac := fairness.DefaultConfig()
+	if cfg == nil {
+		return ac
+	}
+	for attr, ref := range cfg.Audit.Reference {
+		ac.Reference[attr] = ref
+	}
+	if cfg.Audit.MinGroupSize > 0 {
+		ac.MinDenVerdict = cfg.Audit.MinGroupSize
+	}
+	ac.Capacities = []int{cfg.List.Capacity}
+	return ac
+}
+
+// auditHook is the run's audit stage: it audits the finished run folder,
+// sets the fairness gauges and returns the headline for the manifest and
+// the model card.
+func auditHook(cfg *config.Config, m *pipeline.Metrics) func(context.Context, string) (string, error) {
+	ac := auditConfig(cfg)
+	return func(ctx context.Context, runDir string) (string, error) {
+		a, err := fairness.AuditRun(runDir, ac)
+		if err != nil {
+			return "", err
+		}
+		setFairnessGauges(m, a)
+		return a.Headline(), nil
+	}
+}
+
+func setFairnessGauges(m *pipeline.Metrics, a *fairness.RunAudit) {
+	if m == nil {
+		return
+	}
+	ratios, outside := a.Gauges()
+	m.FairnessRatio.Reset()
+	for _, g := range ratios {
+		m.FairnessRatio.WithLabelValues(g.Attribute, g.Group, g.Metric).Set(g.Ratio)
+	}
+	m.FairnessOutside.Reset()
+	for k, n := range outside {
+		m.FairnessOutside.WithLabelValues(k[0], k[1]).Set(float64(n))
+	}
+}
+
+// runAudit is `earlyhelp audit --run DIR`: it recomputes DIR/audit/ from the
+// run's evaluation/scored_children.csv.
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fset := flag.NewFlagSet("audit", flag.ContinueOnError)
+	dir := fset.String("run", "", "a finished run's folder, data_dir/runs/<run_id> (required)")
+	cfgPath := fset.String("config", "", "configuration whose audit settings to use (default: the audit's defaults)")
+	boot := fset.Int("bootstrap", -1, "bootstrap resamples (default 1000; 0 turns it off)")
+	seed := fset.Uint64("seed", 0, "bootstrap seed (default: the audit's fixed seed)")
+	if err := parseFlags(fset, args, stderr); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return &usageError{"--run is required"}
+	}
+	if _, err := os.Stat(filepath.Join(*dir, "evaluation", "scored_children.csv")); errors.Is(err, fs.ErrNotExist) {
+		return &usageError{fmt.Sprintf("--run %s: no evaluation/scored_children.csv (is it a finished run's folder?)", *dir)}
+	}
+	var cfg *config.Config
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			return err
+		}
+	}
+	ac := auditConfig(cfg)
+	if *boot >= 0 {
+		ac.Bootstrap = *boot
+	}
+	if *seed != 0 {
+		ac.Seed = *seed
+	}
+	a, err := fairness.AuditRun(*dir, ac)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "fairness: %s\n", a.Headline())
+	fmt.Fprintf(stdout, "audit written to %s\n", filepath.Join(*dir, "audit"))
+	return nil
+}

@@ -1,0 +1,204 @@
+package fairness
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"path/filepath"
+
+	"earlyhelp/pipeline"
+)
+
+// report.html is for auditors who are not statisticians: a sentence first,
+// then a grid of verdicts, then one dot plot per attribute and metric with
+// the tolerance band shaded. It is static, self-contained (inline CSS and
+// SVG, no script, no external asset) and carries group names only.
+var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>earlyhelp fairness audit</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#0b0c0c}
+h1{font-size:1.8rem}h2{font-size:1.3rem;margin-top:2rem}
+table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #b1b4b6;padding:.3rem .6rem;text-align:left}
+.within_tolerance{background:#cce2d8}.outside_tolerance{background:#f4cdc6;font-weight:bold}.insufficient_data,.undefined{background:#f3f2f1;color:#505a5f}
+.lead{font-size:1.15rem}figure{margin:1rem 0}figcaption{font-size:.95rem;color:#505a5f}
+</style></head><body>
+<h1>Fairness audit</h1>
+<p class="lead">{{.Headline}}</p>
+<p>This audit compares groups of children by ethnicity and by the deprivation of their area. Ethnicity is never an input to the model; it is used here only to check the list. A ratio of 1 means a group is treated like the reference group; the tolerance band is {{.TauLo}} to {{.TauHi}}. "Outside tolerance" means "look into this", not "unfair". Groups with fewer than {{.MinN}} children are marked as too small to judge.</p>
+{{if .Findings}}<h2>What needs looking into</h2><ul>{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<h2>Summary</h2>
+<p>Each cell says whether a group's ratio to the reference group lies within the tolerance band, over the backtest dates pooled ({{.Rows}} children with known outcomes).</p>
+<table><thead><tr><th>attribute</th><th>group</th>{{range .Metrics}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Grid}}<tr><td>{{.Attribute}}</td><td>{{.Group}}</td>{{range .Cells}}<td class="{{.Verdict}}">{{.Text}}</td>{{end}}</tr>
+{{end}}</tbody></table>
+{{range .Plots}}{{$p := .}}<h2>{{.Title}}</h2>
+<figure><svg xmlns="http://www.w3.org/2000/svg" width="640" height="{{.Height}}" role="img" aria-label="{{.Caption}}">
+<rect x="{{.BandX}}" y="0" width="{{.BandW}}" height="{{.Height}}" fill="#cce2d8"/>
+<line x1="{{.OneX}}" y1="0" x2="{{.OneX}}" y2="{{.Height}}" stroke="#505a5f" stroke-dasharray="4 3"/>
+{{range .Dots}}<text x="4" y="{{.Y}}" dy="4" font-size="12">{{.Label}}</text>
+{{if .HasCI}}<line x1="{{.Lo}}" y1="{{.Y}}" x2="{{.Hi}}" y2="{{.Y}}" stroke="#0b0c0c"/>{{end}}<circle cx="{{.X}}" cy="{{.Y}}" r="5" fill="{{.Colour}}"/>
+{{end}}{{range .Ticks}}<text x="{{.X}}" y="{{$p.TickY}}" font-size="11" text-anchor="middle">{{.Label}}</text>
+{{end}}</svg><figcaption>{{.Caption}}</figcaption></figure>
+{{end}}
+{{if .Week}}<h2>This week's list ({{.WeekAsOf}})</h2>
+<p>The share of each group's children on this week's list, against the reference group. Outcomes are not known yet, so only selection is compared.</p>
+<table><thead><tr><th>attribute</th><th>group</th><th>children</th><th>selected</th><th>ratio to reference</th><th>verdict</th></tr></thead><tbody>
+{{range .Week}}<tr><td>{{.Attribute}}</td><td>{{.Group}}</td><td>{{.N}}</td><td>{{.Selected}}</td><td>{{.Ratio}}</td><td class="{{.Verdict}}">{{.Verdict}}</td></tr>
+{{end}}</tbody></table>{{end}}
+<p>Files: group_metrics.csv, disparities.csv, summary.csv, topk_curve.csv, calibration_bins.csv, calibration_summary.csv (restricted); publishable/ (small numbers suppressed).</p>
+</body></html>
+`))
+
+type reportCell struct{ Verdict, Text string }
+
+type reportRow struct {
+	Attribute, Group string
+	Cells            []reportCell
+}
+
+type reportDot struct {
+	Label        string
+	X, Y, Lo, Hi float64
+	HasCI        bool
+	Colour       string
+}
+
+type reportTick struct {
+	X     float64
+	Label string
+}
+
+type reportPlot struct {
+	Title, Caption     string
+	Height, TickY      float64
+	BandX, BandW, OneX float64
+	Dots               []reportDot
+	Ticks              []reportTick
+}
+
+type weekRow struct {
+	Attribute, Group, Ratio, Verdict string
+	N, Selected                      int64
+}
+
+// plotX maps a ratio to the log-scale axis of a dot plot (0.25 … 4).
+func plotX(r float64) float64 {
+	const left, width = 130.0, 490.0
+	r = math.Min(math.Max(r, 0.25), 4)
+	return left + width*(math.Log(r)-math.Log(0.25))/(math.Log(4)-math.Log(0.25))
+}
+
+func (a *RunAudit) writeReport(dir, weekAsOf string) error {
+	data := struct {
+		Headline     string
+		TauLo, TauHi string
+		MinN, Rows   int
+		Findings     []string
+		Metrics      []string
+		Grid         []reportRow
+		Plots        []reportPlot
+		Week         []weekRow
+		WeekAsOf     string
+	}{Headline: a.Headline(), Metrics: headlineMetrics, WeekAsOf: weekAsOf, TauLo: "0.80", TauHi: "1.25", MinN: 30}
+	for _, d := range a.Findings() {
+		data.Findings = append(data.Findings, Sentence(d))
+	}
+	if r := a.Backtest; r != nil {
+		data.Rows = r.Labelled
+		if v, ok := r.Settings["min_den_verdict"].(int); ok {
+			data.MinN = v
+		}
+		index := map[[2]string]int{}
+		plots := map[[2]string]*reportPlot{}
+		var order [][2]string
+		for _, d := range r.Disparities {
+			if d.Decision != "selected" || !isHeadline(d.Metric) || d.Attribute == "ethnicity19" || d.Attribute == "imd_decile" {
+				continue
+			}
+			key := [2]string{d.Attribute, d.Group}
+			i, ok := index[key]
+			if !ok {
+				i = len(data.Grid)
+				index[key] = i
+				data.Grid = append(data.Grid, reportRow{Attribute: d.Attribute, Group: d.Group, Cells: make([]reportCell, len(headlineMetrics))})
+			}
+			text := d.Verdict
+			if d.Ratio != nil {
+				text = fmt.Sprintf("%.2f", *d.Ratio)
+			}
+			for j, m := range headlineMetrics {
+				if m == d.Metric {
+					data.Grid[i].Cells[j] = reportCell{Verdict: d.Verdict, Text: text}
+				}
+			}
+			if d.Ratio == nil || (d.Attribute != "ethnicity5" && d.Attribute != "imd_quintile") {
+				continue
+			}
+			pk := [2]string{d.Attribute, d.Metric}
+			p := plots[pk]
+			if p == nil {
+				p = &reportPlot{
+					Title: fmt.Sprintf("%s by %s", metricTitle(d.Metric), d.Attribute),
+					Caption: fmt.Sprintf("Each dot is a group's %s as a ratio to group %s, on a log scale from 0.25 to 4, with its 95%% confidence interval; the shaded band is the tolerance 0.8–1.25 and the dashed line is parity. A red dot lies outside the band.",
+						metricTitle(d.Metric), d.RefGroup),
+					BandX: plotX(0.8), BandW: plotX(1.25) - plotX(0.8), OneX: plotX(1),
+				}
+				plots[pk] = p
+				order = append(order, pk)
+			}
+			dot := reportDot{Label: d.Group, X: plotX(*d.Ratio), Y: float64(20 + 24*len(p.Dots)), Colour: "#1d70b8"}
+			if d.Verdict == VerdictOutside {
+				dot.Colour = "#d4351c"
+			}
+			if d.RatioLo != nil && d.RatioHi != nil {
+				dot.HasCI, dot.Lo, dot.Hi = true, plotX(*d.RatioLo), plotX(*d.RatioHi)
+			}
+			p.Dots = append(p.Dots, dot)
+		}
+		for _, pk := range order {
+			p := plots[pk]
+			p.Height = float64(40 + 24*len(p.Dots))
+			p.TickY = p.Height - 4
+			for _, t := range []float64{0.25, 0.5, 0.8, 1, 1.25, 2, 4} {
+				p.Ticks = append(p.Ticks, reportTick{X: plotX(t), Label: fmt.Sprintf("%g", t)})
+			}
+			data.Plots = append(data.Plots, *p)
+		}
+	}
+	if w := a.ThisWeek; w != nil {
+		counts := map[[2]string]*GroupMetrics{}
+		for i := range w.Groups {
+			g := &w.Groups[i]
+			if g.Decision == "selected" {
+				counts[[2]string{g.Attribute, g.Group}] = g
+			}
+		}
+		for _, d := range w.Disparities {
+			if d.Decision != "selected" || d.Metric != "selection_rate" || (d.Attribute != "ethnicity5" && d.Attribute != "imd_quintile") {
+				continue
+			}
+			row := weekRow{Attribute: d.Attribute, Group: d.Group, Verdict: d.Verdict, Ratio: "—"}
+			if d.Ratio != nil {
+				row.Ratio = fmt.Sprintf("%.2f", *d.Ratio)
+			}
+			if g := counts[[2]string{d.Attribute, d.Group}]; g != nil {
+				row.N, row.Selected = g.N, g.Counts.Selected
+			}
+			data.Week = append(data.Week, row)
+		}
+	}
+	return pipeline.WriteAtomic(filepath.Join(dir, "report.html"), 0o640, func(w io.Writer) error {
+		return reportTemplate.Execute(w, data)
+	})
+}
+
+func metricTitle(m string) string {
+	switch m {
+	case "tpr":
+		return "recall"
+	case "selection_rate":
+		return "selection rate"
+	}
+	return m
+}
