@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // LogisticArtifact is the saved form of a Logistic (model.json): everything
@@ -76,13 +77,16 @@ func (a LogisticArtifact) validate() error {
 // ID names the model by its content: "logistic-" and the first 12 hex
 // digits of the SHA-256 of its JSON, so two runs that fit the same model
 // report the same ID.
-func (m *Logistic) ID() string {
+func (m *Logistic) ID() string { return contentID("logistic-", m, 12) }
+
+// contentID is prefix and the first n hex digits of the SHA-256 of m's
+// JSON. Only non-finite floats fail to marshal, which no trainer or loader
+// here produces; the prefix alone is returned then.
+func contentID(prefix string, m json.Marshaler, n int) string {
 	b, err := m.MarshalJSON()
 	if err != nil {
-		// Only non-finite floats fail to marshal; the trainer and
-		// UnmarshalJSON never produce them.
-		panic(fmt.Sprintf("logistic: marshal for ID: %v", err))
+		return strings.TrimSuffix(prefix, "-")
 	}
 	sum := sha256.Sum256(b)
-	return "logistic-" + hex.EncodeToString(sum[:])[:12]
+	return prefix + hex.EncodeToString(sum[:])[:n]
 }

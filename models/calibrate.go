@@ -2,8 +2,6 @@ package models
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -266,16 +264,11 @@ func (c *Calibrated) Features() []string {
 
 // ID names the calibrated model by its content.
 func (c *Calibrated) ID() string {
-	b, err := c.MarshalJSON()
-	if err != nil {
-		return calibratedKind
-	}
-	sum := sha256.Sum256(b)
 	prefix := calibratedKind
 	if id, ok := c.base.(interface{ ID() string }); ok {
 		prefix = id.ID()
 	}
-	return prefix + "+" + c.method + "-" + hex.EncodeToString(sum[:])[:8]
+	return contentID(prefix+"+"+c.method+"-", c, 8)
 }
 
 // calibratedArtifact is the saved form.

@@ -3,8 +3,6 @@ package models
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -336,10 +334,5 @@ func (f *Forest) UnmarshalJSON(b []byte) error {
 
 // ID names the forest by its content.
 func (f *Forest) ID() string {
-	b, err := f.MarshalJSON()
-	if err != nil {
-		return forestKind
-	}
-	sum := sha256.Sum256(b)
-	return forestKind + "-" + strconv.Itoa(len(f.trees)) + "-" + hex.EncodeToString(sum[:])[:12]
+	return contentID(forestKind+"-"+strconv.Itoa(len(f.trees))+"-", f, 12)
 }
