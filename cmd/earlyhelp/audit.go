@@ -30,6 +30,11 @@ func auditConfig(cfg *config.Config) fairness.Config {
 		ac.MinDenVerdict = cfg.Audit.MinGroupSize
 	}
 	ac.Capacities = []int{cfg.List.Capacity}
+	// What-ifs at a tenth and a twentieth of children: at a weekly capacity
+	// of a few dozen families a group's recall rests on a handful of
+	// children, and these show whether a difference holds further down
+	// the ranking.
+	ac.CapacityFractions = []float64{0.05, 0.1}
 	return ac
 }
 

@@ -27,6 +27,9 @@ table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #b1b4
 <p class="lead">{{.Headline}}</p>
 <p>This audit compares groups of children by ethnicity and by the deprivation of their area. Ethnicity is never an input to the model; it is used here only to check the list. A ratio of 1 means a group is treated like the reference group; the tolerance band is {{.TauLo}} to {{.TauHi}}. "Outside tolerance" means "look into this", not "unfair". Groups with fewer than {{.MinN}} children are marked as too small to judge.</p>
 {{if .Findings}}<h2>What needs looking into</h2><ul>{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Deeper}}<h2>Further down the ranking</h2>
+<p>If the list took the top tenth of children by score instead of this week's capacity, this is how often each group's children who went on to be referred would have been found, against the reference group:</p>
+<ul>{{range .Deeper}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <h2>Summary</h2>
 <p>Each cell says whether a group's ratio to the reference group lies within the tolerance band, over the backtest dates pooled ({{.Rows}} children with known outcomes).</p>
 <table><thead><tr><th>attribute</th><th>group</th>{{range .Metrics}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
@@ -95,6 +98,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		TauLo, TauHi string
 		MinN, Rows   int
 		Findings     []string
+		Deeper       []string
 		Metrics      []string
 		Grid         []reportRow
 		Plots        []reportPlot
@@ -104,6 +108,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 	for _, d := range a.Findings() {
 		data.Findings = append(data.Findings, Sentence(d))
 	}
+	data.Deeper = a.Deeper()
 	if r := a.Backtest; r != nil {
 		data.Rows = r.Labelled
 		if v, ok := r.Settings["min_den_verdict"].(int); ok {

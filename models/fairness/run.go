@@ -49,7 +49,7 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 	out := &RunAudit{}
 	dir := filepath.Join(runDir, "audit")
 	if len(labelled) > 0 {
-		if out.Backtest, err = Audit(labelled, cfg); err != nil {
+		if out.Backtest, err = Audit(labelled, fit(cfg, len(labelled))); err != nil {
 			return nil, fmt.Errorf("audit of the backtest: %w", err)
 		}
 		if err := out.Backtest.Write(dir); err != nil {
@@ -57,7 +57,7 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 		}
 	}
 	if len(week) > 0 {
-		wcfg := cfg
+		wcfg := fit(cfg, len(week))
 		wcfg.Bootstrap = 0 // selection rates only: no outcomes to resample
 		if out.ThisWeek, err = Audit(week, wcfg); err != nil {
 			return nil, fmt.Errorf("audit of this week's list: %w", err)
@@ -70,6 +70,19 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// fit drops capacity what-ifs larger than the rows audited: a small
+// council may have fewer children than the list's capacity.
+func fit(cfg Config, rows int) Config {
+	var caps []int
+	for _, k := range cfg.Capacities {
+		if k <= rows {
+			caps = append(caps, k)
+		}
+	}
+	cfg.Capacities = caps
+	return cfg
 }
 
 // Headline metrics: what the audit judges first. Recall (tpr) is the
@@ -160,8 +173,29 @@ func Sentence(d Disparity) string {
 	if d.RatioLo != nil && d.RatioHi != nil {
 		ci = fmt.Sprintf(" (95%% CI %.2f–%.2f)", *d.RatioLo, *d.RatioHi)
 	}
-	return fmt.Sprintf("children in group %s of %s were %s at %.2f times the rate of group %s%s, outside the tolerance band",
-		d.Group, d.Attribute, words, *d.Ratio, d.RefGroup, ci)
+	verdict := map[string]string{
+		VerdictOutside: "outside the tolerance band", VerdictWithin: "within the tolerance band",
+		VerdictInsufficient: "too few children to judge", VerdictUndefined: "not defined",
+	}[d.Verdict]
+	return fmt.Sprintf("children in group %s of %s were %s at %.2f times the rate of group %s%s, %s",
+		d.Group, d.Attribute, words, *d.Ratio, d.RefGroup, ci, verdict)
+}
+
+// Deeper says, for the what-if that selects the top tenth of children,
+// each headline group's recall in words: at a capacity of a few dozen
+// families a group's recall rests on a handful of children, and this
+// shows whether a difference holds further down the ranking.
+func (a *RunAudit) Deeper() []string {
+	if a.Backtest == nil {
+		return nil
+	}
+	var out []string
+	for _, d := range a.Backtest.Disparities {
+		if d.Decision == "rank_pct=0.1" && d.Metric == "tpr" && headlineAttribute(d.Attribute) && d.Ratio != nil && d.Group != d.RefGroup {
+			out = append(out, Sentence(d))
+		}
+	}
+	return out
 }
 
 // Headline is the audit in one sentence for the model card and manifest.
