@@ -20,6 +20,15 @@ import (
 // verdict is given for.
 func auditConfig(cfg *config.Config) fairness.Config {
 	ac := fairness.DefaultConfig()
+	// A what-if at a tenth of children: at a weekly capacity
+	// of a few dozen families a group's recall rests on a handful of
+	// children, and these show whether a difference holds further down
+	// the ranking.
+	ac.CapacityFractions = []float64{0.1}
+	// No top-K what-if at the list's capacity: "selected" is the list at
+	// capacity on each date already, and K over the backtest's pooled dates
+	// would mean nothing.
+	ac.Capacities = nil
 	if cfg == nil {
 		return ac
 	}
@@ -29,12 +38,6 @@ func auditConfig(cfg *config.Config) fairness.Config {
 	if cfg.Audit.MinGroupSize > 0 {
 		ac.MinDenVerdict = cfg.Audit.MinGroupSize
 	}
-	ac.Capacities = []int{cfg.List.Capacity}
-	// What-ifs at a tenth and a twentieth of children: at a weekly capacity
-	// of a few dozen families a group's recall rests on a handful of
-	// children, and these show whether a difference holds further down
-	// the ranking.
-	ac.CapacityFractions = []float64{0.05, 0.1}
 	return ac
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"sort"
 
 	"earlyhelp/pipeline"
 )
@@ -44,6 +45,17 @@ table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #b1b4
 {{end}}{{range .Ticks}}<text x="{{.X}}" y="{{$p.TickY}}" font-size="11" text-anchor="middle">{{.Label}}</text>
 {{end}}</svg><figcaption>{{.Caption}}</figcaption></figure>
 {{end}}
+{{range .Charts}}{{$c := .}}<h2>{{.Title}}</h2>
+<figure><svg xmlns="http://www.w3.org/2000/svg" width="640" height="300" role="img" aria-label="{{.Caption}}">
+<line x1="60" y1="260" x2="620" y2="260" stroke="#0b0c0c"/><line x1="60" y1="20" x2="60" y2="260" stroke="#0b0c0c"/>
+{{if .Diagonal}}<line x1="60" y1="260" x2="620" y2="20" stroke="#505a5f" stroke-dasharray="4 3"/>{{end}}
+{{range .XTicks}}<text x="{{.X}}" y="276" font-size="11" text-anchor="middle">{{.Label}}</text>{{end}}
+{{range .YTicks}}<text x="54" y="{{.X}}" dy="4" font-size="11" text-anchor="end">{{.Label}}</text>{{end}}
+<text x="340" y="296" font-size="12" text-anchor="middle">{{.XLabel}}</text>
+{{range $i, $l := .Lines}}<polyline fill="none" stroke="{{$l.Colour}}" stroke-width="2" points="{{$l.Points}}"/>
+<text x="630" y="{{$l.LegendY}}" font-size="11" fill="{{$l.Colour}}" text-anchor="end">{{$l.Name}}</text>
+{{end}}</svg><figcaption>{{.Caption}}</figcaption></figure>
+{{end}}
 {{if .Week}}<h2>This week's list ({{.WeekAsOf}})</h2>
 <p>The share of each group's children on this week's list, against the reference group. Outcomes are not known yet, so only selection is compared.</p>
 <table><thead><tr><th>attribute</th><th>group</th><th>children</th><th>selected</th><th>ratio to reference</th><th>verdict</th></tr></thead><tbody>
@@ -80,6 +92,99 @@ type reportPlot struct {
 	Ticks              []reportTick
 }
 
+// chart is a line chart: one polyline per group.
+type chart struct {
+	Title, Caption, XLabel string
+	Diagonal               bool
+	XTicks, YTicks         []reportTick // YTicks' X holds the y position
+	Lines                  []chartLine
+}
+
+type chartLine struct {
+	Name, Colour, Points string
+	LegendY              float64
+}
+
+var palette = []string{"#1d70b8", "#d4351c", "#00703c", "#912b88", "#f47738", "#505a5f"}
+
+// newChart scales points (x in [0, xmax], y in [0, ymax]) onto a 560 × 240
+// plot area.
+func newChart(title, caption, xlabel string, xmax, ymax float64, lines map[string][][2]float64, order []string) chart {
+	c := chart{Title: title, Caption: caption, XLabel: xlabel}
+	sx := func(x float64) float64 { return 60 + 560*x/xmax }
+	sy := func(y float64) float64 { return 260 - 240*math.Min(y, ymax)/ymax }
+	for i := 0; i <= 4; i++ {
+		c.XTicks = append(c.XTicks, reportTick{X: sx(xmax * float64(i) / 4), Label: fmt.Sprintf("%.3g", xmax*float64(i)/4)})
+		c.YTicks = append(c.YTicks, reportTick{X: sy(ymax * float64(i) / 4), Label: fmt.Sprintf("%.3g", ymax*float64(i)/4)})
+	}
+	for i, name := range order {
+		pts := lines[name]
+		if len(pts) == 0 {
+			continue
+		}
+		var b []byte
+		for _, p := range pts {
+			b = fmt.Appendf(b, "%.1f,%.1f ", sx(p[0]), sy(p[1]))
+		}
+		c.Lines = append(c.Lines, chartLine{Name: name, Colour: palette[i%len(palette)], Points: string(b), LegendY: float64(30 + 14*i)})
+	}
+	return c
+}
+
+// charts are the reliability diagrams and recall-by-capacity curves for
+// the ethnicity groups and deprivation quintiles.
+func (a *RunAudit) charts() []chart {
+	r := a.Backtest
+	if r == nil {
+		return nil
+	}
+	var out []chart
+	for _, attr := range []string{"ethnicity5", "imd_quintile"} {
+		lines := map[string][][2]float64{}
+		var order []string
+		top := 0.0
+		for _, b := range r.CalibrationBins {
+			if b.Attribute != attr || b.N < 10 || b.Observed.Value == nil {
+				continue
+			}
+			if _, ok := lines[b.Group]; !ok {
+				order = append(order, b.Group)
+			}
+			lines[b.Group] = append(lines[b.Group], [2]float64{b.MeanScore, *b.Observed.Value})
+			top = math.Max(top, math.Max(b.MeanScore, *b.Observed.Value))
+		}
+		if len(order) > 0 {
+			top = math.Min(1, math.Ceil(top*20)/20)
+			out = append(out, newChart("Reliability by "+attr,
+				"Each line is a group: for children with similar scores (score bins of at least 10 children), the share who went on to be referred (up) against the mean score (across). On the dashed diagonal a score means what it says for that group; a line below it means the group's scores run high, above it low.",
+				"mean score", top, top, lines, order))
+			out[len(out)-1].Diagonal = true
+		}
+		lines = map[string][][2]float64{}
+		order = nil
+		maxK := 0.0
+		for _, t := range r.TopK {
+			if t.Attribute != attr || t.TPR == nil {
+				continue
+			}
+			if _, ok := lines[t.Group]; !ok {
+				order = append(order, t.Group)
+			}
+			lines[t.Group] = append(lines[t.Group], [2]float64{float64(t.K), *t.TPR})
+			maxK = math.Max(maxK, float64(t.K))
+		}
+		for g := range lines {
+			sort.Slice(lines[g], func(i, j int) bool { return lines[g][i][0] < lines[g][j][0] })
+		}
+		if len(order) > 0 && maxK > 0 {
+			out = append(out, newChart("Recall by list size, by "+attr,
+				"Each line is a group: the share of its children who went on to be referred whom a list of the top K children (across) would have found (up). Lines close together mean the list finds each group's children at similar rates at every size.",
+				"children on the list (K)", maxK, 1, lines, order))
+		}
+	}
+	return out
+}
+
 type weekRow struct {
 	Attribute, Group, Ratio, Verdict string
 	N, Selected                      int64
@@ -103,12 +208,14 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		Grid         []reportRow
 		Plots        []reportPlot
 		Week         []weekRow
+		Charts       []chart
 		WeekAsOf     string
 	}{Headline: a.Headline(), Metrics: headlineMetrics, WeekAsOf: weekAsOf, TauLo: "0.80", TauHi: "1.25", MinN: 30}
 	for _, d := range a.Findings() {
 		data.Findings = append(data.Findings, Sentence(d))
 	}
 	data.Deeper = a.Deeper()
+	data.Charts = a.charts()
 	if r := a.Backtest; r != nil {
 		data.Rows = r.Labelled
 		if v, ok := r.Settings["min_den_verdict"].(int); ok {
