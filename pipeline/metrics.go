@@ -21,6 +21,9 @@ type Metrics struct {
 	FeaturePSI      *prometheus.GaugeVec
 	FairnessRatio   *prometheus.GaugeVec
 	FairnessOutside *prometheus.GaugeVec
+	// Decisions counts navigators' recorded decisions by kind (CONTRACTS
+	// §6); the review site increments it.
+	Decisions *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -80,11 +83,20 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Namespace: ns, Name: "fairness_outside_tolerance",
 			Help: "Groups of an attribute whose ratio on a metric lies outside the tolerance band.",
 		}, []string{"attribute", "metric"}),
+		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "decisions_total",
+			Help: "Navigators' decisions recorded, by decision.",
+		}, []string{"decision"}),
+	}
+	// Every decision is a series from the start, so a dashboard shows 0
+	// rather than nothing before the first is recorded.
+	for _, d := range []string{"offer_made", "offer_accepted", "offer_declined", "not_appropriate", "already_supported", "unable_to_contact"} {
+		m.Decisions.WithLabelValues(d)
 	}
 	for _, c := range []prometheus.Collector{
 		m.RowsRead, m.RowsLoaded, m.RowsQuarantined, m.LinkMatch, m.StageDuration,
 		m.Runs, m.LastSuccess, m.ListHouseholds, m.ListChurn, m.ModelAUC, m.FeaturePSI,
-		m.FairnessRatio, m.FairnessOutside,
+		m.FairnessRatio, m.FairnessOutside, m.Decisions,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
