@@ -288,7 +288,7 @@ func upnCells(data []byte, spec connectors.Spec) (ids, other map[string]bool) {
 		if err != nil {
 			return ids, other
 		}
-		if blank(rec) {
+		if blank([]byte(strings.Join(rec, ""))) {
 			continue
 		}
 		if header == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -60,10 +61,7 @@ func (c *chunk) record(i int, cells []string) []string {
 
 // parse reads one file's rows into the sink and returns how many it read.
 func (s *Source) parse(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, name string, r io.Reader) (int64, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-
+	cr := newLexer(r)
 	header, err := s.header(cr, name)
 	if err != nil {
 		return 0, err
@@ -127,7 +125,7 @@ var errRecordTooLong = errors.New("record too long")
 // readChunks parses records into chunks taken from free and sends them on
 // full, until the file ends, a record cannot be parsed, or stop is closed.
 // The last chunk sent carries the error that ended the file.
-func readChunks(cr *csv.Reader, free <-chan *chunk, full chan<- *chunk, stop <-chan struct{}) {
+func readChunks(cr *lexer, free <-chan *chunk, full chan<- *chunk, stop <-chan struct{}) {
 	for {
 		var c *chunk
 		select {
@@ -140,17 +138,15 @@ func readChunks(cr *csv.Reader, free <-chan *chunk, full chan<- *chunk, stop <-c
 		text, cells, ends, lines := c.text[:0], c.cells[:0], c.ends[:0], c.lines[:0]
 		var err error
 		for len(ends) < chunkRows && len(text) < chunkBytes {
-			var rec []string
-			if rec, err = cr.Read(); err != nil {
+			textAt, cellsAt := len(text), len(cells)
+			var line int
+			if text, cells, line, err = cr.record(text, cells); err != nil {
+				text, cells = text[:textAt], cells[:cellsAt]
 				break
 			}
-			if blank(rec) {
+			if blank(text[textAt:]) {
+				text, cells = text[:textAt], cells[:cellsAt]
 				continue
-			}
-			line, _ := cr.FieldPos(0)
-			for _, f := range rec {
-				text = append(text, f...)
-				cells = append(cells, int32(len(text)))
 			}
 			if len(text) > math.MaxInt32 {
 				err = errRecordTooLong
@@ -184,32 +180,29 @@ func (s *Source) parseErr(name string, err error) error {
 
 // header reads the first non-blank record. The row loader normalises the
 // names.
-func (s *Source) header(cr *csv.Reader, name string) ([]string, error) {
+func (s *Source) header(cr *lexer, name string) ([]string, error) {
 	for {
-		rec, err := cr.Read()
+		rec, err := cr.header()
 		if err == io.EOF {
 			return nil, s.fileErr(name, errors.New("no header row"))
 		}
 		if err != nil {
 			return nil, s.parseErr(name, err)
 		}
-		if blank(rec) {
+		if blank([]byte(strings.Join(rec, ""))) {
 			continue
 		}
-		// The reader reuses rec.
-		return append([]string(nil), rec...), nil
+		return rec, nil
 	}
 }
 
-// blank reports a record with nothing in it: a line of spaces, a row of
-// empty cells from a spreadsheet, or the old DOS end-of-file mark. Such
-// lines are not data rows and are not counted.
-func blank(rec []string) bool {
-	for _, f := range rec {
-		for i := 0; i < len(f); i++ {
-			if c := f[i]; c != ' ' && c != '\t' && c != '\x1a' {
-				return false
-			}
+// blank reports a record with nothing in it (given its cells end to end):
+// a line of spaces, a row of empty cells from a spreadsheet, or the old DOS
+// end-of-file mark. Such lines are not data rows and are not counted.
+func blank(text []byte) bool {
+	for _, c := range text {
+		if c != ' ' && c != '\t' && c != '\x1a' {
+			return false
 		}
 	}
 	return true
