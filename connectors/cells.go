@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -40,7 +39,7 @@ func (l *RowLoader) parseRow(rec []string) (reason, column string) {
 			continue
 		}
 		raw = trimSpace(raw)
-		if IsNull(raw) {
+		if len(raw) <= 4 && IsNull(raw) { // no null spelling is longer
 			if c.required {
 				return pipeline.ReasonMissingRequired, c.name
 			}
@@ -209,37 +208,36 @@ func parseInt(s string) (int64, bool) {
 	return n, true
 }
 
-// append adds the parsed row to the builders.
-func (l *RowLoader) append() {
+// append adds a checked row of b to the builders.
+func (l *RowLoader) append(b *checked, vals []cell) {
 	for i, k := range l.r.fields {
-		v := &l.vals[i]
-		b := l.rb.Field(i)
+		v := &vals[i]
+		fb := l.rb.Field(i)
 		if v.null {
-			b.AppendNull()
+			fb.AppendNull()
 			continue
 		}
 		switch k {
 		case kindString:
-			// Append copies; the conversion only avoids a second copy.
-			b.(*array.StringBuilder).BinaryBuilder.Append(unsafe.Slice(unsafe.StringData(v.s), len(v.s)))
+			fb.(*array.StringBuilder).BinaryBuilder.Append(b.unstash(*v))
 		case kindDate:
-			b.(*array.Date32Builder).Append(arrow.Date32(v.n))
+			fb.(*array.Date32Builder).Append(arrow.Date32(v.n))
 		case kindTimestamp:
-			b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.n))
+			fb.(*array.TimestampBuilder).Append(arrow.Timestamp(v.n))
 		case kindBool:
-			b.(*array.BooleanBuilder).Append(v.n == 1)
+			fb.(*array.BooleanBuilder).Append(v.n == 1)
 		case kindFloat:
-			b.(*array.Float64Builder).Append(v.f)
+			fb.(*array.Float64Builder).Append(v.f)
 		case kindInt:
 			switch l.r.types[i] {
 			case arrow.INT8:
-				b.(*array.Int8Builder).Append(int8(v.n))
+				fb.(*array.Int8Builder).Append(int8(v.n))
 			case arrow.INT16:
-				b.(*array.Int16Builder).Append(int16(v.n))
+				fb.(*array.Int16Builder).Append(int16(v.n))
 			case arrow.INT32:
-				b.(*array.Int32Builder).Append(int32(v.n))
+				fb.(*array.Int32Builder).Append(int32(v.n))
 			default:
-				b.(*array.Int64Builder).Append(v.n)
+				fb.(*array.Int64Builder).Append(v.n)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package connectors
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 )
@@ -83,6 +84,10 @@ type rowCheck func(v []value) (reason, column string)
 // Rules is a source's Spec and LoadOptions compiled for the row loop. It is
 // immutable once built, so one Rules may serve loaders on many goroutines.
 type Rules struct {
+	// batches recycles the row loaders' checked batches from one delivered
+	// file to the next: a council sends attendance as many files, and
+	// growing fresh batches for each cost more than loading them.
+	batches sync.Pool
 	spec    Spec
 	cols    []column
 	fields  []kind // per stored field

@@ -74,7 +74,11 @@ func (s *Source) parse(ctx context.Context, mem memory.Allocator, sink pipeline.
 
 	free := make(chan *chunk, chunksInFlight)
 	for range chunksInFlight {
-		free <- &chunk{} // grown by its first records, then reused
+		c, _ := s.chunks.Get().(*chunk)
+		if c == nil {
+			c = &chunk{} // grown by its first records, then reused
+		}
+		free <- c
 	}
 	full := make(chan *chunk, chunksInFlight)
 	stop := make(chan struct{})
@@ -87,6 +91,16 @@ func (s *Source) parse(ctx context.Context, mem memory.Allocator, sink pipeline.
 	defer func() {
 		close(stop)
 		<-done
+		for {
+			select {
+			case c := <-free:
+				s.chunks.Put(c)
+			case c := <-full:
+				s.chunks.Put(c)
+			default:
+				return
+			}
+		}
 	}()
 
 	var read int64

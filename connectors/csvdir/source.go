@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -55,6 +56,8 @@ type Source struct {
 	rules *connectors.Rules
 	pseud *connectors.Pseudonymiser
 	ts    *connectors.TimestampParser
+	// chunks recycles the parsing arenas from file to file (see chunk).
+	chunks sync.Pool
 }
 
 var _ pipeline.Source = (*Source)(nil)
