@@ -3,6 +3,7 @@ package features
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -237,6 +238,40 @@ func (s *Set) Labels(ctx context.Context, t *pipeline.FeatureTable, horizonWeeks
 // accommodation since 14 Sep 2025"), from records dated before l's date.
 type Factual interface {
 	Fact(l *Link, h *Household, r pipeline.Reason) (text string, ok bool)
+}
+
+// A Timelined builder adds its signals to a household's timeline (see
+// pipeline.Timeliner), from records dated before l's date: weeks, when
+// given, are the pipeline.TimelineWeeks weeks before it, oldest first, to
+// add its counts to.
+type Timelined interface {
+	Timeline(l *Link, h *Household, weeks []pipeline.TimelineWeek) []pipeline.TimelineEvent
+}
+
+var _ pipeline.Timeliner = (*Set)(nil)
+
+// Timeline draws row of t's signals over the weeks before t's date from
+// every builder that can.
+func (s *Set) Timeline(t *pipeline.FeatureTable, row int) pipeline.Timeline {
+	var out pipeline.Timeline
+	hs, ok := s.links[DayOf(t.AsOf)]
+	if !ok || row < 0 || row >= len(hs) {
+		return out
+	}
+	l := &Link{AsOf: t.AsOf, Day: DayOf(t.AsOf), roster: s.roster}
+	// Weeks start on Mondays, the last one the week of the as-of date.
+	monday := l.Day - Day((int(l.Day)+3)%7)
+	out.Weeks = make([]pipeline.TimelineWeek, pipeline.TimelineWeeks)
+	for i := range out.Weeks {
+		out.Weeks[i].Start = (monday - Day(7*(pipeline.TimelineWeeks-1-i))).Time().Format(time.DateOnly)
+	}
+	for _, b := range s.builders {
+		if tb, ok := b.(Timelined); ok {
+			out.Events = append(out.Events, tb.Timeline(l, hs[row], out.Weeks)...)
+		}
+	}
+	sort.SliceStable(out.Events, func(i, j int) bool { return out.Events[i].Date < out.Events[j].Date })
+	return out
 }
 
 // Describe turns a reason for row of t into a sentence a navigator can

@@ -101,3 +101,36 @@ func concat(mem memory.Allocator, recs []arrow.Record) (arrow.Record, error) {
 	}
 	return array.NewRecord(schema, cols, rows), nil
 }
+
+// A Timeliner draws a household's signals over the weeks before the as-of
+// date, for the family page of the review site: a navigator should see the
+// pattern the reasons summarise before calling the family.
+type Timeliner interface {
+	Timeline(t *FeatureTable, row int) Timeline
+}
+
+// TimelineWeeks is how far back a family's timeline reaches.
+const TimelineWeeks = 26
+
+// Timeline is one household's signals over time, oldest first. It holds
+// dates and counts only: no identifier.
+type Timeline struct {
+	Weeks  []TimelineWeek  `json:"weeks"`
+	Events []TimelineEvent `json:"events"`
+}
+
+// TimelineWeek is the household's school sessions in the week starting
+// Start (a Monday, yyyy-mm-dd), over all its children.
+type TimelineWeek struct {
+	Start    string `json:"start"`
+	Possible int    `json:"possible"`
+	Absent   int    `json:"absent"`
+	Late     int    `json:"late"`
+}
+
+// TimelineEvent is a dated signal from health visiting or housing.
+type TimelineEvent struct {
+	Date string `json:"date"` // yyyy-mm-dd
+	Kind string `json:"kind"` // "health" or "housing"
+	Text string `json:"text"` // plain English, e.g. "12-month review: not brought"
+}

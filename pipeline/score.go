@@ -45,6 +45,9 @@ type ListEntry struct {
 	// The navigators' latest decision about the household, if any.
 	LastDecision   string
 	LastDecisionAt time.Time
+	// Timeline is the household's signals over time, when the feature set
+	// can draw them (Timeliner).
+	Timeline *Timeline
 }
 
 // ChildRef is a child of a listed household.
@@ -151,6 +154,10 @@ func (r *run) score(ctx context.Context) error {
 		}
 		for _, rs := range reasons {
 			e.ReasonTexts = append(e.ReasonTexts, r.opts.Features.Describe(t, i, rs))
+		}
+		if tl, ok := r.opts.Features.(Timeliner); ok {
+			line := tl.Timeline(t, i)
+			e.Timeline = &line
 		}
 		l.Entries = append(l.Entries, e)
 	}

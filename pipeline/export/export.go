@@ -7,6 +7,7 @@ import (
 	"context"
 	"embed"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -100,7 +101,39 @@ func (e *Exporter) Export(ctx context.Context, runDir string, l *pipeline.List) 
 	}); err != nil {
 		return nil, err
 	}
-	return []string{csvPath, pqPath, htmlPath}, nil
+	famPath := filepath.Join("list", FamiliesFile)
+	if err := writeFamilies(filepath.Join(runDir, famPath), l, rows); err != nil {
+		return nil, err
+	}
+	return []string{csvPath, pqPath, htmlPath, famPath}, nil
+}
+
+// FamiliesFile, beside the list, is what the review site's family pages
+// show beyond the list's columns: each listed household's pseudonym (the
+// key navigators' decisions are stored under, so the decisions store holds
+// no council identifier) and its timeline. It pairs references with
+// pseudonyms, so it is as confidential as the list itself.
+const FamiliesFile = "families.json"
+
+// Family is one entry of FamiliesFile.
+type Family struct {
+	Rank      int                `json:"rank"`
+	Household string             `json:"household_ref"`
+	Pseudonym string             `json:"household_id"`
+	Timeline  *pipeline.Timeline `json:"timeline,omitempty"`
+}
+
+func writeFamilies(path string, l *pipeline.List, rows []row) error {
+	fams := make([]Family, len(rows))
+	for i, r := range rows {
+		en := l.Entries[i]
+		fams[i] = Family{Rank: r.Rank, Household: r.Household, Pseudonym: en.Household, Timeline: en.Timeline}
+	}
+	b, err := json.Marshal(fams)
+	if err != nil {
+		return err
+	}
+	return pipeline.WriteFileAtomic(path, b, 0o640)
 }
 
 func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {
