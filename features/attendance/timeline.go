@@ -1,0 +1,54 @@
+package attendance
+
+import (
+	"context"
+	"time"
+
+	"earlyhelp/features"
+	"earlyhelp/pipeline"
+)
+
+var _ features.Timelined = (*Builder)(nil)
+
+// Timeline adds the household's school sessions, week by week, to weeks:
+// sessions possible, absences and late arrivals over all its children,
+// each as recorded before the as-of date. It adds no events.
+func (b *Builder) Timeline(l *features.Link, h *features.Household, weeks []pipeline.TimelineWeek) []pipeline.TimelineEvent {
+	if len(weeks) == 0 {
+		return nil
+	}
+	idx, err := b.index(context.Background())
+	if err != nil {
+		return nil
+	}
+	cutoff := uint32(0)
+	if s := l.AsOf.Unix() - stampEpoch; s > 0 {
+		cutoff = uint32(s)
+	}
+	starts := make([]features.Day, len(weeks))
+	for i, w := range weeks {
+		t, err := time.Parse(time.DateOnly, w.Start)
+		if err != nil {
+			return nil
+		}
+		starts[i] = features.DayOf(t)
+	}
+	// Nothing on or after the as-of day, even in its own week.
+	win := features.Window{From: starts[0], To: min(starts[len(starts)-1]+7, l.Day)}
+	tallies := make([]tally, len(weeks))
+	for _, c := range h.Children {
+		p, ok := idx.pupils[c.UPN]
+		if c.UPN == "" || !ok {
+			continue
+		}
+		idx.scan(p, win, cutoff, func(d features.Day) *tally {
+			return &tallies[min(int(d-starts[0])/7, len(tallies)-1)]
+		})
+	}
+	for i, t := range tallies {
+		weeks[i].Possible += t.possible
+		weeks[i].Absent += t.absent
+		weeks[i].Late += t.late + t.lateAfter
+	}
+	return nil
+}
