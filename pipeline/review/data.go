@@ -1,0 +1,233 @@
+package review
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/export"
+)
+
+// errNoList is a data_dir with no succeeded run to show yet.
+var errNoList = errors.New("no list yet: no run has succeeded")
+
+// week is one succeeded run's list, as the site shows it.
+type week struct {
+	RunID    string
+	AsOf     string
+	Families []*family
+	byRef    map[string]*family
+}
+
+// family is one listed household: its row of navigator_list.csv and its
+// entry of families.json.
+type family struct {
+	Rank        int
+	Ref         string // household_ref, the council's own id
+	Pseudonym   string // household_id, the key decisions are stored under
+	Locality    string
+	Band        string
+	Score       string
+	Status      string
+	WeeksOnList string
+	Children    string
+	ChildRefs   []string
+	Reasons     []string
+	Decision    string
+	DecisionAt  string
+	Timeline    *pipeline.Timeline
+}
+
+// runs reads data_dir/runs, caching the latest list by run id so a page
+// view costs one directory listing until a new run succeeds.
+type runs struct {
+	dir string // data_dir/runs
+
+	mu     sync.Mutex
+	cached *week
+}
+
+// manifests returns every run's manifest, newest first. A run folder
+// without a readable manifest is shown as such rather than hidden.
+func (r *runs) manifests() ([]pipeline.Manifest, error) {
+	ents, err := os.ReadDir(r.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	var out []pipeline.Manifest
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		var m pipeline.Manifest
+		b, err := os.ReadFile(filepath.Join(r.dir, e.Name(), "manifest.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err != nil {
+			m = pipeline.Manifest{RunID: e.Name(), Status: "unreadable"}
+		}
+		if m.RunID == "" {
+			m.RunID = e.Name()
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RunID > out[j].RunID })
+	return out, nil
+}
+
+// latest returns the newest succeeded run that wrote a list.
+func (r *runs) latest() (string, error) {
+	ms, err := r.manifests()
+	if err != nil {
+		return "", err
+	}
+	for _, m := range ms {
+		if m.Status != "succeeded" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(r.dir, m.RunID, "list", "navigator_list.csv")); err == nil {
+			return m.RunID, nil
+		}
+	}
+	return "", errNoList
+}
+
+// file is a path inside the latest succeeded run.
+func (r *runs) file(rel ...string) (string, error) {
+	id, err := r.latest()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(append([]string{r.dir, id}, rel...)...), nil
+}
+
+// week returns the latest list.
+func (r *runs) week() (*week, error) {
+	id, err := r.latest()
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cached != nil && r.cached.RunID == id {
+		return r.cached, nil
+	}
+	w, err := readWeek(filepath.Join(r.dir, id))
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", id, err)
+	}
+	w.RunID = id
+	r.cached = w
+	return w, nil
+}
+
+func readWeek(runDir string) (*week, error) {
+	w := &week{byRef: map[string]*family{}}
+	b, err := os.ReadFile(filepath.Join(runDir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m pipeline.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	w.AsOf = m.AsOf
+	f, err := os.Open(filepath.Join(runDir, "list", "navigator_list.csv"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if w.Families, err = readList(f); err != nil {
+		return nil, fmt.Errorf("navigator_list.csv: %w", err)
+	}
+	for _, fam := range w.Families {
+		w.byRef[fam.Ref] = fam
+	}
+	b, err = os.ReadFile(filepath.Join(runDir, "list", export.FamiliesFile))
+	if err != nil {
+		return nil, err
+	}
+	var extra []export.Family
+	if err := json.Unmarshal(b, &extra); err != nil {
+		return nil, fmt.Errorf("%s: %w", export.FamiliesFile, err)
+	}
+	for _, e := range extra {
+		if fam := w.byRef[e.Household]; fam != nil {
+			fam.Pseudonym, fam.Timeline = e.Pseudonym, e.Timeline
+		}
+	}
+	return w, nil
+}
+
+// readList reads navigator_list.csv (CONTRACTS §6), undoing the
+// spreadsheet neutralisation of its cells for display.
+func readList(r io.Reader) ([]*family, error) {
+	cr := csv.NewReader(r)
+	header, err := cr.Read()
+	if err != nil {
+		return nil, err
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	for _, want := range export.Header {
+		if _, ok := col[want]; !ok {
+			return nil, fmt.Errorf("no column %q", want)
+		}
+	}
+	var out []*family
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		get := func(name string) string { return unneutralise(rec[col[name]]) }
+		rank, err := strconv.Atoi(get("rank"))
+		if err != nil {
+			return nil, fmt.Errorf("row %d: rank: %w", len(out)+2, err)
+		}
+		out = append(out, &family{
+			Rank: rank, Ref: get("household_ref"), Locality: get("locality"), Band: get("band"),
+			Score: get("score"), Status: get("status"), WeeksOnList: get("weeks_on_list"),
+			Children: get("children"), ChildRefs: split(get("child_refs")), Reasons: split(get("reasons")),
+			Decision: get("last_decision"), DecisionAt: get("last_decision_date"),
+		})
+	}
+}
+
+func split(s string) []string {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ";")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
+
+// unneutralise drops the quote the export puts before a cell a
+// spreadsheet would read as a formula; html/template escapes what is shown.
+func unneutralise(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
+	return s
+}

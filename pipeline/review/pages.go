@@ -1,0 +1,381 @@
+package review
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/review/decisions"
+	"earlyhelp/pipeline/review/users"
+)
+
+// page is what every template gets.
+type page struct {
+	Title string
+	User  *users.User
+	CSRF  string
+	Data  any
+}
+
+// render executes a template into a buffer first, so a failure gives an
+// error page rather than half a page.
+func (s *Site) render(w http.ResponseWriter, r *http.Request, code int, name string, sess *session, title string, data any) {
+	p := page{Title: title, Data: data}
+	if sess != nil {
+		u := sess.user
+		p.User, p.CSRF = &u, sess.csrf
+	}
+	var buf bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&buf, name, p); err != nil {
+		s.cfg.Log.Error().Err(err).Str("template", name).Msg("review: render")
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}
+
+func (s *Site) errorPage(w http.ResponseWriter, r *http.Request, code int, title, detail string) {
+	s.render(w, r, code, "error.html", s.session(r), title, detail)
+}
+
+// fail logs an internal error without its detail reaching the page: the
+// detail may name a file of the data_dir.
+func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errNoList) {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "No list yet", "No weekly run has finished yet. Try again after the next run.")
+		return
+	}
+	s.cfg.Log.Error().Err(err).Str("path", r.URL.Path).Msg("review: page failed")
+	s.errorPage(w, r, http.StatusInternalServerError, "Sorry, there is a problem", "The page could not be shown. The engineers have been told in the log.")
+}
+
+// --- signing in and out ---
+
+func (s *Site) loginForm(w http.ResponseWriter, r *http.Request, sess *session) {
+	if sess != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.showLogin(w, r, http.StatusOK, "")
+}
+
+func (s *Site) showLogin(w http.ResponseWriter, r *http.Request, code int, problem string) {
+	t := token()
+	http.SetCookie(w, s.cookie(loginCookie, t, 3600))
+	identified(w)
+	s.render(w, r, code, "login.html", nil, "Sign in", map[string]string{"Token": t, "Problem": problem})
+}
+
+func (s *Site) login(w http.ResponseWriter, r *http.Request, _ *session) {
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !s.validCSRF(r, c.Value) {
+		s.errorPage(w, r, http.StatusForbidden, "The form has expired", "Go back, reload the sign-in page and try again.")
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("username"))
+	password := []byte(r.PostFormValue("password"))
+	if _, locked := s.cfg.Throttle.Locked(name); locked {
+		s.cfg.Log.Warn().Msg("review: sign-in refused: account locked")
+		s.showLogin(w, r, http.StatusTooManyRequests, "Too many wrong passwords: this account is locked for a while. Try again later or ask an engineer.")
+		return
+	}
+	u, err := s.cfg.Users.Authenticate(name, password)
+	if err != nil {
+		s.cfg.Throttle.Failure(name)
+		s.cfg.Log.Info().Msg("review: sign-in failed")
+		s.showLogin(w, r, http.StatusUnauthorized, "The username or password is wrong.")
+		return
+	}
+	s.cfg.Throttle.Success(name)
+	http.SetCookie(w, s.cookie(loginCookie, "", -1))
+	http.SetCookie(w, s.cookie(sessionCookie, s.startSession(u), 0))
+	s.cfg.Log.Info().Str("role", u.Role).Msg("review: signed in")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Site) logout(w http.ResponseWriter, r *http.Request, _ *session) {
+	s.endSession(r)
+	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// home sends each role to its first page.
+func (s *Site) home(w http.ResponseWriter, r *http.Request, sess *session) {
+	to := map[string]string{users.Navigator: "/list", users.Auditor: "/audit", users.Engineer: "/runs"}[sess.user.Role]
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// --- navigators ---
+
+// mine reports whether a navigator may see families of locality.
+func mine(u users.User, locality string) bool { return slices.Contains(u.Localities, locality) }
+
+type listView struct {
+	Week       *week
+	Families   []*family
+	Localities []string
+	Locality   string
+	Sort       string
+	Sorts      []string
+}
+
+func (s *Site) list(w http.ResponseWriter, r *http.Request, sess *session) {
+	wk, err := s.runs.week()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := listView{Week: wk, Localities: sess.user.Localities, Sort: r.URL.Query().Get("sort"),
+		Locality: r.URL.Query().Get("locality"), Sorts: []string{"rank", "status", "locality", "weeks"}}
+	for _, f := range wk.Families {
+		if mine(sess.user, f.Locality) && (v.Locality == "" || f.Locality == v.Locality) {
+			v.Families = append(v.Families, f)
+		}
+	}
+	switch v.Sort {
+	case "status":
+		sort.SliceStable(v.Families, func(i, j int) bool { return v.Families[i].Status < v.Families[j].Status })
+	case "locality":
+		sort.SliceStable(v.Families, func(i, j int) bool { return v.Families[i].Locality < v.Families[j].Locality })
+	case "weeks":
+		sort.SliceStable(v.Families, func(i, j int) bool { return v.Families[i].WeeksOnList > v.Families[j].WeeksOnList })
+	default:
+		v.Sort = "rank"
+	}
+	identified(w)
+	s.render(w, r, http.StatusOK, "list.html", sess, "This week's list", v)
+}
+
+// lookup finds a family the navigator may see. A family of another
+// locality is "not found", so the page does not confirm it is listed.
+func (s *Site) lookup(w http.ResponseWriter, r *http.Request, sess *session) (*week, *family, bool) {
+	wk, err := s.runs.week()
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	f := wk.byRef[r.PathValue("ref")]
+	if f == nil || !mine(sess.user, f.Locality) {
+		s.errorPage(w, r, http.StatusNotFound, "Family not found", "This family is not on this week's list for your localities.")
+		return nil, nil, false
+	}
+	return wk, f, true
+}
+
+type familyView struct {
+	Week     *week
+	Family   *family
+	History  []decisions.Decision
+	Kinds    []kindOption
+	Timeline template.HTML
+	Events   []pipeline.TimelineEvent
+	Saved    bool
+	Problem  string
+	Note     string
+}
+
+type kindOption struct{ Value, Label string }
+
+func kindOptions() []kindOption {
+	labels := map[string]string{
+		decisions.OfferMade: "Offer of early help made", decisions.OfferAccepted: "Offer accepted",
+		decisions.OfferDeclined: "Offer declined", decisions.NotAppropriate: "Not appropriate",
+		decisions.AlreadySupported: "Already supported", decisions.UnableToContact: "Unable to contact",
+	}
+	var out []kindOption
+	for _, k := range decisions.Kinds() {
+		out = append(out, kindOption{k, labels[k]})
+	}
+	return out
+}
+
+func (s *Site) family(w http.ResponseWriter, r *http.Request, sess *session) {
+	wk, f, ok := s.lookup(w, r, sess)
+	if !ok {
+		return
+	}
+	s.showFamily(w, r, sess, wk, f, http.StatusOK, "", "")
+}
+
+func (s *Site) showFamily(w http.ResponseWriter, r *http.Request, sess *session, wk *week, f *family, code int, problem, note string) {
+	why := "viewed family page"
+	if r.Method == http.MethodPost {
+		why = "recorded a decision"
+	}
+	// On disk before the page leaves: no log line, no page.
+	if err := s.access.write(Access{At: s.cfg.Now().UTC(), User: sess.user.Name, Role: sess.user.Role,
+		Household: f.Ref, Page: r.URL.Path, Why: why}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := familyView{Week: wk, Family: f, Kinds: kindOptions(), Saved: r.URL.Query().Get("saved") == "1",
+		Problem: problem, Note: note}
+	if f.Pseudonym != "" {
+		hist, err := s.cfg.Decisions.History(r.Context(), f.Pseudonym)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.History = hist
+	}
+	if f.Timeline != nil {
+		v.Timeline = timelineSVG(f.Timeline)
+		v.Events = f.Timeline.Events
+	}
+	identified(w)
+	s.render(w, r, code, "family.html", sess, "Family "+f.Ref, v)
+}
+
+func (s *Site) decide(w http.ResponseWriter, r *http.Request, sess *session) {
+	wk, f, ok := s.lookup(w, r, sess)
+	if !ok {
+		return
+	}
+	kind, note := r.PostFormValue("decision"), strings.TrimSpace(r.PostFormValue("note"))
+	if !slices.Contains(decisions.Kinds(), kind) {
+		s.showFamily(w, r, sess, wk, f, http.StatusBadRequest, "Choose what was decided.", note)
+		return
+	}
+	if len(note) > decisions.MaxNoteBytes {
+		s.showFamily(w, r, sess, wk, f, http.StatusBadRequest, fmt.Sprintf("The note must be %d characters or fewer.", decisions.MaxNoteBytes), note)
+		return
+	}
+	if f.Pseudonym == "" {
+		s.fail(w, r, fmt.Errorf("rank %d of run %s has no pseudonym in %s", f.Rank, wk.RunID, "families.json"))
+		return
+	}
+	if _, err := s.cfg.Decisions.Record(r.Context(), decisions.Decision{
+		Household: f.Pseudonym, Kind: kind, Note: note, Navigator: sess.user.Name,
+		Locality: f.Locality, At: s.cfg.Now().UTC(),
+	}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.access.write(Access{At: s.cfg.Now().UTC(), User: sess.user.Name, Role: sess.user.Role,
+		Household: f.Ref, Page: r.URL.Path, Why: "recorded a decision: " + kind}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.cfg.OnDecision != nil {
+		s.cfg.OnDecision(kind)
+	}
+	s.cfg.Log.Info().Str("decision", kind).Msg("review: decision recorded")
+	http.Redirect(w, r, "/family/"+pathEscape(f.Ref)+"?saved=1", http.StatusSeeOther)
+}
+
+// --- auditors: no household appears on these pages ---
+
+type auditView struct {
+	RunID     string
+	Headline  string
+	Overrides []decisions.Override
+	HasReport bool
+}
+
+func (s *Site) audit(w http.ResponseWriter, r *http.Request, sess *session) {
+	id, err := s.runs.latest()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ms, err := s.runs.manifests()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := auditView{RunID: id}
+	for _, m := range ms {
+		if m.RunID == id {
+			v.Headline = m.Fairness
+		}
+	}
+	if v.Overrides, err = s.cfg.Decisions.Overrides(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if p, err := s.runs.file("audit", "report.html"); err == nil {
+		_, statErr := os.Stat(p)
+		v.HasReport = statErr == nil
+	}
+	s.render(w, r, http.StatusOK, "audit.html", sess, "Fairness audit", v)
+}
+
+// auditReport serves the run's audit/report.html, which is aggregates
+// only. It is a document of its own with its styles inline, so it gets a
+// CSP that allows inline style and still no script.
+func (s *Site) auditReport(w http.ResponseWriter, r *http.Request, sess *session) {
+	p, err := s.runs.file("audit", "report.html")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		s.errorPage(w, r, http.StatusNotFound, "No fairness report", "The latest run did not write a fairness report.")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(b)
+}
+
+type modelView struct {
+	RunID string
+	Card  map[string]any
+	Keys  []string
+	Text  string
+}
+
+func (s *Site) model(w http.ResponseWriter, r *http.Request, sess *session) {
+	id, err := s.runs.latest()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := modelView{RunID: id}
+	if p, err := s.runs.file("model", "model_card.md"); err == nil {
+		if b, err := os.ReadFile(p); err == nil {
+			v.Text = string(b)
+		}
+	}
+	if p, err := s.runs.file("model", "model_card.json"); err == nil {
+		if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &v.Card) == nil {
+			for k, val := range v.Card {
+				switch val.(type) {
+				case string, float64, bool:
+					v.Keys = append(v.Keys, k)
+				}
+			}
+			sort.Strings(v.Keys)
+		}
+	}
+	s.render(w, r, http.StatusOK, "model.html", sess, "Model card", v)
+}
+
+// --- engineers: runs and their books, no household ---
+
+func (s *Site) runsPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	ms, err := s.runs.manifests()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(ms) > 52 {
+		ms = ms[:52]
+	}
+	s.render(w, r, http.StatusOK, "runs.html", sess, "Runs", ms)
+}

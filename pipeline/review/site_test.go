@@ -1,0 +1,441 @@
+package review
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/export"
+	"earlyhelp/pipeline/review/decisions"
+	"earlyhelp/pipeline/review/users"
+)
+
+const password = "correct horse battery"
+
+// Household references of the fixture list: the auditor's and engineer's
+// pages must show none of them.
+var refs = []string{"HH-1001", "HH-2002", "HH-3003"}
+
+// fixture writes a data_dir with one succeeded run and its list, and a
+// users file with one account per role plus a navigator of another
+// locality.
+func fixture(t *testing.T) (dataDir string, uf *users.File) {
+	t.Helper()
+	dataDir = t.TempDir()
+	run := filepath.Join(dataDir, "runs", "20260105T060000Z")
+	for _, d := range []string{"list", "model", "audit"} {
+		if err := os.MkdirAll(filepath.Join(run, d), 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	man := pipeline.Manifest{RunID: "20260105T060000Z", AsOf: "2026-01-05", Status: "succeeded",
+		Fairness: "Recall ratio 0.92 across ethnicity groups; no group outside the band.",
+		Sources:  map[string]*pipeline.SourceManifest{"attendance_sessions": {Read: 10, Loaded: 9, Quarantined: 1, ByReason: map[string]int64{"bad_code": 1}}}}
+	write := func(rel string, v any) {
+		var b []byte
+		switch v := v.(type) {
+		case string:
+			b = []byte(v)
+		default:
+			var err error
+			if b, err = json.Marshal(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(run, rel), b, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("manifest.json", man)
+	write("list/navigator_list.csv", strings.Join(export.Header, ",")+"\n"+
+		"1,HH-1001,North,very high,0.412,new,1,2,P-1 (age 7);P-2 (age 3),attendance fell from 96% to 81% over 6 weeks;two missed health-visitor reviews,absence_change_6w;hv_missed,,\n"+
+		"2,HH-2002,South,high,0.301,continuing,3,1,P-3 (age 12),'=in temporary accommodation since 14 Sep,ta_weeks,offer_made,2025-12-20\n"+
+		"3,HH-3003,North,raised,0.150,returning,1,1,P-4 (age 9),late arrivals,late_13w,,\n")
+	write("list/families.json", []export.Family{
+		{Rank: 1, Household: "HH-1001", Pseudonym: "hh_aaaa", Timeline: &pipeline.Timeline{
+			Weeks:  []pipeline.TimelineWeek{{Start: "2025-12-22", Possible: 0}, {Start: "2025-12-29", Possible: 10, Absent: 3, Late: 1}},
+			Events: []pipeline.TimelineEvent{{Date: "2025-12-30", Kind: "health", Text: "12-month review: was not brought"}}}},
+		{Rank: 2, Household: "HH-2002", Pseudonym: "hh_bbbb"},
+		{Rank: 3, Household: "HH-3003", Pseudonym: "hh_cccc"},
+	})
+	write("model/model_card.json", map[string]any{"model_id": "logistic_l1-abc", "kind": "logistic_l1"})
+	write("model/model_card.md", "# Model card\n\nIntended use: a prompt for a navigator's conversation.\n")
+	write("audit/report.html", "<!DOCTYPE html><html><body><h1>Fairness report</h1></body></html>")
+
+	uf, err := users.Load(filepath.Join(dataDir, "review", "users.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uf.SetCost(bcrypt.MinCost)
+	for _, u := range []struct {
+		name, role string
+		locs       []string
+	}{
+		{"nav", users.Navigator, []string{"North"}},
+		{"navsouth", users.Navigator, []string{"South"}},
+		{"aud", users.Auditor, nil},
+		{"eng", users.Engineer, nil},
+	} {
+		if err := uf.Add(u.name, u.role, u.locs, []byte(password)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dataDir, uf
+}
+
+type harness struct {
+	site    *Site
+	srv     *httptest.Server
+	dataDir string
+	store   *decisions.Store
+	counted map[string]int
+}
+
+func newHarness(t *testing.T, dataDir string, uf *users.File) *harness {
+	t.Helper()
+	store, err := decisions.Open(filepath.Join(dataDir, "review", "decisions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{dataDir: dataDir, store: store, counted: map[string]int{}}
+	site, err := New(Config{
+		DataDir: dataDir, Users: uf, Decisions: store,
+		AccessLog:  filepath.Join(dataDir, "review", "access.log"),
+		OnDecision: func(k string) { h.counted[k]++ },
+		Log:        zerolog.Nop(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.site = site
+	h.srv = httptest.NewServer(site)
+	t.Cleanup(func() {
+		h.srv.Close()
+		site.Close()
+		store.Close()
+	})
+	return h
+}
+
+// client is a browser without JavaScript: it keeps cookies and does not
+// follow redirects, so tests see them.
+func client(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var tokenRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func get(t *testing.T, c *http.Client, u string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func post(t *testing.T, c *http.Client, u string, form url.Values) (int, string, http.Header) {
+	t.Helper()
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func csrf(t *testing.T, body string) string {
+	t.Helper()
+	m := tokenRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no csrf_token in page")
+	}
+	return m[1]
+}
+
+// signIn signs name in and returns the client and a page's CSRF token.
+func (h *harness) signIn(t *testing.T, name, pw string) (*http.Client, int) {
+	t.Helper()
+	c := client(t)
+	_, body, _ := get(t, c, h.srv.URL+"/login")
+	code, _, _ := post(t, c, h.srv.URL+"/login", url.Values{"username": {name}, "password": {pw}, "csrf_token": {csrf(t, body)}})
+	return c, code
+}
+
+func (h *harness) token(t *testing.T, c *http.Client) string {
+	t.Helper()
+	code, body, _ := get(t, c, h.srv.URL+"/")
+	if code != http.StatusSeeOther {
+		t.Fatalf("GET / = %d", code)
+	}
+	for _, p := range []string{"/list", "/audit", "/runs"} {
+		if code, body, _ = get(t, c, h.srv.URL+p); code == http.StatusOK {
+			return csrf(t, body)
+		}
+	}
+	t.Fatal("no page with a token")
+	return ""
+}
+
+// TestAuthorisationMatrix: every role, and nobody, against every route.
+func TestAuthorisationMatrix(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	const (
+		ok, redirect, forbidden = http.StatusOK, http.StatusSeeOther, http.StatusForbidden
+	)
+	want := map[string]map[string]int{ // route → role ("" nobody) → status
+		"GET /login":                    {"": ok, "navigator": redirect, "auditor": redirect, "engineer": redirect},
+		"GET /":                         {"": redirect, "navigator": redirect, "auditor": redirect, "engineer": redirect},
+		"GET /list":                     {"": redirect, "navigator": ok, "auditor": forbidden, "engineer": forbidden},
+		"GET /family/HH-1001":           {"": redirect, "navigator": ok, "auditor": forbidden, "engineer": forbidden},
+		"POST /family/HH-1001/decision": {"": forbidden, "navigator": redirect, "auditor": forbidden, "engineer": forbidden},
+		"GET /audit":                    {"": redirect, "navigator": forbidden, "auditor": ok, "engineer": forbidden},
+		"GET /audit/report":             {"": redirect, "navigator": forbidden, "auditor": ok, "engineer": forbidden},
+		"GET /model":                    {"": redirect, "navigator": forbidden, "auditor": ok, "engineer": forbidden},
+		"GET /runs":                     {"": redirect, "navigator": forbidden, "auditor": forbidden, "engineer": ok},
+		"POST /logout":                  {"": forbidden, "navigator": redirect, "auditor": redirect, "engineer": redirect},
+	}
+	// Every route of the site is in the matrix.
+	for _, r := range Routes() {
+		found := false
+		for k := range want {
+			m, p, _ := strings.Cut(k, " ")
+			rm, rp, _ := strings.Cut(r.Pattern, " ")
+			if m == rm && (p == rp || strings.Contains(rp, "{") && strings.HasPrefix(p, rp[:strings.Index(rp, "{")]) || rp == "/{$}" && p == "/") {
+				found = true
+			}
+		}
+		if !found && r.Pattern != "POST /login" {
+			t.Errorf("route %s is not in the matrix", r.Pattern)
+		}
+	}
+	names := map[string]string{"navigator": "nav", "auditor": "aud", "engineer": "eng"}
+	for route, byRole := range want {
+		for role, code := range byRole {
+			c := client(t)
+			tok := ""
+			if role != "" {
+				var got int
+				if c, got = h.signIn(t, names[role], password); got != http.StatusSeeOther {
+					t.Fatalf("sign in %s: %d", role, got)
+				}
+				tok = h.token(t, c)
+			}
+			method, path, _ := strings.Cut(route, " ")
+			var got int
+			if method == "GET" {
+				got, _, _ = get(t, c, h.srv.URL+path)
+			} else {
+				got, _, _ = post(t, c, h.srv.URL+path, url.Values{"csrf_token": {tok}, "decision": {"offer_made"}})
+			}
+			if got != code {
+				t.Errorf("%s as %q: %d; want %d", route, role, got, code)
+			}
+		}
+	}
+}
+
+func TestNavigatorRecordsDecision(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	c, code := h.signIn(t, "nav", password)
+	if code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	// The list shows the navigator's locality only.
+	code, body, hdr := get(t, c, h.srv.URL+"/list")
+	if code != http.StatusOK || !strings.Contains(body, "HH-1001") || !strings.Contains(body, "HH-3003") || strings.Contains(body, "HH-2002") {
+		t.Fatalf("list: %d, wrong families", code)
+	}
+	if hdr.Get("Cache-Control") != "no-store" {
+		t.Errorf("list Cache-Control %q", hdr.Get("Cache-Control"))
+	}
+	// Another locality's family is not found, and not logged as seen.
+	if code, _, _ := get(t, c, h.srv.URL+"/family/HH-2002"); code != http.StatusNotFound {
+		t.Errorf("other locality's family: %d; want 404", code)
+	}
+	code, body, _ = get(t, c, h.srv.URL+"/family/HH-1001")
+	if code != http.StatusOK || !strings.Contains(body, "attendance fell from 96% to 81%") || !strings.Contains(body, "<svg") ||
+		!strings.Contains(body, "12-month review: was not brought") {
+		t.Fatalf("family page: %d, missing reasons or timeline", code)
+	}
+	tok := csrf(t, body)
+	// Without the token the decision is refused and nothing is stored.
+	if code, _, _ := post(t, c, h.srv.URL+"/family/HH-1001/decision", url.Values{"decision": {"offer_made"}}); code != http.StatusForbidden {
+		t.Errorf("POST without CSRF token: %d; want 403", code)
+	}
+	if code, _, _ := post(t, c, h.srv.URL+"/family/HH-1001/decision", url.Values{"decision": {"offer_made"}, "csrf_token": {"forged"}}); code != http.StatusForbidden {
+		t.Errorf("POST with a wrong CSRF token: %d; want 403", code)
+	}
+	// An unknown decision is a form error.
+	if code, body, _ := post(t, c, h.srv.URL+"/family/HH-1001/decision", url.Values{"decision": {"call_police"}, "csrf_token": {tok}}); code != http.StatusBadRequest || !strings.Contains(body, "Choose what was decided") {
+		t.Errorf("unknown decision: %d", code)
+	}
+	code, _, hdr = post(t, c, h.srv.URL+"/family/HH-1001/decision", url.Values{"decision": {"offer_made"}, "note": {"Spoke to mum at school gate"}, "csrf_token": {tok}})
+	if code != http.StatusSeeOther || hdr.Get("Location") != "/family/HH-1001?saved=1" {
+		t.Fatalf("decision: %d to %q", code, hdr.Get("Location"))
+	}
+	if h.counted["offer_made"] != 1 {
+		t.Errorf("decisions counted: %v", h.counted)
+	}
+	latest, err := h.store.Latest(t.Context())
+	if err != nil || latest["hh_aaaa"].Kind != "offer_made" {
+		t.Fatalf("store latest: %v, %v", latest, err)
+	}
+	// The access log has the views, in order, flushed.
+	b, err := os.ReadFile(filepath.Join(dataDir, "review", "access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var last Access
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) < 2 || last.User != "nav" || last.Household != "HH-1001" || !strings.HasPrefix(last.Why, "recorded a decision") {
+		t.Errorf("access log: %d lines, last %+v", len(lines), last)
+	}
+	if strings.Contains(string(b), "HH-2002") {
+		t.Error("a refused view is in the access log")
+	}
+	if info, err := os.Stat(filepath.Join(dataDir, "review", "access.log")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("access log mode: %v %v", info.Mode(), err)
+	}
+
+	// A restart: a new site over the same files still shows the decision.
+	h.srv.Close()
+	h.site.Close()
+	h.store.Close()
+	h2 := newHarness(t, dataDir, uf)
+	c2, _ := h2.signIn(t, "nav", password)
+	if _, body, _ := get(t, c2, h2.srv.URL+"/family/HH-1001"); !strings.Contains(body, "Spoke to mum at school gate") || !strings.Contains(body, "offer made") {
+		t.Error("the decision did not survive a restart")
+	}
+	// Signing out ends the session.
+	_, body, _ = get(t, c2, h2.srv.URL+"/list")
+	post(t, c2, h2.srv.URL+"/logout", url.Values{"csrf_token": {csrf(t, body)}})
+	if code, _, _ := get(t, c2, h2.srv.URL+"/list"); code != http.StatusSeeOther {
+		t.Errorf("after sign-out /list: %d; want a redirect to sign in", code)
+	}
+}
+
+// TestNoIdentifiersForAuditorsAndEngineers: their pages show no household.
+func TestNoIdentifiersForAuditorsAndEngineers(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	// A decision, so the override table has a row.
+	if _, err := h.store.Record(t.Context(), decisions.Decision{Household: "hh_aaaa", Kind: "not_appropriate", Navigator: "nav", Locality: "North", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for name, pages := range map[string][]string{"aud": {"/audit", "/audit/report", "/model"}, "eng": {"/runs"}} {
+		c, _ := h.signIn(t, name, password)
+		for _, p := range pages {
+			code, body, _ := get(t, c, h.srv.URL+p)
+			if code != http.StatusOK {
+				t.Errorf("%s %s: %d", name, p, code)
+			}
+			for _, ref := range append(refs, "hh_aaaa", "P-1") {
+				if strings.Contains(body, ref) {
+					t.Errorf("%s %s shows %s", name, p, ref)
+				}
+			}
+		}
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	for i := range 10 {
+		if _, code := h.signIn(t, "nav", "wrong password!"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i+1, code)
+		}
+	}
+	if _, code := h.signIn(t, "nav", password); code != http.StatusTooManyRequests {
+		t.Errorf("right password after ten wrong: %d; want 429 (locked)", code)
+	}
+	// Another account is not locked.
+	if _, code := h.signIn(t, "aud", password); code != http.StatusSeeOther {
+		t.Errorf("another account: %d", code)
+	}
+	// A login POST without the form's token is refused.
+	if code, _, _ := post(t, client(t), h.srv.URL+"/login", url.Values{"username": {"aud"}, "password": {password}}); code != http.StatusForbidden {
+		t.Errorf("login without token: %d", code)
+	}
+}
+
+func TestHTTPHygiene(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	c := client(t)
+	code, body, hdr := get(t, c, h.srv.URL+"/login")
+	if code != http.StatusOK {
+		t.Fatalf("login page %d", code)
+	}
+	for k, want := range map[string]string{
+		"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+	} {
+		if got := hdr.Get(k); got != want {
+			t.Errorf("%s = %q; want %q", k, got, want)
+		}
+	}
+	if csp := hdr.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP %q", csp)
+	}
+	if strings.Contains(body, "<script>") || regexp.MustCompile(`<script[^>]*>[^<]+</script>`).MatchString(body) {
+		t.Error("inline script on the login page")
+	}
+	for _, ck := range c.Jar.Cookies(mustURL(t, h.srv.URL)) {
+		_ = ck // the jar hides attributes; checked below from the header
+	}
+	resp, err := http.Get(h.srv.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if sc := resp.Header.Get("Set-Cookie"); !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Strict") {
+		t.Errorf("cookie %q", sc)
+	}
+	if code, body, _ := get(t, c, h.srv.URL+"/no/such/page"); code != http.StatusNotFound || !strings.Contains(body, "Page not found") {
+		t.Errorf("404 page: %d", code)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, h.srv.URL+"/list", nil)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(string(b), "Not allowed") {
+		t.Errorf("DELETE /list: %d", resp.StatusCode)
+	}
+	if code, _, _ := get(t, c, h.srv.URL+"/assets/app.css"); code != http.StatusOK {
+		t.Errorf("assets: %d", code)
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
