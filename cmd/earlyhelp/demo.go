@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"earlyhelp/connectors/synthetic"
 	"earlyhelp/pipeline"
@@ -24,6 +30,8 @@ const demoMarker = ".earlyhelp-demo"
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dir := fset.String("dir", "./earlyhelp-demo", "folder for the synthetic council and its outputs")
+	serveSite := fset.Bool("serve", false, "after the run, serve the review site until interrupted")
+	listen := fset.String("listen", "127.0.0.1:8080", "address for --serve")
 	var sf synthFlags
 	sf.register(fset, synthetic.DefectsLight)
 	var cf commonFlags
@@ -72,7 +80,78 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "\ndemo finished in %.1fs\n", time.Since(start).Seconds())
-	return nil
+	locs, err := listLocalities(filepath.Join(cfg.DataDir, "runs", man.RunID, "list", "navigator_list.csv"))
+	if err != nil {
+		return err
+	}
+	accounts, err := demoAccounts(cfg.DataDir, locs)
+	if err != nil {
+		return fmt.Errorf("demo accounts: %w", err)
+	}
+	fmt.Fprintln(stdout, "\nreview site accounts (demo only; passwords are new each run):")
+	for _, a := range accounts {
+		fmt.Fprintf(stdout, "  %-15s %-9s %s\n", a[0], a[1], a[2])
+	}
+	if !*serveSite {
+		fmt.Fprintf(stdout, "serve the review site with: earlyhelp demo --serve, or earlyhelp serve --config %s\n", filepath.Join(*dir, "earlyhelp.yaml"))
+		return nil
+	}
+	return serveDemo(ctx, cfg.DataDir, *listen, stdout, log)
+}
+
+// listLocalities returns the localities of a list, for the demo
+// navigator's account.
+func listLocalities(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) == 0 {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	col := slices.Index(rows[0], "locality")
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rows[1:] {
+		if col >= 0 && col < len(r) && !seen[r[col]] {
+			seen[r[col]] = true
+			out = append(out, r[col])
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		out = []string{"North"}
+	}
+	return out, nil
+}
+
+// serveDemo serves the review site over the demo's data_dir until ctx
+// ends (Ctrl-C).
+func serveDemo(ctx context.Context, dataDir, addr string, stdout io.Writer, log zerolog.Logger) error {
+	site, closeSite, err := openSite(dataDir, false, nil, log)
+	if err != nil {
+		return err
+	}
+	defer closeSite()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: site, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
+	fmt.Fprintf(stdout, "review site on http://%s (Ctrl-C to stop)\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	}
+	grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return srv.Shutdown(grace)
 }
 
 // prepareDemoDir makes dir ready for a fresh council: created if missing,

@@ -38,7 +38,10 @@ func commands() []command {
 		{"audit", "recompute the fairness audit of a finished run", runAudit},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
 		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
-		{"serve", "long-running: cron schedules, /metrics, /healthz, /readyz", runServe},
+		{"serve", "long-running: the review site, cron schedules, /metrics, /healthz, /readyz", runServe},
+		{"users", "manage the review site's accounts: add NAME --role R [--localities A,B] (password on stdin), remove NAME, list", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return runUsers(ctx, args, os.Stdin, stdout, stderr)
+		}},
 	}
 }
 

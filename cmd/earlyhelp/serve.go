@@ -33,6 +33,7 @@ const (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "", "address to listen on (default: the config's server.listen)")
+	secure := fs.Bool("secure-cookies", false, "mark the review site's cookies Secure (set when behind TLS)")
 	var cf commonFlags
 	cf.withConfig(fs)
 	cf.register(fs)
@@ -51,9 +52,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	// LEAD: mount the review site here (pipeline/review's handler); it is
-	// served at "/" beside /metrics, /healthz and /readyz. nil serves 404.
-	var site http.Handler
+	// The review site is served at "/" beside /metrics, /healthz and
+	// /readyz; its decisions count on the scheduler's registry.
+	site, closeSite, err := openSite(cfg.DataDir, *secure, s.metrics, log)
+	if err != nil {
+		return err
+	}
+	defer closeSite()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)

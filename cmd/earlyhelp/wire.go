@@ -156,6 +156,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		Ethnicity5: func(code string) string { g, _ := fairness.GroupOf5(code); return g },
 		Models:     newFileModels(cfg.DataDir),
 		Audit:      auditHook(cfg, metrics),
+		Decisions:  decisionsFor(cfg.DataDir),
 		Mem:        mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
 	}
 	return &runSetup{opts: opts, store: st, reg: reg, unlock: unlock}, nil
