@@ -60,6 +60,14 @@ type contact struct {
 	daDisclosed             bool
 	lowMood                 bool
 	asqBelow                int8
+
+	// For the timeline: the contact's NHS attendance status, or the
+	// assessment's instrument and scores (an assessment has no status).
+	status     string
+	instrument string
+	score      int16
+	scored     bool // score is present
+	asqKnown   bool // asqBelow is present
 }
 
 // Builder computes the health-visiting features. It reads both sources
@@ -119,6 +127,7 @@ func load(ctx context.Context, mem memory.Allocator, t features.Tables) (map[str
 				wasNotBrought: status.Value(i) == "3",
 				targeted:      typ.Value(i) == "TARGETED",
 				daDisclosed:   da.IsValid(i) && da.Value(i),
+				status:        status.Value(i),
 			}
 			k := nhs.Value(i)
 			byID[id.Value(i)] = at{k, len(byNHS[k])}
@@ -142,7 +151,10 @@ func load(ctx context.Context, mem memory.Allocator, t features.Tables) (map[str
 			if !ok {
 				continue // an assessment without its contact cannot be dated
 			}
-			c := contact{day: byNHS[ref.nhs][ref.i].day}
+			c := contact{day: byNHS[ref.nhs][ref.i].day, instrument: instr.Value(i), scored: score.IsValid(i), asqKnown: below.IsValid(i)}
+			if c.scored {
+				c.score = score.Value(i)
+			}
 			switch instr.Value(i) {
 			case "EPDS":
 				c.lowMood = score.IsValid(i) && score.Value(i) >= 13
@@ -173,15 +185,7 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 	if err := b.load(ctx); err != nil {
 		return err
 	}
-	b.personOnce.Do(func() {
-		b.byPerson = map[string][]contact{}
-		for nhs, cs := range b.byNHS {
-			if p, ok := l.PersonOfNHS(nhs); ok {
-				b.byPerson[p] = append(b.byPerson[p], cs...)
-			}
-		}
-	})
-	byPerson := b.byPerson
+	byPerson := b.people(l)
 	w := features.Before(l.AsOf, 52)
 	for i := range l.Households {
 		for _, m := range l.Households[i].Members() {
@@ -215,6 +219,19 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 		}
 	}
 	return nil
+}
+
+// people returns byPerson, building it on first use from l's register.
+func (b *Builder) people(l *features.Link) map[string][]contact {
+	b.personOnce.Do(func() {
+		b.byPerson = map[string][]contact{}
+		for nhs, cs := range b.byNHS {
+			if p, ok := l.PersonOfNHS(nhs); ok {
+				b.byPerson[p] = append(b.byPerson[p], cs...)
+			}
+		}
+	})
+	return b.byPerson
 }
 
 // reviews counts a child's mandated reviews overdue in the year before day

@@ -43,7 +43,8 @@ var stages = map[string]float64{
 
 type homelessCase struct {
 	approach, closed features.Day
-	duty             bool // prevention or relief owed
+	duty             bool   // prevention or relief owed
+	owed             string // duty_owed as recorded, "" when null
 }
 
 type placement struct {
@@ -52,6 +53,8 @@ type placement struct {
 }
 
 type snapshot struct {
+	tenancy        string // tenancy pseudonym: a stage change is within one tenancy
+	staged         bool   // arrears_stage is present
 	day            features.Day
 	arrearsWeeks   float64
 	stage, balance float64
@@ -106,6 +109,9 @@ func (b *Builder) read(ctx context.Context) error {
 				c.closed = features.Day(to.Value(i))
 			}
 			c.duty = duty.IsValid(i) && (duty.Value(i) == "prevention" || duty.Value(i) == "relief")
+			if duty.IsValid(i) {
+				c.owed = duty.Value(i)
+			}
 			lead[ref.Value(i)] = who.Value(i)
 			b.cases[who.Value(i)] = append(b.cases[who.Value(i)], c)
 		}
@@ -138,17 +144,18 @@ func (b *Builder) read(ctx context.Context) error {
 	}
 	err = b.tables.Scan(ctx, b.mem, Rent, func(rec arrow.Record) error {
 		var g features.Getter
+		ten := g.Str(rec, "tenancy_ref")
 		who, day, bal, rent, stage := g.Str(rec, "lead_person_id"), g.Date(rec, "snapshot_date"), g.Float64(rec, "balance"), g.Float64(rec, "weekly_rent"), g.Str(rec, "arrears_stage")
 		if g.Err != nil {
 			return g.Err
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			s := snapshot{day: features.Day(day.Value(i)), balance: bal.Value(i)}
+			s := snapshot{tenancy: ten.Value(i), day: features.Day(day.Value(i)), balance: bal.Value(i)}
 			if rent.IsValid(i) && rent.Value(i) > 0 && s.balance > 0 {
 				s.arrearsWeeks = s.balance / rent.Value(i)
 			}
 			if stage.IsValid(i) {
-				s.stage = stages[stage.Value(i)]
+				s.stage, s.staged = stages[stage.Value(i)], true
 			}
 			b.rent[who.Value(i)] = append(b.rent[who.Value(i)], s)
 		}

@@ -1,0 +1,146 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"earlyhelp/features"
+	"earlyhelp/pipeline"
+)
+
+var _ features.Timelined = (*Builder)(nil)
+
+// MaxTimelineEvents bounds a household's health-visiting events on its
+// timeline: the latest are kept.
+const MaxTimelineEvents = 40
+
+// contactNames are the contact types in words.
+var contactNames = map[string]string{
+	"ANTENATAL": "antenatal contact", "NEW_BIRTH": "new birth visit", "SIX_EIGHT_WEEK": "6–8 week review",
+	"TWELVE_MONTH": "12-month review", "TWO_TWO_HALF_YEAR": "2–2½ year review", "TARGETED": "targeted contact",
+	"OTHER": "health-visitor contact",
+}
+
+// Timeline lists h's health-visiting contacts and assessments dated in the
+// pipeline.TimelineWeeks weeks before l's date, oldest first, in words and
+// without identifiers. It adds nothing to weeks.
+func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline.TimelineWeek) []pipeline.TimelineEvent {
+	if err := b.load(context.Background()); err != nil {
+		return nil
+	}
+	byPerson := b.people(l)
+	w := features.Window{From: l.Day - features.Day(7*pipeline.TimelineWeeks), To: l.Day}
+	type event struct {
+		day  features.Day
+		text string
+	}
+	var evs []event
+	child := map[string]bool{}
+	for _, c := range h.Children {
+		child[c.Person] = true
+	}
+	for _, m := range h.Members() {
+		born, hasBirth := features.Day(0), false
+		if child[m] {
+			born, hasBirth = l.BirthDay(m)
+		}
+		for _, c := range byPerson[m] {
+			if !w.Contains(c.day) {
+				continue
+			}
+			var texts []string
+			if c.instrument != "" {
+				texts = append(texts, assessmentText(c))
+			} else {
+				texts = append(texts, contactText(c, child[m], born, hasBirth))
+				if c.daDisclosed {
+					texts = append(texts, "domestic abuse disclosed")
+				}
+			}
+			for _, t := range texts {
+				if t != "" {
+					evs = append(evs, event{c.day, t})
+				}
+			}
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].day < evs[j].day })
+	if len(evs) > MaxTimelineEvents {
+		evs = evs[len(evs)-MaxTimelineEvents:]
+	}
+	out := make([]pipeline.TimelineEvent, len(evs))
+	for i, e := range evs {
+		out[i] = pipeline.TimelineEvent{Date: e.day.Time().Format(time.DateOnly), Kind: "health", Text: e.text}
+	}
+	return out
+}
+
+// contactText says a contact and how it went, by its NHS attendance status;
+// "" for a contact with no outcome yet (status 0).
+func contactText(c contact, isChild bool, born features.Day, hasBirth bool) string {
+	name, ok := contactNames[c.kind]
+	if !ok {
+		name = "health-visitor contact"
+	}
+	switch c.status {
+	case "5", "6":
+		if c.kind == "NEW_BIRTH" && hasBirth && c.day >= born {
+			age := int(c.day - born)
+			if age > newBirthOnTimeDays {
+				return fmt.Sprintf("%s held (late: day %d)", name, age)
+			}
+			return fmt.Sprintf("%s held (day %d)", name, age)
+		}
+		if c.status == "6" {
+			return name + " held (arrived late)"
+		}
+		return name + " held"
+	case "3":
+		if isChild {
+			return name + ": was not brought"
+		}
+		return name + ": did not attend"
+	case "7":
+		return name + ": arrived late and could not be seen"
+	case "2":
+		return name + ": cancelled by the family"
+	case "4":
+		return name + ": cancelled or postponed by the service"
+	}
+	return ""
+}
+
+// assessmentText says an assessment's result.
+func assessmentText(c contact) string {
+	switch c.instrument {
+	case "EPDS":
+		if !c.scored {
+			return "EPDS completed"
+		}
+		if c.score >= 13 {
+			return fmt.Sprintf("EPDS %d (at or above 13)", c.score)
+		}
+		return fmt.Sprintf("EPDS %d (below 13)", c.score)
+	case "WHOOLEY":
+		if !c.scored {
+			return "Whooley questions asked"
+		}
+		if c.score >= 1 {
+			return "Whooley positive"
+		}
+		return "Whooley negative"
+	case "ASQ3":
+		switch {
+		case !c.asqKnown:
+			return "ASQ-3 completed"
+		case c.asqBelow == 0:
+			return "ASQ-3: no domains below cut-off"
+		case c.asqBelow == 1:
+			return "ASQ-3: 1 domain below cut-off"
+		}
+		return fmt.Sprintf("ASQ-3: %d domains below cut-off", c.asqBelow)
+	}
+	return ""
+}
