@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,8 +46,21 @@ func TestExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 3 {
+	if len(paths) != 4 {
 		t.Fatalf("paths = %v", paths)
+	}
+	// families.json pairs each reference with its pseudonym for the review
+	// site's decisions.
+	b, err := os.ReadFile(filepath.Join(dir, "list", FamiliesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fams []Family
+	if err := json.Unmarshal(b, &fams); err != nil {
+		t.Fatal(err)
+	}
+	if len(fams) != 1 || fams[0].Household != "H0001" || fams[0].Pseudonym != "h1" || fams[0].Rank != 1 {
+		t.Errorf("families.json = %+v", fams)
 	}
 	f, _ := os.Open(filepath.Join(dir, "list", "navigator_list.csv"))
 	defer f.Close()

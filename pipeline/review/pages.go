@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/review/decisions"
@@ -135,11 +136,22 @@ func (s *Site) list(w http.ResponseWriter, r *http.Request, sess *session) {
 		s.fail(w, r, err)
 		return
 	}
+	// Decisions recorded since the run are the store's: show the latest,
+	// so a navigator sees what a colleague did this week.
+	latest, err := s.cfg.Decisions.Latest(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	v := listView{Week: wk, Localities: sess.user.Localities, Sort: r.URL.Query().Get("sort"),
 		Locality: r.URL.Query().Get("locality"), Sorts: []string{"rank", "status", "locality", "weeks"}}
 	for _, f := range wk.Families {
 		if mine(sess.user, f.Locality) && (v.Locality == "" || f.Locality == v.Locality) {
-			v.Families = append(v.Families, f)
+			row := *f
+			if d, ok := latest[f.Pseudonym]; ok && f.Pseudonym != "" {
+				row.Decision, row.DecisionAt = d.Kind, d.At.Format(time.DateOnly)
+			}
+			v.Families = append(v.Families, &row)
 		}
 	}
 	switch v.Sort {

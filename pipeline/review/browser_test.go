@@ -1,0 +1,163 @@
+package review
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestIntegrationBrowser drives Debian's Chromium through the navigator's
+// week and an auditor's visit. EARLYHELP_CHROMIUM names the browser
+// (.ci/run sets /usr/bin/chromium); screenshots go to
+// EARLYHELP_ARTEFACTS, or the test's temporary folder.
+func TestIntegrationBrowser(t *testing.T) {
+	exe := os.Getenv("EARLYHELP_CHROMIUM")
+	if exe == "" {
+		t.Skip("EARLYHELP_CHROMIUM is not set: set it to a Chromium binary (e.g. /usr/bin/chromium) to run the browser test")
+	}
+	artefacts := os.Getenv("EARLYHELP_ARTEFACTS")
+	if artefacts == "" {
+		artefacts = t.TempDir()
+	}
+	if err := os.MkdirAll(artefacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.WindowSize(1280, 1024),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	// text reads an element's text by CSS selector.
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	focused := func() string {
+		t.Helper()
+		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	shot := func(name string) {
+		t.Helper()
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		path := filepath.Join(artefacts, name)
+		if err := os.WriteFile(path, buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+	}
+	signIn := func(name string) {
+		t.Helper()
+		do("sign in "+name,
+			chromedp.Navigate(h.srv.URL+"/login"),
+			chromedp.WaitVisible(chromedp.ID("username")),
+			chromedp.SendKeys(chromedp.ID("username"), name),
+			chromedp.SendKeys(chromedp.ID("password"), password),
+			chromedp.Click(chromedp.ID("sign-in")),
+		)
+	}
+
+	// The navigator: list, family, a decision made with the keyboard alone.
+	signIn("nav")
+	do("list", chromedp.WaitVisible(chromedp.ID("navigator-list")))
+	listText := text("#navigator-list")
+	shot("navigator_list.png")
+	if !strings.Contains(listText, "HH-1001") || strings.Contains(listText, "HH-2002") {
+		t.Fatalf("list shows the wrong families: %q", listText)
+	}
+	do("family page",
+		chromedp.Click(chromedp.CSS(`a[href="/family/HH-1001"]`)),
+		chromedp.WaitVisible(chromedp.ID("decision-form")),
+		chromedp.WaitVisible(chromedp.CSS("svg.eh-timeline")),
+	)
+	if reasons := text("#reasons"); !strings.Contains(reasons, "attendance fell") {
+		t.Errorf("reasons: %q", reasons)
+	}
+	shot("family_page.png")
+
+	// Keyboard only: Tab from the top of the page until the first
+	// decision radio has focus, Space to choose it, Tab to the note, type,
+	// Tab to the button, Enter.
+	reached := false
+	for i := 0; i < 60 && !reached; i++ {
+		do("tab", chromedp.KeyEvent("\t"))
+		reached = focused() == "decision"
+	}
+	if !reached {
+		t.Fatal("Tab never reached the decision form")
+	}
+	do("choose", chromedp.KeyEvent(" "), chromedp.KeyEvent("\t"))
+	if f := focused(); f != "note" {
+		t.Fatalf("after the radios Tab went to %q; want the note", f)
+	}
+	do("note", chromedp.KeyEvent("Left a message with the school"), chromedp.KeyEvent("\t"))
+	if f := focused(); f != "save-decision" {
+		t.Fatalf("Tab after the note went to %q; want the save button", f)
+	}
+	do("save", chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS(".govuk-notification-banner--success")))
+	if banner := text(".govuk-notification-banner--success"); !strings.Contains(banner, "recorded") {
+		t.Errorf("banner %q", banner)
+	}
+	do("list again", chromedp.Navigate(h.srv.URL+"/list"), chromedp.WaitVisible(chromedp.ID("navigator-list")))
+	if listText = text("#navigator-list"); !strings.Contains(listText, "offer made") {
+		t.Errorf("the decision is not on the list: %q", listText)
+	}
+	log, err := os.ReadFile(filepath.Join(dataDir, "review", "access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), `"user":"nav","role":"navigator","household_ref":"HH-1001"`) ||
+		!strings.Contains(string(log), "recorded a decision: offer_made") {
+		t.Errorf("access log lacks the view or the decision:\n%s", log)
+	}
+
+	// The auditor: every page free of household references.
+	do("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
+	signIn("aud")
+	do("auditor home", chromedp.WaitVisible(chromedp.CSS("h1")))
+	for _, page := range []string{"/audit", "/model", "/audit/report"} {
+		do(page, chromedp.Navigate(h.srv.URL+page), chromedp.WaitVisible(chromedp.CSS("h1")))
+		html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+		if err != nil {
+			t.Fatalf("auditor %s: %v", page, err)
+		}
+		for _, ref := range append(refs, "hh_aaaa", "P-1") {
+			if strings.Contains(html, ref) {
+				t.Errorf("auditor page %s shows %s", page, ref)
+			}
+		}
+	}
+}
