@@ -134,3 +134,62 @@ func copyTree(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestUsersCommand: accounts are added with the password on standard
+// input, listed without hashes, and removed; bad use is exit code 2.
+func TestUsersCommand(t *testing.T) {
+	smallDemo(t)
+	base, err := os.ReadFile(filepath.Join(demoDir, "earlyhelp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "earlyhelp.yaml")
+	if err := os.WriteFile(cfgPath, base, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users := func(stdin string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		err := runUsers(context.Background(), append(args, "--config", cfgPath), strings.NewReader(stdin), &out, &errb)
+		if err != nil {
+			errb.WriteString(err.Error())
+		}
+		return exitCode(err), out.String(), errb.String()
+	}
+	if code, _, stderr := users("a long enough password\n", "add", "amira", "--role", "navigator", "--localities", "North, South"); code != 0 {
+		t.Fatalf("add: %d %s", code, stderr)
+	}
+	code, out, _ := users("", "list")
+	if code != 0 || !strings.Contains(out, "amira\tnavigator\tNorth,South") || strings.Contains(out, "$2") {
+		t.Errorf("list: %d %q", code, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "var", "review", usersFile))
+	if err != nil {
+		t.Fatalf("users file: %v", err)
+	}
+	if strings.Contains(string(b), "a long enough password") {
+		t.Error("the users file holds the password in clear")
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		code  int
+	}{
+		{"pw that is long enough\n", []string{"add", "x1", "--role", "captain"}, exitFailed},
+		{"short\n", []string{"add", "x2", "--role", "auditor"}, exitFailed},
+		{"", []string{"add", "x3", "--role", "auditor"}, exitFailed},
+		{"", []string{"add"}, exitUsage},
+		{"", []string{"promote", "amira"}, exitUsage},
+		{"", []string{"remove", "nobody"}, exitFailed},
+	} {
+		if code, _, stderr := users(tc.stdin, tc.args...); code != tc.code {
+			t.Errorf("users %v: exit %d (%s); want %d", tc.args, code, stderr, tc.code)
+		}
+	}
+	if code, _, stderr := users("", "remove", "amira"); code != 0 {
+		t.Errorf("remove: %d %s", code, stderr)
+	}
+	if _, out, _ := users("", "list"); strings.Contains(out, "amira") {
+		t.Error("removed user still listed")
+	}
+}
