@@ -50,6 +50,27 @@ type ListEntry struct {
 	Timeline *Timeline
 }
 
+// FamiliesFile, beside the list, is what the review site's family pages
+// show beyond the list's columns: each listed household's pseudonym (the
+// key navigators' decisions are stored under, so the decisions store holds
+// no council identifier) and its timeline. It pairs references with
+// pseudonyms, so it is as confidential as the list itself.
+const FamiliesFile = "families.json"
+
+// ListFamily is one entry of list/FamiliesFile.
+type ListFamily struct {
+	Rank      int       `json:"rank"`
+	Household string    `json:"household_ref"`
+	Pseudonym string    `json:"household_id"`
+	Timeline  *Timeline `json:"timeline,omitempty"`
+}
+
+// ListColumns is navigator_list.csv's header, in CONTRACTS §6 order.
+func ListColumns() []string {
+	return []string{"rank", "household_ref", "locality", "band", "score", "status", "weeks_on_list",
+		"children", "child_refs", "reasons", "reason_codes", "last_decision", "last_decision_date"}
+}
+
 // ChildRef is a child of a listed household.
 type ChildRef struct {
 	Person string // pseudonym

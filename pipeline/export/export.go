@@ -48,10 +48,7 @@ func New(reid Reidentifier) (*Exporter, error) {
 }
 
 // Header is the list's CSV header, in CONTRACTS §6 order.
-var Header = []string{
-	"rank", "household_ref", "locality", "band", "score", "status", "weeks_on_list", "children",
-	"child_refs", "reasons", "reason_codes", "last_decision", "last_decision_date",
-}
+var Header = pipeline.ListColumns()
 
 //go:embed templates/list.html
 var templates embed.FS
@@ -108,20 +105,11 @@ func (e *Exporter) Export(ctx context.Context, runDir string, l *pipeline.List) 
 	return []string{csvPath, pqPath, htmlPath, famPath}, nil
 }
 
-// FamiliesFile, beside the list, is what the review site's family pages
-// show beyond the list's columns: each listed household's pseudonym (the
-// key navigators' decisions are stored under, so the decisions store holds
-// no council identifier) and its timeline. It pairs references with
-// pseudonyms, so it is as confidential as the list itself.
-const FamiliesFile = "families.json"
+// FamiliesFile and Family are pipeline's (the review site reads them too).
+const FamiliesFile = pipeline.FamiliesFile
 
 // Family is one entry of FamiliesFile.
-type Family struct {
-	Rank      int                `json:"rank"`
-	Household string             `json:"household_ref"`
-	Pseudonym string             `json:"household_id"`
-	Timeline  *pipeline.Timeline `json:"timeline,omitempty"`
-}
+type Family = pipeline.ListFamily
 
 func writeFamilies(path string, l *pipeline.List, rows []row) error {
 	fams := make([]Family, len(rows))

@@ -14,7 +14,6 @@ import (
 	"sync"
 
 	"earlyhelp/pipeline"
-	"earlyhelp/pipeline/export"
 )
 
 // errNoList is a data_dir with no succeeded run to show yet.
@@ -156,13 +155,13 @@ func readWeek(runDir string) (*week, error) {
 	for _, fam := range w.Families {
 		w.byRef[fam.Ref] = fam
 	}
-	b, err = os.ReadFile(filepath.Join(runDir, "list", export.FamiliesFile))
+	b, err = os.ReadFile(filepath.Join(runDir, "list", pipeline.FamiliesFile))
 	if err != nil {
 		return nil, err
 	}
-	var extra []export.Family
+	var extra []pipeline.ListFamily
 	if err := json.Unmarshal(b, &extra); err != nil {
-		return nil, fmt.Errorf("%s: %w", export.FamiliesFile, err)
+		return nil, fmt.Errorf("%s: %w", pipeline.FamiliesFile, err)
 	}
 	for _, e := range extra {
 		if fam := w.byRef[e.Household]; fam != nil {
@@ -184,7 +183,7 @@ func readList(r io.Reader) ([]*family, error) {
 	for i, h := range header {
 		col[h] = i
 	}
-	for _, want := range export.Header {
+	for _, want := range pipeline.ListColumns() {
 		if _, ok := col[want]; !ok {
 			return nil, fmt.Errorf("no column %q", want)
 		}

@@ -18,7 +18,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"earlyhelp/pipeline"
-	"earlyhelp/pipeline/export"
 	"earlyhelp/pipeline/review/decisions"
 	"earlyhelp/pipeline/review/users"
 )
@@ -60,11 +59,11 @@ func fixture(t *testing.T) (dataDir string, uf *users.File) {
 		}
 	}
 	write("manifest.json", man)
-	write("list/navigator_list.csv", strings.Join(export.Header, ",")+"\n"+
+	write("list/navigator_list.csv", strings.Join(pipeline.ListColumns(), ",")+"\n"+
 		"1,HH-1001,North,very high,0.412,new,1,2,P-1 (age 7);P-2 (age 3),attendance fell from 96% to 81% over 6 weeks;two missed health-visitor reviews,absence_change_6w;hv_missed,,\n"+
 		"2,HH-2002,South,high,0.301,continuing,3,1,P-3 (age 12),'=in temporary accommodation since 14 Sep,ta_weeks,offer_made,2025-12-20\n"+
 		"3,HH-3003,North,raised,0.150,returning,1,1,P-4 (age 9),late arrivals,late_13w,,\n")
-	write("list/families.json", []export.Family{
+	write("list/families.json", []pipeline.ListFamily{
 		{Rank: 1, Household: "HH-1001", Pseudonym: "hh_aaaa", Timeline: &pipeline.Timeline{
 			Weeks:  []pipeline.TimelineWeek{{Start: "2025-12-22", Possible: 0}, {Start: "2025-12-29", Possible: 10, Absent: 3, Late: 1}},
 			Events: []pipeline.TimelineEvent{{Date: "2025-12-30", Kind: "health", Text: "12-month review: was not brought"}}}},
