@@ -109,7 +109,7 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 		return nil, err
 	}
 	all := r.Link(asOf)
-	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}, LinkMatch: s.linkage.Rates(all)}
+	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}}
 	l := &Link{AsOf: all.AsOf, Day: all.Day, roster: r}
 	run := all.Day
 	if !s.opts.RunDate.IsZero() {
@@ -162,13 +162,6 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 		if err := b.Build(ctx, l, cols[next:next+k]); err != nil {
 			return nil, err
 		}
-		if m, ok := b.(Matcher); ok {
-			src, ratio, err := m.MatchRate(ctx, all)
-			if err != nil {
-				return nil, err
-			}
-			t.LinkMatch[src] = ratio
-		}
 		next += k
 	}
 	t.Record = s.record(mem, l, names, cols)
@@ -178,6 +171,30 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	}
 	s.links[l.Day] = hs
 	return t, nil
+}
+
+var _ pipeline.LinkMatcher = (*Set)(nil)
+
+// LinkMatch returns, per source, the share of its people found in a
+// household as of asOf. It is asked once per run, for the run date, rather
+// computed in every Build: the backtest builds dozens of dates.
+func (s *Set) LinkMatch(ctx context.Context, mem memory.Allocator, asOf time.Time) (map[string]float64, error) {
+	r, err := s.Roster(ctx, mem)
+	if err != nil {
+		return nil, err
+	}
+	all := r.Link(asOf)
+	rates := s.linkage.Rates(all)
+	for _, b := range s.builders {
+		if m, ok := b.(Matcher); ok {
+			src, ratio, err := m.MatchRate(ctx, all)
+			if err != nil {
+				return nil, err
+			}
+			rates[src] = ratio
+		}
+	}
+	return rates, nil
 }
 
 func (s *Set) record(mem memory.Allocator, l *Link, names []string, cols [][]float64) arrow.Record {

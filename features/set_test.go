@@ -230,10 +230,14 @@ func TestLinkMatchRates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer table.Release()
-	if got, want := table.LinkMatch["csc_referrals"], 1.0/3; got != want {
+	rates, err := set.LinkMatch(context.Background(), mem, table.AsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rates["csc_referrals"], 1.0/3; got != want {
 		t.Errorf("csc_referrals link match %v; want %v", got, want)
 	}
-	if _, ok := table.LinkMatch["hv_contacts"]; ok {
+	if _, ok := rates["hv_contacts"]; ok {
 		t.Error("a source with nothing stored has a link match rate")
 	}
 }

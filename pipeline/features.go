@@ -102,6 +102,12 @@ func concat(mem memory.Allocator, recs []arrow.Record) (arrow.Record, error) {
 	return array.NewRecord(schema, cols, rows), nil
 }
 
+// A LinkMatcher works out link match rates (FeatureTable.LinkMatch) on
+// request, once per run for the run date, instead of in every Build.
+type LinkMatcher interface {
+	LinkMatch(ctx context.Context, mem memory.Allocator, asOf time.Time) (map[string]float64, error)
+}
+
 // A Timeliner draws a household's signals over the weeks before the as-of
 // date, for the family page of the review site: a navigator should see the
 // pattern the reasons summarise before calling the family.

@@ -95,7 +95,13 @@ func (r *run) score(ctx context.Context) error {
 	}
 	t := s.table
 	r.man.Households = &HouseholdCounts{Scored: int(t.Record.NumRows()), Excluded: t.Excluded}
-	for src, v := range t.LinkMatch {
+	rates := t.LinkMatch
+	if lm, ok := r.opts.Features.(LinkMatcher); ok {
+		if rates, err = lm.LinkMatch(ctx, r.mem, r.opts.AsOf); err != nil {
+			return fmt.Errorf("link match rates: %w", err)
+		}
+	}
+	for src, v := range rates {
 		r.man.LinkMatch[src] = v
 		if r.opts.Metrics != nil {
 			r.opts.Metrics.LinkMatch.WithLabelValues(src).Set(v)
