@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -22,7 +23,9 @@ type Builder interface {
 	// Columns names the builder's features, in the order Build fills them.
 	Columns() []string
 	// Build fills cols[j][i] with feature j of household i of l. The slices
-	// are zeroed and sized for the link.
+	// are zeroed and sized for the link. The builders of a Set build at the
+	// same time, each on a goroutine of its own: Build reads l and the
+	// store and changes nothing but its own builder and cols.
 	Build(ctx context.Context, l *Link, cols [][]float64) error
 	// Describe writes one of the builder's reasons in plain English; ok is
 	// false for a feature the builder does not own.
@@ -149,20 +152,31 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	if s.opts.UseDeprivation {
 		next = 2
 	}
-	hv := make([]float64, len(householdColumns))
-	for i := range l.Households {
-		l.householdFeatures(&l.Households[i], hv)
-		for j, v := range hv {
-			cols[next+j][i] = v
+	// The household's own features and each builder's fill disjoint
+	// columns, so they run at the same time: a weekly run builds one date,
+	// and one family after another left a core idle.
+	var wg sync.WaitGroup
+	hhCols := cols[next : next+len(householdColumns)]
+	wg.Go(func() {
+		hv := make([]float64, len(householdColumns))
+		for i := range l.Households {
+			l.householdFeatures(&l.Households[i], hv)
+			for j, v := range hv {
+				hhCols[j][i] = v
+			}
 		}
-	}
+	})
 	next += len(householdColumns)
-	for _, b := range s.builders {
+	errs := make([]error, len(s.builders))
+	for bi, b := range s.builders {
 		k := len(b.Columns())
-		if err := b.Build(ctx, l, cols[next:next+k]); err != nil {
-			return nil, err
-		}
+		sub := cols[next : next+k]
+		wg.Go(func() { errs[bi] = b.Build(ctx, l, sub) })
 		next += k
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	t.Record = s.record(mem, l, names, cols)
 	hs := make([]*Household, n)

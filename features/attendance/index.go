@@ -243,7 +243,9 @@ func (idx *Index) tallies(p int32, end features.Day, cutoff uint32) [len(windows
 	// its kind in its window (Monday/Friday apart), and the tallies are
 	// worked out from the counters afterwards, a dozen kinds instead of
 	// hundreds of marks.
-	var counts [len(windows)][2][markKinds]int32
+	// AM and PM count apart: most marks are the same kind, and two
+	// counters bumped in turn do not wait on each other.
+	var counts [len(windows)][2][2][markKinds]int32
 	hi := end
 	for i, w := range windows {
 		lo := end - features.Day(7*w)
@@ -265,20 +267,22 @@ func (idx *Index) tallies(p int32, end features.Day, cutoff uint32) [len(windows
 			if wd++; wd == 7 {
 				wd = 0
 			}
-			for s := k; s < k+2; s++ {
-				m, st := marks[s], stamps[s]
-				if st != 0 && st >= cutoff {
-					m = idx.asAt(k0+s, cutoff)
-				}
-				c[mf][m]++
+			am, pm := marks[k], marks[k+1]
+			if st := stamps[k]; st != 0 && st >= cutoff {
+				am = idx.asAt(k0+k, cutoff)
 			}
+			if st := stamps[k+1]; st != 0 && st >= cutoff {
+				pm = idx.asAt(k0+k+1, cutoff)
+			}
+			c[0][mf][am]++
+			c[1][mf][pm]++
 		}
 	}
 	var out [len(windows)]tally
 	for i := range out {
 		for mf := range 2 {
-			for m, n := range counts[i][mf] {
-				if n != 0 {
+			for m := range markKinds {
+				if n := counts[i][0][mf][m] + counts[i][1][mf][m]; n != 0 {
 					out[i].addN(uint8(m), mf == 1, int(n))
 				}
 			}
