@@ -46,6 +46,9 @@ func auditConfig(cfg *config.Config) fairness.Config {
 // the model card.
 func auditHook(cfg *config.Config, m *pipeline.Metrics) func(context.Context, string) (string, error) {
 	ac := auditConfig(cfg)
+	// Weekly runs reusing a model audit the same backtest as the run that
+	// trained it: its result is kept here and read back.
+	ac.CacheDir = filepath.Join(cfg.DataDir, "cache", "audit")
 	return func(ctx context.Context, runDir string) (string, error) {
 		a, err := fairness.AuditRun(runDir, ac)
 		if err != nil {

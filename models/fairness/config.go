@@ -41,6 +41,10 @@ type Config struct {
 	// Workers bounds bootstrap parallelism; 0 means GOMAXPROCS. Results do
 	// not depend on it.
 	Workers int
+	// CacheDir, when set, keeps AuditRun's backtest audit by a digest of
+	// its rows and settings, so a weekly run over the same backtest reads
+	// it back instead of bootstrapping again (see cache.go).
+	CacheDir string
 }
 
 // DefaultConfig returns the §4.1 defaults.

@@ -17,6 +17,8 @@ import (
 type RunAudit struct {
 	Backtest *Result // nil when the run had no labelled rows
 	ThisWeek *Result // nil when the run listed nobody
+	// Reused says the backtest audit was read back from Config.CacheDir.
+	Reused bool
 }
 
 // AuditRun reads runDir/evaluation/scored_children.csv, audits it with cfg
@@ -49,8 +51,19 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 	out := &RunAudit{}
 	dir := filepath.Join(runDir, "audit")
 	if len(labelled) > 0 {
-		if out.Backtest, err = Audit(labelled, fit(cfg, len(labelled))); err != nil {
-			return nil, fmt.Errorf("audit of the backtest: %w", err)
+		bcfg := fit(cfg, len(labelled))
+		key := ""
+		if cfg.CacheDir != "" {
+			key = auditKey(labelled, &bcfg)
+			out.Backtest, out.Reused = cachedAudit(cfg.CacheDir, key, &bcfg)
+		}
+		if out.Backtest == nil {
+			if out.Backtest, err = Audit(labelled, bcfg); err != nil {
+				return nil, fmt.Errorf("audit of the backtest: %w", err)
+			}
+			if key != "" {
+				keepAudit(cfg.CacheDir, key, out.Backtest)
+			}
 		}
 		if err := out.Backtest.Write(dir); err != nil {
 			return nil, err

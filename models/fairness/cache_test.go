@@ -1,0 +1,99 @@
+package fairness_test
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"earlyhelp/models/fairness"
+)
+
+func scoredChildren(seed uint64) string {
+	rng := rand.New(rand.NewPCG(seed, 6))
+	var b strings.Builder
+	b.WriteString("as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile\n")
+	groups := []string{"WHITE_BRITISH", "WHITE_BRITISH", "ASIAN_INDIAN", "BLACK_AFRICAN"}
+	for _, date := range []string{"2026-01-05", "2026-02-02", "2026-07-20"} {
+		for i := 0; i < 1500; i++ {
+			score := rng.Float64()
+			lab := ""
+			if date != "2026-07-20" {
+				lab = "0"
+				if rng.Float64() < score*0.3 {
+					lab = "1"
+				}
+			}
+			fmt.Fprintf(&b, "%s,logistic,p%05d,h%05d,%.4f,%d,%s,,%s,%d\n", date, i, i/2, score,
+				map[bool]int{true: 1}[score > 0.9], lab, groups[i%len(groups)], 1+i%10)
+		}
+	}
+	return b.String()
+}
+
+func auditDir(t *testing.T, csv string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "evaluation"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "evaluation", "scored_children.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestAuditRunCache: a second run over the same backtest reads the audit
+// back and writes exactly the files a fresh audit writes; a changed
+// outcome is audited afresh.
+func TestAuditRunCache(t *testing.T) {
+	cfg := fairness.DefaultConfig()
+	cfg.Bootstrap = 40
+	cfg.CapacityFractions = []float64{0.1}
+	cfg.CacheDir = t.TempDir()
+	csv := scoredChildren(9)
+
+	first := auditDir(t, csv)
+	a, err := fairness.AuditRun(first, cfg)
+	if err != nil || a.Reused {
+		t.Fatalf("first audit: reused %v, %v", a != nil && a.Reused, err)
+	}
+	second := auditDir(t, csv)
+	b, err := fairness.AuditRun(second, cfg)
+	if err != nil || !b.Reused {
+		t.Fatalf("second audit over the same rows: reused %v, %v", b != nil && b.Reused, err)
+	}
+	if a.Headline() != b.Headline() {
+		t.Errorf("headlines differ:\n%s\n%s", a.Headline(), b.Headline())
+	}
+	n := 0
+	filepath.WalkDir(filepath.Join(first, "audit"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(first, p)
+		want, _ := os.ReadFile(p)
+		got, err := os.ReadFile(filepath.Join(second, rel))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s differs after reading the audit back", rel)
+		}
+		n++
+		return nil
+	})
+	if n < 10 {
+		t.Errorf("compared %d files", n)
+	}
+	// Flip one outcome: a different backtest is audited afresh.
+	changed := strings.Replace(csv, ",0,,WHITE_BRITISH,", ",1,,WHITE_BRITISH,", 1)
+	if changed == csv {
+		t.Fatal("fixture has no label to flip")
+	}
+	c, err := fairness.AuditRun(auditDir(t, changed), cfg)
+	if err != nil || c.Reused {
+		t.Errorf("changed rows: reused %v, %v", c != nil && c.Reused, err)
+	}
+}
