@@ -5,6 +5,7 @@ package attendance
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 
@@ -43,15 +44,23 @@ var columns = []string{
 }
 
 // Builder computes the attendance features. It reads the store's attendance
-// once, on first use, into a compact grid of marks per pupil.
+// on first use into a compact grid of marks per pupil: only the marks the
+// first date asked for needs (the year before it), which is all a weekly
+// run needs, and the whole history once an earlier date or the data's span
+// is asked for (a retrain's backtest).
 type Builder struct {
 	tables features.Tables
 	mem    memory.Allocator
 
-	once sync.Once
-	idx  *Index
-	err  error
+	mu    sync.Mutex
+	idx   *Index
+	since features.Day // the first day idx holds marks from
+	full  bool         // idx holds every mark
 }
+
+// lookbackDays is how far before an as-of date features, facts and
+// timelines read: the longest window, 52 weeks, and a week to spare.
+const lookbackDays = 7 * (52 + 1)
 
 var (
 	_ features.Builder = (*Builder)(nil)
@@ -69,11 +78,31 @@ func New(t features.Tables, mem memory.Allocator) *Builder {
 // Columns names the features.
 func (b *Builder) Columns() []string { return append([]string(nil), columns...) }
 
+// index returns every mark.
 func (b *Builder) index(ctx context.Context) (*Index, error) {
-	b.once.Do(func() {
-		b.idx, b.err = Load(ctx, b.mem, b.tables)
-	})
-	return b.idx, b.err
+	return b.indexFor(ctx, features.Day(math.MinInt32+lookbackDays))
+}
+
+// indexFor returns an index holding at least the marks an as-of day needs.
+func (b *Builder) indexFor(ctx context.Context, day features.Day) (*Index, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	need := day - lookbackDays
+	if b.idx != nil && (b.full || need >= b.since) {
+		return b.idx, nil
+	}
+	since := need
+	if b.idx != nil {
+		// A second, earlier date: read everything, so a backtest walking
+		// back through its dates reads the store twice at most.
+		since = features.Day(math.MinInt32)
+	}
+	idx, err := LoadSince(ctx, b.mem, b.tables, since)
+	if err != nil {
+		return nil, err
+	}
+	b.idx, b.since, b.full = idx, since, since == features.Day(math.MinInt32)
+	return idx, nil
 }
 
 // Build fills the attendance features of every household of l: rates,
@@ -83,7 +112,7 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 	if len(cols) != len(columns) {
 		return fmt.Errorf("attendance: %d columns given, %d wanted", len(cols), len(columns))
 	}
-	idx, err := b.index(ctx)
+	idx, err := b.indexFor(ctx, l.Day)
 	if err != nil {
 		return err
 	}
@@ -154,7 +183,7 @@ func fill(idx *Index, l *features.Link, cols [][]float64, cutoff uint32, lo, hi 
 // MatchRate is the share of pupils with marks in the year before the link's
 // date whom the link places in a household.
 func (b *Builder) MatchRate(ctx context.Context, l *features.Link) (string, float64, error) {
-	idx, err := b.index(ctx)
+	idx, err := b.indexFor(ctx, l.Day)
 	if err != nil {
 		return Source, 0, err
 	}

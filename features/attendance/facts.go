@@ -26,7 +26,7 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 	case NoMark13w:
 		return fmt.Sprintf("%.0f sessions with no attendance mark since %s", r.Value, since(13)), true
 	}
-	idx, err := b.index(context.Background())
+	idx, err := b.indexFor(context.Background(), l.Day)
 	if err != nil {
 		return "", false
 	}

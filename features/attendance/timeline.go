@@ -17,7 +17,7 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, weeks []pipe
 	if len(weeks) == 0 {
 		return nil
 	}
-	idx, err := b.index(context.Background())
+	idx, err := b.indexFor(context.Background(), l.Day)
 	if err != nil {
 		return nil
 	}

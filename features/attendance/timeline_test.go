@@ -2,6 +2,7 @@ package attendance_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -71,5 +72,55 @@ func TestTimeline(t *testing.T) {
 	// A row out of range draws nothing rather than failing.
 	if got := set.Timeline(table, 5); len(got.Weeks) != 0 {
 		t.Errorf("row 5: %d weeks", len(got.Weeks))
+	}
+}
+
+// TestWindowedIndexSameFeatures: a builder that first reads only the year
+// a date needs gives the same features as one that read everything, and
+// reads the rest when an earlier date is asked for.
+func TestWindowedIndexSameFeatures(t *testing.T) {
+	marks := ft.SchoolDays("2023-09-04", "2025-07-18")
+	for i := range marks {
+		if i%7 == 0 {
+			marks[i] = ft.NewMark(marks[i].Date, marks[i].Session, "O", "unauth", "")
+		}
+		if i%11 == 0 {
+			marks[i] = ft.NewMark(marks[i].Date, marks[i].Session, "L", "present", "")
+		}
+	}
+	mem := memory.NewGoAllocator()
+	tb := ft.Tables{
+		"persons":             {ft.Persons(mem, ft.Person{ID: "p-child", UPN: "u-child", DOB: "2015-03-01"})},
+		"households":          {ft.Households(mem, ft.Spell{Household: "h-1", Person: "p-child", Role: "child", LSOA: "E01000001", Locality: "North", From: "2015-03-01"})},
+		"attendance_sessions": {ft.Attendance(mem, "u-child", marks)},
+	}
+	defer tb.Release()
+	values := func(set *features.Set, asOf time.Time) []float64 {
+		t.Helper()
+		table, err := set.Build(context.Background(), mem, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer table.Release()
+		var out []float64
+		for i := range table.Record.Schema().Fields() {
+			if c, ok := table.Record.Column(i).(interface{ Value(int) float64 }); ok {
+				out = append(out, c.Value(0))
+			}
+		}
+		return out
+	}
+	late, early := time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), time.Date(2024, 10, 7, 0, 0, 0, 0, time.UTC)
+	windowed := features.NewSet(tb, features.Options{}, attendance.New(tb, mem))
+	full := attendance.New(tb, mem)
+	if _, _, _, err := full.Span(context.Background()); err != nil { // reads everything
+		t.Fatal(err)
+	}
+	whole := features.NewSet(tb, features.Options{}, full)
+	for _, asOf := range []time.Time{late, early} {
+		got, want := values(windowed, asOf), values(whole, asOf)
+		if len(got) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("as of %s:\n windowed %v\n full     %v", asOf.Format(time.DateOnly), got, want)
+		}
 	}
 }
