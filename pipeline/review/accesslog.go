@@ -21,7 +21,7 @@ type Access struct {
 	At        time.Time `json:"at"`
 	User      string    `json:"user"`
 	Role      string    `json:"role"`
-	Household string    `json:"household_ref"`
+	Household string    `json:"household_ref,omitempty"` // "" for the list, which names several
 	Page      string    `json:"page"`
 	Why       string    `json:"why"`
 }

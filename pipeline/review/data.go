@@ -25,6 +25,10 @@ type week struct {
 	AsOf     string
 	Families []*family
 	byRef    map[string]*family
+	// groups is each listed household's audit group (its first child's
+	// ethnicity5), stored with a decision for the auditors' override
+	// analysis and never shown to navigators.
+	groups map[string]string
 }
 
 // family is one listed household: its row of navigator_list.csv and its
@@ -163,12 +167,62 @@ func readWeek(runDir string) (*week, error) {
 	if err := json.Unmarshal(b, &extra); err != nil {
 		return nil, fmt.Errorf("%s: %w", pipeline.FamiliesFile, err)
 	}
+	listed := map[string]bool{}
 	for _, e := range extra {
 		if fam := w.byRef[e.Household]; fam != nil {
 			fam.Pseudonym, fam.Timeline = e.Pseudonym, e.Timeline
+			listed[e.Pseudonym] = true
 		}
 	}
+	if w.groups, err = readGroups(filepath.Join(runDir, "evaluation", "scored_children.csv"), w.AsOf, listed); err != nil {
+		return nil, fmt.Errorf("scored_children.csv: %w", err)
+	}
 	return w, nil
+}
+
+// readGroups reads the audit group of each listed household on asOf from
+// the run's evaluation/scored_children.csv (CONTRACTS §4). A run without
+// the file gives none.
+func readGroups(path, asOf string, listed map[string]bool) (map[string]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, err
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	ia, ih, ie := col["as_of"], col["household_id"], col["ethnicity5"]
+	if _, ok := col["ethnicity5"]; !ok {
+		return nil, errors.New("no ethnicity5 column")
+	}
+	out := map[string]string{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		hh := rec[ih]
+		if rec[ia] != asOf || !listed[hh] {
+			continue
+		}
+		if _, seen := out[hh]; !seen {
+			out[hh] = strings.Clone(rec[ie])
+		}
+	}
 }
 
 // readList reads navigator_list.csv (CONTRACTS §6), undoing the

@@ -164,6 +164,13 @@ func (s *Site) list(w http.ResponseWriter, r *http.Request, sess *session) {
 	default:
 		v.Sort = "rank"
 	}
+	// The list names families too: its views are logged, with how many
+	// families it showed.
+	if err := s.access.write(Access{At: s.cfg.Now().UTC(), User: sess.user.Name, Role: sess.user.Role,
+		Page: r.URL.String(), Why: fmt.Sprintf("viewed this week's list (%d families)", len(v.Families))}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	identified(w)
 	s.render(w, r, http.StatusOK, "list.html", sess, "This week's list", v)
 }
@@ -268,7 +275,7 @@ func (s *Site) decide(w http.ResponseWriter, r *http.Request, sess *session) {
 	}
 	if _, err := s.cfg.Decisions.Record(r.Context(), decisions.Decision{
 		Household: f.Pseudonym, Kind: kind, Note: note, Navigator: sess.user.Name,
-		Locality: f.Locality, At: s.cfg.Now().UTC(),
+		Locality: f.Locality, Group: wk.groups[f.Pseudonym], At: s.cfg.Now().UTC(),
 	}); err != nil {
 		s.fail(w, r, err)
 		return

@@ -35,7 +35,7 @@ func fixture(t *testing.T) (dataDir string, uf *users.File) {
 	t.Helper()
 	dataDir = t.TempDir()
 	run := filepath.Join(dataDir, "runs", "20260105T060000Z")
-	for _, d := range []string{"list", "model", "audit"} {
+	for _, d := range []string{"list", "model", "audit", "evaluation"} {
 		if err := os.MkdirAll(filepath.Join(run, d), 0o750); err != nil {
 			t.Fatal(err)
 		}
@@ -70,6 +70,11 @@ func fixture(t *testing.T) (dataDir string, uf *users.File) {
 		{Rank: 2, Household: "HH-2002", Pseudonym: "hh_bbbb"},
 		{Rank: 3, Household: "HH-3003", Pseudonym: "hh_cccc"},
 	})
+	write("evaluation/scored_children.csv", "as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile\n"+
+		"2025-06-02,logistic,pp1,hh_aaaa,0.3,0,0,White,WHITE_BRITISH,3\n"+ // a backtest date: not this week's
+		"2026-01-05,logistic,pp1,hh_aaaa,0.41,1,,Asian,ASIAN_INDIAN,3\n"+
+		"2026-01-05,logistic,pp2,hh_aaaa,0.41,1,,Asian,ASIAN_INDIAN,3\n"+
+		"2026-01-05,logistic,pp3,hh_bbbb,0.30,1,,Black,BLACK_AFRICAN,5\n")
 	write("model/model_card.json", map[string]any{"model_id": "logistic_l1-abc", "kind": "logistic_l1"})
 	write("model/model_card.md", "# Model card\n\nIntended use: a prompt for a navigator's conversation.\n")
 	write("audit/report.html", "<!DOCTYPE html><html><body><h1>Fairness report</h1></body></html>")
@@ -291,6 +296,19 @@ func TestNavigatorRecordsDecision(t *testing.T) {
 	code, _, hdr = post(t, c, h.srv.URL+"/family/HH-1001/decision", url.Values{"decision": {"offer_made"}, "note": {"Spoke to mum at school gate"}, "csrf_token": {tok}})
 	if code != http.StatusSeeOther || hdr.Get("Location") != "/family/HH-1001?saved=1" {
 		t.Fatalf("decision: %d to %q", code, hdr.Get("Location"))
+	}
+	// The decision carries the household's audit group for the auditors'
+	// override analysis (never shown to the navigator).
+	ov, err := h.store.Overrides(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	foundGroup := false
+	for _, o := range ov {
+		foundGroup = foundGroup || o.By == "group" && o.Key == "Asian" && o.Total == 1
+	}
+	if !foundGroup {
+		t.Errorf("overrides by group: %+v", ov)
 	}
 	if h.counted["offer_made"] != 1 {
 		t.Errorf("decisions counted: %v", h.counted)
