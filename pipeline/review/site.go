@@ -1,7 +1,6 @@
 package review
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -300,5 +299,3 @@ func identified(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 }
-
-func (s *Site) ctx(r *http.Request) context.Context { return r.Context() }
