@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 )
@@ -120,7 +121,23 @@ type sink struct {
 	byReason map[string]int64 // this file's rejects, merged on End
 }
 
-var _ Sink = (*sink)(nil)
+var (
+	_ Sink       = (*sink)(nil)
+	_ KnownFiles = (*sink)(nil)
+)
+
+// knownStore is a Store that remembers its deliveries' sizes and times.
+type knownStore interface {
+	Known(source, name string, size int64, modTime time.Time) (string, bool)
+}
+
+// Known answers for the store, when it can.
+func (s *sink) Known(name string, size int64, modTime time.Time) (string, bool) {
+	if ks, ok := s.run.opts.Store.(knownStore); ok {
+		return ks.Known(s.spec.Name, name, size, modTime)
+	}
+	return "", false
+}
 
 func (s *sink) Begin(f FileRef) (bool, error) {
 	if s.file != nil {

@@ -117,12 +117,29 @@ func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeli
 	gz := strings.HasSuffix(strings.ToLower(name), ".gz")
 	enc := s.cfg.Encoding
 	auto := enc == "" || enc == EncodingAuto
+	info, err := os.Stat(path)
+	if err != nil {
+		return s.fileErr(name, connectors.UnwrapPath(err))
+	}
+	// A file the store knows by name, size and time is skipped unread.
+	if ks, ok := sink.(pipeline.KnownFiles); ok {
+		if sha, known := ks.Known(name, info.Size(), info.ModTime()); known {
+			ok, err := sink.Begin(pipeline.FileRef{Name: name, SHA256: sha, Size: info.Size(), ModTime: info.ModTime()})
+			if err != nil {
+				return s.fileErr(name, err)
+			}
+			if ok { // Known and Loaded read the same deliveries: cannot happen
+				return s.fileErr(name, errors.New("the store knows the file by its time but not by its hash"))
+			}
+			return nil
+		}
+	}
 	fp, err := fingerprint(path, gz, auto)
 	if err != nil {
 		return s.fileErr(name, err)
 	}
 	ref := fp.ref
-	ref.Name = name
+	ref.Name, ref.ModTime = name, info.ModTime()
 	ok, err := sink.Begin(ref)
 	if err != nil {
 		return s.fileErr(name, err)

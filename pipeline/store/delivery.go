@@ -150,7 +150,7 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 		file = d.final
 	}
 	d.s.state.Deliveries = append(d.s.state.Deliveries, delivered{
-		Source: d.source, Name: d.ref.Name, SHA256: d.ref.SHA256, File: file,
+		Source: d.source, Name: d.ref.Name, SHA256: d.ref.SHA256, Size: d.ref.Size, ModTime: d.ref.ModTime.UTC(), File: file,
 		RowsRead: rowsRead, RowsLoaded: rowsLoaded, LoadedAt: d.s.now().UTC(),
 	})
 	if err := d.s.saveState(); err != nil {

@@ -46,7 +46,9 @@ type delivered struct {
 	Source     string    `json:"source"`
 	Name       string    `json:"name"`
 	SHA256     string    `json:"sha256"`
-	File       string    `json:"file,omitempty"` // relative to store/; empty when no row was loaded
+	Size       int64     `json:"size,omitempty"`
+	ModTime    time.Time `json:"mod_time,omitzero"` // the delivered file's, when it was one
+	File       string    `json:"file,omitempty"`    // relative to store/; empty when no row was loaded
 	RowsRead   int64     `json:"rows_read"`
 	RowsLoaded int64     `json:"rows_loaded"`
 	LoadedAt   time.Time `json:"loaded_at"`
@@ -107,6 +109,21 @@ func (s *Store) Loaded(source string, f pipeline.FileRef) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// Known returns the hash of a loaded delivery of source with this name,
+// size and modification time. A file rewritten since has another time, so
+// it is hashed and compared as before.
+func (s *Store) Known(source, name string, size int64, modTime time.Time) (string, bool) {
+	if modTime.IsZero() {
+		return "", false
+	}
+	for _, d := range s.state.Deliveries {
+		if d.Source == source && d.Name == name && d.Size == size && d.ModTime.Equal(modTime) {
+			return d.SHA256, true
+		}
+	}
+	return "", false
 }
 
 // Sources lists the files committed for source, in load order, relative to

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,5 +197,48 @@ func TestDeliveryWriteError(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(dir, "store", "persons"))
 	if len(entries) != 0 {
 		t.Errorf("a failed delivery left %d files", len(entries))
+	}
+}
+
+// TestKnownBySizeAndTime: a committed delivery is known by its name, size
+// and time, across a reopen, and not by another time or size.
+func TestKnownBySizeAndTime(t *testing.T) {
+	dir := t.TempDir()
+	now := func() time.Time { return time.Date(2026, 1, 5, 6, 0, 0, 0, time.UTC) }
+	st, err := Open(dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := time.Date(2025, 12, 31, 23, 59, 1, 5, time.Local)
+	sha := strings.Repeat("ab", 32)
+	d, err := st.NewDelivery("attendance_sessions", pipeline.FileRef{Name: "a.csv", SHA256: sha, Size: 1234, ModTime: mod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Commit(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Open(dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		size int64
+		mod  time.Time
+		ok   bool
+	}{
+		{"a.csv", 1234, mod, true},
+		{"a.csv", 1234, mod.UTC(), true},
+		{"a.csv", 1234, mod.Add(time.Second), false},
+		{"a.csv", 1235, mod, false},
+		{"b.csv", 1234, mod, false},
+		{"a.csv", 1234, time.Time{}, false},
+	}
+	for _, tc := range tests {
+		got, ok := st.Known("attendance_sessions", tc.name, tc.size, tc.mod)
+		if ok != tc.ok || ok && got != sha {
+			t.Errorf("Known(%s, %d, %v) = %q, %v; want %v", tc.name, tc.size, tc.mod, got, ok, tc.ok)
+		}
 	}
 }
