@@ -147,7 +147,19 @@ func TestIntegrationBrowser(t *testing.T) {
 	// The auditor: every page free of household references.
 	do("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
 	signIn("aud")
-	do("auditor home", chromedp.WaitVisible(chromedp.CSS("h1")))
+	// Wait for sign-in's redirect to land before navigating on, or the
+	// next navigation aborts it. An evaluation during the navigation
+	// fails; it is tried again.
+	landed := false
+	for deadline := time.Now().Add(20 * time.Second); !landed && time.Now().Before(deadline); {
+		at, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname + "|" + document.readyState`))
+		if landed = err == nil && at == "/audit|complete"; !landed {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !landed {
+		t.Fatal("the auditor's sign-in did not land on /audit")
+	}
 	for _, page := range []string{"/audit", "/model", "/audit/report"} {
 		do(page, chromedp.Navigate(h.srv.URL+page), chromedp.WaitVisible(chromedp.CSS("h1")))
 		html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
