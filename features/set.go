@@ -281,6 +281,30 @@ type Timelined interface {
 
 var _ pipeline.Timeliner = (*Set)(nil)
 
+// MaxTimelineEvents bounds one builder's events on a household's timeline:
+// the latest are kept.
+const MaxTimelineEvents = 40
+
+// DatedEvent is a builder's timeline event before it is worded.
+type DatedEvent struct {
+	Day  Day
+	Text string
+}
+
+// TimelineEvents puts a builder's events in date order, keeps the latest
+// MaxTimelineEvents and words them as pipeline.TimelineEvents of kind.
+func TimelineEvents(kind string, evs []DatedEvent) []pipeline.TimelineEvent {
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Day < evs[j].Day })
+	if len(evs) > MaxTimelineEvents {
+		evs = evs[len(evs)-MaxTimelineEvents:]
+	}
+	out := make([]pipeline.TimelineEvent, len(evs))
+	for i, e := range evs {
+		out[i] = pipeline.TimelineEvent{Date: e.Day.Time().Format(time.DateOnly), Kind: kind, Text: e.Text}
+	}
+	return out
+}
+
 // Timeline draws row of t's signals over the weeks before t's date from
 // every builder that can.
 func (s *Set) Timeline(t *pipeline.FeatureTable, row int) pipeline.Timeline {

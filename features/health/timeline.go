@@ -3,18 +3,12 @@ package health
 import (
 	"context"
 	"fmt"
-	"sort"
-	"time"
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline"
 )
 
 var _ features.Timelined = (*Builder)(nil)
-
-// MaxTimelineEvents bounds a household's health-visiting events on its
-// timeline: the latest are kept.
-const MaxTimelineEvents = 40
 
 // contactNames are the contact types in words.
 var contactNames = map[string]string{
@@ -32,10 +26,7 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 	}
 	byPerson := b.people(l)
 	w := features.Window{From: l.Day - features.Day(7*pipeline.TimelineWeeks), To: l.Day}
-	type event struct {
-		day  features.Day
-		text string
-	}
+	type event = features.DatedEvent
 	var evs []event
 	child := map[string]bool{}
 	for _, c := range h.Children {
@@ -61,20 +52,12 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 			}
 			for _, t := range texts {
 				if t != "" {
-					evs = append(evs, event{c.day, t})
+					evs = append(evs, event{Day: c.day, Text: t})
 				}
 			}
 		}
 	}
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].day < evs[j].day })
-	if len(evs) > MaxTimelineEvents {
-		evs = evs[len(evs)-MaxTimelineEvents:]
-	}
-	out := make([]pipeline.TimelineEvent, len(evs))
-	for i, e := range evs {
-		out[i] = pipeline.TimelineEvent{Date: e.day.Time().Format(time.DateOnly), Kind: "health", Text: e.text}
-	}
-	return out
+	return features.TimelineEvents("health", evs)
 }
 
 // contactText says a contact and how it went, by its NHS attendance status;

@@ -4,17 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"time"
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline"
 )
 
 var _ features.Timelined = (*Builder)(nil)
-
-// MaxTimelineEvents bounds a household's housing events on its timeline:
-// the latest are kept.
-const MaxTimelineEvents = 40
 
 // stageEvents say a move to each arrears stage.
 var stageEvents = map[float64]string{
@@ -45,14 +40,11 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 	}
 	d := l.Day
 	w := features.Window{From: d - features.Day(7*pipeline.TimelineWeeks), To: d}
-	type event struct {
-		day  features.Day
-		text string
-	}
+	type event = features.DatedEvent
 	var evs []event
 	add := func(day features.Day, text string) {
 		if w.Contains(day) {
-			evs = append(evs, event{day, text})
+			evs = append(evs, event{Day: day, Text: text})
 		}
 	}
 	for _, m := range h.Members() {
@@ -107,15 +99,7 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 			}
 		}
 	}
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].day < evs[j].day })
-	if len(evs) > MaxTimelineEvents {
-		evs = evs[len(evs)-MaxTimelineEvents:]
-	}
-	out := make([]pipeline.TimelineEvent, len(evs))
-	for i, e := range evs {
-		out[i] = pipeline.TimelineEvent{Date: e.day.Time().Format(time.DateOnly), Kind: "housing", Text: e.text}
-	}
-	return out
+	return features.TimelineEvents("housing", evs)
 }
 
 // byTenancy splits a lead person's snapshots dated before d by tenancy,

@@ -145,8 +145,8 @@ func TestHousingTimeline(t *testing.T) {
 		}
 		defer table.Release()
 		evs := set.Timeline(table, rowOf(t, table, "HH-B")).Events
-		if len(evs) != housing.MaxTimelineEvents {
-			t.Fatalf("%d events; want %d", len(evs), housing.MaxTimelineEvents)
+		if len(evs) != features.MaxTimelineEvents {
+			t.Fatalf("%d events; want %d", len(evs), features.MaxTimelineEvents)
 		}
 		if evs[0].Date != "2025-01-06" || evs[len(evs)-1].Date != "2025-02-14" {
 			t.Errorf("events from %s to %s; want the latest, 2025-01-06 to 2025-02-14", evs[0].Date, evs[len(evs)-1].Date)
