@@ -156,7 +156,7 @@ func (s *scheduler) start(ctx context.Context) error {
 		s.log.Info().Str("job", j.name).Str("spec", j.spec).Time("next", j.sched.Next(s.now().In(s.loc))).Msg("scheduled")
 	}
 	if len(s.jobs) == 0 {
-		s.log.Warn().Msg("no schedule configured: serving metrics and health only")
+		s.log.Warn().Msg("no schedule configured: no job will run; serving the review site, metrics and health")
 	}
 	s.cron.Start()
 	if j, ok := s.catchUp(); ok {
