@@ -1,34 +1,18 @@
 package health_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
 	ft "earlyhelp/features/featurestest"
 	"earlyhelp/features/health"
-	"earlyhelp/pipeline"
 )
-
-// rowOf finds a household's row in a feature table.
-func rowOf(t *testing.T, table *pipeline.FeatureTable, household string) int {
-	t.Helper()
-	ids := table.Record.Column(table.Record.Schema().FieldIndices(pipeline.ColHousehold)[0]).(*array.String)
-	for i := 0; i < ids.Len(); i++ {
-		if ids.Value(i) == household {
-			return i
-		}
-	}
-	t.Fatalf("household %s not in the table", household)
-	return -1
-}
 
 // TestHealthTimeline gives a baby and a mother contacts and assessments
 // before the 26-week window, in it, on the as-of date and after it, and a
@@ -113,21 +97,8 @@ func TestHealthTimeline(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			set := features.NewSet(tb, features.Options{}, health.New(tb, mem))
-			table, err := set.Build(context.Background(), mem, ft.Day(tc.asOf).ToTime())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer table.Release()
 			var got []string
-			for _, e := range set.Timeline(table, rowOf(t, table, tc.household)).Events {
-				if e.Kind != "health" {
-					t.Errorf("event %+v: kind %q", e, e.Kind)
-				}
-				for _, id := range idents {
-					if strings.Contains(e.Text, id) {
-						t.Errorf("event %+v names an identifier", e)
-					}
-				}
+			for _, e := range ft.Timeline(t, set, mem, tc.asOf, tc.household, "health", idents) {
 				got = append(got, e.Date+" "+e.Text)
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
@@ -138,12 +109,7 @@ func TestHealthTimeline(t *testing.T) {
 
 	t.Run("at most the latest 40 events", func(t *testing.T) {
 		set := features.NewSet(tb, features.Options{}, health.New(tb, mem))
-		table, err := set.Build(context.Background(), mem, ft.Day("2025-03-17").ToTime())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer table.Release()
-		evs := set.Timeline(table, rowOf(t, table, "HH-B")).Events
+		evs := ft.Timeline(t, set, mem, "2025-03-17", "HH-B", "health", idents)
 		if len(evs) != features.MaxTimelineEvents {
 			t.Fatalf("%d events; want %d", len(evs), features.MaxTimelineEvents)
 		}

@@ -1,34 +1,18 @@
 package housing_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
 	ft "earlyhelp/features/featurestest"
 	"earlyhelp/features/housing"
-	"earlyhelp/pipeline"
 )
-
-// rowOf finds a household's row in a feature table.
-func rowOf(t *testing.T, table *pipeline.FeatureTable, household string) int {
-	t.Helper()
-	ids := table.Record.Column(table.Record.Schema().FieldIndices(pipeline.ColHousehold)[0]).(*array.String)
-	for i := 0; i < ids.Len(); i++ {
-		if ids.Value(i) == household {
-			return i
-		}
-	}
-	t.Fatalf("household %s not in the table", household)
-	return -1
-}
 
 // TestHousingTimeline gives a mother homelessness cases, placements and a
 // rent account with records before the 26-week window, in it, on the as-of
@@ -114,21 +98,8 @@ func TestHousingTimeline(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			set := features.NewSet(tb, features.Options{}, housing.New(tb, mem))
-			table, err := set.Build(context.Background(), mem, ft.Day(tc.asOf).ToTime())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer table.Release()
 			var got []string
-			for _, e := range set.Timeline(table, rowOf(t, table, tc.household)).Events {
-				if e.Kind != "housing" {
-					t.Errorf("event %+v: kind %q", e, e.Kind)
-				}
-				for _, id := range idents {
-					if strings.Contains(e.Text, id) {
-						t.Errorf("event %+v names an identifier", e)
-					}
-				}
+			for _, e := range ft.Timeline(t, set, mem, tc.asOf, tc.household, "housing", idents) {
 				got = append(got, e.Date+" "+e.Text)
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
@@ -139,12 +110,7 @@ func TestHousingTimeline(t *testing.T) {
 
 	t.Run("at most the latest 40 events", func(t *testing.T) {
 		set := features.NewSet(tb, features.Options{}, housing.New(tb, mem))
-		table, err := set.Build(context.Background(), mem, ft.Day("2025-03-17").ToTime())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer table.Release()
-		evs := set.Timeline(table, rowOf(t, table, "HH-B")).Events
+		evs := ft.Timeline(t, set, mem, "2025-03-17", "HH-B", "housing", idents)
 		if len(evs) != features.MaxTimelineEvents {
 			t.Fatalf("%d events; want %d", len(evs), features.MaxTimelineEvents)
 		}
