@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,14 +51,32 @@ func TestIntegrationBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	// text reads an element's text by CSS selector.
+	// settled evaluates js until it returns a string ok accepts, and
+	// returns that string. Reading the page this way rides out
+	// navigations: an evaluation made while a redirect lands fails or
+	// sees the old page, and is tried again, where a node found a moment
+	// earlier can vanish with its document ("No node with given id").
+	settled := func(what, js string, ok func(string) bool) string {
+		t.Helper()
+		var last string
+		var lastErr error
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			last, lastErr = chromedp.Run(ctx, chromedp.Evaluate[string](js))
+			if lastErr == nil && ok(last) {
+				return last
+			}
+		}
+		t.Fatalf("%s: page never settled: last saw %q (error %v)", what, last, lastErr)
+		return ""
+	}
+	// text reads an element's text by CSS selector, once the page has
+	// finished loading and shows it (see settled).
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
+		q := strconv.Quote(sel)
+		return settled("text of "+sel,
+			`(document.readyState === "complete" && document.querySelector(`+q+`)) ? document.querySelector(`+q+`).innerText : ""`,
+			func(s string) bool { return s != "" })
 	}
 	focused := func() string {
 		t.Helper()
@@ -92,6 +111,8 @@ func TestIntegrationBrowser(t *testing.T) {
 
 	// The navigator: list, family, a decision made with the keyboard alone.
 	signIn("nav")
+	settled("the navigator's sign-in", `location.pathname + "|" + document.readyState`,
+		func(s string) bool { return s == "/list|complete" })
 	do("list", chromedp.WaitVisible(chromedp.ID("navigator-list")))
 	listText := text("#navigator-list")
 	shot("navigator_list.png")
@@ -127,8 +148,11 @@ func TestIntegrationBrowser(t *testing.T) {
 	if f := focused(); f != "save-decision" {
 		t.Fatalf("Tab after the note went to %q; want the save button", f)
 	}
-	do("save", chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS(".govuk-notification-banner--success")))
-	if banner := text(".govuk-notification-banner--success"); !strings.Contains(banner, "recorded") {
+	do("save", chromedp.KeyEvent("\r"))
+	banner := settled("the saved decision's banner",
+		`(location.search === "?saved=1" && document.readyState === "complete" && document.querySelector(".govuk-notification-banner--success")) ? document.querySelector(".govuk-notification-banner--success").innerText : ""`,
+		func(s string) bool { return s != "" })
+	if !strings.Contains(banner, "recorded") {
 		t.Errorf("banner %q", banner)
 	}
 	do("list again", chromedp.Navigate(h.srv.URL+"/list"), chromedp.WaitVisible(chromedp.ID("navigator-list")))
@@ -150,16 +174,8 @@ func TestIntegrationBrowser(t *testing.T) {
 	// Wait for sign-in's redirect to land before navigating on, or the
 	// next navigation aborts it. An evaluation during the navigation
 	// fails; it is tried again.
-	landed := false
-	for deadline := time.Now().Add(20 * time.Second); !landed && time.Now().Before(deadline); {
-		at, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname + "|" + document.readyState`))
-		if landed = err == nil && at == "/audit|complete"; !landed {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	if !landed {
-		t.Fatal("the auditor's sign-in did not land on /audit")
-	}
+	settled("the auditor's sign-in", `location.pathname + "|" + document.readyState`,
+		func(s string) bool { return s == "/audit|complete" })
 	for _, page := range []string{"/audit", "/model", "/audit/report"} {
 		do(page, chromedp.Navigate(h.srv.URL+page), chromedp.WaitVisible(chromedp.CSS("h1")))
 		html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
