@@ -6,9 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-
 	"earlyhelp/pipeline"
 )
 
@@ -16,77 +13,256 @@ import (
 // typed values, identifiers pseudonymised, and rows built into Arrow
 // records.
 
-// parseRow fills l.vals from a record of the right width, or returns the
+// A checker is one of a RowLoader's checking goroutines: it checks a
+// buffer of rows and builds the valid ones into a record of its own.
+type checker struct {
+	l     *RowLoader
+	r     *Rules
+	pseud *Pseudonymiser
+	cols  *columns
+	cells []string
+	vals  []value
+	norm  []string // normalised identifiers of the current row, by spec column
+	last  []int32  // per spec column: the memo entry of the last row's cell, or -1
+	// per spec column: a cell worked out but not memoised (the memo is full)
+	scratch []idCell
+	// Identifier cells worked out, by raw value, per spec column (nil for
+	// the others): the map's small slots keep lookups in cache.
+	idMemo  []map[string]int32
+	idCells [][]idCell
+	seen    map[string]struct{} // keys seen; only with one checker
+	key     []byte
+}
+
+func newChecker(l *RowLoader, p *Pseudonymiser) *checker {
+	r := l.r
+	c := &checker{
+		l: l, r: r, pseud: p,
+		cols:    newColumns(l.mem, r.spec.Schema, r.fields, r.types),
+		vals:    make([]value, len(r.fields)),
+		norm:    make([]string, len(r.cols)),
+		last:    make([]int32, len(r.cols)),
+		scratch: make([]idCell, len(r.cols)),
+		idMemo:  make([]map[string]int32, len(r.cols)),
+		idCells: make([][]idCell, len(r.cols)),
+	}
+	// Sized as the last loader's were.
+	r.cache.Lock()
+	for i := range c.cols.cols {
+		if i < len(r.cache.dataPerRow) {
+			c.cols.cols[i].dataPerRow = r.cache.dataPerRow[i]
+		}
+	}
+	for i, col := range r.cols {
+		c.last[i] = -1
+		if col.ns != "" {
+			n := 0
+			if i < len(r.cache.ids) {
+				n = r.cache.ids[i]
+			}
+			c.idMemo[i] = make(map[string]int32, n)
+			c.idCells[i] = make([]idCell, 0, n)
+		}
+	}
+	r.cache.Unlock()
+	if r.key != nil {
+		c.seen = make(map[string]struct{})
+	}
+	return c
+}
+
+// release frees the checker's buffers and leaves its sizes for the next
+// loader of the source.
+func (c *checker) release() {
+	c.cols.close()
+	r := c.r
+	r.cache.Lock()
+	defer r.cache.Unlock()
+	if r.cache.dataPerRow == nil {
+		r.cache.dataPerRow, r.cache.ids = make([]float64, len(c.cols.cols)), make([]int, len(r.cols))
+	}
+	for i := range c.cols.cols {
+		if d := c.cols.cols[i].dataPerRow; d > 0 {
+			r.cache.dataPerRow[i] = d
+		}
+	}
+	for i := range r.cols {
+		r.cache.ids[i] = max(r.cache.ids[i], len(c.idCells[i]))
+	}
+}
+
+// check loads or quarantines every row of j.raw, filling j's result.
+func (c *checker) check(j *job) {
+	b := j.raw
+	c.cols.start(b.Len())
+	pending := 0
+	for i := range b.Len() {
+		c.cells = b.Row(i, c.cells)
+		line := b.Lines[i]
+		if reason, col := c.checkRow(c.cells); reason != "" {
+			j.rejects = append(j.rejects, c.reject(c.cells, line, reason, col))
+			continue
+		}
+		c.cols.append(c.vals)
+		pending++
+		for k, col := range c.r.reid {
+			f := c.r.cols[col].field
+			// Cloned: the raw value is a slice of the buffer.
+			j.reid = append(j.reid, reidPair{c.r.reidNSs[k], c.vals[f].s, strings.Clone(c.norm[col])})
+		}
+	}
+	if pending == 0 {
+		c.cols.close()
+		return
+	}
+	j.rec = c.cols.record()
+}
+
+// checkRow checks one row and leaves its values in c.vals, or returns why
+// and where it fails.
+func (c *checker) checkRow(cells []string) (reason, column string) {
+	if len(cells) != len(c.l.header) || c.isHeader(cells) {
+		// A row of the wrong width, or a second header where two exports
+		// were concatenated.
+		return pipeline.ReasonMalformedRow, ""
+	}
+	if reason, col := c.parseRow(cells); reason != "" {
+		return reason, col
+	}
+	for _, chk := range c.r.rowChk {
+		if reason, col := chk(c.vals); reason != "" {
+			return reason, col
+		}
+	}
+	if c.seen != nil {
+		c.key = c.key[:0]
+		for _, f := range c.r.key {
+			v := c.vals[f]
+			if c.r.fields[f] == kindString {
+				c.key = append(c.key, v.s...)
+			} else if !v.null {
+				c.key = strconv.AppendInt(c.key, v.n, 10)
+			}
+			c.key = append(c.key, 0)
+		}
+		if _, dup := c.seen[string(c.key)]; dup {
+			return pipeline.ReasonDuplicate, c.r.keyCol
+		}
+		c.seen[string(c.key)] = struct{}{}
+	}
+	return "", ""
+}
+
+func (c *checker) isHeader(rec []string) bool {
+	header := c.l.header
+	if len(rec) == 0 || !strings.EqualFold(strings.TrimSpace(rec[0]), header[0]) {
+		return false
+	}
+	for i, f := range rec {
+		if !strings.EqualFold(strings.TrimSpace(f), header[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// reject makes a row's quarantine entry. Its cells are kept as received
+// except the identifiers, which are pseudonymised whether or not they
+// passed their check.
+func (c *checker) reject(rec []string, line int64, reason, column string) pipeline.Rejected {
+	cols := c.r.cols
+	vals := make([]string, len(cols))
+	for i, col := range cols {
+		j := c.l.idx[i]
+		if j < 0 || j >= len(rec) {
+			continue
+		}
+		vals[i] = strings.Clone(rec[j])
+		if col.ns != "" {
+			switch e := c.identifier(i, rec[j]); {
+			case e.null:
+				vals[i] = ""
+			case e.pseudonym != "":
+				vals[i] = e.pseudonym
+			default: // failed its check
+				vals[i] = c.pseud.Pseudonym(col.ns, e.norm)
+			}
+		}
+	}
+	return pipeline.Rejected{Row: line, Reason: reason, Column: column, Values: vals}
+}
+
+// parseRow fills c.vals from a record of the right width, or returns the
 // reason and column of the first cell that fails.
-func (l *RowLoader) parseRow(rec []string) (reason, column string) {
-	for i := range l.r.cols {
-		c := &l.r.cols[i]
+func (c *checker) parseRow(rec []string) (reason, column string) {
+	for i := range c.r.cols {
+		col := &c.r.cols[i]
 		var raw string
-		if j := l.idx[i]; j >= 0 {
+		if j := c.l.idx[i]; j >= 0 {
 			raw = rec[j]
 		}
-		v := &l.vals[c.field]
-		if c.ns != "" {
-			e := l.identifier(i, raw)
-			l.norm[i] = e.norm
+		v := &c.vals[col.field]
+		if col.ns != "" {
+			e := c.identifier(i, raw)
+			c.norm[i] = e.norm
 			switch {
-			case e.null && c.required:
-				return pipeline.ReasonMissingRequired, c.name
+			case e.null && col.required:
+				return pipeline.ReasonMissingRequired, col.name
 			case e.reason != "":
-				return e.reason, c.name
+				return e.reason, col.name
 			}
 			*v = value{s: e.pseudonym, null: e.null}
 			continue
 		}
 		raw = trimSpace(raw)
 		if len(raw) <= 4 && IsNull(raw) { // no null spelling is longer
-			if c.required {
-				return pipeline.ReasonMissingRequired, c.name
+			if col.required {
+				return pipeline.ReasonMissingRequired, col.name
 			}
 			*v = value{null: true}
 			continue
 		}
 		*v = value{}
-		switch c.kind {
+		switch col.kind {
 		case kindString:
 			v.s = raw
-			if c.check != nil {
+			if col.check != nil {
 				var reason string
-				if v.s, reason = c.check(raw); reason != "" {
-					return reason, c.name
+				if v.s, reason = col.check(raw); reason != "" {
+					return reason, col.name
 				}
 			}
 		case kindDate:
 			d, err := ParseDays(raw)
 			if err != nil {
-				return pipeline.ReasonBadDate, c.name
+				return pipeline.ReasonBadDate, col.name
 			}
 			v.n = int64(d)
 		case kindTimestamp:
-			t, err := l.ts.ParseTimestamp(raw)
+			t, err := c.l.ts.ParseTimestamp(raw)
 			if err != nil {
-				return pipeline.ReasonBadDate, c.name
+				return pipeline.ReasonBadDate, col.name
 			}
 			v.n = t.Unix()
 		case kindInt:
 			n, ok := parseInt(raw)
 			if !ok {
-				return pipeline.ReasonBadNumber, c.name
+				return pipeline.ReasonBadNumber, col.name
 			}
-			if n < c.lo || n > c.hi {
-				return pipeline.ReasonOutOfRange, c.name
+			if n < col.lo || n > col.hi {
+				return pipeline.ReasonOutOfRange, col.name
 			}
 			v.n = n
 		case kindBool:
 			b, ok := parseBool(raw)
 			if !ok {
-				return pipeline.ReasonBadCode, c.name
+				return pipeline.ReasonBadCode, col.name
 			}
 			v.n = b
 		case kindFloat:
 			f, ok := parseMoney(raw)
 			if !ok {
-				return pipeline.ReasonBadNumber, c.name
+				return pipeline.ReasonBadNumber, col.name
 			}
 			v.f = f
 		}
@@ -146,43 +322,64 @@ type idCell struct {
 	pseudonym string
 	reason    string
 	null      bool
+	next      int32 // the memo entry that followed this one last time, or -1
 }
 
-// identifier works out spec column i's cell. Extracts are mostly sorted by
-// person, so the previous row's answer is kept and reused when the cell is
-// the same; otherwise a memo by raw cell (one pupil's UPN recurs hundreds
-// of times a year) spares normalising, checking and pseudonymising it
-// again. What is kept is cloned from raw, which may be a slice of a reused
-// buffer.
-func (l *RowLoader) identifier(i int, raw string) *idCell {
-	e := &l.ids[i]
-	if e.raw == raw && e.raw != "" {
-		return e
+// identifier works out spec column i's cell. A memo by raw cell (one
+// pupil's UPN recurs hundreds of times a year) spares normalising,
+// checking and pseudonymising it again. Extracts list a school's pupils in
+// the same order day after day, so each memo entry remembers the entry
+// that followed it: the usual cell is the same as the last row's, or the
+// one that came after it last time, and costs a string comparison rather
+// than a map lookup. What is kept is cloned from raw, which may be a slice
+// of a reused buffer. The result is good until the next call.
+func (c *checker) identifier(i int, raw string) *idCell {
+	cells := c.idCells[i]
+	last := c.last[i]
+	if last >= 0 {
+		e := &cells[last]
+		if e.raw == raw {
+			return e
+		}
+		if nx := e.next; nx >= 0 && cells[nx].raw == raw {
+			c.last[i] = nx
+			return &cells[nx]
+		}
 	}
-	memo := l.idMemo[i]
+	memo := c.idMemo[i]
 	if k, ok := memo[raw]; ok {
-		*e = l.idCells[i][k]
-		return e
+		if last >= 0 {
+			cells[last].next = k
+		}
+		c.last[i] = k
+		return &cells[k]
 	}
 	raw = strings.Clone(raw)
-	c := &l.r.cols[i]
-	*e = idCell{raw: raw, norm: NormaliseID(c.ns, raw)}
-	if IsNull(e.norm) || c.ns == NSUPN && isUPNPlaceholder(e.norm) {
+	col := &c.r.cols[i]
+	e := idCell{raw: raw, norm: NormaliseID(col.ns, raw), next: -1}
+	if IsNull(e.norm) || col.ns == NSUPN && isUPNPlaceholder(e.norm) {
 		e.norm, e.null = "", true
-	} else if c.check != nil {
+	} else if col.check != nil {
 		var canonical string
-		if canonical, e.reason = c.check(e.norm); e.reason == "" {
+		if canonical, e.reason = col.check(e.norm); e.reason == "" {
 			e.norm = canonical
 		}
 	}
 	if e.reason == "" && !e.null {
-		e.pseudonym = l.pseud.Pseudonym(c.ns, e.norm)
+		e.pseudonym = c.pseud.Pseudonym(col.ns, e.norm)
 	}
-	if memo != nil && len(memo) < memoLimit {
-		memo[raw] = int32(len(l.idCells[i]))
-		l.idCells[i] = append(l.idCells[i], *e)
+	if memo == nil || len(memo) >= memoLimit {
+		c.scratch[i] = e
+		return &c.scratch[i]
 	}
-	return e
+	k := int32(len(cells))
+	memo[raw] = k
+	c.idCells[i] = append(cells, e)
+	if last >= 0 {
+		c.idCells[i][last].next = k
+	}
+	c.last[i] = k
+	return &c.idCells[i][k]
 }
 
 // parseInt reads an optionally signed decimal integer of up to 18 digits.
@@ -206,75 +403,4 @@ func parseInt(s string) (int64, bool) {
 		n = -n
 	}
 	return n, true
-}
-
-// append adds a checked row of b to the builders.
-func (l *RowLoader) append(b *checked, vals []cell) {
-	for i, k := range l.r.fields {
-		v := &vals[i]
-		fb := l.rb.Field(i)
-		if v.null {
-			fb.AppendNull()
-			continue
-		}
-		switch k {
-		case kindString:
-			fb.(*array.StringBuilder).BinaryBuilder.Append(b.unstash(*v))
-		case kindDate:
-			fb.(*array.Date32Builder).Append(arrow.Date32(v.n))
-		case kindTimestamp:
-			fb.(*array.TimestampBuilder).Append(arrow.Timestamp(v.n))
-		case kindBool:
-			fb.(*array.BooleanBuilder).Append(v.n == 1)
-		case kindFloat:
-			fb.(*array.Float64Builder).Append(v.f)
-		case kindInt:
-			switch l.r.types[i] {
-			case arrow.INT8:
-				fb.(*array.Int8Builder).Append(int8(v.n))
-			case arrow.INT16:
-				fb.(*array.Int16Builder).Append(int16(v.n))
-			case arrow.INT32:
-				fb.(*array.Int32Builder).Append(int32(v.n))
-			default:
-				fb.(*array.Int64Builder).Append(v.n)
-			}
-		}
-	}
-	l.pending++
-}
-
-// flush emits the rows built so far as one record. more says whether rows
-// will follow, for which the builders are made ready.
-func (l *RowLoader) flush(more bool) error {
-	if l.pending == 0 {
-		return nil
-	}
-	// The next batch's strings will be about as long as this one's: reserve
-	// that much rather than grow the buffers by doubling.
-	for i, k := range l.r.fields {
-		if k == kindString {
-			l.dataLen[i] = l.rb.Field(i).(*array.StringBuilder).DataLen()
-		}
-	}
-	rec := l.rb.NewRecord()
-	l.pending = 0
-	err := l.sink.Emit(rec)
-	rec.Release()
-	if err != nil {
-		return l.err(err)
-	}
-	if more {
-		l.reserve()
-	}
-	return nil
-}
-
-func (l *RowLoader) reserve() {
-	l.rb.Reserve(BatchRows)
-	for i, n := range l.dataLen {
-		if n > 0 {
-			l.rb.Field(i).(*array.StringBuilder).ReserveData(n + n/8)
-		}
-	}
 }

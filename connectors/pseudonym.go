@@ -41,6 +41,8 @@ type Pseudonymiser struct {
 	// outer map lookup.
 	lastNS   string
 	lastMemo map[string]string
+
+	forks []*Pseudonymiser // see fork
 }
 
 // NewPseudonymiser returns a pseudonymiser keyed with a copy of key, which
@@ -63,6 +65,16 @@ func NewPseudonymiser(key []byte) (*Pseudonymiser, error) {
 func (p *Pseudonymiser) Clone() *Pseudonymiser {
 	c, _ := NewPseudonymiser(p.key) // the key was checked when p was made
 	return c
+}
+
+// fork returns p's k-th fork (k ≥ 1), made on first use and kept with p,
+// for a row loader's k-th checker: a source reads many files, one at a
+// time, and each fork keeps its memo from file to file as p does.
+func (p *Pseudonymiser) fork(k int) *Pseudonymiser {
+	for len(p.forks) < k {
+		p.forks = append(p.forks, p.Clone())
+	}
+	return p.forks[k-1]
 }
 
 // Pseudonym returns the pseudonym of an already normalised value (see

@@ -7,17 +7,19 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
-// recycleBytes bounds what a recycler keeps for reuse.
+// recycleBytes bounds what a Recycler keeps for reuse.
 const recycleBytes = 64 << 20
 
-// recycler is the row loader's allocator: it keeps the buffers of released
-// batches and hands them to the next ones, so a long file costs the
-// garbage collector a few batches' worth of buffers instead of one set per
-// batch. Buffers come from the wrapped allocator in power-of-two sizes and
-// go back to it on close, or when more than recycleBytes would be kept.
-// The store releases records on its own goroutine, so it is safe for
+// A Recycler is the row loaders' allocator: it keeps the buffers of
+// released records and hands them to the next ones, so a long file costs
+// the garbage collector a few records' worth of buffers instead of one set
+// per record. A connector that reads many files gives one Recycler to each
+// file's loader (NewRowLoader), so that the files share the buffers too.
+// Buffers come from the wrapped allocator in power-of-two sizes and go
+// back to it on Close, or when more than recycleBytes would be kept. The
+// store releases records on its own goroutine, so it is safe for
 // concurrent use.
-type recycler struct {
+type Recycler struct {
 	mem    memory.Allocator
 	mu     sync.Mutex
 	free   map[int][][]byte // by capacity
@@ -25,10 +27,12 @@ type recycler struct {
 	closed bool
 }
 
-var _ memory.Allocator = (*recycler)(nil)
+var _ memory.Allocator = (*Recycler)(nil)
 
-func newRecycler(mem memory.Allocator) *recycler {
-	return &recycler{mem: mem, free: make(map[int][][]byte)}
+// NewRecycler wraps mem. Close it when the records made from it have been
+// released.
+func NewRecycler(mem memory.Allocator) *Recycler {
+	return &Recycler{mem: mem, free: make(map[int][][]byte)}
 }
 
 // class is the capacity of a buffer of size bytes.
@@ -40,7 +44,7 @@ func class(size int) int {
 }
 
 // Allocate returns size zeroed bytes.
-func (r *recycler) Allocate(size int) []byte {
+func (r *Recycler) Allocate(size int) []byte {
 	c := class(size)
 	r.mu.Lock()
 	if l := r.free[c]; len(l) > 0 {
@@ -58,7 +62,7 @@ func (r *recycler) Allocate(size int) []byte {
 
 // Reallocate grows or shrinks b to size, keeping its bytes; bytes past
 // them are zero.
-func (r *recycler) Reallocate(size int, b []byte) []byte {
+func (r *Recycler) Reallocate(size int, b []byte) []byte {
 	if cap(b) >= size {
 		if size > len(b) {
 			clear(b[len(b):size])
@@ -72,7 +76,7 @@ func (r *recycler) Reallocate(size int, b []byte) []byte {
 }
 
 // Free keeps b for reuse, or returns it to the wrapped allocator.
-func (r *recycler) Free(b []byte) {
+func (r *Recycler) Free(b []byte) {
 	b = b[:cap(b)]
 	r.mu.Lock()
 	if !r.closed && r.kept+len(b) <= recycleBytes {
@@ -85,9 +89,9 @@ func (r *recycler) Free(b []byte) {
 	r.mem.Free(b)
 }
 
-// close returns the kept buffers to the wrapped allocator; buffers freed
+// Close returns the kept buffers to the wrapped allocator; buffers freed
 // after it go straight back too.
-func (r *recycler) close() {
+func (r *Recycler) Close() {
 	r.mu.Lock()
 	free := r.free
 	r.free, r.kept, r.closed = nil, 0, true

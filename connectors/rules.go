@@ -82,12 +82,19 @@ type column struct {
 type rowCheck func(v []value) (reason, column string)
 
 // Rules is a source's Spec and LoadOptions compiled for the row loop. It is
-// immutable once built, so one Rules may serve loaders on many goroutines.
+// immutable once built but for a cache of buffers and sizes, so one Rules
+// may serve loaders on many goroutines.
 type Rules struct {
-	// batches recycles the row loaders' checked batches from one delivered
-	// file to the next: a council sends attendance as many files, and
-	// growing fresh batches for each cost more than loading them.
-	batches sync.Pool
+	// What earlier loaders of the source leave for the next: a council
+	// sends attendance as many files, and growing fresh buffers and memos
+	// for each cost more than loading them. The rest of Rules is
+	// immutable.
+	cache struct {
+		sync.Mutex
+		raws       []*RawRows // raw buffers, filled and checked before
+		dataPerRow []float64  // per field: string bytes per row
+		ids        []int      // per spec column: distinct identifiers a checker met
+	}
 	spec    Spec
 	cols    []column
 	fields  []kind // per stored field

@@ -74,6 +74,8 @@ type Sink interface {
 	// Begin announces a file. It reports false when this name and hash were
 	// loaded before: the source then skips the file without reading it.
 	Begin(f FileRef) (bool, error)
+	// Emit loads a record. Its buffers are reused once it is released, so
+	// a sink keeps a value past Emit only as a copy, or retains rec.
 	Emit(rec arrow.Record) error
 	Reject(r Rejected) error
 	// Reid records the council's own identifier behind a pseudonym, for the

@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -56,8 +55,6 @@ type Source struct {
 	rules *connectors.Rules
 	pseud *connectors.Pseudonymiser
 	ts    *connectors.TimestampParser
-	// chunks recycles the parsing arenas from file to file (see chunk).
-	chunks sync.Pool
 }
 
 var _ pipeline.Source = (*Source)(nil)
@@ -104,8 +101,13 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 		}
 		s.ts = ts
 	}
+	// One recycler for every file: a council sends attendance as many
+	// files, and each file's loader would otherwise allocate its records'
+	// buffers afresh. The sink has released every record when End returns.
+	rc := connectors.NewRecycler(mem)
+	defer rc.Close()
 	return connectors.EachFile(ctx, s.spec.Name, s.cfg.Path, []string{s.spec.Pattern, s.spec.Pattern + ".gz"}, func(name string) error {
-		return s.readFile(ctx, mem, sink, name)
+		return s.readFile(ctx, rc, sink, name)
 	})
 }
 

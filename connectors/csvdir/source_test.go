@@ -74,7 +74,9 @@ func cellString(col arrow.Array, i int) string {
 	if ts, ok := col.(*array.Timestamp); ok {
 		return time.Unix(int64(ts.Value(i)), 0).UTC().Format(time.RFC3339)
 	}
-	return col.ValueStr(i)
+	// Cloned: a string value aliases the record's buffer, which the row
+	// loader reuses once the record is released.
+	return strings.Clone(col.ValueStr(i))
 }
 
 func (s *fakeSink) Reject(r pipeline.Rejected) error {
