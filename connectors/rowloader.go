@@ -44,7 +44,7 @@ type RowLoader struct {
 	r      *Rules
 	sink   pipeline.Sink
 	where  string // "file <name>" or another label of the delivery
-	mem    *Recycler
+	mem    *pipeline.Recycler
 	ownMem bool // mem was made by the loader, which closes it
 	pseud  *Pseudonymiser
 	ts     *TimestampParser
@@ -63,6 +63,11 @@ type RowLoader struct {
 	aborted atomic.Bool
 	failed  atomic.Pointer[error] // the emitter's error, as soon as it has one
 }
+
+// RecycleBytes bounds the buffers a loader's Recycler keeps for reuse:
+// about the records a loader has in flight, between its checkers, its
+// emitter and the store's writer.
+const RecycleBytes = 32 << 20
 
 // rawInFlight is how many raw buffers a loader cycles beyond one per
 // checker: enough to keep the checkers fed while the emitter waits on the
@@ -99,10 +104,10 @@ func NewRowLoader(r *Rules, p *Pseudonymiser, ts *TimestampParser, mem memory.Al
 
 func newRowLoader(r *Rules, p *Pseudonymiser, ts *TimestampParser, mem memory.Allocator, sink pipeline.Sink, where string, workers int) *RowLoader {
 	l := &RowLoader{r: r, pseud: p, ts: ts, sink: sink, where: where, workers: max(1, workers)}
-	if rc, ok := mem.(*Recycler); ok {
+	if rc, ok := mem.(*pipeline.Recycler); ok {
 		l.mem = rc
 	} else {
-		l.mem, l.ownMem = NewRecycler(mem), true
+		l.mem, l.ownMem = pipeline.NewRecycler(mem, RecycleBytes), true
 	}
 	return l
 }

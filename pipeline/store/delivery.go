@@ -70,7 +70,7 @@ func (d *delivery) Write(rec arrow.Record) error {
 			return err
 		}
 		// LZ4 keeps the store a fraction of the CSV size at little CPU cost.
-		w, err := ipc.NewFileWriter(f, ipc.WithSchema(rec.Schema()), ipc.WithLZ4())
+		w, err := ipc.NewFileWriter(f, ipc.WithSchema(rec.Schema()), ipc.WithLZ4(), ipc.WithAllocator(d.s.writeMem))
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())

@@ -17,6 +17,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
 	"earlyhelp/pipeline"
 )
 
@@ -35,6 +37,9 @@ type Store struct {
 	now   func() time.Time
 	state state
 	reid  map[string]map[string]string // loaded lazily by namespace
+	// writeMem holds the deliveries' compressed buffers: the IPC writer
+	// allocates one per column of every record and frees it once written.
+	writeMem *pipeline.Recycler
 }
 
 // state is store/state.json: every committed delivery, in load order.
@@ -60,6 +65,10 @@ var (
 	sourceName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
+// writeKeep bounds the compressed buffers a store keeps for reuse: a few
+// records' worth.
+const writeKeep = 16 << 20
+
 // Open opens (creating if needed) the store under dataDir. now stamps load
 // times and is injected for tests.
 func Open(dataDir string, now func() time.Time) (*Store, error) {
@@ -69,7 +78,8 @@ func Open(dataDir string, now func() time.Time) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{dir: dataDir, now: now, reid: map[string]map[string]string{}}
+	s := &Store{dir: dataDir, now: now, reid: map[string]map[string]string{},
+		writeMem: pipeline.NewRecycler(memory.DefaultAllocator, writeKeep)}
 	if err := os.MkdirAll(filepath.Join(dataDir, storeDir), 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}

@@ -1,4 +1,4 @@
-package connectors
+package pipeline
 
 import (
 	"math/bits"
@@ -7,32 +7,30 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
-// recycleBytes bounds what a Recycler keeps for reuse.
-const recycleBytes = 64 << 20
-
-// A Recycler is the row loaders' allocator: it keeps the buffers of
-// released records and hands them to the next ones, so a long file costs
-// the garbage collector a few records' worth of buffers instead of one set
-// per record. A connector that reads many files gives one Recycler to each
-// file's loader (NewRowLoader), so that the files share the buffers too.
+// A Recycler is an Arrow allocator that keeps the buffers of released
+// arrays and hands them to the next ones, so a long stream of records (the
+// row loaders' records, the store's compressed buffers) costs the garbage
+// collector a few records' worth of buffers instead of one set per record.
 // Buffers come from the wrapped allocator in power-of-two sizes and go
-// back to it on Close, or when more than recycleBytes would be kept. The
-// store releases records on its own goroutine, so it is safe for
-// concurrent use.
+// back to it on Close, or when more than the Recycler's bound would be
+// kept. Records are released on other goroutines than those that make
+// them, so it is safe for concurrent use.
 type Recycler struct {
 	mem    memory.Allocator
 	mu     sync.Mutex
 	free   map[int][][]byte // by capacity
 	kept   int              // bytes in free
+	keep   int              // the bound on kept
 	closed bool
 }
 
 var _ memory.Allocator = (*Recycler)(nil)
 
-// NewRecycler wraps mem. Close it when the records made from it have been
-// released.
-func NewRecycler(mem memory.Allocator) *Recycler {
-	return &Recycler{mem: mem, free: make(map[int][][]byte)}
+// NewRecycler wraps mem, keeping up to keep bytes for reuse. Close it
+// when the records made from it have been released, or let it go with
+// what it keeps.
+func NewRecycler(mem memory.Allocator, keep int) *Recycler {
+	return &Recycler{mem: mem, free: make(map[int][][]byte), keep: keep}
 }
 
 // class is the capacity of a buffer of size bytes.
@@ -79,7 +77,7 @@ func (r *Recycler) Reallocate(size int, b []byte) []byte {
 func (r *Recycler) Free(b []byte) {
 	b = b[:cap(b)]
 	r.mu.Lock()
-	if !r.closed && r.kept+len(b) <= recycleBytes {
+	if !r.closed && r.kept+len(b) <= r.keep {
 		r.free[len(b)] = append(r.free[len(b)], b)
 		r.kept += len(b)
 		r.mu.Unlock()
