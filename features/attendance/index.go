@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -41,6 +42,9 @@ type Index struct {
 	// the amendment still sees the mark as it stood then. Amendments are a
 	// few per cent of marks, so this stays small.
 	older map[int][]version
+	// weekly, once made (see Builder.Build), tallies windows from running
+	// sums for as-of dates on its weekday.
+	weekly atomic.Pointer[weekly]
 }
 
 type version struct {
@@ -248,6 +252,9 @@ var windows = [...]int{4, 6, 13, 19, 52}
 // one pass over the longest: each day's marks go to the shortest window
 // holding it, and the windows are then summed outwards.
 func (idx *Index) tallies(p int32, end features.Day, cutoff uint32) [len(windows)]tally {
+	if w := idx.weekly.Load(); w != nil && cutoff > 0 && w.fits(end) {
+		return w.tallies(idx, p, end, cutoff)
+	}
 	// The hot loop of the feature build: each mark only bumps a counter of
 	// its kind in its window (Monday/Friday apart), and the tallies are
 	// worked out from the counters afterwards, a dozen kinds instead of

@@ -2,6 +2,7 @@ package attendance
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -53,5 +54,82 @@ func TestTalliesMatchScan(t *testing.T) {
 		if got != want {
 			t.Errorf("as of %s:\n got %+v\nwant %+v", asOf, got, want)
 		}
+		// The running weekly sums, made for this weekday from another
+		// date's, give the same; a date on another weekday is not theirs.
+		w := newWeekly(idx, end-7*features.Day(1+rng.IntN(30)))
+		if !w.fits(end) || w.fits(end+1) {
+			t.Fatalf("as of %s: weekly sums on the wrong weekday", asOf)
+		}
+		for _, cut := range []uint32{cutoff, cutoff - 3600, cutoff + 86400*20} {
+			var want [len(windows)]tally
+			for i, wk := range windows {
+				idx.scan(p, features.Window{From: end - features.Day(7*wk), To: end}, cut, func(features.Day) *tally { return &want[i] })
+			}
+			if got := w.tallies(idx, p, end, cut); got != want {
+				t.Errorf("as of %s, cutoff %d, weekly sums:\n got %+v\nwant %+v", asOf, cut, got, want)
+			}
+		}
+	}
+	if w := newWeekly(idx, features.DayOf(time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC))); len(w.late) == 0 {
+		t.Error("no mark counted as recorded after its day: the fixture should have some")
+	}
+}
+
+// TestBuildsOnWeeklySums: a builder asked for many dates, which sums weeks
+// from its second, gives each date the features a fresh builder gives.
+func TestBuildsOnWeeklySums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	marks := ft.SchoolDays("2023-09-04", "2025-07-18")
+	for i := range marks {
+		code, cat := "/", "present"
+		switch rng.IntN(12) {
+		case 0:
+			code, cat = "O", "unauth"
+		case 1:
+			code, cat = "L", "present"
+		case 2:
+			code, cat = "I", "auth"
+		}
+		updated := ""
+		if rng.IntN(8) == 0 {
+			d, _ := time.Parse(time.DateOnly, marks[i].Date)
+			updated = d.AddDate(0, 0, rng.IntN(30)).Add(10 * time.Hour).Format(time.RFC3339)
+		}
+		marks[i] = ft.NewMark(marks[i].Date, marks[i].Session, code, cat, updated)
+	}
+	mem := memory.NewGoAllocator()
+	tb := ft.Tables{
+		"persons":             {ft.Persons(mem, ft.Person{ID: "p-child", UPN: "u-child", DOB: "2015-03-01"})},
+		"households":          {ft.Households(mem, ft.Spell{Household: "h-1", Person: "p-child", Role: "child", LSOA: "E01000001", Locality: "North", From: "2015-03-01"})},
+		"attendance_sessions": {ft.Attendance(mem, "u-child", marks)},
+	}
+	defer tb.Release()
+	values := func(set *features.Set, asOf time.Time) string {
+		t.Helper()
+		table, err := set.Build(context.Background(), mem, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer table.Release()
+		return fmt.Sprint(table.Record)
+	}
+	b := New(tb, mem)
+	many := features.NewSet(tb, features.Options{}, b)
+	first := time.Date(2025, 7, 14, 0, 0, 0, 0, time.UTC)
+	if _, _, _, err := b.Span(context.Background()); err != nil { // reads everything
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		asOf := first.AddDate(0, 0, -7*i)
+		if i == 20 {
+			asOf = asOf.AddDate(0, 0, 2) // another weekday: not the sums'
+		}
+		fresh := features.NewSet(tb, features.Options{}, New(tb, mem))
+		if got, want := values(many, asOf), values(fresh, asOf); got != want {
+			t.Fatalf("as of %s:\n many dates %s\n fresh      %s", asOf.Format(time.DateOnly), got, want)
+		}
+	}
+	if b.idx.weekly.Load() == nil {
+		t.Error("the builder never summed weeks")
 	}
 }
