@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/ipc"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/pipeline"
 )
@@ -173,94 +171,4 @@ func (d *delivery) Abort() {
 		d.tmp.Close()
 		os.Remove(d.tmp.Name())
 	}
-}
-
-// Scan calls fn for every stored record of source, in load order (so a
-// later delivery's rows come after an earlier one's). fn must not keep rec
-// past its return without retaining it.
-//
-// Records are decoded (LZ4) one file ahead of fn on a second goroutine:
-// decoding is as costly as what a feature builder does with the rows, and
-// the two overlap on a second core.
-func (s *Store) Scan(ctx context.Context, mem memory.Allocator, source string, fn func(arrow.Record) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type item struct {
-		rel string
-		rec arrow.Record
-		err error
-	}
-	ch := make(chan item, 4)
-	go func() {
-		defer close(ch)
-		for _, rel := range s.files(source) {
-			err := s.scanFile(ctx, mem, rel, func(rec arrow.Record) error {
-				select {
-				case ch <- item{rel: rel, rec: rec}:
-					return nil
-				case <-ctx.Done():
-					rec.Release()
-					return ctx.Err()
-				}
-			})
-			if err != nil {
-				select {
-				case ch <- item{rel: rel, err: err}:
-				case <-ctx.Done():
-				}
-				return
-			}
-		}
-	}()
-	var firstErr error
-	for it := range ch {
-		if firstErr != nil {
-			if it.rec != nil {
-				it.rec.Release()
-			}
-			continue
-		}
-		if it.err != nil {
-			firstErr = fmt.Errorf("store: %s: %w", it.rel, it.err)
-			cancel()
-			continue
-		}
-		err := fn(it.rec)
-		it.rec.Release()
-		if err != nil {
-			firstErr = fmt.Errorf("store: %s: %w", it.rel, err)
-			cancel()
-		}
-	}
-	if firstErr == nil {
-		firstErr = ctx.Err()
-	}
-	return firstErr
-}
-
-func (s *Store) scanFile(ctx context.Context, mem memory.Allocator, rel string, fn func(arrow.Record) error) error {
-	f, err := os.Open(s.path(rel))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for i := 0; i < r.NumRecords(); i++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// RecordAt hands the record over: fn releases it.
-		rec, err := r.RecordAt(i)
-		if err != nil {
-			return err
-		}
-		if err := fn(rec); err != nil {
-			return err
-		}
-	}
-	return nil
 }
