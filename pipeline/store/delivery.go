@@ -34,6 +34,9 @@ type delivery struct {
 	written chan struct{}     // closed when the writer goroutine has finished
 	discard atomic.Bool       // set by Abort: release what is queued unwritten
 	failed  atomic.Pointer[error]
+	// dates spans the date columns of the records written; only the writer
+	// goroutine touches it until drain has waited for that goroutine.
+	dates dateSpans
 }
 
 // NewDelivery starts writing the records of one delivered file of source.
@@ -76,6 +79,7 @@ func (d *delivery) Write(rec arrow.Record) error {
 		}
 		d.tmp, d.w = f, w
 		d.queue, d.written = make(chan arrow.Record, writeQueue), make(chan struct{})
+		d.dates = dateSpans{}
 		go d.writeQueued()
 	}
 	rec.Retain()
@@ -84,8 +88,10 @@ func (d *delivery) Write(rec arrow.Record) error {
 }
 
 // writeQueued writes the queued records in order until the queue is
-// closed, releasing each. After an error, or once Abort has been called,
-// it only releases them.
+// closed, releasing each, and widens the delivery's date spans by each
+// record written: here every record passes anyway, off the source's
+// goroutine. After an error, or once Abort has been called, it only
+// releases them.
 func (d *delivery) writeQueued() {
 	defer close(d.written)
 	for rec := range d.queue {
@@ -93,6 +99,8 @@ func (d *delivery) writeQueued() {
 			if err := d.w.Write(rec); err != nil {
 				err = fmt.Errorf("store: %s: %w", d.ref.Name, err)
 				d.failed.Store(&err)
+			} else {
+				d.dates.add(rec)
 			}
 		}
 		rec.Release()
@@ -122,6 +130,7 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 	d.done = true
 	d.drain()
 	file := ""
+	var dates map[string]dateSpan
 	if d.w != nil {
 		err := d.err()
 		if err == nil {
@@ -145,11 +154,11 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 			}
 			return fmt.Errorf("store: %s: %w", d.ref.Name, err)
 		}
-		file = d.final
+		file, dates = d.final, d.dates.recorded()
 	}
 	d.s.state.Deliveries = append(d.s.state.Deliveries, delivered{
 		Source: d.source, Name: d.ref.Name, SHA256: d.ref.SHA256, Size: d.ref.Size, ModTime: d.ref.ModTime.UTC(), File: file,
-		RowsRead: rowsRead, RowsLoaded: rowsLoaded, LoadedAt: d.s.now().UTC(),
+		RowsRead: rowsRead, RowsLoaded: rowsLoaded, LoadedAt: d.s.now().UTC(), Dates: dates,
 	})
 	if err := d.s.saveState(); err != nil {
 		d.s.state.Deliveries = d.s.state.Deliveries[:len(d.s.state.Deliveries)-1]
