@@ -18,6 +18,30 @@ type Tables interface {
 	Scan(ctx context.Context, mem memory.Allocator, source string, fn func(arrow.Record) error) error
 }
 
+// A SinceScanner is Tables that can leave out, unread, whole deliveries of
+// a source that hold nothing dated on or after a day. Readers use it
+// through ScanSince, so Tables without it (test fakes) keep working.
+type SinceScanner interface {
+	// ScanSince is Scan without the deliveries whose latest value of the
+	// date32 column is before since (days since 1970-01-01). A delivery is
+	// judged by its own dates only, and one whose dates the store does not
+	// know is read. Rows are not filtered: fn still gets rows dated before
+	// since from the deliveries read, and must ignore them itself.
+	ScanSince(ctx context.Context, mem memory.Allocator, source, column string, since int32, fn func(arrow.Record) error) error
+}
+
+// ScanSince calls fn for the records of source that may hold a row whose
+// column is on or after since: through t's ScanSince when t is a
+// SinceScanner, otherwise every record, as Scan does. It is only for a
+// reader that ignores every row of source dated before since; fn must
+// still do so.
+func ScanSince(ctx context.Context, mem memory.Allocator, t Tables, source, column string, since Day, fn func(arrow.Record) error) error {
+	if s, ok := t.(SinceScanner); ok {
+		return s.ScanSince(ctx, mem, source, column, int32(since), fn)
+	}
+	return t.Scan(ctx, mem, source, fn)
+}
+
 // Source names read here (CONTRACTS §2).
 const (
 	srcPersons     = "persons"

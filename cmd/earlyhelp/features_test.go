@@ -303,6 +303,15 @@ func truncate(t *testing.T, incoming, cut string) int {
 // returns the feature set over its store, wired as a run wires it.
 func ingestedSet(tb testing.TB, dir string, mem memory.Allocator) *features.Set {
 	tb.Helper()
+	st := ingestedStore(tb, dir)
+	return features.NewSet(st, features.Options{UseDeprivation: true},
+		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
+}
+
+// ingestedStore ingests the synthetic council in dir through the CLI and
+// opens its store.
+func ingestedStore(tb testing.TB, dir string) *store.Store {
+	tb.Helper()
 	cfgPath := filepath.Join(dir, "earlyhelp.yaml")
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"ingest", "--config", cfgPath, "--log-level", "warn"}, &out, &errb); code != 0 {
@@ -316,6 +325,5 @@ func ingestedSet(tb testing.TB, dir string, mem memory.Allocator) *features.Set 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return features.NewSet(st, features.Options{UseDeprivation: true},
-		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
+	return st
 }

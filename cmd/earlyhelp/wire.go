@@ -95,6 +95,11 @@ func sources(cfg *config.Config, p *connectors.Pseudonymiser) ([]pipeline.Source
 	return out, nil
 }
 
+// The store is the features' Tables as it is, unwrapped: this keeps its
+// ScanSince reaching the attendance builder, which would silently fall
+// back to reading every delivery if a wrapper hid it.
+var _ features.SinceScanner = (*store.Store)(nil)
+
 // runSetup is everything a batch run needs, wired from a config.
 type runSetup struct {
 	opts   pipeline.Options

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/ipc"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/pipeline"
 )
@@ -36,6 +34,9 @@ type delivery struct {
 	written chan struct{}     // closed when the writer goroutine has finished
 	discard atomic.Bool       // set by Abort: release what is queued unwritten
 	failed  atomic.Pointer[error]
+	// dates spans the date columns of the records written; only the writer
+	// goroutine touches it until drain has waited for that goroutine.
+	dates dateSpans
 }
 
 // NewDelivery starts writing the records of one delivered file of source.
@@ -78,6 +79,7 @@ func (d *delivery) Write(rec arrow.Record) error {
 		}
 		d.tmp, d.w = f, w
 		d.queue, d.written = make(chan arrow.Record, writeQueue), make(chan struct{})
+		d.dates = dateSpans{}
 		go d.writeQueued()
 	}
 	rec.Retain()
@@ -86,8 +88,10 @@ func (d *delivery) Write(rec arrow.Record) error {
 }
 
 // writeQueued writes the queued records in order until the queue is
-// closed, releasing each. After an error, or once Abort has been called,
-// it only releases them.
+// closed, releasing each, and widens the delivery's date spans by each
+// record written: here every record passes anyway, off the source's
+// goroutine. After an error, or once Abort has been called, it only
+// releases them.
 func (d *delivery) writeQueued() {
 	defer close(d.written)
 	for rec := range d.queue {
@@ -95,6 +99,8 @@ func (d *delivery) writeQueued() {
 			if err := d.w.Write(rec); err != nil {
 				err = fmt.Errorf("store: %s: %w", d.ref.Name, err)
 				d.failed.Store(&err)
+			} else {
+				d.dates.add(rec)
 			}
 		}
 		rec.Release()
@@ -124,6 +130,7 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 	d.done = true
 	d.drain()
 	file := ""
+	var dates map[string]dateSpan
 	if d.w != nil {
 		err := d.err()
 		if err == nil {
@@ -147,11 +154,11 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 			}
 			return fmt.Errorf("store: %s: %w", d.ref.Name, err)
 		}
-		file = d.final
+		file, dates = d.final, d.dates.recorded()
 	}
 	d.s.state.Deliveries = append(d.s.state.Deliveries, delivered{
 		Source: d.source, Name: d.ref.Name, SHA256: d.ref.SHA256, Size: d.ref.Size, ModTime: d.ref.ModTime.UTC(), File: file,
-		RowsRead: rowsRead, RowsLoaded: rowsLoaded, LoadedAt: d.s.now().UTC(),
+		RowsRead: rowsRead, RowsLoaded: rowsLoaded, LoadedAt: d.s.now().UTC(), Dates: dates,
 	})
 	if err := d.s.saveState(); err != nil {
 		d.s.state.Deliveries = d.s.state.Deliveries[:len(d.s.state.Deliveries)-1]
@@ -173,94 +180,4 @@ func (d *delivery) Abort() {
 		d.tmp.Close()
 		os.Remove(d.tmp.Name())
 	}
-}
-
-// Scan calls fn for every stored record of source, in load order (so a
-// later delivery's rows come after an earlier one's). fn must not keep rec
-// past its return without retaining it.
-//
-// Records are decoded (LZ4) one file ahead of fn on a second goroutine:
-// decoding is as costly as what a feature builder does with the rows, and
-// the two overlap on a second core.
-func (s *Store) Scan(ctx context.Context, mem memory.Allocator, source string, fn func(arrow.Record) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type item struct {
-		rel string
-		rec arrow.Record
-		err error
-	}
-	ch := make(chan item, 4)
-	go func() {
-		defer close(ch)
-		for _, rel := range s.files(source) {
-			err := s.scanFile(ctx, mem, rel, func(rec arrow.Record) error {
-				select {
-				case ch <- item{rel: rel, rec: rec}:
-					return nil
-				case <-ctx.Done():
-					rec.Release()
-					return ctx.Err()
-				}
-			})
-			if err != nil {
-				select {
-				case ch <- item{rel: rel, err: err}:
-				case <-ctx.Done():
-				}
-				return
-			}
-		}
-	}()
-	var firstErr error
-	for it := range ch {
-		if firstErr != nil {
-			if it.rec != nil {
-				it.rec.Release()
-			}
-			continue
-		}
-		if it.err != nil {
-			firstErr = fmt.Errorf("store: %s: %w", it.rel, it.err)
-			cancel()
-			continue
-		}
-		err := fn(it.rec)
-		it.rec.Release()
-		if err != nil {
-			firstErr = fmt.Errorf("store: %s: %w", it.rel, err)
-			cancel()
-		}
-	}
-	if firstErr == nil {
-		firstErr = ctx.Err()
-	}
-	return firstErr
-}
-
-func (s *Store) scanFile(ctx context.Context, mem memory.Allocator, rel string, fn func(arrow.Record) error) error {
-	f, err := os.Open(s.path(rel))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for i := 0; i < r.NumRecords(); i++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// RecordAt hands the record over: fn releases it.
-		rec, err := r.RecordAt(i)
-		if err != nil {
-			return err
-		}
-		if err := fn(rec); err != nil {
-			return err
-		}
-	}
-	return nil
 }

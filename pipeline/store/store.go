@@ -57,6 +57,10 @@ type delivered struct {
 	RowsRead   int64     `json:"rows_read"`
 	RowsLoaded int64     `json:"rows_loaded"`
 	LoadedAt   time.Time `json:"loaded_at"`
+	// Dates spans each date32 column of the rows loaded, by column name, so
+	// ScanSince can leave the file unread; absent in state written before
+	// spans were recorded, and such a delivery is always read.
+	Dates map[string]dateSpan `json:"dates,omitempty"`
 }
 
 var (
@@ -136,12 +140,12 @@ func (s *Store) Known(source, name string, size int64, modTime time.Time) (strin
 	return "", false
 }
 
-// Sources lists the files committed for source, in load order, relative to
-// the store folder.
-func (s *Store) files(source string) []string {
+// files lists the files committed for source that keep (nil for all)
+// accepts, in load order, relative to the store folder.
+func (s *Store) files(source string, keep func(delivered) bool) []string {
 	var out []string
 	for _, d := range s.state.Deliveries {
-		if d.Source == source && d.File != "" {
+		if d.Source == source && d.File != "" && (keep == nil || keep(d)) {
 			out = append(out, d.File)
 		}
 	}

@@ -1,0 +1,60 @@
+package featurestest
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features"
+)
+
+// SinceTables is Tables that is also a features.SinceScanner: each record
+// stands for one delivery, and ScanSince leaves out a record as the store
+// leaves out a delivery, when its latest non-null value of the column is
+// before since. A record without the column, or with it all null, is read.
+type SinceTables struct {
+	Tables
+	skipped atomic.Int64
+}
+
+var _ features.SinceScanner = (*SinceTables)(nil)
+
+// ScanSince calls fn for every record of source not left out.
+func (t *SinceTables) ScanSince(ctx context.Context, mem memory.Allocator, source, column string, since int32, fn func(arrow.Record) error) error {
+	for _, r := range t.Tables[source] {
+		if latest, ok := latestDate(r, column); ok && int32(latest) < since {
+			t.skipped.Add(1)
+			continue
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Skipped is how many records ScanSince has left out so far, so a test
+// can tell the skipping path was taken.
+func (t *SinceTables) Skipped() int64 { return t.skipped.Load() }
+
+func latestDate(r arrow.Record, column string) (arrow.Date32, bool) {
+	idx := r.Schema().FieldIndices(column)
+	if len(idx) == 0 {
+		return 0, false
+	}
+	col, ok := r.Column(idx[0]).(*array.Date32)
+	if !ok {
+		return 0, false
+	}
+	var latest arrow.Date32
+	seen := false
+	for i := 0; i < col.Len(); i++ {
+		if col.IsValid(i) && (!seen || col.Value(i) > latest) {
+			latest, seen = col.Value(i), true
+		}
+	}
+	return latest, seen
+}

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/ipc"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// Scan calls fn for every stored record of source, in load order (so a
+// later delivery's rows come after an earlier one's). fn must not keep rec
+// past its return without retaining it.
+//
+// Records are decoded (LZ4) one file ahead of fn on a second goroutine:
+// decoding is as costly as what a feature builder does with the rows, and
+// the two overlap on a second core.
+func (s *Store) Scan(ctx context.Context, mem memory.Allocator, source string, fn func(arrow.Record) error) error {
+	return s.scan(ctx, mem, s.files(source, nil), fn)
+}
+
+// ScanSince is Scan over the deliveries of source that may hold a row
+// whose date column is on or after since (days since 1970-01-01, as Arrow's
+// date32): a delivery whose recorded latest value of column is before since
+// is left out without its file being opened. It is for readers that ignore
+// rows dated before since: a weekly run reads a year of attendance, and
+// decoding the year before it only to throw it away cost it half its time.
+//
+// Deliveries are judged by their own dates only: a later delivery that
+// amends an old date is read when its own dates reach since, and one
+// without a recorded span of column (loaded before spans were recorded, or
+// with every value of column null) is always read. Rows are not filtered:
+// a delivery that is read hands fn all its rows, older ones too.
+func (s *Store) ScanSince(ctx context.Context, mem memory.Allocator, source, column string, since int32, fn func(arrow.Record) error) error {
+	files := s.files(source, func(d delivered) bool {
+		span, ok := d.Dates[column]
+		return !ok || int32(span.Max) >= since
+	})
+	return s.scan(ctx, mem, files, fn)
+}
+
+// scan calls fn for every record of files, in order, decoding on a second
+// goroutine.
+func (s *Store) scan(ctx context.Context, mem memory.Allocator, files []string, fn func(arrow.Record) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type item struct {
+		rel string
+		rec arrow.Record
+		err error
+	}
+	ch := make(chan item, 4)
+	go func() {
+		defer close(ch)
+		for _, rel := range files {
+			err := s.scanFile(ctx, mem, rel, func(rec arrow.Record) error {
+				select {
+				case ch <- item{rel: rel, rec: rec}:
+					return nil
+				case <-ctx.Done():
+					rec.Release()
+					return ctx.Err()
+				}
+			})
+			if err != nil {
+				select {
+				case ch <- item{rel: rel, err: err}:
+				case <-ctx.Done():
+				}
+				return
+			}
+		}
+	}()
+	var firstErr error
+	for it := range ch {
+		if firstErr != nil {
+			if it.rec != nil {
+				it.rec.Release()
+			}
+			continue
+		}
+		if it.err != nil {
+			firstErr = fmt.Errorf("store: %s: %w", it.rel, it.err)
+			cancel()
+			continue
+		}
+		err := fn(it.rec)
+		it.rec.Release()
+		if err != nil {
+			firstErr = fmt.Errorf("store: %s: %w", it.rel, err)
+			cancel()
+		}
+	}
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return firstErr
+}
+
+func (s *Store) scanFile(ctx context.Context, mem memory.Allocator, rel string, fn func(arrow.Record) error) error {
+	f, err := os.Open(s.path(rel))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for i := 0; i < r.NumRecords(); i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// RecordAt hands the record over: fn releases it.
+		rec, err := r.RecordAt(i)
+		if err != nil {
+			return err
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
