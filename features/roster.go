@@ -61,6 +61,11 @@ type spell struct {
 	lsoa      string
 	locality  string
 	from, to  Day // to is inclusive; openEnded when the spell goes on
+
+	// Filled once every source is read (see index).
+	hh    int32 // the household's number: its rank among the pseudonyms
+	child bool  // role is "child"
+	imd   int8  // the area's deprivation decile, 0 if unknown
 }
 
 type referral struct {
@@ -81,12 +86,28 @@ type Roster struct {
 	spells    []spell          // sorted by person, then from
 	imd       map[string]int8
 	referrals []referral // sorted by person, then date
-	// objections by person: the periods in which each objected to
-	// profiling (UK GDPR Art. 21).
+	// While the sources are read: objections by person, the periods in
+	// which each objected to profiling (UK GDPR Art. 21), and episodes of
+	// early help by household. index lays them out as lists.
 	objections map[int32][]period
-	// episodes of early help by household.
-	episodes map[string][]period
+	episodes   map[string][]period
+
+	// What follows does not depend on the date, so it is worked out once
+	// when the roster is read rather than in every Link and Build: people
+	// and households are found by number, not by hashing pseudonyms.
+	households    []string // household pseudonyms, sorted: spell.hh indexes it
+	spellsAt      []int32  // person p's spells are spells[spellsAt[p]:spellsAt[p+1]]
+	byName        []named  // everyone with a spell, in pseudonym order
+	births        []ymd    // each person's date of birth as a calendar date
+	referralsAt   []int32  // person p's referrals are referrals[referralsAt[p]:referralsAt[p+1]]
+	objectionsAt  []int32  // likewise into objectionList
+	objectionList []period
+	episodesAt    []int32 // household h's episodes are episodeList[episodesAt[h]:episodesAt[h+1]]
+	episodeList   []period
 }
+
+// named is a person with their spells, spells[lo:hi].
+type named struct{ person, lo, hi int32 }
 
 // period is [from, to]; to is openEnded while it goes on.
 type period struct{ from, to Day }
@@ -146,7 +167,105 @@ func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, e
 	if err := t.Scan(ctx, mem, srcEpisodes, r.addEpisodes); err != nil {
 		return nil, fmt.Errorf("early_help_episodes: %w", err)
 	}
+	r.index()
 	return r, nil
+}
+
+// index numbers households, groups spells, referrals, objections and
+// episodes by person or household, and splits dates of birth into
+// calendar dates, once for every as-of date the roster serves.
+func (r *Roster) index() {
+	seen := map[string]int32{}
+	for _, s := range r.spells {
+		if _, ok := seen[s.household]; !ok {
+			seen[s.household] = 0
+			r.households = append(r.households, s.household)
+		}
+	}
+	sort.Strings(r.households)
+	for i, h := range r.households {
+		seen[h] = int32(i)
+	}
+	for i := range r.spells {
+		s := &r.spells[i]
+		s.hh, s.child, s.imd = seen[s.household], s.role == "child", r.imd[s.lsoa]
+	}
+	r.spellsAt = offsets(len(r.persons), len(r.spells), func(i int) int32 { return r.spells[i].person })
+	for p := range r.persons {
+		if lo, hi := r.spellsAt[p], r.spellsAt[p+1]; hi > lo {
+			r.byName = append(r.byName, named{person: int32(p), lo: lo, hi: hi})
+		}
+	}
+	sort.Slice(r.byName, func(a, b int) bool {
+		return r.persons[r.byName[a].person].id < r.persons[r.byName[b].person].id
+	})
+	r.births = make([]ymd, len(r.persons))
+	for i, p := range r.persons {
+		if p.dob != openEnded {
+			r.births[i] = ymdOf(p.dob)
+		}
+	}
+	r.referralsAt = offsets(len(r.persons), len(r.referrals), func(i int) int32 { return r.referrals[i].person })
+	// Objections and episodes keep their order of delivery within a person
+	// or household; only whether one covers a day, or how many do, is used.
+	byPerson := make([][]period, len(r.persons))
+	for p, ps := range r.objections {
+		byPerson[p] = ps
+	}
+	r.objectionsAt, r.objectionList = flatten(byPerson)
+	byHousehold := make([][]period, len(r.households))
+	for h, ps := range r.episodes {
+		if i, ok := seen[h]; ok {
+			byHousehold[i] = ps
+		} // else a household with no spell, never linked
+	}
+	r.episodesAt, r.episodeList = flatten(byHousehold)
+	r.objections, r.episodes = nil, nil // read through the lists from here on
+}
+
+// offsets returns, for n keys 0..n-1 and m items sorted by key(i), where
+// each key's run of items starts: key k's are [at[k], at[k+1]).
+func offsets(n, m int, key func(i int) int32) []int32 {
+	at := make([]int32, n+1)
+	for i := 0; i < m; i++ {
+		at[key(i)+1]++
+	}
+	for k := 1; k <= n; k++ {
+		at[k] += at[k-1]
+	}
+	return at
+}
+
+// flatten lays lists out end to end, with where each starts.
+func flatten(lists [][]period) ([]int32, []period) {
+	at := make([]int32, len(lists)+1)
+	var all []period
+	for i, ps := range lists {
+		all = append(all, ps...)
+		at[i+1] = int32(len(all))
+	}
+	return at, all
+}
+
+// ymd is a calendar date, for ages in whole years without a time.Time per
+// child per date.
+type ymd struct {
+	year       int32
+	month, day int8
+}
+
+func ymdOf(d Day) ymd {
+	y, m, dd := d.Time().Date()
+	return ymd{year: int32(y), month: int8(m), day: int8(dd)}
+}
+
+// ageOn is AgeOn on calendar dates.
+func ageOn(born, on ymd) int {
+	age := int(on.year - born.year)
+	if on.month < born.month || (on.month == born.month && on.day < born.day) {
+		age--
+	}
+	return age
 }
 
 func (r *Roster) addObjections(rec arrow.Record) error {
