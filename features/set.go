@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -113,7 +112,7 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	}
 	all := r.Link(asOf)
 	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}}
-	l := &Link{AsOf: all.AsOf, Day: all.Day, roster: r}
+	l := &Link{AsOf: all.AsOf, Day: all.Day, roster: r, Households: make([]Household, 0, len(all.Households))}
 	run := all.Day
 	if !s.opts.RunDate.IsZero() {
 		run = DayOf(s.opts.RunDate)
@@ -227,20 +226,41 @@ func (s *Set) record(mem memory.Allocator, l *Link, names []string, cols [][]flo
 	asOf := b.Field(1).(*array.Date32Builder)
 	loc := b.Field(2).(*array.StringBuilder)
 	kids := b.Field(3).(*array.StringBuilder)
-	var sb strings.Builder
+	// Sized up front: growing the builders row by row copied them over and
+	// over.
+	n := len(l.Households)
+	var idBytes, locBytes, kidBytes int
+	for i := range l.Households {
+		h := &l.Households[i]
+		idBytes += len(h.ID)
+		locBytes += len(h.Locality)
+		for _, c := range h.Children {
+			kidBytes += len(c.Person) + 5 // ':', up to three digits of age and ';'
+		}
+	}
+	hh.Reserve(n)
+	hh.ReserveData(idBytes)
+	loc.Reserve(n)
+	loc.ReserveData(locBytes)
+	kids.Reserve(n)
+	kids.ReserveData(kidBytes)
+	asOf.Reserve(n)
+	var buf []byte
 	for i := range l.Households {
 		h := &l.Households[i]
 		hh.Append(h.ID)
-		asOf.Append(arrow.Date32(l.Day))
+		asOf.UnsafeAppend(arrow.Date32(l.Day))
 		loc.Append(h.Locality)
-		sb.Reset()
+		buf = buf[:0]
 		for j, c := range h.Children {
 			if j > 0 {
-				sb.WriteByte(';')
+				buf = append(buf, ';')
 			}
-			sb.WriteString(c.Person + ":" + strconv.Itoa(c.Age))
+			buf = append(buf, c.Person...)
+			buf = append(buf, ':')
+			buf = strconv.AppendInt(buf, int64(c.Age), 10)
 		}
-		kids.Append(sb.String())
+		kids.BinaryBuilder.Append(buf)
 	}
 	for j, col := range cols {
 		b.Field(4+j).(*array.Float64Builder).AppendValues(col, nil)
