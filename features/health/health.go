@@ -6,6 +6,8 @@ package health
 import (
 	"context"
 	"fmt"
+	"math"
+	"sort"
 	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -42,12 +44,15 @@ var columns = []string{WasNotBrought12m, Targeted12m, LowMood12m, ASQBelow12m, D
 // mandated reviews and the age in days by which each is overdue
 // (domain-data §2.2: new birth within 30 days at the latest, 6–8 weeks by
 // 10 weeks, 12 months by 15 months, 2–2½ years by 30 months).
-var mandated = []struct {
+var mandated = [...]struct {
 	kind    string
 	dueDays features.Day
 }{
 	{"NEW_BIRTH", 30}, {"SIX_EIGHT_WEEK", 70}, {"TWELVE_MONTH", 456}, {"TWO_TWO_HALF_YEAR", 913},
 }
+
+// open is a day after every other: a review never held.
+const open = features.Day(math.MaxInt32)
 
 const newBirthOnTimeDays = 14
 
@@ -80,10 +85,21 @@ type Builder struct {
 	byNHS map[string][]contact
 	err   error
 
-	// byPerson is byNHS keyed by person pseudonym. The register's NHS
-	// numbers do not depend on the date, so it is built on the first Build.
-	personOnce sync.Once
-	byPerson   map[string][]contact
+	// people is byNHS by the roster's person numbers. The register's NHS
+	// numbers do not depend on the date, so it is made on the first Build
+	// (again only if a build comes with another roster).
+	mu     sync.Mutex
+	people *people
+}
+
+// people are the contacts of each person the roster numbers, and what the
+// mandated-review features need from them: none of it depends on the date,
+// so a build only cuts each member's contacts at its window.
+type people struct {
+	roster   *features.Roster
+	at       []int32   // person p's contacts are contacts[at[p]:at[p+1]]
+	contacts []contact // each person's in date order
+	reviews  []reviewDays
 }
 
 var _ features.Builder = (*Builder)(nil)
@@ -185,14 +201,14 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 	if err := b.load(ctx); err != nil {
 		return err
 	}
-	byPerson := b.people(l)
+	ps := b.peopleOf(l)
+	r := l.Roster()
 	w := features.Before(l.AsOf, 52)
 	for i := range l.Households {
-		for _, m := range l.Households[i].Members() {
-			for _, c := range byPerson[m] {
-				if !w.Contains(c.day) {
-					continue
-				}
+		h := &l.Households[i]
+		members := h.MemberIndices()
+		for _, m := range members {
+			for _, c := range ps.in(m, w) {
 				if c.wasNotBrought {
 					cols[0][i]++
 				}
@@ -208,12 +224,12 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 				}
 			}
 		}
-		for _, ch := range l.Households[i].Children {
-			born, ok := l.BirthDay(ch.Person)
+		for _, m := range members[:len(h.Children)] {
+			born, ok := r.BirthDayOf(m)
 			if !ok {
 				continue
 			}
-			missed, late := reviews(byPerson[ch.Person], born, l.Day)
+			missed, late := ps.reviews[m].count(born, l.Day)
 			cols[5][i] += float64(missed)
 			cols[6][i] += float64(late)
 		}
@@ -221,45 +237,102 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 	return nil
 }
 
-// people returns byPerson, building it on first use from l's register.
-func (b *Builder) people(l *features.Link) map[string][]contact {
-	b.personOnce.Do(func() {
-		b.byPerson = map[string][]contact{}
-		for nhs, cs := range b.byNHS {
-			if p, ok := l.PersonOfNHS(nhs); ok {
-				b.byPerson[p] = append(b.byPerson[p], cs...)
-			}
-		}
-	})
-	return b.byPerson
+// peopleOf returns the contacts by person number of l's roster, making
+// them on first use.
+func (b *Builder) peopleOf(l *features.Link) *people {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r := l.Roster(); b.people == nil || b.people.roster != r {
+		b.people = newPeople(b.byNHS, r)
+	}
+	return b.people
 }
 
-// reviews counts a child's mandated reviews overdue in the year before day
-// with no attended contact of their type before day, and whether a
-// new-birth visit before day came late (for a child under one).
-func reviews(cs []contact, born, day features.Day) (missed, late int) {
-	for _, m := range mandated {
+func newPeople(byNHS map[string][]contact, r *features.Roster) *people {
+	// NHS numbers in order, so someone with two has their contacts of one
+	// day in the same order every run.
+	nhs := make([]string, 0, len(byNHS))
+	for k := range byNHS {
+		nhs = append(nhs, k)
+	}
+	sort.Strings(nhs)
+	lists := make([][]contact, r.People())
+	for _, k := range nhs {
+		if p, ok := r.IndexOfNHS(k); ok {
+			lists[p] = append(lists[p], byNHS[k]...)
+		}
+	}
+	ps := &people{roster: r, at: make([]int32, len(lists)+1), reviews: make([]reviewDays, len(lists))}
+	for p, cs := range lists {
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].day < cs[j].day })
+		ps.contacts = append(ps.contacts, cs...)
+		ps.at[p+1] = int32(len(ps.contacts))
+		if born, ok := r.BirthDayOf(features.PersonIndex(p)); ok {
+			ps.reviews[p] = summarise(cs, born)
+		}
+	}
+	return ps
+}
+
+// of returns person p's contacts, in date order.
+func (ps *people) of(p features.PersonIndex) []contact {
+	return ps.contacts[ps.at[p]:ps.at[p+1]]
+}
+
+// in returns person p's contacts dated in w.
+func (ps *people) in(p features.PersonIndex, w features.Window) []contact {
+	cs := ps.of(p)
+	lo := sort.Search(len(cs), func(i int) bool { return cs[i].day >= w.From })
+	hi := lo + sort.Search(len(cs)-lo, func(i int) bool { return cs[lo+i].day >= w.To })
+	return cs[lo:hi]
+}
+
+// reviewDays are, for one child, the first day each mandated review was
+// held (an attended contact of its type), and the first day a new-birth
+// visit was held late; open when there was none. A review was held before
+// a date if its first day is before it, whatever came after.
+type reviewDays struct {
+	held [len(mandated)]features.Day
+	late features.Day
+}
+
+// summarise works out a child's reviewDays from their contacts.
+func summarise(cs []contact, born features.Day) reviewDays {
+	rd := reviewDays{late: open}
+	for j := range rd.held {
+		rd.held[j] = open
+	}
+	for _, c := range cs {
+		if !c.attended {
+			continue
+		}
+		for j, m := range mandated {
+			if c.kind == m.kind {
+				rd.held[j] = min(rd.held[j], c.day)
+			}
+		}
+		if c.kind == "NEW_BIRTH" && c.day-born > newBirthOnTimeDays {
+			rd.late = min(rd.late, c.day)
+		}
+	}
+	return rd
+}
+
+// count returns how many of a child's mandated reviews came overdue in the
+// year before day with none held before day, and whether a new-birth visit
+// before day came late (for a child under one).
+func (rd reviewDays) count(born, day features.Day) (missed, late int) {
+	for j, m := range mandated {
 		due := born + m.dueDays
 		if due >= day || due < day-365 {
 			continue // not yet overdue, or overdue long ago
 		}
-		held := false
-		for _, c := range cs {
-			if c.kind == m.kind && c.attended && c.day < day {
-				held = true
-				break
-			}
-		}
-		if !held {
+		if rd.held[j] >= day {
 			missed++
 		}
 	}
-	if day-born < 365 {
-		for _, c := range cs {
-			if c.kind == "NEW_BIRTH" && c.attended && c.day < day && c.day-born > newBirthOnTimeDays {
-				late = 1
-			}
-		}
+	if day-born < 365 && rd.late < day {
+		late = 1
 	}
 	return missed, late
 }
