@@ -54,11 +54,9 @@ func (l *Link) householdFeatures(h *Household, vals []float64) {
 // movesOf counts a person's spells starting in [from, to), other than the
 // spell that began at birth.
 func (r *Roster) movesOf(p PersonIndex, from, to Day) int {
-	born := r.persons[p].dob
 	n := 0
-	for i := r.spellsAt[p]; i < r.spellsAt[p+1]; i++ {
-		s := r.spells[i].from
-		if s >= from && s < to && (born == openEnded || s > born+birthSpellDays) {
+	for _, s := range r.moveDays[r.movesAt[p]:r.movesAt[p+1]] {
+		if s >= from && s < to {
 			n++
 		}
 	}

@@ -51,35 +51,34 @@ func (r *Roster) Link(asOf time.Time) *Link {
 	// First pass: each person's spell on the date, and how many children
 	// and adults each household has. People go in pseudonym order, so the
 	// second pass lays each household's children and adults out sorted.
-	cur := make([]int32, len(r.byName)) // a spell, or -1
+	cur := make([]int32, len(r.byName)) // a span, or -1
 	nHH := len(r.households)
 	kids, adults := make([]int32, nHH), make([]int32, nHH)
-	lead := make([]int32, nHH) // the spell of the household's child first in the roster
-	for i := range lead {
-		lead[i] = -1
-	}
-	for k, n := range r.byName {
+	lead := make([]PersonIndex, nHH) // the household's child first in the roster
+	leadArea := make([]int32, nHH)
+	for k := range r.byName {
+		n := &r.byName[k]
 		cur[k] = -1
-		s := r.spellOn(n, d)
+		s := r.spanOn(n, d)
 		if s < 0 {
 			continue
 		}
-		sp := &r.spells[s]
+		sp := &r.spans[s]
 		if !sp.child {
 			cur[k] = s
 			adults[sp.hh]++
 			continue
 		}
-		if dob := r.persons[n.person].dob; dob == openEnded || dob >= d {
+		if n.dob == openEnded || n.dob >= d {
 			continue // unborn on the date, or unknown to the person register
 		}
 		cur[k] = s
-		kids[sp.hh]++
 		// The household's area is that of its child first in the roster's
 		// order, whatever the pseudonyms' order.
-		if l := lead[sp.hh]; l < 0 || r.spells[l].person > sp.person {
-			lead[sp.hh] = s
+		if kids[sp.hh] == 0 || n.person < lead[sp.hh] {
+			lead[sp.hh], leadArea[sp.hh] = n.person, sp.area
 		}
+		kids[sp.hh]++
 	}
 	// Households with a child, in pseudonym order (their numbers' order),
 	// each given its stretch of the shared backing arrays.
@@ -103,11 +102,11 @@ func (r *Roster) Link(asOf time.Time) *Link {
 		if i < 0 {
 			continue
 		}
-		sp := &r.spells[lead[h]]
+		ar := &r.areas[leadArea[h]]
 		k, a := int(kids[h]), int(adults[h])
 		l.Households[i] = Household{
-			ID: r.households[h], LSOA: sp.lsoa, Locality: sp.locality, Children: children[ck : ck : ck+k],
-			number: int32(h), members: members[mk : mk+k : mk+k+a], imd: sp.imd,
+			ID: r.households[h], LSOA: ar.lsoa, Locality: ar.locality, Children: children[ck : ck : ck+k],
+			number: int32(h), members: members[mk : mk+k : mk+k+a], imd: ar.imd,
 		}
 		if a > 0 { // nil otherwise, as an unset field is
 			l.Households[i].Adults = grown[ak : ak : ak+a]
@@ -118,29 +117,29 @@ func (r *Roster) Link(asOf time.Time) *Link {
 		if s < 0 {
 			continue
 		}
-		sp := &r.spells[s]
+		sp := &r.spans[s]
 		i := slot[sp.hh]
 		if i < 0 {
 			continue // an adult in a household with no child on the date
 		}
 		h := &l.Households[i]
-		p := r.persons[sp.person]
+		n := &r.byName[k]
 		if sp.child {
-			h.Children = append(h.Children, Child{Person: p.id, UPN: p.upn, Age: ageOn(r.births[sp.person], today)})
-			h.members[len(h.Children)-1] = PersonIndex(r.byName[k].person)
+			h.Children = append(h.Children, Child{Person: n.id, UPN: n.upn, Age: ageOn(n.born, today)})
+			h.members[len(h.Children)-1] = n.person
 		} else {
-			h.Adults = append(h.Adults, p.id)
-			h.members = append(h.members, PersonIndex(r.byName[k].person))
+			h.Adults = append(h.Adults, n.id)
+			h.members = append(h.members, n.person)
 		}
 	}
 	return l
 }
 
-// spellOn returns n's spell that covers day d, the one that started last
-// if several do, or -1.
-func (r *Roster) spellOn(n named, d Day) int32 {
+// spanOn returns n's span that covers day d, the one that started last if
+// several do, or -1.
+func (r *Roster) spanOn(n *named, d Day) int32 {
 	for i := n.hi - 1; i >= n.lo; i-- {
-		if s := &r.spells[i]; s.from <= d && d <= s.to {
+		if s := &r.spans[i]; s.from <= d && d <= s.to {
 			return i
 		}
 	}

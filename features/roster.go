@@ -61,11 +61,6 @@ type spell struct {
 	lsoa      string
 	locality  string
 	from, to  Day // to is inclusive; openEnded when the spell goes on
-
-	// Filled once every source is read (see index).
-	hh    int32 // the household's number: its rank among the pseudonyms
-	child bool  // role is "child"
-	imd   int8  // the area's deprivation decile, 0 if unknown
 }
 
 type referral struct {
@@ -95,19 +90,45 @@ type Roster struct {
 	// What follows does not depend on the date, so it is worked out once
 	// when the roster is read rather than in every Link and Build: people
 	// and households are found by number, not by hashing pseudonyms.
-	households    []string // household pseudonyms, sorted: spell.hh indexes it
-	spellsAt      []int32  // person p's spells are spells[spellsAt[p]:spellsAt[p+1]]
+	households    []string // household pseudonyms, sorted: a household's number indexes it
+	areas         []area   // the areas spells name
 	byName        []named  // everyone with a spell, in pseudonym order
-	births        []ymd    // each person's date of birth as a calendar date
-	referralsAt   []int32  // person p's referrals are referrals[referralsAt[p]:referralsAt[p+1]]
-	objectionsAt  []int32  // likewise into objectionList
+	spans         []span   // their spells, in that order
+	moveDays      []Day    // person p's moves (see movesOf), moveDays[movesAt[p]:movesAt[p+1]], in order
+	movesAt       []int32
+	referralsAt   []int32 // person p's referrals are referrals[referralsAt[p]:referralsAt[p+1]]
+	objectionsAt  []int32 // likewise into objectionList
 	objectionList []period
 	episodesAt    []int32 // household h's episodes are episodeList[episodesAt[h]:episodesAt[h+1]]
 	episodeList   []period
 }
 
-// named is a person with their spells, spells[lo:hi].
-type named struct{ person, lo, hi int32 }
+// named is a person with a spell, with what Link needs of them at hand:
+// Link reads byName and spans from start to end for every date, rather
+// than jumping about persons and spells.
+type named struct {
+	person PersonIndex
+	lo, hi int32 // their spells are spans[lo:hi], in the order of spells
+	dob    Day
+	born   ymd
+	id     string
+	upn    string
+}
+
+// span is the part of a spell that placing a person on a date reads.
+type span struct {
+	from, to Day
+	hh       int32 // the household's number
+	area     int32 // in areas
+	child    bool  // role is "child"
+}
+
+// area is where a spell was lived. There are far fewer areas than spells,
+// so a household's is looked up in a table that stays in cache.
+type area struct {
+	lsoa, locality string
+	imd            int8 // deprivation decile, 0 if unknown
+}
 
 // period is [from, to]; to is openEnded while it goes on.
 type period struct{ from, to Day }
@@ -175,35 +196,56 @@ func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, e
 // episodes by person or household, and splits dates of birth into
 // calendar dates, once for every as-of date the roster serves.
 func (r *Roster) index() {
-	seen := map[string]int32{}
+	number := map[string]int32{}
 	for _, s := range r.spells {
-		if _, ok := seen[s.household]; !ok {
-			seen[s.household] = 0
+		if _, ok := number[s.household]; !ok {
+			number[s.household] = 0
 			r.households = append(r.households, s.household)
 		}
 	}
 	sort.Strings(r.households)
 	for i, h := range r.households {
-		seen[h] = int32(i)
+		number[h] = int32(i)
 	}
-	for i := range r.spells {
-		s := &r.spells[i]
-		s.hh, s.child, s.imd = seen[s.household], s.role == "child", r.imd[s.lsoa]
-	}
-	r.spellsAt = offsets(len(r.persons), len(r.spells), func(i int) int32 { return r.spells[i].person })
+	spellsAt := offsets(len(r.persons), len(r.spells), func(i int) int32 { return r.spells[i].person })
 	for p := range r.persons {
-		if lo, hi := r.spellsAt[p], r.spellsAt[p+1]; hi > lo {
-			r.byName = append(r.byName, named{person: int32(p), lo: lo, hi: hi})
+		if spellsAt[p+1] > spellsAt[p] {
+			pp := &r.persons[p]
+			n := named{person: PersonIndex(p), dob: pp.dob, id: pp.id, upn: pp.upn}
+			if pp.dob != openEnded {
+				n.born = ymdOf(pp.dob)
+			}
+			r.byName = append(r.byName, n)
 		}
 	}
-	sort.Slice(r.byName, func(a, b int) bool {
-		return r.persons[r.byName[a].person].id < r.persons[r.byName[b].person].id
-	})
-	r.births = make([]ymd, len(r.persons))
-	for i, p := range r.persons {
-		if p.dob != openEnded {
-			r.births[i] = ymdOf(p.dob)
+	sort.Slice(r.byName, func(a, b int) bool { return r.byName[a].id < r.byName[b].id })
+	areas := map[area]int32{}
+	for k := range r.byName {
+		n := &r.byName[k]
+		n.lo = int32(len(r.spans))
+		for _, s := range r.spells[spellsAt[n.person]:spellsAt[n.person+1]] {
+			a := area{lsoa: s.lsoa, locality: s.locality, imd: r.imd[s.lsoa]}
+			ai, ok := areas[a]
+			if !ok {
+				ai = int32(len(r.areas))
+				areas[a] = ai
+				r.areas = append(r.areas, a)
+			}
+			r.spans = append(r.spans, span{from: s.from, to: s.to, hh: number[s.household], area: ai, child: s.role == "child"})
 		}
+		n.hi = int32(len(r.spans))
+	}
+	// Moves: spells other than one that began at birth, for
+	// household_moves_12m. Spells are in date order within a person.
+	r.movesAt = make([]int32, len(r.persons)+1)
+	for p := range r.persons {
+		born := r.persons[p].dob
+		for _, s := range r.spells[spellsAt[p]:spellsAt[p+1]] {
+			if born == openEnded || s.from > born+birthSpellDays {
+				r.moveDays = append(r.moveDays, s.from)
+			}
+		}
+		r.movesAt[p+1] = int32(len(r.moveDays))
 	}
 	r.referralsAt = offsets(len(r.persons), len(r.referrals), func(i int) int32 { return r.referrals[i].person })
 	// Objections and episodes keep their order of delivery within a person
@@ -215,7 +257,7 @@ func (r *Roster) index() {
 	r.objectionsAt, r.objectionList = flatten(byPerson)
 	byHousehold := make([][]period, len(r.households))
 	for h, ps := range r.episodes {
-		if i, ok := seen[h]; ok {
+		if i, ok := number[h]; ok {
 			byHousehold[i] = ps
 		} // else a household with no spell, never linked
 	}
