@@ -37,16 +37,16 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 	case MandatedMissed12m:
 		var names []string
 		for _, p := range h.MemberIndices()[:len(h.Children)] {
-			born, ok := l.Roster().BirthDayOf(p)
-			if !ok {
+			rd := &ps.reviews[p]
+			if !rd.born {
 				continue
 			}
 			for j, m := range mandated {
-				due := born + m.dueDays
+				due := rd.birth + m.dueDays
 				if due >= l.Day || due < l.Day-365 {
 					continue
 				}
-				if ps.reviews[p].held[j] >= l.Day {
+				if rd.held[j] >= l.Day {
 					names = append(names, fmt.Sprintf("%s review due by %s", reviewNames[m.kind], due.Time().Format("2 Jan 2006")))
 				}
 			}

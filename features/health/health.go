@@ -4,9 +4,11 @@
 package health
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 
@@ -202,7 +204,6 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 		return err
 	}
 	ps := b.peopleOf(l)
-	r := l.Roster()
 	w := features.Before(l.AsOf, 52)
 	for i := range l.Households {
 		h := &l.Households[i]
@@ -225,11 +226,11 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 			}
 		}
 		for _, m := range members[:len(h.Children)] {
-			born, ok := r.BirthDayOf(m)
-			if !ok {
+			rd := &ps.reviews[m]
+			if !rd.born {
 				continue
 			}
-			missed, late := ps.reviews[m].count(born, l.Day)
+			missed, late := rd.count(l.Day)
 			cols[5][i] += float64(missed)
 			cols[6][i] += float64(late)
 		}
@@ -264,7 +265,7 @@ func newPeople(byNHS map[string][]contact, r *features.Roster) *people {
 	}
 	ps := &people{roster: r, at: make([]int32, len(lists)+1), reviews: make([]reviewDays, len(lists))}
 	for p, cs := range lists {
-		sort.SliceStable(cs, func(i, j int) bool { return cs[i].day < cs[j].day })
+		slices.SortStableFunc(cs, func(a, b contact) int { return cmp.Compare(a.day, b.day) })
 		ps.contacts = append(ps.contacts, cs...)
 		ps.at[p+1] = int32(len(ps.contacts))
 		if born, ok := r.BirthDayOf(features.PersonIndex(p)); ok {
@@ -287,18 +288,22 @@ func (ps *people) in(p features.PersonIndex, w features.Window) []contact {
 	return cs[lo:hi]
 }
 
-// reviewDays are, for one child, the first day each mandated review was
-// held (an attended contact of its type), and the first day a new-birth
-// visit was held late; open when there was none. A review was held before
-// a date if its first day is before it, whatever came after.
+// reviewDays are, for one child, their date of birth, the first day each
+// mandated review was held (an attended contact of its type), and the
+// first day a new-birth visit was held late; open when there was none. A
+// review was held before a date if its first day is before it, whatever
+// came after.
 type reviewDays struct {
-	held [len(mandated)]features.Day
-	late features.Day
+	birth features.Day
+	born  bool // birth is known; there are no reviews to count otherwise
+	held  [len(mandated)]features.Day
+	late  features.Day
 }
 
-// summarise works out a child's reviewDays from their contacts.
+// summarise works out the reviewDays of a child born on born from their
+// contacts.
 func summarise(cs []contact, born features.Day) reviewDays {
-	rd := reviewDays{late: open}
+	rd := reviewDays{birth: born, born: true, late: open}
 	for j := range rd.held {
 		rd.held[j] = open
 	}
@@ -321,7 +326,8 @@ func summarise(cs []contact, born features.Day) reviewDays {
 // count returns how many of a child's mandated reviews came overdue in the
 // year before day with none held before day, and whether a new-birth visit
 // before day came late (for a child under one).
-func (rd reviewDays) count(born, day features.Day) (missed, late int) {
+func (rd *reviewDays) count(day features.Day) (missed, late int) {
+	born := rd.birth
 	for j, m := range mandated {
 		due := born + m.dueDays
 		if due >= day || due < day-365 {
