@@ -4,9 +4,11 @@
 package housing
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 
@@ -256,7 +258,7 @@ func (b *Builder) number(r *features.Roster) *people {
 		for k := range idx {
 			idx[k] = lo + int32(k)
 		}
-		sort.SliceStable(idx, func(a, b int) bool { return ps.rent[idx[a]].day < ps.rent[idx[b]].day })
+		slices.SortStableFunc(idx, func(a, b int32) int { return cmp.Compare(ps.rent[a].day, ps.rent[b].day) })
 	}
 	return ps
 }
@@ -265,13 +267,15 @@ func (b *Builder) number(r *features.Roster) *people {
 // number, with where each person's starts.
 func byNumber[T any](r *features.Roster, byID map[string][]T) ([]int32, []T) {
 	lists := make([][]T, r.People())
+	n := 0
 	for id, xs := range byID {
 		if p, ok := r.IndexOf(id); ok {
 			lists[p] = xs
+			n += len(xs)
 		}
 	}
 	at := make([]int32, len(lists)+1)
-	var all []T
+	all := make([]T, 0, n)
 	for p, xs := range lists {
 		all = append(all, xs...)
 		at[p+1] = int32(len(all))
