@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -204,6 +205,7 @@ func (r *Roster) index() {
 		}
 	}
 	sort.Strings(r.households)
+	pack(r.households)
 	for i, h := range r.households {
 		number[h] = int32(i)
 	}
@@ -219,6 +221,14 @@ func (r *Roster) index() {
 		}
 	}
 	sort.Slice(r.byName, func(a, b int) bool { return r.byName[a].id < r.byName[b].id })
+	ids := make([]string, 0, 2*len(r.byName))
+	for _, n := range r.byName {
+		ids = append(ids, n.id, n.upn)
+	}
+	pack(ids)
+	for k := range r.byName {
+		r.byName[k].id, r.byName[k].upn = ids[2*k], ids[2*k+1]
+	}
 	areas := map[area]int32{}
 	for k := range r.byName {
 		n := &r.byName[k]
@@ -263,6 +273,26 @@ func (r *Roster) index() {
 	}
 	r.episodesAt, r.episodeList = flatten(byHousehold)
 	r.objections, r.episodes = nil, nil // read through the lists from here on
+}
+
+// pack copies strs end to end into one string and points each at its
+// copy. Strings then sit in memory in the order a build reads them, rather
+// than wherever their record put them.
+func pack(strs []string) {
+	n := 0
+	for _, s := range strs {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range strs {
+		b.WriteString(s)
+	}
+	all, at := b.String(), 0
+	for i, s := range strs {
+		strs[i] = all[at : at+len(s)]
+		at += len(s)
+	}
 }
 
 // offsets returns, for n keys 0..n-1 and m items sorted by key(i), where
