@@ -29,7 +29,8 @@ func (s *Set) Intervened(ctx context.Context, t *pipeline.FeatureTable, horizonW
 	}
 	w := After(t.AsOf, horizonWeeks)
 	out := make([]bool, len(hs))
-	for i, h := range hs {
+	for i := range hs {
+		h := &hs[i]
 		for _, p := range s.roster.episodesOf(h) {
 			if w.Contains(p.from) {
 				out[i] = true
@@ -52,7 +53,8 @@ func (s *Set) AuditChildren(ctx context.Context, t *pipeline.FeatureTable, horiz
 	w := After(t.AsOf, horizonWeeks)
 	l := &Link{Day: DayOf(t.AsOf), roster: s.roster}
 	var out []pipeline.AuditChild
-	for row, h := range hs {
+	for row := range hs {
+		h := &hs[row]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
