@@ -29,8 +29,9 @@ func (s *Set) Intervened(ctx context.Context, t *pipeline.FeatureTable, horizonW
 	}
 	w := After(t.AsOf, horizonWeeks)
 	out := make([]bool, len(hs))
-	for i, h := range hs {
-		for _, p := range s.roster.episodes[h.ID] {
+	for i := range hs {
+		h := &hs[i]
+		for _, p := range s.roster.episodesOf(h) {
 			if w.Contains(p.from) {
 				out[i] = true
 				break
@@ -52,17 +53,16 @@ func (s *Set) AuditChildren(ctx context.Context, t *pipeline.FeatureTable, horiz
 	w := After(t.AsOf, horizonWeeks)
 	l := &Link{Day: DayOf(t.AsOf), roster: s.roster}
 	var out []pipeline.AuditChild
-	for row, h := range hs {
+	for row := range hs {
+		h := &hs[row]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		imd := l.IMDDecile(h)
-		for _, c := range h.Children {
-			ac := pipeline.AuditChild{Row: row, Person: c.Person, IMDDecile: imd}
-			if p, ok := s.roster.byID[c.Person]; ok {
-				ac.Ethnicity = s.roster.persons[p].ethnicity
-			}
-			for _, ref := range s.roster.referralsOf(c.Person) {
+		for k, c := range h.Children {
+			p := h.members[k]
+			ac := pipeline.AuditChild{Row: row, Person: c.Person, IMDDecile: imd, Ethnicity: s.roster.persons[p].ethnicity}
+			for _, ref := range s.roster.referralsOf(p) {
 				if w.Contains(ref.date) && ref.outcome >= outcomeAssessment {
 					ac.Label = true
 					break

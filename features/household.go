@@ -1,9 +1,6 @@
 package features
 
-import (
-	"fmt"
-	"sort"
-)
+import "fmt"
 
 // Household feature columns, computed from the roster beside the core ones.
 const (
@@ -26,14 +23,15 @@ func (l *Link) householdFeatures(h *Household, vals []float64) {
 	r, d := l.roster, l.Day
 	youngest := -1
 	var under5, referrals, moves float64
-	for _, c := range h.Children {
+	for k, c := range h.Children {
 		if youngest < 0 || c.Age < youngest {
 			youngest = c.Age
 		}
 		if c.Age < 5 {
 			under5++
 		}
-		for _, ref := range r.referralsOf(c.Person) {
+		p := h.members[k]
+		for _, ref := range r.referralsOf(p) {
 			// A year, not all history: a count over all history grows with
 			// how long the council's extracts go back, so training dates
 			// early in the data would see smaller counts than today's.
@@ -41,10 +39,10 @@ func (l *Link) householdFeatures(h *Household, vals []float64) {
 				referrals++
 			}
 		}
-		moves = max(moves, float64(r.movesOf(c.Person, d-365, d)))
+		moves = max(moves, float64(r.movesOf(p, d-365, d)))
 	}
 	var episodes float64
-	for _, p := range r.episodes[h.ID] {
+	for _, p := range r.episodesOf(h) {
 		if p.to != openEnded && p.to < d && p.to >= d-365 {
 			episodes++
 		}
@@ -55,17 +53,10 @@ func (l *Link) householdFeatures(h *Household, vals []float64) {
 
 // movesOf counts a person's spells starting in [from, to), other than the
 // spell that began at birth.
-func (r *Roster) movesOf(personID string, from, to Day) int {
-	p, ok := r.byID[personID]
-	if !ok {
-		return 0
-	}
-	i := sort.Search(len(r.spells), func(i int) bool { return r.spells[i].person >= p })
-	born := r.persons[p].dob
+func (r *Roster) movesOf(p PersonIndex, from, to Day) int {
 	n := 0
-	for ; i < len(r.spells) && r.spells[i].person == p; i++ {
-		s := r.spells[i].from
-		if s >= from && s < to && (born == openEnded || s > born+birthSpellDays) {
+	for _, s := range r.moveDays[r.movesAt[p]:r.movesAt[p+1]] {
+		if s >= from && s < to {
 			n++
 		}
 	}

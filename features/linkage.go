@@ -105,13 +105,10 @@ func LoadLinkage(ctx context.Context, mem memory.Allocator, t Tables, r *Roster)
 // before the link's date (all records for an undated source) whose person
 // is in a household on that date.
 func (lk *Linkage) Rates(l *Link) map[string]float64 {
-	placed := map[int32]bool{}
-	for _, h := range l.Households {
-		for _, c := range h.Children {
-			placed[l.roster.byID[c.Person]] = true
-		}
-		for _, a := range h.Adults {
-			placed[l.roster.byID[a]] = true
+	placed := make([]bool, l.roster.People())
+	for i := range l.Households {
+		for _, p := range l.Households[i].members {
+			placed[p] = true
 		}
 	}
 	w := Before(l.AsOf, 52)

@@ -105,11 +105,26 @@ type Roster struct {
 	spells    []spell          // sorted by person, then from
 	imd       map[string]int8
 	referrals []referral // sorted by person, then date
-	// objections by person: the periods in which each objected to
-	// profiling (UK GDPR Art. 21).
+	// While the sources are read: objections by person, the periods in
+	// which each objected to profiling (UK GDPR Art. 21), and episodes of
+	// early help by household. index lays them out as lists.
 	objections map[int32][]period
-	// episodes of early help by household.
-	episodes map[string][]period
+	episodes   map[string][]period
+
+	// What follows does not depend on the date, so it is worked out once
+	// when the roster is read rather than in every Link and Build: people
+	// and households are found by number, not by hashing pseudonyms.
+	households    []string // household pseudonyms, sorted: a household's number indexes it
+	areas         []area   // the areas spells name
+	byName        []named  // everyone with a spell, in pseudonym order
+	spans         []span   // their spells, in that order
+	moveDays      []Day    // person p's moves (see movesOf), moveDays[movesAt[p]:movesAt[p+1]], in order
+	movesAt       []int32
+	referralsAt   []int32 // person p's referrals are referrals[referralsAt[p]:referralsAt[p+1]]
+	objectionsAt  []int32 // likewise into objectionList
+	objectionList []period
+	episodesAt    []int32 // household h's episodes are episodeList[episodesAt[h]:episodesAt[h+1]]
+	episodeList   []period
 }
 
 // period is [from, to]; to is openEnded while it goes on.
@@ -170,6 +185,7 @@ func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, e
 	if err := t.Scan(ctx, mem, srcEpisodes, r.addEpisodes); err != nil {
 		return nil, fmt.Errorf("early_help_episodes: %w", err)
 	}
+	r.index()
 	return r, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -73,14 +72,14 @@ type Set struct {
 	roster  *Roster
 	linkage *Linkage
 	err     error
-	links   map[Day][]*Household // households of each built table, in row order
+	links   map[Day][]Household // households of each built table, in row order
 }
 
 var _ pipeline.FeatureSet = (*Set)(nil)
 
 // NewSet wires the builders over the store's tables.
 func NewSet(t Tables, opts Options, builders ...Builder) *Set {
-	return &Set{tables: t, builders: builders, opts: opts, links: map[Day][]*Household{}}
+	return &Set{tables: t, builders: builders, opts: opts, links: map[Day][]Household{}}
 }
 
 // Roster loads (once) and returns the roster.
@@ -113,7 +112,7 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	}
 	all := r.Link(asOf)
 	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}}
-	l := &Link{AsOf: all.AsOf, Day: all.Day, roster: r}
+	l := &Link{AsOf: all.AsOf, Day: all.Day, roster: r, Households: make([]Household, 0, len(all.Households))}
 	run := all.Day
 	if !s.opts.RunDate.IsZero() {
 		run = DayOf(s.opts.RunDate)
@@ -133,9 +132,20 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	}
 	n := len(l.Households)
 	names := s.columns()
+	// The feature columns are filled where the record will hold them, in
+	// Arrow buffers from mem, so it takes them without a copy.
+	bufs := make([]*memory.Buffer, len(names))
+	defer func() {
+		for _, b := range bufs {
+			b.Release() // the record holds its own references
+		}
+	}()
 	cols := make([][]float64, len(names))
-	for j := range cols {
-		cols[j] = make([]float64, n)
+	for j := range bufs {
+		bufs[j] = memory.NewResizableBuffer(mem)
+		bufs[j].Resize(arrow.Float64Traits.BytesRequired(n))
+		cols[j] = arrow.Float64Traits.CastFromBytes(bufs[j].Bytes())
+		clear(cols[j]) // zeroed as Builder promises, whatever mem hands out
 	}
 	for i := range l.Households {
 		h := &l.Households[i]
@@ -156,6 +166,9 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	// columns, so they run at the same time: a weekly run builds one date,
 	// and one family after another left a core idle.
 	var wg sync.WaitGroup
+	// So do the record's other columns, which need only the households.
+	var keys []arrow.Array
+	wg.Go(func() { keys = keyColumns(mem, l) })
 	hhCols := cols[next : next+len(householdColumns)]
 	wg.Go(func() {
 		hv := make([]float64, len(householdColumns))
@@ -176,14 +189,13 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		for _, a := range keys {
+			a.Release()
+		}
 		return nil, err
 	}
-	t.Record = s.record(mem, l, names, cols)
-	hs := make([]*Household, n)
-	for i := range l.Households {
-		hs[i] = &l.Households[i]
-	}
-	s.links[l.Day] = hs
+	t.Record = record(names, n, keys, bufs)
+	s.links[l.Day] = l.Households
 	return t, nil
 }
 
@@ -211,41 +223,77 @@ func (s *Set) LinkMatch(ctx context.Context, mem memory.Allocator, asOf time.Tim
 	return rates, nil
 }
 
-func (s *Set) record(mem memory.Allocator, l *Link, names []string, cols [][]float64) arrow.Record {
+// keyColumns builds the columns that say which household each row is:
+// its pseudonym, the as-of date, its locality and its children.
+func keyColumns(mem memory.Allocator, l *Link) []arrow.Array {
+	hh := array.NewStringBuilder(mem)
+	defer hh.Release()
+	asOf := array.NewDate32Builder(mem)
+	defer asOf.Release()
+	loc := array.NewStringBuilder(mem)
+	defer loc.Release()
+	kids := array.NewStringBuilder(mem)
+	defer kids.Release()
+	// Sized up front: growing the builders row by row copied them over and
+	// over.
+	n := len(l.Households)
+	var idBytes, locBytes, kidBytes int
+	for i := range l.Households {
+		h := &l.Households[i]
+		idBytes += len(h.ID)
+		locBytes += len(h.Locality)
+		for _, c := range h.Children {
+			kidBytes += len(c.Person) + 5 // ':', up to three digits of age and ';'
+		}
+	}
+	hh.Reserve(n)
+	hh.ReserveData(idBytes)
+	loc.Reserve(n)
+	loc.ReserveData(locBytes)
+	kids.Reserve(n)
+	kids.ReserveData(kidBytes)
+	asOf.Reserve(n)
+	var buf []byte
+	for i := range l.Households {
+		h := &l.Households[i]
+		hh.Append(h.ID)
+		asOf.UnsafeAppend(arrow.Date32(l.Day))
+		loc.Append(h.Locality)
+		buf = buf[:0]
+		for j, c := range h.Children {
+			if j > 0 {
+				buf = append(buf, ';')
+			}
+			buf = append(buf, c.Person...)
+			buf = append(buf, ':')
+			buf = strconv.AppendInt(buf, int64(c.Age), 10)
+		}
+		kids.BinaryBuilder.Append(buf)
+	}
+	return []arrow.Array{hh.NewArray(), asOf.NewArray(), loc.NewArray(), kids.NewArray()}
+}
+
+// record puts the key columns and the feature columns, n rows of float64
+// in bufs, named names, together. It takes over keys.
+func record(names []string, n int, keys []arrow.Array, bufs []*memory.Buffer) arrow.Record {
 	fields := []arrow.Field{
 		{Name: pipeline.ColHousehold, Type: arrow.BinaryTypes.String},
 		{Name: pipeline.ColAsOf, Type: arrow.FixedWidthTypes.Date32},
 		{Name: pipeline.ColLocality, Type: arrow.BinaryTypes.String},
 		{Name: pipeline.ColChildren, Type: arrow.BinaryTypes.String},
 	}
-	for _, n := range names {
-		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
+	arrs := append([]arrow.Array(nil), keys...)
+	for j, name := range names {
+		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
+		d := array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{nil, bufs[j]}, nil, 0, 0)
+		arrs = append(arrs, array.NewFloat64Data(d))
+		d.Release()
 	}
-	b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
-	defer b.Release()
-	hh := b.Field(0).(*array.StringBuilder)
-	asOf := b.Field(1).(*array.Date32Builder)
-	loc := b.Field(2).(*array.StringBuilder)
-	kids := b.Field(3).(*array.StringBuilder)
-	var sb strings.Builder
-	for i := range l.Households {
-		h := &l.Households[i]
-		hh.Append(h.ID)
-		asOf.Append(arrow.Date32(l.Day))
-		loc.Append(h.Locality)
-		sb.Reset()
-		for j, c := range h.Children {
-			if j > 0 {
-				sb.WriteByte(';')
-			}
-			sb.WriteString(c.Person + ":" + strconv.Itoa(c.Age))
-		}
-		kids.Append(sb.String())
+	rec := array.NewRecord(arrow.NewSchema(fields, nil), arrs, int64(n))
+	for _, a := range arrs {
+		a.Release()
 	}
-	for j, col := range cols {
-		b.Field(4+j).(*array.Float64Builder).AppendValues(col, nil)
-	}
-	return b.NewRecord()
+	return rec
 }
 
 // Labels says whether a child of each household of t was referred with an
@@ -258,7 +306,8 @@ func (s *Set) Labels(ctx context.Context, t *pipeline.FeatureTable, horizonWeeks
 	w := After(t.AsOf, horizonWeeks)
 	l := &Link{Day: DayOf(t.AsOf), roster: s.roster}
 	out := make([]bool, len(hs))
-	for i, h := range hs {
+	for i := range hs {
+		h := &hs[i]
 		out[i] = l.outcomeIn(h, w)
 	}
 	return out, nil
@@ -322,7 +371,7 @@ func (s *Set) Timeline(t *pipeline.FeatureTable, row int) pipeline.Timeline {
 	}
 	for _, b := range s.builders {
 		if tb, ok := b.(Timelined); ok {
-			out.Events = append(out.Events, tb.Timeline(l, hs[row], out.Weeks)...)
+			out.Events = append(out.Events, tb.Timeline(l, &hs[row], out.Weeks)...)
 		}
 	}
 	sort.SliceStable(out.Events, func(i, j int) bool { return out.Events[i].Date < out.Events[j].Date })
@@ -338,7 +387,7 @@ func (s *Set) Describe(t *pipeline.FeatureTable, row int, r pipeline.Reason) str
 			l := &Link{AsOf: t.AsOf, Day: DayOf(t.AsOf), roster: s.roster}
 			for _, b := range s.builders {
 				if f, ok := b.(Factual); ok {
-					if text, ok := f.Fact(l, hs[row], r); ok {
+					if text, ok := f.Fact(l, &hs[row], r); ok {
 						return text
 					}
 				}

@@ -12,16 +12,17 @@ var _ features.Factual = (*Builder)(nil)
 
 // Fact says a health-visiting reason with its dates.
 func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reason) (string, bool) {
-	if err := b.load(context.Background()); err != nil || b.byPerson == nil {
+	if err := b.load(context.Background()); err != nil {
 		return "", false
 	}
+	ps := b.peopleOf(l)
 	w := features.Before(l.AsOf, 52)
 	switch r.Feature {
 	case WasNotBrought12m:
 		n, first := 0, features.Day(0)
-		for _, m := range h.Members() {
-			for _, c := range b.byPerson[m] {
-				if c.wasNotBrought && w.Contains(c.day) {
+		for _, m := range h.MemberIndices() {
+			for _, c := range ps.in(m, w) {
+				if c.wasNotBrought {
 					if n == 0 || c.day < first {
 						first = c.day
 					}
@@ -35,23 +36,17 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 		return fmt.Sprintf("%d health-visitor appointment(s) missed (was not brought) since %s", n, first.Time().Format("January 2006")), true
 	case MandatedMissed12m:
 		var names []string
-		for _, ch := range h.Children {
-			born, ok := l.BirthDay(ch.Person)
-			if !ok {
+		for _, p := range h.MemberIndices()[:len(h.Children)] {
+			rd := &ps.reviews[p]
+			if !rd.born {
 				continue
 			}
-			for _, m := range mandated {
-				due := born + m.dueDays
+			for j, m := range mandated {
+				due := rd.birth + m.dueDays
 				if due >= l.Day || due < l.Day-365 {
 					continue
 				}
-				held := false
-				for _, c := range b.byPerson[ch.Person] {
-					if c.kind == m.kind && c.attended && c.day < l.Day {
-						held = true
-					}
-				}
-				if !held {
+				if rd.held[j] >= l.Day {
 					names = append(names, fmt.Sprintf("%s review due by %s", reviewNames[m.kind], due.Time().Format("2 Jan 2006")))
 				}
 			}

@@ -6,6 +6,7 @@ package health
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -42,12 +43,15 @@ var columns = []string{WasNotBrought12m, Targeted12m, LowMood12m, ASQBelow12m, D
 // mandated reviews and the age in days by which each is overdue
 // (domain-data §2.2: new birth within 30 days at the latest, 6–8 weeks by
 // 10 weeks, 12 months by 15 months, 2–2½ years by 30 months).
-var mandated = []struct {
+var mandated = [...]struct {
 	kind    string
 	dueDays features.Day
 }{
 	{"NEW_BIRTH", 30}, {"SIX_EIGHT_WEEK", 70}, {"TWELVE_MONTH", 456}, {"TWO_TWO_HALF_YEAR", 913},
 }
+
+// open is a day after every other: a review never held.
+const open = features.Day(math.MaxInt32)
 
 const newBirthOnTimeDays = 14
 
@@ -80,10 +84,11 @@ type Builder struct {
 	byNHS map[string][]contact
 	err   error
 
-	// byPerson is byNHS keyed by person pseudonym. The register's NHS
-	// numbers do not depend on the date, so it is built on the first Build.
-	personOnce sync.Once
-	byPerson   map[string][]contact
+	// people is byNHS by the roster's person numbers. The register's NHS
+	// numbers do not depend on the date, so it is made on the first Build
+	// (again only if a build comes with another roster).
+	mu     sync.Mutex
+	people *people
 }
 
 var _ features.Builder = (*Builder)(nil)
@@ -185,14 +190,13 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 	if err := b.load(ctx); err != nil {
 		return err
 	}
-	byPerson := b.people(l)
+	ps := b.peopleOf(l)
 	w := features.Before(l.AsOf, 52)
 	for i := range l.Households {
-		for _, m := range l.Households[i].Members() {
-			for _, c := range byPerson[m] {
-				if !w.Contains(c.day) {
-					continue
-				}
+		h := &l.Households[i]
+		members := h.MemberIndices()
+		for _, m := range members {
+			for _, c := range ps.in(m, w) {
 				if c.wasNotBrought {
 					cols[0][i]++
 				}
@@ -208,60 +212,17 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 				}
 			}
 		}
-		for _, ch := range l.Households[i].Children {
-			born, ok := l.BirthDay(ch.Person)
-			if !ok {
+		for _, m := range members[:len(h.Children)] {
+			rd := &ps.reviews[m]
+			if !rd.born {
 				continue
 			}
-			missed, late := reviews(byPerson[ch.Person], born, l.Day)
+			missed, late := rd.count(l.Day)
 			cols[5][i] += float64(missed)
 			cols[6][i] += float64(late)
 		}
 	}
 	return nil
-}
-
-// people returns byPerson, building it on first use from l's register.
-func (b *Builder) people(l *features.Link) map[string][]contact {
-	b.personOnce.Do(func() {
-		b.byPerson = map[string][]contact{}
-		for nhs, cs := range b.byNHS {
-			if p, ok := l.PersonOfNHS(nhs); ok {
-				b.byPerson[p] = append(b.byPerson[p], cs...)
-			}
-		}
-	})
-	return b.byPerson
-}
-
-// reviews counts a child's mandated reviews overdue in the year before day
-// with no attended contact of their type before day, and whether a
-// new-birth visit before day came late (for a child under one).
-func reviews(cs []contact, born, day features.Day) (missed, late int) {
-	for _, m := range mandated {
-		due := born + m.dueDays
-		if due >= day || due < day-365 {
-			continue // not yet overdue, or overdue long ago
-		}
-		held := false
-		for _, c := range cs {
-			if c.kind == m.kind && c.attended && c.day < day {
-				held = true
-				break
-			}
-		}
-		if !held {
-			missed++
-		}
-	}
-	if day-born < 365 {
-		for _, c := range cs {
-			if c.kind == "NEW_BIRTH" && c.attended && c.day < day && c.day-born > newBirthOnTimeDays {
-				late = 1
-			}
-		}
-	}
-	return missed, late
 }
 
 // Describe writes the builder's reasons in plain English.

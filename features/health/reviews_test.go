@@ -28,7 +28,8 @@ func TestReviews(t *testing.T) {
 		{"a late new-birth visit stops counting after the first birthday", 400, []contact{held("NEW_BIRTH", 20), held("SIX_EIGHT_WEEK", 50)}, 0, 0},
 	}
 	for _, tc := range tests {
-		missed, late := reviews(tc.contacts, born, born+tc.age)
+		rd := summarise(tc.contacts, born)
+		missed, late := rd.count(born + tc.age)
 		if missed != tc.missed || late != tc.late {
 			t.Errorf("%s: missed %d, late %d; want %d, %d", tc.name, missed, late, tc.missed, tc.late)
 		}

@@ -24,28 +24,22 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 	if err := b.load(context.Background()); err != nil {
 		return nil
 	}
-	byPerson := b.people(l)
+	ps := b.peopleOf(l)
 	w := features.Window{From: l.Day - features.Day(7*pipeline.TimelineWeeks), To: l.Day}
 	type event = features.DatedEvent
 	var evs []event
-	child := map[string]bool{}
-	for _, c := range h.Children {
-		child[c.Person] = true
-	}
-	for _, m := range h.Members() {
+	for k, m := range h.MemberIndices() {
+		isChild := k < len(h.Children)
 		born, hasBirth := features.Day(0), false
-		if child[m] {
-			born, hasBirth = l.BirthDay(m)
+		if isChild {
+			born, hasBirth = l.Roster().BirthDayOf(m)
 		}
-		for _, c := range byPerson[m] {
-			if !w.Contains(c.day) {
-				continue
-			}
+		for _, c := range ps.in(m, w) {
 			var texts []string
 			if c.instrument != "" {
 				texts = append(texts, assessmentText(c))
 			} else {
-				texts = append(texts, contactText(c, child[m], born, hasBirth))
+				texts = append(texts, contactText(c, isChild, born, hasBirth))
 				if c.daDisclosed {
 					texts = append(texts, "domestic abuse disclosed")
 				}

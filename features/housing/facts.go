@@ -25,13 +25,14 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 	if err := b.load(context.Background()); err != nil {
 		return "", false
 	}
+	ps := b.peopleOf(l)
 	d := l.Day
 	switch r.Feature {
 	case WeeksInTA, OutOfArea:
 		var since features.Day
 		away, found := false, false
-		for _, m := range h.Members() {
-			for _, p := range b.placements[m] {
+		for _, m := range h.MemberIndices() {
+			for _, p := range ps.placementsOf(m) {
 				if p.start < d && p.end >= d && (!found || p.start < since) {
 					since, away, found = p.start, p.outOfArea, true
 				}
@@ -46,8 +47,8 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 		}
 		return fmt.Sprintf("in temporary accommodation since %s%s", date(since), where), true
 	case OpenDuty:
-		for _, m := range h.Members() {
-			for _, c := range b.cases[m] {
+		for _, m := range h.MemberIndices() {
+			for _, c := range ps.casesOf(m) {
 				if c.duty && c.approach < d && c.closed >= d {
 					return fmt.Sprintf("a homelessness prevention or relief duty open since %s", date(c.approach)), true
 				}
@@ -55,12 +56,9 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 		}
 	case ArrearsWeeks, ArrearsStage, ArrearsRising8w:
 		var latest *snapshot
-		for _, m := range h.Members() {
-			for k := range b.rent[m] {
-				s := &b.rent[m][k]
-				if s.day < d && (latest == nil || s.day > latest.day) {
-					latest = s
-				}
+		for _, m := range h.MemberIndices() {
+			if s := ps.latestBefore(m, d); s != nil && (latest == nil || s.day > latest.day) {
+				latest = s
 			}
 		}
 		if latest == nil {

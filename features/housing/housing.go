@@ -71,6 +71,11 @@ type Builder struct {
 	placements map[string][]placement
 	rent       map[string][]snapshot // in snapshot order
 	err        error
+
+	// people is the records by the roster's person numbers, made on the
+	// first Build (again only if a build comes with another roster).
+	mu     sync.Mutex
+	people *people
 }
 
 var _ features.Builder = (*Builder)(nil)
@@ -177,10 +182,11 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 	if err := b.load(ctx); err != nil {
 		return err
 	}
+	ps := b.peopleOf(l)
 	d, year := l.Day, features.Before(l.AsOf, 52)
 	for i := range l.Households {
-		for _, m := range l.Households[i].Members() {
-			for _, c := range b.cases[m] {
+		for _, m := range l.Households[i].MemberIndices() {
+			for _, c := range ps.casesOf(m) {
 				if year.Contains(c.approach) {
 					cols[0][i]++
 				}
@@ -188,7 +194,7 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 					cols[1][i] = 1
 				}
 			}
-			for _, p := range b.placements[m] {
+			for _, p := range ps.placementsOf(m) {
 				if p.start < d && p.end >= d {
 					cols[2][i] = max(cols[2][i], float64(d-p.start)/7)
 					if p.outOfArea {
@@ -196,23 +202,10 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 					}
 				}
 			}
-			var latest, eightBefore *snapshot
-			for k := range b.rent[m] {
-				s := &b.rent[m][k]
-				if s.day >= d {
-					continue
-				}
-				if latest == nil || s.day > latest.day {
-					latest = s
-				}
-				if s.day < d-56 && (eightBefore == nil || s.day > eightBefore.day) {
-					eightBefore = s
-				}
-			}
-			if latest != nil {
+			if latest := ps.latestBefore(m, d); latest != nil {
 				cols[4][i] = max(cols[4][i], latest.arrearsWeeks)
 				cols[5][i] = max(cols[5][i], latest.stage)
-				if eightBefore != nil && latest.balance > eightBefore.balance && latest.balance > 0 {
+				if eightBefore := ps.latestBefore(m, d-56); eightBefore != nil && latest.balance > eightBefore.balance && latest.balance > 0 {
 					cols[6][i] = 1
 				}
 			}

@@ -38,6 +38,7 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 	if err := b.load(context.Background()); err != nil {
 		return nil
 	}
+	ps := b.peopleOf(l)
 	d := l.Day
 	w := features.Window{From: d - features.Day(7*pipeline.TimelineWeeks), To: d}
 	type event = features.DatedEvent
@@ -47,8 +48,8 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 			evs = append(evs, event{Day: day, Text: text})
 		}
 	}
-	for _, m := range h.Members() {
-		for _, c := range b.cases[m] {
+	for _, m := range h.MemberIndices() {
+		for _, c := range ps.casesOf(m) {
 			text, ok := approachTexts[c.owed]
 			if !ok {
 				text = "approached the council as homeless"
@@ -63,7 +64,7 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 				}
 			}
 		}
-		for _, p := range b.placements[m] {
+		for _, p := range ps.placementsOf(m) {
 			text := "moved into temporary accommodation"
 			if p.outOfArea {
 				text += " (out of area)"
@@ -73,7 +74,7 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 				add(p.end, "left temporary accommodation")
 			}
 		}
-		for _, ss := range byTenancy(b.rent[m], d) {
+		for _, ss := range byTenancy(ps.rentOf(m), d) {
 			var last snapshot // the tenancy before its first snapshot: no arrears, no action
 			var lastStage float64
 			for _, s := range ss {

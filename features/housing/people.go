@@ -1,0 +1,102 @@
+package housing
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+
+	"earlyhelp/features"
+)
+
+// people are each numbered person's records, as they were read: a build
+// finds a member's by number rather than by hashing a pseudonym, and their
+// latest rent snapshots by binary search.
+type people struct {
+	roster       *features.Roster
+	casesAt      []int32 // person p's cases are cases[casesAt[p]:casesAt[p+1]]
+	cases        []homelessCase
+	placementsAt []int32 // likewise
+	placements   []placement
+	rentAt       []int32 // likewise
+	rent         []snapshot
+	// rentByDay is each person's stretch of rent, as indices into rent, in
+	// date order; snapshots of one day stay in the order they were read.
+	rentByDay []int32
+}
+
+// peopleOf returns the records by person number of l's roster, making them
+// on first use.
+func (b *Builder) peopleOf(l *features.Link) *people {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r := l.Roster(); b.people == nil || b.people.roster != r {
+		b.people = b.number(r)
+	}
+	return b.people
+}
+
+// number lays the records read out by r's person numbers. Lead people the
+// register does not know are left out: no household has them.
+func (b *Builder) number(r *features.Roster) *people {
+	ps := &people{roster: r}
+	ps.casesAt, ps.cases = byNumber(r, b.cases)
+	ps.placementsAt, ps.placements = byNumber(r, b.placements)
+	ps.rentAt, ps.rent = byNumber(r, b.rent)
+	ps.rentByDay = make([]int32, len(ps.rent))
+	for p := 0; p < r.People(); p++ {
+		lo, hi := ps.rentAt[p], ps.rentAt[p+1]
+		idx := ps.rentByDay[lo:hi]
+		for k := range idx {
+			idx[k] = lo + int32(k)
+		}
+		slices.SortStableFunc(idx, func(a, b int32) int { return cmp.Compare(ps.rent[a].day, ps.rent[b].day) })
+	}
+	return ps
+}
+
+// byNumber lays out lists keyed by person pseudonym end to end by person
+// number, with where each person's starts.
+func byNumber[T any](r *features.Roster, byID map[string][]T) ([]int32, []T) {
+	lists := make([][]T, r.People())
+	n := 0
+	for id, xs := range byID {
+		if p, ok := r.IndexOf(id); ok {
+			lists[p] = xs
+			n += len(xs)
+		}
+	}
+	at := make([]int32, len(lists)+1)
+	all := make([]T, 0, n)
+	for p, xs := range lists {
+		all = append(all, xs...)
+		at[p+1] = int32(len(all))
+	}
+	return at, all
+}
+
+func (ps *people) casesOf(p features.PersonIndex) []homelessCase {
+	return ps.cases[ps.casesAt[p]:ps.casesAt[p+1]]
+}
+
+func (ps *people) placementsOf(p features.PersonIndex) []placement {
+	return ps.placements[ps.placementsAt[p]:ps.placementsAt[p+1]]
+}
+
+// rentOf returns person p's snapshots in the order they were read.
+func (ps *people) rentOf(p features.PersonIndex) []snapshot {
+	return ps.rent[ps.rentAt[p]:ps.rentAt[p+1]]
+}
+
+// latestBefore returns person p's latest snapshot dated before d, the
+// first read of that day's, or nil.
+func (ps *people) latestBefore(p features.PersonIndex, d features.Day) *snapshot {
+	idx := ps.rentByDay[ps.rentAt[p]:ps.rentAt[p+1]]
+	day := func(k int) features.Day { return ps.rent[idx[k]].day }
+	n := sort.Search(len(idx), func(k int) bool { return day(k) >= d })
+	if n == 0 {
+		return nil
+	}
+	last := day(n - 1)
+	first := sort.Search(n, func(k int) bool { return day(k) >= last })
+	return &ps.rent[idx[first]]
+}
