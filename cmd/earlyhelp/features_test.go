@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
@@ -196,18 +197,7 @@ func TestFeaturesIgnoreLaterRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cols := map[string][]float64{}
-		for i, f := range tbl.Record.Schema().Fields() {
-			switch c := tbl.Record.Column(i).(type) {
-			case *array.Float64:
-				cols[f.Name] = append([]float64(nil), c.Float64Values()...)
-			case *array.String:
-				for j := 0; j < c.Len(); j++ {
-					cols[f.Name+"/"+c.Value(j)] = []float64{float64(j)}
-				}
-			}
-		}
-		got = append(got, cols)
+		got = append(got, tableColumns(tbl.Record))
 		excluded = append(excluded, tbl.Excluded)
 		tbl.Release()
 	}
@@ -326,4 +316,21 @@ func ingestedStore(tb testing.TB, dir string) *store.Store {
 		tb.Fatal(err)
 	}
 	return st
+}
+
+// tableColumns copies a feature table's columns for comparing tables: each
+// float column by name, and each string value as name/value with its row.
+func tableColumns(rec arrow.Record) map[string][]float64 {
+	cols := map[string][]float64{}
+	for i, f := range rec.Schema().Fields() {
+		switch c := rec.Column(i).(type) {
+		case *array.Float64:
+			cols[f.Name] = append([]float64(nil), c.Float64Values()...)
+		case *array.String:
+			for j := 0; j < c.Len(); j++ {
+				cols[f.Name+"/"+c.Value(j)] = []float64{float64(j)}
+			}
+		}
+	}
+	return cols
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
@@ -75,18 +74,7 @@ func TestWeeklyFeaturesSkipOldAttendance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cols := map[string][]float64{}
-		for i, f := range tbl.Record.Schema().Fields() {
-			switch c := tbl.Record.Column(i).(type) {
-			case *array.Float64:
-				cols[f.Name] = append([]float64(nil), c.Float64Values()...)
-			case *array.String:
-				for j := 0; j < c.Len(); j++ {
-					cols[f.Name+"/"+c.Value(j)] = []float64{float64(j)}
-				}
-			}
-		}
-		got = append(got, cols)
+		got = append(got, tableColumns(tbl.Record))
 		tbl.Release()
 	}
 	if len(got[0]) != len(got[1]) {
