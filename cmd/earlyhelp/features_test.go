@@ -201,21 +201,7 @@ func TestFeaturesIgnoreLaterRows(t *testing.T) {
 		excluded = append(excluded, tbl.Excluded)
 		tbl.Release()
 	}
-	if len(got[0]) != len(got[1]) {
-		t.Fatalf("%d columns and household cells from every extract, %d from the morning's", len(got[0]), len(got[1]))
-	}
-	for name, va := range got[0] {
-		vb, ok := got[1][name]
-		if !ok {
-			t.Fatalf("%s: only in the table from every extract", name)
-		}
-		for i := range va {
-			if math.Float64bits(va[i]) != math.Float64bits(vb[i]) {
-				t.Errorf("%s row %d: %v from every extract, %v from the morning's", name, i, va[i], vb[i])
-				break
-			}
-		}
-	}
+	sameColumns(t, got[0], got[1], "from every extract", "from the morning's")
 	for k, v := range excluded[0] {
 		if excluded[1][k] != v {
 			t.Errorf("excluded %s: %d from every extract, %d from the morning's", k, v, excluded[1][k])
@@ -333,4 +319,25 @@ func tableColumns(rec arrow.Record) map[string][]float64 {
 		}
 	}
 	return cols
+}
+
+// sameColumns checks that two tables' columns (tableColumns) hold the same
+// bits; a and b name where each came from in the messages.
+func sameColumns(t *testing.T, ca, cb map[string][]float64, a, b string) {
+	t.Helper()
+	if len(ca) != len(cb) {
+		t.Fatalf("%d columns and household cells %s, %d %s", len(ca), a, len(cb), b)
+	}
+	for name, va := range ca {
+		vb, ok := cb[name]
+		if !ok {
+			t.Fatalf("%s: only in the table %s", name, a)
+		}
+		for i := range va {
+			if math.Float64bits(va[i]) != math.Float64bits(vb[i]) {
+				t.Errorf("%s row %d: %v %s, %v %s", name, i, va[i], a, vb[i], b)
+				break
+			}
+		}
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,21 +76,7 @@ func TestWeeklyFeaturesSkipOldAttendance(t *testing.T) {
 		got = append(got, tableColumns(tbl.Record))
 		tbl.Release()
 	}
-	if len(got[0]) != len(got[1]) {
-		t.Fatalf("%d columns and household cells read in full, %d skipping", len(got[0]), len(got[1]))
-	}
-	for name, va := range got[0] {
-		vb, ok := got[1][name]
-		if !ok {
-			t.Fatalf("%s: only in the table read in full", name)
-		}
-		for i := range va {
-			if math.Float64bits(va[i]) != math.Float64bits(vb[i]) {
-				t.Errorf("%s row %d: %v read in full, %v skipping", name, i, va[i], vb[i])
-				break
-			}
-		}
-	}
+	sameColumns(t, got[0], got[1], "read in full", "skipping")
 	all, read := full.rows.Load(), skip.rows.Load()
 	t.Logf("attendance rows decoded: %d in full, %d skipping", all, read)
 	// Two years are stored and a year and a week needed: at least a third

@@ -91,28 +91,31 @@ func scanSince(s *Store, mem memory.Allocator, column string, since string) ([]s
 	return got, err
 }
 
-// threeTerms stores an autumn term, a spring term delivered in two
-// records with a null date, and a later delivery correcting an autumn date:
-// it is judged by its own date, not by the spring term before it.
-func threeTerms(t *testing.T, s *Store, mem memory.Allocator) (autumn, spring, amend string) {
+// threeTerms opens a store in a new folder and stores an autumn term, a
+// spring term delivered in two records with a null date, and a later
+// delivery correcting an autumn date: it is judged by its own date, not by
+// the spring term before it. Every Arrow buffer must be released by the
+// test's end.
+func threeTerms(t *testing.T) (s *Store, dir string, mem memory.Allocator, autumn string) {
 	t.Helper()
-	autumn = deliver(t, s, mem, "a_autumn.csv", []string{"a1=2024-09-02", "a2=2024-12-20"})
-	spring = deliver(t, s, mem, "b_spring.csv", []string{"s1=2025-01-06", "s2="}, []string{"s3=2025-04-04"})
-	amend = deliver(t, s, mem, "c_amend.csv", []string{"c1=2024-10-01"})
-	return autumn, spring, amend
+	checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { checked.AssertSize(t, 0) })
+	dir = t.TempDir()
+	s, err := Open(dir, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	autumn = deliver(t, s, checked, "a_autumn.csv", []string{"a1=2024-09-02", "a2=2024-12-20"})
+	deliver(t, s, checked, "b_spring.csv", []string{"s1=2025-01-06", "s2="}, []string{"s3=2025-04-04"})
+	deliver(t, s, checked, "c_amend.csv", []string{"c1=2024-10-01"})
+	return s, dir, checked, autumn
 }
 
 // TestScanSinceSkipsByDeliveryMax: a delivery is left out exactly when its
 // own latest date is before since; what is read comes in load order with
 // every row, older ones too.
 func TestScanSinceSkipsByDeliveryMax(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	s, err := Open(t.TempDir(), fixedNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	threeTerms(t, s, mem)
+	s, _, mem, _ := threeTerms(t)
 	all := []string{"a1", "a2", "s1", "s2", "s3", "c1"}
 	tests := []struct {
 		name, column, since string
@@ -145,17 +148,11 @@ func TestScanSinceSkipsByDeliveryMax(t *testing.T) {
 // disk, Scan fails, and so does ScanSince from a day the autumn term
 // reaches, but ScanSince from after it succeeds: it never opened the file.
 func TestScanSinceDoesNotOpenSkipped(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	s, err := Open(t.TempDir(), fixedNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	autumn, _, _ := threeTerms(t, s, mem)
+	s, _, mem, autumn := threeTerms(t)
 	if err := os.WriteFile(s.path(autumn), []byte("not an Arrow file"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	err = s.Scan(context.Background(), mem, "attendance_sessions", func(arrow.Record) error { return nil })
+	err := s.Scan(context.Background(), mem, "attendance_sessions", func(arrow.Record) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), autumn) {
 		t.Errorf("Scan over a damaged file: error %v; want one naming %s", err, autumn)
 	}
@@ -175,14 +172,7 @@ func TestScanSinceDoesNotOpenSkipped(t *testing.T) {
 // date32 column that has a non-null value, as yyyy-mm-dd, and they survive
 // a reopen; an empty delivery records none.
 func TestDateSpansInState(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	dir := t.TempDir()
-	s, err := Open(dir, fixedNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	threeTerms(t, s, mem)
+	s, dir, mem, _ := threeTerms(t)
 	empty, err := s.NewDelivery("attendance_sessions", pipeline.FileRef{Name: "d_empty.csv", SHA256: strings.Repeat("d", 16)})
 	if err != nil {
 		t.Fatal(err)
@@ -238,14 +228,7 @@ func TestDateSpansInState(t *testing.T) {
 // TestScanSinceOldState: a state file written before date spans were
 // recorded loads, and ScanSince reads every delivery it lists.
 func TestScanSinceOldState(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	dir := t.TempDir()
-	s, err := Open(dir, fixedNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	threeTerms(t, s, mem)
+	_, dir, mem, _ := threeTerms(t)
 	// Rewrite the state as the store wrote it before: no "dates" at all.
 	path := filepath.Join(dir, "store", stateFile)
 	b, err := os.ReadFile(path)
