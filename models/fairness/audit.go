@@ -84,6 +84,9 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
+	if cfg.Bootstrap > 0 && len(decs) > maxBootDecisions {
+		return nil, fmt.Errorf("audit config: %d decisions with the bootstrap on: want at most %d", len(decs), maxBootDecisions)
+	}
 	gidx := assign(rows, cfg.Attributes)
 	res := &Result{Rows: len(rows), Decisions: decs, attrs: cfg.Attributes, Settings: cfg.settings()}
 	for i := range rows {

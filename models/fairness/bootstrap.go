@@ -2,6 +2,7 @@ package fairness
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -20,10 +21,7 @@ var bootMetrics = []string{"selection_rate", "tpr", "fpr", "equalized_odds"}
 func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Config) {
 	B := cfg.Bootstrap
 	attrs := cfg.Attributes
-	lists := make([][][]int32, len(attrs))
-	for k := range attrs {
-		lists[k] = groupLists(t, gidx[k], len(attrs[k].Groups))
-	}
+	strata := layout(t, gidx, attrs, decs)
 	ncal := len(res.Calibration)
 	calVals := make([][3][]float64, ncal) // ece, brier, auc per calibration row
 	for i := range calVals {
@@ -51,41 +49,40 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var cs calSums
-			w := make([]int32, len(t.asc))
+			var smp sampler
+			var acc bootAcc
 			rates := make([][3][]float64, len(decs))
 			for b := wk; b < B; b += workers {
 				rng := rand.New(rand.NewPCG(cfg.Seed, uint64(b)))
 				cal := 0
-				record := func(idx []int32) {
-					resample(rng, w[:len(idx)], len(idx))
-					cs.reset(cfg.CalibrationBins)
-					cs.accumulate(t, idx, w[:len(idx)])
-					calVals[cal][0][b], calVals[cal][1][b], calVals[cal][2][b] = math.NaN(), math.NaN(), math.NaN()
-					if cs.n > 0 {
-						calVals[cal][0][b], calVals[cal][1][b] = cs.ece(), cs.brier/cs.n
-					}
-					if a, ok := cs.auc(); ok {
-						calVals[cal][2][b] = a
-					}
-					cal++
-				}
-				record(t.asc)
-				for k := range attrs {
-					for d := range decs {
+				for si := range strata {
+					st := &strata[si]
+					for d := range rates {
 						for m := range rates[d] {
 							rates[d][m] = rates[d][m][:0]
 						}
 					}
-					for g, idx := range lists[k] {
-						record(idx)
-						if !attrs[k].Known[g] {
-							continue
+					for g := 0; g+1 < len(st.starts); g++ {
+						acc.reset(cfg.CalibrationBins, len(decs))
+						rows := st.rows[st.starts[g]:st.starts[g+1]]
+						smp.draw(rng, len(rows), func(lo int, w []uint32) { acc.add(rows[lo:lo+len(w)], w) })
+						acc.finish()
+						calVals[cal][0][b], calVals[cal][1][b], calVals[cal][2][b] = math.NaN(), math.NaN(), math.NaN()
+						if acc.n > 0 {
+							calVals[cal][0][b], calVals[cal][1][b] = acc.ece(), acc.brier/acc.n
 						}
-						groupRates(idx, w[:len(idx)], t, decs, rates)
+						if a, ok := acc.auc(); ok {
+							calVals[cal][2][b] = a
+						}
+						cal++
+						if st.known != nil && st.known[g] {
+							acc.appendRates(rates)
+						}
 					}
-					for d := range decs {
-						between(rates[d], sumVals[d][k], b)
+					if st.known != nil {
+						for d := range decs {
+							between(rates[d], sumVals[d][si-1], b)
+						}
 					}
 				}
 			}
@@ -111,46 +108,241 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 	}
 }
 
-// resample draws n positions with replacement into weights w.
-func resample(rng *rand.Rand, w []int32, n int) {
-	clear(w)
-	for i := 0; i < n; i++ {
-		w[rng.IntN(n)]++
+// maxBootDecisions bounds the decisions the bootstrap covers: each row
+// carries one bit per decision.
+const maxBootDecisions = 32
+
+// bootRow is what a resample reads of one row, packed so a pass over a
+// group is sequential: the table's columns indexed through a score order
+// were a cache miss per column per row, most of the bootstrap's time at a
+// council's size.
+type bootRow struct {
+	score float64
+	sel   uint32 // bit d: decision d selects the row
+	bin   uint8
+	// lab is 1 for a labelled row, yf 1 for a positive one, and first 1
+	// for a row whose score differs from the one before it in its group.
+	lab, yf, first uint8
+}
+
+// stratum is one stratification's rows: groups one after another, each in
+// ascending score order so tied scores are adjacent for the AUC. Group g
+// is rows[starts[g]:starts[g+1]]. known is nil for the overall stratum,
+// which has no between-group rates.
+type stratum struct {
+	rows   []bootRow
+	starts []int
+	known  []bool
+}
+
+// layout builds the overall stratum and one per attribute, in the order
+// res.Calibration lists their groups.
+func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision) []stratum {
+	pack := func(r int32) bootRow {
+		var m uint32
+		for d, dec := range decs {
+			if dec.sel[r] {
+				m |= 1 << d
+			}
+		}
+		b := bootRow{score: t.score[r], sel: m, bin: t.bin[r]}
+		if y := t.label[r]; y >= 0 {
+			b.lab, b.yf = 1, uint8(y)
+		}
+		return b
+	}
+	group := func(st *stratum, idx []int32) {
+		for i, r := range idx {
+			b := pack(r)
+			if i == 0 || t.score[r] != t.score[idx[i-1]] {
+				b.first = 1
+			}
+			st.rows = append(st.rows, b)
+		}
+		st.starts = append(st.starts, len(st.rows))
+	}
+	all := stratum{rows: make([]bootRow, 0, len(t.asc)), starts: []int{0}}
+	group(&all, t.asc)
+	strata := []stratum{all}
+	for k := range attrs {
+		st := stratum{rows: make([]bootRow, 0, len(t.asc)), starts: []int{0}, known: attrs[k].Known}
+		for _, idx := range groupLists(t, gidx[k], len(attrs[k].Groups)) {
+			group(&st, idx)
+		}
+		strata = append(strata, st)
+	}
+	return strata
+}
+
+// chunkBits sets the sampler's chunk of rows: 4,096 counters fit in the
+// first-level cache.
+const chunkBits = 12
+
+// sampler draws a group's resample. n picks with replacement from n rows
+// are drawn in two stages: how many picks land in each chunk of rows, then,
+// chunk by chunk, which rows of the chunk they pick. A pick uniform over
+// the group lands in a chunk in proportion to its size and, given the
+// chunk, is uniform over its rows, so the counts are exactly the
+// multinomial of n independent picks. Drawing them directly wrote each pick
+// to a random place in a group-sized array, a cache miss each.
+type sampler struct {
+	chunks []uint32
+	local  [1 << chunkBits]uint32
+}
+
+// draw resamples n rows: it gives add, chunk by chunk in row order, the
+// first row of the chunk and how often each of its rows was picked.
+func (s *sampler) draw(rng *rand.Rand, n int, add func(lo int, w []uint32)) {
+	if n == 0 {
+		return
+	}
+	nc := (n-1)>>chunkBits + 1
+	if cap(s.chunks) < nc {
+		s.chunks = make([]uint32, nc)
+	}
+	counts := s.chunks[:nc]
+	clear(counts)
+	// The first stage is pick written out: a call per pick was a fifth of
+	// the draw's time.
+	un := uint64(n)
+	thresh := uint32((1<<32 - un) % un)
+	for k := n; k > 0; {
+		x := rng.Uint64()
+		if p := (x & (1<<32 - 1)) * un; uint32(p) >= thresh {
+			counts[p>>(32+chunkBits)]++
+			k--
+		}
+		if p := (x >> 32) * un; k > 0 && uint32(p) >= thresh {
+			counts[p>>(32+chunkBits)]++
+			k--
+		}
+	}
+	for c, k := range counts {
+		lo := c << chunkBits
+		hi := min(lo+1<<chunkBits, n)
+		w := s.local[:hi-lo]
+		clear(w)
+		if hi-lo == 1<<chunkBits {
+			// A whole chunk's size is a power of two: every 12 bits of a
+			// draw are one uniform pick, five to a draw.
+			for ; k >= 5; k -= 5 {
+				x := rng.Uint64()
+				w[x&(1<<chunkBits-1)]++
+				w[x>>12&(1<<chunkBits-1)]++
+				w[x>>24&(1<<chunkBits-1)]++
+				w[x>>36&(1<<chunkBits-1)]++
+				w[x>>48&(1<<chunkBits-1)]++
+			}
+			for x := rng.Uint64(); k > 0; k-- {
+				w[x&(1<<chunkBits-1)]++
+				x >>= chunkBits
+			}
+		} else {
+			pick(rng, k, uint32(hi-lo), func(p uint32) { w[p]++ })
+		}
+		add(lo, w)
 	}
 }
 
-// groupRates appends one known group's resampled selection rate, TPR and
-// FPR per decision (NaN when undefined, so it drops out like in §4.6.5).
-func groupRates(idx []int32, w []int32, t *table, decs []*Decision, rates [][3][]float64) {
-	for d := range decs {
-		var n, sel, tp, pos, fp, neg float64
-		s := decs[d].sel
-		for j, r := range idx {
-			wt := float64(w[j])
-			if wt == 0 {
-				continue
-			}
-			n += wt
-			in := s[r]
-			if in {
-				sel += wt
-			}
-			switch t.label[r] {
-			case 1:
-				pos += wt
-				if in {
-					tp += wt
-				}
-			case 0:
-				neg += wt
-				if in {
-					fp += wt
-				}
+// pick makes k picks uniform on [0, n), two from each 64-bit draw, by
+// Lemire's multiply-and-reject: a 32-bit half x maps to x·n/2³², and the
+// few x whose low product is under 2³² mod n are rejected, so every pick
+// is exactly uniform.
+func pick(rng *rand.Rand, k, n uint32, f func(uint32)) {
+	un := uint64(n)
+	thresh := uint32((1<<32 - un) % un)
+	for k > 0 {
+		x := rng.Uint64()
+		if p := (x & (1<<32 - 1)) * un; uint32(p) >= thresh {
+			f(uint32(p >> 32))
+			k--
+		}
+		if k == 0 {
+			break
+		}
+		if p := (x >> 32) * un; uint32(p) >= thresh {
+			f(uint32(p >> 32))
+			k--
+		}
+	}
+}
+
+// bootAcc sums one group's resample: calibration and AUC over its labelled
+// rows, and per decision the selection rate, TPR and FPR over all of them.
+// Sums are of whole numbers of rows, in the group's score order, so they
+// equal calSums.accumulate's given the same weights.
+type bootAcc struct {
+	calSums
+	pb, nb, negBelow float64 // the tie block being summed, and negatives below it
+	all              float64 // resampled rows, labelled or not
+	sel, tp, fp      []float64
+}
+
+func (a *bootAcc) reset(nb, ndecs int) {
+	a.calSums.reset(nb)
+	a.pb, a.nb, a.negBelow, a.all = 0, 0, 0, 0
+	if len(a.sel) != ndecs {
+		a.sel, a.tp, a.fp = make([]float64, ndecs), make([]float64, ndecs), make([]float64, ndecs)
+	}
+	clear(a.sel)
+	clear(a.tp)
+	clear(a.fp)
+}
+
+// add sums rows weighted by w. It has no branch on the weight, the label or
+// a change of score, which are as good as random in a resample: a row not
+// picked adds zeros, an unlabelled row adds zeros to the labelled sums, and
+// a tie block is closed by multiplying by the row's first flag. Adding +0
+// and multiplying by 1 are exact, so the sums are the same as skipping.
+func (a *bootAcc) add(rows []bootRow, w []uint32) {
+	aucNum, negBelow, pb, nb := a.aucNum, a.negBelow, a.pb, a.nb
+	brier, pos, neg, all := a.brier, a.pos, a.neg, a.all
+	binN, binS, binY := a.binN, a.binS, a.binY
+	for j := range rows {
+		r := &rows[j]
+		wt := float64(w[j])
+		all += wt
+		if r.sel != 0 {
+			for m := r.sel; m != 0; m &= m - 1 {
+				d := bits.TrailingZeros32(m)
+				a.sel[d] += wt
+				a.tp[d] += wt * float64(r.yf)
+				a.fp[d] += wt * float64(r.lab-r.yf)
 			}
 		}
-		rates[d][0] = append(rates[d][0], ratio(sel, n))
-		rates[d][1] = append(rates[d][1], ratio(tp, pos))
-		rates[d][2] = append(rates[d][2], ratio(fp, neg))
+		f := float64(r.first)
+		aucNum += f * (pb*negBelow + 0.5*pb*nb)
+		negBelow += f * nb
+		pb *= 1 - f
+		nb *= 1 - f
+		yf := float64(r.yf)
+		wl, wy := wt*float64(r.lab), wt*yf
+		s := r.score
+		binN[r.bin] += wl
+		binS[r.bin] += wl * s
+		binY[r.bin] += wy
+		brier += wl * (s - yf) * (s - yf)
+		pb += wy
+		nb += wl - wy
+		pos += wy
+		neg += wl - wy
+	}
+	a.aucNum, a.negBelow, a.pb, a.nb = aucNum, negBelow, pb, nb
+	a.brier, a.pos, a.neg, a.all = brier, pos, neg, all
+}
+
+func (a *bootAcc) finish() {
+	a.aucNum += a.pb*a.negBelow + 0.5*a.pb*a.nb
+	a.n = a.pos + a.neg
+}
+
+// appendRates appends the group's resampled selection rate, TPR and FPR
+// per decision (NaN when undefined, so it drops out like in §4.6.5).
+func (a *bootAcc) appendRates(rates [][3][]float64) {
+	for d := range rates {
+		rates[d][0] = append(rates[d][0], ratio(a.sel[d], a.all))
+		rates[d][1] = append(rates[d][1], ratio(a.tp[d], a.pos))
+		rates[d][2] = append(rates[d][2], ratio(a.fp[d], a.neg))
 	}
 }
 

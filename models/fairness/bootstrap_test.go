@@ -1,0 +1,156 @@
+package fairness
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSamplerIsMultinomial checks the two-stage draw against what n
+// independent uniform picks give: every resample has exactly n picks, and
+// over many resamples each row is picked once on average with variance
+// 1 − 1/n, in whole chunks, across a chunk boundary and in the short last
+// chunk alike.
+func TestSamplerIsMultinomial(t *testing.T) {
+	const n = 2<<chunkBits + 808 // two whole chunks and a short one
+	const reps = 3000
+	var smp sampler
+	rng := rand.New(rand.NewPCG(1, 2))
+	sum := make([]float64, n)
+	sumSq := make([]float64, n)
+	for r := 0; r < reps; r++ {
+		total := 0
+		next := 0
+		smp.draw(rng, n, func(lo int, w []uint32) {
+			if lo != next {
+				t.Fatalf("chunk starts at row %d; want %d", lo, next)
+			}
+			next = lo + len(w)
+			for j, c := range w {
+				total += int(c)
+				sum[lo+j] += float64(c)
+				sumSq[lo+j] += float64(c) * float64(c)
+			}
+		})
+		if total != n || next != n {
+			t.Fatalf("resample %d: %d picks over %d rows; want %d over %d", r, total, next, n, n)
+		}
+	}
+	// Every row on its own: its mean count has a standard error of
+	// √(1/reps) ≈ 0.018, and the largest of 9,000 deviations is about
+	// 4.5 of them.
+	for i := range sum {
+		if m := sum[i] / reps; math.Abs(m-1) > 0.12 {
+			t.Fatalf("row %d: mean count %.3f over %d resamples; want 1", i, m, reps)
+		}
+	}
+	// Mean and variance of the per-row count, pooled over each stretch of
+	// rows; the tolerance is about five standard errors.
+	stretches := []struct {
+		name   string
+		lo, hi int
+	}{
+		{"first chunk", 0, 1 << chunkBits},
+		{"around the first boundary", 1<<chunkBits - 200, 1<<chunkBits + 200},
+		{"short last chunk", 2 << chunkBits, n},
+	}
+	for _, s := range stretches {
+		var m, v float64
+		for i := s.lo; i < s.hi; i++ {
+			mean := sum[i] / reps
+			m += mean
+			v += sumSq[i]/reps - mean*mean
+		}
+		cells := float64(s.hi - s.lo)
+		m /= cells
+		v /= cells
+		se := math.Sqrt(1 / (reps * cells))
+		if math.Abs(m-1) > 5*se {
+			t.Errorf("%s: mean count %.4f; want 1 ± %.4f", s.name, m, 5*se)
+		}
+		if want := 1 - 1.0/n; math.Abs(v-want) > 0.05 {
+			t.Errorf("%s: variance %.4f; want %.4f", s.name, v, want)
+		}
+	}
+}
+
+// TestBootAccMatchesAccumulate gives the fused resample sums and the
+// plain per-row arithmetic the same weights: calibration, AUC and every
+// decision's rates must agree to the bit, whatever the chunking.
+func TestBootAccMatchesAccumulate(t *testing.T) {
+	rows := synthetic(5000, 7) // coarse scores: many ties; some unlabelled
+	cfg := DefaultConfig()
+	cfg.Capacities = []int{300}
+	cfg.Thresholds = []float64{0.12}
+	cfg.Bootstrap = 0
+	res, err := Audit(rows, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := newTable(rows, cfg.CalibrationBins)
+	gidx := assign(rows, cfg.Attributes)
+	decs := res.Decisions
+	strata := layout(tb, gidx, cfg.Attributes, decs)
+	k := 0 // ethnicity5
+	idx := groupLists(tb, gidx[k], len(cfg.Attributes[k].Groups))[3]
+	st := strata[1+k]
+	packed := st.rows[st.starts[3]:st.starts[4]]
+	if len(idx) != len(packed) || len(idx) < 500 {
+		t.Fatalf("group has %d rows, packed %d", len(idx), len(packed))
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, chunk := range []int{1, 7, 64, len(idx)} {
+		w := make([]int32, len(idx))
+		w32 := make([]uint32, len(idx))
+		for i := range w {
+			if rng.IntN(3) > 0 { // a third not picked, as in a resample
+				w[i] = int32(rng.IntN(4))
+			}
+			w32[i] = uint32(w[i])
+		}
+		var want calSums
+		want.reset(cfg.CalibrationBins)
+		want.accumulate(tb, idx, w)
+		var got bootAcc
+		got.reset(cfg.CalibrationBins, len(decs))
+		for lo := 0; lo < len(idx); lo += chunk {
+			hi := min(lo+chunk, len(idx))
+			got.add(packed[lo:hi], w32[lo:hi])
+		}
+		got.finish()
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{
+			{"n", got.n, want.n}, {"brier", got.brier, want.brier}, {"auc numerator", got.aucNum, want.aucNum},
+			{"positives", got.pos, want.pos}, {"negatives", got.neg, want.neg}, {"ece", got.ece(), want.ece()},
+		} {
+			if c.got != c.want {
+				t.Errorf("chunk %d: %s = %v; want %v", chunk, c.name, c.got, c.want)
+			}
+		}
+		for d, dec := range decs {
+			var all, sel, tp, fp float64
+			for i, r := range idx {
+				wt := float64(w[i])
+				all += wt
+				if dec.sel[r] {
+					sel += wt
+					switch tb.label[r] {
+					case 1:
+						tp += wt
+					case 0:
+						fp += wt
+					}
+				}
+			}
+			if got.all != all || got.sel[d] != sel || got.tp[d] != tp || got.fp[d] != fp {
+				t.Errorf("chunk %d, %s: rows/selected/tp/fp = %v/%v/%v/%v; want %v/%v/%v/%v",
+					chunk, dec.ID, got.all, got.sel[d], got.tp[d], got.fp[d], all, sel, tp, fp)
+			}
+			if sel == 0 {
+				t.Errorf("%s selects no one in the group: the test would not check selection", dec.ID)
+			}
+		}
+	}
+}
