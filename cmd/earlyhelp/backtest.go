@@ -24,6 +24,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var cf commonFlags
 	cf.withConfig(fs)
 	cf.register(fs)
+	cf.profiled(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -49,6 +50,11 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	stop, err := cf.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	asOf := time.Now().UTC().Truncate(24 * time.Hour)
 	setup, err := setupRun(cfg, asOf, log, time.Now, memory.DefaultAllocator)
 	if err != nil {

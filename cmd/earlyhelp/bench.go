@@ -70,6 +70,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "bench.json", "where to write the report")
 	var cf commonFlags
 	cf.register(fs)
+	cf.profiled(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}

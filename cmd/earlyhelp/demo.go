@@ -36,9 +36,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sf.register(fset, synthetic.DefectsLight)
 	var cf commonFlags
 	cf.register(fset)
+	cf.profiled(fset)
 	if err := parseFlags(fset, args, stderr); err != nil {
 		return err
 	}
+	stop, err := cf.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	scfg, err := sf.config(*dir)
 	if err != nil {
 		return err

@@ -479,6 +479,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"validate", "--config", "/nonexistent/earlyhelp.yaml"}, exitUsage, "no such file"},
 		{[]string{"serve"}, exitUsage, "--config is required"},
 		{[]string{"serve", "--config", "/nonexistent/earlyhelp.yaml"}, exitUsage, "no such file"},
+		// Only commands that write a profile take --cpuprofile.
+		{[]string{"serve", "--cpuprofile", "cpu.prof"}, exitUsage, "cpuprofile"},
 	}
 	for _, tc := range tests {
 		code, stdout, stderr := runCLI(t, tc.args...)
@@ -498,6 +500,27 @@ func TestUsage(t *testing.T) {
 	for _, line := range strings.Split(stdout, "\n") {
 		if f := strings.Fields(line); strings.HasPrefix(line, "  ") && len(f) > 0 && !can[f[0]] {
 			t.Errorf("help lists %q, which this build cannot do", f[0])
+		}
+	}
+}
+
+// TestCPUProfile: a command that takes --cpuprofile writes the profile.
+// ingest once took the flag and wrote nothing.
+func TestCPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "synth", "--out", dir, "--children", "200"); code != 0 {
+		t.Fatalf("synth: %s", stderr)
+	}
+	for _, args := range [][]string{
+		{"ingest", "--config", filepath.Join(dir, "earlyhelp.yaml")},
+	} {
+		prof := filepath.Join(t.TempDir(), "cpu.prof")
+		args = append(args, "--log-level", "warn", "--cpuprofile", prof)
+		if code, _, stderr := runCLI(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
+			t.Errorf("%s --cpuprofile wrote no profile (%v)", args[0], err)
 		}
 	}
 }

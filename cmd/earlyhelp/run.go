@@ -53,6 +53,12 @@ func (c *commonFlags) load(stderr io.Writer) (*config.Config, zerolog.Logger, er
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format on stderr: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+// profiled adds --cpuprofile, for the commands that run the pipeline and
+// call profile: a flag taken and then ignored would leave an engineer
+// profiling nothing.
+func (c *commonFlags) profiled(fs *flag.FlagSet) {
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
 }
 
@@ -106,6 +112,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var cf commonFlags
 	cf.withConfig(fs)
 	cf.register(fs)
+	cf.profiled(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -154,6 +161,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var cf commonFlags
 	cf.withConfig(fs)
 	cf.register(fs)
+	cf.profiled(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -161,6 +169,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	stop, err := cf.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	now := time.Now().UTC()
 	setup, err := setupRun(cfg, now, log, time.Now, memory.DefaultAllocator)
 	if err != nil {
