@@ -30,21 +30,26 @@ type checker struct {
 	// the others): the map's small slots keep lookups in cache.
 	idMemo  []map[string]int32
 	idCells [][]idCell
-	seen    map[string]struct{} // keys seen; only with one checker
-	key     []byte
+	// Per spec column: cells found already worked out, and cells worked
+	// out anew, until the memo has proved itself or been dropped.
+	idHits, idMisses []int
+	seen             map[string]struct{} // keys seen; only with one checker
+	key              []byte
 }
 
 func newChecker(l *RowLoader, p *Pseudonymiser) *checker {
 	r := l.r
 	c := &checker{
 		l: l, r: r, pseud: p,
-		cols:    newColumns(l.mem, r.spec.Schema, r.fields, r.types),
-		vals:    make([]value, len(r.fields)),
-		norm:    make([]string, len(r.cols)),
-		last:    make([]int32, len(r.cols)),
-		scratch: make([]idCell, len(r.cols)),
-		idMemo:  make([]map[string]int32, len(r.cols)),
-		idCells: make([][]idCell, len(r.cols)),
+		cols:     newColumns(l.mem, r.spec.Schema, r.fields, r.types),
+		vals:     make([]value, len(r.fields)),
+		norm:     make([]string, len(r.cols)),
+		last:     make([]int32, len(r.cols)),
+		scratch:  make([]idCell, len(r.cols)),
+		idMemo:   make([]map[string]int32, len(r.cols)),
+		idCells:  make([][]idCell, len(r.cols)),
+		idHits:   make([]int, len(r.cols)),
+		idMisses: make([]int, len(r.cols)),
 	}
 	// Sized as the last loader's were.
 	r.cache.Lock()
@@ -90,6 +95,11 @@ func (c *checker) release() {
 		r.cache.ids[i] = max(r.cache.ids[i], len(c.idCells[i]))
 	}
 }
+
+// memoTrial is how many distinct cells of a column the identifier memo
+// keeps before it must show that at least one lookup in nine finds a cell
+// already worked out.
+const memoTrial = 1 << 13
 
 // check loads or quarantines every row of j.raw, filling j's result.
 func (c *checker) check(j *job) {
@@ -339,20 +349,28 @@ func (c *checker) identifier(i int, raw string) *idCell {
 	if last >= 0 {
 		e := &cells[last]
 		if e.raw == raw {
+			c.idHits[i]++
 			return e
 		}
 		if nx := e.next; nx >= 0 && cells[nx].raw == raw {
+			c.idHits[i]++
 			c.last[i] = nx
 			return &cells[nx]
 		}
 	}
 	memo := c.idMemo[i]
 	if k, ok := memo[raw]; ok {
+		c.idHits[i]++
 		if last >= 0 {
 			cells[last].next = k
 		}
 		c.last[i] = k
 		return &cells[k]
+	}
+	if c.idMisses[i]++; memo != nil && c.idMisses[i] >= memoTrial && c.idHits[i] < c.idMisses[i]/8 {
+		// A column of identifiers that rarely recur (a register's own
+		// keys) only pays for the memo: a map insert and a copy per row.
+		c.idMemo[i], memo = nil, nil
 	}
 	raw = strings.Clone(raw)
 	col := &c.r.cols[i]

@@ -3,6 +3,7 @@ package connectors
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,5 +200,55 @@ func TestSinkErrorStopsTheLoader(t *testing.T) {
 		if !errors.Is(err, errSinkFull) || !strings.Contains(err.Error(), "attendance_sessions: file test.csv") {
 			t.Errorf("%d checkers: error %v; want the sink's, naming the source and file", workers, err)
 		}
+	}
+}
+
+// TestIdentifierMemoOnlyWhereCellsRecur: a column whose identifiers never
+// recur (a register's own keys) drops its memo after the trial, one whose
+// identifiers recur keeps it, and both give every cell's own pseudonym.
+func TestIdentifierMemoOnlyWhereCellsRecur(t *testing.T) {
+	spec, err := Lookup(AttendanceSessions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRules(spec, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPseudonymiser([]byte("row-loader-test-key-of-32-bytes!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upn := slices.IndexFunc(r.cols, func(c column) bool { return c.ns == NSUPN })
+	if upn < 0 {
+		t.Fatal("attendance has no UPN column")
+	}
+	l := newRowLoader(r, p, nil, memory.DefaultAllocator, &recordingSink{}, "test", 1)
+	defer l.Release()
+	for _, tc := range []struct {
+		name     string
+		distinct int // the cells cycle over this many UPNs
+		keep     bool
+	}{
+		{"unique", 3 * memoTrial, false},
+		{"recurring", memoTrial / 4, true},
+	} {
+		c := newChecker(l, p.fork(1))
+		for i := range 3 * memoTrial {
+			rest := fmt.Sprintf("8012%03d%05d", i%tc.distinct/100000, i%tc.distinct%100000)
+			letter, ok := UPNCheckLetter(rest)
+			if !ok {
+				t.Fatalf("no check letter for %s", rest)
+			}
+			raw := string(letter) + rest
+			e := c.identifier(upn, raw)
+			if want := p.Pseudonym(NSUPN, NormaliseID(NSUPN, raw)); e.reason != "" || e.pseudonym != want {
+				t.Fatalf("%s: cell %d: pseudonym %q (reason %q); want %q", tc.name, i, e.pseudonym, e.reason, want)
+			}
+		}
+		if kept := c.idMemo[upn] != nil; kept != tc.keep {
+			t.Errorf("%s: memo kept = %v; want %v", tc.name, kept, tc.keep)
+		}
+		c.release()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -39,6 +40,13 @@ func (s *Store) SaveReid(pairs map[string]map[string]string) error {
 			return err
 		}
 		changed := false
+		if len(m) == 0 {
+			// A first load: the new pairs are the whole lookup. Cloning
+			// copies the map's table whole, where inserting pair by pair
+			// grew it a dozen times over a council's register.
+			m, changed = maps.Clone(pairs[ns]), true
+			s.reid[ns] = m
+		}
 		for p, raw := range pairs[ns] {
 			if m[p] != raw {
 				m[p] = raw

@@ -131,6 +131,28 @@ func TestReidPermissions(t *testing.T) {
 	}
 }
 
+// TestReidMerges: a first save becomes the lookup (copied, so the caller's
+// map is its own), and later saves merge into it.
+func TestReidMerges(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir, fixedNow)
+	first := map[string]map[string]string{"person_id": {"p1": "P0000001", "p2": "P0000002"}}
+	if err := s.SaveReid(first); err != nil {
+		t.Fatal(err)
+	}
+	first["person_id"]["p1"] = "changed by the caller"
+	if err := s.SaveReid(map[string]map[string]string{"person_id": {"p3": "P0000003", "p2": "P0000022"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []*Store{s, func() *Store { s2, _ := Open(dir, fixedNow); return s2 }()} {
+		for p, want := range map[string]string{"p1": "P0000001", "p2": "P0000022", "p3": "P0000003"} {
+			if id, err := st.Reidentify("person_id", p); err != nil || id != want {
+				t.Errorf("Reidentify(%s) = %q, %v; want %s", p, id, err, want)
+			}
+		}
+	}
+}
+
 func TestLock(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := Open(dir, fixedNow)
