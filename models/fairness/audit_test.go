@@ -1,7 +1,9 @@
 package fairness
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -176,4 +178,33 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestReadCSVSeekerOrStream: a file that can seek is counted first to size
+// the rows; read as a plain stream it must give the same rows.
+func TestReadCSVSeekerOrStream(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "*", "input.csv"))
+	if len(paths) == 0 {
+		t.Fatal("no testdata/*/input.csv")
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sized, err := ReadCSV(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		streamed, err := ReadCSV(struct{ io.Reader }{bytes.NewReader(b)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(sized, streamed) {
+			t.Errorf("%s: rows differ between a seekable and a streamed read", p)
+		}
+		if lines := bytes.Count(b, []byte{'\n'}); cap(sized) != lines {
+			t.Errorf("%s: rows sized for %d; want the file's %d lines", p, cap(sized), lines)
+		}
+	}
 }

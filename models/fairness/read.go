@@ -1,6 +1,7 @@
 package fairness
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -20,6 +21,17 @@ var knownColumns = map[string]bool{
 // encoding/csv is enough here: the file is small (one row per child) and its
 // columns are mixed strings and numbers we validate one by one.
 func ReadCSV(r io.Reader) ([]Row, error) {
+	var rows []Row
+	if rs, ok := r.(io.ReadSeeker); ok {
+		// A backtest's file holds a council's children on a dozen dates:
+		// counting its lines first sizes rows once, where growing it
+		// copied every row about twice.
+		n, err := countLines(rs)
+		if err != nil {
+			return nil, err
+		}
+		rows = make([]Row, 0, n)
+	}
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	head, err := cr.Read()
@@ -43,7 +55,19 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 	if idCol == "" {
 		return nil, errors.New("header: no family_id, id or person_id column")
 	}
-	var rows []Row
+	// The values of few kinds (dates, model names, ethnicity codes) are
+	// shared, and each row's two ids are copied out together, so a row does
+	// not keep its whole CSV record alive.
+	shared := map[string]string{}
+	share := func(s string) string {
+		v, ok := shared[s]
+		if !ok {
+			v = strings.Clone(s)
+			shared[v] = v
+		}
+		return v
+	}
+	var ids []byte
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -62,6 +86,11 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
+		row.AsOf, row.Model = share(row.AsOf), share(row.Model)
+		row.Ethnicity, row.Ethnicity5 = share(row.Ethnicity), share(row.Ethnicity5)
+		ids = append(append(ids[:0], row.ID...), row.HouseholdID...)
+		both := string(ids)
+		row.ID, row.HouseholdID = both[:len(row.ID)], both[len(row.ID):]
 		for name, i := range col {
 			if !knownColumns[name] && i < len(rec) {
 				if row.Extra == nil {
@@ -114,4 +143,28 @@ func parseFlag(s string) (int8, error) {
 		return 1, nil
 	}
 	return 0, fmt.Errorf("%q is not 0, 1 or blank", s)
+}
+
+// countLines counts the lines from rs's position and seeks back to it.
+func countLines(rs io.ReadSeeker) (int, error) {
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, fmt.Errorf("counting lines: %w", err)
+	}
+	buf := make([]byte, 1<<20)
+	n := 0
+	for {
+		k, err := rs.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("counting lines: %w", err)
+		}
+	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("counting lines: %w", err)
+	}
+	return n, nil
 }

@@ -33,21 +33,27 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: scored_children.csv: %w", err)
 	}
-	var labelled, week []Row
 	latest := ""
 	for _, r := range rows {
 		if r.Label < 0 && r.AsOf > latest {
 			latest = r.AsOf
 		}
 	}
+	// This week's rows are copied out; the labelled rows, most of the
+	// file, are kept in place and in order, so the file is held once.
+	var week []Row
 	for _, r := range rows {
-		switch {
-		case r.Label >= 0:
-			labelled = append(labelled, r)
-		case r.AsOf == latest:
+		if r.Label < 0 && r.AsOf == latest {
 			week = append(week, r)
 		}
 	}
+	labelled := rows[:0]
+	for _, r := range rows {
+		if r.Label >= 0 {
+			labelled = append(labelled, r)
+		}
+	}
+	clear(rows[len(labelled):]) // drop the unlabelled rows' strings
 	out := &RunAudit{}
 	dir := filepath.Join(runDir, "audit")
 	if len(labelled) > 0 {
