@@ -49,6 +49,11 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	stop, err := cf.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	asOf := time.Now().UTC().Truncate(24 * time.Hour)
 	setup, err := setupRun(cfg, asOf, log, time.Now, memory.DefaultAllocator)
 	if err != nil {
