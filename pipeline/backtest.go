@@ -181,80 +181,6 @@ func countTrue(b []bool) int {
 	return n
 }
 
-// fitFor trains c for use on date d on households keep allows, on the
-// dates of foldTraining, then calibrates it on the latest of them.
-//
-// Calibration is on households the model was not trained on (those
-// calibrating says; the rest train): the same household appears on every
-// training date with overlapping outcome windows, so a model looks sharper
-// on its own households than on new ones, and calibrating on them would
-// teach it to be over-confident.
-func (r *run) fitFor(ctx context.Context, c Candidate, dates []time.Time, keep, calibrating func(string) bool) (*fitted, error) {
-	f := &fitted{train: dates}
-	if r.opts.Calibrate != nil {
-		f.cal, f.train = dates[0], dates[1:]
-	}
-	trainKeep := keep
-	calKeep := keep
-	if f.cal.IsZero() || calibrating == nil {
-		calibrating = nil
-	} else {
-		trainKeep = func(h string) bool { return (keep == nil || keep(h)) && !calibrating(h) }
-		calKeep = func(h string) bool { return (keep == nil || keep(h)) && calibrating(h) }
-	}
-	var err error
-	if c.Trainer != nil {
-		f.model, f.rows, f.pos, err = r.fit(ctx, c.Trainer, f.train, trainKeep)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Name, err)
-		}
-	} else if c.Name == BaselineRules {
-		f.model = r.opts.Rules
-	}
-	if f.cal.IsZero() {
-		return f, nil
-	}
-	s, err := r.snapshotAt(ctx, f.cal)
-	if err != nil {
-		return nil, err
-	}
-	rec, labels, err := r.filter(ctx, s, calKeep, true)
-	if err != nil {
-		return nil, err
-	}
-	// A small council's held-out fifth may have too few outcomes to
-	// calibrate on: widen to every household the fold may use, and if even
-	// that has no outcome (or nothing but), leave the scores uncalibrated
-	// and say so.
-	if pos := countTrue(labels); pos < minCalibrationOutcomes && calibrating != nil {
-		rec.Release()
-		if rec, labels, err = r.filter(ctx, s, keep, true); err != nil {
-			return nil, err
-		}
-		r.log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", pos).
-			Msg("too few outcomes in the held-out households: calibrating on the training households too")
-	}
-	defer rec.Release()
-	if pos := countTrue(labels); pos == 0 || pos == len(labels) {
-		r.log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", pos).
-			Int("households", len(labels)).Msg("cannot calibrate without both outcomes: scores left uncalibrated")
-		f.uncalibrated = true
-		return f, nil
-	}
-	if f.model, err = r.opts.Calibrate(ctx, f.model, rec, labels); err != nil {
-		return nil, fmt.Errorf("%s: calibration on %s: %w", c.Name, f.cal.Format(time.DateOnly), err)
-	}
-	if c.Trainer == nil {
-		f.rows = len(labels)
-		for _, l := range labels {
-			if l {
-				f.pos++
-			}
-		}
-	}
-	return f, nil
-}
-
 // foldScores keeps one fold's test households and every model's scores for
 // the scored-children file.
 type foldScores struct {
@@ -375,44 +301,100 @@ func (r *run) fold(ctx context.Context, f int, d, start time.Time) (*FoldResult,
 	for _, c := range models {
 		fs.scores[c.Name] = make([]float64, n)
 	}
-	var baseRate float64
-	for g := range crossFitGroups {
+	// Each model trains and scores the groups in order in its own
+	// goroutine, up to workers at once; the rows of a group are built once
+	// and shared. A model may run at most two groups ahead of the slowest,
+	// which bounds the rows held at once.
+	groups := make([]*foldGroup, crossFitGroups)
+	first := -1 // the first group with households: its training set is the fold's
+	for g := range groups {
+		users := len(models)
 		if len(byGroup[g]) == 0 {
-			continue
+			users = 0
+		} else if first < 0 {
+			first = g
 		}
-		keep := func(h string) bool { return testGroup(h) != g }
-		rec, _, err := r.filter(ctx, s, func(h string) bool { return testGroup(h) == g }, false)
-		if err != nil {
-			return nil, nil, err
+		groups[g] = newFoldGroup(users)
+	}
+	defer func() {
+		for _, grp := range groups {
+			grp.mu.Lock()
+			grp.drop()
+			grp.mu.Unlock()
 		}
-		for _, c := range models {
+	}()
+	var firstSet struct {
+		rows, pos int
+		train     []time.Time
+		cal       time.Time
+	}
+	build := func(g int) func() (*trainingSet, arrow.Record, error) {
+		return func() (*trainingSet, arrow.Record, error) {
 			// The next group along calibrates; the other three train.
-			cal := func(h string) bool { return testGroup(h) == (g+1)%crossFitGroups }
-			ft, err := r.fitFor(ctx, c, dates, keep, cal)
+			ts, err := r.trainingSet(ctx, dates,
+				func(h string) bool { return testGroup(h) != g },
+				func(h string) bool { return testGroup(h) == (g+1)%crossFitGroups })
 			if err != nil {
-				rec.Release()
 				return nil, nil, err
 			}
-			if c.Trainer != nil && fr.TrainingRows == 0 {
-				fr.TrainingRows, fr.TrainingPos = ft.rows, ft.pos
-				baseRate = float64(ft.pos) / float64(max(1, ft.rows))
-				for _, t := range ft.train {
-					fr.TrainingDates = append(fr.TrainingDates, t.Format(time.DateOnly))
-				}
-				if !ft.cal.IsZero() {
-					fr.CalibrationAsOf = ft.cal.Format(time.DateOnly)
-				}
-			}
-			sc, err := ft.model.Score(ctx, rec)
+			test, _, err := r.filter(ctx, s, func(h string) bool { return testGroup(h) == g }, false)
 			if err != nil {
-				rec.Release()
-				return nil, nil, fmt.Errorf("%s scores: %w", c.Name, err)
+				ts.release()
+				return nil, nil, err
 			}
-			for j, i := range byGroup[g] {
-				fs.scores[c.Name][i] = sc[j]
+			if g == first {
+				firstSet.rows, firstSet.pos, firstSet.train, firstSet.cal = len(ts.labels), ts.pos, ts.train, ts.cal
 			}
+			return ts, test, nil
 		}
-		rec.Release()
+	}
+	err = r.eachModel(ctx, len(models), func(ctx context.Context, m int, turn func(func() error) error) error {
+		c := models[m]
+		for g, grp := range groups {
+			if len(byGroup[g]) == 0 {
+				continue
+			}
+			if g >= 2 {
+				select {
+				case <-groups[g-2].released:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			err := turn(func() error {
+				if err := grp.prepare(build(g)); err != nil {
+					return err
+				}
+				ft, err := r.fitOn(ctx, c, grp.ts)
+				if err != nil {
+					return err
+				}
+				sc, err := ft.model.Score(ctx, grp.test)
+				if err != nil {
+					return fmt.Errorf("%s scores: %w", c.Name, err)
+				}
+				for j, i := range byGroup[g] {
+					fs.scores[c.Name][i] = sc[j]
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			grp.done()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	fr.TrainingRows, fr.TrainingPos = firstSet.rows, firstSet.pos
+	baseRate := float64(firstSet.pos) / float64(max(1, firstSet.rows))
+	for _, t := range firstSet.train {
+		fr.TrainingDates = append(fr.TrainingDates, t.Format(time.DateOnly))
+	}
+	if !firstSet.cal.IsZero() {
+		fr.CalibrationAsOf = firstSet.cal.Format(time.DateOnly)
 	}
 	for _, c := range models {
 		fr.Models[c.Name] = o.Evaluate(fs.scores[c.Name], fs.labels, fs.k)

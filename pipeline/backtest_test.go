@@ -72,12 +72,16 @@ func seenIn(rec arrow.Record) seen {
 }
 
 // recorder trains a model that scores x and remembers every fit.
-type recorder struct{ fits, cals *[]seen }
+type recorder struct{ fits *[]seen }
 
 func (r recorder) Fit(_ context.Context, feats arrow.Record, _ []bool) (Model, error) {
 	*r.fits = append(*r.fits, seenIn(feats))
-	return xModel{}, nil
+	return fittedX{}, nil
 }
+
+// fittedX is what recorder trains, told apart from the rules baseline's
+// xModel when calibrating.
+type fittedX struct{ xModel }
 
 type xModel struct{}
 
@@ -93,7 +97,9 @@ func (xModel) Explain(arrow.Record, int, int) []Reason { return nil }
 func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	var fits, cals []seen
+	// The candidate and the rules baseline fit in goroutines of their own,
+	// each in fold and group order: one slice each.
+	var fits, cals, rulesCals []seen
 	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
 	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
@@ -101,10 +107,14 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	man, err := Run(context.Background(), Options{
 		RunID: "20261124T020000Z", RunDir: dir, AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
 		Store: &fakeStore{}, Features: gridFeatures{n: 200, start: start, end: end},
-		Candidates: []Candidate{{Name: "x", Trainer: recorder{&fits, &cals}}},
+		Candidates: []Candidate{{Name: "x", Trainer: recorder{&fits}}},
 		Rules:      xModel{},
 		Calibrate: func(_ context.Context, m Model, feats arrow.Record, _ []bool) (Model, error) {
-			cals = append(cals, seenIn(feats))
+			if _, ok := m.(fittedX); ok {
+				cals = append(cals, seenIn(feats))
+			} else {
+				rulesCals = append(rulesCals, seenIn(feats))
+			}
 			return m, nil
 		},
 		HorizonWeeks: horizon, Snapshots: 3, StepWeeks: 4, MinHistoryWeeks: 26,
@@ -131,8 +141,8 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	// Per fold and per group of households: the one candidate is fitted, and
 	// it and the rules baseline are calibrated, on the other groups only.
 	g := crossFitGroups
-	if len(fits) != g*len(bt.Folds) || len(cals) != 2*g*len(bt.Folds) {
-		t.Fatalf("%d fits and %d calibrations for %d folds of %d groups", len(fits), len(cals), len(bt.Folds), g)
+	if len(fits) != g*len(bt.Folds) || len(cals) != g*len(bt.Folds) || len(rulesCals) != g*len(bt.Folds) {
+		t.Fatalf("%d fits and %d+%d calibrations for %d folds of %d groups", len(fits), len(cals), len(rulesCals), len(bt.Folds), g)
 	}
 	minHistory := start.AddDate(0, 0, 7*26)
 	for f, fold := range bt.Folds {
@@ -141,7 +151,7 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 			t.Errorf("fold %s tested %d households at K %d; want all 200 at the capacity 20", fold.AsOf, fold.TestHouseholds, fold.K)
 		}
 		for grp := 0; grp < g; grp++ {
-			fit, cal, rulesCal := fits[g*f+grp], cals[2*(g*f+grp)], cals[2*(g*f+grp)+1]
+			fit, cal, rulesCal := fits[g*f+grp], cals[g*f+grp], rulesCals[g*f+grp]
 			for _, s := range []seen{fit, cal, rulesCal} {
 				if len(s.households) == 0 {
 					t.Fatalf("fold %s group %d: nothing trained", fold.AsOf, grp)

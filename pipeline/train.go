@@ -42,7 +42,11 @@ type InterventionMarker interface {
 }
 
 // snapshotAt builds (once per run) the features and labels as of a date.
+// The backtest's models call it from several goroutines; builds are one at
+// a time, so a FeatureSet need not be safe for concurrent use.
 func (r *run) snapshotAt(ctx context.Context, asOf time.Time) (*snapshot, error) {
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
 	key := asOf.Format(time.DateOnly)
 	if s, ok := r.snapshots[key]; ok {
 		return s, nil
@@ -72,45 +76,6 @@ func (r *run) releaseSnapshots() {
 		s.table.Release()
 		delete(r.snapshots, k)
 	}
-}
-
-// fit trains on the snapshots of dates, keeping the rows keep allows.
-func (r *run) fit(ctx context.Context, tr Trainer, dates []time.Time, keep func(household string) bool) (Model, int, int, error) {
-	var recs []arrow.Record
-	var labels []bool
-	defer func() {
-		for _, rec := range recs {
-			rec.Release()
-		}
-	}()
-	for _, d := range dates {
-		s, err := r.snapshotAt(ctx, d)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		rec, lab, err := r.filter(ctx, s, keep, true)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		recs = append(recs, rec)
-		labels = append(labels, lab...)
-	}
-	all, err := concat(r.mem, recs)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	defer all.Release()
-	pos := 0
-	for _, l := range labels {
-		if l {
-			pos++
-		}
-	}
-	m, err := tr.Fit(ctx, all, labels)
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("fit on %d rows (%d positive): %w", len(labels), pos, err)
-	}
-	return m, len(labels), pos, nil
 }
 
 // filter returns the rows of a snapshot whose household keep allows; for
