@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -249,5 +250,91 @@ func TestCheckFeatures(t *testing.T) {
 	err = checkFeatures(named{features: []string{}}, tbl.Record)
 	if err == nil || !strings.Contains(err.Error(), "not in the model: x") {
 		t.Errorf("a table with a feature the model lacks: %v", err)
+	}
+}
+
+// orderedTrainer counts its fits, and the k-th model it trains scores x+k:
+// like liblinear's L1 solver, whose models depend on the fits the process
+// ran before, its models are reproduced only if it fits in the same order.
+type orderedTrainer struct {
+	fits  *int
+	pause time.Duration
+}
+
+func (o orderedTrainer) Fit(context.Context, arrow.Record, []bool) (Model, error) {
+	*o.fits++
+	time.Sleep(o.pause) // lets the other candidates' goroutines overtake
+	return shiftedX(*o.fits), nil
+}
+
+type shiftedX float64
+
+func (s shiftedX) Score(_ context.Context, feats arrow.Record) ([]float64, error) {
+	out := append([]float64(nil), feats.Column(2).(*array.Float64).Float64Values()...)
+	for i := range out {
+		out[i] += float64(s)
+	}
+	return out, nil
+}
+func (shiftedX) Explain(arrow.Record, int, int) []Reason { return nil }
+
+// TestBacktestWorkers: the backtest's figures are the same whether its
+// models train one at a time or several at once, for candidates whose
+// models depend on the order of their fits.
+func TestBacktestWorkers(t *testing.T) {
+	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
+	backtest := func(workers int) []byte {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		var fitsA, fitsB int
+		dir := t.TempDir()
+		_, err := Run(context.Background(), Options{
+			RunID: "20261124T020000Z", RunDir: dir, AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+			Store: &fakeStore{}, Features: gridFeatures{n: 300, start: start, end: end},
+			Candidates: []Candidate{
+				{Name: "a", Trainer: orderedTrainer{fits: &fitsA, pause: time.Millisecond}},
+				{Name: "b", Trainer: orderedTrainer{fits: &fitsB}},
+			},
+			Rules: xModel{},
+			Calibrate: func(_ context.Context, m Model, _ arrow.Record, _ []bool) (Model, error) {
+				return m, nil
+			},
+			HorizonWeeks: 26, Snapshots: 3, StepWeeks: 4, MinHistoryWeeks: 26,
+			// A checksum of every score in order, so any score that moves shows.
+			Evaluate: func(scores []float64, _ []bool, k int) EvalMetrics {
+				var sum float64
+				for i, s := range scores {
+					sum += s * float64(i%97+1)
+				}
+				return EvalMetrics{N: len(scores), K: k, AUC: sum}
+			},
+			Capacity: 20, Exporter: nopExporter{}, BacktestOnly: true,
+			Mem: mem, Log: zerolog.Nop(), Workers: workers,
+		})
+		if err != nil {
+			t.Fatalf("%d workers: %v", workers, err)
+		}
+		if fitsA == 0 || fitsA != fitsB {
+			t.Fatalf("%d workers: candidates fitted %d and %d times", workers, fitsA, fitsB)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "backtest", "backtest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	one := backtest(1)
+	var bt Backtest
+	if err := json.Unmarshal(one, &bt); err != nil {
+		t.Fatal(err)
+	}
+	if len(bt.Folds) < 2 || bt.Folds[0].Models["a"].AUC == bt.Folds[1].Models["a"].AUC {
+		t.Fatalf("the folds' figures do not depend on the fit order, so the comparison proves nothing: %+v", bt.Folds)
+	}
+	for _, workers := range []int{2, 4} {
+		if got := backtest(workers); !bytes.Equal(got, one) {
+			t.Errorf("backtest.json with %d workers differs from one worker's (%d bytes against %d)", workers, len(got), len(one))
+		}
 	}
 }
