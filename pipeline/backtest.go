@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -503,7 +504,11 @@ func calibration(folds []*foldScores, name string) *Calibration {
 		s float64
 		y bool
 	}
-	var pts []pt
+	n := 0
+	for _, f := range folds {
+		n += len(f.scores[name])
+	}
+	pts := make([]pt, 0, n)
 	for _, f := range folds {
 		for j, s := range f.scores[name] {
 			pts = append(pts, pt{s, f.labels[j]})
@@ -513,7 +518,17 @@ func calibration(folds []*foldScores, name string) *Calibration {
 	if len(pts) == 0 {
 		return c
 	}
-	sort.SliceStable(pts, func(a, b int) bool { return pts[a].s < pts[b].s })
+	// slices' typed sort, not sort.SliceStable's reflection: the same stable
+	// order at a fraction of the cost on a million points.
+	slices.SortStableFunc(pts, func(a, b pt) int {
+		switch {
+		case a.s < b.s:
+			return -1
+		case b.s < a.s:
+			return 1
+		}
+		return 0
+	})
 	for d := 0; d < 10; d++ {
 		lo, hi := d*len(pts)/10, (d+1)*len(pts)/10
 		if hi <= lo {
