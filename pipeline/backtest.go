@@ -349,7 +349,11 @@ func (r *run) fold(ctx context.Context, f int, d, start time.Time) (*FoldResult,
 			return ts, test, nil
 		}
 	}
-	err = r.eachModel(ctx, len(models), func(ctx context.Context, m int, turn func(func() error) error) error {
+	names := make([]string, len(models))
+	for m, c := range models {
+		names[m] = c.Name
+	}
+	err = r.eachModel(ctx, names, func(ctx context.Context, m int, turn func(func() error) error) error {
 		c := models[m]
 		for g, grp := range groups {
 			if len(byGroup[g]) == 0 {

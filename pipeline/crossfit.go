@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -74,7 +75,8 @@ func (r *run) workers() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// eachModel runs lane(ctx, m, turn) for every model m in its own goroutine
+// eachModel runs lane(ctx, m, turn) for every model m (named by names) in
+// its own goroutine, labelled with the model's name for CPU profiles,
 // and returns the first error, cancelling the others' ctx. A lane calls
 // turn around each unit of heavy work, which waits for one of the workers
 // to be free; so at most workers units run at once, while each model's
@@ -82,7 +84,7 @@ func (r *run) workers() int {
 // solver draws from the C library's process-wide rand(), so an L1 model
 // depends on the L1 fits run before it, and a serial backtest's models are
 // reproduced only if each candidate fits in the same order.
-func (r *run) eachModel(ctx context.Context, models int, lane func(ctx context.Context, m int, turn func(func() error) error) error) error {
+func (r *run) eachModel(ctx context.Context, names []string, lane func(ctx context.Context, m int, turn func(func() error) error) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	slots := make(chan struct{}, r.workers())
@@ -100,9 +102,11 @@ func (r *run) eachModel(ctx context.Context, models int, lane func(ctx context.C
 		mu       sync.Mutex
 		firstErr error
 	)
-	for m := range models {
+	for m, name := range names {
 		wg.Go(func() {
-			if err := lane(ctx, m, turn); err != nil {
+			var err error
+			pprof.Do(ctx, pprof.Labels("model", name), func(ctx context.Context) { err = lane(ctx, m, turn) })
+			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
 					firstErr = err
