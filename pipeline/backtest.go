@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -229,13 +228,13 @@ func (r *run) backtest(ctx context.Context) error {
 	}
 	bt.From, bt.To = dates[0].Format(time.DateOnly), dates[len(dates)-1].Format(time.DateOnly)
 	r.folds = r.folds[:0]
-	for f, d := range dates {
-		fr, fs, err := r.fold(ctx, f, d, start)
-		if err != nil {
-			return fmt.Errorf("fold %s: %w", d.Format(time.DateOnly), err)
-		}
+	frs, fss, err := r.runFolds(ctx, dates, start)
+	if err != nil {
+		return err
+	}
+	for f, fr := range frs {
 		bt.Folds = append(bt.Folds, *fr)
-		r.folds = append(r.folds, fs)
+		r.folds = append(r.folds, fss[f])
 		r.log.Info().Str("fold", fr.AsOf).Int("test_households", fr.TestHouseholds).Msg("backtest fold done")
 	}
 	for _, name := range append(append([]string{}, bt.Candidates...), bt.Baselines...) {
@@ -268,147 +267,6 @@ func (r *run) backtest(ctx context.Context) error {
 // list's real capacity, yet no household is ever scored by a model that saw
 // it in training.
 const crossFitGroups = 5
-
-// fold trains and tests every model on one date.
-func (r *run) fold(ctx context.Context, f int, d, start time.Time) (*FoldResult, *foldScores, error) {
-	o := &r.opts
-	dates := r.foldTraining(d, start)
-	fr := &FoldResult{AsOf: d.Format(time.DateOnly), Groups: crossFitGroups, Models: map[string]EvalMetrics{}}
-	s, err := r.snapshotAt(ctx, d)
-	if err != nil {
-		return nil, nil, err
-	}
-	hh, err := stringColumn(s.table.Record, ColHousehold)
-	if err != nil {
-		return nil, nil, err
-	}
-	n := hh.Len()
-	if n == 0 {
-		return nil, nil, errors.New("no households to test")
-	}
-	fs := &foldScores{asOf: d, table: s.table, scores: map[string][]float64{}, labels: s.labels,
-		k: min(o.Capacity, n), rows: make([]int, n)}
-	byGroup := make([][]int, crossFitGroups)
-	for i := range fs.rows {
-		fs.rows[i] = i
-		g := testGroup(hh.Value(i))
-		byGroup[g] = append(byGroup[g], i)
-	}
-	fr.TestHouseholds, fr.K = n, fs.k
-	models := append([]Candidate{}, o.Candidates...)
-	if o.Rules != nil {
-		models = append(models, Candidate{Name: BaselineRules})
-	}
-	for _, c := range models {
-		fs.scores[c.Name] = make([]float64, n)
-	}
-	// Each model trains and scores the groups in order in its own
-	// goroutine, up to workers at once; the rows of a group are built once
-	// and shared. A model may run at most two groups ahead of the slowest,
-	// which bounds the rows held at once.
-	groups := make([]*foldGroup, crossFitGroups)
-	first := -1 // the first group with households: its training set is the fold's
-	for g := range groups {
-		users := len(models)
-		if len(byGroup[g]) == 0 {
-			users = 0
-		} else if first < 0 {
-			first = g
-		}
-		groups[g] = newFoldGroup(users)
-	}
-	defer func() {
-		for _, grp := range groups {
-			grp.mu.Lock()
-			grp.drop()
-			grp.mu.Unlock()
-		}
-	}()
-	var firstSet struct {
-		rows, pos int
-		train     []time.Time
-		cal       time.Time
-	}
-	build := func(g int) func() (*trainingSet, arrow.Record, error) {
-		return func() (*trainingSet, arrow.Record, error) {
-			// The next group along calibrates; the other three train.
-			ts, err := r.trainingSet(ctx, dates,
-				func(h string) bool { return testGroup(h) != g },
-				func(h string) bool { return testGroup(h) == (g+1)%crossFitGroups })
-			if err != nil {
-				return nil, nil, err
-			}
-			test, _, err := r.filter(ctx, s, func(h string) bool { return testGroup(h) == g }, false)
-			if err != nil {
-				ts.release()
-				return nil, nil, err
-			}
-			if g == first {
-				firstSet.rows, firstSet.pos, firstSet.train, firstSet.cal = len(ts.labels), ts.pos, ts.train, ts.cal
-			}
-			return ts, test, nil
-		}
-	}
-	names := make([]string, len(models))
-	for m, c := range models {
-		names[m] = c.Name
-	}
-	err = r.eachModel(ctx, names, func(ctx context.Context, m int, turn func(func() error) error) error {
-		c := models[m]
-		for g, grp := range groups {
-			if len(byGroup[g]) == 0 {
-				continue
-			}
-			if g >= 2 {
-				select {
-				case <-groups[g-2].released:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
-			err := turn(func() error {
-				if err := grp.prepare(build(g)); err != nil {
-					return err
-				}
-				ft, err := r.fitOn(ctx, c, grp.ts)
-				if err != nil {
-					return err
-				}
-				sc, err := ft.model.Score(ctx, grp.test)
-				if err != nil {
-					return fmt.Errorf("%s scores: %w", c.Name, err)
-				}
-				for j, i := range byGroup[g] {
-					fs.scores[c.Name][i] = sc[j]
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			grp.done()
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	fr.TrainingRows, fr.TrainingPos = firstSet.rows, firstSet.pos
-	baseRate := float64(firstSet.pos) / float64(max(1, firstSet.rows))
-	for _, t := range firstSet.train {
-		fr.TrainingDates = append(fr.TrainingDates, t.Format(time.DateOnly))
-	}
-	if !firstSet.cal.IsZero() {
-		fr.CalibrationAsOf = firstSet.cal.Format(time.DateOnly)
-	}
-	for _, c := range models {
-		fr.Models[c.Name] = o.Evaluate(fs.scores[c.Name], fs.labels, fs.k)
-	}
-	random := randomScores(s.table.Record, baseRate)
-	fs.scores[BaselineRandom] = random
-	fr.Models[BaselineRandom] = o.Evaluate(random, fs.labels, fs.k)
-	return fr, fs, nil
-}
 
 // randomScores is the random baseline: an arbitrary but fixed order that,
 // as a probability, says the training base rate for everyone, so its Brier
