@@ -11,46 +11,106 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/sjwhitworth/golearn/base"
 	"github.com/sjwhitworth/golearn/linear_models"
 )
 
-// trainLR fits liblinear's L2- (or L1-) regularised logistic regression on x (rows of
-// features, the caller supplies any intercept column) and 0/1 labels y. It
-// returns one weight per column of x, oriented so that w·x is the log-odds of
-// label 1. This is the only function that touches golearn.
+// lrProblem is liblinear's input, built row by row in liblinear's own
+// sparse layout (golearn's NewProblem would first need a dense [][]float64
+// copy and then allocates two nodes per cell): each row's non-zero values
+// as (1-based column, value) nodes in column order, then a terminator. Zero
+// values are skipped, exactly as NewProblem skips them, which is exact for
+// a linear model.
+type lrProblem struct {
+	nodes  []featureNode
+	starts []int     // each row's first node
+	y      []float64 // 0/1 labels
+	cols   int       // columns per row; the caller supplies any intercept column
+}
+
+// featureNode mirrors liblinear's struct feature_node.
+type featureNode struct {
+	index int32
+	_     int32
+	value float64
+}
+
+func newLRProblem(rows, cols int) *lrProblem {
+	return &lrProblem{
+		nodes:  make([]featureNode, 0, rows*(cols+1)),
+		starts: make([]int, 0, rows),
+		y:      make([]float64, 0, rows),
+		cols:   cols,
+	}
+}
+
+// add appends one row of cols values and its label.
+func (p *lrProblem) add(row []float64, label float64) {
+	p.starts = append(p.starts, len(p.nodes))
+	for j, v := range row {
+		if v != 0 {
+			p.nodes = append(p.nodes, featureNode{index: int32(j + 1), value: v})
+		}
+	}
+	p.nodes = append(p.nodes, featureNode{index: -1})
+	p.y = append(p.y, label)
+}
+
+// trainLR fits liblinear's L2- (or L1-) regularised logistic regression on
+// p. It returns one weight per column of p, oriented so that w·x is the
+// log-odds of label 1. This is the only function that touches golearn.
 //
-// trainLR sets golearn's package logger and so must not run concurrently with
-// other golearn calls.
-func trainLR(x [][]float64, y []float64, c, eps float64, l1 bool) (w []float64, err error) {
+// trainLR may run concurrently with itself: liblinear's training keeps no
+// state between calls except the C library's rand(), which its L1 solver
+// draws from (so an L1 fit's result depends on the L1 fits the process ran
+// before it, and on their order), and the two calls into golearn that touch
+// process-wide state are guarded by golearnMu.
+func trainLR(p *lrProblem, c, eps float64, l1 bool) (w []float64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("liblinear panicked: %v", r)
 		}
 	}()
-	// liblinear reports every solver iteration through golearn's package
-	// logger, which writes to stdout; a pipeline's stdout is for its own
-	// structured logs.
-	base.SetLogger(log.New(io.Discard, "", 0))
+	rows := len(p.starts)
+	if rows == 0 || p.cols == 0 {
+		return nil, fmt.Errorf("liblinear: %d rows of %d columns", rows, p.cols)
+	}
+	quietGolearn()
 
-	// Bias is 0 on purpose: with bias > 0 golearn's NewProblem writes a node
-	// with index 0 after every feature, which liblinear reads as w[-1], out of
-	// bounds. The caller appends a constant 1.0 column instead. Zero values
-	// are skipped (sparse nodes), which is exact for a linear model.
-	prob := linear_models.NewProblem(x, y, 0)
+	// Bias is -1 (none), as golearn's NewProblem(x, y, 0) sets it: with a
+	// bias golearn would write a node with index 0 after every feature,
+	// which liblinear reads as w[-1], out of bounds. The caller appends a
+	// constant 1.0 column instead. n is one more than the columns, as
+	// NewProblem declares it.
+	x := make([]*featureNode, rows)
+	for i, s := range p.starts {
+		x[i] = &p.nodes[s]
+	}
+	var prob linear_models.Problem
+	if unsafe.Sizeof(prob) != unsafe.Sizeof(cProblem{}) {
+		return nil, fmt.Errorf("golearn Problem is %d bytes, want %d", unsafe.Sizeof(prob), unsafe.Sizeof(cProblem{}))
+	}
+	// C reads y, x and the nodes x points into; all are Go memory, which
+	// the runtime's cgo check requires pinned.
 	var pin runtime.Pinner
 	defer pin.Unpin()
-	if err := pinProblem(&pin, prob, len(x), len(x[0])); err != nil {
-		return nil, err
+	pin.Pin(&p.nodes[0])
+	pin.Pin(&x[0])
+	pin.Pin(&p.y[0])
+	*(*cProblem)(unsafe.Pointer(&prob)) = cProblem{
+		l: int32(rows), n: int32(p.cols + 1), bias: -1,
+		y: unsafe.Pointer(&p.y[0]), x: unsafe.Pointer(&x[0]),
 	}
 	solver := linear_models.L2R_LR
 	if l1 {
 		solver = linear_models.L1R_LR
 	}
-	model := linear_models.Train(prob, linear_models.NewParameter(solver, c, eps))
-	runtime.KeepAlive(prob)
+	model := linear_models.Train(&prob, linear_models.NewParameter(solver, c, eps))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(x)
 
 	// golearn exposes the weights only through liblinear's model file.
 	dir, err := os.MkdirTemp("", "earlyhelp-liblinear-")
@@ -59,7 +119,7 @@ func trainLR(x [][]float64, y []float64, c, eps float64, l1 bool) (w []float64, 
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "model.txt")
-	if err := linear_models.Export(model, path); err != nil {
+	if err := export(model, path); err != nil {
 		return nil, fmt.Errorf("liblinear export: %w", err)
 	}
 	f, err := os.Open(path)
@@ -73,10 +133,35 @@ func trainLR(x [][]float64, y []float64, c, eps float64, l1 bool) (w []float64, 
 	}
 	// golearn declares one more feature than x has columns, so liblinear
 	// returns a trailing weight for a feature no row ever uses (always 0).
-	if len(w) < len(x[0]) {
-		return nil, fmt.Errorf("liblinear model file: %d weights for %d columns", len(w), len(x[0]))
+	if len(w) < p.cols {
+		return nil, fmt.Errorf("liblinear model file: %d weights for %d columns", len(w), p.cols)
 	}
-	return w[:len(x[0])], nil
+	return w[:p.cols], nil
+}
+
+// golearnMu guards the two process-wide things a liblinear fit touches
+// besides rand(): golearn's package logger, and the C locale, which
+// liblinear's save_model switches to "C" and back around its writes
+// (setlocale is not safe to call from two threads at once). It is package
+// state because what it guards is: no caller could hold the lock for us.
+var golearnMu sync.Mutex
+
+// quietGolearn sends golearn's package logger, through which liblinear
+// reports every solver iteration (to stdout by default; a pipeline's stdout
+// is for its own structured logs), to io.Discard.
+func quietGolearn() {
+	golearnMu.Lock()
+	defer golearnMu.Unlock()
+	if base.Logger.Writer() != io.Discard {
+		base.SetLogger(log.New(io.Discard, "", 0))
+	}
+}
+
+// export writes liblinear's model file, one fit at a time.
+func export(m *linear_models.Model, path string) error {
+	golearnMu.Lock()
+	defer golearnMu.Unlock()
+	return linear_models.Export(m, path)
 }
 
 // cProblem mirrors liblinear's struct problem, which is the only field of
@@ -86,24 +171,6 @@ type cProblem struct {
 	y    unsafe.Pointer
 	x    unsafe.Pointer
 	bias float64
-}
-
-// pinProblem pins the Go memory golearn's Problem points at. golearn builds
-// the problem in Go memory and hands C a Go pointer to it that holds further
-// Go pointers; since Go 1.21 the runtime's cgo check panics on that ("Go
-// pointer to unpinned Go pointer") unless they are pinned. The layout check
-// guards against a golearn version whose Problem looks different.
-func pinProblem(pin *runtime.Pinner, prob *linear_models.Problem, rows, cols int) error {
-	if unsafe.Sizeof(*prob) != unsafe.Sizeof(cProblem{}) {
-		return fmt.Errorf("golearn Problem is %d bytes, want %d", unsafe.Sizeof(*prob), unsafe.Sizeof(cProblem{}))
-	}
-	cp := (*cProblem)(unsafe.Pointer(prob))
-	if int(cp.l) != rows || int(cp.n) != cols+1 || cp.bias != -1 || cp.y == nil || cp.x == nil {
-		return fmt.Errorf("golearn Problem layout is not liblinear's struct problem")
-	}
-	pin.Pin(cp.y)
-	pin.Pin(cp.x)
-	return nil
 }
 
 // parseModel reads a two-class liblinear model file ("solver_type",

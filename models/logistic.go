@@ -35,9 +35,11 @@ const (
 )
 
 // Fit standardises each feature with the training rows' mean and standard
-// deviation and trains liblinear on them. It must not run concurrently with
-// another Fit (golearn's logger is package state). liblinear cannot be
-// interrupted, so ctx is only checked before training starts.
+// deviation and trains liblinear on them. Fits may run concurrently, but an
+// L1 fit's result depends on the L1 fits the process ran before it (see
+// trainLR), so a caller wanting reproducible L1 models keeps them in one
+// order. liblinear cannot be interrupted, so ctx is only checked before
+// training starts.
 func (t LogisticTrainer) Fit(ctx context.Context, feats arrow.Record, labels []bool) (pipeline.Model, error) {
 	m, err := t.fit(ctx, feats, labels)
 	if err != nil {
@@ -86,19 +88,21 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	// The design matrix is the standardised features plus a constant 1.0
 	// column whose weight is the intercept (see trainLR on why liblinear's own
 	// bias is not used). liblinear penalises that weight like the others; with
-	// standardised features and hundreds of rows the pull is negligible.
+	// standardised features and hundreds of rows the pull is negligible. Each
+	// row goes straight into liblinear's sparse layout: the dense design
+	// matrix is never held.
 	d := len(m.features) + 1
-	data := make([]float64, rows*d)
-	design := make([][]float64, rows)
+	prob := newLRProblem(rows, d)
+	z := make([]float64, d)
+	z[d-1] = 1
 	for i, row := range x {
-		design[i] = data[i*d : (i+1)*d : (i+1)*d]
-		m.standardise(row, design[i])
-		design[i][d-1] = 1
+		m.standardise(row, z)
+		prob.add(z, y[i])
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	w, err := trainLR(design, y, c, eps, penalty == PenaltyL1)
+	w, err := trainLR(prob, c, eps, penalty == PenaltyL1)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,11 @@ package models_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -13,6 +15,7 @@ import (
 
 	"earlyhelp/models"
 	"earlyhelp/models/evaluate"
+	"earlyhelp/pipeline"
 )
 
 // synthetic draws n households where the log-odds of the label rise with x1,
@@ -214,5 +217,50 @@ func TestLogisticL1(t *testing.T) {
 	}
 	if _, err := (models.LogisticTrainer{Penalty: "l3"}).Fit(context.Background(), train, labels); err == nil {
 		t.Error("penalty l3 accepted")
+	}
+}
+
+// TestLogisticConcurrentFits: L2 fits running at once (as the backtest runs
+// its candidates) give the same coefficients as one at a time; with -race
+// this also checks that the golearn state trainLR touches is guarded.
+func TestLogisticConcurrentFits(t *testing.T) {
+	mem := checkedAllocator(t)
+	recs := make([]arrow.Record, 4)
+	labels := make([][]bool, len(recs))
+	for i := range recs {
+		recs[i], labels[i] = synthetic(t, mem, 2000, uint64(10+i), false)
+		defer recs[i].Release()
+	}
+	coefs := func(m pipeline.Model) map[string]float64 { return m.(*models.Logistic).Coefficients() }
+	serial := make([]map[string]float64, len(recs))
+	for i := range recs {
+		m, err := (models.LogisticTrainer{}).Fit(context.Background(), recs[i], labels[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial[i] = coefs(m)
+	}
+	parallel := make([]map[string]float64, len(recs))
+	errs := make([]error, len(recs))
+	var wg sync.WaitGroup
+	for i := range recs {
+		wg.Go(func() {
+			m, err := (models.LogisticTrainer{}).Fit(context.Background(), recs[i], labels[i])
+			if errs[i] = err; err == nil {
+				parallel[i] = coefs(m)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range recs {
+		if errs[i] != nil {
+			t.Fatalf("fit %d: %v", i, errs[i])
+		}
+		if !maps.Equal(serial[i], parallel[i]) {
+			t.Errorf("fit %d: concurrent coefficients %v; one at a time %v", i, parallel[i], serial[i])
+		}
+	}
+	if maps.Equal(serial[0], serial[1]) {
+		t.Error("different data gave the same coefficients: the comparison proves nothing")
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -72,12 +73,16 @@ func seenIn(rec arrow.Record) seen {
 }
 
 // recorder trains a model that scores x and remembers every fit.
-type recorder struct{ fits, cals *[]seen }
+type recorder struct{ fits *[]seen }
 
 func (r recorder) Fit(_ context.Context, feats arrow.Record, _ []bool) (Model, error) {
 	*r.fits = append(*r.fits, seenIn(feats))
-	return xModel{}, nil
+	return fittedX{}, nil
 }
+
+// fittedX is what recorder trains, told apart from the rules baseline's
+// xModel when calibrating.
+type fittedX struct{ xModel }
 
 type xModel struct{}
 
@@ -93,7 +98,9 @@ func (xModel) Explain(arrow.Record, int, int) []Reason { return nil }
 func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	var fits, cals []seen
+	// The candidate and the rules baseline fit in goroutines of their own,
+	// each in fold and group order: one slice each.
+	var fits, cals, rulesCals []seen
 	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
 	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
@@ -101,10 +108,14 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	man, err := Run(context.Background(), Options{
 		RunID: "20261124T020000Z", RunDir: dir, AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
 		Store: &fakeStore{}, Features: gridFeatures{n: 200, start: start, end: end},
-		Candidates: []Candidate{{Name: "x", Trainer: recorder{&fits, &cals}}},
+		Candidates: []Candidate{{Name: "x", Trainer: recorder{&fits}}},
 		Rules:      xModel{},
 		Calibrate: func(_ context.Context, m Model, feats arrow.Record, _ []bool) (Model, error) {
-			cals = append(cals, seenIn(feats))
+			if _, ok := m.(fittedX); ok {
+				cals = append(cals, seenIn(feats))
+			} else {
+				rulesCals = append(rulesCals, seenIn(feats))
+			}
 			return m, nil
 		},
 		HorizonWeeks: horizon, Snapshots: 3, StepWeeks: 4, MinHistoryWeeks: 26,
@@ -131,8 +142,8 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	// Per fold and per group of households: the one candidate is fitted, and
 	// it and the rules baseline are calibrated, on the other groups only.
 	g := crossFitGroups
-	if len(fits) != g*len(bt.Folds) || len(cals) != 2*g*len(bt.Folds) {
-		t.Fatalf("%d fits and %d calibrations for %d folds of %d groups", len(fits), len(cals), len(bt.Folds), g)
+	if len(fits) != g*len(bt.Folds) || len(cals) != g*len(bt.Folds) || len(rulesCals) != g*len(bt.Folds) {
+		t.Fatalf("%d fits and %d+%d calibrations for %d folds of %d groups", len(fits), len(cals), len(rulesCals), len(bt.Folds), g)
 	}
 	minHistory := start.AddDate(0, 0, 7*26)
 	for f, fold := range bt.Folds {
@@ -141,7 +152,7 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 			t.Errorf("fold %s tested %d households at K %d; want all 200 at the capacity 20", fold.AsOf, fold.TestHouseholds, fold.K)
 		}
 		for grp := 0; grp < g; grp++ {
-			fit, cal, rulesCal := fits[g*f+grp], cals[2*(g*f+grp)], cals[2*(g*f+grp)+1]
+			fit, cal, rulesCal := fits[g*f+grp], cals[g*f+grp], rulesCals[g*f+grp]
 			for _, s := range []seen{fit, cal, rulesCal} {
 				if len(s.households) == 0 {
 					t.Fatalf("fold %s group %d: nothing trained", fold.AsOf, grp)
@@ -239,5 +250,91 @@ func TestCheckFeatures(t *testing.T) {
 	err = checkFeatures(named{features: []string{}}, tbl.Record)
 	if err == nil || !strings.Contains(err.Error(), "not in the model: x") {
 		t.Errorf("a table with a feature the model lacks: %v", err)
+	}
+}
+
+// orderedTrainer counts its fits, and the k-th model it trains scores x+k:
+// like liblinear's L1 solver, whose models depend on the fits the process
+// ran before, its models are reproduced only if it fits in the same order.
+type orderedTrainer struct {
+	fits  *int
+	pause time.Duration
+}
+
+func (o orderedTrainer) Fit(context.Context, arrow.Record, []bool) (Model, error) {
+	*o.fits++
+	time.Sleep(o.pause) // lets the other candidates' goroutines overtake
+	return shiftedX(*o.fits), nil
+}
+
+type shiftedX float64
+
+func (s shiftedX) Score(_ context.Context, feats arrow.Record) ([]float64, error) {
+	out := append([]float64(nil), feats.Column(2).(*array.Float64).Float64Values()...)
+	for i := range out {
+		out[i] += float64(s)
+	}
+	return out, nil
+}
+func (shiftedX) Explain(arrow.Record, int, int) []Reason { return nil }
+
+// TestBacktestWorkers: the backtest's figures are the same whether its
+// models train one at a time or several at once, for candidates whose
+// models depend on the order of their fits.
+func TestBacktestWorkers(t *testing.T) {
+	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
+	backtest := func(workers int) []byte {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		var fitsA, fitsB int
+		dir := t.TempDir()
+		_, err := Run(context.Background(), Options{
+			RunID: "20261124T020000Z", RunDir: dir, AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+			Store: &fakeStore{}, Features: gridFeatures{n: 300, start: start, end: end},
+			Candidates: []Candidate{
+				{Name: "a", Trainer: orderedTrainer{fits: &fitsA, pause: time.Millisecond}},
+				{Name: "b", Trainer: orderedTrainer{fits: &fitsB}},
+			},
+			Rules: xModel{},
+			Calibrate: func(_ context.Context, m Model, _ arrow.Record, _ []bool) (Model, error) {
+				return m, nil
+			},
+			HorizonWeeks: 26, Snapshots: 3, StepWeeks: 4, MinHistoryWeeks: 26,
+			// A checksum of every score in order, so any score that moves shows.
+			Evaluate: func(scores []float64, _ []bool, k int) EvalMetrics {
+				var sum float64
+				for i, s := range scores {
+					sum += s * float64(i%97+1)
+				}
+				return EvalMetrics{N: len(scores), K: k, AUC: sum}
+			},
+			Capacity: 20, Exporter: nopExporter{}, BacktestOnly: true,
+			Mem: mem, Log: zerolog.Nop(), Workers: workers,
+		})
+		if err != nil {
+			t.Fatalf("%d workers: %v", workers, err)
+		}
+		if fitsA == 0 || fitsA != fitsB {
+			t.Fatalf("%d workers: candidates fitted %d and %d times", workers, fitsA, fitsB)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "backtest", "backtest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	one := backtest(1)
+	var bt Backtest
+	if err := json.Unmarshal(one, &bt); err != nil {
+		t.Fatal(err)
+	}
+	if len(bt.Folds) < 2 || bt.Folds[0].Models["a"].AUC == bt.Folds[1].Models["a"].AUC {
+		t.Fatalf("the folds' figures do not depend on the fit order, so the comparison proves nothing: %+v", bt.Folds)
+	}
+	for _, workers := range []int{2, 4} {
+		if got := backtest(workers); !bytes.Equal(got, one) {
+			t.Errorf("backtest.json with %d workers differs from one worker's (%d bytes against %d)", workers, len(got), len(one))
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -95,6 +96,10 @@ type Options struct {
 	Models      ModelStore
 	Retrain     bool
 	RetrainDays int
+	// Workers bounds how many of the backtest's models train at once; 0
+	// means GOMAXPROCS. Results do not depend on it: each candidate's fits
+	// run in the same order whatever it is.
+	Workers int
 }
 
 // job names the run for the last-success metric.
@@ -125,10 +130,15 @@ func (o *Options) check() error {
 	case o.BacktestWeeks < 0 || o.BacktestStepWeeks < 0 || o.MinHistoryWeeks < 0:
 		return errors.New("backtest weeks, step and minimum history must not be negative")
 	}
+	names := map[string]bool{}
 	for _, c := range o.Candidates {
 		if c.Name == "" || c.Trainer == nil {
 			return errors.New("every candidate model needs a name and a trainer")
 		}
+		if names[c.Name] || c.Name == BaselineRandom || c.Name == BaselineRules {
+			return fmt.Errorf("candidate model %q is named twice or like a baseline", c.Name)
+		}
+		names[c.Name] = true
 	}
 	return nil
 }
@@ -144,6 +154,7 @@ type run struct {
 	model     Model
 	baseRate  float64
 	snapshots map[string]*snapshot // feature tables by as-of date, built once per run
+	snapMu    sync.Mutex           // guards snapshots while the backtest fits models concurrently
 
 	start          time.Time // first day of stored history; zero if unknown
 	trainFor       time.Time // the run date, or the day after the data ends if earlier

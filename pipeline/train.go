@@ -42,7 +42,11 @@ type InterventionMarker interface {
 }
 
 // snapshotAt builds (once per run) the features and labels as of a date.
+// The backtest's models call it from several goroutines; builds are one at
+// a time, so a FeatureSet need not be safe for concurrent use.
 func (r *run) snapshotAt(ctx context.Context, asOf time.Time) (*snapshot, error) {
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
 	key := asOf.Format(time.DateOnly)
 	if s, ok := r.snapshots[key]; ok {
 		return s, nil
@@ -74,45 +78,6 @@ func (r *run) releaseSnapshots() {
 	}
 }
 
-// fit trains on the snapshots of dates, keeping the rows keep allows.
-func (r *run) fit(ctx context.Context, tr Trainer, dates []time.Time, keep func(household string) bool) (Model, int, int, error) {
-	var recs []arrow.Record
-	var labels []bool
-	defer func() {
-		for _, rec := range recs {
-			rec.Release()
-		}
-	}()
-	for _, d := range dates {
-		s, err := r.snapshotAt(ctx, d)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		rec, lab, err := r.filter(ctx, s, keep, true)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		recs = append(recs, rec)
-		labels = append(labels, lab...)
-	}
-	all, err := concat(r.mem, recs)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	defer all.Release()
-	pos := 0
-	for _, l := range labels {
-		if l {
-			pos++
-		}
-	}
-	m, err := tr.Fit(ctx, all, labels)
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("fit on %d rows (%d positive): %w", len(labels), pos, err)
-	}
-	return m, len(labels), pos, nil
-}
-
 // filter returns the rows of a snapshot whose household keep allows; for
 // training, not those whose outcome an early-help offer changed.
 func (r *run) filter(ctx context.Context, s *snapshot, keep func(string) bool, training bool) (arrow.Record, []bool, error) {
@@ -140,13 +105,25 @@ func (r *run) filter(ctx context.Context, s *snapshot, keep func(string) bool, t
 type appender[T any] interface {
 	array.Builder
 	Append(T)
+	AppendValues([]T, []bool)
 }
 
 // keepRows copies the rows of c that keep marks into b and returns the new
-// array.
+// array. Without nulls the kept values go in as one slice, which costs far
+// less than appending them one by one.
 func keepRows[T any](b appender[T], c arrow.Array, keep []bool, n int, value func(int) T) arrow.Array {
 	defer b.Release()
 	b.Reserve(n)
+	if c.NullN() == 0 {
+		vals := make([]T, 0, n)
+		for i, k := range keep {
+			if k {
+				vals = append(vals, value(i))
+			}
+		}
+		b.AppendValues(vals, nil)
+		return b.NewArray()
+	}
 	for i, k := range keep {
 		switch {
 		case !k:

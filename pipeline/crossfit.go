@@ -1,0 +1,320 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/pprof"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+)
+
+// foldGroup is one test group of a fold: the rows its models train and
+// calibrate on and the rows they score, built once by whichever model
+// reaches it first and released when the last is done with it.
+type foldGroup struct {
+	once sync.Once
+	ts   *trainingSet
+	test arrow.Record
+	err  error
+
+	mu       sync.Mutex
+	users    int           // models yet to finish with the group
+	released chan struct{} // closed once the group's rows are released
+}
+
+func newFoldGroup(users int) *foldGroup {
+	g := &foldGroup{users: users, released: make(chan struct{})}
+	if users == 0 {
+		close(g.released)
+	}
+	return g
+}
+
+// prepare builds the group's rows once; every caller gets the first
+// build's error.
+func (g *foldGroup) prepare(build func() (*trainingSet, arrow.Record, error)) error {
+	g.once.Do(func() { g.ts, g.test, g.err = build() })
+	return g.err
+}
+
+// done says one model has finished with the group; the last releases it.
+func (g *foldGroup) done() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.users == 0 {
+		return
+	}
+	if g.users--; g.users == 0 {
+		g.drop()
+	}
+}
+
+// drop releases the group's rows; done calls it, and the fold after a
+// failure, when some models never finished.
+func (g *foldGroup) drop() {
+	if g.ts != nil {
+		g.ts.release()
+	}
+	if g.test != nil {
+		g.test.Release()
+		g.test = nil
+	}
+	select {
+	case <-g.released:
+	default:
+		close(g.released)
+	}
+}
+
+// workers is how many models may train at once.
+func (r *run) workers() int {
+	if r.opts.Workers > 0 {
+		return r.opts.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// eachModel runs lane(ctx, m, turn) for every model m (named by names) in
+// its own goroutine, labelled with the model's name for CPU profiles,
+// and returns the first error, cancelling the others' ctx. A lane calls
+// turn around each unit of heavy work, which waits for one of the workers
+// to be free; so at most workers units run at once, while each model's
+// units stay in order within its lane. That order matters: liblinear's L1
+// solver draws from the C library's process-wide rand(), so an L1 model
+// depends on the L1 fits run before it, and a serial backtest's models are
+// reproduced only if each candidate fits in the same order.
+func (r *run) eachModel(ctx context.Context, names []string, lane func(ctx context.Context, m int, turn func(func() error) error) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	slots := make(chan struct{}, r.workers())
+	turn := func(work func() error) error {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-slots }()
+		return work()
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for m, name := range names {
+		wg.Go(func() {
+			var err error
+			pprof.Do(ctx, pprof.Labels("model", name), func(ctx context.Context) { err = lane(ctx, m, turn) })
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// foldRun is one backtest date while its models train, set up by the
+// first model to reach it.
+type foldRun struct {
+	d     time.Time
+	once  sync.Once
+	err   error
+	fr    *FoldResult
+	fs    *foldScores
+	s     *snapshot
+	train []time.Time // foldTraining's dates
+	// byGroup lists the test rows of each group; groups holds each group's
+	// shared rows, first is the first group with households.
+	byGroup [][]int
+	groups  []*foldGroup
+	first   int
+	// firstSet describes the first group's training set, which the fold
+	// reports.
+	firstSet struct {
+		rows, pos int
+		train     []time.Time
+		cal       time.Time
+	}
+}
+
+// backtestModels are the candidates and the rules baseline, if any.
+func (r *run) backtestModels() []Candidate {
+	models := append([]Candidate{}, r.opts.Candidates...)
+	if r.opts.Rules != nil {
+		models = append(models, Candidate{Name: BaselineRules})
+	}
+	return models
+}
+
+// setup builds the fold's test table and splits it into groups.
+func (r *run) setupFold(ctx context.Context, fo *foldRun, start time.Time, models []Candidate) error {
+	fo.train = r.foldTraining(fo.d, start)
+	fo.fr = &FoldResult{AsOf: fo.d.Format(time.DateOnly), Groups: crossFitGroups, Models: map[string]EvalMetrics{}}
+	s, err := r.snapshotAt(ctx, fo.d)
+	if err != nil {
+		return err
+	}
+	fo.s = s
+	hh, err := stringColumn(s.table.Record, ColHousehold)
+	if err != nil {
+		return err
+	}
+	n := hh.Len()
+	if n == 0 {
+		return errors.New("no households to test")
+	}
+	fo.fs = &foldScores{asOf: fo.d, table: s.table, scores: map[string][]float64{}, labels: s.labels,
+		k: min(r.opts.Capacity, n), rows: make([]int, n)}
+	fo.byGroup = make([][]int, crossFitGroups)
+	for i := range fo.fs.rows {
+		fo.fs.rows[i] = i
+		g := testGroup(hh.Value(i))
+		fo.byGroup[g] = append(fo.byGroup[g], i)
+	}
+	fo.fr.TestHouseholds, fo.fr.K = n, fo.fs.k
+	for _, c := range models {
+		fo.fs.scores[c.Name] = make([]float64, n)
+	}
+	fo.groups = make([]*foldGroup, crossFitGroups)
+	fo.first = -1
+	for g := range fo.groups {
+		users := len(models)
+		if len(fo.byGroup[g]) == 0 {
+			users = 0
+		} else if fo.first < 0 {
+			fo.first = g
+		}
+		fo.groups[g] = newFoldGroup(users)
+	}
+	return nil
+}
+
+// buildGroup gathers group g's rows: the next group along calibrates, the
+// other three train, and g is scored.
+func (r *run) buildGroup(ctx context.Context, fo *foldRun, g int) func() (*trainingSet, arrow.Record, error) {
+	return func() (*trainingSet, arrow.Record, error) {
+		ts, err := r.trainingSet(ctx, fo.train,
+			func(h string) bool { return testGroup(h) != g },
+			func(h string) bool { return testGroup(h) == (g+1)%crossFitGroups })
+		if err != nil {
+			return nil, nil, err
+		}
+		test, _, err := r.filter(ctx, fo.s, func(h string) bool { return testGroup(h) == g }, false)
+		if err != nil {
+			ts.release()
+			return nil, nil, err
+		}
+		if g == fo.first {
+			fo.firstSet.rows, fo.firstSet.pos, fo.firstSet.train, fo.firstSet.cal = len(ts.labels), ts.pos, ts.train, ts.cal
+		}
+		return ts, test, nil
+	}
+}
+
+// runFolds trains and tests every model on every date. Each model works
+// through the dates and their groups in order in its own goroutine (see
+// eachModel), so no model waits for another between dates; the rows of a
+// group are built once and shared, and a model may run at most two groups
+// ahead of the slowest, which bounds the rows held at once.
+func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) ([]*FoldResult, []*foldScores, error) {
+	models := r.backtestModels()
+	names := make([]string, len(models))
+	for m, c := range models {
+		names[m] = c.Name
+	}
+	fos := make([]*foldRun, len(dates))
+	for f, d := range dates {
+		fos[f] = &foldRun{d: d}
+	}
+	defer func() {
+		for _, fo := range fos {
+			for _, grp := range fo.groups {
+				grp.mu.Lock()
+				grp.drop()
+				grp.mu.Unlock()
+			}
+		}
+	}()
+	err := r.eachModel(ctx, names, func(ctx context.Context, m int, turn func(func() error) error) error {
+		c := models[m]
+		var passed []*foldGroup // the groups this model has finished, in order
+		for _, fo := range fos {
+			err := turn(func() error {
+				fo.once.Do(func() { fo.err = r.setupFold(ctx, fo, start, models) })
+				return fo.err
+			})
+			if err != nil {
+				return fmt.Errorf("fold %s: %w", fo.d.Format(time.DateOnly), err)
+			}
+			for g, grp := range fo.groups {
+				if len(fo.byGroup[g]) == 0 {
+					continue
+				}
+				if k := len(passed); k >= 2 {
+					select {
+					case <-passed[k-2].released:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				err := turn(func() error {
+					if err := grp.prepare(r.buildGroup(ctx, fo, g)); err != nil {
+						return err
+					}
+					ft, err := r.fitOn(ctx, c, grp.ts)
+					if err != nil {
+						return err
+					}
+					sc, err := ft.model.Score(ctx, grp.test)
+					if err != nil {
+						return fmt.Errorf("%s scores: %w", c.Name, err)
+					}
+					for j, i := range fo.byGroup[g] {
+						fo.fs.scores[c.Name][i] = sc[j]
+					}
+					return nil
+				})
+				if err != nil {
+					return fmt.Errorf("fold %s: %w", fo.d.Format(time.DateOnly), err)
+				}
+				grp.done()
+				passed = append(passed, grp)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	frs := make([]*FoldResult, len(fos))
+	fss := make([]*foldScores, len(fos))
+	for f, fo := range fos {
+		fr, fs := fo.fr, fo.fs
+		fr.TrainingRows, fr.TrainingPos = fo.firstSet.rows, fo.firstSet.pos
+		baseRate := float64(fo.firstSet.pos) / float64(max(1, fo.firstSet.rows))
+		for _, t := range fo.firstSet.train {
+			fr.TrainingDates = append(fr.TrainingDates, t.Format(time.DateOnly))
+		}
+		if !fo.firstSet.cal.IsZero() {
+			fr.CalibrationAsOf = fo.firstSet.cal.Format(time.DateOnly)
+		}
+		for _, c := range models {
+			fr.Models[c.Name] = r.opts.Evaluate(fs.scores[c.Name], fs.labels, fs.k)
+		}
+		random := randomScores(fo.s.table.Record, baseRate)
+		fs.scores[BaselineRandom] = random
+		fr.Models[BaselineRandom] = r.opts.Evaluate(random, fs.labels, fs.k)
+		frs[f], fss[f] = fr, fs
+	}
+	return frs, fss, nil
+}

@@ -1,0 +1,54 @@
+package pipeline
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// TestFilterRecord keeps the marked rows of every column type a feature
+// table has, with and without nulls (which take different paths).
+func TestFilterRecord(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "h", Type: arrow.BinaryTypes.String},
+		{Name: "d", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "y", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	b.Field(0).(*array.StringBuilder).AppendValues([]string{"a", "b", "c", "d", "e"}, nil)
+	b.Field(1).(*array.Date32Builder).AppendValues([]arrow.Date32{1, 2, 3, 4, 5}, []bool{true, false, true, true, false})
+	b.Field(2).(*array.Float64Builder).AppendValues([]float64{0.5, 1.5, 2.5, 3.5, 4.5}, nil)
+	b.Field(3).(*array.Float64Builder).AppendValues([]float64{10, 11, 12, 13, 14}, []bool{false, true, true, false, true})
+	rec := b.NewRecord()
+	defer rec.Release()
+
+	got, err := filterRecord(mem, rec, []bool{true, false, true, false, true}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Release()
+	if got.NumRows() != 3 {
+		t.Fatalf("got %d rows; want 3", got.NumRows())
+	}
+	if h := got.Column(0).(*array.String); h.Value(0) != "a" || h.Value(1) != "c" || h.Value(2) != "e" {
+		t.Errorf("households %v; want a c e", h)
+	}
+	if x := got.Column(2).(*array.Float64).Float64Values(); !slices.Equal(x, []float64{0.5, 2.5, 4.5}) {
+		t.Errorf("x %v; want [0.5 2.5 4.5]", x)
+	}
+	d := got.Column(1).(*array.Date32)
+	if d.IsNull(0) || d.Value(0) != 1 || d.IsNull(1) || d.Value(1) != 3 || !d.IsNull(2) {
+		t.Errorf("dates %v; want [1 3 (null)]", d)
+	}
+	y := got.Column(3).(*array.Float64)
+	if !y.IsNull(0) || y.IsNull(1) || y.Value(1) != 12 || y.IsNull(2) || y.Value(2) != 14 {
+		t.Errorf("y %v; want [(null) 12 14]", y)
+	}
+}

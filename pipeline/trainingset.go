@@ -1,0 +1,163 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+)
+
+// trainingSet is what a model for one date learns from: its training rows
+// over the training dates and its calibration rows. Every model of one
+// fold's test group trains and calibrates on the same households and dates,
+// so the backtest builds the set once per group and every candidate (and
+// the rules baseline) shares it.
+type trainingSet struct {
+	train  []time.Time
+	cal    time.Time // zero without calibration
+	rec    arrow.Record
+	labels []bool
+	pos    int
+	// calRec and calLabels are the calibration rows, nil without
+	// calibration. heldOutPos is the outcomes among the held-out households;
+	// when under minCalibrationOutcomes the set widened to every household
+	// the fold may use (widened).
+	calRec     arrow.Record
+	calLabels  []bool
+	heldOutPos int
+	widened    bool
+}
+
+func (ts *trainingSet) release() {
+	if ts.rec != nil {
+		ts.rec.Release()
+		ts.rec = nil
+	}
+	if ts.calRec != nil {
+		ts.calRec.Release()
+		ts.calRec = nil
+	}
+}
+
+// trainingSet gathers the rows of a model for use on households keep
+// allows, on the dates of foldTraining: the latest calibrates, the others
+// train.
+//
+// Calibration is on households the model was not trained on (those
+// calibrating says; the rest train): the same household appears on every
+// training date with overlapping outcome windows, so a model looks sharper
+// on its own households than on new ones, and calibrating on them would
+// teach it to be over-confident.
+func (r *run) trainingSet(ctx context.Context, dates []time.Time, keep, calibrating func(string) bool) (ts *trainingSet, err error) {
+	ts = &trainingSet{train: dates}
+	defer func() {
+		if err != nil {
+			ts.release()
+		}
+	}()
+	if r.opts.Calibrate != nil {
+		ts.cal, ts.train = dates[0], dates[1:]
+	}
+	trainKeep := keep
+	calKeep := keep
+	if ts.cal.IsZero() || calibrating == nil {
+		calibrating = nil
+	} else {
+		trainKeep = func(h string) bool { return (keep == nil || keep(h)) && !calibrating(h) }
+		calKeep = func(h string) bool { return (keep == nil || keep(h)) && calibrating(h) }
+	}
+	recs := make([]arrow.Record, 0, len(ts.train))
+	defer func() {
+		for _, rec := range recs {
+			rec.Release()
+		}
+	}()
+	for _, d := range ts.train {
+		s, err := r.snapshotAt(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		rec, lab, err := r.filter(ctx, s, trainKeep, true)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+		ts.labels = append(ts.labels, lab...)
+	}
+	if ts.rec, err = concat(r.mem, recs); err != nil {
+		return nil, err
+	}
+	ts.pos = countTrue(ts.labels)
+	if ts.cal.IsZero() {
+		return ts, nil
+	}
+	s, err := r.snapshotAt(ctx, ts.cal)
+	if err != nil {
+		return nil, err
+	}
+	if ts.calRec, ts.calLabels, err = r.filter(ctx, s, calKeep, true); err != nil {
+		return nil, err
+	}
+	// A small council's held-out fifth may have too few outcomes to
+	// calibrate on: widen to every household the fold may use.
+	if ts.heldOutPos = countTrue(ts.calLabels); ts.heldOutPos < minCalibrationOutcomes && calibrating != nil {
+		ts.calRec.Release()
+		ts.calRec = nil
+		if ts.calRec, ts.calLabels, err = r.filter(ctx, s, keep, true); err != nil {
+			return nil, err
+		}
+		ts.widened = true
+	}
+	return ts, nil
+}
+
+// fitOn trains c on ts and calibrates it. It only reads ts, so models of
+// different candidates may fit on one set at once.
+func (r *run) fitOn(ctx context.Context, c Candidate, ts *trainingSet) (*fitted, error) {
+	f := &fitted{train: ts.train, cal: ts.cal}
+	if c.Trainer != nil {
+		m, err := c.Trainer.Fit(ctx, ts.rec, ts.labels)
+		if err != nil {
+			return nil, fmt.Errorf("%s: fit on %d rows (%d positive): %w", c.Name, len(ts.labels), ts.pos, err)
+		}
+		f.model, f.rows, f.pos = m, len(ts.labels), ts.pos
+	} else if c.Name == BaselineRules {
+		f.model = r.opts.Rules
+	}
+	if f.cal.IsZero() {
+		return f, nil
+	}
+	if ts.widened {
+		r.log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", ts.heldOutPos).
+			Msg("too few outcomes in the held-out households: calibrating on the training households too")
+	}
+	// If even the widened set has no outcome (or nothing but), leave the
+	// scores uncalibrated and say so.
+	if pos := countTrue(ts.calLabels); pos == 0 || pos == len(ts.calLabels) {
+		r.log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", pos).
+			Int("households", len(ts.calLabels)).Msg("cannot calibrate without both outcomes: scores left uncalibrated")
+		f.uncalibrated = true
+		return f, nil
+	}
+	var err error
+	if f.model, err = r.opts.Calibrate(ctx, f.model, ts.calRec, ts.calLabels); err != nil {
+		return nil, fmt.Errorf("%s: calibration on %s: %w", c.Name, f.cal.Format(time.DateOnly), err)
+	}
+	if c.Trainer == nil {
+		f.rows = len(ts.calLabels)
+		f.pos = countTrue(ts.calLabels)
+	}
+	return f, nil
+}
+
+// fitFor trains c for use on households keep allows, on the dates of
+// foldTraining, and calibrates it on the latest of them (see trainingSet).
+func (r *run) fitFor(ctx context.Context, c Candidate, dates []time.Time, keep, calibrating func(string) bool) (*fitted, error) {
+	ts, err := r.trainingSet(ctx, dates, keep, calibrating)
+	if err != nil {
+		return nil, err
+	}
+	defer ts.release()
+	return r.fitOn(ctx, c, ts)
+}
