@@ -1,5 +1,10 @@
 package models
 
+/*
+#include <stdlib.h>
+*/
+import "C"
+
 import (
 	"bufio"
 	"fmt"
@@ -64,9 +69,8 @@ func (p *lrProblem) add(row []float64, label float64) {
 // log-odds of label 1. This is the only function that touches golearn.
 //
 // trainLR may run concurrently with itself: liblinear's training keeps no
-// state between calls except the C library's rand(), which its L1 solver
-// draws from (so an L1 fit's result depends on the L1 fits the process ran
-// before it, and on their order), and the two calls into golearn that touch
+// state between calls except the C library's rand(), which train seeds and
+// holds for each L1 fit, and the two calls into golearn that touch
 // process-wide state are guarded by golearnMu.
 func trainLR(p *lrProblem, c, eps float64, l1 bool) (w []float64, err error) {
 	defer func() {
@@ -108,7 +112,7 @@ func trainLR(p *lrProblem, c, eps float64, l1 bool) (w []float64, err error) {
 	if l1 {
 		solver = linear_models.L1R_LR
 	}
-	model := linear_models.Train(&prob, linear_models.NewParameter(solver, c, eps))
+	model := train(&prob, linear_models.NewParameter(solver, c, eps), l1)
 	runtime.KeepAlive(p)
 	runtime.KeepAlive(x)
 
@@ -137,6 +141,27 @@ func trainLR(p *lrProblem, c, eps float64, l1 bool) (w []float64, err error) {
 		return nil, fmt.Errorf("liblinear model file: %d weights for %d columns", len(w), p.cols)
 	}
 	return w[:p.cols], nil
+}
+
+// l1Seed starts the C library's rand() afresh for every L1 fit.
+const l1Seed = 1
+
+// randMu holds rand() for one L1 fit from its seed to its model.
+var randMu sync.Mutex
+
+// train runs liblinear. Its L1 solver shuffles coordinates with the C
+// library's process-wide rand(), so unseeded an L1 model depended on every
+// L1 fit the process had run before: a scheduler that had run a backtest
+// retrained a different model from the same rows than a fresh process.
+// Each L1 fit now seeds rand() and holds it until done, so its model is a
+// function of its rows and settings alone. L2's solver draws nothing.
+func train(prob *linear_models.Problem, param *linear_models.Parameter, l1 bool) *linear_models.Model {
+	if l1 {
+		randMu.Lock()
+		defer randMu.Unlock()
+		C.srand(l1Seed)
+	}
+	return linear_models.Train(prob, param)
 }
 
 // golearnMu guards the two process-wide things a liblinear fit touches

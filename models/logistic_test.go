@@ -264,3 +264,30 @@ func TestLogisticConcurrentFits(t *testing.T) {
 		t.Error("different data gave the same coefficients: the comparison proves nothing")
 	}
 }
+
+// TestLogisticL1Reproducible: an L1 fit gives the same model whatever the
+// process fitted before it. liblinear's L1 solver shuffles with the C
+// library's rand(); unseeded, a scheduler process that had already run a
+// backtest retrained a different model from the same rows.
+func TestLogisticL1Reproducible(t *testing.T) {
+	mem := checkedAllocator(t)
+	a, la := synthetic(t, mem, 3000, 21, false)
+	defer a.Release()
+	b, lb := synthetic(t, mem, 3000, 22, false)
+	defer b.Release()
+	l1 := models.LogisticTrainer{Penalty: models.PenaltyL1, C: 0.05}
+	coefs := func(rec arrow.Record, labels []bool) map[string]float64 {
+		m, err := l1.Fit(context.Background(), rec, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.(*models.Logistic).Coefficients()
+	}
+	first := coefs(a, la)
+	for range 3 {
+		coefs(b, lb) // moves rand() on, as a backtest's fits would
+	}
+	if again := coefs(a, la); !maps.Equal(first, again) {
+		t.Errorf("the same rows fitted after other fits: %v; first %v", again, first)
+	}
+}

@@ -83,10 +83,9 @@ func (r *run) workers() int {
 // and returns the first error, cancelling the others' ctx. A lane calls
 // turn around each unit of heavy work, which waits for one of the workers
 // to be free; so at most workers units run at once, while each model's
-// units stay in order within its lane. That order matters: liblinear's L1
-// solver draws from the C library's process-wide rand(), so an L1 model
-// depends on the L1 fits run before it, and a serial backtest's models are
-// reproduced only if each candidate fits in the same order.
+// units stay in order within its lane. (The order once decided liblinear's
+// L1 models, which drew on the process's rand(); each L1 fit now seeds it,
+// so a model depends only on its own rows.)
 func (r *run) eachModel(ctx context.Context, names []string, lane func(ctx context.Context, m int, turn func(func() error) error) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
