@@ -112,6 +112,13 @@ func Load(ctx context.Context, mem memory.Allocator, t features.Tables) (*Index,
 // does read are skipped here.
 func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, since features.Day) (*Index, error) {
 	idx := &Index{pupils: map[string]int32{}, older: map[int][]version{}, stamps: map[int]uint32{}}
+	// From a known first day, marks go straight into a grid that grows
+	// (see grower); from the beginning of time they are gathered first, to
+	// size the grid from their first and last days.
+	var grid *grower
+	if since != features.Day(math.MinInt32) {
+		grid = newGrower(idx, since)
+	}
 	// Entries are kept in fixed-size chunks: one slice grown by append would
 	// copy tens of millions of entries again and again, and a copy that large
 	// cannot be preempted, so the garbage collector's workers spin waiting
@@ -175,6 +182,10 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 				}
 			}
 			minDay, maxDay = min(minDay, e.day), max(maxDay, e.day)
+			if grid != nil {
+				grid.add(e)
+				continue
+			}
 			if len(entries) == cap(entries) {
 				if entries != nil {
 					chunks = append(chunks, entries)
@@ -187,6 +198,13 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 	})
 	if err != nil {
 		return nil, fmt.Errorf("attendance: %w", err)
+	}
+	if grid != nil {
+		if minDay > maxDay {
+			return &Index{pupils: idx.pupils, older: idx.older, stamps: idx.stamps}, nil
+		}
+		grid.finish(minDay, maxDay)
+		return idx, nil
 	}
 	if len(entries) > 0 {
 		chunks = append(chunks, entries)
