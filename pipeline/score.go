@@ -89,6 +89,9 @@ const (
 // score scores every eligible household as of the run date, ranks them and
 // exports the list.
 func (r *run) score(ctx context.Context) error {
+	if d, ok := r.opts.Features.(CacheDropper); ok {
+		defer d.DropCaches()
+	}
 	s, err := r.snapshotAt(ctx, r.opts.AsOf)
 	if err != nil {
 		return err
