@@ -75,11 +75,27 @@ type Set struct {
 	links   map[Day][]Household // households of each built table, in row order
 }
 
-var _ pipeline.FeatureSet = (*Set)(nil)
+var (
+	_ pipeline.FeatureSet   = (*Set)(nil)
+	_ pipeline.CacheDropper = (*Set)(nil)
+)
 
 // NewSet wires the builders over the store's tables.
 func NewSet(t Tables, opts Options, builders ...Builder) *Set {
 	return &Set{tables: t, builders: builders, opts: opts, links: map[Day][]Household{}}
+}
+
+// DropCaches lets go of the roster and of what every builder that can
+// (a pipeline.CacheDropper) read; a later Build reads them again.
+func (s *Set) DropCaches() {
+	s.once = sync.Once{}
+	s.roster, s.linkage, s.err = nil, nil, nil
+	s.links = map[Day][]Household{}
+	for _, b := range s.builders {
+		if d, ok := b.(pipeline.CacheDropper); ok {
+			d.DropCaches()
+		}
+	}
 }
 
 // Roster loads (once) and returns the roster.

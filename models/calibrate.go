@@ -41,7 +41,10 @@ type Calibrated struct {
 	xs, ys []float64
 }
 
-var _ pipeline.Model = (*Calibrated)(nil)
+var (
+	_ pipeline.Model          = (*Calibrated)(nil)
+	_ pipeline.BatchExplainer = (*Calibrated)(nil)
+)
 
 // Calibrate fits method on m's scores of feats against labels.
 func Calibrate(ctx context.Context, m pipeline.Model, feats arrow.Record, labels []bool, method string) (*Calibrated, error) {
@@ -246,6 +249,11 @@ func (c *Calibrated) Score(ctx context.Context, feats arrow.Record) ([]float64, 
 // raised the base score raised the probability.
 func (c *Calibrated) Explain(feats arrow.Record, row int, n int) []pipeline.Reason {
 	return c.base.Explain(feats, row, n)
+}
+
+// ExplainAll gives the base model's reasons for every row (see Explain).
+func (c *Calibrated) ExplainAll(ctx context.Context, feats arrow.Record, n int) ([][]pipeline.Reason, error) {
+	return pipeline.ExplainAll(ctx, c.base, feats, n)
 }
 
 // Base is the uncalibrated model.

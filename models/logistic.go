@@ -13,8 +13,9 @@ import (
 )
 
 var (
-	_ pipeline.Trainer = LogisticTrainer{}
-	_ pipeline.Model   = (*Logistic)(nil)
+	_ pipeline.Trainer        = LogisticTrainer{}
+	_ pipeline.Model          = (*Logistic)(nil)
+	_ pipeline.BatchExplainer = (*Logistic)(nil)
 )
 
 // LogisticTrainer fits a regularised logistic regression on every feature
@@ -209,16 +210,57 @@ func (m *Logistic) Explain(feats arrow.Record, row int, n int) []pipeline.Reason
 		return nil
 	}
 	z := make([]float64, len(m.features))
-	m.standardise(x[0], z)
-	var reasons []pipeline.Reason
+	reasons := m.reasons(x[0], z, nil)
+	return reasons[:min(n, len(reasons))]
+}
+
+// ExplainAll gives Explain's reasons for every row of feats, reading the
+// record once: explaining row by row sliced the record and looked up every
+// column again for each household, and a weekly run explains them all
+// (scores.parquet's reason codes). A row with no reasons gets nil, as
+// Explain gives.
+func (m *Logistic) ExplainAll(ctx context.Context, feats arrow.Record, n int) ([][]pipeline.Reason, error) {
+	out := make([][]pipeline.Reason, feats.NumRows())
+	if n <= 0 || len(out) == 0 {
+		return out, nil
+	}
+	x, err := Matrix(feats, m.features)
+	if err != nil {
+		return nil, fmt.Errorf("logistic: %w", err)
+	}
+	// Every row's reasons share one allocation; it never grows, so earlier
+	// rows' slices stay where they are.
+	arena := make([]pipeline.Reason, 0, len(out)*min(n, len(m.features)))
+	z := make([]float64, len(m.features))
+	var cand []pipeline.Reason
+	for i, row := range x {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("logistic: %w", err)
+			}
+		}
+		cand = m.reasons(row, z, cand[:0])
+		if k := min(n, len(cand)); k > 0 {
+			lo := len(arena)
+			arena = append(arena, cand[:k]...)
+			out[i] = arena[lo:len(arena):len(arena)]
+		}
+	}
+	return out, nil
+}
+
+// reasons appends to dst every reason Explain would give for the raw
+// feature values of one row, largest first; z is scratch space.
+func (m *Logistic) reasons(raw, z []float64, dst []pipeline.Reason) []pipeline.Reason {
+	m.standardise(raw, z)
 	for j, c := range m.coefs {
 		if contrib := c * z[j]; c > 0 && z[j] > 0 {
-			reasons = append(reasons, pipeline.Reason{Feature: m.features[j], Value: x[0][j], Contribution: contrib})
+			dst = append(dst, pipeline.Reason{Feature: m.features[j], Value: raw[j], Contribution: contrib})
 		}
 	}
 	// Stable, so equal contributions keep the training column order.
-	slices.SortStableFunc(reasons, func(a, b pipeline.Reason) int { return cmp.Compare(b.Contribution, a.Contribution) })
-	return reasons[:min(n, len(reasons))]
+	slices.SortStableFunc(dst, func(a, b pipeline.Reason) int { return cmp.Compare(b.Contribution, a.Contribution) })
+	return dst
 }
 
 // Coefficients returns each feature's weight per standard deviation, in

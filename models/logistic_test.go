@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -289,5 +290,51 @@ func TestLogisticL1Reproducible(t *testing.T) {
 	}
 	if again := coefs(a, la); !maps.Equal(first, again) {
 		t.Errorf("the same rows fitted after other fits: %v; first %v", again, first)
+	}
+}
+
+// ExplainAll must give, row for row, what Explain gives: the weekly run
+// takes scores.parquet's reason codes and the list's reasons from it.
+func TestLogisticExplainAll(t *testing.T) {
+	mem := checkedAllocator(t)
+	m := fit(t, mem, true)
+	rec, labels := synthetic(t, mem, 500, 3, true)
+	defer rec.Release()
+	cal, err := models.Calibrate(context.Background(), m, rec, labels, "platt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		model interface {
+			Explain(arrow.Record, int, int) []pipeline.Reason
+		}
+		n int
+	}{
+		{"logistic, three reasons", m, 3},
+		{"logistic, one reason", m, 1},
+		{"logistic, none asked", m, 0},
+		{"calibrated", cal, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			all, err := pipeline.ExplainAll(context.Background(), tt.model.(pipeline.Model), rec, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != int(rec.NumRows()) {
+				t.Fatalf("got %d rows; want %d", len(all), rec.NumRows())
+			}
+			some := 0
+			for i, got := range all {
+				want := tt.model.Explain(rec, i, tt.n)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("row %d: got %+v; want %+v", i, got, want)
+				}
+				some += len(got)
+			}
+			if tt.n > 0 && some == 0 {
+				t.Errorf("no row has a reason; want some")
+			}
+		})
 	}
 }

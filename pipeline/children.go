@@ -38,13 +38,39 @@ var scoredChildrenHeader = []string{"as_of", "model", "person_id", "household_id
 // model scored: the backtest's test households with their known outcomes,
 // then this week's households with a blank label (not yet known) and
 // selected meaning on the list.
+//
+// Rows go to the file as they are made rather than being gathered first: a
+// weekly run copies the training run's backtest rows, a dozen dates of every
+// child, and holding them all as strings was 85 MB of its live heap at
+// 60,000 children, second only to the attendance index.
 func (r *run) writeScoredChildren(ctx context.Context, now *FeatureTable, scores []float64, listed map[int]bool) error {
 	ca, ok := r.opts.Features.(ChildAuditor)
 	if !ok {
 		return nil
 	}
+	path := filepath.Join(r.runDir, "evaluation", "scored_children.csv")
+	err := WriteAtomic(path, 0o640, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.Write(scoredChildrenHeader); err != nil {
+			return err
+		}
+		if err := r.streamScoredChildren(ctx, cw, ca, now, scores, listed); err != nil {
+			return err
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	if err != nil {
+		return err
+	}
+	r.output("evaluation/scored_children.csv")
+	return nil
+}
+
+// streamScoredChildren writes writeScoredChildren's rows after the header.
+func (r *run) streamScoredChildren(ctx context.Context, cw *csv.Writer, ca ChildAuditor, now *FeatureTable, scores []float64, listed map[int]bool) error {
 	name := r.man.Model.Kind
-	rows := [][]string{scoredChildrenHeader}
+	row := make([]string, len(scoredChildrenHeader))
 	add := func(t *FeatureTable, hh func(int) string, score func(int) (float64, bool), selected func(int) bool, labelled bool) error {
 		kids, err := ca.AuditChildren(ctx, t, r.opts.HorizonWeeks)
 		if err != nil {
@@ -68,8 +94,11 @@ func (r *run) writeScoredChildren(ctx context.Context, now *FeatureTable, scores
 			if c.IMDDecile > 0 {
 				imd = strconv.Itoa(c.IMDDecile)
 			}
-			rows = append(rows, []string{asOf, name, c.Person, hh(c.Row), strconv.FormatFloat(s, 'g', -1, 64),
-				flag(selected(c.Row)), label, e5, c.Ethnicity, imd})
+			row = append(row[:0], asOf, name, c.Person, hh(c.Row), strconv.FormatFloat(s, 'g', -1, 64),
+				flag(selected(c.Row)), label, e5, c.Ethnicity, imd)
+			if err := cw.Write(row); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
@@ -106,22 +135,14 @@ func (r *run) writeScoredChildren(ctx context.Context, now *FeatureTable, scores
 			return fmt.Errorf("backtest %s: %w", f.asOf.Format(time.DateOnly), err)
 		}
 	}
-	if err := r.copyBacktestChildren(&rows); err != nil {
+	if err := r.copyBacktestChildren(cw); err != nil {
 		return fmt.Errorf("backtest rows of the training run: %w", err)
 	}
 	hh, err := stringColumn(now.Record, ColHousehold)
 	if err != nil {
 		return err
 	}
-	err = add(now, hh.Value, func(i int) (float64, bool) { return scores[i], true }, func(i int) bool { return listed[i] }, false)
-	if err != nil {
-		return err
-	}
-	if err := writeCSV(filepath.Join(r.runDir, "evaluation", "scored_children.csv"), rows); err != nil {
-		return err
-	}
-	r.output("evaluation/scored_children.csv")
-	return nil
+	return add(now, hh.Value, func(i int) (float64, bool) { return scores[i], true }, func(i int) bool { return listed[i] }, false)
 }
 
 func flag(b bool) string {

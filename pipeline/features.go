@@ -23,6 +23,18 @@ type FeatureSet interface {
 	Describe(t *FeatureTable, row int, r Reason) string
 }
 
+// A CacheDropper is a FeatureSet that keeps what it read from the store
+// between builds. A run has it drop that once the score stage is done: no
+// later stage builds features, and the audit stage would otherwise run
+// beside all of it (at 120,000 children the audit had become the weekly
+// run's peak of memory).
+type CacheDropper interface {
+	// DropCaches lets go of what builds read; a later Build reads it again.
+	// It must not run beside a Build, and tables built before it can no
+	// longer be described, listed by child or drawn.
+	DropCaches()
+}
+
 // Columns of a feature table that are not model inputs. Every other numeric
 // column is a feature.
 const (

@@ -20,6 +20,29 @@ type Model interface {
 	Explain(feats arrow.Record, row int, n int) []Reason
 }
 
+// A BatchExplainer is a Model that can give Explain's reasons for every row
+// of feats at once, far more cheaply than row by row. out[i] must equal
+// Explain(feats, i, n) for every row i.
+type BatchExplainer interface {
+	ExplainAll(ctx context.Context, feats arrow.Record, n int) ([][]Reason, error)
+}
+
+// ExplainAll gives up to n reasons for every row of feats: in one pass when
+// m is a BatchExplainer, otherwise row by row through Explain.
+func ExplainAll(ctx context.Context, m Model, feats arrow.Record, n int) ([][]Reason, error) {
+	if b, ok := m.(BatchExplainer); ok {
+		return b.ExplainAll(ctx, feats, n)
+	}
+	out := make([][]Reason, feats.NumRows())
+	for i := range out {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out[i] = m.Explain(feats, i, n)
+	}
+	return out, nil
+}
+
 // A Trainer fits a Model on feature rows and aligned labels.
 type Trainer interface {
 	Fit(ctx context.Context, feats arrow.Record, labels []bool) (Model, error)

@@ -122,8 +122,9 @@ func (r *run) trainOrReuse(ctx context.Context) error {
 
 // copyBacktestChildren copies the labelled rows of the training run's
 // scored_children.csv, so a run with a reused model is audited over the
-// same backtest as the run that trained it.
-func (r *run) copyBacktestChildren(rows *[][]string) error {
+// same backtest as the run that trained it. Rows are read one at a time
+// into the same slice and written straight on to cw.
+func (r *run) copyBacktestChildren(cw *csv.Writer) error {
 	if r.reused == nil {
 		return nil
 	}
@@ -137,7 +138,8 @@ func (r *run) copyBacktestChildren(rows *[][]string) error {
 		return err
 	}
 	defer f.Close()
-	cr := csv.NewReader(bufio.NewReader(f))
+	cr := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	cr.ReuseRecord = true
 	head, err := cr.Read()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -160,7 +162,9 @@ func (r *run) copyBacktestChildren(rows *[][]string) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		if rec[label] != "" {
-			*rows = append(*rows, rec)
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -89,6 +89,9 @@ const (
 // score scores every eligible household as of the run date, ranks them and
 // exports the list.
 func (r *run) score(ctx context.Context) error {
+	if d, ok := r.opts.Features.(CacheDropper); ok {
+		defer d.DropCaches()
+	}
 	s, err := r.snapshotAt(ctx, r.opts.AsOf)
 	if err != nil {
 		return err
@@ -134,9 +137,15 @@ func (r *run) score(ctx context.Context) error {
 	for pos, i := range order {
 		rank[i] = pos + 1
 	}
+	// Every household's reasons: scores.parquet carries their codes, and
+	// the list their text.
+	why, err := ExplainAll(ctx, r.model, t.Record, 3)
+	if err != nil {
+		return fmt.Errorf("reasons: %w", err)
+	}
 	codes := make([]string, len(scores))
 	for i := range scores {
-		codes[i] = reasonCodes(r.model.Explain(t.Record, i, 3))
+		codes[i] = reasonCodes(why[i])
 	}
 	loc, _ := stringColumn(t.Record, ColLocality)
 	kids, _ := stringColumn(t.Record, ColChildren)
@@ -166,7 +175,7 @@ func (r *run) score(ctx context.Context) error {
 	for _, s := range sel {
 		i := order[s.pos]
 		listed[i] = true
-		reasons := r.model.Explain(t.Record, i, 3)
+		reasons := why[i]
 		e := ListEntry{
 			Rank: s.pos + 1, Household: hh.Value(i), Band: rules.band(scores[i], r.baseRate), Score: scores[i],
 			Status: s.status, WeeksOnList: s.weeksOnList, Reasons: reasons, Locality: locs[s.pos],

@@ -64,8 +64,9 @@ type Builder struct {
 const lookbackDays = 7 * (52 + 1)
 
 var (
-	_ features.Builder = (*Builder)(nil)
-	_ features.Matcher = (*Builder)(nil)
+	_ features.Builder      = (*Builder)(nil)
+	_ features.Matcher      = (*Builder)(nil)
+	_ pipeline.CacheDropper = (*Builder)(nil)
 )
 
 // New returns a builder over the store's tables.
@@ -104,6 +105,13 @@ func (b *Builder) indexFor(ctx context.Context, day features.Day) (*Index, error
 	}
 	b.idx, b.since, b.full, b.built = idx, since, since == features.Day(math.MinInt32), 0
 	return idx, nil
+}
+
+// DropCaches lets go of the marks read; the next build reads them again.
+func (b *Builder) DropCaches() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.idx, b.since, b.full, b.built = nil, 0, false, 0
 }
 
 // sumWeeks makes idx's running weekly tallies at the second build from

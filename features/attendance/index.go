@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -36,8 +37,12 @@ type Index struct {
 	pupils map[string]int32 // UPN pseudonym → row
 	start  features.Day
 	days   int
-	marks  []uint8  // row*days*2 + day*2 + session
-	stamps []uint32 // seconds since stampEpoch; 0 = not stated
+	marks  []uint8 // row*days*2 + day*2 + session; stampedBit set when the slot has a stamp
+	// stamps holds the time each stamped slot's mark was recorded, in
+	// seconds since stampEpoch. Extracts state it for a fraction of a per
+	// cent of marks, and a []uint32 beside marks was four fifths of the
+	// grid, almost all zeros.
+	stamps map[int]uint32
 	// older keeps the marks a later one replaced, by slot, so a date before
 	// the amendment still sees the mark as it stood then. Amendments are a
 	// few per cent of marks, so this stays small.
@@ -45,6 +50,41 @@ type Index struct {
 	// weekly, once made (see Builder.Build), tallies windows from running
 	// sums for as-of dates on its weekday.
 	weekly atomic.Pointer[weekly]
+}
+
+// stampedBit, in a slot of Index.marks, says that Index.stamps holds the
+// slot's stamp; the mark is the slot's other bits. A slot without it has no
+// stated stamp (0).
+const stampedBit uint8 = 0x80
+
+// stamp is slot k's stamp, 0 if not stated.
+func (idx *Index) stamp(k int) uint32 {
+	if idx.marks[k]&stampedBit == 0 {
+		return 0
+	}
+	return idx.stamps[k]
+}
+
+// set puts mark m, recorded at stamp st, in slot k.
+func (idx *Index) set(k int, m uint8, st uint32) {
+	if st == 0 {
+		if idx.marks[k]&stampedBit != 0 {
+			delete(idx.stamps, k)
+		}
+		idx.marks[k] = m
+		return
+	}
+	idx.marks[k] = m | stampedBit
+	idx.stamps[k] = st
+}
+
+// markAt is the mark of slot k, whose raw grid byte is raw, as it stood at
+// cutoff: its own mark unless it was recorded at or after cutoff.
+func (idx *Index) markAt(k int, raw uint8, cutoff uint32) uint8 {
+	if raw&stampedBit != 0 && idx.stamps[k] >= cutoff {
+		return idx.asAt(k, cutoff)
+	}
+	return raw &^ stampedBit
 }
 
 type version struct {
@@ -71,7 +111,14 @@ func Load(ctx context.Context, mem memory.Allocator, t features.Tables) (*Index,
 // since (a weekly run's older year); rows before since in the deliveries it
 // does read are skipped here.
 func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, since features.Day) (*Index, error) {
-	idx := &Index{pupils: map[string]int32{}, older: map[int][]version{}}
+	idx := &Index{pupils: map[string]int32{}, older: map[int][]version{}, stamps: map[int]uint32{}}
+	// From a known first day, marks go straight into a grid that grows
+	// (see grower); from the beginning of time they are gathered first, to
+	// size the grid from their first and last days.
+	var grid *grower
+	if since != features.Day(math.MinInt32) {
+		grid = newGrower(idx, since)
+	}
 	// Entries are kept in fixed-size chunks: one slice grown by append would
 	// copy tens of millions of entries again and again, and a copy that large
 	// cannot be preempted, so the garbage collector's workers spin waiting
@@ -80,6 +127,14 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 	var chunks [][]entry
 	var entries []entry
 	minDay, maxDay := features.Day(math.MaxInt32), features.Day(math.MinInt32)
+	// Extracts list a school's pupils in the same order day after day, so
+	// the pupil who followed the last one the time before is most often the
+	// next one: checking them first saves most map lookups, which were the
+	// load's largest cost. keys[p] is pupil p's UPN pseudonym, after[p]
+	// the pupil seen after p last time (-1: none yet).
+	var keys []string
+	var after []int32
+	prev := int32(-1)
 	err := features.ScanSince(ctx, mem, t, Source, "session_date", since, func(rec arrow.Record) error {
 		var g features.Getter
 		upn, date, sess := g.Str(rec, "upn"), g.Date(rec, "session_date"), g.Str(rec, "session")
@@ -88,7 +143,7 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 			return g.Err
 		}
 		// Extracts list a pupil's sessions together (AM and PM at least), so
-		// the last pupil seen saves most map lookups.
+		// the last pupil seen is checked first of all.
 		lastU, lastP := "", int32(-1)
 		for i := 0; i < int(rec.NumRows()); i++ {
 			if features.Day(date.Value(i)) < since {
@@ -97,11 +152,27 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 			u := upn.Value(i)
 			p := lastP
 			if lastP < 0 || u != lastU {
-				var ok bool
-				if p, ok = idx.pupils[u]; !ok {
-					p = int32(len(idx.pupils))
-					idx.pupils[u] = p
+				p = -1
+				if prev >= 0 {
+					if q := after[prev]; q >= 0 && keys[q] == u {
+						p = q
+					}
 				}
+				if p < 0 {
+					var ok bool
+					if p, ok = idx.pupils[u]; !ok {
+						p = int32(len(keys))
+						// A copy: u points into the record's buffer of every
+						// row's pseudonym, which the key would keep alive.
+						k := strings.Clone(u)
+						idx.pupils[k] = p
+						keys, after = append(keys, k), append(after, -1)
+					}
+				}
+				if prev >= 0 {
+					after[prev] = p
+				}
+				prev = p
 				lastU, lastP = u, p
 			}
 			e := entry{pupil: p, day: features.Day(date.Value(i)), pm: sess.Value(i) == "PM", mark: markOf(cat.Value(i), code.Value(i))}
@@ -111,6 +182,10 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 				}
 			}
 			minDay, maxDay = min(minDay, e.day), max(maxDay, e.day)
+			if grid != nil {
+				grid.add(e)
+				continue
+			}
 			if len(entries) == cap(entries) {
 				if entries != nil {
 					chunks = append(chunks, entries)
@@ -124,6 +199,13 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 	if err != nil {
 		return nil, fmt.Errorf("attendance: %w", err)
 	}
+	if grid != nil {
+		if minDay > maxDay {
+			return &Index{pupils: idx.pupils, older: idx.older, stamps: idx.stamps}, nil
+		}
+		grid.finish(minDay, maxDay)
+		return idx, nil
+	}
 	if len(entries) > 0 {
 		chunks = append(chunks, entries)
 	}
@@ -132,7 +214,7 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 	}
 	idx.start, idx.days = minDay, int(maxDay-minDay)+1
 	n := len(idx.pupils) * idx.days * 2
-	idx.marks, idx.stamps = make([]uint8, n), make([]uint32, n)
+	idx.marks = make([]uint8, n)
 	// Rows arrive in load order, so on equal stamps the later delivery wins.
 	for _, part := range chunks {
 		idx.place(part)
@@ -143,16 +225,25 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 // place puts entries, in load order, into the grid.
 func (idx *Index) place(entries []entry) {
 	for _, e := range entries {
-		k := idx.slot(e.pupil, e.day, e.pm)
-		switch {
-		case idx.marks[k] == markNone:
-			idx.marks[k], idx.stamps[k] = e.mark, e.stamp
-		case e.stamp >= idx.stamps[k]:
-			idx.older[k] = append(idx.older[k], version{idx.marks[k], idx.stamps[k]})
-			idx.marks[k], idx.stamps[k] = e.mark, e.stamp
-		default:
-			idx.older[k] = append(idx.older[k], version{e.mark, e.stamp})
-		}
+		idx.placeOne(e)
+	}
+}
+
+// placeOne puts one entry into the grid: the newest mark of a session
+// wins, and the later delivery on equal stamps; the other is kept as an
+// older version.
+func (idx *Index) placeOne(e entry) {
+	k := idx.slot(e.pupil, e.day, e.pm)
+	if idx.marks[k] == markNone {
+		idx.set(k, e.mark, e.stamp)
+		return
+	}
+	switch cur := idx.stamp(k); {
+	case e.stamp >= cur:
+		idx.older[k] = append(idx.older[k], version{idx.marks[k] &^ stampedBit, cur})
+		idx.set(k, e.mark, e.stamp)
+	default:
+		idx.older[k] = append(idx.older[k], version{e.mark, e.stamp})
 	}
 }
 
@@ -274,7 +365,7 @@ func (idx *Index) tallies(p int32, end features.Day, cutoff uint32) [len(windows
 			continue
 		}
 		k0 := idx.slot(p, from, false)
-		marks, stamps := idx.marks[k0:k0+2*int(to-from)], idx.stamps[k0:k0+2*int(to-from)]
+		marks := idx.marks[k0 : k0+2*int(to-from)]
 		c := &counts[i]
 		// 1970-01-01 was a Thursday: day+3 mod 7 is 0 on Mondays.
 		wd := (int(from) + 3) % 7
@@ -287,11 +378,11 @@ func (idx *Index) tallies(p int32, end features.Day, cutoff uint32) [len(windows
 				wd = 0
 			}
 			am, pm := marks[k], marks[k+1]
-			if st := stamps[k]; st != 0 && st >= cutoff {
-				am = idx.asAt(k0+k, cutoff)
+			if am&stampedBit != 0 {
+				am = idx.markAt(k0+k, am, cutoff)
 			}
-			if st := stamps[k+1]; st != 0 && st >= cutoff {
-				pm = idx.asAt(k0+k+1, cutoff)
+			if pm&stampedBit != 0 {
+				pm = idx.markAt(k0+k+1, pm, cutoff)
 			}
 			c[0][mf][am]++
 			c[1][mf][pm]++
@@ -346,7 +437,7 @@ func (idx *Index) scan(p int32, w features.Window, cutoff uint32, bucket func(fe
 		return
 	}
 	lo, hi := idx.slot(p, from, false), idx.slot(p, to-1, true)
-	marks, stamps := idx.marks[lo:hi+1], idx.stamps[lo:hi+1]
+	marks := idx.marks[lo : hi+1]
 	for k := 0; k < len(marks); k += 2 {
 		day := from + features.Day(k/2)
 		// 1970-01-01 was a Thursday: day+3 mod 7 is 0 on Mondays.
@@ -354,13 +445,11 @@ func (idx *Index) scan(p int32, w features.Window, cutoff uint32, bucket func(fe
 		monFri := wd == 0 || wd == 4
 		var t *tally
 		for s := k; s < k+2; s++ {
-			m := marks[s]
-			if m == markNone && stamps[s] == 0 {
+			raw := marks[s]
+			if raw == markNone {
 				continue
 			}
-			if stamps[s] != 0 && stamps[s] >= cutoff {
-				m = idx.asAt(lo+s, cutoff)
-			}
+			m := idx.markAt(lo+s, raw, cutoff)
 			if t == nil {
 				t = bucket(day)
 			}

@@ -114,16 +114,17 @@ func newWeekly(idx *Index, day features.Day) *weekly {
 	for p := range n {
 		row := w.sums[p*(w.weeks+1) : (p+1)*(w.weeks+1)]
 		k0 := p * idx.days * 2
-		marks, stamps := idx.marks[k0:k0+2*idx.days], idx.stamps[k0:k0+2*idx.days]
+		marks := idx.marks[k0 : k0+2*idx.days]
 		var acc packed
 		wk, left := 0, 7-back // days left in week wk
 		for i := range idx.days {
 			f := mf[i]
-			acc = acc.plus(markTally[marks[2*i]][f]).plus(markTally[marks[2*i+1]][f])
-			if st := stamps[2*i]; st != 0 && int64(st) >= next[i] {
+			am, pm := marks[2*i], marks[2*i+1]
+			acc = acc.plus(markTally[am&^stampedBit][f]).plus(markTally[pm&^stampedBit][f])
+			if am&stampedBit != 0 && int64(idx.stamps[k0+2*i]) >= next[i] {
 				w.late = append(w.late, int32(2*i))
 			}
-			if st := stamps[2*i+1]; st != 0 && int64(st) >= next[i] {
+			if pm&stampedBit != 0 && int64(idx.stamps[k0+2*i+1]) >= next[i] {
 				w.late = append(w.late, int32(2*i+1))
 			}
 			if left--; left == 0 {
@@ -156,11 +157,11 @@ func (w *weekly) tallies(idx *Index, p int32, end features.Day, cutoff uint32) [
 	for _, rel := range w.late[w.lateAt[p]:w.lateAt[p+1]] {
 		k := k0 + int(rel)
 		d := idx.start + features.Day(rel/2)
-		if d >= end || idx.stamps[k] < cutoff {
+		if d >= end || idx.stamp(k) < cutoff {
 			continue
 		}
 		mf := monFri(d)
-		now, then := markTally[idx.marks[k]][mf], markTally[idx.asAt(k, cutoff)][mf]
+		now, then := markTally[idx.marks[k]&^stampedBit][mf], markTally[idx.asAt(k, cutoff)][mf]
 		for i, wks := range windows {
 			if d >= end-features.Day(7*wks) {
 				add[i], sub[i] = add[i].plus(then), sub[i].plus(now)

@@ -91,7 +91,18 @@ type Builder struct {
 	people *people
 }
 
-var _ features.Builder = (*Builder)(nil)
+var (
+	_ features.Builder      = (*Builder)(nil)
+	_ pipeline.CacheDropper = (*Builder)(nil)
+)
+
+// DropCaches lets go of the contacts read; the next build reads them again.
+func (b *Builder) DropCaches() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.once = sync.Once{}
+	b.byNHS, b.err, b.people = nil, nil, nil
+}
 
 // New returns a builder over the store's tables.
 func New(t features.Tables, mem memory.Allocator) *Builder {

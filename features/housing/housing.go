@@ -78,7 +78,10 @@ type Builder struct {
 	people *people
 }
 
-var _ features.Builder = (*Builder)(nil)
+var (
+	_ features.Builder      = (*Builder)(nil)
+	_ pipeline.CacheDropper = (*Builder)(nil)
+)
 
 // New returns a builder over the store's tables.
 func New(t features.Tables, mem memory.Allocator) *Builder {
@@ -92,6 +95,14 @@ func New(t features.Tables, mem memory.Allocator) *Builder {
 func (b *Builder) Columns() []string { return append([]string(nil), columns...) }
 
 const open = features.Day(math.MaxInt32)
+
+// DropCaches lets go of the records read; the next build reads them again.
+func (b *Builder) DropCaches() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.once = sync.Once{}
+	b.cases, b.placements, b.rent, b.err, b.people = nil, nil, nil, nil, nil
+}
 
 func (b *Builder) load(ctx context.Context) error {
 	b.once.Do(func() { b.err = b.read(ctx) })

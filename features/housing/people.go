@@ -17,9 +17,13 @@ type people struct {
 	cases        []homelessCase
 	placementsAt []int32 // likewise
 	placements   []placement
-	rentAt       []int32 // likewise
-	rent         []snapshot
-	// rentByDay is each person's stretch of rent, as indices into rent, in
+	// rent is person p's snapshots, in the order they were read: the
+	// lists read holds, not a copy laid end to end like cases, since
+	// snapshots are most of what housing holds (a copy was ~30 MB of a
+	// weekly run's live heap at 60,000 children).
+	rent   [][]snapshot
+	rentAt []int32 // person p's stretch of rentByDay is rentByDay[rentAt[p]:rentAt[p+1]]
+	// rentByDay is each person's snapshots, as indices into rent[p], in
 	// date order; snapshots of one day stay in the order they were read.
 	rentByDay []int32
 }
@@ -41,15 +45,23 @@ func (b *Builder) number(r *features.Roster) *people {
 	ps := &people{roster: r}
 	ps.casesAt, ps.cases = byNumber(r, b.cases)
 	ps.placementsAt, ps.placements = byNumber(r, b.placements)
-	ps.rentAt, ps.rent = byNumber(r, b.rent)
-	ps.rentByDay = make([]int32, len(ps.rent))
-	for p := 0; p < r.People(); p++ {
-		lo, hi := ps.rentAt[p], ps.rentAt[p+1]
-		idx := ps.rentByDay[lo:hi]
-		for k := range idx {
-			idx[k] = lo + int32(k)
+	ps.rent = make([][]snapshot, r.People())
+	ps.rentAt = make([]int32, r.People()+1)
+	for id, ss := range b.rent {
+		if p, ok := r.IndexOf(id); ok {
+			ps.rent[p] = ss
 		}
-		slices.SortStableFunc(idx, func(a, b int32) int { return cmp.Compare(ps.rent[a].day, ps.rent[b].day) })
+	}
+	for p, ss := range ps.rent {
+		ps.rentAt[p+1] = ps.rentAt[p] + int32(len(ss))
+	}
+	ps.rentByDay = make([]int32, ps.rentAt[len(ps.rent)])
+	for p, ss := range ps.rent {
+		idx := ps.rentByDay[ps.rentAt[p]:ps.rentAt[p+1]]
+		for k := range idx {
+			idx[k] = int32(k)
+		}
+		slices.SortStableFunc(idx, func(a, b int32) int { return cmp.Compare(ss[a].day, ss[b].day) })
 	}
 	return ps
 }
@@ -84,19 +96,19 @@ func (ps *people) placementsOf(p features.PersonIndex) []placement {
 
 // rentOf returns person p's snapshots in the order they were read.
 func (ps *people) rentOf(p features.PersonIndex) []snapshot {
-	return ps.rent[ps.rentAt[p]:ps.rentAt[p+1]]
+	return ps.rent[p]
 }
 
 // latestBefore returns person p's latest snapshot dated before d, the
 // first read of that day's, or nil.
 func (ps *people) latestBefore(p features.PersonIndex, d features.Day) *snapshot {
-	idx := ps.rentByDay[ps.rentAt[p]:ps.rentAt[p+1]]
-	day := func(k int) features.Day { return ps.rent[idx[k]].day }
+	idx, ss := ps.rentByDay[ps.rentAt[p]:ps.rentAt[p+1]], ps.rent[p]
+	day := func(k int) features.Day { return ss[idx[k]].day }
 	n := sort.Search(len(idx), func(k int) bool { return day(k) >= d })
 	if n == 0 {
 		return nil
 	}
 	last := day(n - 1)
 	first := sort.Search(n, func(k int) bool { return day(k) >= last })
-	return &ps.rent[idx[first]]
+	return &ss[idx[first]]
 }

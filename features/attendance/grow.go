@@ -1,0 +1,112 @@
+package attendance
+
+import (
+	"earlyhelp/features"
+)
+
+// grower places marks into an index's grid as they are read, for a load
+// from a known first day. Gathering a weekly run's year of marks as entries
+// before placing them took 16 bytes a mark, against the grid's one, and
+// was the score stage's peak of memory. The grid starts at the first day
+// and grows by whole pupils as new ones appear and, rarely, by days when a
+// mark lies beyond the days it holds; finish then cuts it to the days that
+// have marks, so the index is the one the gathered entries would have made.
+type grower struct {
+	idx  *Index
+	cap  int // days each pupil's row holds while loading
+	rows int // pupils with a row
+	// buf holds entries to place together, so that making room is checked
+	// once a batch rather than once a mark.
+	buf []entry
+}
+
+// growDays is how many days a row holds at first: the year a weekly run
+// reads and a month to spare.
+const growDays = lookbackDays + 28
+
+// growBatch is how many entries are placed together.
+const growBatch = 1 << 14
+
+func newGrower(idx *Index, since features.Day) *grower {
+	idx.start, idx.days = since, growDays
+	return &grower{idx: idx, cap: growDays, buf: make([]entry, 0, growBatch)}
+}
+
+// add takes e, to be placed in load order.
+func (g *grower) add(e entry) {
+	g.buf = append(g.buf, e)
+	if len(g.buf) == cap(g.buf) {
+		g.flush()
+	}
+}
+
+// flush makes room for the entries held and places them.
+func (g *grower) flush() {
+	if len(g.buf) == 0 {
+		return
+	}
+	idx := g.idx
+	rows, last := g.rows, 0
+	for _, e := range g.buf {
+		rows, last = max(rows, int(e.pupil)+1), max(last, int(e.day-idx.start))
+	}
+	if last >= g.cap {
+		g.relayout(max(2*g.cap, last+1))
+	}
+	if rows > g.rows {
+		need := rows * 2 * g.cap
+		if need > cap(idx.marks) {
+			grown := make([]uint8, need, 2*need)
+			copy(grown, idx.marks)
+			idx.marks = grown
+		} else {
+			idx.marks = idx.marks[:need]
+			clear(idx.marks[g.rows*2*g.cap:])
+		}
+		g.rows = rows
+	}
+	for _, e := range g.buf {
+		idx.placeOne(e)
+	}
+	g.buf = g.buf[:0]
+}
+
+// relayout gives every row days days, keeping its marks where its days are.
+func (g *grower) relayout(days int) {
+	g.move(g.idx.start, days)
+	g.cap = days
+}
+
+// finish cuts the grid to the days from first to last, with exact room.
+func (g *grower) finish(first, last features.Day) {
+	g.flush()
+	g.move(first, int(last-first)+1)
+}
+
+// move lays the grid out again from day start with days a row, keeping
+// the marks of those days, and the slots of stamps and older versions
+// with them.
+func (g *grower) move(start features.Day, days int) {
+	idx := g.idx
+	old, oldStart, oldDays := idx.marks, idx.start, idx.days
+	marks := make([]uint8, g.rows*days*2)
+	shift := int(start - oldStart) // ≥ 0 when cutting, 0 when growing
+	keep := min(days, oldDays-shift)
+	for p := range g.rows {
+		src := old[(p*oldDays+shift)*2:]
+		copy(marks[p*days*2:p*days*2+keep*2], src[:keep*2])
+	}
+	slot := func(k int) int {
+		p, r := k/(oldDays*2), k%(oldDays*2)
+		return p*days*2 + r - shift*2
+	}
+	stamps := make(map[int]uint32, len(idx.stamps))
+	for k, st := range idx.stamps {
+		stamps[slot(k)] = st
+	}
+	older := make(map[int][]version, len(idx.older))
+	for k, v := range idx.older {
+		older[slot(k)] = v
+	}
+	idx.marks, idx.start, idx.days, idx.stamps, idx.older = marks, start, days, stamps, older
+}
