@@ -246,8 +246,8 @@ func (r *Roster) personIndex(id string) int32 {
 
 func (r *Roster) addPersons(rec arrow.Record) error {
 	var g Getter
-	id, upn, eth := g.Str(rec, "person_id"), g.Str(rec, "upn"), g.Str(rec, "ethnicity")
-	nhs := g.Str(rec, "nhs_number")
+	id, upn, eth := g.Owned(rec, "person_id"), g.Owned(rec, "upn"), g.Owned(rec, "ethnicity")
+	nhs := g.Owned(rec, "nhs_number")
 	dob := g.Date(rec, "date_of_birth")
 	if g.Err != nil {
 		return g.Err
@@ -273,8 +273,8 @@ func (r *Roster) addPersons(rec arrow.Record) error {
 
 func (r *Roster) addSpells(rec arrow.Record, spells map[[3]string]spell, order *[][3]string) error {
 	var g Getter
-	hh, pid, role := g.Str(rec, "household_id"), g.Str(rec, "person_id"), g.Str(rec, "role")
-	lsoa, loc := g.Str(rec, "lsoa_code"), g.Str(rec, "locality")
+	hh, pid, role := g.Owned(rec, "household_id"), g.Owned(rec, "person_id"), g.Owned(rec, "role")
+	lsoa, loc := g.Owned(rec, "lsoa_code"), g.Owned(rec, "locality")
 	from, to := g.Date(rec, "from_date"), g.Date(rec, "to_date")
 	if g.Err != nil {
 		return g.Err
@@ -359,6 +359,32 @@ func column[T arrow.Array](g *Getter, rec arrow.Record, name string) T {
 func (g *Getter) Str(rec arrow.Record, name string) *array.String {
 	return column[*array.String](g, rec, name)
 }
+
+// Owned is a string column whose values are copied out of the record in
+// one piece: a value kept (a pseudonym in a map, a household on a spell)
+// then holds only that column's bytes, not the record's every buffer. The
+// roster kept the persons' and households' records whole this way, a
+// fifth of a weekly run's heap at 300,000 children.
+func (g *Getter) Owned(rec arrow.Record, name string) Owned {
+	col := g.Str(rec, name)
+	if col == nil {
+		return Owned{}
+	}
+	return Owned{col: col, data: string(col.ValueBytes()), base: col.ValueOffset(0)}
+}
+
+// Owned reads like *array.String; see Getter.Owned.
+type Owned struct {
+	col  *array.String
+	data string
+	base int
+}
+
+func (o Owned) Value(i int) string {
+	return o.data[o.col.ValueOffset(i)-o.base : o.col.ValueOffset(i+1)-o.base]
+}
+
+func (o Owned) IsValid(i int) bool { return o.col.IsValid(i) }
 func (g *Getter) Date(rec arrow.Record, name string) *array.Date32 {
 	return column[*array.Date32](g, rec, name)
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -158,6 +159,11 @@ func (b *Builder) read(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("housing: %w", err)
 	}
+	// A rent snapshot's strings would point into its record and keep the
+	// whole extract (millions of weekly snapshots, every column) alive: a
+	// tenancy is kept as one copy per tenancy, and a person's key is copied
+	// when first seen.
+	tenancies := map[string]string{}
 	err = b.tables.Scan(ctx, b.mem, Rent, func(rec arrow.Record) error {
 		var g features.Getter
 		ten := g.Str(rec, "tenancy_ref")
@@ -166,14 +172,24 @@ func (b *Builder) read(ctx context.Context) error {
 			return g.Err
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			s := snapshot{tenancy: ten.Value(i), day: features.Day(day.Value(i)), balance: bal.Value(i)}
+			t, ok := tenancies[ten.Value(i)]
+			if !ok {
+				t = strings.Clone(ten.Value(i))
+				tenancies[t] = t
+			}
+			s := snapshot{tenancy: t, day: features.Day(day.Value(i)), balance: bal.Value(i)}
 			if rent.IsValid(i) && rent.Value(i) > 0 && s.balance > 0 {
 				s.arrearsWeeks = s.balance / rent.Value(i)
 			}
 			if stage.IsValid(i) {
 				s.stage, s.staged = stages[stage.Value(i)], true
 			}
-			b.rent[who.Value(i)] = append(b.rent[who.Value(i)], s)
+			w := who.Value(i)
+			list, ok := b.rent[w]
+			if !ok {
+				w = strings.Clone(w)
+			}
+			b.rent[w] = append(list, s)
 		}
 		return nil
 	})
