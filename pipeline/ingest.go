@@ -114,7 +114,7 @@ type sink struct {
 	q    quarantine
 	reid map[string]map[string]string // of committed files
 
-	fileReid map[string][][2]string // of the open file, merged on End
+	fileReid map[string]map[string]string // of the open file, merged on End
 	file     *FileManifest
 	ref      FileRef
 	del      Delivery
@@ -156,7 +156,7 @@ func (s *sink) Begin(f FileRef) (bool, error) {
 		return false, err
 	}
 	s.file, s.ref, s.del, s.byReason = &s.man.Files[len(s.man.Files)-1], f, del, map[string]int64{}
-	s.fileReid = map[string][][2]string{}
+	s.fileReid = map[string]map[string]string{}
 	return true, nil
 }
 
@@ -181,9 +181,12 @@ func (s *sink) Reid(ns, pseudonym, raw string) error {
 	if s.file == nil {
 		return fmt.Errorf("reid outside a file")
 	}
-	// Appended, not put in a map: a register sends a pair for every row,
-	// and the file's pairs are merged into one map on End.
-	s.fileReid[ns] = append(s.fileReid[ns], [2]string{pseudonym, raw})
+	m := s.fileReid[ns]
+	if m == nil {
+		m = map[string]string{}
+		s.fileReid[ns] = m
+	}
+	m[pseudonym] = raw
 	return nil
 }
 
@@ -210,14 +213,16 @@ func (s *sink) End(f FileRef, rowsRead int64) error {
 	for k, v := range s.byReason {
 		s.man.ByReason[k] += v
 	}
-	for ns, pairs := range s.fileReid {
-		m := s.reid[ns]
-		if m == nil {
-			m = make(map[string]string, len(pairs))
+	for ns, m := range s.fileReid {
+		if s.reid[ns] == nil {
+			// A source's first file: its pairs are the source's so far.
+			// Merging a register's pairs into an empty map grew a second
+			// map of the same size pair by pair.
 			s.reid[ns] = m
+			continue
 		}
-		for _, pr := range pairs {
-			m[pr[0]] = pr[1]
+		for p, raw := range m {
+			s.reid[ns][p] = raw
 		}
 	}
 	s.file, s.del, s.fileReid = nil, nil, nil
