@@ -248,6 +248,7 @@ func (s *scheduler) attempt(ctx context.Context, j job, log zerolog.Logger) erro
 	setup.opts.Metrics = s.metrics
 	setup.opts.Gatherer = s.reg
 	man, err := pipeline.Run(ctx, setup.opts)
+	returnMemory()
 	if err != nil && man == nil {
 		s.metrics.Runs.WithLabelValues("failed").Inc()
 	}
