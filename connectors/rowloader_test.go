@@ -101,10 +101,7 @@ func loadRows(t *testing.T, spec Spec, rows [][]string, workers int, sink *recor
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPseudonymiser([]byte("row-loader-test-key-of-32-bytes!"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testPseudonymiser(t)
 	ts, err := NewTimestampParser()
 	if err != nil {
 		t.Fatal(err)
@@ -170,14 +167,7 @@ func TestCheckersGiveTheSameOutput(t *testing.T) {
 // delivery order, which only a checker that sees every row can tell.
 func TestKeyedSourceHasOneChecker(t *testing.T) {
 	for _, name := range Names() {
-		spec, err := Lookup(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := NewRules(spec, LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := rulesFor(t, name)
 		l := NewRowLoader(r, nil, nil, memory.DefaultAllocator, &recordingSink{}, "test")
 		if r.key != nil && l.workers != 1 {
 			t.Errorf("%s has a duplicate key but %d checkers", name, l.workers)
@@ -207,18 +197,7 @@ func TestSinkErrorStopsTheLoader(t *testing.T) {
 // recur (a register's own keys) drops its memo after the trial, one whose
 // identifiers recur keeps it, and both give every cell's own pseudonym.
 func TestIdentifierMemoOnlyWhereCellsRecur(t *testing.T) {
-	spec, err := Lookup(AttendanceSessions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewRules(spec, LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewPseudonymiser([]byte("row-loader-test-key-of-32-bytes!"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, p := rulesFor(t, AttendanceSessions), testPseudonymiser(t)
 	upn := slices.IndexFunc(r.cols, func(c column) bool { return c.ns == NSUPN })
 	if upn < 0 {
 		t.Fatal("attendance has no UPN column")
@@ -251,4 +230,28 @@ func TestIdentifierMemoOnlyWhereCellsRecur(t *testing.T) {
 		}
 		c.release()
 	}
+}
+
+// rulesFor is a source's rules with the default options.
+func rulesFor(t *testing.T, name string) *Rules {
+	t.Helper()
+	spec, err := Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRules(spec, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// testPseudonymiser is the row loader tests' pseudonymiser.
+func testPseudonymiser(t *testing.T) *Pseudonymiser {
+	t.Helper()
+	p, err := NewPseudonymiser([]byte("row-loader-test-key-of-32-bytes!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
