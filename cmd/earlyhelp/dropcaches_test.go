@@ -6,11 +6,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
-
-	"earlyhelp/features"
-	"earlyhelp/features/attendance"
-	"earlyhelp/features/health"
-	"earlyhelp/features/housing"
 )
 
 // TestDropCachesThenBuild: a feature set that dropped what it read (as a
@@ -20,16 +15,11 @@ func TestDropCachesThenBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and loads a council")
 	}
-	dir := t.TempDir()
-	if code, _, stderr := runCLI(t, "synth", "--out", dir, "--children", "1500", "--seed", "22", "--defects", "light"); code != 0 {
-		t.Fatalf("synth: %s", stderr)
-	}
-	st := ingestedStore(t, dir)
+	st := ingestedStore(t, lightCouncil(t, "22"))
 	day := time.Date(2026, 7, 13, 0, 0, 0, 0, time.UTC)
 	tables := scanOnly{&attendanceRows{st: st}}
 	mem := memory.NewGoAllocator()
-	set := features.NewSet(tables, features.Options{UseDeprivation: true},
-		attendance.New(tables, mem), health.New(tables, mem), housing.New(tables, mem))
+	set := setOver(tables, mem)
 	build := func() map[string][]float64 {
 		t.Helper()
 		tbl, err := set.Build(context.Background(), mem, day)

@@ -279,9 +279,24 @@ func truncate(t *testing.T, incoming, cut string) int {
 // returns the feature set over its store, wired as a run wires it.
 func ingestedSet(tb testing.TB, dir string, mem memory.Allocator) *features.Set {
 	tb.Helper()
-	st := ingestedStore(tb, dir)
-	return features.NewSet(st, features.Options{UseDeprivation: true},
-		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
+	return setOver(ingestedStore(tb, dir), mem)
+}
+
+// setOver is the feature set over tables, wired as a run wires it.
+func setOver(tables features.Tables, mem memory.Allocator) *features.Set {
+	return features.NewSet(tables, features.Options{UseDeprivation: true},
+		attendance.New(tables, mem), health.New(tables, mem), housing.New(tables, mem))
+}
+
+// lightCouncil writes a 1,500-child synthetic council with the light
+// defects (amended marks among them) and returns its folder.
+func lightCouncil(t *testing.T, seed string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "synth", "--out", dir, "--children", "1500", "--seed", seed, "--defects", "light"); code != 0 {
+		t.Fatalf("synth: %s", stderr)
+	}
+	return dir
 }
 
 // ingestedStore ingests the synthetic council in dir through the CLI and

@@ -12,8 +12,6 @@ import (
 
 	"earlyhelp/features"
 	"earlyhelp/features/attendance"
-	"earlyhelp/features/health"
-	"earlyhelp/features/housing"
 	"earlyhelp/pipeline/store"
 )
 
@@ -56,20 +54,14 @@ func TestWeeklyFeaturesSkipOldAttendance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and loads a council")
 	}
-	dir := t.TempDir()
-	if code, _, stderr := runCLI(t, "synth", "--out", dir, "--children", "1500", "--seed", "21", "--defects", "light"); code != 0 {
-		t.Fatalf("synth: %s", stderr)
-	}
-	st := ingestedStore(t, dir)
+	st := ingestedStore(t, lightCouncil(t, "21"))
 	day := time.Date(2026, 7, 13, 0, 0, 0, 0, time.UTC) // a week before the council's last day
 	full := scanOnly{&attendanceRows{st: st}}
 	skip := skipping{scanOnly{&attendanceRows{st: st}}}
 	var got []map[string][]float64
 	for _, tables := range []features.Tables{full, skip} {
 		mem := memory.NewGoAllocator()
-		set := features.NewSet(tables, features.Options{UseDeprivation: true},
-			attendance.New(tables, mem), health.New(tables, mem), housing.New(tables, mem))
-		tbl, err := set.Build(context.Background(), mem, day)
+		tbl, err := setOver(tables, mem).Build(context.Background(), mem, day)
 		if err != nil {
 			t.Fatal(err)
 		}
