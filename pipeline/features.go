@@ -135,6 +135,15 @@ const TimelineWeeks = 26
 type Timeline struct {
 	Weeks  []TimelineWeek  `json:"weeks"`
 	Events []TimelineEvent `json:"events"`
+	// Children are the same weeks for each child alone, so the family page
+	// can show one child's timeline.
+	Children []ChildWeeks `json:"children,omitempty"`
+}
+
+// ChildWeeks is one child's school sessions week by week (Weeks' dates).
+type ChildWeeks struct {
+	Child string         `json:"child"` // pseudonym in the pipeline, the council person id in families.json
+	Weeks []TimelineWeek `json:"weeks"`
 }
 
 // TimelineWeek is the household's school sessions in the week starting
@@ -151,4 +160,7 @@ type TimelineEvent struct {
 	Date string `json:"date"` // yyyy-mm-dd
 	Kind string `json:"kind"` // "health" or "housing"
 	Text string `json:"text"` // plain English, e.g. "12-month review: not brought"
+	// Child is whose record it is, when a child's: a pseudonym in the
+	// pipeline, the council person id in families.json.
+	Child string `json:"child,omitempty"`
 }

@@ -40,8 +40,24 @@ type ListEntry struct {
 	Status      string // new, continuing, returning
 	WeeksOnList int
 	Children    []ChildRef
+	// Reasons are the model's own: their features are scores.parquet's
+	// reason codes. The list shows Why, chosen from the family's signals.
 	Reasons     []Reason
+	Why         []ListReason
 	ReasonTexts []string
+	// Safety are the household's contact-safety facts, ContactSafety their
+	// instructions (one per kind, in SafetyKinds order).
+	Safety        []SafetyFact
+	ContactSafety []string
+	// Likelihood is the band's observed outcome rate in words.
+	Likelihood string
+	// Context are area and family facts the model weighed that are not
+	// reasons: the area's deprivation, the number of children.
+	Context []string
+	// Signals are every signal of the household within the reasons' age
+	// limit, for the family page's children.
+	Signals []Signal
+	Schools map[string]string
 	// The navigators' latest decision about the household, if any.
 	LastDecision   string
 	LastDecisionAt time.Time
@@ -63,12 +79,55 @@ type ListFamily struct {
 	Household string    `json:"household_ref"`
 	Pseudonym string    `json:"household_id"`
 	Timeline  *Timeline `json:"timeline,omitempty"`
+	// Score is the raw calibrated score, for the family page only; the
+	// list shows the band and its likelihood in words.
+	Score      float64 `json:"score"`
+	Band       string  `json:"band"`
+	Likelihood string  `json:"likelihood"`
+	// ContactSafety comes before everything else on the family page.
+	ContactSafety []FamilySafety `json:"contact_safety"`
+	Reasons       []FamilyReason `json:"reasons"`
+	Context       []string       `json:"context"`
+	Children      []FamilyChild  `json:"children"`
+}
+
+// FamilySafety is one contact-safety fact on the family page.
+type FamilySafety struct {
+	Kind        string `json:"kind"` // SafetyKinds
+	Date        string `json:"date"` // yyyy-mm-dd, the latest record of the kind
+	Instruction string `json:"instruction"`
+}
+
+// FamilyReason is one reason on the family page.
+type FamilyReason struct {
+	Code  string `json:"code"`
+	Child string `json:"child,omitempty"` // the child's council person id; empty for the household
+	Age   int    `json:"age,omitempty"`
+	Date  string `json:"date"` // yyyy-mm-dd
+	Text  string `json:"text"` // with the child and the date, as the list shows it
+}
+
+// FamilyChild is one child of a listed household on the family page.
+type FamilyChild struct {
+	Ref        string         `json:"ref"` // council person id
+	Age        int            `json:"age"`
+	School     string         `json:"school,omitempty"`      // URN from the attendance extract
+	SchoolName string         `json:"school_name,omitempty"` // from list.schools_file, when the council supplies one
+	Signals    []FamilySignal `json:"signals"`
+}
+
+// FamilySignal is one of a child's own signals.
+type FamilySignal struct {
+	Code string `json:"code"`
+	Date string `json:"date"`
+	Text string `json:"text"`
 }
 
 // ListColumns is navigator_list.csv's header, in CONTRACTS §6 order.
 func ListColumns() []string {
 	return []string{"rank", "household_ref", "locality", "band", "score", "status", "weeks_on_list",
-		"children", "child_refs", "reasons", "reason_codes", "last_decision", "last_decision_date"}
+		"children", "child_refs", "reasons", "reason_codes", "last_decision", "last_decision_date",
+		"contact_safety", "likelihood", "context"}
 }
 
 // ChildRef is a child of a listed household.

@@ -82,6 +82,22 @@ type List struct {
 	// Bands are the thresholds of "very high" and "high" as multiples of
 	// the base rate (defaults 5 and 3).
 	Bands Bands `yaml:"bands"`
+	// ReasonMaxAgeWeeks: nothing older is offered as a reason (default 52).
+	ReasonMaxAgeWeeks int `yaml:"reason_max_age_weeks"`
+	// ProtectiveMarking heads and foots every printed page (default
+	// OFFICIAL-SENSITIVE).
+	ProtectiveMarking string `yaml:"protective_marking"`
+	// ContactSafety overrides the instruction shown for a contact-safety
+	// kind (domestic_abuse, perinatal_mental_health, possession_or_eviction,
+	// social_care_referral).
+	ContactSafety map[string]string `yaml:"contact_safety"`
+	// SchoolsFile, optional, is a CSV with columns urn and name: the family
+	// page names a child's school rather than giving its URN alone.
+	SchoolsFile string `yaml:"schools_file"`
+	// PrivacyNoticeFile, optional, is the plain text the navigators'
+	// guidance page gives for explaining to a family why they were
+	// contacted; a default text is shown without it.
+	PrivacyNoticeFile string `yaml:"privacy_notice_file"`
 }
 
 // Bands are the list's band thresholds.

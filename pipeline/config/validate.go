@@ -3,7 +3,10 @@ package config
 import (
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
+
+	"earlyhelp/pipeline"
 )
 
 // Defaults of CONTRACTS §3.
@@ -16,6 +19,8 @@ const (
 	DefaultBandVeryHigh       = 5
 	DefaultBandHigh           = 3
 	DefaultMinGroupSize       = 30
+	DefaultReasonMaxAgeWeeks  = 52
+	DefaultProtectiveMarking  = "OFFICIAL-SENSITIVE"
 	DefaultListen             = "127.0.0.1:8080"
 	DefaultRetries            = 2
 	DefaultRetryBackoff       = 5 * time.Minute
@@ -60,6 +65,12 @@ func (c *Config) defaults() {
 	if c.List.Bands.High == 0 {
 		c.List.Bands.High = DefaultBandHigh
 	}
+	if c.List.ReasonMaxAgeWeeks == 0 {
+		c.List.ReasonMaxAgeWeeks = DefaultReasonMaxAgeWeeks
+	}
+	if c.List.ProtectiveMarking == "" {
+		c.List.ProtectiveMarking = DefaultProtectiveMarking
+	}
 	if c.Audit.MinGroupSize == 0 {
 		c.Audit.MinGroupSize = DefaultMinGroupSize
 	}
@@ -88,6 +99,8 @@ func (c *Config) resolve(base string) {
 	abs(&c.DataDir)
 	abs(&c.PseudonymKeyFile)
 	abs(&c.Server.UsersFile)
+	abs(&c.List.SchoolsFile)
+	abs(&c.List.PrivacyNoticeFile)
 	for name, s := range c.Sources {
 		abs(&s.Path)
 		c.Sources[name] = s
@@ -161,6 +174,21 @@ func (c *Config) Validate() error {
 	for loc, q := range c.List.LocalityQuotas {
 		if q < 0 || q > c.List.Capacity {
 			return c.Errorf("list.locality_quotas."+loc, "must be between 0 and the capacity %d, got %d", c.List.Capacity, q)
+		}
+	}
+	if n := c.List.ReasonMaxAgeWeeks; n < 1 || n > 260 {
+		return c.Errorf("list.reason_max_age_weeks", "must be between 1 and 260, got %d", n)
+	}
+	if m := c.List.ProtectiveMarking; len(m) > 80 || strings.ContainsAny(m, "\r\n") {
+		return c.Errorf("list.protective_marking", "must be one line of at most 80 characters")
+	}
+	known := pipeline.DefaultSafetyText()
+	for kind, text := range c.List.ContactSafety {
+		if _, ok := known[kind]; !ok {
+			return c.Errorf("list.contact_safety."+kind, "is not a contact-safety kind (known: %s)", strings.Join(pipeline.SafetyKinds(), ", "))
+		}
+		if strings.TrimSpace(text) == "" {
+			return c.Errorf("list.contact_safety."+kind, "must not be empty: the instruction is what keeps contact safe")
 		}
 	}
 	if n := c.Audit.MinGroupSize; n < 1 {
