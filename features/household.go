@@ -1,6 +1,10 @@
 package features
 
-import "fmt"
+import (
+	"fmt"
+
+	"earlyhelp/pipeline"
+)
 
 // Household feature columns, computed from the roster beside the core ones.
 const (
@@ -86,4 +90,52 @@ func (l *Link) BirthDay(personID string) (Day, bool) {
 		return 0, false
 	}
 	return l.roster.persons[p].dob, true
+}
+
+// rosterFacts are h's own facts from the roster as of l's day: children's
+// referrals closed and early-help episodes ended in the last year, and
+// children's moves. A referral in the last year is a contact-safety fact.
+func (l *Link) rosterFacts(h *Household) pipeline.FamilyFacts {
+	var out pipeline.FamilyFacts
+	r, d := l.roster, l.Day
+	yearAgo := d - 365
+	on := func(x Day) string { return x.Time().Format("2 Jan 2006") }
+	for k, c := range h.Children {
+		p := h.members[k]
+		for _, ref := range r.referralsOf(p) {
+			if ref.date >= d {
+				continue
+			}
+			if ref.date >= yearAgo {
+				out.Safety = append(out.Safety, pipeline.SafetyFact{Kind: pipeline.SafetySocialCareReferral, Date: ref.date.Time(), Person: c.Person})
+			}
+			if ref.closed != openEnded && ref.closed < d && ref.closed >= yearAgo {
+				how := ""
+				if ref.outcome == outcomeNFA {
+					how = " with no further action"
+				}
+				out.Signals = append(out.Signals, pipeline.Signal{
+					Code: FeatPriorReferrals, Features: []string{FeatPriorReferrals}, Person: c.Person, Date: ref.closed.Time(),
+					Text: fmt.Sprintf("a referral to children's social care made on %s was closed%s on %s", on(ref.date), how, on(ref.closed)), Salience: 0.6,
+				})
+			}
+		}
+		for _, m := range r.moveDays[r.movesAt[p]:r.movesAt[p+1]] {
+			if m >= yearAgo && m < d {
+				out.Signals = append(out.Signals, pipeline.Signal{
+					Code: FeatHouseholdMoves12, Features: []string{FeatHouseholdMoves12}, Person: c.Person, Date: m.Time(),
+					Text: fmt.Sprintf("moved household on %s", on(m)), Salience: 0.2,
+				})
+			}
+		}
+	}
+	for _, ep := range r.episodesOf(h) {
+		if ep.to != openEnded && ep.to < d && ep.to >= yearAgo {
+			out.Signals = append(out.Signals, pipeline.Signal{
+				Code: FeatPriorEarlyHelp, Features: []string{FeatPriorEarlyHelp}, Date: ep.to.Time(),
+				Text: fmt.Sprintf("an early-help episode ended on %s", on(ep.to)), Salience: 0.3,
+			})
+		}
+	}
+	return out
 }

@@ -391,6 +391,9 @@ func (g *Getter) Date(rec arrow.Record, name string) *array.Date32 {
 func (g *Getter) Int8(rec arrow.Record, name string) *array.Int8 {
 	return column[*array.Int8](g, rec, name)
 }
+func (g *Getter) Int32(rec arrow.Record, name string) *array.Int32 {
+	return column[*array.Int32](g, rec, name)
+}
 func (g *Getter) Int16(rec arrow.Record, name string) *array.Int16 {
 	return column[*array.Int16](g, rec, name)
 }

@@ -354,6 +354,8 @@ const MaxTimelineEvents = 40
 type DatedEvent struct {
 	Day  Day
 	Text string
+	// Child is the pseudonym of the child whose record it is, if a child's.
+	Child string
 }
 
 // TimelineEvents puts a builder's events in date order, keeps the latest
@@ -365,7 +367,7 @@ func TimelineEvents(kind string, evs []DatedEvent) []pipeline.TimelineEvent {
 	}
 	out := make([]pipeline.TimelineEvent, len(evs))
 	for i, e := range evs {
-		out[i] = pipeline.TimelineEvent{Date: e.Day.Time().Format(time.DateOnly), Kind: kind, Text: e.Text}
+		out[i] = pipeline.TimelineEvent{Date: e.Day.Time().Format(time.DateOnly), Kind: kind, Text: e.Text, Child: e.Child}
 	}
 	return out
 }
@@ -388,6 +390,9 @@ func (s *Set) Timeline(t *pipeline.FeatureTable, row int) pipeline.Timeline {
 	for _, b := range s.builders {
 		if tb, ok := b.(Timelined); ok {
 			out.Events = append(out.Events, tb.Timeline(l, &hs[row], out.Weeks)...)
+		}
+		if cb, ok := b.(ChildTimeline); ok {
+			out.Children = append(out.Children, cb.ChildWeeks(l, &hs[row], out.Weeks)...)
 		}
 	}
 	sort.SliceStable(out.Events, func(i, j int) bool { return out.Events[i].Date < out.Events[j].Date })
@@ -429,4 +434,67 @@ func (s *Set) describe(r pipeline.Reason) string {
 		}
 	}
 	return fmt.Sprintf("%s is %.2f", r.Feature, r.Value)
+}
+
+// A Signaller builder says a household's own dated facts as of l's date,
+// from records dated before it: its signals, contact-safety facts and, for
+// attendance, each child's school (pipeline.Signaller).
+type Signaller interface {
+	Signals(l *Link, h *Household) pipeline.FamilyFacts
+}
+
+// A ChildTimeline builder draws each child's own weeks, so the family page
+// can show one child's timeline.
+type ChildTimeline interface {
+	ChildWeeks(l *Link, h *Household, weeks []pipeline.TimelineWeek) []pipeline.ChildWeeks
+}
+
+var _ pipeline.Signaller = (*Set)(nil)
+
+// Facts gathers row of t's own facts from the roster and every builder
+// that can say them.
+func (s *Set) Facts(t *pipeline.FeatureTable, row int) pipeline.FamilyFacts {
+	var out pipeline.FamilyFacts
+	hs, ok := s.links[DayOf(t.AsOf)]
+	if !ok || row < 0 || row >= len(hs) {
+		return out
+	}
+	l := &Link{AsOf: t.AsOf, Day: DayOf(t.AsOf), roster: s.roster}
+	h := &hs[row]
+	out = l.rosterFacts(h)
+	for _, b := range s.builders {
+		if sg, ok := b.(Signaller); ok {
+			f := sg.Signals(l, h)
+			out.Signals = append(out.Signals, f.Signals...)
+			out.Safety = append(out.Safety, f.Safety...)
+			for k, v := range f.Schools {
+				if out.Schools == nil {
+					out.Schools = map[string]string{}
+				}
+				out.Schools[k] = v
+			}
+		}
+	}
+	for i := range out.Signals {
+		out.Signals[i].Text = pipeline.CleanText(out.Signals[i].Text)
+	}
+	return out
+}
+
+var _ pipeline.Contexter = (*Set)(nil)
+
+// Context words the features that are about the area or the family's
+// size and ages: model inputs, never reasons (CONTRACTS §6).
+func (s *Set) Context(feature string, v float64) (string, bool) {
+	switch feature {
+	case FeatChildren:
+		return fmt.Sprintf("%.0f children in the household", v), true
+	case FeatAreaDeprivation:
+		return fmt.Sprintf("lives in an area in IMD decile %.0f (1 = most deprived)", 11-v), true
+	case FeatYoungestAge:
+		return fmt.Sprintf("the youngest child is %.0f", v), true
+	case FeatUnderFive:
+		return fmt.Sprintf("%.0f child(ren) under 5", v), true
+	}
+	return "", false
 }

@@ -69,9 +69,12 @@ type Backtest struct {
 	Chosen        string                 `json:"chosen"`
 	ChoiceRule    string                 `json:"choice_rule"`
 	// Calibration pools every fold's test households per model.
-	Calibration   map[string]*Calibration `json:"calibration"`
-	SkippedDates  []string                `json:"skipped_dates,omitempty"`
-	SkippedReason string                  `json:"skipped_reason,omitempty"`
+	Calibration map[string]*Calibration `json:"calibration"`
+	// TopOfList is the chosen model's calibration at the top of each
+	// date's ranking, by band: what the list says.
+	TopOfList     *TopOfList `json:"top_of_list,omitempty"`
+	SkippedDates  []string   `json:"skipped_dates,omitempty"`
+	SkippedReason string     `json:"skipped_reason,omitempty"`
 }
 
 const choiceRule = "highest mean precision@K over the folds, ties broken by mean average precision"
@@ -245,6 +248,11 @@ func (r *run) backtest(ctx context.Context) error {
 	for _, name := range append(append([]string{}, bt.Candidates...), bt.Baselines...) {
 		bt.Calibration[name] = calibration(r.folds, name)
 	}
+	baseRates := make([]float64, len(bt.Folds))
+	for f, fr := range bt.Folds {
+		baseRates[f] = float64(fr.TrainingPos) / float64(max(1, fr.TrainingRows))
+	}
+	bt.TopOfList = topOfList(r.folds, baseRates, bt.Chosen, r.opts.ListRules)
 	r.backtestResult = bt
 	r.man.Backtest = summarise(bt)
 	if o.Metrics != nil {
@@ -424,11 +432,14 @@ type BacktestSummary struct {
 	// CalibrationGap is, per model, the largest gap between observed rate
 	// and mean score over score deciles of at least 100 households.
 	CalibrationGap map[string]float64 `json:"calibration_max_gap"`
+	// TopOfList is the chosen model's calibration at the top of the list,
+	// by band: the list's bands and likelihoods come from it.
+	TopOfList *TopOfList `json:"top_of_list,omitempty"`
 }
 
 func summarise(bt *Backtest) *BacktestSummary {
 	s := &BacktestSummary{From: bt.From, To: bt.To, Folds: len(bt.Folds), Chosen: bt.Chosen, Mean: bt.Mean,
-		CalibrationGap: map[string]float64{}}
+		CalibrationGap: map[string]float64{}, TopOfList: bt.TopOfList}
 	for name, c := range bt.Calibration {
 		s.CalibrationGap[name] = c.MaxGap
 	}

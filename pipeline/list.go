@@ -94,10 +94,27 @@ type listed struct {
 // selectList applies the list rules to households in ranked order (best
 // first): cool-off, the stability rule, quotas and capacity. prev is last
 // week's state (nil for the first list).
-func (lr ListRules) selectList(households, localities []string, prev *ListState, decisions map[string]Decision, asOf time.Time) []listed {
-	cooling := func(h string) bool {
+//
+// fit, when given, says whether the household at a position may be listed
+// at all (it has a reason of its own to give); one that may not is passed
+// over as if it were not there, and counted in the second result.
+func (lr ListRules) selectList(households, localities []string, prev *ListState, decisions map[string]Decision, asOf time.Time, fit func(pos int) bool) ([]listed, int) {
+	unfit := map[int]bool{}
+	cooling := func(pos int) bool {
+		h := households[pos]
 		d, ok := decisions[h]
-		return ok && lr.CooloffWeeks > 0 && asOf.Sub(d.At) < time.Duration(lr.CooloffWeeks)*7*24*time.Hour
+		if ok && lr.CooloffWeeks > 0 && asOf.Sub(d.At) < time.Duration(lr.CooloffWeeks)*7*24*time.Hour {
+			return true
+		}
+		if fit == nil {
+			return false
+		}
+		bad, seen := unfit[pos]
+		if !seen {
+			bad = !fit(pos)
+			unfit[pos] = bad
+		}
+		return bad
 	}
 	onLast := func(h string) (ListedRecord, bool) {
 		if prev == nil {
@@ -129,7 +146,7 @@ func (lr ListRules) selectList(households, localities []string, prev *ListState,
 		if len(chosen) >= lr.Capacity || eligible >= keepUpTo {
 			break
 		}
-		if cooling(h) {
+		if cooling(pos) {
 			continue
 		}
 		eligible++
@@ -137,14 +154,20 @@ func (lr ListRules) selectList(households, localities []string, prev *ListState,
 			take(pos)
 		}
 	}
-	for pos, h := range households {
+	for pos := range households {
 		if len(chosen) >= lr.Capacity {
 			break
 		}
-		if chosen[pos] || cooling(h) {
+		if chosen[pos] || cooling(pos) {
 			continue
 		}
 		take(pos)
+	}
+	passed := 0
+	for _, bad := range unfit {
+		if bad {
+			passed++
+		}
 	}
 	out := make([]listed, 0, len(chosen))
 	for pos := range chosen {
@@ -160,7 +183,7 @@ func (lr ListRules) selectList(households, localities []string, prev *ListState,
 		out = append(out, l)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].pos < out[b].pos })
-	return out
+	return out, passed
 }
 
 // nextState is prev with this week's list added.

@@ -79,7 +79,7 @@ func TestSelectList(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sel := tc.rules.selectList(hh, locs, tc.prev, tc.decisions, asOf)
+			sel, _ := tc.rules.selectList(hh, locs, tc.prev, tc.decisions, asOf, nil)
 			var g []got
 			for _, s := range sel {
 				g = append(g, got{hh[s.pos], s.status, s.weeksOnList})

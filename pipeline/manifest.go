@@ -87,6 +87,12 @@ type ListManifest struct {
 	// Churn is the share of the list that was not on last week's.
 	Churn        float64 `json:"churn"`
 	PreviousAsOf string  `json:"previous_as_of,omitempty"`
+	// NoFamilySignal counts households ranked high enough to be listed that
+	// were passed over because none of their own records within
+	// ReasonMaxAgeWeeks could be given as a reason: area deprivation or
+	// family size alone is no reason to contact a family.
+	NoFamilySignal    int `json:"passed_over_no_family_signal"`
+	ReasonMaxAgeWeeks int `json:"reason_max_age_weeks,omitempty"`
 }
 
 // StageTiming is one stage's wall time and outcome.

@@ -70,6 +70,9 @@ type Options struct {
 	Capacity int
 	// ListRules beyond capacity: cool-off, quotas, stability and bands.
 	ListRules ListRules
+	// Reasons choose each listed household's reasons and contact-safety
+	// instructions.
+	Reasons ReasonRules
 	// Decisions returns the navigators' latest decision per household
 	// pseudonym; nil means none are recorded.
 	Decisions func(ctx context.Context) (map[string]Decision, error)

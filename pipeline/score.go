@@ -228,16 +228,40 @@ func (r *run) score(ctx context.Context) error {
 			return fmt.Errorf("navigators' decisions: %w", err)
 		}
 	}
-	sel := rules.selectList(ranked, locs, prev, decisions, r.opts.AsOf)
+	// A household is listed only with a reason of its own: a dated signal
+	// from its records within the age limit. Its facts are gathered only
+	// for the households the list reaches, in rank order.
+	sig, _ := r.opts.Features.(Signaller)
+	facts := map[int]*FamilyFacts{}
+	factsOf := func(i int) *FamilyFacts {
+		if f, ok := facts[i]; ok {
+			return f
+		}
+		f := &FamilyFacts{}
+		if sig != nil {
+			*f = sig.Facts(t, i)
+			f.Signals = r.opts.Reasons.Recent(f.Signals, r.opts.AsOf)
+		}
+		facts[i] = f
+		return f
+	}
+	var fit func(pos int) bool
+	if sig != nil {
+		fit = func(pos int) bool { return len(factsOf(order[pos]).Signals) > 0 }
+	}
+	sel, passed := rules.selectList(ranked, locs, prev, decisions, r.opts.AsOf, fit)
+	ctxr, _ := r.opts.Features.(Contexter)
 	l := &List{Council: r.opts.Council, RunID: r.opts.RunID, AsOf: r.opts.AsOf, Capacity: r.opts.Capacity}
 	listed := make(map[int]bool, len(sel))
 	for _, s := range sel {
 		i := order[s.pos]
 		listed[i] = true
 		reasons := why[i]
+		band, likely := r.topOfList().bandOf(rules, scores[i], r.baseRate)
 		e := ListEntry{
-			Rank: s.pos + 1, Household: hh.Value(i), Band: rules.band(scores[i], r.baseRate), Score: scores[i],
+			Rank: s.pos + 1, Household: hh.Value(i), Band: band, Score: scores[i],
 			Status: s.status, WeeksOnList: s.weeksOnList, Reasons: reasons, Locality: locs[s.pos],
+			Likelihood: likely,
 		}
 		if d, ok := decisions[e.Household]; ok {
 			e.LastDecision, e.LastDecisionAt = d.Decision, d.At
@@ -247,8 +271,30 @@ func (r *run) score(ctx context.Context) error {
 				return err
 			}
 		}
-		for _, rs := range reasons {
-			e.ReasonTexts = append(e.ReasonTexts, r.opts.Features.Describe(t, i, rs))
+		ages := map[string]int{}
+		for _, c := range e.Children {
+			ages[c.Person] = c.Age
+		}
+		if sig != nil {
+			f := factsOf(i)
+			// Every feature's part, not only the top three: a family's own
+			// signal may rank below the area's deprivation in the model.
+			all := r.model.Explain(t.Record, i, 1<<10)
+			for _, s := range r.opts.Reasons.Choose(all, f.Signals) {
+				lr := ListReason{Code: s.Code, Person: s.Person, Date: s.Date, Text: CleanText(s.Text)}
+				if s.Person != "" {
+					lr.Age = ages[s.Person]
+				}
+				e.Why = append(e.Why, lr)
+				e.ReasonTexts = append(e.ReasonTexts, lr.Text)
+			}
+			e.Safety, e.ContactSafety = r.opts.Reasons.Safety(f.Safety, r.opts.AsOf)
+			e.Context = contextOf(ctxr, all)
+			e.Signals, e.Schools = f.Signals, f.Schools
+		} else {
+			for _, rs := range reasons {
+				e.ReasonTexts = append(e.ReasonTexts, CleanText(r.opts.Features.Describe(t, i, rs)))
+			}
 		}
 		if tl, ok := r.opts.Features.(Timeliner); ok {
 			line := tl.Timeline(t, i)
@@ -285,7 +331,8 @@ func (r *run) score(ctx context.Context) error {
 		r.output(p)
 	}
 	lm := &ListManifest{Capacity: r.opts.Capacity, Households: len(l.Entries), Bands: map[string]int{},
-		Statuses: map[string]int{}, Churn: churn(sel), PreviousAsOf: ""}
+		Statuses: map[string]int{}, Churn: churn(sel), PreviousAsOf: "", NoFamilySignal: passed,
+		ReasonMaxAgeWeeks: r.opts.Reasons.MaxAgeWeeks}
 	if prev != nil {
 		lm.PreviousAsOf = prev.AsOf
 	}
@@ -344,4 +391,13 @@ func (r *run) writeScores(hh *array.String, scores []float64, rank []int, codes 
 	rec := b.NewRecord()
 	defer rec.Release()
 	return WriteParquet(filepath.Join(r.runDir, "scores.parquet"), rec)
+}
+
+// topOfList is the backtest's calibration of the list by band, from this
+// run's backtest or the saved model's; nil when neither has one.
+func (r *run) topOfList() *TopOfList {
+	if r.man.Backtest == nil {
+		return nil
+	}
+	return r.man.Backtest.TopOfList
 }

@@ -33,16 +33,16 @@ type Signal struct {
 // safely make contact, shown before any reason whether or not the model
 // weighed them.
 const (
-	SafetyDomesticAbuse = "domestic_abuse"          // disclosed in the last 12 months
-	SafetyHousingAction = "possession_or_eviction"  // a possession order or eviction in progress
-	SafetyReferral      = "social_care_referral"    // a referral to children's social care in the last 12 months
-	SafetyPerinatalMood = "perinatal_mental_health" // EPDS at or above the threshold, or a positive Whooley, in the last 12 months
-	SafetyLookbackWeeks = 52
+	SafetyDomesticAbuse      = "domestic_abuse"          // disclosed in the last 12 months
+	SafetyHousingAction      = "possession_or_eviction"  // a possession order or eviction in progress
+	SafetySocialCareReferral = "social_care_referral"    // a referral to children's social care in the last 12 months
+	SafetyPerinatalMood      = "perinatal_mental_health" // EPDS at or above the threshold, or a positive Whooley, in the last 12 months
+	SafetyLookbackWeeks      = 52
 )
 
 // SafetyKinds are the contact-safety kinds, in the order they are shown.
 func SafetyKinds() []string {
-	return []string{SafetyDomesticAbuse, SafetyPerinatalMood, SafetyHousingAction, SafetyReferral}
+	return []string{SafetyDomesticAbuse, SafetyPerinatalMood, SafetyHousingAction, SafetySocialCareReferral}
 }
 
 // DefaultSafetyText is each kind's instruction to a navigator: what to do,
@@ -51,9 +51,9 @@ func DefaultSafetyText() map[string]string {
 	return map[string]string{
 		SafetyDomesticAbuse: "Speak to the safeguarding lead before contacting: a recent health-visiting record asks for safe contact. " +
 			"Do not write to the home or leave messages; contact only a named adult, alone.",
-		SafetyPerinatalMood: "Contact gently and through the health visitor first: a recent health-visiting screen asks for perinatal mental-health support.",
-		SafetyHousingAction: "Check with the housing team before contacting: possession or eviction action is in progress.",
-		SafetyReferral:      "Check with children's social care before contacting: a referral was made in the last 12 months.",
+		SafetyPerinatalMood:      "Contact gently and through the health visitor first: a recent health-visiting screen asks for perinatal mental-health support.",
+		SafetyHousingAction:      "Check with the housing team before contacting: possession or eviction action is in progress.",
+		SafetySocialCareReferral: "Check with children's social care before contacting: a referral was made in the last 12 months.",
 	}
 }
 

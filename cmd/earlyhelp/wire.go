@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -143,6 +144,12 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		unlock()
 		return nil, err
 	}
+	schools, err := readSchools(cfg.List.SchoolsFile)
+	if err != nil {
+		unlock()
+		return nil, cfg.Errorf("list.schools_file", "%v", err)
+	}
+	exp.WithPack(cfg.List.ProtectiveMarking, schools)
 	cands, err := candidates(cfg)
 	if err != nil {
 		unlock()
@@ -158,6 +165,11 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		HorizonWeeks: cfg.Model.HorizonWeeks, Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks,
 		MinHistoryWeeks: minHistoryWeeks,
 		Evaluate:        evaluateAdapter, Capacity: cfg.List.Capacity, Exporter: exp,
+		ListRules: pipeline.ListRules{
+			CooloffWeeks: cfg.List.CooloffWeeks, Quotas: cfg.List.LocalityQuotas, KeepMargin: cfg.List.KeepMargin,
+			VeryHigh: cfg.List.Bands.VeryHigh, High: cfg.List.Bands.High,
+		},
+		Reasons:    pipeline.ReasonRules{MaxAgeWeeks: cfg.List.ReasonMaxAgeWeeks, SafetyText: cfg.List.ContactSafety},
 		Ethnicity5: func(code string) string { g, _ := fairness.GroupOf5(code); return g },
 		Models:     newFileModels(cfg.DataDir),
 		Audit:      auditHook(cfg, metrics),
@@ -237,4 +249,46 @@ func logger(w io.Writer, format, level string) (zerolog.Logger, error) {
 		return zerolog.New(cw).Level(lvl).With().Timestamp().Logger(), nil
 	}
 	return zerolog.Logger{}, &usageError{fmt.Sprintf("--log-format %q: want console or json", format)}
+}
+
+// readSchools reads the council's school lookup (list.schools_file: CSV
+// with columns urn and name), so family pages can name a child's school.
+// No file configured gives none.
+func readSchools(path string) (map[string]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("schools file header: %w", err)
+	}
+	iu, in := -1, -1
+	for i, h := range header {
+		switch strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))) {
+		case "urn":
+			iu = i
+		case "name":
+			in = i
+		}
+	}
+	if iu < 0 || in < 0 {
+		return nil, fmt.Errorf("schools file: want columns urn and name")
+	}
+	out := map[string]string{}
+	for n := 2; ; n++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("schools file: row %d: %w", n, err)
+		}
+		out[strings.TrimSpace(rec[iu])] = strings.TrimSpace(rec[in])
+	}
 }

@@ -50,6 +50,47 @@ type Index struct {
 	// weekly, once made (see Builder.Build), tallies windows from running
 	// sums for as-of dates on its weekday.
 	weekly atomic.Pointer[weekly]
+	// schools are each pupil's schools, for the family page: noted once a
+	// run of a pupil's rows, not once a mark, so the load barely notices.
+	schools [][]schoolSeen
+}
+
+// schoolSeen is a school a pupil had marks at, and the last day it was
+// seen with one.
+type schoolSeen struct {
+	urn  int32
+	last features.Day
+}
+
+// note records that pupil p had a mark at school urn on day d.
+func (idx *Index) note(p int32, urn int32, d features.Day) {
+	for int(p) >= len(idx.schools) {
+		idx.schools = append(idx.schools, nil)
+	}
+	ss := idx.schools[p]
+	for i := range ss {
+		if ss[i].urn == urn {
+			ss[i].last = max(ss[i].last, d)
+			return
+		}
+	}
+	idx.schools[p] = append(ss, schoolSeen{urn, d})
+}
+
+// School is the URN of the school of pupil p's latest mark before day,
+// or 0 when none is known.
+func (idx *Index) School(p int32, day features.Day) int32 {
+	if int(p) >= len(idx.schools) {
+		return 0
+	}
+	var urn int32
+	best := features.Day(math.MinInt32)
+	for _, s := range idx.schools[p] {
+		if s.last < day && s.last > best {
+			urn, best = s.urn, s.last
+		}
+	}
+	return urn
 }
 
 // stampedBit, in a slot of Index.marks, says that Index.stamps holds the
@@ -139,6 +180,7 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 		var g features.Getter
 		upn, date, sess := g.Str(rec, "upn"), g.Date(rec, "session_date"), g.Str(rec, "session")
 		code, cat, upd := g.Str(rec, "attendance_code"), g.Str(rec, "category"), g.Timestamp(rec, "mark_updated_at")
+		urn := g.Int32(rec, "school_urn")
 		if g.Err != nil {
 			return g.Err
 		}
@@ -174,6 +216,7 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 				}
 				prev = p
 				lastU, lastP = u, p
+				idx.note(p, urn.Value(i), features.Day(date.Value(i)))
 			}
 			e := entry{pupil: p, day: features.Day(date.Value(i)), pm: sess.Value(i) == "PM", mark: markOf(cat.Value(i), code.Value(i))}
 			if upd.IsValid(i) {
@@ -201,7 +244,7 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 	}
 	if grid != nil {
 		if minDay > maxDay {
-			return &Index{pupils: idx.pupils, older: idx.older, stamps: idx.stamps}, nil
+			return &Index{pupils: idx.pupils, older: idx.older, stamps: idx.stamps, schools: idx.schools}, nil
 		}
 		grid.finish(minDay, maxDay)
 		return idx, nil

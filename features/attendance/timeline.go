@@ -25,13 +25,9 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, weeks []pipe
 	if s := l.AsOf.Unix() - stampEpoch; s > 0 {
 		cutoff = uint32(s)
 	}
-	starts := make([]features.Day, len(weeks))
-	for i, w := range weeks {
-		t, err := time.Parse(time.DateOnly, w.Start)
-		if err != nil {
-			return nil
-		}
-		starts[i] = features.DayOf(t)
+	starts, ok := weekStarts(weeks)
+	if !ok {
+		return nil
 	}
 	// Nothing on or after the as-of day, even in its own week.
 	win := features.Window{From: starts[0], To: min(starts[len(starts)-1]+7, l.Day)}
@@ -51,4 +47,17 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, weeks []pipe
 		weeks[i].Late += t.late + t.lateAfter
 	}
 	return nil
+}
+
+// weekStarts are the days weeks start on; ok is false if one is not a date.
+func weekStarts(weeks []pipeline.TimelineWeek) ([]features.Day, bool) {
+	starts := make([]features.Day, len(weeks))
+	for i, w := range weeks {
+		t, err := time.Parse(time.DateOnly, w.Start)
+		if err != nil {
+			return nil, false
+		}
+		starts[i] = features.DayOf(t)
+	}
+	return starts, true
 }

@@ -31,8 +31,10 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 	for k, m := range h.MemberIndices() {
 		isChild := k < len(h.Children)
 		born, hasBirth := features.Day(0), false
+		child := ""
 		if isChild {
 			born, hasBirth = l.Roster().BirthDayOf(m)
+			child = h.Children[k].Person
 		}
 		for _, c := range ps.in(m, w) {
 			var texts []string
@@ -46,7 +48,7 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 			}
 			for _, t := range texts {
 				if t != "" {
-					evs = append(evs, event{Day: c.day, Text: t})
+					evs = append(evs, event{Day: c.day, Text: t, Child: child})
 				}
 			}
 		}

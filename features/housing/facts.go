@@ -66,7 +66,7 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 		}
 		text := fmt.Sprintf("rent arrears of %.1f weeks' rent on %s", latest.arrearsWeeks, date(latest.day))
 		if name, ok := stageNames[latest.stage]; ok {
-			text += "; action reached: " + name
+			text += ", action reached: " + name
 		}
 		return text, true
 	}

@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"io"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +35,21 @@ type Reidentifier interface {
 
 // Exporter writes list/navigator_list.csv and list/navigator_list.html.
 type Exporter struct {
-	reid Reidentifier
+	reid    Reidentifier
+	marking string
+	schools map[string]string
+}
+
+// DefaultMarking is the protective marking of a printed list when the
+// council sets none.
+const DefaultMarking = "OFFICIAL-SENSITIVE"
+
+// WithPack sets what the printed pack needs beyond the list: the council's
+// protective marking (DefaultMarking when empty) and its school names by
+// URN (may be nil: the family pages then give URNs alone).
+func (e *Exporter) WithPack(marking string, schools map[string]string) *Exporter {
+	e.marking, e.schools = marking, schools
+	return e
 }
 
 var _ pipeline.Exporter = (*Exporter)(nil)
@@ -68,8 +83,13 @@ type row struct {
 	ReasonCodes []string
 	Decision    string
 	DecisionAt  string
-	score       float64   // unrounded, for the Parquet copy
-	decisionAt  time.Time // for the Parquet copy
+	// Added with the safety pack (CONTRACTS §6, at the end of the CSV).
+	ContactSafety []string
+	Likelihood    string
+	Context       []string
+	score         float64   // unrounded, for the Parquet copy
+	decisionAt    time.Time // for the Parquet copy
+	family        Family    // the family page's entry
 }
 
 // Export writes both files; either both are complete or the run fails.
@@ -94,7 +114,7 @@ func (e *Exporter) Export(ctx context.Context, runDir string, l *pipeline.List) 
 	}
 	htmlPath := filepath.Join("list", "navigator_list.html")
 	if err := pipeline.WriteAtomic(filepath.Join(runDir, htmlPath), 0o640, func(w io.Writer) error {
-		return writeHTML(w, l, rows)
+		return e.writeHTML(w, l, rows)
 	}); err != nil {
 		return nil, err
 	}
@@ -114,8 +134,7 @@ type Family = pipeline.ListFamily
 func writeFamilies(path string, l *pipeline.List, rows []row) error {
 	fams := make([]Family, len(rows))
 	for i, r := range rows {
-		en := l.Entries[i]
-		fams[i] = Family{Rank: r.Rank, Household: r.Household, Pseudonym: en.Household, Timeline: en.Timeline}
+		fams[i] = r.family
 	}
 	b, err := json.Marshal(fams)
 	if err != nil {
@@ -132,22 +151,84 @@ func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {
 	r := row{
 		Rank: en.Rank, Household: hh, Locality: en.Locality, Band: en.Band,
 		Score: strconv.FormatFloat(en.Score, 'f', 3, 64), Status: en.Status,
-		WeeksOnList: en.WeeksOnList, Children: len(en.Children), Reasons: en.ReasonTexts,
+		WeeksOnList: en.WeeksOnList, Children: len(en.Children),
 		Decision: en.LastDecision, score: en.Score, decisionAt: en.LastDecisionAt,
+		ContactSafety: en.ContactSafety, Likelihood: en.Likelihood, Context: en.Context,
 	}
 	if !en.LastDecisionAt.IsZero() {
 		r.DecisionAt = en.LastDecisionAt.Format(time.DateOnly)
 	}
+	// Only the children of listed households are re-identified, once each.
+	refs := map[string]string{}
 	for _, c := range en.Children {
 		id, err := e.reid.Reidentify(nsPerson, c.Person)
 		if err != nil {
 			return row{}, err
 		}
+		refs[c.Person] = id
 		r.ChildRefs = append(r.ChildRefs, fmt.Sprintf("%s (age %d)", id, c.Age))
 	}
-	for _, rs := range en.Reasons {
-		r.ReasonCodes = append(r.ReasonCodes, rs.Feature)
+	fam := Family{
+		Rank: en.Rank, Household: hh, Pseudonym: en.Household, Score: en.Score, Band: en.Band,
+		Likelihood: en.Likelihood, Context: en.Context, ContactSafety: []pipeline.FamilySafety{},
+		Reasons: []pipeline.FamilyReason{}, Children: []pipeline.FamilyChild{},
 	}
+	if en.Why == nil {
+		// A feature set that cannot say a family's own facts: the model's
+		// reasons in words, as before.
+		r.Reasons = en.ReasonTexts
+		for _, rs := range en.Reasons {
+			r.ReasonCodes = append(r.ReasonCodes, rs.Feature)
+		}
+	}
+	for _, w := range en.Why {
+		text := w.Text
+		if w.Person != "" {
+			if id, ok := refs[w.Person]; ok {
+				text = fmt.Sprintf("%s (age %d): %s", id, w.Age, w.Text)
+			}
+		}
+		text = pipeline.CleanText(text)
+		r.Reasons = append(r.Reasons, text)
+		r.ReasonCodes = append(r.ReasonCodes, w.Code)
+		fam.Reasons = append(fam.Reasons, pipeline.FamilyReason{
+			Code: w.Code, Child: refs[w.Person], Age: w.Age, Date: w.Date.Format(time.DateOnly), Text: text,
+		})
+	}
+	for k, f := range en.Safety {
+		fam.ContactSafety = append(fam.ContactSafety, pipeline.FamilySafety{
+			Kind: f.Kind, Date: f.Date.Format(time.DateOnly), Instruction: en.ContactSafety[k],
+		})
+	}
+	for _, c := range en.Children {
+		fc := pipeline.FamilyChild{Ref: refs[c.Person], Age: c.Age, School: en.Schools[c.Person], Signals: []pipeline.FamilySignal{}}
+		if fc.School != "" {
+			fc.SchoolName = e.schools[fc.School]
+		}
+		for _, s := range en.Signals {
+			if s.Person == c.Person {
+				fc.Signals = append(fc.Signals, pipeline.FamilySignal{Code: s.Code, Date: s.Date.Format(time.DateOnly), Text: s.Text})
+			}
+		}
+		fam.Children = append(fam.Children, fc)
+	}
+	if en.Timeline != nil {
+		// The timeline names children by pseudonym in the pipeline; the
+		// family page by the council's id, as the list does.
+		tl := *en.Timeline
+		tl.Events = append([]pipeline.TimelineEvent(nil), tl.Events...)
+		for k := range tl.Events {
+			tl.Events[k].Child = refs[tl.Events[k].Child]
+		}
+		tl.Children = nil
+		for _, cw := range en.Timeline.Children {
+			if id, ok := refs[cw.Child]; ok {
+				tl.Children = append(tl.Children, pipeline.ChildWeeks{Child: id, Weeks: cw.Weeks})
+			}
+		}
+		fam.Timeline = &tl
+	}
+	r.family = fam
 	return r, nil
 }
 
@@ -162,6 +243,7 @@ func writeCSV(w io.Writer, rows []row) error {
 			strconv.Itoa(r.Rank), n(r.Household), n(r.Locality), r.Band, r.Score, r.Status,
 			strconv.Itoa(r.WeeksOnList), strconv.Itoa(r.Children), n(strings.Join(r.ChildRefs, ";")),
 			n(strings.Join(r.Reasons, ";")), n(strings.Join(r.ReasonCodes, ";")), n(r.Decision), r.DecisionAt,
+			n(strings.Join(r.ContactSafety, "; ")), n(r.Likelihood), n(strings.Join(r.Context, "; ")),
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -171,13 +253,38 @@ func writeCSV(w io.Writer, rows []row) error {
 	return cw.Error()
 }
 
-func writeHTML(w io.Writer, l *pipeline.List, rows []row) error {
+// locality is one locality's rows of the printed list.
+type locality struct {
+	Name string
+	Rows []row
+}
+
+// writeHTML writes the printable pack: the council's marking at the top and
+// foot of every page, one section per locality each starting on a new page,
+// rows that never split across pages, and the glossary last.
+func (e *Exporter) writeHTML(w io.Writer, l *pipeline.List, rows []row) error {
 	t, err := template.ParseFS(templates, "templates/list.html")
 	if err != nil {
 		return err
 	}
+	var locs []locality
+	at := map[string]int{}
+	for _, r := range rows {
+		k, ok := at[r.Locality]
+		if !ok {
+			k = len(locs)
+			at[r.Locality] = k
+			locs = append(locs, locality{Name: r.Locality})
+		}
+		locs[k].Rows = append(locs[k].Rows, r)
+	}
+	sort.SliceStable(locs, func(i, j int) bool { return locs[i].Name < locs[j].Name })
+	marking := e.marking
+	if marking == "" {
+		marking = DefaultMarking
+	}
 	return t.Execute(w, map[string]any{
 		"Council": l.Council, "AsOf": l.AsOf.Format(time.DateOnly), "RunID": l.RunID,
-		"Capacity": l.Capacity, "Rows": rows,
+		"Capacity": l.Capacity, "Listed": len(rows), "Localities": locs, "Marking": marking,
 	})
 }

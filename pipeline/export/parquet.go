@@ -26,6 +26,9 @@ var listSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "reason_codes", Type: arrow.BinaryTypes.String},
 	{Name: "last_decision", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "last_decision_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+	{Name: "contact_safety", Type: arrow.BinaryTypes.String},
+	{Name: "likelihood", Type: arrow.BinaryTypes.String},
+	{Name: "context", Type: arrow.BinaryTypes.String},
 }, nil)
 
 func writeParquet(path string, rows []row) error {
@@ -50,6 +53,9 @@ func writeParquet(path string, rows []row) error {
 			b.Field(11).(*array.StringBuilder).Append(r.Decision)
 			b.Field(12).(*array.Date32Builder).Append(arrow.Date32FromTime(r.decisionAt))
 		}
+		b.Field(13).(*array.StringBuilder).Append(strings.Join(r.ContactSafety, "; "))
+		b.Field(14).(*array.StringBuilder).Append(r.Likelihood)
+		b.Field(15).(*array.StringBuilder).Append(strings.Join(r.Context, "; "))
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
