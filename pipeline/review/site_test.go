@@ -26,7 +26,50 @@ const password = "correct horse battery"
 
 // Household references of the fixture list: the auditor's and engineer's
 // pages must show none of them.
-var refs = []string{"HH-1001", "HH-2002", "HH-3003"}
+var refs = []string{"HH-1001", "HH-2002", "HH-3003", "HH-4004"}
+
+// listRows are the fixture's navigator_list.csv rows, in the current
+// columns: HH-1001 has a contact-safety instruction, the others none.
+const listRows = "1,HH-1001,North,very high,0.412,new,1,2,P-1 (age 7);P-2 (age 3),attendance fell from 96% to 81% over 6 weeks;two missed health-visitor reviews,absence_change_6w;hv_missed,,," +
+	"Speak to the safeguarding lead before contacting,about 1 in 4,area deprivation (IMD decile 3);two children\n" +
+	"2,HH-2002,South,high,0.301,continuing,3,1,P-3 (age 12),'=in temporary accommodation since 14 Sep,ta_weeks,offer_made,2025-12-20,,about 1 in 6,\n" +
+	"3,HH-3003,North,raised,0.150,returning,1,1,P-4 (age 9),late arrivals,late_13w,,,,about 1 in 9,\n" +
+	"4,HH-4004,East,raised,0.120,new,1,1,P-5 (age 5),late arrivals,late_13w,,,,about 1 in 9,\n"
+
+// families is the fixture's families.json: HH-1001 has two children with
+// their own weeks and events, and a contact-safety fact.
+func families() []pipeline.ListFamily {
+	return []pipeline.ListFamily{
+		{Rank: 1, Household: "HH-1001", Pseudonym: "hh_aaaa", Score: 0.412, Band: "very high", Likelihood: "about 1 in 4",
+			ContactSafety: []pipeline.FamilySafety{{Kind: pipeline.SafetyDomesticAbuse, Date: "2025-11-03",
+				Instruction: "Speak to the safeguarding lead before contacting"}},
+			Reasons: []pipeline.FamilyReason{
+				{Code: "absence_change_6w", Child: "P-1", Age: 7, Date: "2025-12-29", Text: "P-1 (7): attendance fell from 96% to 81% over 6 weeks, to 29 Dec"},
+				{Code: "hv_missed", Child: "P-2", Age: 3, Date: "2025-12-30", Text: "P-2 (3): 12-month review: was not brought, 30 Dec"},
+			},
+			Context: []string{"area deprivation (IMD decile 3)", "two children"},
+			Children: []pipeline.FamilyChild{
+				{Ref: "P-1", Age: 7, School: "100001", SchoolName: "Northgate Primary",
+					Signals: []pipeline.FamilySignal{{Code: "absence_change_6w", Date: "2025-12-29", Text: "attendance fell from 96% to 81% over 6 weeks"}}},
+				{Ref: "P-2", Age: 3, Signals: []pipeline.FamilySignal{{Code: "hv_missed", Date: "2025-12-30", Text: "12-month review: was not brought"}}},
+			},
+			Timeline: &pipeline.Timeline{
+				Weeks: []pipeline.TimelineWeek{{Start: "2025-12-22", Possible: 0}, {Start: "2025-12-29", Possible: 10, Absent: 3, Late: 1}},
+				Events: []pipeline.TimelineEvent{
+					{Date: "2025-12-30", Kind: "health", Text: "12-month review: was not brought", Child: "P-2"},
+					{Date: "2025-12-31", Kind: "housing", Text: "moved to temporary accommodation"},
+				},
+				Children: []pipeline.ChildWeeks{
+					{Child: "P-1", Weeks: []pipeline.TimelineWeek{{Start: "2025-12-22", Possible: 0}, {Start: "2025-12-29", Possible: 10, Absent: 3, Late: 1}}},
+					{Child: "P-2", Weeks: []pipeline.TimelineWeek{{Start: "2025-12-22"}, {Start: "2025-12-29"}}},
+				}}},
+		{Rank: 2, Household: "HH-2002", Pseudonym: "hh_bbbb", Score: 0.301, Band: "high", Likelihood: "about 1 in 6"},
+		{Rank: 3, Household: "HH-3003", Pseudonym: "hh_cccc", Score: 0.150, Band: "raised", Likelihood: "about 1 in 9",
+			Children: []pipeline.FamilyChild{{Ref: "P-4", Age: 9, School: "100002"}}},
+		{Rank: 4, Household: "HH-4004", Pseudonym: "hh_dddd", Score: 0.120, Band: "raised", Likelihood: "about 1 in 9",
+			Children: []pipeline.FamilyChild{{Ref: "P-5", Age: 5}}},
+	}
+}
 
 // fixture writes a data_dir with one succeeded run and its list, and a
 // users file with one account per role plus a navigator of another
@@ -59,17 +102,8 @@ func fixture(t *testing.T) (dataDir string, uf *users.File) {
 		}
 	}
 	write("manifest.json", man)
-	write("list/navigator_list.csv", strings.Join(pipeline.ListColumns(), ",")+"\n"+
-		"1,HH-1001,North,very high,0.412,new,1,2,P-1 (age 7);P-2 (age 3),attendance fell from 96% to 81% over 6 weeks;two missed health-visitor reviews,absence_change_6w;hv_missed,,\n"+
-		"2,HH-2002,South,high,0.301,continuing,3,1,P-3 (age 12),'=in temporary accommodation since 14 Sep,ta_weeks,offer_made,2025-12-20\n"+
-		"3,HH-3003,North,raised,0.150,returning,1,1,P-4 (age 9),late arrivals,late_13w,,\n")
-	write("list/families.json", []pipeline.ListFamily{
-		{Rank: 1, Household: "HH-1001", Pseudonym: "hh_aaaa", Timeline: &pipeline.Timeline{
-			Weeks:  []pipeline.TimelineWeek{{Start: "2025-12-22", Possible: 0}, {Start: "2025-12-29", Possible: 10, Absent: 3, Late: 1}},
-			Events: []pipeline.TimelineEvent{{Date: "2025-12-30", Kind: "health", Text: "12-month review: was not brought"}}}},
-		{Rank: 2, Household: "HH-2002", Pseudonym: "hh_bbbb"},
-		{Rank: 3, Household: "HH-3003", Pseudonym: "hh_cccc"},
-	})
+	write("list/navigator_list.csv", strings.Join(pipeline.ListColumns(), ",")+"\n"+listRows)
+	write("list/families.json", families())
 	write("evaluation/scored_children.csv", "as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile\n"+
 		"2025-06-02,logistic,pp1,hh_aaaa,0.3,0,0,White,WHITE_BRITISH,3\n"+ // a backtest date: not this week's
 		"2026-01-05,logistic,pp1,hh_aaaa,0.41,1,,Asian,ASIAN_INDIAN,3\n"+
@@ -88,7 +122,7 @@ func fixture(t *testing.T) (dataDir string, uf *users.File) {
 		name, role string
 		locs       []string
 	}{
-		{"nav", users.Navigator, []string{"North"}},
+		{"nav", users.Navigator, []string{"North", "East"}},
 		{"navsouth", users.Navigator, []string{"South"}},
 		{"aud", users.Auditor, nil},
 		{"eng", users.Engineer, nil},
@@ -215,6 +249,8 @@ func TestAuthorisationMatrix(t *testing.T) {
 		"GET /audit/report":             {"": redirect, "navigator": forbidden, "auditor": ok, "engineer": forbidden},
 		"GET /model":                    {"": redirect, "navigator": forbidden, "auditor": ok, "engineer": forbidden},
 		"GET /runs":                     {"": redirect, "navigator": forbidden, "auditor": forbidden, "engineer": ok},
+		"GET /help":                     {"": redirect, "navigator": ok, "auditor": ok, "engineer": ok},
+		"GET /guidance":                 {"": redirect, "navigator": ok, "auditor": ok, "engineer": ok},
 		"POST /logout":                  {"": forbidden, "navigator": redirect, "auditor": redirect, "engineer": redirect},
 	}
 	// Every route of the site is in the matrix.
@@ -359,7 +395,7 @@ func TestNoIdentifiersForAuditorsAndEngineers(t *testing.T) {
 	dataDir, uf := fixture(t)
 	h := newHarness(t, dataDir, uf)
 	// A decision, so the override table has a row.
-	if _, err := h.store.Record(t.Context(), decisions.Decision{Household: "hh_aaaa", Kind: "not_appropriate", Navigator: "nav", Locality: "North", At: time.Now()}); err != nil {
+	if _, err := h.store.Record(t.Context(), decisions.Decision{Household: "hh_aaaa", Kind: "not_appropriate", ReasonCategory: "no_concern", Navigator: "nav", Locality: "North", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	for name, pages := range map[string][]string{"aud": {"/audit", "/audit/report", "/model"}, "eng": {"/runs"}} {
