@@ -4,11 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -127,6 +130,16 @@ func TestIntegrationBrowser(t *testing.T) {
 	if reasons := text("#reasons"); !strings.Contains(reasons, "attendance fell") {
 		t.Errorf("reasons: %q", reasons)
 	}
+	// The contact-safety panel comes before the reasons, as the reader
+	// meets them.
+	if order := settled("the safety panel's place",
+		`(document.querySelector("#contact-safety") && document.querySelector("#reasons")) ? String(document.querySelector("#contact-safety").compareDocumentPosition(document.querySelector("#reasons")) & Node.DOCUMENT_POSITION_FOLLOWING) : ""`,
+		func(s string) bool { return s != "" }); order == "0" {
+		t.Error("the contact-safety panel is not before the reasons")
+	}
+	if panel := text("#contact-safety"); !strings.Contains(panel, "safeguarding lead") {
+		t.Errorf("safety panel: %q", panel)
+	}
 	shot("family_page.png")
 
 	// Keyboard only: Tab from the top of the page until the first
@@ -159,6 +172,43 @@ func TestIntegrationBrowser(t *testing.T) {
 	if listText = text("#navigator-list"); !strings.Contains(listText, "offer made") {
 		t.Errorf("the decision is not on the list: %q", listText)
 	}
+	// The list as printed: the marking on every page, a locality to a
+	// section (and a page), the glossary last.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatalf("print media: %v", err)
+	}
+	printed := settled("the printed list",
+		`(document.readyState === "complete" && document.querySelector("#marking-top")) ? [
+			document.querySelector("#marking-top").innerText,
+			getComputedStyle(document.querySelector("#marking-top")).position,
+			getComputedStyle(document.querySelector("#marking-bottom")).position,
+			document.querySelectorAll("section.eh-locality").length,
+			getComputedStyle(document.querySelectorAll("section.eh-locality")[1]).breakBefore,
+			getComputedStyle(document.querySelector(".eh-print-glossary")).display,
+			getComputedStyle(document.querySelector(".eh-list-filter")).display,
+		].join("|") : ""`,
+		func(s string) bool { return s != "" })
+	if want := "OFFICIAL-SENSITIVE|fixed|fixed|2|page|block|none"; printed != want {
+		t.Errorf("printed list (marking|top|bottom|sections|second section breaks|glossary|filter) = %q; want %q", printed, want)
+	}
+	shot("navigator_list_print.png")
+	pdf, err := chromedp.Call(ctx, cdppage.PrintToPDF, cdppage.PrintToPDFParams{})
+	if err != nil {
+		t.Fatalf("print to PDF: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(artefacts, "navigator_list.pdf"), pdf.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Two localities and the glossary: three pages at least.
+	if pages := len(regexp.MustCompile(`/Type\s*/Page\b[^s]`).FindAll(pdf.Data, -1)); pages < 3 {
+		t.Errorf("the printed list has %d pages; want a page for each of 2 localities and the glossary", pages)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
+	do("help", chromedp.Navigate(h.srv.URL+"/help"), chromedp.WaitVisible(chromedp.ID("what-this-list-is-not")))
+	shot("help.png")
+
 	log, err := os.ReadFile(filepath.Join(dataDir, "review", "access.log"))
 	if err != nil {
 		t.Fatal(err)

@@ -47,7 +47,19 @@ type family struct {
 	Reasons     []string
 	Decision    string
 	DecisionAt  string
-	Timeline    *pipeline.Timeline
+	// The last three columns, empty in runs from before they were added.
+	ContactSafety []string
+	Likelihood    string
+	Context       []string
+
+	// From families.json; a run from before these fields leaves them
+	// empty, and the family page falls back to the CSV's.
+	Timeline  *pipeline.Timeline
+	RawScore  float64
+	Safety    []pipeline.FamilySafety
+	Why       []pipeline.FamilyReason
+	Kids      []pipeline.FamilyChild
+	hasDetail bool // families.json had this household's score and band
 }
 
 // runs reads data_dir/runs, caching the latest list by run id so a page
@@ -170,7 +182,7 @@ func readWeek(runDir string) (*week, error) {
 	listed := map[string]bool{}
 	for _, e := range extra {
 		if fam := w.byRef[e.Household]; fam != nil {
-			fam.Pseudonym, fam.Timeline = e.Pseudonym, e.Timeline
+			fam.merge(e)
 			listed[e.Pseudonym] = true
 		}
 	}
@@ -178,6 +190,21 @@ func readWeek(runDir string) (*week, error) {
 		return nil, fmt.Errorf("scored_children.csv: %w", err)
 	}
 	return w, nil
+}
+
+// merge adds a household's families.json entry to its CSV row. The JSON's
+// safety, reasons and context are the family page's; where an older run
+// lacks them, the CSV's stay.
+func (f *family) merge(e pipeline.ListFamily) {
+	f.Pseudonym, f.Timeline = e.Pseudonym, e.Timeline
+	f.Safety, f.Why, f.Kids = e.ContactSafety, e.Reasons, e.Children
+	f.RawScore, f.hasDetail = e.Score, e.Band != ""
+	if e.Likelihood != "" {
+		f.Likelihood = e.Likelihood
+	}
+	if len(e.Context) > 0 {
+		f.Context = e.Context
+	}
 }
 
 // readGroups reads the audit group of each listed household on asOf from
@@ -225,6 +252,17 @@ func readGroups(path, asOf string, listed map[string]bool) (map[string]string, e
 	}
 }
 
+// added reports whether col is one of navigator_list.csv's columns added at
+// its end after the first release (CONTRACTS §6): a list from an older run
+// lacks them and is still read.
+func added(col string) bool {
+	switch col {
+	case "contact_safety", "likelihood", "context":
+		return true
+	}
+	return false
+}
+
 // readList reads navigator_list.csv (CONTRACTS §6), undoing the
 // spreadsheet neutralisation of its cells for display.
 func readList(r io.Reader) ([]*family, error) {
@@ -238,7 +276,7 @@ func readList(r io.Reader) ([]*family, error) {
 		col[h] = i
 	}
 	for _, want := range pipeline.ListColumns() {
-		if _, ok := col[want]; !ok {
+		if _, ok := col[want]; !ok && !added(want) {
 			return nil, fmt.Errorf("no column %q", want)
 		}
 	}
@@ -251,7 +289,13 @@ func readList(r io.Reader) ([]*family, error) {
 		if err != nil {
 			return nil, err
 		}
-		get := func(name string) string { return unneutralise(rec[col[name]]) }
+		get := func(name string) string {
+			i, ok := col[name]
+			if !ok {
+				return "" // a column added after this run was written
+			}
+			return unneutralise(rec[i])
+		}
 		rank, err := strconv.Atoi(get("rank"))
 		if err != nil {
 			return nil, fmt.Errorf("row %d: rank: %w", len(out)+2, err)
@@ -261,6 +305,7 @@ func readList(r io.Reader) ([]*family, error) {
 			Score: get("score"), Status: get("status"), WeeksOnList: get("weeks_on_list"),
 			Children: get("children"), ChildRefs: split(get("child_refs")), Reasons: split(get("reasons")),
 			Decision: get("last_decision"), DecisionAt: get("last_decision_date"),
+			ContactSafety: split(get("contact_safety")), Likelihood: get("likelihood"), Context: split(get("context")),
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"os"
 	"slices"
@@ -20,16 +19,17 @@ import (
 
 // page is what every template gets.
 type page struct {
-	Title string
-	User  *users.User
-	CSRF  string
-	Data  any
+	Title   string
+	Marking string // the protective marking, in every page's header and footer
+	User    *users.User
+	CSRF    string
+	Data    any
 }
 
 // render executes a template into a buffer first, so a failure gives an
 // error page rather than half a page.
 func (s *Site) render(w http.ResponseWriter, r *http.Request, code int, name string, sess *session, title string, data any) {
-	p := page{Title: title, Data: data}
+	p := page{Title: title, Marking: s.cfg.Marking, Data: data}
 	if sess != nil {
 		u := sess.user
 		p.User, p.CSRF = &u, sess.csrf
@@ -122,8 +122,11 @@ func (s *Site) home(w http.ResponseWriter, r *http.Request, sess *session) {
 func mine(u users.User, locality string) bool { return slices.Contains(u.Localities, locality) }
 
 type listView struct {
-	Week       *week
-	Families   []*family
+	Week     *week
+	Families []*family
+	// Groups are Families by locality, in the navigator's order of
+	// localities: printed, each starts a page.
+	Groups     []localityGroup
 	Localities []string
 	Locality   string
 	Sort       string
@@ -164,6 +167,7 @@ func (s *Site) list(w http.ResponseWriter, r *http.Request, sess *session) {
 	default:
 		v.Sort = "rank"
 	}
+	v.Groups = byLocality(v.Families, sess.user.Localities)
 	// The list names families too: its views are logged, with how many
 	// families it showed.
 	if err := s.access.write(Access{At: s.cfg.Now().UTC(), User: sess.user.Name, Role: sess.user.Role,
@@ -173,6 +177,35 @@ func (s *Site) list(w http.ResponseWriter, r *http.Request, sess *session) {
 	}
 	identified(w)
 	s.render(w, r, http.StatusOK, "list.html", sess, "This week's list", v)
+}
+
+type localityGroup struct {
+	Locality string
+	Families []*family
+}
+
+// byLocality groups families by locality, keeping their order within each:
+// the navigator's localities first, in their order, then any other.
+func byLocality(fams []*family, order []string) []localityGroup {
+	at := map[string]int{}
+	var out []localityGroup
+	add := func(loc string) int {
+		i, ok := at[loc]
+		if !ok {
+			i = len(out)
+			at[loc] = i
+			out = append(out, localityGroup{Locality: loc})
+		}
+		return i
+	}
+	for _, loc := range order {
+		add(loc)
+	}
+	for _, f := range fams {
+		i := add(f.Locality)
+		out[i].Families = append(out[i].Families, f)
+	}
+	return slices.DeleteFunc(out, func(g localityGroup) bool { return len(g.Families) == 0 })
 }
 
 // lookup finds a family the navigator may see. A family of another
@@ -192,18 +225,66 @@ func (s *Site) lookup(w http.ResponseWriter, r *http.Request, sess *session) (*w
 }
 
 type familyView struct {
-	Week     *week
-	Family   *family
-	History  []decisions.Decision
-	Kinds    []kindOption
-	Timeline template.HTML
-	Events   []pipeline.TimelineEvent
-	Saved    bool
-	Problem  string
-	Note     string
+	Week    *week
+	Family  *family
+	History []decisions.Decision
+	Kinds   []kindOption
+	Reasons []kindOption // a not_appropriate decision's categories
+	Chart   *chart
+	Events  []pipeline.TimelineEvent
+	// Child is the child the timeline is filtered to (?child=), "" for
+	// the whole household; NoSuchChild is a ?child= not of this family.
+	Child       string
+	NoSuchChild string
+	Saved       bool
+	Problem     *formProblem
+	Form        decisionForm // the form's values when it is shown again
 }
 
 type kindOption struct{ Value, Label string }
+
+// formProblem is a decision form error: the field at fault, for the error
+// summary's link and the field's own message, and what to tell the
+// navigator.
+type formProblem struct{ Field, Text string }
+
+type decisionForm struct{ Decision, Reason, Note string }
+
+// checkDecision validates a decision form's values; nil means they can be
+// recorded.
+func checkDecision(f decisionForm) *formProblem {
+	switch {
+	case !slices.Contains(decisions.Kinds(), f.Decision):
+		return &formProblem{"decision", "Choose what was decided."}
+	case f.Decision == decisions.NotAppropriate && !slices.Contains(decisions.ReasonCategories(), f.Reason):
+		return &formProblem{"reason", "Choose why an offer of early help is not appropriate."}
+	case f.Decision != decisions.NotAppropriate && f.Reason != "":
+		return &formProblem{"reason", "Only choose why it is not appropriate when the decision is \"Not appropriate\"."}
+	case len(f.Note) > decisions.MaxNoteBytes:
+		return &formProblem{"note", fmt.Sprintf("The note must be %d characters or fewer.", decisions.MaxNoteBytes)}
+	}
+	return nil
+}
+
+// reasonLabels are the reason categories as the form and history say them.
+func reasonLabels() map[string]string {
+	return map[string]string{
+		decisions.NoConcern:                "No concern: early help is not needed",
+		decisions.AlreadyKnownElsewhere:    "Already known to another service",
+		decisions.SafeguardingRouteInstead: "A safeguarding route instead",
+		decisions.FamilyMoved:              "The family has moved away",
+		decisions.OtherReason:              "Another reason (say in the note)",
+	}
+}
+
+func reasonOptions() []kindOption {
+	labels := reasonLabels()
+	var out []kindOption
+	for _, c := range decisions.ReasonCategories() {
+		out = append(out, kindOption{c, labels[c]})
+	}
+	return out
+}
 
 func kindOptions() []kindOption {
 	labels := map[string]string{
@@ -223,10 +304,10 @@ func (s *Site) family(w http.ResponseWriter, r *http.Request, sess *session) {
 	if !ok {
 		return
 	}
-	s.showFamily(w, r, sess, wk, f, http.StatusOK, "", "")
+	s.showFamily(w, r, sess, wk, f, http.StatusOK, nil, decisionForm{})
 }
 
-func (s *Site) showFamily(w http.ResponseWriter, r *http.Request, sess *session, wk *week, f *family, code int, problem, note string) {
+func (s *Site) showFamily(w http.ResponseWriter, r *http.Request, sess *session, wk *week, f *family, code int, problem *formProblem, form decisionForm) {
 	why := "viewed family page"
 	if r.Method == http.MethodPost {
 		why = "recorded a decision"
@@ -237,8 +318,15 @@ func (s *Site) showFamily(w http.ResponseWriter, r *http.Request, sess *session,
 		s.fail(w, r, err)
 		return
 	}
-	v := familyView{Week: wk, Family: f, Kinds: kindOptions(), Saved: r.URL.Query().Get("saved") == "1",
-		Problem: problem, Note: note}
+	v := familyView{Week: wk, Family: f, Kinds: kindOptions(), Reasons: reasonOptions(),
+		Saved: r.URL.Query().Get("saved") == "1", Problem: problem, Form: form}
+	if c := r.URL.Query().Get("child"); c != "" && r.Method == http.MethodGet {
+		if f.hasChild(c) {
+			v.Child = c
+		} else {
+			v.NoSuchChild = c
+		}
+	}
 	if f.Pseudonym != "" {
 		hist, err := s.cfg.Decisions.History(r.Context(), f.Pseudonym)
 		if err != nil {
@@ -248,8 +336,8 @@ func (s *Site) showFamily(w http.ResponseWriter, r *http.Request, sess *session,
 		v.History = hist
 	}
 	if f.Timeline != nil {
-		v.Timeline = timelineSVG(f.Timeline)
-		v.Events = f.Timeline.Events
+		weeks, events := timelineFor(f.Timeline, v.Child)
+		v.Chart, v.Events = newChart(weeks, events), events
 	}
 	identified(w)
 	s.render(w, r, code, "family.html", sess, "Family "+f.Ref, v)
@@ -260,21 +348,19 @@ func (s *Site) decide(w http.ResponseWriter, r *http.Request, sess *session) {
 	if !ok {
 		return
 	}
-	kind, note := r.PostFormValue("decision"), strings.TrimSpace(r.PostFormValue("note"))
-	if !slices.Contains(decisions.Kinds(), kind) {
-		s.showFamily(w, r, sess, wk, f, http.StatusBadRequest, "Choose what was decided.", note)
+	form := decisionForm{Decision: r.PostFormValue("decision"), Reason: r.PostFormValue("reason"),
+		Note: strings.TrimSpace(r.PostFormValue("note"))}
+	if p := checkDecision(form); p != nil {
+		s.showFamily(w, r, sess, wk, f, http.StatusBadRequest, p, form)
 		return
 	}
-	if len(note) > decisions.MaxNoteBytes {
-		s.showFamily(w, r, sess, wk, f, http.StatusBadRequest, fmt.Sprintf("The note must be %d characters or fewer.", decisions.MaxNoteBytes), note)
-		return
-	}
+	kind := form.Decision
 	if f.Pseudonym == "" {
 		s.fail(w, r, fmt.Errorf("rank %d of run %s has no pseudonym in %s", f.Rank, wk.RunID, "families.json"))
 		return
 	}
 	if _, err := s.cfg.Decisions.Record(r.Context(), decisions.Decision{
-		Household: f.Pseudonym, Kind: kind, Note: note, Navigator: sess.user.Name,
+		Household: f.Pseudonym, Kind: kind, ReasonCategory: form.Reason, Note: form.Note, Navigator: sess.user.Name,
 		Locality: f.Locality, Group: wk.groups[f.Pseudonym], At: s.cfg.Now().UTC(),
 	}); err != nil {
 		s.fail(w, r, err)

@@ -41,9 +41,19 @@ type Config struct {
 	// OnDecision is told of every decision recorded, for the
 	// earlyhelp_decisions_total counter; may be nil.
 	OnDecision func(kind string)
-	Now        func() time.Time // default time.Now
-	Log        zerolog.Logger
+	// Marking is the protective marking shown in the header and footer of
+	// every page, on screen and in print; "" means DefaultMarking.
+	Marking string
+	// PrivacyNotice is the council's text (list.privacy_notice_file) for
+	// the guidance page's "why were we contacted"; "" shows a default.
+	PrivacyNotice string
+	Now           func() time.Time // default time.Now
+	Log           zerolog.Logger
 }
+
+// DefaultMarking is the Government Security Classification of a list that
+// names families.
+const DefaultMarking = "OFFICIAL-SENSITIVE"
 
 // Site is the review site's http.Handler.
 type Site struct {
@@ -88,6 +98,9 @@ func New(cfg Config) (*Site, error) {
 	if cfg.Throttle == nil {
 		cfg.Throttle = users.NewThrottle(users.DefaultMaxFailures, users.DefaultWindow, users.DefaultLockout, cfg.Now)
 	}
+	if cfg.Marking == "" {
+		cfg.Marking = DefaultMarking
+	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
 	}
@@ -123,11 +136,14 @@ type Route struct {
 // Routes lists every route with its roles.
 func Routes() []Route {
 	nav, aud, eng := []string{users.Navigator}, []string{users.Auditor}, []string{users.Engineer}
+	all := []string{users.Navigator, users.Auditor, users.Engineer}
 	return []Route{
 		{"GET /login", nil},
 		{"POST /login", nil},
-		{"POST /logout", []string{users.Navigator, users.Auditor, users.Engineer}},
-		{"GET /{$}", []string{users.Navigator, users.Auditor, users.Engineer}},
+		{"POST /logout", all},
+		{"GET /{$}", all},
+		{"GET /help", all},
+		{"GET /guidance", all},
 		{"GET /list", nav},
 		{"GET /family/{ref}", nav},
 		{"POST /family/{ref}/decision", nav},
@@ -144,6 +160,8 @@ func (s *Site) routes() {
 		"POST /login":                 s.login,
 		"POST /logout":                s.logout,
 		"GET /{$}":                    s.home,
+		"GET /help":                   s.help,
+		"GET /guidance":               s.guidance,
 		"GET /list":                   s.list,
 		"GET /family/{ref}":           s.family,
 		"POST /family/{ref}/decision": s.decide,

@@ -26,7 +26,50 @@ const password = "correct horse battery"
 
 // Household references of the fixture list: the auditor's and engineer's
 // pages must show none of them.
-var refs = []string{"HH-1001", "HH-2002", "HH-3003"}
+var refs = []string{"HH-1001", "HH-2002", "HH-3003", "HH-4004"}
+
+// listRows are the fixture's navigator_list.csv rows, in the current
+// columns: HH-1001 has a contact-safety instruction, the others none.
+const listRows = "1,HH-1001,North,very high,0.412,new,1,2,P-1 (age 7);P-2 (age 3),attendance fell from 96% to 81% over 6 weeks;two missed health-visitor reviews,absence_change_6w;hv_missed,,," +
+	"Speak to the safeguarding lead before contacting,about 1 in 4,area deprivation (IMD decile 3);two children\n" +
+	"2,HH-2002,South,high,0.301,continuing,3,1,P-3 (age 12),'=in temporary accommodation since 14 Sep,ta_weeks,offer_made,2025-12-20,,about 1 in 6,\n" +
+	"3,HH-3003,North,raised,0.150,returning,1,1,P-4 (age 9),late arrivals,late_13w,,,,about 1 in 9,\n" +
+	"4,HH-4004,East,raised,0.120,new,1,1,P-5 (age 5),late arrivals,late_13w,,,,about 1 in 9,\n"
+
+// families is the fixture's families.json: HH-1001 has two children with
+// their own weeks and events, and a contact-safety fact.
+func families() []pipeline.ListFamily {
+	return []pipeline.ListFamily{
+		{Rank: 1, Household: "HH-1001", Pseudonym: "hh_aaaa", Score: 0.412, Band: "very high", Likelihood: "about 1 in 4",
+			ContactSafety: []pipeline.FamilySafety{{Kind: pipeline.SafetyDomesticAbuse, Date: "2025-11-03",
+				Instruction: "Speak to the safeguarding lead before contacting"}},
+			Reasons: []pipeline.FamilyReason{
+				{Code: "absence_change_6w", Child: "P-1", Age: 7, Date: "2025-12-29", Text: "P-1 (7): attendance fell from 96% to 81% over 6 weeks, to 29 Dec"},
+				{Code: "hv_missed", Child: "P-2", Age: 3, Date: "2025-12-30", Text: "P-2 (3): 12-month review: was not brought, 30 Dec"},
+			},
+			Context: []string{"area deprivation (IMD decile 3)", "two children"},
+			Children: []pipeline.FamilyChild{
+				{Ref: "P-1", Age: 7, School: "100001", SchoolName: "Northgate Primary",
+					Signals: []pipeline.FamilySignal{{Code: "absence_change_6w", Date: "2025-12-29", Text: "attendance fell from 96% to 81% over 6 weeks"}}},
+				{Ref: "P-2", Age: 3, Signals: []pipeline.FamilySignal{{Code: "hv_missed", Date: "2025-12-30", Text: "12-month review: was not brought"}}},
+			},
+			Timeline: &pipeline.Timeline{
+				Weeks: []pipeline.TimelineWeek{{Start: "2025-12-22", Possible: 0}, {Start: "2025-12-29", Possible: 10, Absent: 3, Late: 1}},
+				Events: []pipeline.TimelineEvent{
+					{Date: "2025-12-30", Kind: "health", Text: "12-month review: was not brought", Child: "P-2"},
+					{Date: "2025-12-31", Kind: "housing", Text: "moved to temporary accommodation"},
+				},
+				Children: []pipeline.ChildWeeks{
+					{Child: "P-1", Weeks: []pipeline.TimelineWeek{{Start: "2025-12-22", Possible: 0}, {Start: "2025-12-29", Possible: 10, Absent: 3, Late: 1}}},
+					{Child: "P-2", Weeks: []pipeline.TimelineWeek{{Start: "2025-12-22"}, {Start: "2025-12-29"}}},
+				}}},
+		{Rank: 2, Household: "HH-2002", Pseudonym: "hh_bbbb", Score: 0.301, Band: "high", Likelihood: "about 1 in 6"},
+		{Rank: 3, Household: "HH-3003", Pseudonym: "hh_cccc", Score: 0.150, Band: "raised", Likelihood: "about 1 in 9",
+			Children: []pipeline.FamilyChild{{Ref: "P-4", Age: 9, School: "100002"}}},
+		{Rank: 4, Household: "HH-4004", Pseudonym: "hh_dddd", Score: 0.120, Band: "raised", Likelihood: "about 1 in 9",
+			Children: []pipeline.FamilyChild{{Ref: "P-5", Age: 5}}},
+	}
+}
 
 // fixture writes a data_dir with one succeeded run and its list, and a
 // users file with one account per role plus a navigator of another
@@ -59,17 +102,8 @@ func fixture(t *testing.T) (dataDir string, uf *users.File) {
 		}
 	}
 	write("manifest.json", man)
-	write("list/navigator_list.csv", strings.Join(pipeline.ListColumns(), ",")+"\n"+
-		"1,HH-1001,North,very high,0.412,new,1,2,P-1 (age 7);P-2 (age 3),attendance fell from 96% to 81% over 6 weeks;two missed health-visitor reviews,absence_change_6w;hv_missed,,\n"+
-		"2,HH-2002,South,high,0.301,continuing,3,1,P-3 (age 12),'=in temporary accommodation since 14 Sep,ta_weeks,offer_made,2025-12-20\n"+
-		"3,HH-3003,North,raised,0.150,returning,1,1,P-4 (age 9),late arrivals,late_13w,,\n")
-	write("list/families.json", []pipeline.ListFamily{
-		{Rank: 1, Household: "HH-1001", Pseudonym: "hh_aaaa", Timeline: &pipeline.Timeline{
-			Weeks:  []pipeline.TimelineWeek{{Start: "2025-12-22", Possible: 0}, {Start: "2025-12-29", Possible: 10, Absent: 3, Late: 1}},
-			Events: []pipeline.TimelineEvent{{Date: "2025-12-30", Kind: "health", Text: "12-month review: was not brought"}}}},
-		{Rank: 2, Household: "HH-2002", Pseudonym: "hh_bbbb"},
-		{Rank: 3, Household: "HH-3003", Pseudonym: "hh_cccc"},
-	})
+	write("list/navigator_list.csv", strings.Join(pipeline.ListColumns(), ",")+"\n"+listRows)
+	write("list/families.json", families())
 	write("evaluation/scored_children.csv", "as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile\n"+
 		"2025-06-02,logistic,pp1,hh_aaaa,0.3,0,0,White,WHITE_BRITISH,3\n"+ // a backtest date: not this week's
 		"2026-01-05,logistic,pp1,hh_aaaa,0.41,1,,Asian,ASIAN_INDIAN,3\n"+
@@ -88,7 +122,7 @@ func fixture(t *testing.T) (dataDir string, uf *users.File) {
 		name, role string
 		locs       []string
 	}{
-		{"nav", users.Navigator, []string{"North"}},
+		{"nav", users.Navigator, []string{"North", "East"}},
 		{"navsouth", users.Navigator, []string{"South"}},
 		{"aud", users.Auditor, nil},
 		{"eng", users.Engineer, nil},
@@ -215,6 +249,8 @@ func TestAuthorisationMatrix(t *testing.T) {
 		"GET /audit/report":             {"": redirect, "navigator": forbidden, "auditor": ok, "engineer": forbidden},
 		"GET /model":                    {"": redirect, "navigator": forbidden, "auditor": ok, "engineer": forbidden},
 		"GET /runs":                     {"": redirect, "navigator": forbidden, "auditor": forbidden, "engineer": ok},
+		"GET /help":                     {"": redirect, "navigator": ok, "auditor": ok, "engineer": ok},
+		"GET /guidance":                 {"": redirect, "navigator": ok, "auditor": ok, "engineer": ok},
 		"POST /logout":                  {"": forbidden, "navigator": redirect, "auditor": redirect, "engineer": redirect},
 	}
 	// Every route of the site is in the matrix.
@@ -359,7 +395,7 @@ func TestNoIdentifiersForAuditorsAndEngineers(t *testing.T) {
 	dataDir, uf := fixture(t)
 	h := newHarness(t, dataDir, uf)
 	// A decision, so the override table has a row.
-	if _, err := h.store.Record(t.Context(), decisions.Decision{Household: "hh_aaaa", Kind: "not_appropriate", Navigator: "nav", Locality: "North", At: time.Now()}); err != nil {
+	if _, err := h.store.Record(t.Context(), decisions.Decision{Household: "hh_aaaa", Kind: "not_appropriate", ReasonCategory: "no_concern", Navigator: "nav", Locality: "North", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	for name, pages := range map[string][]string{"aud": {"/audit", "/audit/report", "/model"}, "eng": {"/runs"}} {
@@ -455,4 +491,326 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestListByLocalityWithMarking: the list has one eh-locality section per
+// locality the navigator sees, the marking at its top and bottom, and the
+// glossary for print.
+func TestListByLocalityWithMarking(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	c, _ := h.signIn(t, "nav", password)
+	tests := []struct {
+		query      string
+		localities []string
+	}{
+		{"", []string{"East", "North"}}, // the navigator's localities, in order
+		{"?sort=status", []string{"East", "North"}},
+		{"?locality=East", []string{"East"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			code, body, _ := get(t, c, h.srv.URL+"/list"+tt.query)
+			if code != http.StatusOK {
+				t.Fatalf("GET: %d", code)
+			}
+			if n := strings.Count(body, `<section class="eh-locality"`); n != len(tt.localities) {
+				t.Errorf("%d locality sections; want %d", n, len(tt.localities))
+			}
+			last := -1
+			for _, loc := range tt.localities {
+				i := strings.Index(body, `-title">`+loc+` <span`)
+				if i <= last {
+					t.Errorf("section %s missing or out of order", loc)
+				}
+				last = i
+			}
+			if n := strings.Count(body, ">"+DefaultMarking+"<"); n != 2 {
+				t.Errorf("the marking appears %d times; want header and footer", n)
+			}
+			if !strings.Contains(body, `class="eh-print-only eh-print-glossary"`) || !strings.Contains(body, "What this list is not") {
+				t.Error("no glossary for print")
+			}
+			if !strings.Contains(body, `href="/help"`) {
+				t.Error("no link to /help")
+			}
+		})
+	}
+}
+
+func TestMarkingFromConfig(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	h.site.cfg.Marking = "OFFICIAL"
+	for _, name := range []string{"nav", "aud", "eng"} {
+		c, _ := h.signIn(t, name, password)
+		for _, p := range []string{"/help", "/guidance"} {
+			code, body, _ := get(t, c, h.srv.URL+p)
+			if code != http.StatusOK || strings.Count(body, ">OFFICIAL<") != 2 {
+				t.Errorf("%s %s: %d, or the configured marking not in header and footer", name, p, code)
+			}
+		}
+	}
+}
+
+func TestHelpAndGuidance(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	c, _ := h.signIn(t, "aud", password)
+	_, body, _ := get(t, c, h.srv.URL+"/help")
+	for _, want := range []string{"Very high", "High", "Raised", "about 1 in N", "backtest", "26 weeks",
+		"before the register closed", "after the register closed", "Was not brought", "Edinburgh Postnatal Depression Scale",
+		"13 or more", "Whooley", "Ages and Stages Questionnaire", "IMD decile", "What this list is not", "Article 22"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/help lacks %q", want)
+		}
+	}
+	_, body, _ = get(t, c, h.srv.URL+"/guidance")
+	for _, want := range []string{"Never mention the score or the band", "Never contact a family where", "Never record case notes", "privacy notice"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/guidance lacks %q", want)
+		}
+	}
+	h.site.cfg.PrivacyNotice = "Northshire's notice: <see our website>."
+	if _, body, _ = get(t, c, h.srv.URL+"/guidance"); !strings.Contains(body, "Northshire&#39;s notice: &lt;see our website&gt;.") {
+		t.Error("/guidance does not show the council's privacy notice, escaped")
+	}
+}
+
+// TestReadListColumns: a list from before the three added columns is
+// read; one missing an original column is refused.
+func TestReadListColumns(t *testing.T) {
+	old := "rank,household_ref,locality,band,score,status,weeks_on_list,children,child_refs,reasons,reason_codes,last_decision,last_decision_date\n" +
+		"1,HH-1,North,high,0.3,new,1,1,P-1 (age 7),late arrivals,late_13w,,\n"
+	tests := []struct {
+		name, csv      string
+		wantErr        string
+		wantLikelihood string
+		wantSafety     int
+	}{
+		{"current", strings.Join(pipeline.ListColumns(), ",") + "\n" + listRows, "", "about 1 in 4", 1},
+		{"before the added columns", old, "", "", 0},
+		{"no reasons column", strings.Replace(old, "reasons,", "", 1), `no column "reasons"`, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fams, err := readList(strings.NewReader(tt.csv))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v; want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fams[0].Likelihood != tt.wantLikelihood || len(fams[0].ContactSafety) != tt.wantSafety {
+				t.Errorf("first row: likelihood %q, %d safety; want %q, %d", fams[0].Likelihood, len(fams[0].ContactSafety), tt.wantLikelihood, tt.wantSafety)
+			}
+		})
+	}
+}
+
+// TestFamilyPageSafetyFirst: the contact-safety panel is the first thing
+// above the reasons on a family with safety facts, and absent without.
+func TestFamilyPageSafetyFirst(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	c, _ := h.signIn(t, "nav", password)
+	tests := []struct {
+		ref        string
+		wantSafety bool
+	}{
+		{"HH-1001", true},
+		{"HH-3003", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ref, func(t *testing.T) {
+			code, body, _ := get(t, c, h.srv.URL+"/family/"+tt.ref)
+			if code != http.StatusOK {
+				t.Fatalf("GET: %d", code)
+			}
+			safety, reasons := strings.Index(body, `id="contact-safety"`), strings.Index(body, `id="reasons"`)
+			if reasons < 0 {
+				t.Fatal("no reasons")
+			}
+			if got := safety >= 0; got != tt.wantSafety {
+				t.Fatalf("safety panel shown = %v; want %v", got, tt.wantSafety)
+			}
+			if tt.wantSafety {
+				if safety > reasons || safety > strings.Index(body, "<h1") {
+					t.Errorf("safety panel at %d, after the heading or the reasons (%d)", safety, reasons)
+				}
+				if !strings.Contains(body, "Speak to the safeguarding lead before contacting") || !strings.Contains(body, "2025-11-03") {
+					t.Error("the panel lacks the instruction or its date")
+				}
+			}
+			if !strings.Contains(body, `href="/guidance"`) || !strings.Contains(body, `href="/help`) {
+				t.Error("no link to the guidance or the help")
+			}
+		})
+	}
+	_, body, _ := get(t, c, h.srv.URL+"/family/HH-1001")
+	for _, want := range []string{
+		"very high — about 1 in 4",
+		"Raw score, for those who want it", "0.412",
+		"P-2 (3): 12-month review: was not brought, 30 Dec",
+		"Context the model also weighed (not reasons):", "area deprivation (IMD decile 3)",
+		"Northgate Primary", "not known", // P-2 has no school
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("family page lacks %q", want)
+		}
+	}
+	if i, j := strings.Index(body, "0.412"), strings.Index(body, `id="raw-score"`); i < j {
+		t.Error("the raw score is shown outside its <details>")
+	}
+}
+
+// TestFamilyChildFilter: ?child= draws that child's weeks and lists only
+// their events; an unknown child shows everything.
+func TestFamilyChildFilter(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	c, _ := h.signIn(t, "nav", password)
+	events := func(body string) string {
+		i := strings.Index(body, `id="events"`)
+		if i < 0 {
+			return ""
+		}
+		return body[i : i+strings.Index(body[i:], "</table>")]
+	}
+	tests := []struct {
+		query      string
+		wantEvents []string
+		noEvents   []string
+		wantBars   bool
+		allLink    bool
+	}{
+		{"", []string{"was not brought", "temporary accommodation"}, nil, true, false},
+		{"?child=P-2", []string{"was not brought"}, []string{"temporary accommodation"}, false, true},
+		{"?child=P-1", nil, []string{"was not brought", "temporary accommodation"}, true, true},
+		{"?child=P-9", []string{"was not brought", "temporary accommodation"}, nil, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			code, body, _ := get(t, c, h.srv.URL+"/family/HH-1001"+tt.query)
+			if code != http.StatusOK {
+				t.Fatalf("GET: %d", code)
+			}
+			ev := events(body)
+			for _, w := range tt.wantEvents {
+				if !strings.Contains(ev, w) {
+					t.Errorf("events lack %q", w)
+				}
+			}
+			for _, w := range tt.noEvents {
+				if strings.Contains(ev, w) {
+					t.Errorf("events show %q", w)
+				}
+			}
+			if got := strings.Contains(body, "<rect"); got != tt.wantBars {
+				t.Errorf("bars drawn = %v; want %v", got, tt.wantBars)
+			}
+			if got := strings.Contains(body, `id="all-children"`); got != tt.allLink {
+				t.Errorf("link to all children = %v; want %v", got, tt.allLink)
+			}
+		})
+	}
+}
+
+func TestTimelineHostileAndShortWeeks(t *testing.T) {
+	pages, err := parseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	weeks := []pipeline.TimelineWeek{
+		{Start: "2025", Possible: 10, Absent: 1},
+		{Start: "", Possible: 10, Late: 2},
+		{Start: `<script>alert(1)</script>`, Possible: 5},
+		{Start: "2025-12-29", Possible: 10},
+		{Start: "2026-01-05", Possible: 10},
+	}
+	events := []pipeline.TimelineEvent{{Date: "2025-12-30", Kind: "health", Text: `"><img src=x onerror=alert(1)>`}}
+	var b strings.Builder
+	if err := pages.ExecuteTemplate(&b, "timeline", newChart(weeks, events)); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, bad := range []string{"<script>", "<img"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the chart lets %q through: %s", bad, out)
+		}
+	}
+	if !strings.Contains(out, ">2025</text>") {
+		t.Errorf("a short week start is not shown whole")
+	}
+}
+
+func TestShortDate(t *testing.T) {
+	for in, want := range map[string]string{"2025-12-29": "12-29", "2025": "2025", "": "", "2025/12/29": "2025/12/29", "2025-1-2x": "2025-1-2x"} {
+		if got := shortDate(in); got != want {
+			t.Errorf("shortDate(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
+
+func TestCheckDecision(t *testing.T) {
+	tests := []struct {
+		name      string
+		form      decisionForm
+		wantField string
+	}{
+		{"offer made", decisionForm{Decision: "offer_made"}, ""},
+		{"not appropriate with a category", decisionForm{Decision: "not_appropriate", Reason: "family_moved"}, ""},
+		{"every category", decisionForm{Decision: "not_appropriate", Reason: "safeguarding_route_instead"}, ""},
+		{"no decision", decisionForm{}, "decision"},
+		{"unknown decision", decisionForm{Decision: "call_police"}, "decision"},
+		{"not appropriate without a category", decisionForm{Decision: "not_appropriate"}, "reason"},
+		{"not appropriate, unknown category", decisionForm{Decision: "not_appropriate", Reason: "bored"}, "reason"},
+		{"category with another decision", decisionForm{Decision: "offer_declined", Reason: "no_concern"}, "reason"},
+		{"long note", decisionForm{Decision: "offer_made", Note: strings.Repeat("x", 2001)}, "note"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			if p := checkDecision(tt.form); p != nil {
+				got = p.Field
+			}
+			if got != tt.wantField {
+				t.Errorf("checkDecision(%+v) faults %q; want %q", tt.form, got, tt.wantField)
+			}
+		})
+	}
+}
+
+// TestNotAppropriateNeedsReason: through the form, with the error summary,
+// and the category in the history.
+func TestNotAppropriateNeedsReason(t *testing.T) {
+	dataDir, uf := fixture(t)
+	h := newHarness(t, dataDir, uf)
+	c, _ := h.signIn(t, "nav", password)
+	_, body, _ := get(t, c, h.srv.URL+"/family/HH-1001")
+	tok := csrf(t, body)
+	u := h.srv.URL + "/family/HH-1001/decision"
+	code, body, _ := post(t, c, u, url.Values{"decision": {"not_appropriate"}, "csrf_token": {tok}})
+	if code != http.StatusBadRequest || !strings.Contains(body, "govuk-error-summary") || !strings.Contains(body, `href="#reason"`) {
+		t.Errorf("not_appropriate without a reason: %d, or no error summary linking the field", code)
+	}
+	if code, _, _ := post(t, c, u, url.Values{"decision": {"offer_made"}, "reason": {"no_concern"}, "csrf_token": {tok}}); code != http.StatusBadRequest {
+		t.Errorf("a reason with offer_made: %d; want 400", code)
+	}
+	if hist, _ := h.store.History(t.Context(), "hh_aaaa"); len(hist) != 0 {
+		t.Fatalf("a refused decision was stored: %+v", hist)
+	}
+	if code, _, _ := post(t, c, u, url.Values{"decision": {"not_appropriate"}, "reason": {"already_known_elsewhere"}, "csrf_token": {tok}}); code != http.StatusSeeOther {
+		t.Fatalf("not_appropriate with a reason: %d", code)
+	}
+	hist, err := h.store.History(t.Context(), "hh_aaaa")
+	if err != nil || len(hist) != 1 || hist[0].ReasonCategory != "already_known_elsewhere" {
+		t.Fatalf("stored: %+v, %v", hist, err)
+	}
+	if _, body, _ := get(t, c, h.srv.URL+"/family/HH-1001"); !strings.Contains(body, "Already known to another service") {
+		t.Error("the history does not show the reason")
+	}
 }

@@ -2,18 +2,62 @@ package review
 
 import (
 	"fmt"
-	"html/template"
-	"strings"
 
 	"earlyhelp/pipeline"
 )
 
-// timelineSVG draws the household's weekly attendance as bars (the share of
-// possible sessions attended; none where no session was possible) with a
-// dot over each week that had late arrivals, and a tick under each week
-// with a health or housing event. It is built from numbers and dates only,
-// so it is safe to mark as trusted HTML.
-func timelineSVG(tl *pipeline.Timeline) template.HTML {
+// chart is the timeline drawn on the family page: weekly attendance as bars
+// (the share of possible sessions attended; none where no session was
+// possible), a dot over each week that had late arrivals, and a tick under
+// each week with a health or housing event. It holds numbers and the run's
+// texts; templates/timeline.html draws it, so html/template escapes every
+// text from the run (a week's start, an event's text) like any other.
+type chart struct {
+	W, H   int
+	Desc   string
+	Grid   []gridLine
+	Bars   []bar
+	Lates  []lateDot
+	Labels []axisLabel
+	Marks  []eventMark
+}
+
+type gridLine struct {
+	X1, X2, Y, TextX, TextY, Pct int
+}
+
+type bar struct {
+	X, Y, W, H         string
+	Colour             string
+	Week               string
+	Attended, Possible int
+	Late               int
+}
+
+type lateDot struct {
+	X    string
+	Y    int
+	Late int
+	Week string
+}
+
+type axisLabel struct {
+	X    string
+	Y    int
+	Text string
+}
+
+type eventMark struct {
+	X      string
+	Y      int
+	Colour string
+	Date   string
+	Text   string
+}
+
+// newChart lays out weeks (the last 60 at most) and the events that fall
+// in them.
+func newChart(weeks []pipeline.TimelineWeek, events []pipeline.TimelineEvent) *chart {
 	const (
 		w, h        = 640, 220
 		left, top   = 44, 16
@@ -25,27 +69,20 @@ func timelineSVG(tl *pipeline.Timeline) template.HTML {
 		present     = "#00703c"
 		absentColor = "#d4351c"
 	)
-	weeks := tl.Weeks
 	if len(weeks) > maxWeeks {
 		weeks = weeks[len(weeks)-maxWeeks:]
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="eh-timeline" viewBox="0 0 %d %d" role="img" aria-labelledby="timeline-title timeline-desc" xmlns="http://www.w3.org/2000/svg">`, w, h)
-	b.WriteString(`<title id="timeline-title">Attendance by week</title>`)
-	fmt.Fprintf(&b, `<desc id="timeline-desc">%s</desc>`, template.HTMLEscapeString(describe(weeks)))
+	c := &chart{W: w, H: h, Desc: describe(weeks)}
 	for _, pct := range []int{0, 50, 90, 100} {
 		y := top + plotH - plotH*pct/100
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#b1b4b6" stroke-width="1"/>`, left, left+plotW, y, y)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" text-anchor="end" fill="#505a5f">%d%%</text>`, left-4, y+4, pct)
+		c.Grid = append(c.Grid, gridLine{X1: left, X2: left + plotW, Y: y, TextX: left - 4, TextY: y + 4, Pct: pct})
 	}
 	if len(weeks) == 0 {
-		b.WriteString(`</svg>`)
-		return template.HTML(b.String())
+		return c
 	}
+	f := func(v float64) string { return fmt.Sprintf("%.1f", v) }
 	slot := float64(plotW) / float64(len(weeks))
-	index := map[string]int{}
 	for i, wk := range weeks {
-		index[wk.Start] = i
 		x := float64(left) + float64(i)*slot
 		if wk.Possible > 0 {
 			att := float64(wk.Possible-wk.Absent) / float64(wk.Possible)
@@ -54,18 +91,18 @@ func timelineSVG(tl *pipeline.Timeline) template.HTML {
 			if att < 0.9 {
 				colour = absentColor
 			}
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>Week of %s: %d of %d sessions attended, %d late</title></rect>`,
-				x+1, float64(top+plotH)-bh, slot-2, bh, colour, wk.Start, wk.Possible-wk.Absent, wk.Possible, wk.Late)
+			c.Bars = append(c.Bars, bar{X: f(x + 1), Y: f(float64(top+plotH) - bh), W: f(slot - 2), H: f(bh), Colour: colour,
+				Week: wk.Start, Attended: wk.Possible - wk.Absent, Possible: wk.Possible, Late: wk.Late})
 		}
 		if wk.Late > 0 {
-			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="3" fill="#f47738"><title>%d late in the week of %s</title></circle>`, x+slot/2, top-6, wk.Late, wk.Start)
+			c.Lates = append(c.Lates, lateDot{X: f(x + slot/2), Y: top - 6, Late: wk.Late, Week: wk.Start})
 		}
 		if i%4 == 0 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="10" fill="#505a5f">%s</text>`, x, labelY, wk.Start[5:])
+			c.Labels = append(c.Labels, axisLabel{X: f(x), Y: labelY, Text: shortDate(wk.Start)})
 		}
 	}
-	for _, e := range tl.Events {
-		i, ok := weekOf(weeks, index, e.Date)
+	for _, e := range events {
+		i, ok := weekOf(weeks, e.Date)
 		if !ok {
 			continue
 		}
@@ -73,17 +110,23 @@ func timelineSVG(tl *pipeline.Timeline) template.HTML {
 		if e.Kind == "housing" {
 			colour = "#4c2c92"
 		}
-		x := float64(left) + float64(i)*slot + slot/2
-		fmt.Fprintf(&b, `<path d="M%.1f %d l-5 10 h10 z" fill="%s"><title>%s: %s</title></path>`, x, tickY, colour,
-			template.HTMLEscapeString(e.Date), template.HTMLEscapeString(e.Text))
+		c.Marks = append(c.Marks, eventMark{X: f(float64(left) + float64(i)*slot + slot/2), Y: tickY, Colour: colour, Date: e.Date, Text: e.Text})
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	return c
+}
+
+// shortDate is a yyyy-mm-dd date's mm-dd for an axis label; anything else
+// is shown whole rather than cut where it has no month.
+func shortDate(d string) string {
+	if len(d) == len("2006-01-02") && d[4] == '-' && d[7] == '-' {
+		return d[5:]
+	}
+	return d
 }
 
 // weekOf finds the week a date (yyyy-mm-dd) falls in: the latest week
 // starting on or before it.
-func weekOf(weeks []pipeline.TimelineWeek, _ map[string]int, date string) (int, bool) {
+func weekOf(weeks []pipeline.TimelineWeek, date string) (int, bool) {
 	at := -1
 	for i, w := range weeks {
 		if w.Start <= date {

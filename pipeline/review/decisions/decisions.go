@@ -38,6 +38,23 @@ func Kinds() []string {
 	return []string{OfferMade, OfferAccepted, OfferDeclined, NotAppropriate, AlreadySupported, UnableToContact}
 }
 
+// Reason categories of a not_appropriate decision (CONTRACTS §6): why a
+// navigator turned down the list's suggestion, so an auditor can tell "no
+// concern" from "known elsewhere" when reading the override rates.
+const (
+	NoConcern                = "no_concern"
+	AlreadyKnownElsewhere    = "already_known_elsewhere"
+	SafeguardingRouteInstead = "safeguarding_route_instead"
+	FamilyMoved              = "family_moved"
+	OtherReason              = "other"
+)
+
+// ReasonCategories returns every reason category of a not_appropriate
+// decision, in a fresh slice the caller may keep or change.
+func ReasonCategories() []string {
+	return []string{NoConcern, AlreadyKnownElsewhere, SafeguardingRouteInstead, FamilyMoved, OtherReason}
+}
+
 // MaxNoteBytes bounds a decision's note: enough for a navigator's reason,
 // short enough that the note field does not become a case file.
 const MaxNoteBytes = 2000
@@ -51,7 +68,11 @@ type Decision struct {
 	Navigator string // username
 	Locality  string // the household's locality when decided (for override analysis)
 	Group     string // an audit group label (e.g. ethnicity 5-group); may be ""
-	At        time.Time
+	// ReasonCategory is why a not_appropriate decision was made, one of
+	// ReasonCategories; "" for every other kind, and for not_appropriate
+	// decisions recorded before categories existed (schema version 1).
+	ReasonCategory string
+	At             time.Time
 }
 
 // Latest is a household's most recent decision.
@@ -107,6 +128,10 @@ func migrations() []string {
 			BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 		CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
 			BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;`,
+		// Version 2: a not_appropriate decision's reason category. Rows
+		// recorded before it keep '' (not recorded); ADD COLUMN rewrites no
+		// row, so the append-only triggers are not fired.
+		`ALTER TABLE decisions ADD COLUMN reason_category TEXT NOT NULL DEFAULT ''`,
 	}
 }
 
@@ -251,6 +276,15 @@ func validate(d Decision) error {
 	if d.Navigator == "" {
 		return errors.New("decisions: navigator is empty")
 	}
+	switch {
+	case d.Kind == NotAppropriate && !slices.Contains(ReasonCategories(), d.ReasonCategory):
+		if d.ReasonCategory == "" {
+			return errors.New("decisions: not_appropriate needs a reason category")
+		}
+		return fmt.Errorf("decisions: unknown reason category %q", d.ReasonCategory)
+	case d.Kind != NotAppropriate && d.ReasonCategory != "":
+		return fmt.Errorf("decisions: a reason category is for not_appropriate only, not %s", d.Kind)
+	}
 	if len(d.Note) > MaxNoteBytes {
 		return fmt.Errorf("decisions: note is %d bytes, more than the %d allowed", len(d.Note), MaxNoteBytes)
 	}
@@ -271,9 +305,9 @@ func (s *Store) Record(ctx context.Context, d Decision) (Decision, error) {
 	}
 	d.At = d.At.UTC()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO decisions
-		(household, kind, note, navigator, locality, audit_group, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		d.Household, d.Kind, d.Note, d.Navigator, d.Locality, d.Group, d.At.Format(timeLayout))
+		(household, kind, note, navigator, locality, audit_group, reason_category, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.Household, d.Kind, d.Note, d.Navigator, d.Locality, d.Group, d.ReasonCategory, d.At.Format(timeLayout))
 	if err != nil {
 		return Decision{}, fmt.Errorf("decisions: record %s: %w", d.Kind, err)
 	}
@@ -326,7 +360,7 @@ func (s *Store) History(ctx context.Context, household string) ([]Decision, erro
 	if household == "" {
 		return nil, errors.New("decisions: history: household is empty")
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, household, kind, note, navigator, locality, audit_group, at
+	rows, err := s.db.QueryContext(ctx, `SELECT id, household, kind, note, navigator, locality, audit_group, reason_category, at
 		FROM decisions WHERE household = ? ORDER BY at DESC, id DESC`, household)
 	if err != nil {
 		return nil, fmt.Errorf("decisions: history: %w", err)
@@ -336,7 +370,7 @@ func (s *Store) History(ctx context.Context, household string) ([]Decision, erro
 	for rows.Next() {
 		var d Decision
 		var at string
-		if err := rows.Scan(&d.ID, &d.Household, &d.Kind, &d.Note, &d.Navigator, &d.Locality, &d.Group, &at); err != nil {
+		if err := rows.Scan(&d.ID, &d.Household, &d.Kind, &d.Note, &d.Navigator, &d.Locality, &d.Group, &d.ReasonCategory, &at); err != nil {
 			return nil, fmt.Errorf("decisions: history: %w", err)
 		}
 		if d.At, err = parseTime(at); err != nil {
@@ -415,6 +449,52 @@ func (s *Store) Overrides(ctx context.Context) ([]Override, error) {
 			return c
 		}
 		return strings.Compare(a.Key, b.Key)
+	})
+	return out, nil
+}
+
+// OverrideReason is how many not_appropriate decisions gave one reason
+// category within one locality or one audit group.
+type OverrideReason struct {
+	By       string // "locality" or "group"
+	Key      string
+	Category string // "" for decisions recorded before categories existed
+	Count    int64
+}
+
+// OverrideReasons breaks Overrides' not_appropriate decisions down by
+// reason category, for every locality and every audit group, sorted by By,
+// Key then Category. Decisions from before categories existed count under
+// the category "".
+func (s *Store) OverrideReasons(ctx context.Context) ([]OverrideReason, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT 'locality', locality, reason_category, COUNT(*) FROM decisions WHERE kind = ? GROUP BY locality, reason_category
+		UNION ALL
+		SELECT 'group', audit_group, reason_category, COUNT(*) FROM decisions WHERE kind = ? GROUP BY audit_group, reason_category`,
+		NotAppropriate, NotAppropriate)
+	if err != nil {
+		return nil, fmt.Errorf("decisions: override reasons: %w", err)
+	}
+	defer rows.Close()
+	var out []OverrideReason
+	for rows.Next() {
+		var o OverrideReason
+		if err := rows.Scan(&o.By, &o.Key, &o.Category, &o.Count); err != nil {
+			return nil, fmt.Errorf("decisions: override reasons: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("decisions: override reasons: %w", err)
+	}
+	slices.SortFunc(out, func(a, b OverrideReason) int {
+		if c := strings.Compare(a.By, b.By); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Key, b.Key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Category, b.Category)
 	})
 	return out, nil
 }

@@ -25,8 +25,13 @@ func open(t *testing.T, path string) *Store {
 // t0 is the tests' reference time.
 func t0() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
 
+// decision is a valid decision: a not_appropriate one carries a category.
 func decision(household, kind string, at time.Time) Decision {
-	return Decision{Household: household, Kind: kind, Navigator: "nav.one", Locality: "north", At: at}
+	d := Decision{Household: household, Kind: kind, Navigator: "nav.one", Locality: "north", At: at}
+	if kind == NotAppropriate {
+		d.ReasonCategory = NoConcern
+	}
+	return d
 }
 
 func TestRecordLatestHistory(t *testing.T) {
@@ -151,6 +156,9 @@ func TestRecordInvalid(t *testing.T) {
 		{"long note", func(d *Decision) { d.Note = strings.Repeat("x", MaxNoteBytes+1) }, "note is 2001 bytes"},
 		{"zero time", func(d *Decision) { d.At = time.Time{} }, "not set"},
 		{"far future", func(d *Decision) { d.At = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "outside"},
+		{"not appropriate without a category", func(d *Decision) { d.Kind = NotAppropriate }, "needs a reason category"},
+		{"not appropriate, unknown category", func(d *Decision) { d.Kind, d.ReasonCategory = NotAppropriate, "bored" }, `unknown reason category "bored"`},
+		{"category on another kind", func(d *Decision) { d.ReasonCategory = FamilyMoved }, "for not_appropriate only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,7 +191,7 @@ func TestSurvivesReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Decision{Household: "h1", Kind: NotAppropriate, Note: "already open to social care", Navigator: "nav.one", Locality: "south", Group: "Asian", At: t0()}
+	want := Decision{Household: "h1", Kind: NotAppropriate, ReasonCategory: AlreadyKnownElsewhere, Note: "already open to social care", Navigator: "nav.one", Locality: "south", Group: "Asian", At: t0()}
 	rec, err := s.Record(ctx, want)
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +289,8 @@ func TestOverrides(t *testing.T) {
 		{"south", "White", OfferMade},
 	}
 	for i, r := range rows {
-		d := Decision{Household: fmt.Sprintf("h%d", i), Kind: r.kind, Navigator: "nav", Locality: r.locality, Group: r.group, At: t0()}
+		d := decision(fmt.Sprintf("h%d", i), r.kind, t0())
+		d.Navigator, d.Locality, d.Group = "nav", r.locality, r.group
 		if _, err := s.Record(ctx, d); err != nil {
 			t.Fatal(err)
 		}
