@@ -136,7 +136,7 @@ func listLocalities(path string) ([]string, error) {
 // serveDemo serves the review site over the demo's data_dir until ctx
 // ends (Ctrl-C).
 func serveDemo(ctx context.Context, dataDir, addr string, stdout io.Writer, log zerolog.Logger) error {
-	site, closeSite, err := openSite(dataDir, false, nil, log)
+	site, closeSite, err := openSite(dataDir, false, sitePack{}, nil, log)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/review"
 	"earlyhelp/pipeline/review/decisions"
 	"earlyhelp/pipeline/review/users"
@@ -57,8 +58,28 @@ func decisionsFor(dataDir string) func(context.Context) (map[string]pipeline.Dec
 	}
 }
 
+// sitePack is what a council sets for the site's printed pages and
+// navigators' guidance (the list: block of its config).
+type sitePack struct {
+	Marking       string // protective marking; the site's default when empty
+	PrivacyNotice string // text for the guidance page; the site's default when empty
+}
+
+// packOf reads a config's site pack: its marking and privacy-notice text.
+func packOf(cfg *config.Config) (sitePack, error) {
+	p := sitePack{Marking: cfg.List.ProtectiveMarking}
+	if f := cfg.List.PrivacyNoticeFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return p, cfg.Errorf("list.privacy_notice_file", "%v", err)
+		}
+		p.PrivacyNotice = strings.TrimSpace(string(b))
+	}
+	return p, nil
+}
+
 // openSite wires the review site over dataDir. The caller closes it.
-func openSite(dataDir string, secure bool, metrics *pipeline.Metrics, log zerolog.Logger) (*review.Site, func(), error) {
+func openSite(dataDir string, secure bool, pack sitePack, metrics *pipeline.Metrics, log zerolog.Logger) (*review.Site, func(), error) {
 	if err := os.MkdirAll(filepath.Join(dataDir, "review"), 0o750); err != nil {
 		return nil, nil, fmt.Errorf("review: %w", err)
 	}
@@ -72,7 +93,7 @@ func openSite(dataDir string, secure bool, metrics *pipeline.Metrics, log zerolo
 	}
 	cfg := review.Config{
 		DataDir: dataDir, Users: uf, Decisions: st, AccessLog: reviewPath(dataDir, accessLogFile),
-		Secure: secure, Log: log,
+		Secure: secure, Log: log, Marking: pack.Marking, PrivacyNotice: pack.PrivacyNotice,
 	}
 	if metrics != nil {
 		cfg.OnDecision = func(kind string) { metrics.Decisions.WithLabelValues(kind).Inc() }

@@ -41,7 +41,7 @@ func TestDemoReviewSite(t *testing.T) {
 	copyTree(t, runDir, filepath.Join(dataDir, "runs", filepath.Base(runDir)))
 	copyTree(t, filepath.Join(filepath.Dir(filepath.Dir(runDir)), "review", usersFile), filepath.Join(dataDir, "review", usersFile))
 
-	site, closeSite, err := openSite(dataDir, false, nil, zerolog.Nop())
+	site, closeSite, err := openSite(dataDir, false, sitePack{}, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// The review site is served at "/" beside /metrics, /healthz and
 	// /readyz; its decisions count on the scheduler's registry.
-	site, closeSite, err := openSite(cfg.DataDir, *secure, s.metrics, log)
+	pack, err := packOf(cfg)
+	if err != nil {
+		return err
+	}
+	site, closeSite, err := openSite(cfg.DataDir, *secure, pack, s.metrics, log)
 	if err != nil {
 		return err
 	}
