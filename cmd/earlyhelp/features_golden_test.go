@@ -171,7 +171,8 @@ func dumpTable(t *testing.T, w *bytes.Buffer, set *features.Set, mem memory.Allo
 			a, b := evs[i], evs[j]
 			return a.Date+a.Kind+a.Text < b.Date+b.Kind+b.Text
 		})
-		fmt.Fprintf(w, "timeline %d weeks %+v events %+v\n", row, tl.Weeks, evs)
+		fmt.Fprintf(w, "timeline %d weeks %+v events %+v children %+v\n", row, tl.Weeks, evs, tl.Children)
+		fmt.Fprintf(w, "facts %d %+v\n", row, set.Facts(tbl, row))
 		for i, f := range fields {
 			c, ok := rec.Column(i).(*array.Float64)
 			if !ok || strings.HasPrefix(f.Name, "#") {

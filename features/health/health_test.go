@@ -23,11 +23,10 @@ var (
 	date = arrow.FixedWidthTypes.Date32
 )
 
-// TestHealthFeatures builds a household of a child and a mother, each with
-// contacts before, long before and after the as-of date.
-func TestHealthFeatures(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+// oneFamily is a household of a child and a mother, each with contacts
+// before, long before and after 17 March 2025; extra contacts (rows of
+// hv_contacts) and assessments are added to theirs.
+func oneFamily(mem memory.Allocator, extraContacts, extraAssessments [][]string) ft.Tables {
 	persons := arrow.NewSchema([]arrow.Field{field("person_id", str), field("upn", str), field("nhs_number", str),
 		field("date_of_birth", date), field("sex", str), field("ethnicity", str)}, nil)
 	contacts := arrow.NewSchema([]arrow.Field{field("contact_id", str), field("nhs_number", str), field("contact_type", str),
@@ -36,27 +35,36 @@ func TestHealthFeatures(t *testing.T) {
 	assessments := arrow.NewSchema([]arrow.Field{field("contact_id", str), field("nhs_number", str), field("instrument", str),
 		field("subject", str), field("score_total", arrow.PrimitiveTypes.Int16), field("asq_domains_below", arrow.PrimitiveTypes.Int8),
 		field("outcome", str)}, nil)
-	tb := ft.Tables{
+	return ft.Tables{
 		"persons": {ft.Record(mem, persons,
 			[]string{"c1", "", "n-c1", "2024-01-01", "F", ""},
 			[]string{"m1", "", "n-m1", "1990-01-01", "F", ""})},
 		"households": {ft.Households(mem,
 			ft.Spell{Household: "hA", Person: "c1", Role: "child", LSOA: "E01000001", From: "2024-01-01"},
 			ft.Spell{Household: "hA", Person: "m1", Role: "parent", LSOA: "E01000001", From: "2015-01-01"})},
-		"hv_contacts": {ft.Record(mem, contacts,
-			[]string{"k1", "n-c1", "SIX_EIGHT_WEEK", "2024-10-01", "3", "", ""},      // was not brought
-			[]string{"k2", "n-c1", "TWELVE_MONTH", "2025-03-20", "3", "", ""},        // after the date
-			[]string{"k3", "n-m1", "TARGETED", "2025-01-01", "5", "true", "true"},    // targeted, abuse disclosed
-			[]string{"k4", "n-m1", "ANTENATAL", "2023-01-01", "3", "false", "false"}, // more than a year before
-		)},
-		"hv_assessments": {ft.Record(mem, assessments,
-			[]string{"k3", "n-m1", "EPDS", "mother", "15", "", ""},
-			[]string{"k2", "n-c1", "ASQ3", "child", "", "3", ""}, // its contact is after the date
-		)},
+		"hv_contacts": {ft.Record(mem, contacts, append([][]string{
+			{"k1", "n-c1", "SIX_EIGHT_WEEK", "2024-10-01", "3", "", ""},      // was not brought
+			{"k2", "n-c1", "TWELVE_MONTH", "2025-03-20", "3", "", ""},        // after the date
+			{"k3", "n-m1", "TARGETED", "2025-01-01", "5", "true", "true"},    // targeted, abuse disclosed
+			{"k4", "n-m1", "ANTENATAL", "2023-01-01", "3", "false", "false"}, // more than a year before
+		}, extraContacts...)...)},
+		"hv_assessments": {ft.Record(mem, assessments, append([][]string{
+			{"k3", "n-m1", "EPDS", "mother", "15", "", ""},
+			{"k2", "n-c1", "ASQ3", "child", "", "3", ""}, // its contact is after the date
+		}, extraAssessments...)...)},
 	}
+}
+
+var familyAsOf = time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC)
+
+// TestHealthFeatures builds oneFamily's features.
+func TestHealthFeatures(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tb := oneFamily(mem, nil, nil)
 	defer tb.Release()
 	set := features.NewSet(tb, features.Options{}, health.New(tb, mem))
-	table, err := set.Build(context.Background(), mem, time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC))
+	table, err := set.Build(context.Background(), mem, familyAsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
