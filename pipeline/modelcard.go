@@ -33,11 +33,14 @@ type ModelCard struct {
 	// over backtest score deciles of at least 100 households.
 	CalibrationGap map[string]float64 `json:"calibration_max_gap"`
 	ChoiceRule     string             `json:"choice_rule"`
-	OracleAUC      *float64           `json:"oracle_auc,omitempty"`
-	Fairness       string             `json:"fairness_headline"`
-	IntendedUse    string             `json:"intended_use"`
-	Limits         []string           `json:"limits"`
-	WrittenAt      string             `json:"written_at"`
+	// TopOfList is the list itself in the backtest: the listed households'
+	// mean score against their outcome rate, by band.
+	TopOfList   *TopOfList `json:"top_of_list,omitempty"`
+	OracleAUC   *float64   `json:"oracle_auc,omitempty"`
+	Fairness    string     `json:"fairness_headline"`
+	IntendedUse string     `json:"intended_use"`
+	Limits      []string   `json:"limits"`
+	WrittenAt   string     `json:"written_at"`
 }
 
 const (
@@ -73,7 +76,7 @@ func (r *run) writeModelCard() error {
 	}
 	if bt := r.man.Backtest; bt != nil {
 		c.Backtest, c.BacktestFrom, c.BacktestTo, c.BacktestFolds = bt.Mean, bt.From, bt.To, bt.Folds
-		c.CalibrationGap = bt.CalibrationGap
+		c.CalibrationGap, c.TopOfList = bt.CalibrationGap, bt.TopOfList
 	}
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
@@ -114,6 +117,17 @@ func (c ModelCard) markdown() string {
 		}
 		b.WriteString("\nThe calibration gap is the largest difference between the share of households with the outcome and the mean score, over score deciles of at least 100 households in the backtest: 0.02 means a decile scored 10% had between 8% and 12% with the outcome.\n")
 		b.WriteString("\n")
+		if top := c.TopOfList; top != nil && top.Listed.Households > 0 {
+			fmt.Fprintf(&b, "### The top of the list\n\nOn the backtest's lists (the %d households ranked highest on each date), the mean score was %.3f and %.3f had the outcome. "+
+				"A list's scores are multiplied by the ratio of the two (%.2f), and the bands drawn on the corrected score; a band whose corrected mean lies more than %.2f from its outcome rate is merged into the next. "+
+				"Each date's correction comes from the other dates.\n\n",
+				top.Listed.Households, top.Listed.MeanScore, top.Listed.ObservedRate, top.Listed.Ratio, top.Tolerance)
+			b.WriteString("| band | holds | households | mean score | corrected | outcome rate | within |\n|---|---|---|---|---|---|---|\n")
+			for _, bc := range top.Bands {
+				fmt.Fprintf(&b, "| %s | %s | %d | %.3f | %.3f | %.3f | %t |\n", bc.Band, strings.Join(bc.Holds, ", "), bc.Households, bc.MeanScore, bc.Corrected, bc.ObservedRate, bc.Within)
+			}
+			b.WriteString("\n")
+		}
 		if c.OracleAUC != nil {
 			fmt.Fprintf(&b, "The synthetic council's true risk ranks outcomes with AUC %.3f: the ceiling any model could reach on this data.\n\n", *c.OracleAUC)
 		}

@@ -225,7 +225,17 @@ func printSummary(w io.Writer, cfg *config.Config, m *pipeline.Manifest) {
 		fmt.Fprintf(w, "\nhouseholds scored: %d; left out: %s\n", h.Scored, reasonsInt(h.Excluded))
 	}
 	if l := m.List; l != nil {
-		fmt.Fprintf(w, "list: %d households for a capacity of %d (%s)\n", l.Households, l.Capacity, reasonsInt(l.Bands))
+		fmt.Fprintf(w, "list: %d households for a capacity of %d (%s); passed over for want of a reason of their own: %d\n",
+			l.Households, l.Capacity, reasonsInt(l.Bands), l.NoFamilySignal)
+	}
+	if bt := m.Backtest; bt != nil && bt.TopOfList != nil && bt.TopOfList.Listed.Households > 0 {
+		top := bt.TopOfList
+		fmt.Fprintf(w, "top of the list in the backtest: mean score %.3f, corrected %.3f, outcome rate %.3f over %d listed households;",
+			top.Listed.MeanScore, top.Listed.Corrected, top.Listed.ObservedRate, top.Listed.Households)
+		for _, b := range top.Bands {
+			fmt.Fprintf(w, " %s %.3f against %.3f (%d)", b.Band, b.Corrected, b.ObservedRate, b.Households)
+		}
+		fmt.Fprintln(w)
 	}
 	if m.Fairness != "" {
 		fmt.Fprintf(w, "fairness: %s\n", m.Fairness)
