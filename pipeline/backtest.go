@@ -290,6 +290,26 @@ func randomScores(rec arrow.Record, base float64) []float64 {
 	return out
 }
 
+// expectedRandom is the random baseline's expected figures on the test
+// households m was measured on: any one fixed order puts the same
+// households first on every date, and its precision@K reads whatever those
+// few happen to be (0.000 in the demo). A random order's expectation is the
+// base rate for precision@K and average precision, K/N for recall@K and 0.5
+// for AUC. Its Brier score is the constant base-rate forecast's, as
+// measured.
+func expectedRandom(m EvalMetrics) EvalMetrics {
+	if m.N == 0 {
+		return m
+	}
+	prev := float64(m.Positives) / float64(m.N)
+	m.AUC, m.AveragePrecision, m.PrecisionAtK = 0.5, prev, prev
+	m.RecallAtK = math.NaN()
+	if m.Positives > 0 {
+		m.RecallAtK = float64(min(m.K, m.N)) / float64(m.N)
+	}
+	return m
+}
+
 // meanMetrics averages a model's figures over the folds that have them;
 // counts are summed.
 func meanMetrics(folds []FoldResult, name string) EvalMetrics {

@@ -312,7 +312,7 @@ func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) 
 		}
 		random := randomScores(fo.s.table.Record, baseRate)
 		fs.scores[BaselineRandom] = random
-		fr.Models[BaselineRandom] = r.opts.Evaluate(random, fs.labels, fs.k)
+		fr.Models[BaselineRandom] = expectedRandom(r.opts.Evaluate(random, fs.labels, fs.k))
 		frs[f], fss[f] = fr, fs
 	}
 	return frs, fss, nil

@@ -153,3 +153,10 @@ func TestListPassesOverNoReason(t *testing.T) {
 		t.Errorf("selected %+v, passed over %d; want b and c, and a passed over", sel, passed)
 	}
 }
+
+func TestExpectedRandom(t *testing.T) {
+	m := expectedRandom(EvalMetrics{N: 1000, Positives: 33, K: 60, AUC: 0.51, PrecisionAtK: 0, AveragePrecision: 0.02, RecallAtK: 0, Brier: 0.03})
+	if m.AUC != 0.5 || m.PrecisionAtK != 0.033 || m.AveragePrecision != 0.033 || m.RecallAtK != 0.06 || m.Brier != 0.03 {
+		t.Errorf("expectedRandom = %+v", m)
+	}
+}

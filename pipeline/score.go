@@ -259,7 +259,9 @@ func (r *run) score(ctx context.Context) error {
 		reasons := why[i]
 		band, likely := r.topOfList().bandOf(rules, scores[i], r.baseRate)
 		e := ListEntry{
-			Rank: s.pos + 1, Household: hh.Value(i), Band: band, Score: scores[i],
+			// The list's score is corrected for the top's over-confidence in
+			// the backtest; scores.parquet keeps the model's own.
+			Rank: s.pos + 1, Household: hh.Value(i), Band: band, Score: r.topOfList().Correct(scores[i]),
 			Status: s.status, WeeksOnList: s.weeksOnList, Reasons: reasons, Locality: locs[s.pos],
 			Likelihood: likely,
 		}

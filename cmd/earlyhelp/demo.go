@@ -85,6 +85,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// The synthetic council's truth is a yardstick: only evaluate reads it,
+	// after the run, on the backtest's own households and labels.
+	o, err := evaluateRun(filepath.Join(cfg.DataDir, "runs", man.RunID), filepath.Join(*dir, "truth"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	printOracle(stdout, o)
 	fmt.Fprintf(stdout, "\ndemo finished in %.1fs\n", time.Since(start).Seconds())
 	locs, err := listLocalities(filepath.Join(cfg.DataDir, "runs", man.RunID, "list", "navigator_list.csv"))
 	if err != nil {

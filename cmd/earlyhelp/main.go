@@ -36,6 +36,7 @@ func commands() []command {
 		{"run", "one batch run: ingest, features, backtest, train, score, list, audit", runRun},
 		{"backtest", "temporal backtest of the configured models against the baselines", runBacktest},
 		{"audit", "recompute the fairness audit of a finished run", runAudit},
+		{"evaluate", "synthetic councils only: hold a run's backtest against the council's truth (--run DIR --truth D/truth)", runEvaluate},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
 		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
 		{"serve", "long-running: the review site, cron schedules, /metrics, /healthz, /readyz", runServe},
