@@ -51,6 +51,9 @@ type FoldResult struct {
 	TestHouseholds  int                    `json:"test_households"`
 	K               int                    `json:"k"`
 	Models          map[string]EvalMetrics `json:"models"`
+	// DeprivedAUC is each model's AUC among the households of IMD deciles 1
+	// and 2 alone.
+	DeprivedAUC map[string]float64 `json:"auc_imd_deciles_1_2,omitempty"`
 }
 
 // Backtest is runs/<id>/backtest/backtest.json: the temporal backtest of
@@ -64,6 +67,12 @@ type Backtest struct {
 	LabelsKnownTo string                 `json:"outcomes_known_before"`
 	Candidates    []string               `json:"candidates"`
 	Baselines     []string               `json:"baselines"`
+	// Comparisons are reported beside the candidates, never chosen: the
+	// candidates without area deprivation.
+	Comparisons []string `json:"comparisons,omitempty"`
+	// MeanDeprivedAUC is each model's AUC within IMD deciles 1–2, averaged
+	// over the dates.
+	MeanDeprivedAUC map[string]float64 `json:"mean_auc_imd_deciles_1_2,omitempty"`
 	Folds         []FoldResult           `json:"folds"`
 	Mean          map[string]EvalMetrics `json:"mean"` // over folds; N and Positives are sums
 	Chosen        string                 `json:"chosen"`
@@ -219,6 +228,9 @@ func (r *run) backtest(ctx context.Context) error {
 	for _, c := range o.Candidates {
 		bt.Candidates = append(bt.Candidates, c.Name)
 	}
+	for _, c := range o.Comparisons {
+		bt.Comparisons = append(bt.Comparisons, c.Name)
+	}
 	for _, d := range skipped {
 		bt.SkippedDates = append(bt.SkippedDates, d.Format(time.DateOnly))
 	}
@@ -240,12 +252,19 @@ func (r *run) backtest(ctx context.Context) error {
 		r.folds = append(r.folds, fss[f])
 		r.log.Info().Str("fold", fr.AsOf).Int("test_households", fr.TestHouseholds).Msg("backtest fold done")
 	}
-	for _, name := range append(append([]string{}, bt.Candidates...), bt.Baselines...) {
+	all := append(append(append([]string{}, bt.Candidates...), bt.Comparisons...), bt.Baselines...)
+	for _, name := range all {
 		bt.Mean[name] = meanMetrics(bt.Folds, name)
+		if v, ok := meanDeprivedAUC(bt.Folds, name); ok {
+			if bt.MeanDeprivedAUC == nil {
+				bt.MeanDeprivedAUC = map[string]float64{}
+			}
+			bt.MeanDeprivedAUC[name] = v
+		}
 	}
 	bt.Chosen = choose(bt)
 	bt.Calibration = map[string]*Calibration{}
-	for _, name := range append(append([]string{}, bt.Candidates...), bt.Baselines...) {
+	for _, name := range all {
 		bt.Calibration[name] = calibration(r.folds, name)
 	}
 	baseRates := make([]float64, len(bt.Folds))
@@ -308,6 +327,23 @@ func expectedRandom(m EvalMetrics) EvalMetrics {
 		m.RecallAtK = float64(min(m.K, m.N)) / float64(m.N)
 	}
 	return m
+}
+
+// meanDeprivedAUC averages a model's AUC within IMD deciles 1–2 over the
+// folds that have it.
+func meanDeprivedAUC(folds []FoldResult, name string) (float64, bool) {
+	var sum float64
+	n := 0
+	for _, f := range folds {
+		if v, ok := f.DeprivedAUC[name]; ok && !math.IsNaN(v) {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return sum / float64(n), true
 }
 
 // meanMetrics averages a model's figures over the folds that have them;
@@ -452,6 +488,8 @@ type BacktestSummary struct {
 	// CalibrationGap is, per model, the largest gap between observed rate
 	// and mean score over score deciles of at least 100 households.
 	CalibrationGap map[string]float64 `json:"calibration_max_gap"`
+	// DeprivedAUC is each model's mean AUC within IMD deciles 1–2.
+	DeprivedAUC map[string]float64 `json:"mean_auc_imd_deciles_1_2,omitempty"`
 	// TopOfList is the chosen model's calibration at the top of the list,
 	// by band: the list's bands and likelihoods come from it.
 	TopOfList *TopOfList `json:"top_of_list,omitempty"`
@@ -459,7 +497,7 @@ type BacktestSummary struct {
 
 func summarise(bt *Backtest) *BacktestSummary {
 	s := &BacktestSummary{From: bt.From, To: bt.To, Folds: len(bt.Folds), Chosen: bt.Chosen, Mean: bt.Mean,
-		CalibrationGap: map[string]float64{}, TopOfList: bt.TopOfList}
+		CalibrationGap: map[string]float64{}, TopOfList: bt.TopOfList, DeprivedAUC: bt.MeanDeprivedAUC}
 	for name, c := range bt.Calibration {
 		s.CalibrationGap[name] = c.MaxGap
 	}

@@ -148,7 +148,7 @@ type foldRun struct {
 
 // backtestModels are the candidates and the rules baseline, if any.
 func (r *run) backtestModels() []Candidate {
-	models := append([]Candidate{}, r.opts.Candidates...)
+	models := append(append([]Candidate{}, r.opts.Candidates...), r.opts.Comparisons...)
 	if r.opts.Rules != nil {
 		models = append(models, Candidate{Name: BaselineRules})
 	}
@@ -313,7 +313,41 @@ func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) 
 		random := randomScores(fo.s.table.Record, baseRate)
 		fs.scores[BaselineRandom] = random
 		fr.Models[BaselineRandom] = expectedRandom(r.opts.Evaluate(random, fs.labels, fs.k))
+		if dep := r.deprivedRows(fo.s.table.Record, fs.rows); dep != nil {
+			fr.DeprivedAUC = map[string]float64{}
+			labels := make([]bool, len(dep))
+			for j, i := range dep {
+				labels[j] = fs.labels[i]
+			}
+			for name, sc := range fs.scores {
+				sub := make([]float64, len(dep))
+				for j, i := range dep {
+					sub[j] = sc[i]
+				}
+				fr.DeprivedAUC[name] = r.opts.Evaluate(sub, labels, 0).AUC
+			}
+			fr.DeprivedAUC[BaselineRandom] = 0.5
+		}
 		frs[f], fss[f] = fr, fs
 	}
 	return frs, fss, nil
+}
+
+// deprivedRows are the positions, among a fold's test rows, of households
+// in IMD deciles 1 and 2; nil when the table does not say.
+func (r *run) deprivedRows(rec arrow.Record, rows []int) []int {
+	if r.opts.DeprivedFeature == "" {
+		return nil
+	}
+	col, ok := floatColumns(rec)[r.opts.DeprivedFeature]
+	if !ok {
+		return nil
+	}
+	var out []int
+	for j, i := range rows {
+		if col[i] >= 9 {
+			out = append(out, j)
+		}
+	}
+	return out
 }

@@ -33,6 +33,9 @@ type ModelCard struct {
 	// over backtest score deciles of at least 100 households.
 	CalibrationGap map[string]float64 `json:"calibration_max_gap"`
 	ChoiceRule     string             `json:"choice_rule"`
+	// DeprivedAUC is each model's mean AUC within IMD deciles 1–2, beside
+	// the comparison trained without area deprivation.
+	DeprivedAUC map[string]float64 `json:"mean_auc_imd_deciles_1_2,omitempty"`
 	// TopOfList is the list itself in the backtest: the listed households'
 	// mean score against their outcome rate, by band.
 	TopOfList   *TopOfList `json:"top_of_list,omitempty"`
@@ -76,7 +79,7 @@ func (r *run) writeModelCard() error {
 	}
 	if bt := r.man.Backtest; bt != nil {
 		c.Backtest, c.BacktestFrom, c.BacktestTo, c.BacktestFolds = bt.Mean, bt.From, bt.To, bt.Folds
-		c.CalibrationGap, c.TopOfList = bt.CalibrationGap, bt.TopOfList
+		c.CalibrationGap, c.TopOfList, c.DeprivedAUC = bt.CalibrationGap, bt.TopOfList, bt.DeprivedAUC
 	}
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
@@ -117,6 +120,13 @@ func (c ModelCard) markdown() string {
 		}
 		b.WriteString("\nThe calibration gap is the largest difference between the share of households with the outcome and the mean score, over score deciles of at least 100 households in the backtest: 0.02 means a decile scored 10% had between 8% and 12% with the outcome.\n")
 		b.WriteString("\n")
+		if len(c.DeprivedAUC) > 0 {
+			b.WriteString("### What the family's own signals add\n\nAUC within IMD deciles 1 and 2 (the most deprived fifth of areas, where most of a list lies and area deprivation cannot tell families apart), and the chosen kind of model trained without area deprivation (`_without_deprivation`, reported, never chosen):\n\n| model | AUC | AUC within IMD deciles 1–2 |\n|---|---|---|\n")
+			for _, name := range sortedKeys(c.DeprivedAUC) {
+				fmt.Fprintf(&b, "| %s | %.3f | %.3f |\n", name, c.Backtest[name].AUC, c.DeprivedAUC[name])
+			}
+			b.WriteString("\n")
+		}
 		if top := c.TopOfList; top != nil && top.Listed.Households > 0 {
 			fmt.Fprintf(&b, "### The top of the list\n\nOn the backtest's lists (the %d households ranked highest on each date), the mean score was %.3f and %.3f had the outcome. "+
 				"A list's scores are multiplied by the ratio of the two (%.2f), and the bands drawn on the corrected score; a band whose corrected mean lies more than %.2f from its outcome rate is merged into the next. "+

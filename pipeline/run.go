@@ -34,6 +34,14 @@ type Options struct {
 	// Candidates are the models the backtest chooses from (CONTRACTS §3
 	// model.candidates), in the configured order.
 	Candidates []Candidate
+	// Comparisons are models the backtest reports beside the candidates
+	// but never chooses: the chosen kind without area deprivation, so a
+	// council sees what the family's own signals add.
+	Comparisons []Candidate
+	// DeprivedFeature, when set, is the feature column holding 11 − the
+	// IMD decile: the backtest reports AUC within deciles 1 and 2 (where
+	// it is 9 or more), where most of a list lies.
+	DeprivedFeature string
 	// Rules is the rules baseline (a count of Supporting-Families-style
 	// flags); nil leaves it out of the backtest.
 	Rules Model

@@ -91,7 +91,11 @@ func printBacktest(w io.Writer, m *pipeline.Manifest) {
 	sort.Strings(kinds)
 	for _, k := range kinds {
 		e := bt.Mean[k]
-		fmt.Fprintf(w, "  %-12s AUC %.3f  average precision %.3f  precision@K %.3f  recall@K %.3f  Brier %.4f  calibration gap %.3f  (base rate %.3f, mean over dates)\n",
-			k, e.AUC, e.AveragePrecision, e.PrecisionAtK, e.RecallAtK, e.Brier, bt.CalibrationGap[k], e.BaseRate)
+		dep := "—"
+		if v, ok := bt.DeprivedAUC[k]; ok {
+			dep = fmt.Sprintf("%.3f", v)
+		}
+		fmt.Fprintf(w, "  %-12s AUC %.3f (IMD 1–2: %s)  average precision %.3f  precision@K %.3f  recall@K %.3f  Brier %.4f  calibration gap %.3f  (base rate %.3f, mean over dates)\n",
+			k, e.AUC, dep, e.AveragePrecision, e.PrecisionAtK, e.RecallAtK, e.Brier, bt.CalibrationGap[k], e.BaseRate)
 	}
 }

@@ -155,6 +155,12 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		unlock()
 		return nil, err
 	}
+	var comparisons []pipeline.Candidate
+	deprived := ""
+	if *cfg.Model.UseDeprivation {
+		deprived = features.FeatAreaDeprivation
+		comparisons = withoutDeprivation(cands)
+	}
 	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, RunDate: asOf},
 		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
 	opts := pipeline.Options{
@@ -162,6 +168,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		CodeVersion: codeVersion(), ConfigSHA256: cfg.SHA256(),
 		Sources: srcs, Store: st, MaxQuarantineRatio: *cfg.MaxQuarantineRatio,
 		Features: fs, Candidates: cands, Rules: rules.New(), Calibrate: calibrate,
+		Comparisons: comparisons, DeprivedFeature: deprived,
 		HorizonWeeks: cfg.Model.HorizonWeeks, Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks,
 		MinHistoryWeeks: minHistoryWeeks,
 		Evaluate:        evaluateAdapter, Capacity: cfg.List.Capacity, Exporter: exp,
@@ -197,6 +204,27 @@ func candidates(cfg *config.Config) ([]pipeline.Candidate, error) {
 		out = append(out, pipeline.Candidate{Name: name, Trainer: tr})
 	}
 	return out, nil
+}
+
+// withoutDeprivation is the comparison the backtest reports beside the
+// candidates: the L1 logistic model (else the first candidate) trained
+// without area deprivation. One model, not one per candidate: the
+// comparison is there to show what the family's own signals add, and each
+// costs a backtest's worth of fits.
+func withoutDeprivation(cands []pipeline.Candidate) []pipeline.Candidate {
+	if len(cands) == 0 {
+		return nil
+	}
+	base := cands[0]
+	for _, c := range cands {
+		if c.Name == "logistic_l1" {
+			base = c
+		}
+	}
+	return []pipeline.Candidate{{
+		Name:    base.Name + "_without_deprivation",
+		Trainer: models.Without{Trainer: base.Trainer, Features: []string{features.FeatAreaDeprivation}},
+	}}
 }
 
 // calibrate fits Platt scaling to a model's probabilities and isotonic
