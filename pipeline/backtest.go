@@ -59,24 +59,24 @@ type FoldResult struct {
 // Backtest is runs/<id>/backtest/backtest.json: the temporal backtest of
 // CONTRACTS §5 and the model it chose.
 type Backtest struct {
-	From          string                 `json:"from"`
-	To            string                 `json:"to"`
-	StepWeeks     int                    `json:"step_weeks"`
-	HorizonWeeks  int                    `json:"horizon_weeks"`
-	DataStart     string                 `json:"data_start,omitempty"`
-	LabelsKnownTo string                 `json:"outcomes_known_before"`
-	Candidates    []string               `json:"candidates"`
-	Baselines     []string               `json:"baselines"`
+	From          string   `json:"from"`
+	To            string   `json:"to"`
+	StepWeeks     int      `json:"step_weeks"`
+	HorizonWeeks  int      `json:"horizon_weeks"`
+	DataStart     string   `json:"data_start,omitempty"`
+	LabelsKnownTo string   `json:"outcomes_known_before"`
+	Candidates    []string `json:"candidates"`
+	Baselines     []string `json:"baselines"`
 	// Comparisons are reported beside the candidates, never chosen: the
 	// candidates without area deprivation.
 	Comparisons []string `json:"comparisons,omitempty"`
 	// MeanDeprivedAUC is each model's AUC within IMD deciles 1–2, averaged
 	// over the dates.
-	MeanDeprivedAUC map[string]float64 `json:"mean_auc_imd_deciles_1_2,omitempty"`
-	Folds         []FoldResult           `json:"folds"`
-	Mean          map[string]EvalMetrics `json:"mean"` // over folds; N and Positives are sums
-	Chosen        string                 `json:"chosen"`
-	ChoiceRule    string                 `json:"choice_rule"`
+	MeanDeprivedAUC map[string]float64     `json:"mean_auc_imd_deciles_1_2,omitempty"`
+	Folds           []FoldResult           `json:"folds"`
+	Mean            map[string]EvalMetrics `json:"mean"` // over folds; N and Positives are sums
+	Chosen          string                 `json:"chosen"`
+	ChoiceRule      string                 `json:"choice_rule"`
 	// Calibration pools every fold's test households per model.
 	Calibration map[string]*Calibration `json:"calibration"`
 	// TopOfList is the chosen model's calibration at the top of each
