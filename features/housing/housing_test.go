@@ -67,4 +67,26 @@ func TestHousingFeatures(t *testing.T) {
 			t.Errorf("%s = %v; want %v", name, got, v)
 		}
 	}
+	// The same records as the family's own dated facts: none from after
+	// the date (the relief duty, the hostel, the notice seeking possession).
+	f := set.Facts(table, 0)
+	got := map[string]string{}
+	for _, sg := range f.Signals {
+		got[sg.Code] = sg.Date.Format(time.DateOnly) + " " + sg.Text
+	}
+	wantFacts := map[string]string{
+		housing.OpenDuty:        "2025-03-16 a homelessness prevention or relief duty has been open since 1 Dec 2024 (still open on 16 Mar 2025)",
+		housing.WeeksInTA:       "2025-03-16 in temporary accommodation since 6 Jan 2025, out of the area (still there on 16 Mar 2025)",
+		housing.ArrearsWeeks:    "2025-03-10 rent arrears of 3.0 weeks' rent on 10 Mar 2025",
+		housing.ArrearsRising8w: "2025-03-10 rent arrears rose from £100 to £300 between 6 Jan 2025 and 10 Mar 2025",
+		housing.ArrearsStage:    "2025-03-10 rent arrears action reached a second arrears letter on 10 Mar 2025",
+	}
+	for code, w := range wantFacts {
+		if got[code] != w {
+			t.Errorf("fact %s = %q; want %q", code, got[code], w)
+		}
+	}
+	if len(got) != len(wantFacts) || len(f.Safety) != 0 {
+		t.Errorf("facts %v, safety %v; want only %d facts and no safety fact", got, f.Safety, len(wantFacts))
+	}
 }
