@@ -27,6 +27,7 @@ type delivery struct {
 	ref    pipeline.FileRef
 	final  string // relative to store/
 	tmp    *os.File
+	hashed *hashingFile // tmp, hashed as it is written
 	w      *ipc.FileWriter
 	done   bool
 
@@ -71,13 +72,14 @@ func (d *delivery) Write(rec arrow.Record) error {
 			return err
 		}
 		// LZ4 keeps the store a fraction of the CSV size at little CPU cost.
-		w, err := ipc.NewFileWriter(f, ipc.WithSchema(rec.Schema()), ipc.WithLZ4(), ipc.WithAllocator(d.s.writeMem))
+		hashed := newHashingFile(f)
+		w, err := ipc.NewFileWriter(hashed, ipc.WithSchema(rec.Schema()), ipc.WithLZ4(), ipc.WithAllocator(d.s.writeMem))
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
 			return err
 		}
-		d.tmp, d.w = f, w
+		d.tmp, d.hashed, d.w = f, hashed, w
 		d.queue, d.written = make(chan arrow.Record, writeQueue), make(chan struct{})
 		d.dates = dateSpans{}
 		go d.writeQueued()
@@ -129,7 +131,7 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 	}
 	d.done = true
 	d.drain()
-	file := ""
+	file, sum := "", ""
 	var dates map[string]dateSpan
 	if d.w != nil {
 		err := d.err()
@@ -154,10 +156,10 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 			}
 			return fmt.Errorf("store: %s: %w", d.ref.Name, err)
 		}
-		file, dates = d.final, d.dates.recorded()
+		file, sum, dates = d.final, d.hashed.sum(), d.dates.recorded()
 	}
 	d.s.state.Deliveries = append(d.s.state.Deliveries, delivered{
-		Source: d.source, Name: d.ref.Name, SHA256: d.ref.SHA256, Size: d.ref.Size, ModTime: d.ref.ModTime.UTC(), File: file,
+		Source: d.source, Name: d.ref.Name, SHA256: d.ref.SHA256, Size: d.ref.Size, ModTime: d.ref.ModTime.UTC(), File: file, FileSHA256: sum,
 		RowsRead: rowsRead, RowsLoaded: rowsLoaded, LoadedAt: d.s.now().UTC(), Dates: dates,
 	})
 	if err := d.s.saveState(); err != nil {

@@ -44,7 +44,7 @@ func (s *Store) ScanSince(ctx context.Context, mem memory.Allocator, source, col
 
 // scan calls fn for every record of files, in order, decoding on a second
 // goroutine.
-func (s *Store) scan(ctx context.Context, mem memory.Allocator, files []string, fn func(arrow.Record) error) error {
+func (s *Store) scan(ctx context.Context, mem memory.Allocator, files []storedFile, fn func(arrow.Record) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type item struct {
@@ -55,8 +55,9 @@ func (s *Store) scan(ctx context.Context, mem memory.Allocator, files []string, 
 	ch := make(chan item, 4)
 	go func() {
 		defer close(ch)
-		for _, rel := range files {
-			err := s.scanFile(ctx, mem, rel, func(rec arrow.Record) error {
+		for _, sf := range files {
+			rel := sf.rel
+			err := s.scanFile(ctx, mem, sf, func(rec arrow.Record) error {
 				select {
 				case ch <- item{rel: rel, rec: rec}:
 					return nil
@@ -100,8 +101,15 @@ func (s *Store) scan(ctx context.Context, mem memory.Allocator, files []string, 
 	return firstErr
 }
 
-func (s *Store) scanFile(ctx context.Context, mem memory.Allocator, rel string, fn func(arrow.Record) error) error {
-	f, err := os.Open(s.path(rel))
+// scanFile calls fn for every record of sf once its bytes have matched
+// their recorded checksum.
+func (s *Store) scanFile(ctx context.Context, mem memory.Allocator, sf storedFile, fn func(arrow.Record) error) error {
+	// The file is read twice, once to hash it and once by the IPC reader,
+	// which wants random access; the second read comes from the page cache.
+	if err := verify(s.path(sf.rel), sf.sum); err != nil {
+		return err
+	}
+	f, err := os.Open(s.path(sf.rel))
 	if err != nil {
 		return err
 	}
