@@ -114,19 +114,50 @@ func (s *Store) scanFile(ctx context.Context, mem memory.Allocator, sf storedFil
 		return err
 	}
 	defer f.Close()
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	fi, err := f.Stat()
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	for i := 0; i < r.NumRecords(); i++ {
+	return decode(ctx, mem, f, fi.Size(), sf.sum == "", fn)
+}
+
+// decode calls fn for every record of the Arrow IPC file r of size bytes.
+//
+// Arrow's IPC reader panics on some damaged input (a zeroed region makes
+// its LZ4 decoder fail with "lz4: invalid source", which it panics with), and
+// a panic on the scan's goroutine would end the process, so it is recovered
+// into an error here. A checksum catches damage first, but files written
+// before checksums were recorded have none. What the decoder had allocated
+// when it panicked is not released: the Go allocator's collector takes it
+// back, and a run that meets this fails anyway.
+//
+// With check set, each record is validated before fn sees it: for files
+// without a checksum, whose damage only the decoder can find.
+func decode(ctx context.Context, mem memory.Allocator, r ipc.ReadAtSeeker, size int64, check bool, fn func(arrow.Record) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: the Arrow decoder panicked: %v", ErrUndecodable, p)
+		}
+	}()
+	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(boundedAllocator{mem, maxBuffer(size)}))
+	if err != nil {
+		return err
+	}
+	defer fr.Close()
+	for i := 0; i < fr.NumRecords(); i++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		// RecordAt hands the record over: fn releases it.
-		rec, err := r.RecordAt(i)
+		rec, err := fr.RecordAt(i)
 		if err != nil {
 			return err
+		}
+		if check {
+			if err := validate(rec); err != nil {
+				rec.Release()
+				return err
+			}
 		}
 		if err := fn(rec); err != nil {
 			return err
