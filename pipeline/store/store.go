@@ -40,6 +40,9 @@ type Store struct {
 	// writeMem holds the deliveries' compressed buffers: the IPC writer
 	// allocates one per column of every record and frees it once written.
 	writeMem *pipeline.Recycler
+	// locked is set while this store holds the run lock, which
+	// MarkAbandoned needs to be sure no run is still writing.
+	locked bool
 }
 
 // state is store/state.json: every committed delivery, in load order.
