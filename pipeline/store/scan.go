@@ -139,6 +139,9 @@ func decode(ctx context.Context, mem memory.Allocator, r ipc.ReadAtSeeker, size 
 			err = fmt.Errorf("%w: the Arrow decoder panicked: %v", ErrUndecodable, p)
 		}
 	}()
+	if err := checkFooter(r, size); err != nil {
+		return err
+	}
 	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(boundedAllocator{mem, maxBuffer(size)}))
 	if err != nil {
 		return err
