@@ -39,8 +39,10 @@ func checkFooter(r io.ReaderAt, size int64) (err error) {
 			err = fmt.Errorf("%w: footer: %v", ErrUndecodable, p)
 		}
 	}()
-	trailer := int64(len(arrowMagic) + 4)
-	if size < 2*trailer {
+	// The bounds are the reader's own (readFooter), so that every footer
+	// it would decode is checked here first.
+	trailer, least := int64(len(arrowMagic)+4), int64(2*len(arrowMagic)+4)
+	if size <= least {
 		return nil // the reader says "file too small" itself
 	}
 	end := make([]byte, trailer)
@@ -48,7 +50,7 @@ func checkFooter(r io.ReaderAt, size int64) (err error) {
 		return err
 	}
 	n := int64(binary.LittleEndian.Uint32(end))
-	if !bytes.Equal(end[4:], []byte(arrowMagic)) || n <= 0 || n+2*trailer > size {
+	if !bytes.Equal(end[4:], []byte(arrowMagic)) || n <= 0 || n+least > size {
 		return nil // the reader finds these itself, as errors
 	}
 	buf := make([]byte, n)
