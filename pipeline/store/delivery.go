@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -48,9 +50,24 @@ func (s *Store) NewDelivery(source string, f pipeline.FileRef) (pipeline.Deliver
 	if len(f.SHA256) < 12 {
 		return nil, fmt.Errorf("store: %s: file %s has no hash", source, f.Name)
 	}
-	seq := len(s.state.Deliveries) + 1
-	name := fmt.Sprintf("%06d-%s.arrow", seq, f.SHA256[:12])
-	return &delivery{s: s, source: source, ref: f, final: filepath.Join(source, name)}, nil
+	return &delivery{s: s, source: source, ref: f, final: s.newFile(source, f.SHA256[:12])}, nil
+}
+
+// newFile names a new store file of source, relative to the store folder:
+// numbered by its place in the load order, and never a name in use, which
+// the commit's rename would silently replace. Once Forget has taken
+// deliveries out of the load order, the next number can be a kept file's.
+func (s *Store) newFile(source, hash string) string {
+	inUse := map[string]bool{}
+	for _, d := range s.state.Deliveries {
+		inUse[d.File] = true
+	}
+	for seq := len(s.state.Deliveries) + 1; ; seq++ {
+		rel := filepath.Join(source, fmt.Sprintf("%06d-%s.arrow", seq, hash))
+		if _, err := os.Lstat(s.path(rel)); !inUse[rel] && errors.Is(err, fs.ErrNotExist) {
+			return rel
+		}
+	}
 }
 
 // Write queues rec for writing; it retains rec until then. An error the
