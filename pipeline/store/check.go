@@ -83,29 +83,9 @@ func (s *Store) Forget(files []string) ([]Forgotten, error) {
 	if !s.locked {
 		return nil, errors.New("store: forgetting deliveries needs the run lock")
 	}
-	damaged := map[string]bool{}
-	for _, f := range files {
-		damaged[f] = true
-	}
-	from := map[string]bool{} // sources from whose first damaged delivery on everything goes
-	var keep []delivered
-	var gone []delivered
-	var out []Forgotten
-	for _, d := range s.state.Deliveries {
-		hit := d.File != "" && damaged[d.File]
-		if hit {
-			from[d.Source] = true
-			delete(damaged, d.File)
-		}
-		if !from[d.Source] {
-			keep = append(keep, d)
-			continue
-		}
-		gone = append(gone, d)
-		out = append(out, Forgotten{Source: d.Source, Name: d.Name, Damaged: hit})
-	}
-	for f := range damaged {
-		return nil, fmt.Errorf("store: %s is no delivery's file", f)
+	keep, gone, out, err := s.forgetting(files)
+	if err != nil {
+		return nil, err
 	}
 	was := s.state.Deliveries
 	s.state.Deliveries = keep
@@ -125,4 +105,38 @@ func (s *Store) Forget(files []string) ([]Forgotten, error) {
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// WouldForget is what Forget(files) would take out, changing nothing: for
+// checking that the delivered files can still be reloaded first.
+func (s *Store) WouldForget(files []string) ([]Forgotten, error) {
+	_, _, out, err := s.forgetting(files)
+	return out, err
+}
+
+// forgetting splits the load state into the deliveries Forget(files) keeps
+// and those it takes out.
+func (s *Store) forgetting(files []string) (keep, gone []delivered, out []Forgotten, err error) {
+	damaged := map[string]bool{}
+	for _, f := range files {
+		damaged[f] = true
+	}
+	from := map[string]bool{} // sources from whose first damaged delivery on everything goes
+	for _, d := range s.state.Deliveries {
+		hit := d.File != "" && damaged[d.File]
+		if hit {
+			from[d.Source] = true
+			delete(damaged, d.File)
+		}
+		if !from[d.Source] {
+			keep = append(keep, d)
+			continue
+		}
+		gone = append(gone, d)
+		out = append(out, Forgotten{Source: d.Source, Name: d.Name, Damaged: hit})
+	}
+	for f := range damaged {
+		return nil, nil, nil, fmt.Errorf("store: %s is no delivery's file", f)
+	}
+	return keep, gone, out, nil
 }
