@@ -38,6 +38,7 @@ func commands() []command {
 		{"audit", "recompute the fairness audit of a finished run", runAudit},
 		{"evaluate", "synthetic councils only: hold a run's backtest against the council's truth (--run DIR --truth D/truth)", runEvaluate},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
+		{"store", "check the store's files against their checksums (check), or take damaged ones out for re-ingest (repair)", runStore},
 		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
 		{"serve", "long-running: the review site, cron schedules, /metrics, /healthz, /readyz", runServe},
 		{"users", "manage the review site's accounts: add NAME --role R [--localities A,B] (password on stdin), remove NAME, list", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {

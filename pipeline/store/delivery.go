@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -27,6 +29,7 @@ type delivery struct {
 	ref    pipeline.FileRef
 	final  string // relative to store/
 	tmp    *os.File
+	hashed *hashingFile // tmp, hashed as it is written
 	w      *ipc.FileWriter
 	done   bool
 
@@ -47,9 +50,24 @@ func (s *Store) NewDelivery(source string, f pipeline.FileRef) (pipeline.Deliver
 	if len(f.SHA256) < 12 {
 		return nil, fmt.Errorf("store: %s: file %s has no hash", source, f.Name)
 	}
-	seq := len(s.state.Deliveries) + 1
-	name := fmt.Sprintf("%06d-%s.arrow", seq, f.SHA256[:12])
-	return &delivery{s: s, source: source, ref: f, final: filepath.Join(source, name)}, nil
+	return &delivery{s: s, source: source, ref: f, final: s.newFile(source, f.SHA256[:12])}, nil
+}
+
+// newFile names a new store file of source, relative to the store folder:
+// numbered by its place in the load order, and never a name in use, which
+// the commit's rename would silently replace. Once Forget has taken
+// deliveries out of the load order, the next number can be a kept file's.
+func (s *Store) newFile(source, hash string) string {
+	inUse := map[string]bool{}
+	for _, d := range s.state.Deliveries {
+		inUse[d.File] = true
+	}
+	for seq := len(s.state.Deliveries) + 1; ; seq++ {
+		rel := filepath.Join(source, fmt.Sprintf("%06d-%s.arrow", seq, hash))
+		if _, err := os.Lstat(s.path(rel)); !inUse[rel] && errors.Is(err, fs.ErrNotExist) {
+			return rel
+		}
+	}
 }
 
 // Write queues rec for writing; it retains rec until then. An error the
@@ -71,13 +89,14 @@ func (d *delivery) Write(rec arrow.Record) error {
 			return err
 		}
 		// LZ4 keeps the store a fraction of the CSV size at little CPU cost.
-		w, err := ipc.NewFileWriter(f, ipc.WithSchema(rec.Schema()), ipc.WithLZ4(), ipc.WithAllocator(d.s.writeMem))
+		hashed := newHashingFile(f)
+		w, err := ipc.NewFileWriter(hashed, ipc.WithSchema(rec.Schema()), ipc.WithLZ4(), ipc.WithAllocator(d.s.writeMem))
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
 			return err
 		}
-		d.tmp, d.w = f, w
+		d.tmp, d.hashed, d.w = f, hashed, w
 		d.queue, d.written = make(chan arrow.Record, writeQueue), make(chan struct{})
 		d.dates = dateSpans{}
 		go d.writeQueued()
@@ -129,7 +148,7 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 	}
 	d.done = true
 	d.drain()
-	file := ""
+	file, sum := "", ""
 	var dates map[string]dateSpan
 	if d.w != nil {
 		err := d.err()
@@ -154,10 +173,10 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 			}
 			return fmt.Errorf("store: %s: %w", d.ref.Name, err)
 		}
-		file, dates = d.final, d.dates.recorded()
+		file, sum, dates = d.final, d.hashed.sum(), d.dates.recorded()
 	}
 	d.s.state.Deliveries = append(d.s.state.Deliveries, delivered{
-		Source: d.source, Name: d.ref.Name, SHA256: d.ref.SHA256, Size: d.ref.Size, ModTime: d.ref.ModTime.UTC(), File: file,
+		Source: d.source, Name: d.ref.Name, SHA256: d.ref.SHA256, Size: d.ref.Size, ModTime: d.ref.ModTime.UTC(), File: file, FileSHA256: sum,
 		RowsRead: rowsRead, RowsLoaded: rowsLoaded, LoadedAt: d.s.now().UTC(), Dates: dates,
 	})
 	if err := d.s.saveState(); err != nil {

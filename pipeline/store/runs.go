@@ -6,9 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"earlyhelp/pipeline"
@@ -32,29 +29,4 @@ func (s *Store) NewRun(t time.Time) (id, dir string, err error) {
 		return "", "", err
 	}
 	return id, dir, nil
-}
-
-// Lock takes the data directory's run lock, so runs never overlap. A lock
-// left by a process that no longer exists is taken over. The returned
-// function releases it.
-func (s *Store) Lock() (func(), error) {
-	path := filepath.Join(s.dir, lockFile)
-	for attempt := 0; attempt < 2; attempt++ {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-		if err == nil {
-			fmt.Fprintf(f, "%d\n", os.Getpid())
-			f.Close()
-			return func() { os.Remove(path) }, nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, err
-		}
-		b, _ := os.ReadFile(path)
-		pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
-		if perr == nil && pid > 0 && syscall.Kill(pid, 0) == nil {
-			return nil, fmt.Errorf("data directory %s: pid %d holds %s: %w", s.dir, pid, lockFile, pipeline.ErrBusy)
-		}
-		os.Remove(path) // stale: its process is gone
-	}
-	return nil, fmt.Errorf("data directory %s: %w", s.dir, pipeline.ErrBusy)
 }

@@ -44,7 +44,7 @@ func (s *Store) ScanSince(ctx context.Context, mem memory.Allocator, source, col
 
 // scan calls fn for every record of files, in order, decoding on a second
 // goroutine.
-func (s *Store) scan(ctx context.Context, mem memory.Allocator, files []string, fn func(arrow.Record) error) error {
+func (s *Store) scan(ctx context.Context, mem memory.Allocator, files []storedFile, fn func(arrow.Record) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type item struct {
@@ -55,8 +55,9 @@ func (s *Store) scan(ctx context.Context, mem memory.Allocator, files []string, 
 	ch := make(chan item, 4)
 	go func() {
 		defer close(ch)
-		for _, rel := range files {
-			err := s.scanFile(ctx, mem, rel, func(rec arrow.Record) error {
+		for _, sf := range files {
+			rel := sf.rel
+			err := s.scanFile(ctx, mem, sf, func(rec arrow.Record) error {
 				select {
 				case ch <- item{rel: rel, rec: rec}:
 					return nil
@@ -100,25 +101,66 @@ func (s *Store) scan(ctx context.Context, mem memory.Allocator, files []string, 
 	return firstErr
 }
 
-func (s *Store) scanFile(ctx context.Context, mem memory.Allocator, rel string, fn func(arrow.Record) error) error {
-	f, err := os.Open(s.path(rel))
+// scanFile calls fn for every record of sf once its bytes have matched
+// their recorded checksum.
+func (s *Store) scanFile(ctx context.Context, mem memory.Allocator, sf storedFile, fn func(arrow.Record) error) error {
+	// The file is read twice, once to hash it and once by the IPC reader,
+	// which wants random access; the second read comes from the page cache.
+	if err := verify(s.path(sf.rel), sf.sum); err != nil {
+		return err
+	}
+	f, err := os.Open(s.path(sf.rel))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	fi, err := f.Stat()
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	for i := 0; i < r.NumRecords(); i++ {
+	return decode(ctx, mem, f, fi.Size(), sf.sum == "", fn)
+}
+
+// decode calls fn for every record of the Arrow IPC file r of size bytes.
+//
+// Arrow's IPC reader panics on some damaged input (a zeroed region makes
+// its LZ4 decoder fail with "lz4: invalid source", which it panics with), and
+// a panic on the scan's goroutine would end the process, so it is recovered
+// into an error here. A checksum catches damage first, but files written
+// before checksums were recorded have none. What the decoder had allocated
+// when it panicked is not released: the Go allocator's collector takes it
+// back, and a run that meets this fails anyway.
+//
+// With check set, each record is validated before fn sees it: for files
+// without a checksum, whose damage only the decoder can find.
+func decode(ctx context.Context, mem memory.Allocator, r ipc.ReadAtSeeker, size int64, check bool, fn func(arrow.Record) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: the Arrow decoder panicked: %v", ErrUndecodable, p)
+		}
+	}()
+	if err := checkFooter(r, size); err != nil {
+		return err
+	}
+	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(boundedAllocator{mem, maxBuffer(size)}))
+	if err != nil {
+		return err
+	}
+	defer fr.Close()
+	for i := 0; i < fr.NumRecords(); i++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		// RecordAt hands the record over: fn releases it.
-		rec, err := r.RecordAt(i)
+		rec, err := fr.RecordAt(i)
 		if err != nil {
 			return err
+		}
+		if check {
+			if err := validate(rec); err != nil {
+				rec.Release()
+				return err
+			}
 		}
 		if err := fn(rec); err != nil {
 			return err

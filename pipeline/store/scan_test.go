@@ -51,7 +51,7 @@ func datedRecord(mem memory.Allocator, ids []string, dates []string) arrow.Recor
 
 // deliver commits one delivery of attendance_sessions holding recs (each
 // a list of id=date rows); it returns the delivery's file.
-func deliver(t *testing.T, s *Store, mem memory.Allocator, name string, recs ...[]string) string {
+func deliver(t testing.TB, s *Store, mem memory.Allocator, name string, recs ...[]string) string {
 	t.Helper()
 	d, err := s.NewDelivery("attendance_sessions", pipeline.FileRef{Name: name, SHA256: strings.Repeat(name[:1], 16)})
 	if err != nil {

@@ -40,6 +40,9 @@ type Store struct {
 	// writeMem holds the deliveries' compressed buffers: the IPC writer
 	// allocates one per column of every record and frees it once written.
 	writeMem *pipeline.Recycler
+	// locked is set while this store holds the run lock, which
+	// MarkAbandoned needs to be sure no run is still writing.
+	locked bool
 }
 
 // state is store/state.json: every committed delivery, in load order.
@@ -48,12 +51,17 @@ type state struct {
 }
 
 type delivered struct {
-	Source     string    `json:"source"`
-	Name       string    `json:"name"`
-	SHA256     string    `json:"sha256"`
-	Size       int64     `json:"size,omitempty"`
-	ModTime    time.Time `json:"mod_time,omitzero"` // the delivered file's, when it was one
-	File       string    `json:"file,omitempty"`    // relative to store/; empty when no row was loaded
+	Source  string    `json:"source"`
+	Name    string    `json:"name"`
+	SHA256  string    `json:"sha256"`
+	Size    int64     `json:"size,omitempty"`
+	ModTime time.Time `json:"mod_time,omitzero"` // the delivered file's, when it was one
+	File    string    `json:"file,omitempty"`    // relative to store/; empty when no row was loaded
+	// FileSHA256 is File's own hash as the store wrote it (SHA256 is the
+	// delivered file's), checked before File is read. It is absent in state
+	// written before checksums were recorded, and such a file is read
+	// unchecked.
+	FileSHA256 string    `json:"file_sha256,omitempty"`
 	RowsRead   int64     `json:"rows_read"`
 	RowsLoaded int64     `json:"rows_loaded"`
 	LoadedAt   time.Time `json:"loaded_at"`
@@ -140,13 +148,20 @@ func (s *Store) Known(source, name string, size int64, modTime time.Time) (strin
 	return "", false
 }
 
+// storedFile is one committed Arrow file: its path relative to the store
+// folder and the hex SHA-256 recorded when it was written ("" before
+// checksums were recorded).
+type storedFile struct {
+	rel, sum string
+}
+
 // files lists the files committed for source that keep (nil for all)
-// accepts, in load order, relative to the store folder.
-func (s *Store) files(source string, keep func(delivered) bool) []string {
-	var out []string
+// accepts, in load order.
+func (s *Store) files(source string, keep func(delivered) bool) []storedFile {
+	var out []storedFile
 	for _, d := range s.state.Deliveries {
 		if d.Source == source && d.File != "" && (keep == nil || keep(d)) {
-			out = append(out, d.File)
+			out = append(out, storedFile{rel: d.File, sum: d.FileSHA256})
 		}
 	}
 	return out

@@ -153,26 +153,6 @@ func TestReidMerges(t *testing.T) {
 	}
 }
 
-func TestLock(t *testing.T) {
-	dir := t.TempDir()
-	s, _ := Open(dir, fixedNow)
-	unlock, err := s.Lock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Lock(); !errors.Is(err, pipeline.ErrBusy) {
-		t.Errorf("second Lock = %v; want ErrBusy", err)
-	}
-	unlock()
-	// A lock whose process is gone is taken over.
-	os.WriteFile(filepath.Join(dir, lockFile), []byte("999999999\n"), 0o640)
-	unlock, err = s.Lock()
-	if err != nil {
-		t.Fatalf("stale lock not taken over: %v", err)
-	}
-	unlock()
-}
-
 func TestNewRun(t *testing.T) {
 	s, _ := Open(t.TempDir(), fixedNow)
 	id, dir, err := s.NewRun(fixedNow())
