@@ -14,7 +14,7 @@ type Manifest struct {
 	AsOf         string                     `json:"as_of"`
 	StartedAt    time.Time                  `json:"started_at"`
 	FinishedAt   *time.Time                 `json:"finished_at,omitempty"`
-	Status       string                     `json:"status"` // running, succeeded, failed
+	Status       string                     `json:"status"` // running, succeeded, failed; abandoned when its process died
 	Error        string                     `json:"error,omitempty"`
 	FailedStage  string                     `json:"failed_stage,omitempty"`
 	CodeVersion  string                     `json:"code_version"`

@@ -128,6 +128,13 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	// Holding the lock, any run still "running" was left by a process that
+	// died: say so in its manifest rather than leave it running forever.
+	if n, err := st.MarkAbandoned(); err != nil {
+		log.Warn().Err(err).Msg("marking abandoned runs")
+	} else if n > 0 {
+		log.Warn().Int("runs", n).Msg("runs left running by a dead process marked abandoned")
+	}
 	id, dir, err := st.NewRun(now())
 	if err != nil {
 		unlock()
