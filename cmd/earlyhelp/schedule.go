@@ -69,6 +69,10 @@ type scheduler struct {
 
 	mu         sync.Mutex
 	lastFailed string // why the newest job failed; empty when it succeeded
+	// blocked says why the newest job was skipped for another process's
+	// lock; empty once a job runs. A scheduler whose jobs are all skipped
+	// produces no list, and must not look ready.
+	blocked string
 }
 
 // newScheduler parses the schedules and registers every metric on reg. It
@@ -146,6 +150,12 @@ func (s *scheduler) start(ctx context.Context) error {
 			s.metrics.LastSuccess.WithLabelValues(job).Set(float64(t.Unix()))
 		}
 	}
+	// So do the list's gauges: after a restart the list still holds the
+	// households of the newest succeeded run, not none.
+	if l := newestList(s.cfg.DataDir); l != nil {
+		s.metrics.ListHouseholds.Set(float64(l.Households))
+		s.metrics.ListChurn.Set(l.Churn)
+	}
 	s.cron = newCron(s.loc, s.log)
 	for _, j := range s.jobs {
 		j := j
@@ -207,9 +217,11 @@ func (s *scheduler) runJob(ctx context.Context, j job) error {
 		switch {
 		case err == nil:
 			s.setFailed("")
+			s.setBlocked("")
 			return nil
 		case errors.Is(err, pipeline.ErrBusy):
 			s.skipped.WithLabelValues(j.name).Inc()
+			s.setBlocked(fmt.Sprintf("job %s skipped at %s: another process holds the data folder's lock", j.name, s.now().UTC().Format(time.RFC3339)))
 			log.Warn().Err(err).Msg("job skipped")
 			return errSkipped
 		case attempt >= retries || ctx.Err() != nil || errors.Is(err, pipeline.ErrTolerance):
@@ -278,7 +290,16 @@ func (s *scheduler) ready() error {
 	if s.lastFailed != "" {
 		return errors.New(s.lastFailed)
 	}
+	if s.blocked != "" {
+		return errors.New(s.blocked)
+	}
 	return nil
+}
+
+func (s *scheduler) setBlocked(why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blocked = why
 }
 
 // catchUp picks the job to run at start under the documented rule, if any.
@@ -368,6 +389,17 @@ func lastSuccesses(dataDir string) successes {
 		}
 	}
 	return s
+}
+
+// newestList is the list of the newest succeeded run that wrote one.
+func newestList(dataDir string) *pipeline.ListManifest {
+	ms := runManifests(dataDir)
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Status == "succeeded" && ms[i].List != nil {
+			return ms[i].List
+		}
+	}
+	return nil
 }
 
 // newestFailure says why the newest run on disk did not succeed, so /readyz

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,6 +66,10 @@ func TestJobSkipped(t *testing.T) {
 	if err := s.runJob(context.Background(), weekly); !errors.Is(err, errSkipped) {
 		t.Errorf("runJob with data_dir locked = %v; want errSkipped", err)
 	}
+	// Jobs skipped for another process's lock make no list: not ready.
+	if err := s.ready(); err == nil || !strings.Contains(err.Error(), "lock") {
+		t.Errorf("ready() while jobs are skipped for a lock = %v; want not ready", err)
+	}
 	unlock()
 
 	s.runMu.Lock() // another job of this process is running
@@ -120,5 +125,18 @@ func TestJobTimeout(t *testing.T) {
 	}
 	if _, man := newestRun(t, cfg.DataDir); man.Status != "failed" {
 		t.Errorf("manifest status %q; want failed", man.Status)
+	}
+}
+
+// TestReadyzSaysNoMore: /readyz tells the public only whether it is ready;
+// why goes to the log (it can hold paths and internal errors).
+func TestReadyzSaysNoMore(t *testing.T) {
+	cfg, asOf := tinyCouncil(t, "  weekly_list: \"0 6 * * MON\"\n  retries: 0\n")
+	s, _ := newTestScheduler(t, cfg, asOf)
+	s.setFailed("run failed reading /srv/council/var/store/persons/000001.arrow")
+	rec := httptest.NewRecorder()
+	newServeMux(s, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 503 || strings.TrimSpace(rec.Body.String()) != "not ready" {
+		t.Errorf("GET /readyz = %d %q; want 503 \"not ready\"", rec.Code, rec.Body.String())
 	}
 }

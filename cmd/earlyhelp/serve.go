@@ -124,8 +124,11 @@ func newServeMux(s *scheduler, site http.Handler) *http.ServeMux {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		// The reason goes to the log, not to whoever asks: it can hold
+		// paths and internal errors.
 		if err := s.ready(); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			s.log.Warn().Err(err).Msg("not ready")
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, "ready\n")

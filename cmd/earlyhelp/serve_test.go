@@ -212,6 +212,9 @@ func TestServeCatchUpAndEndpoints(t *testing.T) {
 	if got, want := testutil.ToFloat64(s2.metrics.LastSuccess.WithLabelValues("run")), float64(man.FinishedAt.Unix()); got != want {
 		t.Errorf("restarted last success{job=run} = %g; want %g", got, want)
 	}
+	if got := testutil.ToFloat64(s2.metrics.ListHouseholds); man.List == nil || got != float64(man.List.Households) || got == 0 {
+		t.Errorf("restarted earlyhelp_list_households = %g; want the newest list's %+v", got, man.List)
+	}
 }
 
 // TestServeCancelMidRun is SIGTERM during a run: main's signal context is
