@@ -38,6 +38,10 @@ type Config struct {
 	Secure bool
 	// SessionTTL ends an idle session; 0 means 8 hours, a working day.
 	SessionTTL time.Duration
+	// SessionMaxAge ends a session this long after sign-in however busy it
+	// is, so a stolen cookie kept alive by use still dies; 0 means 12
+	// hours, a long working day.
+	SessionMaxAge time.Duration
 	// OnDecision is told of every decision recorded, for the
 	// earlyhelp_decisions_total counter; may be nil.
 	OnDecision func(kind string)
@@ -71,8 +75,12 @@ type Site struct {
 type session struct {
 	user    users.User
 	csrf    string
-	expires time.Time
+	expires time.Time // idle limit, pushed back by every request
+	ends    time.Time // absolute limit, fixed at sign-in
 }
+
+// over reports whether the session has ended by either limit at now.
+func (s *session) over(now time.Time) bool { return now.After(s.expires) || !now.Before(s.ends) }
 
 const (
 	sessionCookie = "eh_session"
@@ -103,6 +111,9 @@ func New(cfg Config) (*Site, error) {
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
+	}
+	if cfg.SessionMaxAge <= 0 {
+		cfg.SessionMaxAge = 12 * time.Hour
 	}
 	pages, err := parseTemplates()
 	if err != nil {
@@ -206,6 +217,12 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Secure {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
+	// Every page but the shared assets is either a form with a token or
+	// shows what a signed-in user may see: no browser or proxy keeps one.
+	// Set here rather than per page, so a new page cannot forget it.
+	if !strings.HasPrefix(r.URL.Path, "/assets/") {
+		identified(w)
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -257,7 +274,7 @@ func (s *Site) session(r *http.Request) *session {
 	if sess == nil {
 		return nil
 	}
-	if now.After(sess.expires) {
+	if sess.over(now) {
 		delete(s.sessions, c.Value)
 		return nil
 	}
@@ -295,11 +312,11 @@ func (s *Site) startSession(u users.User) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, v := range s.sessions { // keep the map to live sessions
-		if now.After(v.expires) {
+		if v.over(now) {
 			delete(s.sessions, k)
 		}
 	}
-	s.sessions[t] = &session{user: u, csrf: token(), expires: now.Add(s.cfg.SessionTTL)}
+	s.sessions[t] = &session{user: u, csrf: token(), expires: now.Add(s.cfg.SessionTTL), ends: now.Add(s.cfg.SessionMaxAge)}
 	return t
 }
 
@@ -311,8 +328,8 @@ func (s *Site) endSession(r *http.Request) {
 	}
 }
 
-// identified marks a page that shows a family: browsers and proxies must
-// not keep it.
+// identified marks a response that browsers and proxies must not keep:
+// a page that shows a family, a form with a token, anything behind sign-in.
 func identified(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")

@@ -142,19 +142,25 @@ type harness struct {
 	counted map[string]int
 }
 
-func newHarness(t *testing.T, dataDir string, uf *users.File) *harness {
+// newHarness serves a site over dataDir; each opt may change its Config
+// before the site is built.
+func newHarness(t *testing.T, dataDir string, uf *users.File, opts ...func(*Config)) *harness {
 	t.Helper()
 	store, err := decisions.Open(filepath.Join(dataDir, "review", "decisions.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{dataDir: dataDir, store: store, counted: map[string]int{}}
-	site, err := New(Config{
+	cfg := Config{
 		DataDir: dataDir, Users: uf, Decisions: store,
 		AccessLog:  filepath.Join(dataDir, "review", "access.log"),
 		OnDecision: func(k string) { h.counted[k]++ },
 		Log:        zerolog.Nop(),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	site, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
