@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -223,6 +224,9 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/assets/") {
 		identified(w)
 	}
+	// No page reads more than a small form: a body is cut off at the limit
+	// so a client cannot make the site buffer or parse megabytes.
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -231,6 +235,9 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // but the login form's needs the session's CSRF token.
 func (s *Site) guard(rt Route, h func(http.ResponseWriter, *http.Request, *session)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && !s.parseForm(w, r) {
+			return
+		}
 		sess := s.session(r)
 		if rt.Roles == nil {
 			h(w, r, sess)
@@ -254,6 +261,38 @@ func (s *Site) guard(rt Route, h func(http.ResponseWriter, *http.Request, *sessi
 		}
 		h(w, r, sess)
 	})
+}
+
+// maxBodyBytes bounds every request body. The largest form, a decision,
+// is a few kilobytes even with a full note (decisions.MaxNoteBytes).
+const maxBodyBytes = 64 << 10
+
+// parseForm reads a POST's urlencoded form, the only kind the site's
+// pages send, and answers 415 for any other (multipart would spool files
+// to disk) and 413 for one over maxBodyBytes. It reports whether the
+// handler may go on.
+func (s *Site) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || ct != "application/x-www-form-urlencoded" {
+		s.errorPage(w, r, http.StatusUnsupportedMediaType, "The form could not be read", "Go back, reload the page and try again.")
+		return false
+	}
+	// A declared length over the limit is refused before a byte is read.
+	tooLarge := r.ContentLength > maxBodyBytes
+	if !tooLarge {
+		err = r.ParseForm()
+		var mbe *http.MaxBytesError
+		tooLarge = errors.As(err, &mbe)
+	}
+	switch {
+	case tooLarge:
+		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "The form is too large", "Shorten the note and try again.")
+		return false
+	case err != nil:
+		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "Go back, reload the page and try again.")
+		return false
+	}
+	return true
 }
 
 func (s *Site) validCSRF(r *http.Request, want string) bool {
