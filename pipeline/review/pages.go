@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -85,23 +86,55 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request, _ *session) {
 	}
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	password := []byte(r.PostFormValue("password"))
-	if _, locked := s.cfg.Throttle.Locked(name); locked {
+	// Each attempt is reserved, from the address and then the name, before
+	// the password is compared: checking and counting in one step is what
+	// stops forty simultaneous guesses all passing a check that none has
+	// yet been counted against.
+	addr, ok := s.cfg.AddrThrottle.Reserve(clientAddr(r))
+	if !ok {
+		s.cfg.Log.Warn().Msg("review: sign-in refused: too many failures from the address")
+		s.showLogin(w, r, http.StatusTooManyRequests, "Too many failed sign-ins from your network. Try again in a few minutes or ask an engineer.")
+		return
+	}
+	acct, ok := s.cfg.Throttle.Reserve(name)
+	if !ok {
+		addr.Fail()
 		s.cfg.Log.Warn().Msg("review: sign-in refused: account locked")
 		s.showLogin(w, r, http.StatusTooManyRequests, "Too many wrong passwords: this account is locked for a while. Try again later or ask an engineer.")
 		return
 	}
 	u, err := s.cfg.Users.Authenticate(name, password)
-	if err != nil {
-		s.cfg.Throttle.Failure(name)
+	switch {
+	case errors.Is(err, users.ErrBadCredentials):
+		acct.Fail()
+		addr.Fail()
 		s.cfg.Log.Info().Msg("review: sign-in failed")
 		s.showLogin(w, r, http.StatusUnauthorized, "The username or password is wrong.")
 		return
+	case err != nil:
+		// Not the password's fault (the users file is unreadable): not
+		// counted against anyone.
+		acct.Release()
+		addr.Release()
+		s.fail(w, r, err)
+		return
 	}
+	acct.Release()
+	addr.Release()
 	s.cfg.Throttle.Success(name)
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
 	http.SetCookie(w, s.cookie(sessionCookie, s.startSession(u), 0))
 	s.cfg.Log.Info().Str("role", u.Role).Msg("review: signed in")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// clientAddr is the address a sign-in is throttled by: the connection's
+// host without its port, which changes with every connection.
+func clientAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 func (s *Site) logout(w http.ResponseWriter, r *http.Request, _ *session) {

@@ -27,11 +27,15 @@ import (
 // but the access log.
 type Config struct {
 	DataDir   string // the store's data_dir: the site reads runs/ under it
-	Users     *users.File
+	Users     Accounts
 	Decisions *decisions.Store
 	// Throttle locks a name out after repeated wrong passwords; nil uses
 	// users' defaults (10 in a minute lock it for 15 minutes).
 	Throttle *users.Throttle
+	// AddrThrottle does the same per client address (the connection's,
+	// so behind a proxy every client shares one); nil uses users'
+	// defaults (30 in a minute lock it for 5 minutes).
+	AddrThrottle *users.Throttle
 	// AccessLog is the append-only JSON-lines file of every view of an
 	// identified family.
 	AccessLog string
@@ -55,6 +59,18 @@ type Config struct {
 	Now           func() time.Time // default time.Now
 	Log           zerolog.Logger
 }
+
+// Accounts is who may sign in; *users.File is the one the command wires.
+// Both methods may be called concurrently.
+type Accounts interface {
+	// Authenticate returns the user if password is theirs, and an error
+	// wrapping users.ErrBadCredentials if not.
+	Authenticate(name string, password []byte) (users.User, error)
+	// Lookup returns the named user as the accounts now have them.
+	Lookup(name string) (users.User, bool)
+}
+
+var _ Accounts = (*users.File)(nil)
 
 // DefaultMarking is the Government Security Classification of a list that
 // names families.
@@ -106,6 +122,9 @@ func New(cfg Config) (*Site, error) {
 	}
 	if cfg.Throttle == nil {
 		cfg.Throttle = users.NewThrottle(users.DefaultMaxFailures, users.DefaultWindow, users.DefaultLockout, cfg.Now)
+	}
+	if cfg.AddrThrottle == nil {
+		cfg.AddrThrottle = users.NewThrottle(users.DefaultAddrMaxFailures, users.DefaultAddrWindow, users.DefaultAddrLockout, cfg.Now)
 	}
 	if cfg.Marking == "" {
 		cfg.Marking = DefaultMarking
