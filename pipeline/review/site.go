@@ -327,24 +327,29 @@ func (s *Site) session(r *http.Request) *session {
 	}
 	now := s.cfg.Now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	sess := s.sessions[c.Value]
+	if sess != nil && sess.over(now) {
+		delete(s.sessions, c.Value)
+		sess = nil
+	}
+	s.mu.Unlock()
 	if sess == nil {
 		return nil
 	}
-	if sess.over(now) {
+	// A session is for the account as it was at sign-in: a user removed
+	// from the users file, or given a new password, role or localities,
+	// is signed out at their next request. (Lookup re-reads the file when
+	// it changes, so this needs no restart; it runs outside s.mu so no
+	// other request waits on that read. sess.user never changes.)
+	if u, ok := s.cfg.Users.Lookup(sess.user.Name); !ok || !u.Same(sess.user) {
+		s.mu.Lock()
 		delete(s.sessions, c.Value)
+		s.mu.Unlock()
 		return nil
 	}
-	// A removed user, or one whose role or localities changed, is signed
-	// out or sees the change at once.
-	u, ok := s.cfg.Users.Lookup(sess.user.Name)
-	if !ok {
-		delete(s.sessions, c.Value)
-		return nil
-	}
-	sess.user = u
+	s.mu.Lock()
 	sess.expires = now.Add(s.cfg.SessionTTL)
+	s.mu.Unlock()
 	return sess
 }
 
