@@ -142,7 +142,7 @@ func New(cfg Config) (*Site, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.AccessLog), 0o750); err != nil {
 		return nil, fmt.Errorf("review: access log: %w", err)
 	}
-	al, err := openAccessLog(cfg.AccessLog)
+	al, err := openAccessLog(cfg.AccessLog, cfg.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -254,10 +254,13 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // but the login form's needs the session's CSRF token.
 func (s *Site) guard(rt Route, h func(http.ResponseWriter, *http.Request, *session)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && !s.parseForm(w, r) {
-			return
-		}
 		sess := s.session(r)
+		if r.Method == http.MethodPost {
+			if code, detail := parseForm(r); code != 0 {
+				s.refuse(w, r, sess, whyRejected, code, "The form could not be used", detail)
+				return
+			}
+		}
 		if rt.Roles == nil {
 			h(w, r, sess)
 			return
@@ -271,11 +274,11 @@ func (s *Site) guard(rt Route, h func(http.ResponseWriter, *http.Request, *sessi
 			return
 		}
 		if !slices.Contains(rt.Roles, sess.user.Role) {
-			s.errorPage(w, r, http.StatusForbidden, "You cannot see this page", "Your role does not give access to it.")
+			s.refuse(w, r, sess, whyDenied, http.StatusForbidden, "You cannot see this page", "Your role does not give access to it.")
 			return
 		}
 		if r.Method == http.MethodPost && !s.validCSRF(r, sess.csrf) {
-			s.errorPage(w, r, http.StatusForbidden, "The form has expired", "Go back, reload the page and try again.")
+			s.refuse(w, r, sess, whyRejected, http.StatusForbidden, "The form has expired", "Go back, reload the page and try again.")
 			return
 		}
 		h(w, r, sess)
@@ -287,31 +290,26 @@ func (s *Site) guard(rt Route, h func(http.ResponseWriter, *http.Request, *sessi
 const maxBodyBytes = 64 << 10
 
 // parseForm reads a POST's urlencoded form, the only kind the site's
-// pages send, and answers 415 for any other (multipart would spool files
-// to disk) and 413 for one over maxBodyBytes. It reports whether the
-// handler may go on.
-func (s *Site) parseForm(w http.ResponseWriter, r *http.Request) bool {
+// pages send. It returns 0 if the form was read, or the status to refuse
+// it with and why: 415 for any other kind (multipart would spool files to
+// disk), 413 for one over maxBodyBytes, 400 for one that does not parse.
+func parseForm(r *http.Request) (code int, detail string) {
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || ct != "application/x-www-form-urlencoded" {
-		s.errorPage(w, r, http.StatusUnsupportedMediaType, "The form could not be read", "Go back, reload the page and try again.")
-		return false
+		return http.StatusUnsupportedMediaType, "Go back, reload the page and try again."
 	}
 	// A declared length over the limit is refused before a byte is read.
-	tooLarge := r.ContentLength > maxBodyBytes
-	if !tooLarge {
-		err = r.ParseForm()
-		var mbe *http.MaxBytesError
-		tooLarge = errors.As(err, &mbe)
+	if r.ContentLength > maxBodyBytes {
+		return http.StatusRequestEntityTooLarge, "The form is too large. Shorten the note and try again."
 	}
-	switch {
-	case tooLarge:
-		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "The form is too large", "Shorten the note and try again.")
-		return false
-	case err != nil:
-		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "Go back, reload the page and try again.")
-		return false
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return http.StatusRequestEntityTooLarge, "The form is too large. Shorten the note and try again."
+		}
+		return http.StatusBadRequest, "Go back, reload the page and try again."
 	}
-	return true
+	return 0, ""
 }
 
 func (s *Site) validCSRF(r *http.Request, want string) bool {
