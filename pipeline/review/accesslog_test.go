@@ -186,6 +186,10 @@ func TestAccessLogOutcomes(t *testing.T) {
 			http.StatusNotFound, "nav", "HH-2002", "denied"},
 		{"an unknown family", func() int { c, _, _ := get(t, nav, h.srv.URL+"/family/HH-9999"); return c },
 			http.StatusNotFound, "nav", "HH-9999", "denied"},
+		{"a made-up ref, bounded", func() int {
+			c, _, _ := get(t, nav, h.srv.URL+"/family/"+strings.Repeat("X", 1000))
+			return c
+		}, http.StatusNotFound, "nav", strings.Repeat("X", 64) + "...", "denied"},
 		{"a family, as an auditor", func() int { c, _, _ := get(t, aud, h.srv.URL+"/family/HH-1001"); return c },
 			http.StatusForbidden, "aud", "HH-1001", "denied"},
 		{"a decision for another locality", func() int {

@@ -266,17 +266,16 @@ func (s *Site) lookup(w http.ResponseWriter, r *http.Request, sess *session) (*w
 // ref ("" for none).
 func (s *Site) logAccess(r *http.Request, sess *session, ref, why string) error {
 	return s.access.write(Access{At: s.cfg.Now().UTC(), User: sess.user.Name, Role: sess.user.Role,
-		Household: loggedRef(ref), Page: r.URL.Path, Why: why})
+		Household: bounded(ref, 64), Page: bounded(r.URL.Path, 128), Why: why})
 }
 
-// loggedRef bounds a ref taken from a URL: a made-up one is logged too,
-// but not at any length.
-func loggedRef(ref string) string {
-	const most = 64
-	if len(ref) > most {
-		return ref[:most] + "..."
+// bounded cuts s to at most n bytes and a mark: a made-up ref from a URL
+// is logged too, but not at any length.
+func bounded(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
 	}
-	return ref
+	return s
 }
 
 // refuse shows an error page for a request the site will not serve. One
