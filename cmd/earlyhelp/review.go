@@ -109,11 +109,14 @@ func openSite(dataDir string, secure bool, pack sitePack, metrics *pipeline.Metr
 // runUsers manages the review site's accounts:
 //
 //	earlyhelp users add NAME --role ROLE [--localities A,B] --config F  (password on standard input)
+//	earlyhelp users passwd NAME --config F  (new password on standard input)
 //	earlyhelp users remove NAME --config F
 //	earlyhelp users list --config F
+//
+// A running site sees each change at its next request: no restart.
 func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return &usageError{"users: want add, remove or list"}
+		return &usageError{"users: want add, passwd, remove or list"}
 	}
 	verb, args := args[0], args[1:]
 	fs := flag.NewFlagSet("users "+verb, flag.ContinueOnError)
@@ -160,6 +163,19 @@ func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return err
 		}
 		fmt.Fprintf(stdout, "user %s added as %s\n", name, *role)
+	case "passwd":
+		if name == "" {
+			return &usageError{"users passwd: NAME is required"}
+		}
+		pw, err := readPassword(stdin)
+		if err != nil {
+			return err
+		}
+		if err := uf.SetPassword(name, pw); err != nil {
+			return err
+		}
+		// The site signs the user out everywhere at their next request.
+		fmt.Fprintf(stdout, "user %s has a new password\n", name)
 	case "remove":
 		if name == "" {
 			return &usageError{"users remove: NAME is required"}
@@ -173,7 +189,7 @@ func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			fmt.Fprintf(stdout, "%s\t%s\t%s\n", u.Name, u.Role, strings.Join(u.Localities, ","))
 		}
 	default:
-		return &usageError{fmt.Sprintf("users: unknown action %q: want add, remove or list", verb)}
+		return &usageError{fmt.Sprintf("users: unknown action %q: want add, passwd, remove or list", verb)}
 	}
 	return nil
 }

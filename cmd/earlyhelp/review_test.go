@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	usersPkg "earlyhelp/pipeline/review/users"
 )
 
 // TestDemoReviewSite: the demo prints one account per role, and its
@@ -181,6 +183,34 @@ func TestUsersCommand(t *testing.T) {
 		{"", []string{"add"}, exitUsage},
 		{"", []string{"promote", "amira"}, exitUsage},
 		{"", []string{"remove", "nobody"}, exitFailed},
+	} {
+		if code, _, stderr := users(tc.stdin, tc.args...); code != tc.code {
+			t.Errorf("users %v: exit %d (%s); want %d", tc.args, code, stderr, tc.code)
+		}
+	}
+	// A new password: the old one no longer signs in, the new one does.
+	if code, _, stderr := users("a different long password\n", "passwd", "amira"); code != 0 {
+		t.Fatalf("passwd: %d %s", code, stderr)
+	}
+	uf, err := usersPkg.Load(filepath.Join(dir, "var", "review", usersFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := uf.Authenticate("amira", []byte("a long enough password")); err == nil {
+		t.Error("the old password still signs in after passwd")
+	}
+	if u, err := uf.Authenticate("amira", []byte("a different long password")); err != nil || u.Role != "navigator" {
+		t.Errorf("new password: %+v, %v; want amira as a navigator", u, err)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		code  int
+	}{
+		{"short\n", []string{"passwd", "amira"}, exitFailed},
+		{"", []string{"passwd", "amira"}, exitFailed},
+		{"pw that is long enough\n", []string{"passwd", "nobody"}, exitFailed},
+		{"pw that is long enough\n", []string{"passwd"}, exitUsage},
 	} {
 		if code, _, stderr := users(tc.stdin, tc.args...); code != tc.code {
 			t.Errorf("users %v: exit %d (%s); want %d", tc.args, code, stderr, tc.code)

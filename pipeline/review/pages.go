@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -56,7 +57,9 @@ func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.errorPage(w, r, http.StatusServiceUnavailable, "No list yet", "No weekly run has finished yet. Try again after the next run.")
 		return
 	}
-	s.cfg.Log.Error().Err(err).Str("path", r.URL.Path).Msg("review: page failed")
+	// The route's pattern, not the path: a path may hold a household ref,
+	// which belongs in the access log only.
+	s.cfg.Log.Error().Err(err).Str("route", r.Pattern).Msg("review: page failed")
 	s.errorPage(w, r, http.StatusInternalServerError, "Sorry, there is a problem", "The page could not be shown. The engineers have been told in the log.")
 }
 
@@ -85,23 +88,55 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request, _ *session) {
 	}
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	password := []byte(r.PostFormValue("password"))
-	if _, locked := s.cfg.Throttle.Locked(name); locked {
+	// Each attempt is reserved, from the address and then the name, before
+	// the password is compared: checking and counting in one step is what
+	// stops forty simultaneous guesses all passing a check that none has
+	// yet been counted against.
+	addr, ok := s.cfg.AddrThrottle.Reserve(clientAddr(r))
+	if !ok {
+		s.cfg.Log.Warn().Msg("review: sign-in refused: too many failures from the address")
+		s.showLogin(w, r, http.StatusTooManyRequests, "Too many failed sign-ins from your network. Try again in a few minutes or ask an engineer.")
+		return
+	}
+	acct, ok := s.cfg.Throttle.Reserve(name)
+	if !ok {
+		addr.Fail()
 		s.cfg.Log.Warn().Msg("review: sign-in refused: account locked")
 		s.showLogin(w, r, http.StatusTooManyRequests, "Too many wrong passwords: this account is locked for a while. Try again later or ask an engineer.")
 		return
 	}
 	u, err := s.cfg.Users.Authenticate(name, password)
-	if err != nil {
-		s.cfg.Throttle.Failure(name)
+	switch {
+	case errors.Is(err, users.ErrBadCredentials):
+		acct.Fail()
+		addr.Fail()
 		s.cfg.Log.Info().Msg("review: sign-in failed")
 		s.showLogin(w, r, http.StatusUnauthorized, "The username or password is wrong.")
 		return
+	case err != nil:
+		// Not the password's fault (the users file is unreadable): not
+		// counted against anyone.
+		acct.Release()
+		addr.Release()
+		s.fail(w, r, err)
+		return
 	}
+	acct.Release()
+	addr.Release()
 	s.cfg.Throttle.Success(name)
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
 	http.SetCookie(w, s.cookie(sessionCookie, s.startSession(u), 0))
 	s.cfg.Log.Info().Str("role", u.Role).Msg("review: signed in")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// clientAddr is the address a sign-in is throttled by: the connection's
+// host without its port, which changes with every connection.
+func clientAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 func (s *Site) logout(w http.ResponseWriter, r *http.Request, _ *session) {
@@ -209,19 +244,52 @@ func byLocality(fams []*family, order []string) []localityGroup {
 }
 
 // lookup finds a family the navigator may see. A family of another
-// locality is "not found", so the page does not confirm it is listed.
+// locality is "not found", so the page does not confirm it is listed; the
+// attempt is in the access log as denied, since asking for a family one
+// may not see is what an auditor of the log looks for.
 func (s *Site) lookup(w http.ResponseWriter, r *http.Request, sess *session) (*week, *family, bool) {
 	wk, err := s.runs.week()
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, nil, false
 	}
-	f := wk.byRef[r.PathValue("ref")]
+	ref := r.PathValue("ref")
+	f := wk.byRef[ref]
 	if f == nil || !mine(sess.user, f.Locality) {
-		s.errorPage(w, r, http.StatusNotFound, "Family not found", "This family is not on this week's list for your localities.")
+		s.refuse(w, r, sess, whyDenied, http.StatusNotFound, "Family not found", "This family is not on this week's list for your localities.")
 		return nil, nil, false
 	}
 	return wk, f, true
+}
+
+// logAccess writes the access-log line for sess's request about the family
+// ref ("" for none).
+func (s *Site) logAccess(r *http.Request, sess *session, ref, why string) error {
+	return s.access.write(Access{At: s.cfg.Now().UTC(), User: sess.user.Name, Role: sess.user.Role,
+		Household: bounded(ref, 64), Page: bounded(r.URL.Path, 128), Why: why})
+}
+
+// bounded cuts s to at most n bytes and a mark: a made-up ref from a URL
+// is logged too, but not at any length.
+func bounded(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// refuse shows an error page for a request the site will not serve. One
+// by a signed-in user about a family (a /family/{ref} path) is logged
+// first as why (denied or rejected): if that cannot be logged, the user
+// sees the failure instead.
+func (s *Site) refuse(w http.ResponseWriter, r *http.Request, sess *session, why string, code int, title, detail string) {
+	if ref := r.PathValue("ref"); sess != nil && ref != "" {
+		if err := s.logAccess(r, sess, ref, why); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.errorPage(w, r, code, title, detail)
 }
 
 type familyView struct {
@@ -304,17 +372,13 @@ func (s *Site) family(w http.ResponseWriter, r *http.Request, sess *session) {
 	if !ok {
 		return
 	}
-	s.showFamily(w, r, sess, wk, f, http.StatusOK, nil, decisionForm{})
+	s.showFamily(w, r, sess, wk, f, "viewed family page", http.StatusOK, nil, decisionForm{})
 }
 
-func (s *Site) showFamily(w http.ResponseWriter, r *http.Request, sess *session, wk *week, f *family, code int, problem *formProblem, form decisionForm) {
-	why := "viewed family page"
-	if r.Method == http.MethodPost {
-		why = "recorded a decision"
-	}
+// showFamily shows the family page, after logging the view as why.
+func (s *Site) showFamily(w http.ResponseWriter, r *http.Request, sess *session, wk *week, f *family, why string, code int, problem *formProblem, form decisionForm) {
 	// On disk before the page leaves: no log line, no page.
-	if err := s.access.write(Access{At: s.cfg.Now().UTC(), User: sess.user.Name, Role: sess.user.Role,
-		Household: f.Ref, Page: r.URL.Path, Why: why}); err != nil {
+	if err := s.logAccess(r, sess, f.Ref, why); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -351,7 +415,9 @@ func (s *Site) decide(w http.ResponseWriter, r *http.Request, sess *session) {
 	form := decisionForm{Decision: r.PostFormValue("decision"), Reason: r.PostFormValue("reason"),
 		Note: strings.TrimSpace(r.PostFormValue("note"))}
 	if p := checkDecision(form); p != nil {
-		s.showFamily(w, r, sess, wk, f, http.StatusBadRequest, p, form)
+		// The page is shown again with the problem: a view, logged as a
+		// rejected decision rather than a recorded one.
+		s.showFamily(w, r, sess, wk, f, whyRejected, http.StatusBadRequest, p, form)
 		return
 	}
 	kind := form.Decision
@@ -359,15 +425,22 @@ func (s *Site) decide(w http.ResponseWriter, r *http.Request, sess *session) {
 		s.fail(w, r, fmt.Errorf("rank %d of run %s has no pseudonym in %s", f.Rank, wk.RunID, "families.json"))
 		return
 	}
+	// Logged before it is stored: a decision the access log does not
+	// record is not made.
+	if err := s.logAccess(r, sess, f.Ref, "recorded a decision: "+kind); err != nil {
+		s.cfg.Log.Error().Err(err).Msg("review: decision not stored: access log unwritable")
+		s.errorPage(w, r, http.StatusInternalServerError, "Your decision was not saved",
+			"The access log could not be written, so the decision was not recorded. Try again later, and tell an engineer if it happens again.")
+		return
+	}
 	if _, err := s.cfg.Decisions.Record(r.Context(), decisions.Decision{
 		Household: f.Pseudonym, Kind: kind, ReasonCategory: form.Reason, Note: form.Note, Navigator: sess.user.Name,
 		Locality: f.Locality, Group: wk.groups[f.Pseudonym], At: s.cfg.Now().UTC(),
 	}); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.access.write(Access{At: s.cfg.Now().UTC(), User: sess.user.Name, Role: sess.user.Role,
-		Household: f.Ref, Page: r.URL.Path, Why: "recorded a decision: " + kind}); err != nil {
+		// The log already says recorded: correct it, as far as it can be.
+		if lerr := s.logAccess(r, sess, f.Ref, "decision not stored: "+kind); lerr != nil {
+			err = errors.Join(err, lerr)
+		}
 		s.fail(w, r, err)
 		return
 	}

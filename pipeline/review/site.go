@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -26,11 +27,15 @@ import (
 // but the access log.
 type Config struct {
 	DataDir   string // the store's data_dir: the site reads runs/ under it
-	Users     *users.File
+	Users     Accounts
 	Decisions *decisions.Store
 	// Throttle locks a name out after repeated wrong passwords; nil uses
 	// users' defaults (10 in a minute lock it for 15 minutes).
 	Throttle *users.Throttle
+	// AddrThrottle does the same per client address (the connection's,
+	// so behind a proxy every client shares one); nil uses users'
+	// defaults (30 in a minute lock it for 5 minutes).
+	AddrThrottle *users.Throttle
 	// AccessLog is the append-only JSON-lines file of every view of an
 	// identified family.
 	AccessLog string
@@ -38,6 +43,10 @@ type Config struct {
 	Secure bool
 	// SessionTTL ends an idle session; 0 means 8 hours, a working day.
 	SessionTTL time.Duration
+	// SessionMaxAge ends a session this long after sign-in however busy it
+	// is, so a stolen cookie kept alive by use still dies; 0 means 12
+	// hours, a long working day.
+	SessionMaxAge time.Duration
 	// OnDecision is told of every decision recorded, for the
 	// earlyhelp_decisions_total counter; may be nil.
 	OnDecision func(kind string)
@@ -50,6 +59,18 @@ type Config struct {
 	Now           func() time.Time // default time.Now
 	Log           zerolog.Logger
 }
+
+// Accounts is who may sign in; *users.File is the one the command wires.
+// Both methods may be called concurrently.
+type Accounts interface {
+	// Authenticate returns the user if password is theirs, and an error
+	// wrapping users.ErrBadCredentials if not.
+	Authenticate(name string, password []byte) (users.User, error)
+	// Lookup returns the named user as the accounts now have them.
+	Lookup(name string) (users.User, bool)
+}
+
+var _ Accounts = (*users.File)(nil)
 
 // DefaultMarking is the Government Security Classification of a list that
 // names families.
@@ -71,8 +92,12 @@ type Site struct {
 type session struct {
 	user    users.User
 	csrf    string
-	expires time.Time
+	expires time.Time // idle limit, pushed back by every request
+	ends    time.Time // absolute limit, fixed at sign-in
 }
+
+// over reports whether the session has ended by either limit at now.
+func (s *session) over(now time.Time) bool { return now.After(s.expires) || !now.Before(s.ends) }
 
 const (
 	sessionCookie = "eh_session"
@@ -98,11 +123,17 @@ func New(cfg Config) (*Site, error) {
 	if cfg.Throttle == nil {
 		cfg.Throttle = users.NewThrottle(users.DefaultMaxFailures, users.DefaultWindow, users.DefaultLockout, cfg.Now)
 	}
+	if cfg.AddrThrottle == nil {
+		cfg.AddrThrottle = users.NewThrottle(users.DefaultAddrMaxFailures, users.DefaultAddrWindow, users.DefaultAddrLockout, cfg.Now)
+	}
 	if cfg.Marking == "" {
 		cfg.Marking = DefaultMarking
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
+	}
+	if cfg.SessionMaxAge <= 0 {
+		cfg.SessionMaxAge = 12 * time.Hour
 	}
 	pages, err := parseTemplates()
 	if err != nil {
@@ -111,7 +142,7 @@ func New(cfg Config) (*Site, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.AccessLog), 0o750); err != nil {
 		return nil, fmt.Errorf("review: access log: %w", err)
 	}
-	al, err := openAccessLog(cfg.AccessLog)
+	al, err := openAccessLog(cfg.AccessLog, cfg.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +237,15 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Secure {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
+	// Every page but the shared assets is either a form with a token or
+	// shows what a signed-in user may see: no browser or proxy keeps one.
+	// Set here rather than per page, so a new page cannot forget it.
+	if !strings.HasPrefix(r.URL.Path, "/assets/") {
+		identified(w)
+	}
+	// No page reads more than a small form: a body is cut off at the limit
+	// so a client cannot make the site buffer or parse megabytes.
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -215,6 +255,12 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Site) guard(rt Route, h func(http.ResponseWriter, *http.Request, *session)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := s.session(r)
+		if r.Method == http.MethodPost {
+			if code, detail := parseForm(r); code != 0 {
+				s.refuse(w, r, sess, whyRejected, code, "The form could not be used", detail)
+				return
+			}
+		}
 		if rt.Roles == nil {
 			h(w, r, sess)
 			return
@@ -228,15 +274,42 @@ func (s *Site) guard(rt Route, h func(http.ResponseWriter, *http.Request, *sessi
 			return
 		}
 		if !slices.Contains(rt.Roles, sess.user.Role) {
-			s.errorPage(w, r, http.StatusForbidden, "You cannot see this page", "Your role does not give access to it.")
+			s.refuse(w, r, sess, whyDenied, http.StatusForbidden, "You cannot see this page", "Your role does not give access to it.")
 			return
 		}
 		if r.Method == http.MethodPost && !s.validCSRF(r, sess.csrf) {
-			s.errorPage(w, r, http.StatusForbidden, "The form has expired", "Go back, reload the page and try again.")
+			s.refuse(w, r, sess, whyRejected, http.StatusForbidden, "The form has expired", "Go back, reload the page and try again.")
 			return
 		}
 		h(w, r, sess)
 	})
+}
+
+// maxBodyBytes bounds every request body. The largest form, a decision,
+// is a few kilobytes even with a full note (decisions.MaxNoteBytes).
+const maxBodyBytes = 64 << 10
+
+// parseForm reads a POST's urlencoded form, the only kind the site's
+// pages send. It returns 0 if the form was read, or the status to refuse
+// it with and why: 415 for any other kind (multipart would spool files to
+// disk), 413 for one over maxBodyBytes, 400 for one that does not parse.
+func parseForm(r *http.Request) (code int, detail string) {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || ct != "application/x-www-form-urlencoded" {
+		return http.StatusUnsupportedMediaType, "Go back, reload the page and try again."
+	}
+	// A declared length over the limit is refused before a byte is read.
+	if r.ContentLength > maxBodyBytes {
+		return http.StatusRequestEntityTooLarge, "The form is too large. Shorten the note and try again."
+	}
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return http.StatusRequestEntityTooLarge, "The form is too large. Shorten the note and try again."
+		}
+		return http.StatusBadRequest, "Go back, reload the page and try again."
+	}
+	return 0, ""
 }
 
 func (s *Site) validCSRF(r *http.Request, want string) bool {
@@ -252,24 +325,29 @@ func (s *Site) session(r *http.Request) *session {
 	}
 	now := s.cfg.Now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	sess := s.sessions[c.Value]
+	if sess != nil && sess.over(now) {
+		delete(s.sessions, c.Value)
+		sess = nil
+	}
+	s.mu.Unlock()
 	if sess == nil {
 		return nil
 	}
-	if now.After(sess.expires) {
+	// A session is for the account as it was at sign-in: a user removed
+	// from the users file, or given a new password, role or localities,
+	// is signed out at their next request. (Lookup re-reads the file when
+	// it changes, so this needs no restart; it runs outside s.mu so no
+	// other request waits on that read. sess.user never changes.)
+	if u, ok := s.cfg.Users.Lookup(sess.user.Name); !ok || !u.Same(sess.user) {
+		s.mu.Lock()
 		delete(s.sessions, c.Value)
+		s.mu.Unlock()
 		return nil
 	}
-	// A removed user, or one whose role or localities changed, is signed
-	// out or sees the change at once.
-	u, ok := s.cfg.Users.Lookup(sess.user.Name)
-	if !ok {
-		delete(s.sessions, c.Value)
-		return nil
-	}
-	sess.user = u
+	s.mu.Lock()
 	sess.expires = now.Add(s.cfg.SessionTTL)
+	s.mu.Unlock()
 	return sess
 }
 
@@ -295,11 +373,11 @@ func (s *Site) startSession(u users.User) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, v := range s.sessions { // keep the map to live sessions
-		if now.After(v.expires) {
+		if v.over(now) {
 			delete(s.sessions, k)
 		}
 	}
-	s.sessions[t] = &session{user: u, csrf: token(), expires: now.Add(s.cfg.SessionTTL)}
+	s.sessions[t] = &session{user: u, csrf: token(), expires: now.Add(s.cfg.SessionTTL), ends: now.Add(s.cfg.SessionMaxAge)}
 	return t
 }
 
@@ -311,8 +389,8 @@ func (s *Site) endSession(r *http.Request) {
 	}
 }
 
-// identified marks a page that shows a family: browsers and proxies must
-// not keep it.
+// identified marks a response that browsers and proxies must not keep:
+// a page that shows a family, a form with a token, anything behind sign-in.
 func identified(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")

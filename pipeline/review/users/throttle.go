@@ -16,6 +16,17 @@ const (
 	DefaultLockout     = 15 * time.Minute
 )
 
+// Default throttle settings per client address: 30 failed sign-ins within a
+// minute, over any names, refuse the address for 5 minutes. It catches one
+// machine guessing across many names, which the per-name limit does not.
+// The limit is higher and the lock shorter than per name because a
+// council office may reach the site from one address.
+const (
+	DefaultAddrMaxFailures = 30
+	DefaultAddrWindow      = time.Minute
+	DefaultAddrLockout     = 5 * time.Minute
+)
+
 // Throttle counts failed sign-ins per name and locks a name out after too
 // many. It is safe for concurrent use. It keeps state only for names with a
 // failure inside the window or a lock not yet expired, pruning the rest on
@@ -34,6 +45,7 @@ type Throttle struct {
 type record struct {
 	failures []time.Time // inside the window, oldest first; at most max
 	until    time.Time   // locked until; zero if not locked
+	pending  int         // attempts reserved and not yet settled
 }
 
 // NewThrottle returns a Throttle that locks a name for lockout once it has
@@ -65,7 +77,7 @@ func (t *Throttle) prune(now time.Time) {
 		if !now.Before(r.until) {
 			r.until = time.Time{}
 		}
-		if len(r.failures) == 0 && r.until.IsZero() {
+		if len(r.failures) == 0 && r.until.IsZero() && r.pending == 0 {
 			delete(t.names, name)
 		}
 	}
@@ -96,6 +108,13 @@ func (t *Throttle) Failure(name string) {
 		r = &record{}
 		t.names[name] = r
 	}
+	t.count(r, now)
+}
+
+// count adds a failure at now to r, locking it at the max-th. Failures
+// while locked are not counted, so a lock runs its lockout and no longer.
+// The caller holds t.mu.
+func (t *Throttle) count(r *record, now time.Time) {
 	if !r.until.IsZero() {
 		return
 	}
@@ -108,7 +127,7 @@ func (t *Throttle) Failure(name string) {
 }
 
 // Success clears name's failures after a good sign-in. It leaves a lock in
-// place: a caller that checks Locked first never signs a locked name in.
+// place: a caller that reserves first never signs a locked name in.
 func (t *Throttle) Success(name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -118,7 +137,69 @@ func (t *Throttle) Success(name string) {
 		return
 	}
 	r.failures = nil
-	if r.until.IsZero() {
+	if r.until.IsZero() && r.pending == 0 {
 		delete(t.names, name)
 	}
+}
+
+// Reserve claims one sign-in attempt for name before its password is
+// compared. It refuses (ok false) while name is locked, and while the
+// failures counted plus the attempts already in flight reach the limit:
+// checking and claiming in one critical section is what stops many
+// simultaneous guesses all passing the check before any is counted. On ok
+// the caller must settle the reservation exactly once, with Fail or
+// Release; until then it counts towards the limit.
+func (t *Throttle) Reserve(name string) (*Reservation, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	t.prune(now)
+	rec, found := t.names[name]
+	if !found {
+		rec = &record{}
+		t.names[name] = rec
+	}
+	if !rec.until.IsZero() || len(rec.failures)+rec.pending >= t.max {
+		// Locked, or enough guesses in flight to lock it if they fail:
+		// refuse rather than compare one more.
+		return nil, false
+	}
+	rec.pending++
+	return &Reservation{t: t, name: name}, true
+}
+
+// Reservation is one claimed sign-in attempt; see Throttle.Reserve.
+type Reservation struct {
+	t       *Throttle
+	name    string
+	settled bool
+}
+
+// Fail settles the attempt as a failure: counted as Failure counts one.
+func (r *Reservation) Fail() { r.settle(true) }
+
+// Release settles the attempt without counting it: the password was right
+// (call Throttle.Success too, to clear the name's failures) or it was
+// never judged.
+func (r *Reservation) Release() { r.settle(false) }
+
+func (r *Reservation) settle(failed bool) {
+	t := r.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r.settled {
+		return
+	}
+	r.settled = true
+	now := t.now()
+	rec, ok := t.names[r.name]
+	if !ok { // pruning keeps a record with attempts pending
+		rec = &record{}
+		t.names[r.name] = rec
+	}
+	rec.pending--
+	if failed {
+		t.count(rec, now)
+	}
+	t.prune(now)
 }

@@ -1,6 +1,7 @@
 package users
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
@@ -157,5 +158,112 @@ func TestThrottleConcurrent(t *testing.T) {
 	}
 	if _, locked := th.Locked("alice"); !locked {
 		t.Error("800 failures did not lock")
+	}
+}
+
+// TestReserve: attempts in flight count towards the limit, so no more than
+// max passwords are ever compared for a name before it locks.
+func TestReserve(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, th *Throttle, c *clock)
+	}{
+		{"ten in flight refuse the eleventh", func(t *testing.T, th *Throttle, c *clock) {
+			var held []*Reservation
+			for i := range DefaultMaxFailures {
+				r, ok := th.Reserve("alice")
+				if !ok {
+					t.Fatalf("attempt %d refused", i+1)
+				}
+				held = append(held, r)
+			}
+			if _, ok := th.Reserve("alice"); ok {
+				t.Error("eleventh attempt reserved while ten are in flight")
+			}
+			if _, ok := th.Reserve("bob"); !ok {
+				t.Error("another name refused")
+			}
+			for _, r := range held {
+				r.Fail()
+			}
+			if _, locked := th.Locked("alice"); !locked {
+				t.Error("ten failed reservations did not lock")
+			}
+			if _, ok := th.Reserve("alice"); ok {
+				t.Error("reserved while locked")
+			}
+			c.advance(DefaultLockout)
+			if _, ok := th.Reserve("alice"); !ok {
+				t.Error("refused after the lockout")
+			}
+		}},
+		{"released attempts do not count", func(t *testing.T, th *Throttle, c *clock) {
+			for i := range 3 * DefaultMaxFailures {
+				r, ok := th.Reserve("alice")
+				if !ok {
+					t.Fatalf("attempt %d refused", i+1)
+				}
+				r.Release()
+			}
+		}},
+		{"settling twice counts once", func(t *testing.T, th *Throttle, c *clock) {
+			r, _ := th.Reserve("alice")
+			r.Fail()
+			r.Fail()
+			r.Release()
+			for i := range DefaultMaxFailures - 2 {
+				r, ok := th.Reserve("alice")
+				if !ok {
+					t.Fatalf("attempt %d refused", i+2)
+				}
+				r.Fail()
+			}
+			if _, locked := th.Locked("alice"); locked {
+				t.Error("locked after 9 failures")
+			}
+		}},
+		{"a failure in flight survives pruning", func(t *testing.T, th *Throttle, c *clock) {
+			r, _ := th.Reserve("alice")
+			c.advance(2 * DefaultWindow)
+			th.Locked("bob") // prunes
+			r.Fail()
+			for range DefaultMaxFailures - 1 {
+				r, _ := th.Reserve("alice")
+				r.Fail()
+			}
+			if _, locked := th.Locked("alice"); !locked {
+				t.Error("not locked after 10 failures")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th, c := newTestThrottle()
+			tt.run(t, th, c)
+		})
+	}
+}
+
+// TestReserveConcurrent: of many simultaneous attempts, at most max get a
+// reservation, however they interleave.
+func TestReserveConcurrent(t *testing.T) {
+	th := NewThrottle(DefaultMaxFailures, DefaultWindow, DefaultLockout, nil)
+	var mu sync.Mutex
+	var got []*Reservation
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r, ok := th.Reserve("alice"); ok {
+				mu.Lock()
+				got = append(got, r)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(got) != DefaultMaxFailures {
+		t.Errorf("%d of 200 simultaneous attempts reserved; want %d", len(got), DefaultMaxFailures)
 	}
 }

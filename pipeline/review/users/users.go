@@ -8,6 +8,8 @@ package users
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,14 +53,29 @@ type User struct {
 	Role       string   `json:"role"`
 	Localities []string `json:"localities,omitempty"`
 	Hash       string   `json:"hash"`
+
+	// stamp is a digest of Hash, kept when the hash is dropped, so Same
+	// can tell a changed password without the hash leaving the package.
+	stamp string
 }
 
 // clone returns u with its own Localities and without its hash: callers get
 // who a user is, never the material to attack their password offline.
 func (u User) clone() User {
 	u.Localities = slices.Clone(u.Localities)
+	if u.Hash != "" {
+		sum := sha256.Sum256([]byte(u.Hash))
+		u.stamp = hex.EncodeToString(sum[:8])
+	}
 	u.Hash = ""
 	return u
+}
+
+// Same reports whether u and v are the same account with the same role,
+// localities and password: whether a session begun as u may go on as v.
+func (u User) Same(v User) bool {
+	return u.Name == v.Name && u.Role == v.Role && slices.Equal(u.Localities, v.Localities) &&
+		u.stamp != "" && u.stamp == v.stamp
 }
 
 // onDisk is the file's JSON form.
@@ -67,14 +84,21 @@ type onDisk struct {
 }
 
 // File is the users file at one path. Every change is saved before it is
-// visible, so memory never holds a user the file lacks. Make one with Load;
-// it is safe for concurrent use.
+// visible, so memory never holds a user the file lacks; and every read
+// first looks whether the file has changed on disk (another process, such
+// as `earlyhelp users`, rewrote it) and re-reads it if so, so a removed user
+// is gone from a running site at its next request. Make one with Load; it
+// is safe for concurrent use.
 type File struct {
 	path string
 
 	mu    sync.RWMutex
 	users map[string]User
-	cost  int
+	// id is the file as it was when users was read from it; loadErr is
+	// why it could not be read then, nil if it could.
+	id      fileID
+	loadErr error
+	cost    int
 	// dummy is a hash of a random password at cost, compared against when
 	// the name is unknown so an unknown name takes as long as a wrong
 	// password. Made on first use, because hashing at the default cost
@@ -89,9 +113,19 @@ func Load(path string) (*File, error) {
 		return nil, errors.New("users: load: empty path")
 	}
 	f := &File{path: path, users: make(map[string]User), cost: bcrypt.DefaultCost}
+	if err := f.reloadLocked(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// read reads and checks the users file at path; a missing file has no
+// users.
+func read(path string) (map[string]User, error) {
+	users := make(map[string]User)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return f, nil
+		return users, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("users: load %s: %w", path, err)
@@ -109,13 +143,53 @@ func Load(path string) (*File, error) {
 		if _, err := bcrypt.Cost([]byte(u.Hash)); err != nil {
 			return nil, fmt.Errorf("users: load %s: user %q has no usable bcrypt hash", path, u.Name)
 		}
-		if _, dup := f.users[u.Name]; dup {
+		if _, dup := users[u.Name]; dup {
 			return nil, fmt.Errorf("users: load %s: user %q listed twice", path, u.Name)
 		}
 		u.Localities = slices.Clone(u.Localities)
-		f.users[u.Name] = u
+		users[u.Name] = u
 	}
-	return f, nil
+	return users, nil
+}
+
+// refresh re-reads the file if it has changed since it was last read, and
+// returns why it could not be read, if it could not. Stat-ing a small file
+// on every sign-in and page is cheap next to the page; a file that changed
+// and cannot be read is not trusted (see reloadLocked).
+func (f *File) refresh() error {
+	id, err := statFile(f.path)
+	f.mu.RLock()
+	same, loadErr := err == nil && id == f.id, f.loadErr
+	f.mu.RUnlock()
+	if same {
+		return loadErr
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reloadLocked()
+}
+
+// reloadLocked re-reads the file unless it is as last read. The identity
+// is taken before reading, so a write that lands during the read changes
+// it again and is read next time. A file that cannot be read fails
+// closed: the File then has no users, signing nobody in and ending every
+// session, rather than keep trusting a list an administrator has changed.
+// The caller holds f.mu for writing.
+func (f *File) reloadLocked() error {
+	id, err := statFile(f.path)
+	if err != nil {
+		f.users, f.id, f.loadErr = map[string]User{}, fileID{}, fmt.Errorf("users: load %s: %w", f.path, err)
+		return f.loadErr
+	}
+	if id == f.id && f.users != nil {
+		return f.loadErr
+	}
+	users, err := read(f.path)
+	if err != nil {
+		users = map[string]User{}
+	}
+	f.users, f.id, f.loadErr = users, id, err
+	return err
 }
 
 // SetCost sets the bcrypt cost of hashes made from now on; tests use
@@ -175,16 +249,24 @@ func validate(name, role string, localities []string) error {
 	return nil
 }
 
+// checkPassword applies the length rules every new password meets.
+func checkPassword(password []byte) error {
+	if len(password) < MinPasswordBytes {
+		return fmt.Errorf("password is shorter than %d bytes", MinPasswordBytes)
+	}
+	if len(password) > MaxPasswordBytes {
+		return fmt.Errorf("password is longer than the %d bytes bcrypt reads", MaxPasswordBytes)
+	}
+	return nil
+}
+
 // Add adds the user, or replaces the user of that name, and saves the file.
 func (f *File) Add(name, role string, localities []string, password []byte) error {
 	if err := validate(name, role, localities); err != nil {
 		return fmt.Errorf("users: add: %w", err)
 	}
-	if len(password) < MinPasswordBytes {
-		return fmt.Errorf("users: add %q: password is shorter than %d bytes", name, MinPasswordBytes)
-	}
-	if len(password) > MaxPasswordBytes {
-		return fmt.Errorf("users: add %q: password is longer than the %d bytes bcrypt reads", name, MaxPasswordBytes)
+	if err := checkPassword(password); err != nil {
+		return fmt.Errorf("users: add %q: %w", name, err)
 	}
 	f.mu.RLock()
 	cost := f.cost
@@ -201,6 +283,11 @@ func (f *File) Add(name, role string, localities []string, password []byte) erro
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// Start from the file as it is now, not as this process last read it,
+	// so a change made meanwhile by another process is kept.
+	if err := f.reloadLocked(); err != nil {
+		return fmt.Errorf("users: add %q: %w", name, err)
+	}
 	next := copyUsers(f.users)
 	next[name] = u
 	if err := f.save(next); err != nil {
@@ -214,6 +301,9 @@ func (f *File) Add(name, role string, localities []string, password []byte) erro
 func (f *File) Remove(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.reloadLocked(); err != nil {
+		return fmt.Errorf("users: remove %q: %w", name, err)
+	}
 	if _, ok := f.users[name]; !ok {
 		return fmt.Errorf("users: remove %q: no such user", name)
 	}
@@ -221,6 +311,39 @@ func (f *File) Remove(name string) error {
 	delete(next, name)
 	if err := f.save(next); err != nil {
 		return fmt.Errorf("users: remove %q: %w", name, err)
+	}
+	f.users = next
+	return nil
+}
+
+// SetPassword gives the named user a new password, by the same rules as
+// Add, keeping their role and localities, and saves the file. A running
+// site ends the user's sessions when it sees the change.
+func (f *File) SetPassword(name string, password []byte) error {
+	if err := checkPassword(password); err != nil {
+		return fmt.Errorf("users: passwd %q: %w", name, err)
+	}
+	f.mu.RLock()
+	cost := f.cost
+	f.mu.RUnlock()
+	hash, err := bcrypt.GenerateFromPassword(password, cost)
+	if err != nil {
+		return fmt.Errorf("users: passwd %q: hash password: %w", name, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.reloadLocked(); err != nil {
+		return fmt.Errorf("users: passwd %q: %w", name, err)
+	}
+	u, ok := f.users[name]
+	if !ok {
+		return fmt.Errorf("users: passwd %q: no such user", name)
+	}
+	u.Hash = string(hash)
+	next := copyUsers(f.users)
+	next[name] = u
+	if err := f.save(next); err != nil {
+		return fmt.Errorf("users: passwd %q: %w", name, err)
 	}
 	f.users = next
 	return nil
@@ -254,8 +377,10 @@ func (f *File) save(users map[string]User) error {
 	return nil
 }
 
-// Lookup returns the named user, without the hash.
+// Lookup returns the named user, without the hash, as the file has them
+// now. A file that cannot be read has no users.
 func (f *File) Lookup(name string) (User, bool) {
+	f.refresh() // on failure the File has no users: the caller sees none
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	u, ok := f.users[name]
@@ -267,6 +392,7 @@ func (f *File) Lookup(name string) (User, bool) {
 
 // Users returns every user sorted by name, without hashes.
 func (f *File) Users() []User {
+	f.refresh() // on failure the File has no users
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	out := make([]User, 0, len(f.users))
@@ -282,6 +408,9 @@ func (f *File) Users() []User {
 // failures run one bcrypt comparison, so their timing does not tell them
 // apart. The caller is expected to consult a Throttle first.
 func (f *File) Authenticate(name string, password []byte) (User, error) {
+	if err := f.refresh(); err != nil {
+		return User{}, fmt.Errorf("users: authenticate: %w", err)
+	}
 	f.mu.RLock()
 	u, ok := f.users[name]
 	f.mu.RUnlock()
