@@ -41,7 +41,7 @@ func commands() []command {
 		{"store", "check the store's files against their checksums (check), or take damaged ones out for re-ingest (repair)", runStore},
 		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
 		{"serve", "long-running: the review site, cron schedules, /metrics, /healthz, /readyz", runServe},
-		{"users", "manage the review site's accounts: add NAME --role R [--localities A,B] (password on stdin), remove NAME, list", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		{"users", "manage the review site's accounts: add NAME --role R [--localities A,B] (password on stdin), passwd NAME (password on stdin), remove NAME, list", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runUsers(ctx, args, os.Stdin, stdout, stderr)
 		}},
 	}
