@@ -34,7 +34,15 @@ type Disparity struct {
 	Verdict          string   `json:"verdict"`
 	Reason           string   `json:"reason,omitempty"`
 	CIExcludesParity bool     `json:"ci_excludes_parity"`
-	Direction        string   `json:"direction,omitempty"`
+	// BootLo and BootHi are the ratio's percentile interval from the
+	// household bootstrap; Finding judges it (findings.go).
+	BootLo    *float64 `json:"ratio_boot_lo"`
+	BootHi    *float64 `json:"ratio_boot_hi"`
+	Finding   string   `json:"finding"`
+	P         *float64 `json:"p_value"`
+	PBH       *float64 `json:"p_bh"`
+	FindingBH string   `json:"finding_bh"`
+	Direction string   `json:"direction,omitempty"`
 	// Informational marks prevalence, which §4.6 compares but does not judge.
 	Informational bool `json:"informational,omitempty"`
 }
@@ -132,7 +140,10 @@ func compare(g Rate, refRow *GroupMetrics, metric string, cfg *Config, z float64
 		d.Reason = ReasonZeroCount
 	}
 	switch {
-	case b < int64(cfg.MinDenVerdict) || dd < int64(cfg.MinDenVerdict):
+	case b < int64(cfg.MinDenVerdict) || dd < int64(cfg.MinDenVerdict) ||
+		g.Households < int64(cfg.MinDenVerdict) || ref.Households < int64(cfg.MinDenVerdict):
+		// Child-dates of a few households recurring over pooled dates
+		// are not evidence about many families.
 		d.Verdict = VerdictInsufficient
 	case withinTolerance(a, b, c, dd, cfg.TauNum, cfg.TauDen):
 		d.Verdict = VerdictWithin
