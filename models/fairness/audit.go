@@ -106,6 +106,9 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 			gm := groupMetrics(rows, &u, rank, dec, attr, gidx[k], &all, z)
 			spec := cfg.Reference[attr.Name]
 			ref := reference(spec, gm, &all)
+			if attr.parts[0] != "" && (spec == "" || spec == "largest") {
+				ref = eventfulReference(gm, int64(cfg.MinDenVerdict))
+			}
 			if dec == decs[0] {
 				r := Reference{Attribute: attr.Name, Rule: spec}
 				if r.Rule == "" {
@@ -117,6 +120,9 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 				res.References = append(res.References, r)
 			}
 			ds := disparities(gm, ref, &all, &cfg)
+			if attr.parts[0] != "" {
+				dropFewEvents(ds, ref, int64(cfg.MinDenDisplay))
+			}
 			res.Groups = append(res.Groups, gm...)
 			res.Disparities = append(res.Disparities, ds...)
 			res.Summaries = append(res.Summaries, summaries(gm, &all)...)

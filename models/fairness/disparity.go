@@ -36,8 +36,17 @@ type Disparity struct {
 	CIExcludesParity bool     `json:"ci_excludes_parity"`
 	// BootLo and BootHi are the ratio's percentile interval from the
 	// household bootstrap; Finding judges it (findings.go).
-	BootLo    *float64 `json:"ratio_boot_lo"`
-	BootHi    *float64 `json:"ratio_boot_hi"`
+	// Households and RefHouseholds are the distinct households behind the
+	// two denominators.
+	Households    int64    `json:"households"`
+	RefHouseholds int64    `json:"ref_households"`
+	BootLo        *float64 `json:"ratio_boot_lo"`
+	BootHi        *float64 `json:"ratio_boot_hi"`
+	// JudgedLo and JudgedHi are the interval the class judges: the
+	// bootstrap's, else Katz's; for a zero rate, whose resamples are all
+	// zero, the Wilson upper bound over its households.
+	JudgedLo  *float64 `json:"judged_lo"`
+	JudgedHi  *float64 `json:"judged_hi"`
 	Finding   string   `json:"finding"`
 	P         *float64 `json:"p_value"`
 	PBH       *float64 `json:"p_bh"`
@@ -71,6 +80,44 @@ func reference(spec string, groups []GroupMetrics, all *GroupMetrics) *GroupMetr
 		}
 	}
 	return nil
+}
+
+// ReasonRefFewEvents: the reference's numerator is too small for a ratio
+// against it to mean anything (a ratio of 245 against a cell with no true
+// positive, issue 17).
+const ReasonRefFewEvents = "ref_few_events"
+
+// eventfulReference is an intersection's reference: the largest known
+// cell with at least minPos referred children, so recall and the other
+// label metrics have events to compare with; the largest cell when none
+// has.
+func eventfulReference(groups []GroupMetrics, minPos int64) *GroupMetrics {
+	var best *GroupMetrics
+	for i := range groups {
+		g := &groups[i]
+		if g.Known && g.Pos >= minPos && (best == nil || g.N > best.N) {
+			best = g
+		}
+	}
+	if best == nil {
+		return reference("largest", groups, nil)
+	}
+	return best
+}
+
+// dropFewEvents withholds an intersection's ratios whose reference rate
+// rests on fewer than minEvents events.
+func dropFewEvents(ds []Disparity, ref *GroupMetrics, minEvents int64) {
+	if ref == nil {
+		return
+	}
+	for i := range ds {
+		d := &ds[i]
+		if r := ref.Rates[d.Metric]; d.Ratio != nil && r.Num < minEvents {
+			d.Ratio, d.RatioLo, d.RatioHi, d.CIExcludesParity = nil, nil, nil, false
+			d.Verdict, d.Reason = VerdictUndefined, ReasonRefFewEvents
+		}
+	}
 }
 
 // disparities compares every known group with the reference on each metric.
@@ -108,6 +155,7 @@ func compare(g Rate, refRow *GroupMetrics, metric string, cfg *Config, z float64
 	}
 	ref := refRow.Rates[metric]
 	d.RefGroup, d.RefValue = refRow.Group, ref.Value
+	d.Households, d.RefHouseholds = g.Households, ref.Households
 	if g.Value == nil || ref.Value == nil {
 		d.Reason = ReasonUndefined
 		return d
