@@ -27,8 +27,9 @@ table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #b1b4
 </style></head><body>
 <h1>Fairness audit</h1>
 <p class="lead">{{.Headline}}</p>
-<p>This audit compares groups of children by ethnicity and by the deprivation of their area. Ethnicity is never an input to the model; it is used here only to check the list. A ratio of 1 means a group is treated like the reference group; the tolerance band is {{.TauLo}} to {{.TauHi}}. A comparison is a <b>finding</b> only when its whole 95% interval lies outside the band, <b>inconclusive</b> when the interval crosses it, and <b>within</b> when the ratio and its interval lie inside; comparisons resting on fewer than {{.MinN}} children or households are too small to judge. Intervals resample households, because the back-test sees the same families on several dates. A finding means "look into this", not "unfair".</p>
+<p>This audit compares groups of children by ethnicity and by the deprivation of their area. Ethnicity is never an input to the model; it is used here only to check the list. A ratio of one means a group is treated like the reference group; the tolerance band is {{.TauLo}} to {{.TauHi}}. A comparison is a <b>finding</b> only when its whole 95% interval lies outside the band, <b>inconclusive</b> when the interval crosses it, and <b>within</b> when the ratio and its interval lie inside; comparisons resting on fewer than {{.MinN}} children or households are too small to judge. Intervals resample households, because the back-test sees the same families on several dates. A finding means "look into this", not "unfair".</p>
 <p>{{.Impossibility}}</p>
+{{if .Coverage}}<p>{{.Coverage}}</p>{{end}}
 {{if .Findings}}<h2>What needs looking into</h2><ul>{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{else}}<h2>What needs looking into</h2><p>No comparison of recall is a finding.</p>{{end}}
 {{if .Inconclusive}}<h2>Inconclusive</h2><p>These differences in recall are outside the band on their own estimate, but their intervals cross it: the data cannot tell them from chance.</p><ul>{{range .Inconclusive}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Need}}<h2>Selection beside need, by deprivation</h2><p>Selection differs by deprivation wherever need does, so it is shown beside how often each group's children went on to be referred, and not judged on its own.</p><ul>{{range .Need}}<li>{{.}}</li>{{end}}</ul>{{end}}
@@ -65,6 +66,7 @@ table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #b1b4
 <table><thead><tr><th>attribute</th><th>group</th><th>children</th><th>selected</th><th>ratio to reference</th><th>verdict</th></tr></thead><tbody>
 {{range .Week}}<tr><td>{{.Attribute}}</td><td>{{.Group}}</td><td>{{.N}}</td><td>{{.Selected}}</td><td>{{.Ratio}}</td><td class="{{.Verdict}}">{{.Verdict}}</td></tr>
 {{end}}</tbody></table>{{end}}
+<p>Counts from one to {{.SuppressMax}}, and any count that would reveal one, are shown as c; a rate or ratio resting on a hidden count is shown as c too. Counts of households behind a comparison below 10 are not shown.</p>
 <p>Files: group_metrics.csv, disparities.csv, summary.csv, topk_curve.csv, calibration_bins.csv, calibration_summary.csv (restricted); publishable/ (small numbers suppressed).</p>
 </body></html>
 `))
@@ -203,7 +205,7 @@ func (a *RunAudit) charts() []chart {
 
 type weekRow struct {
 	Attribute, Group, Ratio, Verdict string
-	N, Selected                      int64
+	N, Selected                      string // published counts: a number, or c when suppressed
 }
 
 // plotX maps a ratio to the log-scale axis of a dot plot (0.25 … 4).
@@ -219,6 +221,8 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		TauLo, TauHi  string
 		MinN, Rows    int
 		Impossibility string
+		SuppressMax   string // in words, like every small number in prose
+		Coverage      string
 		Findings      []string
 		Inconclusive  []string
 		Need          []string
@@ -230,7 +234,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		Charts        []chart
 		WeekAsOf      string
 	}{Headline: a.Headline(), Metrics: gridTitles(), WeekAsOf: weekAsOf, TauLo: "0.80", TauHi: "1.25", MinN: 30,
-		Impossibility: Impossibility}
+		Impossibility: Impossibility, SuppressMax: "five"}
 	for i, d := range a.Findings() {
 		if i == maxFindings {
 			break
@@ -241,12 +245,18 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		data.Inconclusive = append(data.Inconclusive, Sentence(d))
 	}
 	data.Need = a.NeedBeside()
+	data.Coverage = a.CoverageSentence()
 	data.Deeper = a.Deeper()
 	data.Charts = a.charts()
 	if r := a.Backtest; r != nil {
 		data.Rows = r.Labelled
 		if v, ok := r.Settings["min_den_verdict"].(int); ok {
 			data.MinN = v
+		}
+		if sdc, ok := r.Settings["sdc"].(map[string]any); ok {
+			if v, ok := sdc["suppress_max"].(int); ok {
+				data.SuppressMax = countWords(v)
+			}
 		}
 		index := map[[2]string]int{}
 		plots := map[[2]string]*reportPlot{}
@@ -279,7 +289,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 			if p == nil {
 				p = &reportPlot{
 					Title: fmt.Sprintf("%s by %s", metricTitle(d.Metric), d.Attribute),
-					Caption: fmt.Sprintf("Each dot is a group's %s as a ratio to group %s, on a log scale from 0.25 to 4, with its 95%% interval from resampling households; the shaded band is the tolerance 0.8–1.25 and the dashed line is parity. A red dot is a finding: its whole interval lies outside the band.",
+					Caption: fmt.Sprintf("Each dot is a group's %s as a ratio to group %s, on a log scale from a quarter to four, with its 95%% interval from resampling households; the shaded band is the tolerance 0.8–1.25 and the dashed line is parity. A red dot is a finding: its whole interval lies outside the band.",
 						metricTitle(d.Metric), d.RefGroup),
 					BandX: plotX(0.8), BandW: plotX(1.25) - plotX(0.8), OneX: plotX(1),
 				}
@@ -306,23 +316,30 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		}
 	}
 	if w := a.ThisWeek; w != nil {
-		counts := map[[2]string]*GroupMetrics{}
-		for i := range w.Groups {
-			g := &w.Groups[i]
-			if g.Decision == "selected" {
-				counts[[2]string{g.Attribute, g.Group}] = g
+		// Counts come from the publishable tier, with its primary and
+		// secondary suppression: the report is read more widely than the
+		// restricted files, and "Other | 439 | 5" escaped it before.
+		pub := map[[2]string]map[string]string{}
+		for _, p := range w.Publishable.Rows {
+			if p.Decision == "selected" {
+				pub[[2]string{p.Attribute, p.Group}] = p.Values
 			}
 		}
 		for _, d := range w.Disparities {
 			if d.Decision != "selected" || d.Metric != "selection_rate" || (d.Attribute != "ethnicity5" && d.Attribute != "imd_quintile") {
 				continue
 			}
-			row := weekRow{Attribute: d.Attribute, Group: d.Group, Verdict: d.Verdict, Ratio: "—"}
-			if d.Ratio != nil {
-				row.Ratio = fmt.Sprintf("%.2f", *d.Ratio)
+			row := weekRow{Attribute: d.Attribute, Group: d.Group, Verdict: d.Verdict, Ratio: "—", N: "c", Selected: "c"}
+			v, ref := pub[[2]string{d.Attribute, d.Group}], pub[[2]string{d.Attribute, d.RefGroup}]
+			if v != nil {
+				row.N, row.Selected = v["n"], v["selected"]
 			}
-			if g := counts[[2]string{d.Attribute, d.Group}]; g != nil {
-				row.N, row.Selected = g.N, g.Counts.Selected
+			hidden := v == nil || ref == nil || v["selected"] == "c" || v["n"] == "c" || ref["selected"] == "c" || ref["n"] == "c"
+			switch {
+			case hidden:
+				row.Ratio, row.Verdict = "c", "suppressed"
+			case d.Ratio != nil:
+				row.Ratio = fmt.Sprintf("%.2f", *d.Ratio)
 			}
 			data.Week = append(data.Week, row)
 		}
@@ -354,4 +371,27 @@ func metricTitle(m string) string {
 		return "false-positive rate"
 	}
 	return m
+}
+
+// CoverageSentence says how many child-dates have a recorded ethnicity,
+// among those selected and those not: missingness that differs between
+// them is itself something to look into (§4.2).
+func (a *RunAudit) CoverageSentence() string {
+	if a.Backtest == nil {
+		return ""
+	}
+	for _, c := range a.Backtest.Coverage {
+		if c.Decision != "selected" || c.Attribute != "ethnicity5" || c.N == 0 {
+			continue
+		}
+		pct := func(k, n int64) string {
+			if n < 10 {
+				return "c"
+			}
+			return percent1(k, n) + "%"
+		}
+		return fmt.Sprintf("Ethnicity is recorded for %s of child-dates in the back-test: %s of those the list selected and %s of those it passed over. The group UNKNOWN holds the rest; it is reported but never compared.",
+			pct(c.Known, c.N), pct(c.KnownSel, c.NSel), pct(c.KnownNotSel, c.NNotSel))
+	}
+	return ""
 }

