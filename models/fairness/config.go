@@ -45,6 +45,8 @@ type Config struct {
 	// its rows and settings, so a weekly run over the same backtest reads
 	// it back instead of bootstrapping again (see cache.go).
 	CacheDir string
+	// Provenance is recorded in audit_manifest.json and used in nothing.
+	Provenance Provenance
 }
 
 // DefaultConfig returns the §4.1 defaults.

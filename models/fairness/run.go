@@ -25,7 +25,8 @@ type RunAudit struct {
 // AuditRun reads runDir/evaluation/scored_children.csv, audits it with cfg
 // and writes runDir/audit/.
 func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
-	f, err := os.Open(filepath.Join(runDir, "evaluation", "scored_children.csv"))
+	scored := filepath.Join(runDir, "evaluation", "scored_children.csv")
+	f, err := os.Open(scored)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -73,6 +74,9 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 			}
 		}
 		if err := out.Backtest.Write(dir); err != nil {
+			return nil, err
+		}
+		if err := writeManifest(dir, scored, labelled, &bcfg, out.Backtest); err != nil {
 			return nil, err
 		}
 	}
