@@ -29,9 +29,12 @@ func auditConfig(cfg *config.Config) fairness.Config {
 	// capacity on each date already, and K over the backtest's pooled dates
 	// would mean nothing.
 	ac.Capacities = nil
+	// The pipeline records no IoD vintage yet; the manifest says so.
+	ac.Provenance = fairness.Provenance{IoDVintage: "unknown", CodeVersion: codeVersion()}
 	if cfg == nil {
 		return ac
 	}
+	ac.Provenance.ConfigSHA256, ac.Provenance.HorizonWeeks = cfg.SHA256(), cfg.Model.HorizonWeeks
 	for attr, ref := range cfg.Audit.Reference {
 		ac.Reference[attr] = ref
 	}
@@ -75,7 +78,9 @@ func setFairnessGauges(m *pipeline.Metrics, a *fairness.RunAudit) {
 }
 
 // runAudit is `earlyhelp audit --run DIR`: it recomputes DIR/audit/ from the
-// run's evaluation/scored_children.csv.
+// run's evaluation/scored_children.csv. Without --config, --bootstrap or
+// --seed it takes the settings of DIR/audit/audit_manifest.json when there
+// is one, so the audit is reproduced byte for byte.
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("audit", flag.ContinueOnError)
 	dir := fset.String("run", "", "a finished run's folder, data_dir/runs/<run_id> (required)")
@@ -99,6 +104,15 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	ac := auditConfig(cfg)
+	if cfg == nil && *boot < 0 && *seed == 0 {
+		m, ok, err := fairness.ReadManifest(*dir)
+		if err != nil {
+			return err
+		}
+		if ok {
+			m.Apply(&ac)
+		}
+	}
 	if *boot >= 0 {
 		ac.Bootstrap = *boot
 	}

@@ -46,7 +46,9 @@ type MComparisons struct {
 // table is the columnar view the calibration and bootstrap loops read.
 type table struct {
 	score []float64
-	label []int8
+	label []int8 // the household's outcome: calibration and AUC judge the household's score
+	child []int8 // the child's own outcome: recall
+	house []int32
 	bin   []uint8
 	asc   []int32 // rows in ascending score order
 }
@@ -74,6 +76,7 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 		}
 		seen[k] = struct{}{}
 	}
+	u := householdUnits(rows)
 	z := cfg.z()
 	order := rankOrder(rows)
 	rank := make([]int32, len(rows))
@@ -95,14 +98,17 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 		}
 	}
 	for _, dec := range decs {
-		all := overallMetrics(rows, rank, dec, z)
+		all := overallMetrics(rows, &u, rank, dec, z)
 		res.Overall = append(res.Overall, all)
 		for k := range cfg.Attributes {
 			attr := &cfg.Attributes[k]
 			res.Coverage = append(res.Coverage, coverage(dec, attr, gidx[k]))
-			gm := groupMetrics(rows, rank, dec, attr, gidx[k], &all, z)
+			gm := groupMetrics(rows, &u, rank, dec, attr, gidx[k], &all, z)
 			spec := cfg.Reference[attr.Name]
 			ref := reference(spec, gm, &all)
+			if attr.parts[0] != "" && (spec == "" || spec == "largest") {
+				ref = eventfulReference(gm, int64(cfg.MinDenVerdict))
+			}
 			if dec == decs[0] {
 				r := Reference{Attribute: attr.Name, Rule: spec}
 				if r.Rule == "" {
@@ -114,6 +120,9 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 				res.References = append(res.References, r)
 			}
 			ds := disparities(gm, ref, &all, &cfg)
+			if attr.parts[0] != "" {
+				dropFewEvents(ds, ref, int64(cfg.MinDenDisplay))
+			}
 			res.Groups = append(res.Groups, gm...)
 			res.Disparities = append(res.Disparities, ds...)
 			res.Summaries = append(res.Summaries, summaries(gm, &all)...)
@@ -124,19 +133,22 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 		}
 	}
 	t := newTable(rows, cfg.CalibrationBins)
+	t.house = u.house
 	res.calibrateAll(t, gidx, &cfg, z)
 	if cfg.Bootstrap > 0 {
 		bootstrap(res, t, gidx, decs, &cfg)
 	}
+	classify(res.Disparities, &cfg)
 	res.Publishable = publish(res, &cfg)
 	return res, nil
 }
 
 func newTable(rows []Row, nb int) *table {
-	t := &table{score: make([]float64, len(rows)), label: make([]int8, len(rows)), bin: make([]uint8, len(rows))}
+	t := &table{score: make([]float64, len(rows)), label: make([]int8, len(rows)), child: make([]int8, len(rows)),
+		bin: make([]uint8, len(rows))}
 	edges := innerEdges(nb)
 	for i := range rows {
-		t.score[i], t.label[i] = rows[i].Score, rows[i].Label
+		t.score[i], t.label[i], t.child[i] = rows[i].Score, rows[i].HouseLabel, rows[i].Label
 		t.bin[i] = uint8(binOf(edges, rows[i].Score))
 	}
 	t.asc = make([]int32, len(rows))

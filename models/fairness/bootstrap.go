@@ -13,11 +13,16 @@ import (
 // EOD and between-group diff/ratio); "equalized_odds" combines tpr and fpr.
 var bootMetrics = []string{"selection_rate", "tpr", "fpr", "equalized_odds"}
 
-// bootstrap adds percentile intervals to calibration (ece, brier, auc) and
-// to the summary's between-group diff and ratio. Each group's rows are
-// resampled with replacement to the group's own size, so small groups never
-// vanish (stratified, §4.5). Resample b draws from PCG(seed, b), so the
-// result is the same for any number of workers.
+// bootstrap adds percentile intervals to calibration (ece, brier, auc), to
+// the summary's between-group diff and ratio, and to every disparity's
+// ratio. Within each group it resamples households with replacement, as
+// many as the group has, and a drawn household brings all its child-dates
+// in the group: a back-test pools dates, so a household's rows are not
+// independent, and resampling rows gave intervals far too narrow. Groups
+// are resampled separately (stratified, §4.5), so small groups never
+// vanish; a household with children in two groups is drawn in each
+// independently. Resample b draws from PCG(seed, b), so the result is the
+// same for any number of workers.
 func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Config) {
 	B := cfg.Bootstrap
 	attrs := cfg.Attributes
@@ -40,6 +45,7 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 			}
 		}
 	}
+	disp := newDispBoot(res, strata, attrs, decs, B)
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -51,7 +57,12 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 			defer wg.Done()
 			var smp sampler
 			var acc bootAcc
+			var houseW, rowW []uint32
 			rates := make([][3][]float64, len(decs))
+			counts := make([][]groupCounts, len(strata))
+			for si := range strata {
+				counts[si] = make([]groupCounts, (len(strata[si].starts)-1)*len(decs))
+			}
 			for b := wk; b < B; b += workers {
 				rng := rand.New(rand.NewPCG(cfg.Seed, uint64(b)))
 				cal := 0
@@ -65,8 +76,16 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 					for g := 0; g+1 < len(st.starts); g++ {
 						acc.reset(cfg.CalibrationBins, len(decs))
 						rows := st.rows[st.starts[g]:st.starts[g+1]]
-						smp.draw(rng, len(rows), func(lo int, w []uint32) { acc.add(rows[lo:lo+len(w)], w) })
+						unit := st.unit[st.starts[g]:st.starts[g+1]]
+						houseW = slices.Grow(houseW[:0], st.nunit[g])[:st.nunit[g]]
+						smp.draw(rng, st.nunit[g], func(lo int, w []uint32) { copy(houseW[lo:], w) })
+						rowW = slices.Grow(rowW[:0], len(rows))[:len(rows)]
+						for j, h := range unit {
+							rowW[j] = houseW[h]
+						}
+						acc.add(rows, rowW)
 						acc.finish()
+						acc.counts(counts[si][g*len(decs) : (g+1)*len(decs)])
 						calVals[cal][0][b], calVals[cal][1][b], calVals[cal][2][b] = math.NaN(), math.NaN(), math.NaN()
 						if acc.n > 0 {
 							calVals[cal][0][b], calVals[cal][1][b] = acc.ece(), acc.brier/acc.n
@@ -83,6 +102,7 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 						for d := range decs {
 							between(rates[d], sumVals[d][si-1], b)
 						}
+						disp.store(si, counts[si], b)
 					}
 				}
 			}
@@ -95,6 +115,7 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 		c.BrierLo, c.BrierHi = percentile(calVals[i][1], cfg.CILevel)
 		c.AUCLo, c.AUCHi = percentile(calVals[i][2], cfg.CILevel)
 	}
+	disp.intervals(res, cfg.CILevel)
 	for i := range res.Summaries {
 		s := &res.Summaries[i]
 		d := slices.IndexFunc(decs, func(x *Decision) bool { return x.ID == s.Decision })
@@ -120,18 +141,23 @@ type bootRow struct {
 	score float64
 	sel   uint32 // bit d: decision d selects the row
 	bin   uint8
-	// lab is 1 for a labelled row, yf 1 for a positive one, and first 1
-	// for a row whose score differs from the one before it in its group.
-	lab, yf, first uint8
+	// lab is 1 for a row whose household's outcome is known, yf 1 for a
+	// referred household, cl and cy the same for the child's own outcome,
+	// and first 1 for a row whose score differs from the one before it in
+	// its group.
+	lab, yf, cl, cy, first uint8
 }
 
 // stratum is one stratification's rows: groups one after another, each in
 // ascending score order so tied scores are adjacent for the AUC. Group g
-// is rows[starts[g]:starts[g+1]]. known is nil for the overall stratum,
-// which has no between-group rates.
+// is rows[starts[g]:starts[g+1]]; unit numbers each row's household
+// within its group, which has nunit[g] of them. known is nil for the
+// overall stratum, which has no between-group rates.
 type stratum struct {
 	rows   []bootRow
+	unit   []int32
 	starts []int
+	nunit  []int
 	known  []bool
 }
 
@@ -149,23 +175,42 @@ func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision) []str
 		if y := t.label[r]; y >= 0 {
 			b.lab, b.yf = 1, uint8(y)
 		}
+		if y := t.child[r]; y >= 0 {
+			b.cl, b.cy = 1, uint8(y)
+		}
 		return b
 	}
+	local := map[int32]int32{}
 	group := func(st *stratum, idx []int32) {
+		clear(local)
 		for i, r := range idx {
 			b := pack(r)
 			if i == 0 || t.score[r] != t.score[idx[i-1]] {
 				b.first = 1
 			}
 			st.rows = append(st.rows, b)
+			h := r // a table without households: each row is its own
+			if t.house != nil {
+				h = t.house[r]
+			}
+			u, ok := local[h]
+			if !ok {
+				u = int32(len(local))
+				local[h] = u
+			}
+			st.unit = append(st.unit, u)
 		}
 		st.starts = append(st.starts, len(st.rows))
+		st.nunit = append(st.nunit, len(local))
 	}
-	all := stratum{rows: make([]bootRow, 0, len(t.asc)), starts: []int{0}}
+	newStratum := func(known []bool) stratum {
+		return stratum{rows: make([]bootRow, 0, len(t.asc)), unit: make([]int32, 0, len(t.asc)), starts: []int{0}, known: known}
+	}
+	all := newStratum(nil)
 	group(&all, t.asc)
 	strata := []stratum{all}
 	for k := range attrs {
-		st := stratum{rows: make([]bootRow, 0, len(t.asc)), starts: []int{0}, known: attrs[k].Known}
+		st := newStratum(attrs[k].Known)
 		for _, idx := range groupLists(t, gidx[k], len(attrs[k].Groups)) {
 			group(&st, idx)
 		}
@@ -275,18 +320,22 @@ type bootAcc struct {
 	calSums
 	pb, nb, negBelow float64 // the tie block being summed, and negatives below it
 	all              float64 // resampled rows, labelled or not
-	sel, tp, fp      []float64
+	clab, cpos       float64 // rows whose child's outcome is known, and referred children
+	// Per decision: selected rows, and among them referred households
+	// (tp), households not referred (fp) and referred children (ctp).
+	sel, tp, fp, ctp []float64
 }
 
 func (a *bootAcc) reset(nb, ndecs int) {
 	a.calSums.reset(nb)
-	a.pb, a.nb, a.negBelow, a.all = 0, 0, 0, 0
+	a.pb, a.nb, a.negBelow, a.all, a.clab, a.cpos = 0, 0, 0, 0, 0, 0
 	if len(a.sel) != ndecs {
-		a.sel, a.tp, a.fp = make([]float64, ndecs), make([]float64, ndecs), make([]float64, ndecs)
+		a.sel, a.tp, a.fp, a.ctp = make([]float64, ndecs), make([]float64, ndecs), make([]float64, ndecs), make([]float64, ndecs)
 	}
 	clear(a.sel)
 	clear(a.tp)
 	clear(a.fp)
+	clear(a.ctp)
 }
 
 // add sums rows weighted by w. It has no branch on the weight, the label or
@@ -296,18 +345,22 @@ func (a *bootAcc) reset(nb, ndecs int) {
 // and multiplying by 1 are exact, so the sums are the same as skipping.
 func (a *bootAcc) add(rows []bootRow, w []uint32) {
 	aucNum, negBelow, pb, nb := a.aucNum, a.negBelow, a.pb, a.nb
-	brier, pos, neg, all := a.brier, a.pos, a.neg, a.all
+	brier, pos, neg, all, clab, cpos := a.brier, a.pos, a.neg, a.all, a.clab, a.cpos
 	binN, binS, binY := a.binN, a.binS, a.binY
 	for j := range rows {
 		r := &rows[j]
 		wt := float64(w[j])
 		all += wt
+		wc := wt * float64(r.cy)
+		clab += wt * float64(r.cl)
+		cpos += wc
 		if r.sel != 0 {
 			for m := r.sel; m != 0; m &= m - 1 {
 				d := bits.TrailingZeros32(m)
 				a.sel[d] += wt
 				a.tp[d] += wt * float64(r.yf)
 				a.fp[d] += wt * float64(r.lab-r.yf)
+				a.ctp[d] += wc
 			}
 		}
 		f := float64(r.first)
@@ -328,7 +381,7 @@ func (a *bootAcc) add(rows []bootRow, w []uint32) {
 		neg += wl - wy
 	}
 	a.aucNum, a.negBelow, a.pb, a.nb = aucNum, negBelow, pb, nb
-	a.brier, a.pos, a.neg, a.all = brier, pos, neg, all
+	a.brier, a.pos, a.neg, a.all, a.clab, a.cpos = brier, pos, neg, all, clab, cpos
 }
 
 func (a *bootAcc) finish() {
@@ -336,12 +389,13 @@ func (a *bootAcc) finish() {
 	a.n = a.pos + a.neg
 }
 
-// appendRates appends the group's resampled selection rate, TPR and FPR
-// per decision (NaN when undefined, so it drops out like in §4.6.5).
+// appendRates appends the group's resampled selection rate, TPR (the
+// child's outcome) and FPR (the household's) per decision (NaN when
+// undefined, so it drops out like in §4.6.5).
 func (a *bootAcc) appendRates(rates [][3][]float64) {
 	for d := range rates {
 		rates[d][0] = append(rates[d][0], ratio(a.sel[d], a.all))
-		rates[d][1] = append(rates[d][1], ratio(a.tp[d], a.pos))
+		rates[d][1] = append(rates[d][1], ratio(a.ctp[d], a.cpos))
 		rates[d][2] = append(rates[d][2], ratio(a.fp[d], a.neg))
 	}
 }

@@ -45,6 +45,8 @@ type Config struct {
 	// its rows and settings, so a weekly run over the same backtest reads
 	// it back instead of bootstrapping again (see cache.go).
 	CacheDir string
+	// Provenance is recorded in audit_manifest.json and used in nothing.
+	Provenance Provenance
 }
 
 // DefaultConfig returns the §4.1 defaults.
@@ -153,8 +155,14 @@ func (c *Config) settings() map[string]any {
 		"min_den_verdict":  c.MinDenVerdict,
 		"sdc":              map[string]any{"suppress_max": c.SuppressMax, "secondary": c.Secondary, "round_base": 0},
 		"calibration_bins": c.CalibrationBins, "calibration_strategy": "uniform",
-		"bootstrap": map[string]any{"B": c.Bootstrap, "seed": c.Seed, "prng": "math/rand/v2 PCG(seed, resample index)"},
-		"ci_level":  c.CILevel, "haldane": c.Haldane,
+		"bootstrap": map[string]any{"B": c.Bootstrap, "seed": c.Seed, "prng": "math/rand/v2 PCG(seed, resample index)",
+			"resamples": "households, all their child-dates together, within each group"},
+		"units": map[string]string{
+			"child":     "selection_rate, share_of_selected, prevalence, tpr, fnr, accuracy: the child's own outcome",
+			"household": "ppv, fdr, fpr, tnr, for, npv, calibration, auc: the household's outcome (any child referred), on each child row",
+		},
+		"findings": "finding when the ratio's interval lies wholly outside the band; inconclusive when it crosses it; within when point and interval are inside; Benjamini–Hochberg over each decision's comparisons",
+		"ci_level": c.CILevel, "haldane": c.Haldane,
 		"rank_pct_rule": "K = floor(p·n) on p's shortest decimal form",
 		"tie_rule":      "sort by (score desc, id asc); select exactly K",
 	}

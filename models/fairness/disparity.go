@@ -34,7 +34,24 @@ type Disparity struct {
 	Verdict          string   `json:"verdict"`
 	Reason           string   `json:"reason,omitempty"`
 	CIExcludesParity bool     `json:"ci_excludes_parity"`
-	Direction        string   `json:"direction,omitempty"`
+	// BootLo and BootHi are the ratio's percentile interval from the
+	// household bootstrap; Finding judges it (findings.go).
+	// Households and RefHouseholds are the distinct households behind the
+	// two denominators.
+	Households    int64    `json:"households"`
+	RefHouseholds int64    `json:"ref_households"`
+	BootLo        *float64 `json:"ratio_boot_lo"`
+	BootHi        *float64 `json:"ratio_boot_hi"`
+	// JudgedLo and JudgedHi are the interval the class judges: the
+	// bootstrap's, else Katz's; for a zero rate, whose resamples are all
+	// zero, the Wilson upper bound over its households.
+	JudgedLo  *float64 `json:"judged_lo"`
+	JudgedHi  *float64 `json:"judged_hi"`
+	Finding   string   `json:"finding"`
+	P         *float64 `json:"p_value"`
+	PBH       *float64 `json:"p_bh"`
+	FindingBH string   `json:"finding_bh"`
+	Direction string   `json:"direction,omitempty"`
 	// Informational marks prevalence, which §4.6 compares but does not judge.
 	Informational bool `json:"informational,omitempty"`
 }
@@ -63,6 +80,44 @@ func reference(spec string, groups []GroupMetrics, all *GroupMetrics) *GroupMetr
 		}
 	}
 	return nil
+}
+
+// ReasonRefFewEvents: the reference's numerator is too small for a ratio
+// against it to mean anything (a ratio of 245 against a cell with no true
+// positive, issue 17).
+const ReasonRefFewEvents = "ref_few_events"
+
+// eventfulReference is an intersection's reference: the largest known
+// cell with at least minPos referred children, so recall and the other
+// label metrics have events to compare with; the largest cell when none
+// has.
+func eventfulReference(groups []GroupMetrics, minPos int64) *GroupMetrics {
+	var best *GroupMetrics
+	for i := range groups {
+		g := &groups[i]
+		if g.Known && g.Pos >= minPos && (best == nil || g.N > best.N) {
+			best = g
+		}
+	}
+	if best == nil {
+		return reference("largest", groups, nil)
+	}
+	return best
+}
+
+// dropFewEvents withholds an intersection's ratios whose reference rate
+// rests on fewer than minEvents events.
+func dropFewEvents(ds []Disparity, ref *GroupMetrics, minEvents int64) {
+	if ref == nil {
+		return
+	}
+	for i := range ds {
+		d := &ds[i]
+		if r := ref.Rates[d.Metric]; d.Ratio != nil && r.Num < minEvents {
+			d.Ratio, d.RatioLo, d.RatioHi, d.CIExcludesParity = nil, nil, nil, false
+			d.Verdict, d.Reason = VerdictUndefined, ReasonRefFewEvents
+		}
+	}
 }
 
 // disparities compares every known group with the reference on each metric.
@@ -100,6 +155,7 @@ func compare(g Rate, refRow *GroupMetrics, metric string, cfg *Config, z float64
 	}
 	ref := refRow.Rates[metric]
 	d.RefGroup, d.RefValue = refRow.Group, ref.Value
+	d.Households, d.RefHouseholds = g.Households, ref.Households
 	if g.Value == nil || ref.Value == nil {
 		d.Reason = ReasonUndefined
 		return d
@@ -132,7 +188,10 @@ func compare(g Rate, refRow *GroupMetrics, metric string, cfg *Config, z float64
 		d.Reason = ReasonZeroCount
 	}
 	switch {
-	case b < int64(cfg.MinDenVerdict) || dd < int64(cfg.MinDenVerdict):
+	case b < int64(cfg.MinDenVerdict) || dd < int64(cfg.MinDenVerdict) ||
+		g.Households < int64(cfg.MinDenVerdict) || ref.Households < int64(cfg.MinDenVerdict):
+		// Child-dates of a few households recurring over pooled dates
+		// are not evidence about many families.
 		d.Verdict = VerdictInsufficient
 	case withinTolerance(a, b, c, dd, cfg.TauNum, cfg.TauDen):
 		d.Verdict = VerdictWithin

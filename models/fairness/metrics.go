@@ -4,16 +4,27 @@ import "math"
 
 // Counts are the integer cells behind every rate of a group (§4.4).
 type Counts struct {
-	N        int64   `json:"n"`
-	Selected int64   `json:"selected"`
-	Labelled int64   `json:"n_labelled"`
-	Pos      int64   `json:"pos"`
-	Neg      int64   `json:"neg"`
-	TP       int64   `json:"tp"`
-	FP       int64   `json:"fp"`
-	FN       int64   `json:"fn"`
-	TN       int64   `json:"tn"`
+	N        int64 `json:"n"`
+	Selected int64 `json:"selected"`
+	Labelled int64 `json:"n_labelled"`
+	Pos      int64 `json:"pos"`
+	Neg      int64 `json:"neg"`
+	TP       int64 `json:"tp"`
+	FP       int64 `json:"fp"`
+	FN       int64 `json:"fn"`
+	TN       int64 `json:"tn"`
+	// The same cells against the household's outcome, which calibration,
+	// precision, false-positive and false-omission rates use.
+	HousePos int64   `json:"hh_pos"`
+	HouseNeg int64   `json:"hh_neg"`
+	HouseTP  int64   `json:"hh_tp"`
+	HouseFP  int64   `json:"hh_fp"`
+	HouseFN  int64   `json:"hh_fn"`
+	HouseTN  int64   `json:"hh_tn"`
 	SumScore float64 `json:"sum_score"`
+	// Children and Households are distinct; N counts child-dates.
+	Children   int64 `json:"children"`
+	Households int64 `json:"households"`
 	// exposure is Σ 1/log2(1+rank) over selected rows (§4.7).
 	exposure float64
 }
@@ -35,11 +46,22 @@ func (c *Counts) add(r *Row, sel bool, rank int) {
 	case r.Label == 0:
 		c.TN++
 	}
+	switch {
+	case r.HouseLabel == 1 && sel:
+		c.HouseTP++
+	case r.HouseLabel == 1:
+		c.HouseFN++
+	case r.HouseLabel == 0 && sel:
+		c.HouseFP++
+	case r.HouseLabel == 0:
+		c.HouseTN++
+	}
 }
 
 func (c *Counts) finish() {
 	c.Pos, c.Neg = c.TP+c.FN, c.FP+c.TN
 	c.Labelled = c.Pos + c.Neg
+	c.HousePos, c.HouseNeg = c.HouseTP+c.HouseFN, c.HouseFP+c.HouseTN
 }
 
 // RateMetrics are the proportions of §4.4 in output order; DisparityMetrics
@@ -73,7 +95,9 @@ type GroupMetrics struct {
 func (g *GroupMetrics) fill(nAll, k int64, overallSelRate *float64, z float64) {
 	c := &g.Counts
 	c.finish()
-	ppL, pnL := c.TP+c.FP, c.FN+c.TN
+	// Selection, prevalence and recall are the child's; the rates that
+	// judge the household's score are the household's (household.go).
+	ppL, pnL := c.HouseTP+c.HouseFP, c.HouseFN+c.HouseTN
 	g.Rates = map[string]Rate{
 		"share_population":  newRate(c.N, nAll, z),
 		"selection_rate":    newRate(c.Selected, c.N, z),
@@ -81,12 +105,12 @@ func (g *GroupMetrics) fill(nAll, k int64, overallSelRate *float64, z float64) {
 		"prevalence":        newRate(c.Pos, c.Labelled, z),
 		"tpr":               newRate(c.TP, c.Pos, z),
 		"fnr":               newRate(c.FN, c.Pos, z),
-		"fpr":               newRate(c.FP, c.Neg, z),
-		"tnr":               newRate(c.TN, c.Neg, z),
-		"ppv":               newRate(c.TP, ppL, z),
-		"fdr":               newRate(c.FP, ppL, z),
-		"npv":               newRate(c.TN, pnL, z),
-		"for":               newRate(c.FN, pnL, z),
+		"fpr":               newRate(c.HouseFP, c.HouseNeg, z),
+		"tnr":               newRate(c.HouseTN, c.HouseNeg, z),
+		"ppv":               newRate(c.HouseTP, ppL, z),
+		"fdr":               newRate(c.HouseFP, ppL, z),
+		"npv":               newRate(c.HouseTN, pnL, z),
+		"for":               newRate(c.HouseFN, pnL, z),
 		"accuracy":          newRate(c.TP+c.TN, c.Labelled, z),
 		"fn_per_group_size": newRate(c.FN, c.Labelled, z),
 	}
@@ -103,7 +127,7 @@ func (g *GroupMetrics) fill(nAll, k int64, overallSelRate *float64, z float64) {
 
 // groupMetrics counts one decision by one attribute; all is the decision's
 // overall row.
-func groupMetrics(rows []Row, rank []int32, dec *Decision, attr *Attribute, gidx []int32, all *GroupMetrics, z float64) []GroupMetrics {
+func groupMetrics(rows []Row, u *units, rank []int32, dec *Decision, attr *Attribute, gidx []int32, all *GroupMetrics, z float64) []GroupMetrics {
 	out := make([]GroupMetrics, len(attr.Groups))
 	for gi := range out {
 		out[gi] = GroupMetrics{Decision: dec.ID, Attribute: attr.Name, Group: attr.Groups[gi], Known: attr.Known[gi]}
@@ -111,13 +135,15 @@ func groupMetrics(rows []Row, rank []int32, dec *Decision, attr *Attribute, gidx
 	for i := range rows {
 		out[gidx[i]].add(&rows[i], dec.sel[i], int(rank[i]))
 	}
+	dist := countDistinct(rows, u, dec.sel, gidx, len(out))
 	for gi := range out {
 		out[gi].fill(int64(len(rows)), dec.K, all.Rates["selection_rate"].Value, z)
+		out[gi].setDistinct(dist[gi], all.Rates["share_of_selected"].Households)
 	}
 	return out
 }
 
-func overallMetrics(rows []Row, rank []int32, dec *Decision, z float64) GroupMetrics {
+func overallMetrics(rows []Row, u *units, rank []int32, dec *Decision, z float64) GroupMetrics {
 	all := GroupMetrics{Decision: dec.ID, Attribute: "overall", Group: "overall"}
 	for i := range rows {
 		all.add(&rows[i], dec.sel[i], int(rank[i]))
@@ -125,5 +151,22 @@ func overallMetrics(rows []Row, rank []int32, dec *Decision, z float64) GroupMet
 	all.finish()
 	sr := newRate(all.Selected, all.N, z) // needed before fill for the representation ratio
 	all.fill(int64(len(rows)), dec.K, sr.Value, z)
+	d := countDistinct(rows, u, dec.sel, nil, 1)[0]
+	all.setDistinct(d, d.houses[6])
 	return all
+}
+
+// setDistinct records the distinct children and households; selHouses is
+// the decision's selected households overall, share_of_selected's
+// denominator.
+func (g *GroupMetrics) setDistinct(d distinct, selHouses int64) {
+	g.Children, g.Households = d.children, d.houses[0]
+	for m, b := range rateBits {
+		r := g.Rates[m]
+		r.Households = d.houses[b]
+		if m == "share_of_selected" {
+			r.Households = selHouses
+		}
+		g.Rates[m] = r
+	}
 }

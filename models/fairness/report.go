@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"earlyhelp/pipeline"
@@ -21,18 +22,22 @@ var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#0b0c0c}
 h1{font-size:1.8rem}h2{font-size:1.3rem;margin-top:2rem}
 table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #b1b4b6;padding:.3rem .6rem;text-align:left}
-.within_tolerance{background:#cce2d8}.outside_tolerance{background:#f4cdc6;font-weight:bold}.insufficient_data,.undefined{background:#f3f2f1;color:#505a5f}
+.within{background:#cce2d8}.finding{background:#f4cdc6;font-weight:bold}.inconclusive{background:#fff7bf}.insufficient,.undefined{background:#f3f2f1;color:#505a5f}
 .lead{font-size:1.15rem}figure{margin:1rem 0}figcaption{font-size:.95rem;color:#505a5f}
 </style></head><body>
 <h1>Fairness audit</h1>
 <p class="lead">{{.Headline}}</p>
-<p>This audit compares groups of children by ethnicity and by the deprivation of their area. Ethnicity is never an input to the model; it is used here only to check the list. A ratio of 1 means a group is treated like the reference group; the tolerance band is {{.TauLo}} to {{.TauHi}}. "Outside tolerance" means "look into this", not "unfair". Groups with fewer than {{.MinN}} children are marked as too small to judge.</p>
-{{if .Findings}}<h2>What needs looking into</h2><ul>{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<p>This audit compares groups of children by ethnicity and by the deprivation of their area. Ethnicity is never an input to the model; it is used here only to check the list. A ratio of one means a group is treated like the reference group; the tolerance band is {{.TauLo}} to {{.TauHi}}. A comparison is a <b>finding</b> only when its whole 95% interval lies outside the band, <b>inconclusive</b> when the interval crosses it, and <b>within</b> when the ratio and its interval lie inside; comparisons resting on fewer than {{.MinN}} children or households are too small to judge. Intervals resample households, because the back-test sees the same families on several dates. A finding means "look into this", not "unfair".</p>
+<p>{{.Impossibility}}</p>
+{{if .Coverage}}<p>{{.Coverage}}</p>{{end}}
+{{if .Findings}}<h2>What needs looking into</h2><ul>{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{else}}<h2>What needs looking into</h2><p>No comparison of recall is a finding.</p>{{end}}
+{{if .Inconclusive}}<h2>Inconclusive</h2><p>These differences in recall are outside the band on their own estimate, but their intervals cross it: the data cannot tell them from chance.</p><ul>{{range .Inconclusive}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Need}}<h2>Selection beside need, by deprivation</h2><p>Selection differs by deprivation wherever need does, so it is shown beside how often each group's children went on to be referred, and not judged on its own.</p><ul>{{range .Need}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Deeper}}<h2>Further down the ranking</h2>
 <p>If the list took the top tenth of children by score instead of this week's capacity, this is how often each group's children who went on to be referred would have been found, against the reference group:</p>
 <ul>{{range .Deeper}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <h2>Summary</h2>
-<p>Each cell says whether a group's ratio to the reference group lies within the tolerance band, over the backtest dates pooled ({{.Rows}} children with known outcomes).</p>
+<p>Each cell is a group's ratio to the reference group on the list as made, over the backtest dates pooled ({{.Rows}} child-dates with known outcomes), coloured by the findings rule. Recall is the primary comparison; the others are reported, not alerted on. Recall and selection use each child's own outcome; precision, the false-positive and false-omission rates use the household's.</p>
 <table><thead><tr><th>attribute</th><th>group</th>{{range .Metrics}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Grid}}<tr><td>{{.Attribute}}</td><td>{{.Group}}</td>{{range .Cells}}<td class="{{.Verdict}}">{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody></table>
@@ -61,11 +66,24 @@ table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #b1b4
 <table><thead><tr><th>attribute</th><th>group</th><th>children</th><th>selected</th><th>ratio to reference</th><th>verdict</th></tr></thead><tbody>
 {{range .Week}}<tr><td>{{.Attribute}}</td><td>{{.Group}}</td><td>{{.N}}</td><td>{{.Selected}}</td><td>{{.Ratio}}</td><td class="{{.Verdict}}">{{.Verdict}}</td></tr>
 {{end}}</tbody></table>{{end}}
+<p>Counts from one to {{.SuppressMax}}, and any count that would reveal one, are shown as c; a rate or ratio resting on a hidden count is shown as c too. Counts of households behind a comparison below 10 are not shown.</p>
 <p>Files: group_metrics.csv, disparities.csv, summary.csv, topk_curve.csv, calibration_bins.csv, calibration_summary.csv (restricted); publishable/ (small numbers suppressed).</p>
 </body></html>
 `))
 
 type reportCell struct{ Verdict, Text string }
+
+// gridMetrics are the summary grid's columns: recall first, as the
+// primary comparison, then the rates reported beside it.
+var gridMetrics = []string{"tpr", "for", "ppv", "fpr", "selection_rate"}
+
+// maxFindings is how many findings the report opens with; the rest are in
+// the grid and disparities.csv.
+const maxFindings = 5
+
+// Impossibility is the report's statement of which fairness criterion the
+// audit treats as primary, and why not all of them.
+const Impossibility = "When groups differ in how often their children go on to be referred, as they do by deprivation and by ethnicity, a score cannot be calibrated within every group and also give every group equal error rates (Kleinberg, Mullainathan and Raghavan; Chouldechova): one has to give. This audit treats equal recall as primary, that children who go on to need statutory help are found at the same rate whatever their group, because the list offers help and missing a child in need is the harm it exists to prevent. Calibration by group, precision, the false-positive and false-omission rates are reported with their intervals so a reader can see what that choice costs, but they are not judged."
 
 type reportRow struct {
 	Attribute, Group string
@@ -187,7 +205,7 @@ func (a *RunAudit) charts() []chart {
 
 type weekRow struct {
 	Attribute, Group, Ratio, Verdict string
-	N, Selected                      int64
+	N, Selected                      string // published counts: a number, or c when suppressed
 }
 
 // plotX maps a ratio to the log-scale axis of a dot plot (0.25 … 4).
@@ -199,21 +217,35 @@ func plotX(r float64) float64 {
 
 func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 	data := struct {
-		Headline     string
-		TauLo, TauHi string
-		MinN, Rows   int
-		Findings     []string
-		Deeper       []string
-		Metrics      []string
-		Grid         []reportRow
-		Plots        []reportPlot
-		Week         []weekRow
-		Charts       []chart
-		WeekAsOf     string
-	}{Headline: a.Headline(), Metrics: headlineMetrics, WeekAsOf: weekAsOf, TauLo: "0.80", TauHi: "1.25", MinN: 30}
-	for _, d := range a.Findings() {
+		Headline      string
+		TauLo, TauHi  string
+		MinN, Rows    int
+		Impossibility string
+		SuppressMax   string // in words, like every small number in prose
+		Coverage      string
+		Findings      []string
+		Inconclusive  []string
+		Need          []string
+		Deeper        []string
+		Metrics       []string
+		Grid          []reportRow
+		Plots         []reportPlot
+		Week          []weekRow
+		Charts        []chart
+		WeekAsOf      string
+	}{Headline: a.Headline(), Metrics: gridTitles(), WeekAsOf: weekAsOf, TauLo: "0.80", TauHi: "1.25", MinN: 30,
+		Impossibility: Impossibility, SuppressMax: "five"}
+	for i, d := range a.Findings() {
+		if i == maxFindings {
+			break
+		}
 		data.Findings = append(data.Findings, Sentence(d))
 	}
+	for _, d := range a.Inconclusive() {
+		data.Inconclusive = append(data.Inconclusive, Sentence(d))
+	}
+	data.Need = a.NeedBeside()
+	data.Coverage = a.CoverageSentence()
 	data.Deeper = a.Deeper()
 	data.Charts = a.charts()
 	if r := a.Backtest; r != nil {
@@ -221,11 +253,16 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		if v, ok := r.Settings["min_den_verdict"].(int); ok {
 			data.MinN = v
 		}
+		if sdc, ok := r.Settings["sdc"].(map[string]any); ok {
+			if v, ok := sdc["suppress_max"].(int); ok {
+				data.SuppressMax = countWords(v)
+			}
+		}
 		index := map[[2]string]int{}
 		plots := map[[2]string]*reportPlot{}
 		var order [][2]string
 		for _, d := range r.Disparities {
-			if d.Decision != "selected" || !isHeadline(d.Metric) || d.Attribute == "ethnicity19" || d.Attribute == "imd_decile" {
+			if d.Decision != "selected" || !slices.Contains(gridMetrics, d.Metric) || d.Attribute == "ethnicity19" || d.Attribute == "imd_decile" {
 				continue
 			}
 			key := [2]string{d.Attribute, d.Group}
@@ -233,18 +270,18 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 			if !ok {
 				i = len(data.Grid)
 				index[key] = i
-				data.Grid = append(data.Grid, reportRow{Attribute: d.Attribute, Group: d.Group, Cells: make([]reportCell, len(headlineMetrics))})
+				data.Grid = append(data.Grid, reportRow{Attribute: d.Attribute, Group: d.Group, Cells: make([]reportCell, len(gridMetrics))})
 			}
-			text := d.Verdict
+			text := d.Finding
 			if d.Ratio != nil {
-				text = fmt.Sprintf("%.2f", *d.Ratio)
+				text = fmt.Sprintf("%.2f %s", *d.Ratio, d.Finding)
 			}
-			for j, m := range headlineMetrics {
+			for j, m := range gridMetrics {
 				if m == d.Metric {
-					data.Grid[i].Cells[j] = reportCell{Verdict: d.Verdict, Text: text}
+					data.Grid[i].Cells[j] = reportCell{Verdict: d.Finding, Text: text}
 				}
 			}
-			if d.Ratio == nil || (d.Attribute != "ethnicity5" && d.Attribute != "imd_quintile") {
+			if d.Ratio == nil || !isHeadline(d.Metric) || (d.Attribute != "ethnicity5" && d.Attribute != "imd_quintile") {
 				continue
 			}
 			pk := [2]string{d.Attribute, d.Metric}
@@ -252,7 +289,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 			if p == nil {
 				p = &reportPlot{
 					Title: fmt.Sprintf("%s by %s", metricTitle(d.Metric), d.Attribute),
-					Caption: fmt.Sprintf("Each dot is a group's %s as a ratio to group %s, on a log scale from 0.25 to 4, with its 95%% confidence interval; the shaded band is the tolerance 0.8–1.25 and the dashed line is parity. A red dot lies outside the band.",
+					Caption: fmt.Sprintf("Each dot is a group's %s as a ratio to group %s, on a log scale from a quarter to four, with its 95%% interval from resampling households; the shaded band is the tolerance 0.8–1.25 and the dashed line is parity. A red dot is a finding: its whole interval lies outside the band.",
 						metricTitle(d.Metric), d.RefGroup),
 					BandX: plotX(0.8), BandW: plotX(1.25) - plotX(0.8), OneX: plotX(1),
 				}
@@ -260,11 +297,11 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 				order = append(order, pk)
 			}
 			dot := reportDot{Label: d.Group, X: plotX(*d.Ratio), Y: float64(20 + 24*len(p.Dots)), Colour: "#1d70b8"}
-			if d.Verdict == VerdictOutside {
+			if d.Finding == ClassFinding {
 				dot.Colour = "#d4351c"
 			}
-			if d.RatioLo != nil && d.RatioHi != nil {
-				dot.HasCI, dot.Lo, dot.Hi = true, plotX(*d.RatioLo), plotX(*d.RatioHi)
+			if d.JudgedLo != nil && d.JudgedHi != nil {
+				dot.HasCI, dot.Lo, dot.Hi = true, plotX(*d.JudgedLo), plotX(*d.JudgedHi)
 			}
 			p.Dots = append(p.Dots, dot)
 		}
@@ -279,23 +316,30 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		}
 	}
 	if w := a.ThisWeek; w != nil {
-		counts := map[[2]string]*GroupMetrics{}
-		for i := range w.Groups {
-			g := &w.Groups[i]
-			if g.Decision == "selected" {
-				counts[[2]string{g.Attribute, g.Group}] = g
+		// Counts come from the publishable tier, with its primary and
+		// secondary suppression: the report is read more widely than the
+		// restricted files, and "Other | 439 | 5" escaped it before.
+		pub := map[[2]string]map[string]string{}
+		for _, p := range w.Publishable.Rows {
+			if p.Decision == "selected" {
+				pub[[2]string{p.Attribute, p.Group}] = p.Values
 			}
 		}
 		for _, d := range w.Disparities {
 			if d.Decision != "selected" || d.Metric != "selection_rate" || (d.Attribute != "ethnicity5" && d.Attribute != "imd_quintile") {
 				continue
 			}
-			row := weekRow{Attribute: d.Attribute, Group: d.Group, Verdict: d.Verdict, Ratio: "—"}
-			if d.Ratio != nil {
-				row.Ratio = fmt.Sprintf("%.2f", *d.Ratio)
+			row := weekRow{Attribute: d.Attribute, Group: d.Group, Verdict: d.Verdict, Ratio: "—", N: "c", Selected: "c"}
+			v, ref := pub[[2]string{d.Attribute, d.Group}], pub[[2]string{d.Attribute, d.RefGroup}]
+			if v != nil {
+				row.N, row.Selected = v["n"], v["selected"]
 			}
-			if g := counts[[2]string{d.Attribute, d.Group}]; g != nil {
-				row.N, row.Selected = g.N, g.Counts.Selected
+			hidden := v == nil || ref == nil || v["selected"] == "c" || v["n"] == "c" || ref["selected"] == "c" || ref["n"] == "c"
+			switch {
+			case hidden:
+				row.Ratio, row.Verdict = "c", "suppressed"
+			case d.Ratio != nil:
+				row.Ratio = fmt.Sprintf("%.2f", *d.Ratio)
 			}
 			data.Week = append(data.Week, row)
 		}
@@ -305,12 +349,49 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 	})
 }
 
+func gridTitles() []string {
+	out := make([]string, len(gridMetrics))
+	for i, m := range gridMetrics {
+		out[i] = metricTitle(m)
+	}
+	return out
+}
+
 func metricTitle(m string) string {
 	switch m {
 	case "tpr":
 		return "recall"
 	case "selection_rate":
 		return "selection rate"
+	case "for":
+		return "false-omission rate"
+	case "ppv":
+		return "precision"
+	case "fpr":
+		return "false-positive rate"
 	}
 	return m
+}
+
+// CoverageSentence says how many child-dates have a recorded ethnicity,
+// among those selected and those not: missingness that differs between
+// them is itself something to look into (§4.2).
+func (a *RunAudit) CoverageSentence() string {
+	if a.Backtest == nil {
+		return ""
+	}
+	for _, c := range a.Backtest.Coverage {
+		if c.Decision != "selected" || c.Attribute != "ethnicity5" || c.N == 0 {
+			continue
+		}
+		pct := func(k, n int64) string {
+			if n < 10 {
+				return "c"
+			}
+			return percent1(k, n) + "%"
+		}
+		return fmt.Sprintf("Ethnicity is recorded for %s of child-dates in the back-test: %s of those the list selected and %s of those it passed over. The group UNKNOWN holds the rest; it is reported but never compared.",
+			pct(c.Known, c.N), pct(c.KnownSel, c.NSel), pct(c.KnownNotSel, c.NNotSel))
+	}
+	return ""
 }

@@ -19,11 +19,14 @@ type Row struct {
 	ID          string // tie-break key at the cut-off, byte-wise ascending
 	HouseholdID string
 	Score       float64
-	Selected    int8   // 0, 1, or -1 when the file has no audited decision
-	Label       int8   // 0, 1, or -1 when the outcome is not yet observed
-	Ethnicity   string // ONS 2021 19-category code; NOT_STATED or "" → UNKNOWN
-	Ethnicity5  string // derived from Ethnicity when blank
-	IMDDecile   int    // 1..10; 0 = missing or unmatched → UNKNOWN
+	Selected    int8 // 0, 1, or -1 when the file has no audited decision
+	Label       int8 // 0, 1, or -1 when the outcome is not yet observed
+	// HouseLabel is the household's outcome on the row's date: 1 if any of
+	// its children's Label is 1 (see household.go). Audit derives it.
+	HouseLabel int8
+	Ethnicity  string // ONS 2021 19-category code; NOT_STATED or "" → UNKNOWN
+	Ethnicity5 string // derived from Ethnicity when blank
+	IMDDecile  int    // 1..10; 0 = missing or unmatched → UNKNOWN
 	// Extra holds any further columns, so callers can audit an ad-hoc
 	// attribute (an IMD band, a test's sensitive feature) without a new field.
 	Extra map[string]string

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -24,7 +25,8 @@ type RunAudit struct {
 // AuditRun reads runDir/evaluation/scored_children.csv, audits it with cfg
 // and writes runDir/audit/.
 func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
-	f, err := os.Open(filepath.Join(runDir, "evaluation", "scored_children.csv"))
+	scored := filepath.Join(runDir, "evaluation", "scored_children.csv")
+	f, err := os.Open(scored)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -74,6 +76,9 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 		if err := out.Backtest.Write(dir); err != nil {
 			return nil, err
 		}
+		if err := writeManifest(dir, scored, labelled, &bcfg, out.Backtest); err != nil {
+			return nil, err
+		}
 	}
 	if len(week) > 0 {
 		wcfg := fit(cfg, len(week))
@@ -113,8 +118,9 @@ var headlineMetrics = []string{"tpr", "selection_rate"}
 var metricWords = map[string]string{
 	"tpr":            "found by the list among children who went on to be referred (recall)",
 	"selection_rate": "selected for the list",
-	"fpr":            "selected among children who were not referred",
-	"precision":      "referred among the children selected",
+	"fpr":            "selected among children whose household was not referred",
+	"ppv":            "in a referred household among the children selected (precision)",
+	"for":            "in a referred household among the children passed over (false-omission rate)",
 }
 
 // Gauge is one value of earlyhelp_fairness_ratio.
@@ -123,26 +129,41 @@ type Gauge struct {
 	Ratio                    float64
 }
 
+// judgedDecision says whether a decision's comparisons count towards the
+// headline: the list as made, and the what-ifs at a fraction of children,
+// which show whether a difference holds further down the ranking where a
+// weekly capacity of a few dozen families has too few events to show it.
+func judgedDecision(id string) bool { return id == "selected" || strings.HasPrefix(id, "rank_pct=") }
+
+// judged says whether a comparison is one the headline, the gauge and the
+// alert judge: a primary metric of a headline attribute under a judged
+// decision.
+func judged(d *Disparity) bool {
+	return judgedDecision(d.Decision) && IsPrimary(d.Metric) && headlineAttribute(d.Attribute)
+}
+
 // Gauges are the backtest's ratios to the reference group for the
-// headline metrics, and per attribute and metric how many groups lie
-// outside the tolerance band. Labels carry group names, never identifiers.
+// headline metrics, and per attribute and primary metric how many
+// comparisons are findings (the whole interval outside the tolerance
+// band). Labels carry group names, never identifiers.
 func (a *RunAudit) Gauges() (ratios []Gauge, outside map[[2]string]int) {
 	outside = map[[2]string]int{}
 	if a.Backtest == nil {
 		return nil, outside
 	}
 	for _, d := range a.Backtest.Disparities {
-		if d.Decision != "selected" || !isHeadline(d.Metric) || !headlineAttribute(d.Attribute) {
+		if d.Decision == "selected" && isHeadline(d.Metric) && headlineAttribute(d.Attribute) &&
+			d.Ratio != nil && !math.IsNaN(*d.Ratio) && !math.IsInf(*d.Ratio, 0) {
+			ratios = append(ratios, Gauge{d.Attribute, d.Group, d.Metric, *d.Ratio})
+		}
+		if !judged(&d) {
 			continue
 		}
 		key := [2]string{d.Attribute, d.Metric}
 		if _, ok := outside[key]; !ok {
 			outside[key] = 0
 		}
-		if d.Ratio != nil && !math.IsNaN(*d.Ratio) && !math.IsInf(*d.Ratio, 0) {
-			ratios = append(ratios, Gauge{d.Attribute, d.Group, d.Metric, *d.Ratio})
-		}
-		if d.Verdict == VerdictOutside {
+		if d.Finding == ClassFinding {
 			outside[key]++
 		}
 	}
@@ -164,40 +185,108 @@ func isHeadline(m string) bool {
 	return false
 }
 
-// Findings are the backtest's headline disparities outside the tolerance
-// band, largest departure from parity first.
-func (a *RunAudit) Findings() []Disparity {
+// byDeparture orders comparisons by their departure from parity, largest
+// first.
+func byDeparture(out []Disparity) {
+	sort.SliceStable(out, func(i, j int) bool {
+		return math.Abs(math.Log(*out[i].Ratio+1e-9)) > math.Abs(math.Log(*out[j].Ratio+1e-9))
+	})
+}
+
+// Findings are the judged comparisons whose whole interval lies outside
+// the tolerance band, largest departure from parity first.
+func (a *RunAudit) Findings() []Disparity { return a.classed(ClassFinding) }
+
+// Inconclusive are the judged comparisons whose interval crosses the band:
+// not evidence of a difference, and not evidence of none.
+func (a *RunAudit) Inconclusive() []Disparity { return a.classed(ClassInconclusive) }
+
+func (a *RunAudit) classed(class string) []Disparity {
 	if a.Backtest == nil {
 		return nil
 	}
 	var out []Disparity
 	for _, d := range a.Backtest.Disparities {
-		if d.Decision == "selected" && isHeadline(d.Metric) && headlineAttribute(d.Attribute) && d.Verdict == VerdictOutside && d.Ratio != nil {
+		if judged(&d) && d.Finding == class && d.Ratio != nil {
 			out = append(out, d)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		return math.Abs(math.Log(*out[i].Ratio)) > math.Abs(math.Log(*out[j].Ratio))
-	})
+	byDeparture(out)
 	return out
 }
 
-// Sentence says one disparity in words.
+// decisionWords introduces a what-if's comparison.
+func decisionWords(id string) string {
+	if p, ok := strings.CutPrefix(id, "rank_pct="); ok {
+		return fmt.Sprintf("if the list took the top %s of children by score, ", pctWords(p))
+	}
+	if id != "selected" {
+		return "under " + id + ", "
+	}
+	return ""
+}
+
+func pctWords(p string) string {
+	if p == "0.1" {
+		return "tenth"
+	}
+	var f float64
+	fmt.Sscan(p, &f)
+	return fmt.Sprintf("%g%%", 100*f)
+}
+
+// Sentence says one disparity in words: the ratio, its interval, and what
+// the findings rule makes of it.
 func Sentence(d Disparity) string {
 	words := metricWords[d.Metric]
 	if words == "" {
 		words = d.Metric
 	}
 	ci := ""
-	if d.RatioLo != nil && d.RatioHi != nil {
-		ci = fmt.Sprintf(" (95%% CI %.2f–%.2f)", *d.RatioLo, *d.RatioHi)
+	if d.JudgedLo != nil && d.JudgedHi != nil {
+		ci = fmt.Sprintf(" (95%% interval %.2f–%.2f, over %s and %s households)", *d.JudgedLo, *d.JudgedHi,
+			households(d.Households), households(d.RefHouseholds))
 	}
-	verdict := map[string]string{
-		VerdictOutside: "outside the tolerance band", VerdictWithin: "within the tolerance band",
-		VerdictInsufficient: "too few children to judge", VerdictUndefined: "not defined",
-	}[d.Verdict]
-	return fmt.Sprintf("children in group %s of %s were %s at %.2f times the rate of group %s%s, %s",
-		d.Group, d.Attribute, words, *d.Ratio, d.RefGroup, ci, verdict)
+	class := map[string]string{
+		ClassFinding:      "a finding: the whole interval lies outside the tolerance band",
+		ClassInconclusive: "inconclusive: the interval crosses the tolerance band",
+		ClassWithin:       "within the tolerance band",
+		ClassInsufficient: "too few children or households to judge",
+		ClassUndefined:    "not defined",
+	}[d.Finding]
+	if d.Finding == ClassFinding {
+		if d.FindingBH == ClassFinding {
+			class += ", and remains one after adjusting for the run's many comparisons (Benjamini–Hochberg)"
+		} else {
+			class += ", though not after adjusting for the run's many comparisons (Benjamini–Hochberg)"
+		}
+	}
+	if d.Finding == ClassInsufficient || d.Ratio == nil {
+		// No numbers: a ratio on a few households could give a small
+		// count away.
+		return fmt.Sprintf("%schildren in group %s of %s: %s", decisionWords(d.Decision), d.Group, d.Attribute, class)
+	}
+	return fmt.Sprintf("%schildren in group %s of %s were %s at %.2f times the rate of group %s%s, %s",
+		decisionWords(d.Decision), d.Group, d.Attribute, words, *d.Ratio, d.RefGroup, ci, class)
+}
+
+// households says a count of households for a sentence; below 10 it says
+// only that, as the report publishes no count from 1 to 9.
+func households(n int64) string {
+	if n > 0 && n < 10 {
+		return "fewer than 10"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// countWords writes a count of comparisons; small ones in words, so the
+// report's no-small-number check need not tell them from counts of
+// children.
+func countWords(n int) string {
+	if n >= 0 && n < 10 {
+		return [...]string{"no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}[n]
+	}
+	return strconv.Itoa(n)
 }
 
 // Deeper says, for the what-if that selects the top tenth of children,
@@ -217,24 +306,57 @@ func (a *RunAudit) Deeper() []string {
 	return out
 }
 
+// NeedBeside says, per deprivation quintile, how often its children were
+// selected beside how often they went on to be referred, against the
+// reference group: selection by deprivation is expected wherever need
+// differs, so the two are read together and selection is not judged.
+func (a *RunAudit) NeedBeside() []string {
+	if a.Backtest == nil {
+		return nil
+	}
+	prev := map[string]*float64{}
+	for _, d := range a.Backtest.Disparities {
+		if d.Decision == "selected" && d.Attribute == "imd_quintile" && d.Metric == "prevalence" {
+			prev[d.Group] = d.Ratio
+		}
+	}
+	var out []string
+	for _, d := range a.Backtest.Disparities {
+		if d.Decision != "selected" || d.Attribute != "imd_quintile" || d.Metric != "selection_rate" || d.Group == d.RefGroup {
+			continue
+		}
+		sel, ref := "not comparable", "not comparable"
+		if d.Ratio != nil {
+			sel = fmt.Sprintf("%.1f times as often", *d.Ratio)
+		}
+		if p := prev[d.Group]; p != nil {
+			ref = fmt.Sprintf("%.1f times as often", *p)
+		}
+		out = append(out, fmt.Sprintf("Children in %s were selected %s as children in %s, and referred %s.", d.Group, sel, d.RefGroup, ref))
+	}
+	return out
+}
+
 // Headline is the audit in one sentence for the model card and manifest.
 func (a *RunAudit) Headline() string {
 	if a.Backtest == nil {
 		return "no backtest rows with known outcomes to audit"
 	}
 	f := a.Findings()
-	checked := 0
+	count := map[string]int{}
 	for _, d := range a.Backtest.Disparities {
-		if d.Decision == "selected" && isHeadline(d.Metric) && headlineAttribute(d.Attribute) && (d.Verdict == VerdictOutside || d.Verdict == VerdictWithin) {
-			checked++
+		if judged(&d) {
+			count[d.Finding]++
 		}
 	}
 	if len(f) == 0 {
-		return fmt.Sprintf("recall and selection rate within the tolerance band for every ethnicity group and deprivation quintile with enough children (%d comparisons); see audit/report.html", checked)
+		return fmt.Sprintf("no finding on recall for any ethnicity group or deprivation quintile: %s comparison(s) within the tolerance band, %s inconclusive, %s with too few households to judge; see audit/report.html",
+			countWords(count[ClassWithin]), countWords(count[ClassInconclusive]), countWords(count[ClassInsufficient]))
 	}
 	more := ""
 	if len(f) > 1 {
-		more = fmt.Sprintf("; %d more comparison(s) outside the band", len(f)-1)
+		more = fmt.Sprintf("; %s more finding(s) on recall", countWords(len(f)-1))
 	}
-	return strings.ToUpper(Sentence(f[0])[:1]) + Sentence(f[0])[1:] + more + "; see audit/report.html"
+	return strings.ToUpper(Sentence(f[0])[:1]) + Sentence(f[0])[1:] + more +
+		fmt.Sprintf("; %s inconclusive; see audit/report.html", countWords(count[ClassInconclusive]))
 }

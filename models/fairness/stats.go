@@ -24,13 +24,16 @@ const (
 // verdicts can cross-multiply exactly; Value, Lo and Hi are nil when the
 // denominator is 0.
 type Rate struct {
-	Num    int64    `json:"num"`
-	Den    int64    `json:"den"`
-	Value  *float64 `json:"value"`
-	Lo     *float64 `json:"lo"`
-	Hi     *float64 `json:"hi"`
-	Rel    string   `json:"reliability"`
-	Reason string   `json:"reason,omitempty"`
+	Num int64 `json:"num"`
+	Den int64 `json:"den"`
+	// Households is how many distinct households the denominator's
+	// child-dates come from: the unit a verdict needs enough of.
+	Households int64    `json:"households"`
+	Value      *float64 `json:"value"`
+	Lo         *float64 `json:"lo"`
+	Hi         *float64 `json:"hi"`
+	Rel        string   `json:"reliability"`
+	Reason     string   `json:"reason,omitempty"`
 }
 
 func ptr(v float64) *float64 { return &v }

@@ -62,20 +62,22 @@ func writeAll(w io.Writer, header []string, rows [][]string) error {
 }
 
 func (r *Result) writeGroups(w io.Writer, keep func(attr string) bool) error {
-	header := []string{"decision_id", "attribute", "group", "known", "n", "selected", "n_labelled",
-		"pos", "neg", "tp", "fp", "fn", "tn"}
+	header := []string{"decision_id", "attribute", "group", "known", "children", "households", "child_dates", "n",
+		"selected", "n_labelled", "pos", "neg", "tp", "fp", "fn", "tn", "hh_pos", "hh_neg", "hh_tp", "hh_fp", "hh_fn", "hh_tn"}
 	for _, m := range RateMetrics {
-		header = append(header, m, m+"_num", m+"_den", m+"_lo", m+"_hi", m+"_rel")
+		header = append(header, m, m+"_num", m+"_den", m+"_households", m+"_lo", m+"_hi", m+"_rel")
 	}
 	header = append(header, "representation_ratio", "representation_ratio_rel", "mean_score", "mean_exposure")
 	var rows [][]string
 	emit := func(g *GroupMetrics) {
 		c := &g.Counts
-		row := []string{g.Decision, g.Attribute, g.Group, strconv.FormatBool(g.Known), itoa(c.N), itoa(c.Selected),
-			itoa(c.Labelled), itoa(c.Pos), itoa(c.Neg), itoa(c.TP), itoa(c.FP), itoa(c.FN), itoa(c.TN)}
+		row := []string{g.Decision, g.Attribute, g.Group, strconv.FormatBool(g.Known), itoa(c.Children), itoa(c.Households),
+			itoa(c.N), itoa(c.N), itoa(c.Selected), itoa(c.Labelled), itoa(c.Pos), itoa(c.Neg), itoa(c.TP), itoa(c.FP),
+			itoa(c.FN), itoa(c.TN), itoa(c.HousePos), itoa(c.HouseNeg), itoa(c.HouseTP), itoa(c.HouseFP), itoa(c.HouseFN),
+			itoa(c.HouseTN)}
 		for _, m := range RateMetrics {
 			rt := g.Rates[m]
-			row = append(row, num(rt.Value), itoa(rt.Num), itoa(rt.Den), num(rt.Lo), num(rt.Hi), rt.Rel)
+			row = append(row, num(rt.Value), itoa(rt.Num), itoa(rt.Den), itoa(rt.Households), num(rt.Lo), num(rt.Hi), rt.Rel)
 		}
 		rows = append(rows, append(row, num(g.RepresentationRatio), g.RepresentationRel, num(g.MeanScore), num(g.MeanExposure)))
 	}
@@ -95,13 +97,15 @@ func (r *Result) writeGroups(w io.Writer, keep func(attr string) bool) error {
 func (r *Result) writeDisparities(w io.Writer) error {
 	header := []string{"decision_id", "attribute", "group", "metric", "value", "ref_group", "ref_value", "ratio",
 		"ratio_lo", "ratio_hi", "difference", "diff_lo", "diff_hi", "to_overall_ratio", "to_overall_diff",
-		"verdict", "reason", "ci_excludes_parity", "direction", "informational"}
+		"verdict", "reason", "ci_excludes_parity", "direction", "informational", "ratio_boot_lo", "ratio_boot_hi",
+		"finding", "p_value", "p_bh", "finding_bh"}
 	rows := make([][]string, 0, len(r.Disparities))
 	for _, d := range r.Disparities {
 		rows = append(rows, []string{d.Decision, d.Attribute, d.Group, d.Metric, num(d.Value), d.RefGroup,
 			num(d.RefValue), num(d.Ratio), num(d.RatioLo), num(d.RatioHi), num(d.Difference), num(d.DiffLo),
 			num(d.DiffHi), num(d.ToOverallRatio), num(d.ToOverallDiff), d.Verdict, d.Reason,
-			strconv.FormatBool(d.CIExcludesParity), d.Direction, strconv.FormatBool(d.Informational)})
+			strconv.FormatBool(d.CIExcludesParity), d.Direction, strconv.FormatBool(d.Informational),
+			num(d.BootLo), num(d.BootHi), d.Finding, num(d.P), num(d.PBH), d.FindingBH})
 	}
 	return writeAll(w, header, rows)
 }

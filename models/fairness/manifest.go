@@ -1,0 +1,153 @@
+package fairness
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"earlyhelp/pipeline"
+)
+
+// ManifestName is the audit's record of what it audited, in audit/.
+const ManifestName = "audit_manifest.json"
+
+// EthnicityClassification names the code list groups are drawn from.
+const EthnicityClassification = "ONS Census 2021 ethnic group: 19 categories, 5 high-level groups; NOT_STATED and blank as UNKNOWN"
+
+// Provenance is what the audit cannot see in scored_children.csv: the
+// caller's configuration digest, the outcome horizon, the IoD vintage and
+// the code version. It is recorded, never used in a computation.
+type Provenance struct {
+	ConfigSHA256 string `json:"config_sha256"`
+	HorizonWeeks int    `json:"horizon_weeks"`
+	IoDVintage   string `json:"iod_vintage"`
+	CodeVersion  string `json:"code_version"`
+}
+
+// Manifest is audit/audit_manifest.json: enough to say what was audited
+// and to run the same audit again (`earlyhelp audit --run DIR` reads its
+// Settings back), so it holds no timestamp.
+type Manifest struct {
+	ModelIDs                []string  `json:"model_id"`
+	ScoredChildrenSHA256    string    `json:"scored_children_sha256"`
+	LabelWindow             [2]string `json:"label_window"` // first and last back-test as_of with outcomes
+	EthnicityClassification string    `json:"ethnicity_classification"`
+	Provenance
+	Rows         int               `json:"rows_labelled"`
+	Bootstrap    ManifestBootstrap `json:"bootstrap"`
+	Settings     ManifestSettings  `json:"settings"`
+	MComparisons []MComparisons    `json:"m_comparisons,omitempty"`
+}
+
+// ManifestBootstrap is the resampling that made the intervals.
+type ManifestBootstrap struct {
+	B         int     `json:"B"`
+	Seed      uint64  `json:"seed"`
+	CILevel   float64 `json:"ci_level"`
+	Resamples string  `json:"resamples"`
+}
+
+// ManifestSettings are the Config fields a re-run needs; attributes are
+// code, so they are the defaults.
+type ManifestSettings struct {
+	Reference         map[string]string `json:"reference"`
+	MinDenVerdict     int               `json:"min_den_verdict"`
+	Capacities        []int             `json:"capacities"`
+	CapacityFractions []float64         `json:"capacity_fractions"`
+}
+
+// Apply sets cfg's re-run settings from the manifest.
+func (m *Manifest) Apply(cfg *Config) {
+	cfg.Bootstrap, cfg.Seed, cfg.CILevel = m.Bootstrap.B, m.Bootstrap.Seed, m.Bootstrap.CILevel
+	cfg.Reference = map[string]string{}
+	for k, v := range m.Settings.Reference {
+		cfg.Reference[k] = v
+	}
+	cfg.MinDenVerdict = m.Settings.MinDenVerdict
+	cfg.Capacities = slices.Clone(m.Settings.Capacities)
+	cfg.CapacityFractions = slices.Clone(m.Settings.CapacityFractions)
+	cfg.Provenance.IoDVintage = m.IoDVintage
+	if cfg.Provenance.ConfigSHA256 == "" {
+		cfg.Provenance.ConfigSHA256, cfg.Provenance.HorizonWeeks = m.ConfigSHA256, m.HorizonWeeks
+	}
+}
+
+// ReadManifest reads runDir/audit/audit_manifest.json; ok is false when
+// there is none.
+func ReadManifest(runDir string) (m *Manifest, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(runDir, "audit", ManifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("audit manifest: %w", err)
+	}
+	m = &Manifest{}
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, false, fmt.Errorf("audit manifest %s: %w", ManifestName, err)
+	}
+	return m, true, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeManifest records the audit of labelled rows with cfg.
+func writeManifest(dir, scoredPath string, labelled []Row, cfg *Config, res *Result) error {
+	sum, err := fileSHA256(scoredPath)
+	if err != nil {
+		return fmt.Errorf("audit manifest: %w", err)
+	}
+	m := Manifest{ScoredChildrenSHA256: sum, EthnicityClassification: EthnicityClassification,
+		Provenance: cfg.Provenance, Rows: len(labelled),
+		Bootstrap: ManifestBootstrap{B: cfg.Bootstrap, Seed: cfg.Seed, CILevel: cfg.CILevel,
+			Resamples: "households, all their child-dates together, within each group; math/rand/v2 PCG(seed, resample)"},
+		Settings: ManifestSettings{Reference: cfg.Reference, MinDenVerdict: cfg.MinDenVerdict,
+			Capacities: cfg.Capacities, CapacityFractions: cfg.CapacityFractions}}
+	if m.IoDVintage == "" {
+		m.IoDVintage = "unknown"
+	}
+	if m.Settings.Reference == nil {
+		m.Settings.Reference = map[string]string{}
+	}
+	models := map[string]bool{}
+	for i := range labelled {
+		r := &labelled[i]
+		models[r.Model] = true
+		if m.LabelWindow[0] == "" || r.AsOf < m.LabelWindow[0] {
+			m.LabelWindow[0] = r.AsOf
+		}
+		if r.AsOf > m.LabelWindow[1] {
+			m.LabelWindow[1] = r.AsOf
+		}
+	}
+	for id := range models {
+		m.ModelIDs = append(m.ModelIDs, id)
+	}
+	slices.Sort(m.ModelIDs)
+	if res != nil {
+		m.MComparisons = res.MComparisons
+	}
+	return pipeline.WriteAtomic(filepath.Join(dir, ManifestName), 0o640, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(m)
+	})
+}
