@@ -81,7 +81,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"attribute", "group", "metric"}),
 		FairnessOutside: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: ns, Name: "fairness_outside_tolerance",
-			Help: "Groups of an attribute whose ratio on a metric lies outside the tolerance band.",
+			Help: "Groups of an attribute whose comparison on a primary metric (recall) is a finding: its whole interval lies outside the tolerance band.",
 		}, []string{"attribute", "metric"}),
 		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Name: "decisions_total",
