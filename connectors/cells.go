@@ -22,8 +22,9 @@ type checker struct {
 	cols  *columns
 	cells []string
 	vals  []value
-	norm  []string // normalised identifiers of the current row, by spec column
-	last  []int32  // per spec column: the memo entry of the last row's cell, or -1
+	notes []cellNote // the current row's nulled cells
+	norm  []string   // normalised identifiers of the current row, by spec column
+	last  []int32    // per spec column: the memo entry of the last row's cell, or -1
 	// per spec column: a cell worked out but not memoised (the memo is full)
 	scratch []idCell
 	// Identifier cells worked out, by raw value, per spec column (nil for
@@ -117,6 +118,12 @@ func (c *checker) check(j *job) {
 		}
 		c.cols.append(c.vals)
 		pending++
+		for _, n := range c.notes {
+			// The row's cells are still those checked: shown reads them.
+			j.nulled = append(j.nulled, pipeline.NulledCell{
+				Row: line, Column: c.r.cols[n.col].name, Reason: n.reason, Value: c.shown(c.cells, n.col),
+			})
+		}
 		for k, col := range c.r.reid {
 			f := c.r.cols[col].field
 			// Cloned: the raw value is a slice of the buffer.
@@ -143,7 +150,9 @@ func (c *checker) checkRow(cells []string) (reason, column string) {
 	}
 	for _, chk := range c.r.rowChk {
 		if reason, col := chk(c.vals); reason != "" {
-			return reason, col
+			if i := c.r.column(col); i < 0 || !c.nullCell(i, reason) {
+				return reason, col
+			}
 		}
 	}
 	if c.seen != nil {
@@ -182,31 +191,18 @@ func (c *checker) isHeader(rec []string) bool {
 // except the identifiers, which are pseudonymised whether or not they
 // passed their check.
 func (c *checker) reject(rec []string, line int64, reason, column string) pipeline.Rejected {
-	cols := c.r.cols
-	vals := make([]string, len(cols))
-	for i, col := range cols {
-		j := c.l.idx[i]
-		if j < 0 || j >= len(rec) {
-			continue
-		}
-		vals[i] = strings.Clone(rec[j])
-		if col.ns != "" {
-			switch e := c.identifier(i, rec[j]); {
-			case e.null:
-				vals[i] = ""
-			case e.pseudonym != "":
-				vals[i] = e.pseudonym
-			default: // failed its check
-				vals[i] = c.pseud.Pseudonym(col.ns, e.norm)
-			}
-		}
+	vals := make([]string, len(c.r.cols))
+	for i := range c.r.cols {
+		vals[i] = c.shown(rec, i)
 	}
 	return pipeline.Rejected{Row: line, Reason: reason, Column: column, Values: vals}
 }
 
 // parseRow fills c.vals from a record of the right width, or returns the
-// reason and column of the first cell that fails.
+// reason and column of the first cell that fails the row. An unreadable
+// cell of a column that is not required is nulled instead (nullCell).
 func (c *checker) parseRow(rec []string) (reason, column string) {
+	c.notes = c.notes[:0]
 	for i := range c.r.cols {
 		col := &c.r.cols[i]
 		var raw string
@@ -221,65 +217,116 @@ func (c *checker) parseRow(rec []string) (reason, column string) {
 			case e.null && col.required:
 				return pipeline.ReasonMissingRequired, col.name
 			case e.reason != "":
-				return e.reason, col.name
+				if !c.nullCell(i, e.reason) {
+					return e.reason, col.name
+				}
+				c.norm[i] = ""
+				continue
 			}
 			*v = value{s: e.pseudonym, null: e.null}
 			continue
 		}
 		raw = trimSpace(raw)
-		if len(raw) <= 4 && IsNull(raw) { // no null spelling is longer
+		if len(raw) <= 9 && (IsNull(raw) || col.nullWords && IsNullWord(raw)) { // no null spelling is longer
 			if col.required {
 				return pipeline.ReasonMissingRequired, col.name
 			}
 			*v = value{null: true}
+			if col.failSafe {
+				c.nullCell(i, pipeline.ReasonMissingRequired)
+			}
 			continue
 		}
 		*v = value{}
+		why := ""
 		switch col.kind {
 		case kindString:
 			v.s = raw
 			if col.check != nil {
-				var reason string
-				if v.s, reason = col.check(raw); reason != "" {
-					return reason, col.name
-				}
+				v.s, why = col.check(raw)
 			}
 		case kindDate:
 			d, err := ParseDays(raw)
 			if err != nil {
-				return pipeline.ReasonBadDate, col.name
+				why = pipeline.ReasonBadDate
 			}
 			v.n = int64(d)
 		case kindTimestamp:
 			t, err := c.l.ts.ParseTimestamp(raw)
 			if err != nil {
-				return pipeline.ReasonBadDate, col.name
+				why = pipeline.ReasonBadDate
 			}
 			v.n = t.Unix()
 		case kindInt:
 			n, ok := parseInt(raw)
-			if !ok {
-				return pipeline.ReasonBadNumber, col.name
-			}
-			if n < col.lo || n > col.hi {
-				return pipeline.ReasonOutOfRange, col.name
+			switch {
+			case !ok:
+				why = pipeline.ReasonBadNumber
+			case n < col.lo || n > col.hi:
+				why = pipeline.ReasonOutOfRange
 			}
 			v.n = n
 		case kindBool:
 			b, ok := parseBool(raw)
 			if !ok {
-				return pipeline.ReasonBadCode, col.name
+				why = pipeline.ReasonBadCode
 			}
 			v.n = b
 		case kindFloat:
 			f, ok := parseMoney(raw)
 			if !ok {
-				return pipeline.ReasonBadNumber, col.name
+				why = pipeline.ReasonBadNumber
 			}
 			v.f = f
 		}
+		if why != "" && !c.nullCell(i, why) {
+			return why, col.name
+		}
 	}
 	return "", ""
+}
+
+// cellNote is an unreadable optional cell of the row being checked.
+type cellNote struct {
+	col    int // spec column
+	reason string
+}
+
+// nullCell stores spec column i's unreadable cell as null and notes it, or
+// reports false when the cell must fail the row instead: a required
+// column's, or any column's when the sink cannot count nulled cells (then
+// the row is quarantined, as before the cell policy, so nothing unreadable
+// goes unaccounted). A fail-safe column's is nulled whatever the sink.
+func (c *checker) nullCell(i int, reason string) bool {
+	col := &c.r.cols[i]
+	if col.required || c.l.cellSink == nil && !col.failSafe {
+		return false
+	}
+	c.vals[col.field] = value{null: true}
+	c.notes = append(c.notes, cellNote{col: i, reason: reason})
+	return true
+}
+
+// shown is spec column i's cell as the quarantine files show it: as
+// received, except an identifier, which is pseudonymised whether or not it
+// passed its check.
+func (c *checker) shown(rec []string, i int) string {
+	j := c.l.idx[i]
+	if j < 0 || j >= len(rec) {
+		return ""
+	}
+	col := &c.r.cols[i]
+	if col.ns == "" {
+		return strings.Clone(rec[j])
+	}
+	switch e := c.identifier(i, rec[j]); {
+	case e.null:
+		return ""
+	case e.pseudonym != "":
+		return e.pseudonym
+	default: // failed its check
+		return c.pseud.Pseudonym(col.ns, e.norm)
+	}
 }
 
 // trimSpace is strings.TrimSpace with a fast way out for the usual cell,
@@ -377,7 +424,7 @@ func (c *checker) identifier(i int, raw string) *idCell {
 	raw = strings.Clone(raw)
 	col := &c.r.cols[i]
 	e := idCell{raw: raw, norm: NormaliseID(col.ns, raw), next: -1}
-	if IsNull(e.norm) || col.ns == NSUPN && isUPNPlaceholder(e.norm) {
+	if IsNull(e.norm) || IsNullWord(raw) || col.ns == NSUPN && isUPNPlaceholder(e.norm) {
 		e.norm, e.null = "", true
 	} else if col.check != nil {
 		var canonical string

@@ -350,7 +350,8 @@ func unixSeconds(y, mo, d, h, mi, s int) int64 {
 
 // IsNull reports whether a cell is one of the spellings of "no value" that
 // extracts use: empty or blank, NULL, N/A, #N/A. "-" is not among them: it
-// is the attendance code for "no mark entered".
+// is the attendance code for "no mark entered" (IsNullWord has the
+// spellings that are nulls in every other column).
 func IsNull(s string) bool {
 	s = trimSpace(s)
 	switch len(s) {
@@ -360,6 +361,23 @@ func IsNull(s string) bool {
 		return s == "N/A" || s == "n/a" || s == "N/a" || s == "n/A"
 	case 4:
 		return s == "#N/A" || strings.EqualFold(s, "null")
+	}
+	return false
+}
+
+// IsNullWord reports the further spellings of "no value" that the
+// reference lists (domain-data §8.2): -, ?, Unknown and Not Known, in any
+// case. They are nulls in every column but attendance_code, where "-" is
+// "no mark entered" and "?" stands for J1.
+func IsNullWord(s string) bool {
+	s = trimSpace(s)
+	switch len(s) {
+	case 1:
+		return s == "-" || s == "?"
+	case 7:
+		return strings.EqualFold(s, "unknown")
+	case 9:
+		return strings.EqualFold(s, "not known")
 	}
 	return false
 }

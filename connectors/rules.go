@@ -65,13 +65,19 @@ type value struct {
 
 // column is a spec column as the row loop handles it.
 type column struct {
-	name     string
+	name string
+	// required: a missing or unreadable cell rejects the row. A column
+	// that is not required has such a cell stored as null, the row kept.
 	required bool
-	ns       string // pseudonym namespace; "" when not an identifier
-	field    int    // index in the stored schema
-	kind     kind
-	typ      arrow.Type
-	lo, hi   int64 // kindInt: the accepted range
+	// nullWords: IsNullWord's spellings read as null (not in
+	// attendance_code, where they are codes).
+	nullWords bool
+	failSafe  bool   // Column.FailSafe
+	ns        string // pseudonym namespace; "" when not an identifier
+	field     int    // index in the stored schema
+	kind      kind
+	typ       arrow.Type
+	lo, hi    int64 // kindInt: the accepted range
 	// check validates a trimmed, non-null cell (for an identifier, the
 	// normalised value) and returns the value to store or a reason.
 	check func(v string) (canonical, reason string)
@@ -137,7 +143,8 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		}
 		covered[i] = true
 		col := column{
-			name: c.Name, required: c.Required, ns: c.Pseudonym, field: i,
+			name: c.Name, required: c.Required && !c.FailSafe, ns: c.Pseudonym, field: i,
+			nullWords: c.Name != "attendance_code", failSafe: c.FailSafe,
 			kind: r.fields[i], typ: r.types[i],
 			check: cellCheck(spec.Name, c),
 		}
@@ -185,8 +192,9 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		r.rowChk = append(r.rowChk, notBefore(field("end_date"), field("start_date"), "end_date"))
 		r.key, r.keyCol = []int{field("episode_id")}, "episode_id"
 	case Objections:
+		// No duplicate check: a repeated objection is harmless, and
+		// rejecting one (perhaps the one not withdrawn) could lose it.
 		r.rowChk = append(r.rowChk, notBefore(field("withdrawn_date"), field("received_date"), "withdrawn_date"))
-		r.key, r.keyCol = []int{field("person_id"), field("received_date")}, "person_id"
 	case AttendanceSessions:
 		// No duplicate check: a re-sent mark is an amendment and the latest
 		// wins downstream; a key set over ten million rows would not pay.
@@ -213,6 +221,16 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		}
 	}
 	return r, nil
+}
+
+// column returns the spec column named name, or -1.
+func (r *Rules) column(name string) int {
+	for i := range r.cols {
+		if r.cols[i].name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // Spec returns the spec the rules were compiled from.

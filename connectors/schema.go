@@ -30,6 +30,11 @@ type Column struct {
 	// Pseudonym is the namespace the value is pseudonymised under at
 	// ingestion ("" for a column that is not an identifier).
 	Pseudonym string
+	// FailSafe marks a required column whose unreadable cell is stored as
+	// null with the row kept, because losing the row is worse than a
+	// null: an objection's received_date (an objection whose date cannot
+	// be read stands from the start of time).
+	FailSafe bool
 }
 
 // Spec is one source's contract: the columns of the extract, the file
@@ -317,12 +322,14 @@ func Specs() map[string]Spec {
 			Name: Objections, Pattern: "objections*.csv",
 			Columns: []Column{
 				{Name: "person_id", Required: true, Pseudonym: NSPerson},
-				{Name: "received_date", Required: true},
+				{Name: "received_date", Required: true, FailSafe: true},
 				{Name: "withdrawn_date"},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
 				required("person_id", str),
-				required("received_date", date),
+				// Null when the extract's date could not be read: the
+				// objection stands from the start of time.
+				nullable("received_date", date),
 				nullable("withdrawn_date", date),
 			}, nil),
 		},
