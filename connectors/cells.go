@@ -140,6 +140,14 @@ func (c *checker) check(j *job) {
 // checkRow checks one row and leaves its values in c.vals, or returns why
 // and where it fails.
 func (c *checker) checkRow(cells []string) (reason, column string) {
+	if c.r.padShort && len(cells) < len(c.l.header) && len(cells) > 0 {
+		// A row that stops early (trailing empty cells dropped by the
+		// exporting system) still names its person: padded, not lost.
+		for len(cells) < len(c.l.header) {
+			cells = append(cells, "")
+		}
+		c.cells = cells
+	}
 	if len(cells) != len(c.l.header) || c.isHeader(cells) {
 		// A row of the wrong width, or a second header where two exports
 		// were concatenated.

@@ -110,6 +110,9 @@ type Rules struct {
 	keyCol  string   // the column named in a duplicate rejection
 	reid    []int    // spec columns whose raw values the sink keeps for re-identification
 	reidNSs []string // their namespaces
+	// padShort: a row with fewer cells than the header is padded with
+	// empty ones rather than quarantined (objections, which fail safe).
+	padShort bool
 }
 
 // NewRules checks spec and opts and compiles them. It does no I/O; the
@@ -192,6 +195,7 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		r.rowChk = append(r.rowChk, notBefore(field("end_date"), field("start_date"), "end_date"))
 		r.key, r.keyCol = []int{field("episode_id")}, "episode_id"
 	case Objections:
+		r.padShort = true
 		// No duplicate check: a repeated objection is harmless, and
 		// rejecting one (perhaps the one not withdrawn) could lose it.
 		r.rowChk = append(r.rowChk, notBefore(field("withdrawn_date"), field("received_date"), "withdrawn_date"))
