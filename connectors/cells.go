@@ -255,7 +255,11 @@ func (c *checker) parseRow(rec []string) (reason, column string) {
 			}
 		case kindDate:
 			d, err := ParseDays(raw)
-			if err != nil {
+			switch {
+			case err == ErrDateSentinel:
+				// 01/01/1900, 31/12/9999, 00/00/0000: a system's "none".
+				why = readsNull
+			case err != nil:
 				why = pipeline.ReasonBadDate
 			}
 			v.n = int64(d)
@@ -287,7 +291,14 @@ func (c *checker) parseRow(rec []string) (reason, column string) {
 			}
 			v.f = f
 		}
-		if why != "" && !c.nullCell(i, why) {
+		switch {
+		case why == "":
+		case why == readsNull:
+			if col.required {
+				return pipeline.ReasonMissingRequired, col.name
+			}
+			*v = value{null: true}
+		case !c.nullCell(i, why):
 			return why, col.name
 		}
 	}
@@ -358,14 +369,23 @@ func parseBool(s string) (int64, bool) {
 }
 
 // parseMoney reads a decimal amount as finance systems print it: an
-// optional £, thousands separators, and (123.45) for a negative.
+// optional £ (before or after a sign), thousands separators, and a
+// negative as (123.45), -123.45, 123.45- or 123.45 CR (a credit; DR, a
+// debit, is positive).
 func parseMoney(s string) (float64, bool) {
 	neg := false
-	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
-		neg, s = true, s[1:len(s)-1]
+	if n := len(s); n > 2 && (s[n-2] == 'C' || s[n-2] == 'c' || s[n-2] == 'D' || s[n-2] == 'd') && (s[n-1] == 'R' || s[n-1] == 'r') {
+		neg = s[n-2] == 'C' || s[n-2] == 'c'
+		s = strings.TrimSpace(s[:n-2])
 	}
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		neg, s = !neg, s[1:len(s)-1]
+	}
+	s = strings.TrimPrefix(s, "£")
 	if strings.HasPrefix(s, "-") {
 		neg, s = !neg, s[1:]
+	} else if strings.HasSuffix(s, "-") {
+		neg, s = !neg, s[:len(s)-1]
 	}
 	s = strings.TrimPrefix(s, "£")
 	if strings.Contains(s, ",") {
@@ -436,8 +456,11 @@ func (c *checker) identifier(i int, raw string) *idCell {
 		e.norm, e.null = "", true
 	} else if col.check != nil {
 		var canonical string
-		if canonical, e.reason = col.check(e.norm); e.reason == "" {
+		switch canonical, e.reason = col.check(e.norm); e.reason {
+		case "":
 			e.norm = canonical
+		case readsNull:
+			e.norm, e.null, e.reason = "", true, ""
 		}
 	}
 	if e.reason == "" && !e.null {

@@ -180,6 +180,7 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		// One contact may record several instruments, for mother and child.
 		r.key = []int{field("contact_id"), field("instrument"), field("subject"), field("nhs_number")}
 		r.keyCol = "contact_id"
+		r.rowChk = append(r.rowChk, scoreRange(field("instrument"), field("score_total")))
 	case HomelessnessCases:
 		r.rowChk = append(r.rowChk, notBefore(field("case_closed_date"), field("approach_date"), "case_closed_date"))
 		r.key, r.keyCol = []int{field("case_ref")}, "case_ref"
@@ -273,7 +274,7 @@ func intRange(name string, t arrow.Type) (lo, hi int64) {
 	case "asq_domains_below":
 		return 0, 5
 	case "score_total":
-		return 0, 30 // EPDS tops out at 30; Whooley counts 0–2
+		return 0, math.MaxInt16 // by instrument: scoreRange
 	}
 	switch t {
 	case arrow.INT8:

@@ -211,11 +211,16 @@ func Specs() map[string]Spec {
 				// TWO_TWO_HALF_YEAR, TARGETED, OTHER
 				required("contact_type", str),
 				required("appointment_date", date),
-				// NHS attendance codes: 5/6 attended, 7 late seen, 2/4
-				// cancelled or missed by the patient (3 = did not attend,
-				// "was not brought" for a child), 0 not applicable.
+				// NHS attended-or-did-not-attend codes: 5 attended on
+				// time, 6 arrived late but seen, 7 arrived late and not
+				// seen, 2 cancelled by or for the patient, 3 did not
+				// attend without warning, 4 cancelled or postponed by the
+				// provider, 0 not applicable. 3 and 7 are "was not
+				// brought" for a child (WasNotBrought).
 				required("attendance_status", str),
-				nullable("da_enquiry", boolean),
+				// asked, not_asked_partner_present, not_asked_other,
+				// declined, not_recorded (vocabulary.go)
+				nullable("da_enquiry", str),
 				nullable("da_disclosed", boolean),
 			}, nil),
 		},
@@ -233,8 +238,8 @@ func Specs() map[string]Spec {
 			Schema: arrow.NewSchema([]arrow.Field{
 				required("contact_id", str),
 				required("nhs_number", str),
-				required("instrument", str), // WHOOLEY, EPDS, ASQ3
-				nullable("subject", str),    // mother, child
+				required("instrument", str), // WHOOLEY, EPDS, ASQ3, GAD2, ASQSE2
+				nullable("subject", str),    // mother, father_partner, child
 				nullable("score_total", arrow.PrimitiveTypes.Int16),
 				nullable("asq_domains_below", arrow.PrimitiveTypes.Int8),
 				nullable("outcome", str),
