@@ -22,8 +22,9 @@ type checker struct {
 	cols  *columns
 	cells []string
 	vals  []value
-	norm  []string // normalised identifiers of the current row, by spec column
-	last  []int32  // per spec column: the memo entry of the last row's cell, or -1
+	notes []cellNote // the current row's nulled cells
+	norm  []string   // normalised identifiers of the current row, by spec column
+	last  []int32    // per spec column: the memo entry of the last row's cell, or -1
 	// per spec column: a cell worked out but not memoised (the memo is full)
 	scratch []idCell
 	// Identifier cells worked out, by raw value, per spec column (nil for
@@ -117,6 +118,12 @@ func (c *checker) check(j *job) {
 		}
 		c.cols.append(c.vals)
 		pending++
+		for _, n := range c.notes {
+			// The row's cells are still those checked: shown reads them.
+			j.nulled = append(j.nulled, pipeline.NulledCell{
+				Row: line, Column: c.r.cols[n.col].name, Reason: n.reason, Value: c.shown(c.cells, n.col),
+			})
+		}
 		for k, col := range c.r.reid {
 			f := c.r.cols[col].field
 			// Cloned: the raw value is a slice of the buffer.
@@ -133,6 +140,14 @@ func (c *checker) check(j *job) {
 // checkRow checks one row and leaves its values in c.vals, or returns why
 // and where it fails.
 func (c *checker) checkRow(cells []string) (reason, column string) {
+	if c.r.padShort && len(cells) < len(c.l.header) && len(cells) > 0 {
+		// A row that stops early (trailing empty cells dropped by the
+		// exporting system) still names its person: padded, not lost.
+		for len(cells) < len(c.l.header) {
+			cells = append(cells, "")
+		}
+		c.cells = cells
+	}
 	if len(cells) != len(c.l.header) || c.isHeader(cells) {
 		// A row of the wrong width, or a second header where two exports
 		// were concatenated.
@@ -143,7 +158,9 @@ func (c *checker) checkRow(cells []string) (reason, column string) {
 	}
 	for _, chk := range c.r.rowChk {
 		if reason, col := chk(c.vals); reason != "" {
-			return reason, col
+			if i := c.r.column(col); i < 0 || !c.nullCell(i, reason) {
+				return reason, col
+			}
 		}
 	}
 	if c.seen != nil {
@@ -182,31 +199,18 @@ func (c *checker) isHeader(rec []string) bool {
 // except the identifiers, which are pseudonymised whether or not they
 // passed their check.
 func (c *checker) reject(rec []string, line int64, reason, column string) pipeline.Rejected {
-	cols := c.r.cols
-	vals := make([]string, len(cols))
-	for i, col := range cols {
-		j := c.l.idx[i]
-		if j < 0 || j >= len(rec) {
-			continue
-		}
-		vals[i] = strings.Clone(rec[j])
-		if col.ns != "" {
-			switch e := c.identifier(i, rec[j]); {
-			case e.null:
-				vals[i] = ""
-			case e.pseudonym != "":
-				vals[i] = e.pseudonym
-			default: // failed its check
-				vals[i] = c.pseud.Pseudonym(col.ns, e.norm)
-			}
-		}
+	vals := make([]string, len(c.r.cols))
+	for i := range c.r.cols {
+		vals[i] = c.shown(rec, i)
 	}
 	return pipeline.Rejected{Row: line, Reason: reason, Column: column, Values: vals}
 }
 
 // parseRow fills c.vals from a record of the right width, or returns the
-// reason and column of the first cell that fails.
+// reason and column of the first cell that fails the row. An unreadable
+// cell of a column that is not required is nulled instead (nullCell).
 func (c *checker) parseRow(rec []string) (reason, column string) {
+	c.notes = c.notes[:0]
 	for i := range c.r.cols {
 		col := &c.r.cols[i]
 		var raw string
@@ -221,65 +225,127 @@ func (c *checker) parseRow(rec []string) (reason, column string) {
 			case e.null && col.required:
 				return pipeline.ReasonMissingRequired, col.name
 			case e.reason != "":
-				return e.reason, col.name
+				if !c.nullCell(i, e.reason) {
+					return e.reason, col.name
+				}
+				c.norm[i] = ""
+				continue
 			}
 			*v = value{s: e.pseudonym, null: e.null}
 			continue
 		}
 		raw = trimSpace(raw)
-		if len(raw) <= 4 && IsNull(raw) { // no null spelling is longer
+		if len(raw) <= 9 && (IsNull(raw) || col.nullWords && IsNullWord(raw)) { // no null spelling is longer
 			if col.required {
 				return pipeline.ReasonMissingRequired, col.name
 			}
 			*v = value{null: true}
+			if col.failSafe {
+				c.nullCell(i, pipeline.ReasonMissingRequired)
+			}
 			continue
 		}
 		*v = value{}
+		why := ""
 		switch col.kind {
 		case kindString:
 			v.s = raw
 			if col.check != nil {
-				var reason string
-				if v.s, reason = col.check(raw); reason != "" {
-					return reason, col.name
-				}
+				v.s, why = col.check(raw)
 			}
 		case kindDate:
 			d, err := ParseDays(raw)
-			if err != nil {
-				return pipeline.ReasonBadDate, col.name
+			switch {
+			case err == ErrDateSentinel:
+				// 01/01/1900, 31/12/9999, 00/00/0000: a system's "none".
+				why = readsNull
+			case err != nil:
+				why = pipeline.ReasonBadDate
 			}
 			v.n = int64(d)
 		case kindTimestamp:
 			t, err := c.l.ts.ParseTimestamp(raw)
 			if err != nil {
-				return pipeline.ReasonBadDate, col.name
+				why = pipeline.ReasonBadDate
 			}
 			v.n = t.Unix()
 		case kindInt:
 			n, ok := parseInt(raw)
-			if !ok {
-				return pipeline.ReasonBadNumber, col.name
-			}
-			if n < col.lo || n > col.hi {
-				return pipeline.ReasonOutOfRange, col.name
+			switch {
+			case !ok:
+				why = pipeline.ReasonBadNumber
+			case n < col.lo || n > col.hi:
+				why = pipeline.ReasonOutOfRange
 			}
 			v.n = n
 		case kindBool:
 			b, ok := parseBool(raw)
 			if !ok {
-				return pipeline.ReasonBadCode, col.name
+				why = pipeline.ReasonBadCode
 			}
 			v.n = b
 		case kindFloat:
 			f, ok := parseMoney(raw)
 			if !ok {
-				return pipeline.ReasonBadNumber, col.name
+				why = pipeline.ReasonBadNumber
 			}
 			v.f = f
 		}
+		switch {
+		case why == "":
+		case why == readsNull:
+			if col.required {
+				return pipeline.ReasonMissingRequired, col.name
+			}
+			*v = value{null: true}
+		case !c.nullCell(i, why):
+			return why, col.name
+		}
 	}
 	return "", ""
+}
+
+// cellNote is an unreadable optional cell of the row being checked.
+type cellNote struct {
+	col    int // spec column
+	reason string
+}
+
+// nullCell stores spec column i's unreadable cell as null and notes it, or
+// reports false when the cell must fail the row instead: a required
+// column's, or any column's when the sink cannot count nulled cells (then
+// the row is quarantined, as before the cell policy, so nothing unreadable
+// goes unaccounted). A fail-safe column's is nulled whatever the sink.
+func (c *checker) nullCell(i int, reason string) bool {
+	col := &c.r.cols[i]
+	if col.required || c.l.cellSink == nil && !col.failSafe {
+		return false
+	}
+	c.vals[col.field] = value{null: true}
+	c.notes = append(c.notes, cellNote{col: i, reason: reason})
+	return true
+}
+
+// shown is spec column i's cell as the quarantine files show it: as
+// received, except an identifier, which is pseudonymised whether or not it
+// passed its check.
+func (c *checker) shown(rec []string, i int) string {
+	j := c.l.idx[i]
+	if j < 0 || j >= len(rec) {
+		return ""
+	}
+	col := &c.r.cols[i]
+	if col.ns == "" {
+		return strings.Clone(rec[j])
+	}
+	switch e := c.identifier(i, rec[j]); {
+	case e.null:
+		return ""
+	case e.pseudonym != "":
+		return e.pseudonym
+	default: // failed its check
+		return c.pseud.Pseudonym(col.ns, e.norm)
+	}
 }
 
 // trimSpace is strings.TrimSpace with a fast way out for the usual cell,
@@ -303,14 +369,23 @@ func parseBool(s string) (int64, bool) {
 }
 
 // parseMoney reads a decimal amount as finance systems print it: an
-// optional £, thousands separators, and (123.45) for a negative.
+// optional £ (before or after a sign), thousands separators, and a
+// negative as (123.45), -123.45, 123.45- or 123.45 CR (a credit; DR, a
+// debit, is positive).
 func parseMoney(s string) (float64, bool) {
 	neg := false
-	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
-		neg, s = true, s[1:len(s)-1]
+	if n := len(s); n > 2 && (s[n-2] == 'C' || s[n-2] == 'c' || s[n-2] == 'D' || s[n-2] == 'd') && (s[n-1] == 'R' || s[n-1] == 'r') {
+		neg = s[n-2] == 'C' || s[n-2] == 'c'
+		s = strings.TrimSpace(s[:n-2])
 	}
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		neg, s = !neg, s[1:len(s)-1]
+	}
+	s = strings.TrimPrefix(s, "£")
 	if strings.HasPrefix(s, "-") {
 		neg, s = !neg, s[1:]
+	} else if strings.HasSuffix(s, "-") {
+		neg, s = !neg, s[:len(s)-1]
 	}
 	s = strings.TrimPrefix(s, "£")
 	if strings.Contains(s, ",") {
@@ -377,12 +452,15 @@ func (c *checker) identifier(i int, raw string) *idCell {
 	raw = strings.Clone(raw)
 	col := &c.r.cols[i]
 	e := idCell{raw: raw, norm: NormaliseID(col.ns, raw), next: -1}
-	if IsNull(e.norm) || col.ns == NSUPN && isUPNPlaceholder(e.norm) {
+	if IsNull(e.norm) || IsNullWord(raw) || col.ns == NSUPN && isUPNPlaceholder(e.norm) {
 		e.norm, e.null = "", true
 	} else if col.check != nil {
 		var canonical string
-		if canonical, e.reason = col.check(e.norm); e.reason == "" {
+		switch canonical, e.reason = col.check(e.norm); e.reason {
+		case "":
 			e.norm = canonical
+		case readsNull:
+			e.norm, e.null, e.reason = "", true, ""
 		}
 	}
 	if e.reason == "" && !e.null {

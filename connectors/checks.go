@@ -39,13 +39,15 @@ func cellCheck(source string, c Column) func(string) (string, string) {
 			return oneOf("nfa", "early_help", "assessment", "cin_plan", "cp_plan", "looked_after")
 		}
 	case "contact_type":
-		return oneOf("ANTENATAL", "NEW_BIRTH", "SIX_EIGHT_WEEK", "TWELVE_MONTH", "TWO_TWO_HALF_YEAR", "TARGETED", "OTHER")
+		return contactTypes.check
 	case "attendance_status":
-		return oneOf("0", "2", "3", "4", "5", "6", "7")
+		return attendanceStatuses.check
+	case "da_enquiry":
+		return daEnquiry.check
 	case "instrument":
-		return oneOf("WHOOLEY", "EPDS", "ASQ3")
+		return instruments.check
 	case "subject":
-		return oneOf("mother", "child")
+		return subjects.check
 	case "duty_owed":
 		return oneOf("prevention", "relief", "none_advice_only", "ineligible")
 	case "arrears_stage":
@@ -74,27 +76,31 @@ func checkUPN(v string) (string, string) {
 	return v, ""
 }
 
+// readsNull is what a column check returns for a value that is a
+// system's way of saying "unknown": the cell is a null, not a bad one.
+const readsNull = "\x00null"
+
 func checkNHS(v string) (string, string) {
-	if CheckNHS(v) != nil || strings.Count(v, v[:1]) == len(v) {
-		// 0000000000, 1111111111 and 9999999999 pass mod 11 but are the
-		// dummies systems use for "unknown".
+	if len(v) == 10 && strings.Count(v, v[:1]) == len(v) {
+		// 0000000000, 1111111111 and 9999999999 (which passes mod 11) are
+		// the dummies systems use for "unknown" (domain-data §2.4).
+		return "", readsNull
+	}
+	if CheckNHS(v) != nil {
 		return "", pipeline.ReasonBadNHSCheck
 	}
 	return v, ""
 }
 
 func checkUPRN(v string) (string, string) {
+	if v == "0" || v == "-1" {
+		// Placeholders for "no address" (domain-data §8.4).
+		return "", readsNull
+	}
 	if !CheckUPRN(v) {
 		return "", pipeline.ReasonBadCode
 	}
 	return v, ""
-}
-
-func checkEthnicity(v string) (string, string) {
-	if c, ok := EthnicityCode(v); ok {
-		return c, ""
-	}
-	return "", pipeline.ReasonBadCode
 }
 
 // checkLSOA accepts an English LSOA code: E01 and six digits.
@@ -160,6 +166,17 @@ func negate(field int) rowCheck {
 	return func(v []value) (string, string) {
 		if !v[field].null && v[field].f != 0 {
 			v[field].f = -v[field].f
+		}
+		return "", ""
+	}
+}
+
+// scoreRange checks a total against its instrument's range (scoreRanges).
+func scoreRange(instrument, score int) rowCheck {
+	return func(v []value) (string, string) {
+		r, ok := scoreRanges[v[instrument].s]
+		if ok && !v[score].null && (v[score].n < r[0] || v[score].n > r[1]) {
+			return pipeline.ReasonOutOfRange, "score_total"
 		}
 		return "", ""
 	}

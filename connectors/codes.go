@@ -138,25 +138,11 @@ func codeCategories(c string) (legacy, current string) {
 }
 
 // EthnicityCode returns the ONS 2021 19-category code (domain-data §4.1), or
-// NOT_STATED, that s spells, ignoring case and surrounding blanks. Other
-// classifications (DfE, NHS letters) and free text are not mapped: Gypsy,
-// Roma and Traveller do not cross over one to one.
+// NOT_STATED, that s spells in any classification the vocabulary reads
+// (ONS, DfE main and extended codes, NHS letters), ignoring case and
+// surrounding blanks. Free text and DfE WROM (Gypsy or Roma) are not
+// mapped.
 func EthnicityCode(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	for _, c := range ethnicityCodes {
-		if strings.EqualFold(s, c) {
-			return c, true
-		}
-	}
-	return "", false
-}
-
-// ethnicityCodes is read-only.
-var ethnicityCodes = [...]string{
-	"ASIAN_BANGLADESHI", "ASIAN_CHINESE", "ASIAN_INDIAN", "ASIAN_PAKISTANI", "ASIAN_OTHER",
-	"BLACK_AFRICAN", "BLACK_CARIBBEAN", "BLACK_OTHER",
-	"MIXED_WHITE_ASIAN", "MIXED_WHITE_BLACK_AFRICAN", "MIXED_WHITE_BLACK_CARIBBEAN", "MIXED_OTHER",
-	"WHITE_BRITISH", "WHITE_IRISH", "WHITE_GYPSY_IRISH_TRAVELLER", "WHITE_ROMA", "WHITE_OTHER",
-	"OTHER_ARAB", "OTHER_ANY",
-	"NOT_STATED",
+	c, reason := checkEthnicity(strings.TrimSpace(s))
+	return c, reason == ""
 }

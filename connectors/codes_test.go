@@ -101,7 +101,8 @@ func TestEthnicityCode(t *testing.T) {
 		{" white_roma ", "WHITE_ROMA", true},
 		{"NOT_STATED", "NOT_STATED", true},
 		{"OTHER_ANY", "OTHER_ANY", true},
-		{"WBRI", "", false},
+		{"WBRI", "WHITE_BRITISH", true},
+		{"wroM", "", false}, // Gypsy or Roma: not guessed
 		{"white british", "", false},
 	}
 	for _, tc := range tests {

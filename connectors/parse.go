@@ -14,7 +14,7 @@ import (
 var (
 	ErrDateFormat     = errors.New("date: not yyyy-mm-dd, dd/mm/yyyy or dd-Mon-yyyy")
 	ErrDateImpossible = errors.New("date: no such day")
-	ErrDateSentinel   = errors.New("date: placeholder value (1900-01-01, 9999-12-31) or outside 1900-2199")
+	ErrDateSentinel   = errors.New("date: placeholder value (1900-01-01, 9999-12-31, 0000-00-00) or outside 1900-2199")
 	ErrTimestamp      = errors.New("timestamp: not yyyy-mm-ddThh:mm:ss with an optional offset, or dd/mm/yyyy hh:mm:ss")
 )
 
@@ -102,17 +102,38 @@ func parseUKDate(s string) (y, m, d int, err error) {
 	default:
 		return 0, 0, 0, ErrDateFormat
 	}
-	if len(rest) < 4 {
-		return 0, 0, 0, ErrDateFormat // two-digit years are ambiguous
+	n := 4
+	if len(rest) == 2 || len(rest) > 2 && rest[2] == ' ' {
+		n = 2 // a two-digit year
 	}
-	var ok bool
-	if y, ok = digits(rest[:4]); !ok {
+	if len(rest) < n {
 		return 0, 0, 0, ErrDateFormat
 	}
-	if len(rest) > 4 && (rest[4] != ' ' || !isClock(strings.TrimSpace(rest[5:]))) {
+	var ok bool
+	if y, ok = digits(rest[:n]); !ok {
+		return 0, 0, 0, ErrDateFormat
+	}
+	if n == 2 {
+		y = century(y)
+	}
+	if len(rest) > n && (rest[n] != ' ' || !isClock(strings.TrimSpace(rest[n+1:]))) {
 		return 0, 0, 0, ErrDateFormat
 	}
 	return y, m, d, nil
+}
+
+// TwoDigitYearPivot: a two-digit year yy is 20yy up to this and 19yy
+// above it, as Excel reads them (most files with such years went through
+// a spreadsheet): 03/02/25 is 3 February 2025, 14/07/68 is 14 July 1968.
+// So a date of birth before 1930 or an event after 2029 cannot be written
+// with two digits; neither occurs in the extracts this reads today.
+const TwoDigitYearPivot = 29
+
+func century(yy int) int {
+	if yy <= TwoDigitYearPivot {
+		return 2000 + yy
+	}
+	return 1900 + yy
 }
 
 // isClock reports whether s is hh:mm or hh:mm:ss.
@@ -179,6 +200,9 @@ func digits(s string) (int, bool) {
 
 // civilDays checks a calendar date and turns it into days since 1970-01-01.
 func civilDays(y, m, d int) (int32, error) {
+	if y == 0 && m == 0 && d == 0 {
+		return 0, ErrDateSentinel // 00/00/0000, 0000-00-00
+	}
 	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, ErrDateImpossible
 	}
@@ -261,7 +285,7 @@ func (p *TimestampParser) ParseTimestamp(s string) (time.Time, error) {
 	} else {
 		sp := strings.IndexByte(s, ' ')
 		if sp < 0 {
-			return time.Time{}, ErrTimestamp
+			sp = len(s) // a date without a time: midnight
 		}
 		var err error
 		if y, mo, d, err = parseUKDate(s[:sp]); err != nil {
@@ -350,7 +374,8 @@ func unixSeconds(y, mo, d, h, mi, s int) int64 {
 
 // IsNull reports whether a cell is one of the spellings of "no value" that
 // extracts use: empty or blank, NULL, N/A, #N/A. "-" is not among them: it
-// is the attendance code for "no mark entered".
+// is the attendance code for "no mark entered" (IsNullWord has the
+// spellings that are nulls in every other column).
 func IsNull(s string) bool {
 	s = trimSpace(s)
 	switch len(s) {
@@ -360,6 +385,23 @@ func IsNull(s string) bool {
 		return s == "N/A" || s == "n/a" || s == "N/a" || s == "n/A"
 	case 4:
 		return s == "#N/A" || strings.EqualFold(s, "null")
+	}
+	return false
+}
+
+// IsNullWord reports the further spellings of "no value" that the
+// reference lists (domain-data §8.2): -, ?, Unknown and Not Known, in any
+// case. They are nulls in every column but attendance_code, where "-" is
+// "no mark entered" and "?" stands for J1.
+func IsNullWord(s string) bool {
+	s = trimSpace(s)
+	switch len(s) {
+	case 1:
+		return s == "-" || s == "?"
+	case 7:
+		return strings.EqualFold(s, "unknown")
+	case 9:
+		return strings.EqualFold(s, "not known")
 	}
 	return false
 }

@@ -41,16 +41,19 @@ const BatchRows = 32768
 // the same whatever the number of checkers. A source with a duplicate key
 // gets one checker, which sees every row in order.
 type RowLoader struct {
-	r      *Rules
-	sink   pipeline.Sink
-	where  string // "file <name>" or another label of the delivery
-	mem    *pipeline.Recycler
-	ownMem bool // mem was made by the loader, which closes it
-	pseud  *Pseudonymiser
-	ts     *TimestampParser
-	idx    []int // per spec column: its place in the delivered header, or -1
-	header []string
-	read   int64
+	r    *Rules
+	sink pipeline.Sink
+	// cellSink is sink when it counts nulled cells; nil: rows with an
+	// unreadable optional cell are quarantined.
+	cellSink pipeline.CellSink
+	where    string // "file <name>" or another label of the delivery
+	mem      *pipeline.Recycler
+	ownMem   bool // mem was made by the loader, which closes it
+	pseud    *Pseudonymiser
+	ts       *TimestampParser
+	idx      []int // per spec column: its place in the delivered header, or -1
+	header   []string
+	read     int64
 
 	workers int
 	cur     *RawRows      // the buffer being filled
@@ -82,6 +85,7 @@ type job struct {
 	raw     *RawRows
 	rec     arrow.Record // nil when no row was valid
 	rejects []pipeline.Rejected
+	nulled  []pipeline.NulledCell
 	reid    []reidPair
 	done    chan struct{}
 }
@@ -104,6 +108,7 @@ func NewRowLoader(r *Rules, p *Pseudonymiser, ts *TimestampParser, mem memory.Al
 
 func newRowLoader(r *Rules, p *Pseudonymiser, ts *TimestampParser, mem memory.Allocator, sink pipeline.Sink, where string, workers int) *RowLoader {
 	l := &RowLoader{r: r, pseud: p, ts: ts, sink: sink, where: where, workers: max(1, workers)}
+	l.cellSink, _ = sink.(pipeline.CellSink)
 	if rc, ok := mem.(*pipeline.Recycler); ok {
 		l.mem = rc
 	} else {
@@ -296,6 +301,11 @@ func (l *RowLoader) emitJob(j *job) error {
 	}
 	for _, rj := range j.rejects {
 		if err := l.sink.Reject(rj); err != nil {
+			return err
+		}
+	}
+	for _, n := range j.nulled {
+		if err := l.cellSink.Nulled(n); err != nil {
 			return err
 		}
 	}

@@ -95,7 +95,7 @@ func attendanceRows(t *testing.T, n int) [][]string {
 }
 
 // loadRows runs a row loader with the given number of checkers over rows.
-func loadRows(t *testing.T, spec Spec, rows [][]string, workers int, sink *recordingSink) (int64, error) {
+func loadRows(t *testing.T, spec Spec, rows [][]string, workers int, sink pipeline.Sink) (int64, error) {
 	t.Helper()
 	r, err := NewRules(spec, LoadOptions{})
 	if err != nil {

@@ -65,13 +65,19 @@ type value struct {
 
 // column is a spec column as the row loop handles it.
 type column struct {
-	name     string
+	name string
+	// required: a missing or unreadable cell rejects the row. A column
+	// that is not required has such a cell stored as null, the row kept.
 	required bool
-	ns       string // pseudonym namespace; "" when not an identifier
-	field    int    // index in the stored schema
-	kind     kind
-	typ      arrow.Type
-	lo, hi   int64 // kindInt: the accepted range
+	// nullWords: IsNullWord's spellings read as null (not in
+	// attendance_code, where they are codes).
+	nullWords bool
+	failSafe  bool   // Column.FailSafe
+	ns        string // pseudonym namespace; "" when not an identifier
+	field     int    // index in the stored schema
+	kind      kind
+	typ       arrow.Type
+	lo, hi    int64 // kindInt: the accepted range
 	// check validates a trimmed, non-null cell (for an identifier, the
 	// normalised value) and returns the value to store or a reason.
 	check func(v string) (canonical, reason string)
@@ -104,6 +110,9 @@ type Rules struct {
 	keyCol  string   // the column named in a duplicate rejection
 	reid    []int    // spec columns whose raw values the sink keeps for re-identification
 	reidNSs []string // their namespaces
+	// padShort: a row with fewer cells than the header is padded with
+	// empty ones rather than quarantined (objections, which fail safe).
+	padShort bool
 }
 
 // NewRules checks spec and opts and compiles them. It does no I/O; the
@@ -137,7 +146,8 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		}
 		covered[i] = true
 		col := column{
-			name: c.Name, required: c.Required, ns: c.Pseudonym, field: i,
+			name: c.Name, required: c.Required && !c.FailSafe, ns: c.Pseudonym, field: i,
+			nullWords: c.Name != "attendance_code", failSafe: c.FailSafe,
 			kind: r.fields[i], typ: r.types[i],
 			check: cellCheck(spec.Name, c),
 		}
@@ -170,6 +180,7 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		// One contact may record several instruments, for mother and child.
 		r.key = []int{field("contact_id"), field("instrument"), field("subject"), field("nhs_number")}
 		r.keyCol = "contact_id"
+		r.rowChk = append(r.rowChk, scoreRange(field("instrument"), field("score_total")))
 	case HomelessnessCases:
 		r.rowChk = append(r.rowChk, notBefore(field("case_closed_date"), field("approach_date"), "case_closed_date"))
 		r.key, r.keyCol = []int{field("case_ref")}, "case_ref"
@@ -185,8 +196,10 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		r.rowChk = append(r.rowChk, notBefore(field("end_date"), field("start_date"), "end_date"))
 		r.key, r.keyCol = []int{field("episode_id")}, "episode_id"
 	case Objections:
+		r.padShort = true
+		// No duplicate check: a repeated objection is harmless, and
+		// rejecting one (perhaps the one not withdrawn) could lose it.
 		r.rowChk = append(r.rowChk, notBefore(field("withdrawn_date"), field("received_date"), "withdrawn_date"))
-		r.key, r.keyCol = []int{field("person_id"), field("received_date")}, "person_id"
 	case AttendanceSessions:
 		// No duplicate check: a re-sent mark is an amendment and the latest
 		// wins downstream; a key set over ten million rows would not pay.
@@ -213,6 +226,16 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		}
 	}
 	return r, nil
+}
+
+// column returns the spec column named name, or -1.
+func (r *Rules) column(name string) int {
+	for i := range r.cols {
+		if r.cols[i].name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // Spec returns the spec the rules were compiled from.
@@ -251,7 +274,7 @@ func intRange(name string, t arrow.Type) (lo, hi int64) {
 	case "asq_domains_below":
 		return 0, 5
 	case "score_total":
-		return 0, 30 // EPDS tops out at 30; Whooley counts 0–2
+		return 0, math.MaxInt16 // by instrument: scoreRange
 	}
 	switch t {
 	case arrow.INT8:

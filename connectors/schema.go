@@ -30,6 +30,11 @@ type Column struct {
 	// Pseudonym is the namespace the value is pseudonymised under at
 	// ingestion ("" for a column that is not an identifier).
 	Pseudonym string
+	// FailSafe marks a required column whose unreadable cell is stored as
+	// null with the row kept, because losing the row is worse than a
+	// null: an objection's received_date (an objection whose date cannot
+	// be read stands from the start of time).
+	FailSafe bool
 }
 
 // Spec is one source's contract: the columns of the extract, the file
@@ -206,11 +211,16 @@ func Specs() map[string]Spec {
 				// TWO_TWO_HALF_YEAR, TARGETED, OTHER
 				required("contact_type", str),
 				required("appointment_date", date),
-				// NHS attendance codes: 5/6 attended, 7 late seen, 2/4
-				// cancelled or missed by the patient (3 = did not attend,
-				// "was not brought" for a child), 0 not applicable.
+				// NHS attended-or-did-not-attend codes: 5 attended on
+				// time, 6 arrived late but seen, 7 arrived late and not
+				// seen, 2 cancelled by or for the patient, 3 did not
+				// attend without warning, 4 cancelled or postponed by the
+				// provider, 0 not applicable. 3 and 7 are "was not
+				// brought" for a child (WasNotBrought).
 				required("attendance_status", str),
-				nullable("da_enquiry", boolean),
+				// asked, not_asked_partner_present, not_asked_other,
+				// declined, not_recorded (vocabulary.go)
+				nullable("da_enquiry", str),
 				nullable("da_disclosed", boolean),
 			}, nil),
 		},
@@ -228,8 +238,8 @@ func Specs() map[string]Spec {
 			Schema: arrow.NewSchema([]arrow.Field{
 				required("contact_id", str),
 				required("nhs_number", str),
-				required("instrument", str), // WHOOLEY, EPDS, ASQ3
-				nullable("subject", str),    // mother, child
+				required("instrument", str), // WHOOLEY, EPDS, ASQ3, GAD2, ASQSE2
+				nullable("subject", str),    // mother, father_partner, child
 				nullable("score_total", arrow.PrimitiveTypes.Int16),
 				nullable("asq_domains_below", arrow.PrimitiveTypes.Int8),
 				nullable("outcome", str),
@@ -317,12 +327,14 @@ func Specs() map[string]Spec {
 			Name: Objections, Pattern: "objections*.csv",
 			Columns: []Column{
 				{Name: "person_id", Required: true, Pseudonym: NSPerson},
-				{Name: "received_date", Required: true},
+				{Name: "received_date", Required: true, FailSafe: true},
 				{Name: "withdrawn_date"},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
 				required("person_id", str),
-				required("received_date", date),
+				// Null when the extract's date could not be read: the
+				// objection stands from the start of time.
+				nullable("received_date", date),
 				nullable("withdrawn_date", date),
 			}, nil),
 		},

@@ -197,7 +197,13 @@ func (r *Roster) addObjections(rec arrow.Record) error {
 	}
 	for i := 0; i < int(rec.NumRows()); i++ {
 		p := r.personIndex(pid.Value(i))
-		per := period{from: Day(from.Value(i)), to: openEnded}
+		// An objection is honoured whenever its person is known (CONTRACTS
+		// §2): one whose received date could not be read stands from the
+		// start of time.
+		per := period{from: Day(math.MinInt32), to: openEnded}
+		if from.IsValid(i) {
+			per.from = Day(from.Value(i))
+		}
 		if to.IsValid(i) {
 			per.to = Day(to.Value(i)) - 1 // withdrawn on that day: no longer standing
 		}
@@ -213,7 +219,13 @@ func (r *Roster) addEpisodes(rec arrow.Record) error {
 		return g.Err
 	}
 	for i := 0; i < int(rec.NumRows()); i++ {
-		per := period{from: Day(from.Value(i)), to: openEnded}
+		// An objection is honoured whenever its person is known (CONTRACTS
+		// §2): one whose received date could not be read stands from the
+		// start of time.
+		per := period{from: Day(math.MinInt32), to: openEnded}
+		if from.IsValid(i) {
+			per.from = Day(from.Value(i))
+		}
 		if to.IsValid(i) {
 			per.to = Day(to.Value(i))
 		}

@@ -32,11 +32,35 @@ type Delivery interface {
 	Abort()
 }
 
+// NulledCell is an optional cell that could not be read: it was stored as
+// null and its row kept (CONTRACTS §2 cell policy). Value is the cell as
+// received, an identifier pseudonymised as in the quarantine file.
+type NulledCell struct {
+	Row    int64 // as Rejected.Row
+	Column string
+	Reason string // one of the Reason* constants
+	Value  string
+}
+
+// A CellSink is a Sink that keeps rows whose optional cells are
+// unreadable, given each such cell through Nulled (after Begin, before
+// End, in row order with the file's Emit and Reject calls). A source given
+// a sink that is not a CellSink quarantines such rows instead, so nothing
+// unreadable is stored unaccounted.
+type CellSink interface {
+	Sink
+	Nulled(c NulledCell) error
+}
+
+// DefaultMaxNulledRatio is max_nulled_ratio's default: a column with more
+// than half its loaded cells unreadable is a broken extract, not noise.
+const DefaultMaxNulledRatio = 0.5
+
 // ingest runs every source into the store, keeping the books of the manifest
 // and the metrics. It fails on the first source that fails.
 func (r *run) ingest(ctx context.Context) error {
 	for _, spec := range r.opts.Sources {
-		sm := &SourceManifest{ByReason: map[string]int64{}}
+		sm := &SourceManifest{ByReason: map[string]int64{}, NulledByReason: map[string]map[string]int64{}}
 		r.man.Sources[spec.Name] = sm
 		s := &sink{run: r, spec: spec, man: sm, reid: map[string]map[string]string{}}
 		err := spec.Source.Read(ctx, r.mem, s)
@@ -51,20 +75,64 @@ func (r *run) ingest(ctx context.Context) error {
 		}
 		if err != nil {
 			s.q.abort()
+			s.cells.abort()
 			return fmt.Errorf("%s: %w", spec.Name, err)
 		}
 		if err := s.q.commit(); err != nil {
+			s.cells.abort()
 			return fmt.Errorf("%s: quarantine: %w", spec.Name, err)
+		}
+		if err := s.cells.commit(); err != nil {
+			return fmt.Errorf("%s: quarantine of cells: %w", spec.Name, err)
 		}
 		r.countSource(spec.Name, sm)
 		r.log.Info().Str("source", spec.Name).Int64("read", sm.Read).Int64("loaded", sm.Loaded).
-			Int64("quarantined", sm.Quarantined).Int("files", len(sm.Files)).Msg("ingested")
+			Int64("quarantined", sm.Quarantined).Int64("cells_nulled", sm.Nulled).Int("files", len(sm.Files)).Msg("ingested")
+	}
+	if r.opts.Metrics != nil {
+		var unmatched int
+		for _, sm := range r.man.Sources {
+			unmatched += len(sm.Unmatched)
+		}
+		r.opts.Metrics.ObjectionsUnmatched.Set(float64(unmatched))
 	}
 	for _, spec := range r.opts.Sources {
 		sm := r.man.Sources[spec.Name]
 		if sm.Read > 0 && float64(sm.Quarantined) > r.opts.MaxQuarantineRatio*float64(sm.Read) {
 			return fmt.Errorf("%s: %d of %d rows quarantined (%s), above max_quarantine_ratio %g: %w",
 				spec.Name, sm.Quarantined, sm.Read, topReasons(sm.ByReason, 3), r.opts.MaxQuarantineRatio, ErrTolerance)
+		}
+	}
+	for _, spec := range r.opts.Sources {
+		if err := checkNulled(spec.Name, r.man.Sources[spec.Name], DefaultMaxNulledRatio); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkNulled fails a source one of whose columns has more than max of
+// its loaded cells unreadable, naming the column.
+//
+// TODO: max_nulled_ratio is read and checked by pipeline/config, but
+// Options has no field for it yet, so the run uses the default.
+func checkNulled(source string, sm *SourceManifest, max float64) error {
+	if sm.Loaded == 0 {
+		return nil
+	}
+	cols := make([]string, 0, len(sm.NulledByReason))
+	for c := range sm.NulledByReason {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	for _, c := range cols {
+		var n int64
+		for _, k := range sm.NulledByReason[c] {
+			n += k
+		}
+		if float64(n) > max*float64(sm.Loaded) {
+			return fmt.Errorf("%s: column %s: %d of %d loaded cells unreadable (%s), above max_nulled_ratio %g: %w",
+				source, c, n, sm.Loaded, topReasons(sm.NulledByReason[c], 3), max, ErrTolerance)
 		}
 	}
 	return nil
@@ -104,25 +172,35 @@ func (r *run) countSource(name string, sm *SourceManifest) {
 	for _, reason := range reasons {
 		r.opts.Metrics.RowsQuarantined.WithLabelValues(name, reason).Add(float64(sm.ByReason[reason]))
 	}
+	for col, by := range sm.NulledByReason {
+		for reason, n := range by {
+			r.opts.Metrics.CellsNulled.WithLabelValues(name, col, reason).Add(float64(n))
+		}
+	}
 }
 
 // sink is the ingest stage's pipeline.Sink for one source.
 type sink struct {
-	run  *run
-	spec SourceSpec
-	man  *SourceManifest
-	q    quarantine
-	reid map[string]map[string]string // of committed files
+	run   *run
+	spec  SourceSpec
+	man   *SourceManifest
+	q     quarantine
+	cells cellsFile
+	reid  map[string]map[string]string // of committed files
 
 	fileReid map[string]map[string]string // of the open file, merged on End
 	file     *FileManifest
 	ref      FileRef
 	del      Delivery
 	byReason map[string]int64 // this file's rejects, merged on End
+	// this file's nulled cells by column and reason, and its unmatched
+	// objection rows, merged on End
+	nulled    map[string]map[string]int64
+	unmatched []UnmatchedRow
 }
 
 var (
-	_ Sink       = (*sink)(nil)
+	_ CellSink   = (*sink)(nil)
 	_ KnownFiles = (*sink)(nil)
 )
 
@@ -156,6 +234,7 @@ func (s *sink) Begin(f FileRef) (bool, error) {
 		return false, err
 	}
 	s.file, s.ref, s.del, s.byReason = &s.man.Files[len(s.man.Files)-1], f, del, map[string]int64{}
+	s.nulled, s.unmatched = map[string]map[string]int64{}, nil
 	s.fileReid = map[string]map[string]string{}
 	return true, nil
 }
@@ -174,7 +253,29 @@ func (s *sink) Reject(rj Rejected) error {
 	}
 	s.file.Quarantined++
 	s.byReason[rj.Reason]++
+	if s.spec.Name == sourceObjections {
+		// Only a row whose person cannot be identified is rejected (the
+		// connector keeps every other objection): it is an objection that
+		// cannot be honoured, and someone must trace it by hand.
+		s.unmatched = append(s.unmatched, UnmatchedRow{File: s.ref.Name, Row: rj.Row, Reason: rj.Reason})
+	}
 	return s.q.write(s.run.runDir, s.spec, s.ref.Name, rj)
+}
+
+// sourceObjections is the objections source's name (CONTRACTS §2).
+const sourceObjections = "objections"
+
+func (s *sink) Nulled(c NulledCell) error {
+	if s.file == nil {
+		return fmt.Errorf("nulled cell outside a file")
+	}
+	by := s.nulled[c.Column]
+	if by == nil {
+		by = map[string]int64{}
+		s.nulled[c.Column] = by
+	}
+	by[c.Reason]++
+	return s.cells.write(s.run.runDir, s.spec.Name, s.ref.Name, c)
 }
 
 func (s *sink) Reid(ns, pseudonym, raw string) error {
@@ -213,6 +314,18 @@ func (s *sink) End(f FileRef, rowsRead int64) error {
 	for k, v := range s.byReason {
 		s.man.ByReason[k] += v
 	}
+	for col, by := range s.nulled {
+		m := s.man.NulledByReason[col]
+		if m == nil {
+			m = map[string]int64{}
+			s.man.NulledByReason[col] = m
+		}
+		for k, v := range by {
+			m[k] += v
+			s.man.Nulled += v
+		}
+	}
+	s.man.Unmatched = append(s.man.Unmatched, s.unmatched...)
 	for ns, m := range s.fileReid {
 		if s.reid[ns] == nil {
 			// A source's first file: its pairs are the source's so far.
@@ -273,6 +386,45 @@ func (q *quarantine) commit() error {
 }
 
 func (q *quarantine) abort() {
+	if q.f != nil {
+		q.f.Abort()
+	}
+}
+
+// cellsFile writes runs/<id>/quarantine/<source>_cells.csv, created on the
+// first nulled cell: one line per optional cell stored as null.
+type cellsFile struct {
+	f *AtomicFile
+	w *csv.Writer
+}
+
+func (q *cellsFile) write(runDir, source, file string, c NulledCell) error {
+	if q.f == nil {
+		f, err := CreateAtomic(filepath.Join(runDir, "quarantine", source+"_cells.csv"), 0o640)
+		if err != nil {
+			return err
+		}
+		q.f, q.w = f, csv.NewWriter(f)
+		if err := q.w.Write([]string{"file", "row_number", "column", "reason", "value"}); err != nil {
+			return err
+		}
+	}
+	return q.w.Write([]string{file, strconv.FormatInt(c.Row, 10), c.Column, c.Reason, neutralise(c.Value)})
+}
+
+func (q *cellsFile) commit() error {
+	if q.f == nil {
+		return nil
+	}
+	q.w.Flush()
+	if err := q.w.Error(); err != nil {
+		q.f.Abort()
+		return err
+	}
+	return q.f.Commit()
+}
+
+func (q *cellsFile) abort() {
 	if q.f != nil {
 		q.f.Abort()
 	}

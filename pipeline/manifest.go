@@ -43,6 +43,22 @@ type SourceManifest struct {
 	Loaded      int64            `json:"rows_loaded"`
 	Quarantined int64            `json:"rows_quarantined"`
 	ByReason    map[string]int64 `json:"quarantined_by_reason"`
+	// Nulled counts the optional cells that could not be read and were
+	// stored as null, their rows kept; NulledByReason breaks them down by
+	// column and reason (quarantine/<source>_cells.csv lists each).
+	Nulled         int64                       `json:"cells_nulled"`
+	NulledByReason map[string]map[string]int64 `json:"nulled_by_reason,omitempty"`
+	// Unmatched lists, for objections, the rows that could not be tied to
+	// anyone: by file and row, never by identifier.
+	Unmatched []UnmatchedRow `json:"objections_unmatched,omitempty"`
+}
+
+// UnmatchedRow is a row of a source that names no one the run can
+// identify.
+type UnmatchedRow struct {
+	File   string `json:"file"`
+	Row    int64  `json:"row_number"`
+	Reason string `json:"reason"`
 }
 
 // FileManifest is one delivered file.

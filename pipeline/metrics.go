@@ -11,16 +11,23 @@ type Metrics struct {
 	RowsRead        *prometheus.CounterVec
 	RowsLoaded      *prometheus.CounterVec
 	RowsQuarantined *prometheus.CounterVec
-	LinkMatch       *prometheus.GaugeVec
-	StageDuration   *prometheus.HistogramVec
-	Runs            *prometheus.CounterVec
-	LastSuccess     *prometheus.GaugeVec
-	ListHouseholds  prometheus.Gauge
-	ListChurn       prometheus.Gauge
-	ModelAUC        *prometheus.GaugeVec
-	FeaturePSI      *prometheus.GaugeVec
-	FairnessRatio   *prometheus.GaugeVec
-	FairnessOutside *prometheus.GaugeVec
+	// CellsNulled counts optional cells stored as null because they could
+	// not be read, their rows kept (CONTRACTS §2 cell policy).
+	CellsNulled *prometheus.CounterVec
+	// ObjectionsUnmatched is the last run's objection rows that could not
+	// be tied to anyone: an alert, since such an objection cannot be
+	// honoured.
+	ObjectionsUnmatched prometheus.Gauge
+	LinkMatch           *prometheus.GaugeVec
+	StageDuration       *prometheus.HistogramVec
+	Runs                *prometheus.CounterVec
+	LastSuccess         *prometheus.GaugeVec
+	ListHouseholds      prometheus.Gauge
+	ListChurn           prometheus.Gauge
+	ModelAUC            *prometheus.GaugeVec
+	FeaturePSI          *prometheus.GaugeVec
+	FairnessRatio       *prometheus.GaugeVec
+	FairnessOutside     *prometheus.GaugeVec
 	// Decisions counts navigators' recorded decisions by kind (CONTRACTS
 	// §6); the review site increments it.
 	Decisions *prometheus.CounterVec
@@ -42,6 +49,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Namespace: ns, Name: "rows_quarantined_total",
 			Help: "Rows rejected into the run's quarantine file, by reason.",
 		}, []string{"source", "reason"}),
+		CellsNulled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "cells_nulled_total",
+			Help: "Optional cells that could not be read and were loaded as null, by column and reason.",
+		}, []string{"source", "column", "reason"}),
+		ObjectionsUnmatched: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Name: "objections_unmatched",
+			Help: "Objection rows of the last ingest that could not be tied to any person.",
+		}),
 		LinkMatch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: ns, Name: "link_match_ratio",
 			Help: "Share of a source's people linked to a household as of the run date.",
@@ -94,7 +109,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		m.Decisions.WithLabelValues(d)
 	}
 	for _, c := range []prometheus.Collector{
-		m.RowsRead, m.RowsLoaded, m.RowsQuarantined, m.LinkMatch, m.StageDuration,
+		m.RowsRead, m.RowsLoaded, m.RowsQuarantined, m.CellsNulled, m.ObjectionsUnmatched, m.LinkMatch, m.StageDuration,
 		m.Runs, m.LastSuccess, m.ListHouseholds, m.ListChurn, m.ModelAUC, m.FeaturePSI,
 		m.FairnessRatio, m.FairnessOutside, m.Decisions,
 	} {

@@ -37,7 +37,31 @@ func TestRealisticDefectsQuarantined(t *testing.T) {
 	}
 	got := map[string]string{}
 	runs, _ := filepath.Glob(filepath.Join(dir, "var", "runs", "*", "quarantine", "*.csv"))
+	// Optional cells nulled with their rows kept are listed apart: each
+	// must be a defect truth planted on a row that stays valid.
+	valid := map[string]bool{}
+	for _, r := range readCSV(t, filepath.Join(dir, "truth", "defects.csv")) {
+		parts := strings.Split(r["file"], "/")
+		valid[parts[len(parts)-2]+"/"+parts[len(parts)-1]+":"+r["row_number"]+":"+r["column"]] = r["still_valid"] == "true"
+	}
+	nulled := 0
 	for _, q := range runs {
+		source, ok := strings.CutSuffix(filepath.Base(q), "_cells.csv")
+		if !ok {
+			continue
+		}
+		for _, r := range readCSV(t, q) {
+			if k := source + "/" + r["file"] + ":" + r["row_number"] + ":" + r["column"]; !valid[k] {
+				t.Errorf("cell %s nulled (%s) but truth planted no defect on a valid row there", k, r["reason"])
+			}
+			nulled++
+		}
+	}
+	t.Logf("%d optional cells nulled", nulled)
+	for _, q := range runs {
+		if strings.HasSuffix(q, "_cells.csv") {
+			continue
+		}
 		source := strings.TrimSuffix(filepath.Base(q), ".csv")
 		for _, r := range readCSV(t, q) {
 			got[source+"/"+r["file"]+":"+r["row_number"]] = r["reason"]

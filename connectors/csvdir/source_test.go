@@ -134,18 +134,21 @@ func TestRead(t *testing.T) {
 	}{
 		{
 			name: "persons: BOM, CRLF, header case, dd/mm/yyyy", source: connectors.Persons, dir: "persons",
-			wantFiles: []string{"persons_2025.csv"}, wantLoaded: 4,
+			// A dummy NHS number (9999999999) reads as none and DfE WBRI as
+			// WHITE_BRITISH; a placeholder date of birth (1900-01-01) is missing.
+			wantFiles: []string{"persons_2025.csv"}, wantLoaded: 6,
 			wantReasons: map[string]int{
-				pipeline.ReasonMissingRequired: 2, pipeline.ReasonBadDate: 2, pipeline.ReasonBadUPNCheck: 2,
-				pipeline.ReasonBadNHSCheck: 2, pipeline.ReasonBadCode: 2, pipeline.ReasonDuplicate: 1,
+				pipeline.ReasonMissingRequired: 3, pipeline.ReasonBadDate: 1, pipeline.ReasonBadUPNCheck: 2,
+				pipeline.ReasonBadNHSCheck: 1, pipeline.ReasonBadCode: 1, pipeline.ReasonDuplicate: 1,
 				pipeline.ReasonMalformedRow: 1,
 			},
 		},
 		{
 			name: "households: Windows-1252", source: connectors.Households, dir: "households",
-			wantFiles: []string{"households_2025.csv"}, wantLoaded: 5,
+			// A to_date of 31/12/9999 is no end.
+			wantFiles: []string{"households_2025.csv"}, wantLoaded: 6,
 			wantReasons: map[string]int{
-				pipeline.ReasonBadCode: 3, pipeline.ReasonOutOfRange: 1, pipeline.ReasonBadDate: 1,
+				pipeline.ReasonBadCode: 3, pipeline.ReasonOutOfRange: 1,
 				pipeline.ReasonDuplicate: 1, pipeline.ReasonMissingRequired: 1,
 			},
 		},
@@ -250,7 +253,7 @@ func TestMoneyAndBooleans(t *testing.T) {
 	for _, r := range sink.rows {
 		flags = append(flags, r["contact_type"]+"/"+r["da_enquiry"]+"/"+r["da_disclosed"])
 	}
-	if got, want := strings.Join(flags, " "), "NEW_BIRTH/true/false SIX_EIGHT_WEEK/true/false TWELVE_MONTH//"; got != want {
+	if got, want := strings.Join(flags, " "), "NEW_BIRTH/asked/false SIX_EIGHT_WEEK/asked/false TWELVE_MONTH//"; got != want {
 		t.Errorf("contacts %q; want %q", got, want)
 	}
 }
@@ -294,8 +297,9 @@ func TestPersonsValues(t *testing.T) {
 		rows[r.Row] = r.Reason + "/" + r.Column
 	}
 	for line, want := range map[int64]string{
-		7: "missing_required/person_id", 9: "bad_date/date_of_birth", 11: "bad_upn_check/upn",
-		13: "bad_nhs_check/nhs_number", 16: "bad_code/ethnicity", 17: "duplicate/person_id", 18: "malformed_row/",
+		7: "missing_required/person_id", 9: "bad_date/date_of_birth", 10: "missing_required/date_of_birth",
+		11: "bad_upn_check/upn", 13: "bad_nhs_check/nhs_number", 14: "", 15: "bad_code/sex", 16: "",
+		17: "duplicate/person_id", 18: "malformed_row/",
 	} {
 		if rows[line] != want {
 			t.Errorf("line %d: got %q; want %q", line, rows[line], want)
@@ -338,18 +342,18 @@ func TestHouseholdsValues(t *testing.T) {
 		roles = append(roles, r["role"])
 		lsoas = append(lsoas, r["lsoa_code"])
 	}
-	if got := strings.Join(roles, ","); got != "child,parent,carer,child,child" {
+	if got := strings.Join(roles, ","); got != "child,parent,carer,child,child,child" {
 		t.Errorf("roles: got %s", got)
 	}
-	if got := strings.Join(lsoas, ","); got != "E01000001,E01000001,E01000002,E01000003,E01000001" {
+	if got := strings.Join(lsoas, ","); got != "E01000001,E01000001,E01000002,E01000003,E01000003,E01000001" {
 		t.Errorf("lsoa codes: got %s", got)
 	}
 	namespaces := map[string]int{}
 	for _, r := range sink.reids {
 		namespaces[r[0]]++
 	}
-	if namespaces[connectors.NSPerson] != 5 || namespaces[connectors.NSHousehold] != 5 || len(namespaces) != 2 {
-		t.Errorf("Reid namespaces: got %v; want 5 person_id and 5 household_id", namespaces)
+	if namespaces[connectors.NSPerson] != 6 || namespaces[connectors.NSHousehold] != 6 || len(namespaces) != 2 {
+		t.Errorf("Reid namespaces: got %v; want 6 person_id and 6 household_id", namespaces)
 	}
 }
 

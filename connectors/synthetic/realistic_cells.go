@@ -40,7 +40,9 @@ func (rr *rowRenderer) invalid() {
 		rr.mark(c.nhs, defectNHSCheck, false)
 	case hit(c.uprn >= 0 && isDigits(v[c.uprn]), rateUPRNSci):
 		v[c.uprn] = sciUPRN(v[c.uprn])
-		rr.mark(c.uprn, defectCode, false)
+		// uprn is optional: the loader nulls the cell (its digits are
+		// lost) and keeps the row (CONTRACTS §2 cell policy).
+		rr.mark(c.uprn, defectCode, true)
 	case hit(rr.dateCol(false) >= 0, rateSerial):
 		i := rr.dateCol(false)
 		v[i] = strconv.Itoa(int(rr.days[i] - dayOf(1899, 12, 30)))

@@ -16,6 +16,9 @@ type columns struct {
 	// Index of the column, -1 when the file has none.
 	upn, nhs, uprn, code, session, sessionDate, stamp, balance int
 	dates, money, nullable, text, cased                        []int
+	// optional: per column, whether a bad cell is nulled with the row
+	// kept (CONTRACTS §2 cell policy) rather than the row quarantined.
+	optional []bool
 }
 
 func newColumns(spec connectors.Spec, header []string) *columns {
@@ -30,11 +33,13 @@ func newColumns(spec connectors.Spec, header []string) *columns {
 	for _, col := range spec.Columns {
 		byName[col.Name] = col
 	}
+	c.optional = make([]bool, len(header))
 	for i, name := range header {
 		col, known := byName[name]
 		if !known {
 			continue
 		}
+		c.optional[i] = !col.Required
 		switch col.Pseudonym {
 		case connectors.NSUPN:
 			c.upn = i
@@ -157,6 +162,8 @@ func (rr *rowRenderer) logPending() {
 
 func (rr *rowRenderer) mark(i int, kind string, valid bool) {
 	rr.touched[i] = true
+	// An optional column's bad cell becomes null; the row stays valid.
+	valid = valid || rr.c.optional[i]
 	rr.pend = append(rr.pend, pending{rr.c.names[i], kind, valid})
 }
 

@@ -26,11 +26,15 @@ type Config struct {
 	PseudonymKeyFile   string            `yaml:"pseudonym_key_file"`
 	Sources            map[string]Source `yaml:"sources"`
 	MaxQuarantineRatio *float64          `yaml:"max_quarantine_ratio"`
-	Schedule           Schedule          `yaml:"schedule"`
-	Model              Model             `yaml:"model"`
-	List               List              `yaml:"list"`
-	Audit              Audit             `yaml:"audit"`
-	Server             Server            `yaml:"server"`
+	// MaxNulledRatio bounds, per column, the share of a source's loaded
+	// cells that were unreadable and stored as null (CONTRACTS §2 cell
+	// policy); above it the source fails.
+	MaxNulledRatio *float64 `yaml:"max_nulled_ratio"`
+	Schedule       Schedule `yaml:"schedule"`
+	Model          Model    `yaml:"model"`
+	List           List     `yaml:"list"`
+	Audit          Audit    `yaml:"audit"`
+	Server         Server   `yaml:"server"`
 
 	file  string
 	lines map[string]int // dotted key path → line

@@ -95,6 +95,7 @@ func TestDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"max_quarantine_ratio", *c.MaxQuarantineRatio, DefaultMaxQuarantineRatio},
+		{"max_nulled_ratio", *c.MaxNulledRatio, DefaultMaxNulledRatio},
 		{"horizon_weeks", c.Model.HorizonWeeks, DefaultHorizonWeeks},
 		{"capacity", c.List.Capacity, DefaultCapacity},
 		{"use_deprivation", *c.Model.UseDeprivation, true},

@@ -12,6 +12,7 @@ import (
 // Defaults of CONTRACTS §3.
 const (
 	DefaultMaxQuarantineRatio = 0.05
+	DefaultMaxNulledRatio     = pipeline.DefaultMaxNulledRatio
 	DefaultHorizonWeeks       = 26
 	DefaultCapacity           = 60
 	DefaultCooloffWeeks       = 12
@@ -37,6 +38,10 @@ func (c *Config) defaults() {
 	if c.MaxQuarantineRatio == nil {
 		v := DefaultMaxQuarantineRatio
 		c.MaxQuarantineRatio = &v
+	}
+	if c.MaxNulledRatio == nil {
+		v := DefaultMaxNulledRatio
+		c.MaxNulledRatio = &v
 	}
 	if c.Model.HorizonWeeks == 0 {
 		c.Model.HorizonWeeks = DefaultHorizonWeeks
@@ -150,6 +155,9 @@ func (c *Config) Validate() error {
 	}
 	if r := *c.MaxQuarantineRatio; r < 0 || r > 1 {
 		return c.Errorf("max_quarantine_ratio", "must be between 0 and 1, got %g", r)
+	}
+	if r := *c.MaxNulledRatio; r < 0 || r > 1 {
+		return c.Errorf("max_nulled_ratio", "must be between 0 and 1, got %g", r)
 	}
 	if h := c.Model.HorizonWeeks; h < 1 || h > 104 {
 		return c.Errorf("model.horizon_weeks", "must be between 1 and 104, got %d", h)
