@@ -103,8 +103,12 @@ func (r *run) ingest(ctx context.Context) error {
 				spec.Name, sm.Quarantined, sm.Read, topReasons(sm.ByReason, 3), r.opts.MaxQuarantineRatio, ErrTolerance)
 		}
 	}
+	maxNulled := r.opts.MaxNulledRatio
+	if maxNulled <= 0 {
+		maxNulled = DefaultMaxNulledRatio
+	}
 	for _, spec := range r.opts.Sources {
-		if err := checkNulled(spec.Name, r.man.Sources[spec.Name], DefaultMaxNulledRatio); err != nil {
+		if err := checkNulled(spec.Name, r.man.Sources[spec.Name], maxNulled); err != nil {
 			return err
 		}
 	}
@@ -113,9 +117,6 @@ func (r *run) ingest(ctx context.Context) error {
 
 // checkNulled fails a source one of whose columns has more than max of
 // its loaded cells unreadable, naming the column.
-//
-// TODO: max_nulled_ratio is read and checked by pipeline/config, but
-// Options has no field for it yet, so the run uses the default.
 func checkNulled(source string, sm *SourceManifest, max float64) error {
 	if sm.Loaded == 0 {
 		return nil

@@ -29,6 +29,9 @@ type Options struct {
 	Sources            []SourceSpec
 	Store              Store
 	MaxQuarantineRatio float64
+	// MaxNulledRatio bounds, per column, the share of a source's loaded
+	// rows whose cell was unreadable and nulled (0: DefaultMaxNulledRatio).
+	MaxNulledRatio float64
 
 	Features FeatureSet
 	// Candidates are the models the backtest chooses from (CONTRACTS §3

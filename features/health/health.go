@@ -50,6 +50,13 @@ var mandated = [...]struct {
 	{"NEW_BIRTH", 30}, {"SIX_EIGHT_WEEK", 70}, {"TWELVE_MONTH", 456}, {"TWO_TWO_HALF_YEAR", 913},
 }
 
+// wasNotBrought says whether an NHS attendance status is a missed
+// appointment: 3 (did not attend) and 7 (arrived late and could not be
+// seen), as children's services count "was not brought" for a child. The
+// connectors' vocabulary (connectors.WasNotBrought) says the same;
+// features may not import connectors.
+func wasNotBrought(status string) bool { return status == "3" || status == "7" }
+
 // open is a day after every other: a review never held.
 const open = features.Day(math.MaxInt32)
 
@@ -140,7 +147,7 @@ func load(ctx context.Context, mem memory.Allocator, t features.Tables) (map[str
 				day:           features.Day(date.Value(i)),
 				kind:          typ.Value(i),
 				attended:      status.Value(i) == "5" || status.Value(i) == "6",
-				wasNotBrought: status.Value(i) == "3",
+				wasNotBrought: wasNotBrought(status.Value(i)),
 				targeted:      typ.Value(i) == "TARGETED",
 				daDisclosed:   da.IsValid(i) && da.Value(i),
 				status:        status.Value(i),

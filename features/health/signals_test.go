@@ -3,6 +3,7 @@ package health_test
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -95,4 +96,23 @@ func TestHealthSignalsAsOf(t *testing.T) {
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("records after the date changed the facts:\nbefore %+v\nafter  %+v", a, b)
 	}
+}
+
+// TestStatusSevenIsNotBrought: a child brought too late to be seen (NHS
+// status 7) was not brought, as children's services count it.
+func TestStatusSevenIsNotBrought(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tb := oneFamily(mem, [][]string{{"k7", "n-c1", "TWELVE_MONTH", "2025-02-03", "7", "", ""}}, nil)
+	defer tb.Release()
+	f := factsOf(t, mem, tb)
+	for _, s := range f.Signals {
+		if s.Code == health.WasNotBrought12m {
+			if s.Date.Format("2006-01-02") != "2025-02-03" || !strings.Contains(s.Text, "2 health-visitor appointments") {
+				t.Errorf("was-not-brought signal %q dated %s; want both appointments, the latest 3 Feb 2025", s.Text, s.Date)
+			}
+			return
+		}
+	}
+	t.Errorf("no was-not-brought signal in %+v", f.Signals)
 }

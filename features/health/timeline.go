@@ -82,6 +82,9 @@ func contactText(c contact, isChild bool, born features.Day, hasBirth bool) stri
 		}
 		return name + ": did not attend"
 	case "7":
+		if isChild {
+			return name + ": brought late and could not be seen (counts as was not brought)"
+		}
 		return name + ": arrived late and could not be seen"
 	case "2":
 		return name + ": cancelled by the family"
