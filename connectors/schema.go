@@ -69,6 +69,14 @@ const (
 	NSUPRN      = "uprn"
 	NSCaseRef   = "case_ref"
 	NSTenancy   = "tenancy_ref"
+	// The source systems' own record ids: not identifiers of a person, but
+	// a council officer can look a family up by them, so they leave the
+	// connectors as pseudonyms too (joins, such as an assessment to its
+	// contact, still match).
+	NSContact   = "contact_id"
+	NSReferral  = "referral_id"
+	NSEpisode   = "episode_id"
+	NSPlacement = "placement_id"
 )
 
 func nullable(name string, t arrow.DataType) arrow.Field {
@@ -177,7 +185,7 @@ func Specs() map[string]Spec {
 		{
 			Name: CSCReferrals, Pattern: "csc_referrals*.csv",
 			Columns: []Column{
-				{Name: "referral_id", Required: true},
+				{Name: "referral_id", Required: true, Pseudonym: NSReferral},
 				{Name: "person_id", Required: true, Pseudonym: NSPerson},
 				{Name: "referral_date", Required: true},
 				{Name: "referral_source"},
@@ -196,7 +204,7 @@ func Specs() map[string]Spec {
 		{
 			Name: HVContacts, Pattern: "hv_contacts*.csv",
 			Columns: []Column{
-				{Name: "contact_id", Required: true},
+				{Name: "contact_id", Required: true, Pseudonym: NSContact},
 				{Name: "nhs_number", Required: true, Pseudonym: NSNHS},
 				{Name: "contact_type", Required: true},
 				{Name: "appointment_date", Required: true},
@@ -227,7 +235,7 @@ func Specs() map[string]Spec {
 		{
 			Name: HVAssessments, Pattern: "hv_assessments*.csv",
 			Columns: []Column{
-				{Name: "contact_id", Required: true},
+				{Name: "contact_id", Required: true, Pseudonym: NSContact},
 				{Name: "nhs_number", Required: true, Pseudonym: NSNHS},
 				{Name: "instrument", Required: true},
 				{Name: "subject"},
@@ -271,7 +279,7 @@ func Specs() map[string]Spec {
 		{
 			Name: TemporaryAccom, Pattern: "temporary_accommodation*.csv",
 			Columns: []Column{
-				{Name: "placement_id", Required: true},
+				{Name: "placement_id", Required: true, Pseudonym: NSPlacement},
 				{Name: "case_ref", Required: true, Pseudonym: NSCaseRef},
 				{Name: "placement_start", Required: true},
 				{Name: "placement_end"},
@@ -311,7 +319,7 @@ func Specs() map[string]Spec {
 		{
 			Name: EarlyHelpEpisodes, Pattern: "early_help*.csv",
 			Columns: []Column{
-				{Name: "episode_id", Required: true},
+				{Name: "episode_id", Required: true, Pseudonym: NSEpisode},
 				{Name: "household_id", Required: true, Pseudonym: NSHousehold},
 				{Name: "start_date", Required: true},
 				{Name: "end_date"},
