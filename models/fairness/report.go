@@ -1,6 +1,7 @@
 package fairness
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"earlyhelp/pipeline"
 )
@@ -41,7 +43,7 @@ table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #b1b4
 <table><thead><tr><th>attribute</th><th>group</th>{{range .Metrics}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Grid}}<tr><td>{{.Attribute}}</td><td>{{.Group}}</td>{{range .Cells}}<td class="{{.Verdict}}">{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody></table>
-{{range .Plots}}{{$p := .}}<h2>{{.Title}}</h2>
+{{range .Plots}}{{$p := .}}<h2 id="{{.ID}}">{{.Title}}</h2>
 <figure><svg xmlns="http://www.w3.org/2000/svg" width="640" height="{{.Height}}" role="img" aria-label="{{.Caption}}">
 <rect x="{{.BandX}}" y="0" width="{{.BandW}}" height="{{.Height}}" fill="#cce2d8"/>
 <line x1="{{.OneX}}" y1="0" x2="{{.OneX}}" y2="{{.Height}}" stroke="#505a5f" stroke-dasharray="4 3"/>
@@ -103,6 +105,7 @@ type reportTick struct {
 }
 
 type reportPlot struct {
+	ID                 string // the heading's anchor: ChartID
 	Title, Caption     string
 	Height, TickY      float64
 	BandX, BandW, OneX float64
@@ -288,6 +291,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 			p := plots[pk]
 			if p == nil {
 				p = &reportPlot{
+					ID:    ChartID(d.Attribute, d.Metric),
 					Title: fmt.Sprintf("%s by %s", metricTitle(d.Metric), d.Attribute),
 					Caption: fmt.Sprintf("Each dot is a group's %s as a ratio to group %s, on a log scale from a quarter to four, with its 95%% interval from resampling households; the shaded band is the tolerance 0.8–1.25 and the dashed line is parity. A red dot is a finding: its whole interval lies outside the band.",
 						metricTitle(d.Metric), d.RefGroup),
@@ -344,9 +348,66 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 			data.Week = append(data.Week, row)
 		}
 	}
-	return pipeline.WriteAtomic(filepath.Join(dir, "report.html"), 0o640, func(w io.Writer) error {
+	if err := pipeline.WriteAtomic(filepath.Join(dir, "report.html"), 0o640, func(w io.Writer) error {
 		return reportTemplate.Execute(w, data)
-	})
+	}); err != nil {
+		return err
+	}
+	return writeFindings(dir, a, data.Plots)
+}
+
+// ChartID is the anchor of the report's chart of metric by attribute.
+func ChartID(attribute, metric string) string {
+	return "chart-" + metric + "-" + strings.ReplaceAll(attribute, "×", "-by-")
+}
+
+// FindingsFile, beside report.html, is what the review site's /audit page
+// opens with: the findings in words (at most maxFindings), each with the
+// anchor of its chart in the report, then the inconclusive comparisons.
+const FindingsFile = "findings.json"
+
+// ReportFinding is one entry of FindingsFile.
+type ReportFinding struct {
+	Text  string `json:"text"`
+	Chart string `json:"chart,omitempty"` // anchor in report.html; empty when no chart shows it
+}
+
+// ReportFindings is FindingsFile.
+type ReportFindings struct {
+	Findings     []ReportFinding `json:"findings"`
+	Inconclusive []ReportFinding `json:"inconclusive"`
+	// More counts findings beyond the first maxFindings, in the report.
+	More int `json:"more"`
+}
+
+func writeFindings(dir string, a *RunAudit, plots []reportPlot) error {
+	charts := map[string]bool{}
+	for _, p := range plots {
+		charts[p.ID] = true
+	}
+	entry := func(d Disparity) ReportFinding {
+		f := ReportFinding{Text: Sentence(d)}
+		if id := ChartID(d.Attribute, d.Metric); charts[id] {
+			f.Chart = id
+		}
+		return f
+	}
+	out := ReportFindings{Findings: []ReportFinding{}, Inconclusive: []ReportFinding{}}
+	for i, d := range a.Findings() {
+		if i == maxFindings {
+			out.More = len(a.Findings()) - maxFindings
+			break
+		}
+		out.Findings = append(out.Findings, entry(d))
+	}
+	for _, d := range a.Inconclusive() {
+		out.Inconclusive = append(out.Inconclusive, entry(d))
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return pipeline.WriteFileAtomic(filepath.Join(dir, FindingsFile), b, 0o640)
 }
 
 func gridTitles() []string {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -456,8 +457,54 @@ func (s *Site) decide(w http.ResponseWriter, r *http.Request, sess *session) {
 type auditView struct {
 	RunID     string
 	Headline  string
-	Overrides []decisions.Override
+	Findings  *fairnessFindings
+	Overrides []overrideRow
 	HasReport bool
+}
+
+// fairnessFindings is the audit's findings.json (models/fairness
+// FindingsFile): the page opens with them.
+type fairnessFindings struct {
+	Findings     []fairnessFinding `json:"findings"`
+	Inconclusive []fairnessFinding `json:"inconclusive"`
+	More         int               `json:"more"`
+}
+
+type fairnessFinding struct {
+	Text  string `json:"text"`
+	Chart string `json:"chart"`
+}
+
+// overrideRow is a row of the overrides table as shown: counts from 1 to
+// suppressMax, and any figure they would let a reader work out, are
+// withheld, as in the audit's publishable tables.
+type overrideRow struct {
+	By, Key                      string
+	Total, NotAppropriate, Share string
+}
+
+// suppressMax is the largest count the auditors' pages show as "fewer than
+// 10" rather than as itself: small numbers can identify a family.
+const suppressMax = 9
+
+func suppressed(n int64) bool { return n > 0 && n <= suppressMax }
+
+func overrideRows(ovs []decisions.Override) []overrideRow {
+	out := make([]overrideRow, len(ovs))
+	for i, o := range ovs {
+		r := overrideRow{By: o.By, Key: o.Key, Total: strconv.FormatInt(o.Total, 10),
+			NotAppropriate: strconv.FormatInt(o.NotAppropriate, 10), Share: fmt.Sprintf("%.0f%%", 100*o.Share)}
+		// The other decisions' count, Total − NotAppropriate, is as
+		// telling as the two shown: suppress it by suppressing both.
+		if suppressed(o.Total) {
+			r.Total = "fewer than 10"
+		}
+		if suppressed(o.Total) || suppressed(o.NotAppropriate) || suppressed(o.Total-o.NotAppropriate) {
+			r.NotAppropriate, r.Share = "suppressed", "suppressed"
+		}
+		out[i] = r
+	}
+	return out
 }
 
 func (s *Site) audit(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -477,9 +524,19 @@ func (s *Site) audit(w http.ResponseWriter, r *http.Request, sess *session) {
 			v.Headline = m.Fairness
 		}
 	}
-	if v.Overrides, err = s.cfg.Decisions.Overrides(r.Context()); err != nil {
+	ov, err := s.cfg.Decisions.Overrides(r.Context())
+	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	v.Overrides = overrideRows(ov)
+	if p, err := s.runs.file("audit", "findings.json"); err == nil {
+		if b, err := os.ReadFile(p); err == nil {
+			var f fairnessFindings
+			if json.Unmarshal(b, &f) == nil {
+				v.Findings = &f
+			}
+		}
 	}
 	if p, err := s.runs.file("audit", "report.html"); err == nil {
 		_, statErr := os.Stat(p)

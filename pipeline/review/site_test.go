@@ -2,6 +2,7 @@ package review
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -826,5 +827,46 @@ func TestNotAppropriateNeedsReason(t *testing.T) {
 	}
 	if _, body, _ := get(t, c, h.srv.URL+"/family/HH-1001"); !strings.Contains(body, "Already known to another service") {
 		t.Error("the history does not show the reason")
+	}
+}
+
+// TestAuditPageOpensWithFindings: /audit opens with the audit's findings in
+// words, each linked to its chart, then the inconclusive ones apart; and
+// the overrides table shows no count from 1 to 9, nor one that would
+// reveal it.
+func TestAuditPageOpensWithFindings(t *testing.T) {
+	dataDir, uf := fixture(t)
+	findings := `{"findings":[{"text":"Children in group Asian were found at 0.18 times the rate of group White, a finding.","chart":"chart-tpr-ethnicity5"}],
+"inconclusive":[{"text":"Children in group Mixed were found at 0.61 times the rate, inconclusive.","chart":""}],"more":0}`
+	if err := os.WriteFile(filepath.Join(dataDir, "runs", "20260105T060000Z", "audit", "findings.json"), []byte(findings), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, dataDir, uf)
+	// 12 decisions in North, 3 of them not appropriate: 3 and 9 are small.
+	for i := range 12 {
+		d := decisions.Decision{Household: fmt.Sprintf("hh_%02d", i), Kind: "offer_made", Navigator: "nav", Locality: "North", At: time.Now()}
+		if i < 3 {
+			d.Kind, d.ReasonCategory = "not_appropriate", "no_concern"
+		}
+		if _, err := h.store.Record(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _ := h.signIn(t, "aud", password)
+	code, body, _ := get(t, c, h.srv.URL+"/audit")
+	if code != http.StatusOK {
+		t.Fatalf("/audit: %d", code)
+	}
+	f, inc := strings.Index(body, "group Asian"), strings.Index(body, "group Mixed")
+	if f < 0 || inc < f || !strings.Contains(body, `href="/audit/report#chart-tpr-ethnicity5"`) {
+		t.Errorf("/audit does not open with the finding linked to its chart, then the inconclusive one")
+	}
+	table := body[strings.Index(body, `id="overrides"`):]
+	table = table[:strings.Index(table, "</table>")]
+	for _, m := range regexp.MustCompile(`>\s*([1-9])\s*<`).FindAllStringSubmatch(table, -1) {
+		t.Errorf("overrides table shows the small count %s", m[1])
+	}
+	if !strings.Contains(table, ">12<") || !strings.Contains(table, "suppressed") {
+		t.Errorf("overrides table: want the total 12 shown and the 3 (and 9) suppressed:\n%s", table)
 	}
 }
