@@ -52,6 +52,7 @@ func auditHook(cfg *config.Config, m *pipeline.Metrics) func(context.Context, st
 	// Weekly runs reusing a model audit the same backtest as the run that
 	// trained it: its result is kept here and read back.
 	ac.CacheDir = filepath.Join(cfg.DataDir, "cache", "audit")
+	ac.Decisions = decisionRowsFor(cfg.DataDir)
 	return func(ctx context.Context, runDir string) (string, error) {
 		a, err := fairness.AuditRun(runDir, ac)
 		if err != nil {
@@ -119,6 +120,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *seed != 0 {
 		ac.Seed = *seed
 	}
+	// The decisions are the data folder's, as the run's audit read them:
+	// runs/<id> sits in data_dir/runs.
+	ac.Decisions = decisionRowsFor(filepath.Dir(filepath.Dir(filepath.Clean(*dir))))
 	a, err := fairness.AuditRun(*dir, ac)
 	if err != nil {
 		return err

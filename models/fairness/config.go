@@ -41,6 +41,11 @@ type Config struct {
 	// Workers bounds bootstrap parallelism; 0 means GOMAXPROCS. Results do
 	// not depend on it.
 	Workers int
+	// Decisions, when set, gives the run's listed households with their
+	// latest navigators' decisions (locality included); AuditRun fills in
+	// each one's ethnicity5 and IMD quintile from this week's rows and
+	// audits the decisions by group (audit/decisions.csv).
+	Decisions func(runDir string) ([]DecisionRow, error) `json:"-"`
 	// CacheDir, when set, keeps AuditRun's backtest audit by a digest of
 	// its rows and settings, so a weekly run over the same backtest reads
 	// it back instead of bootstrapping again (see cache.go).

@@ -35,6 +35,7 @@ table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #b1b4
 {{if .Findings}}<h2>What needs looking into</h2><ul>{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{else}}<h2>What needs looking into</h2><p>No comparison of recall is a finding.</p>{{end}}
 {{if .Inconclusive}}<h2>Inconclusive</h2><p>These differences in recall are outside the band on their own estimate, but their intervals cross it: the data cannot tell them from chance.</p><ul>{{range .Inconclusive}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Need}}<h2>Selection beside need, by deprivation</h2><p>Selection differs by deprivation wherever need does, so it is shown beside how often each group's children went on to be referred, and not judged on its own.</p><ul>{{range .Need}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Decisions}}<h2 id="decisions">Navigators' decisions</h2><p>What happens after the list is where disparity hides: each group's share of listed households with each decision, against the largest group's, by the same findings rule (audit/decisions.csv has every comparison). Within-band and too-small comparisons are not listed here.</p><ul>{{range .Decisions}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Deeper}}<h2>Further down the ranking</h2>
 <p>If the list took the top tenth of children by score instead of this week's capacity, this is how often each group's children who went on to be referred would have been found, against the reference group:</p>
 <ul>{{range .Deeper}}<li>{{.}}</li>{{end}}</ul>{{end}}
@@ -229,6 +230,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		Findings      []string
 		Inconclusive  []string
 		Need          []string
+		Decisions     []string
 		Deeper        []string
 		Metrics       []string
 		Grid          []reportRow
@@ -248,6 +250,9 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		data.Inconclusive = append(data.Inconclusive, Sentence(d))
 	}
 	data.Need = a.NeedBeside()
+	for _, c := range a.decisionsToShow() {
+		data.Decisions = append(data.Decisions, DecisionSentence(c))
+	}
 	data.Coverage = a.CoverageSentence()
 	data.Deeper = a.Deeper()
 	data.Charts = a.charts()
@@ -378,6 +383,9 @@ type ReportFindings struct {
 	Inconclusive []ReportFinding `json:"inconclusive"`
 	// More counts findings beyond the first maxFindings, in the report.
 	More int `json:"more"`
+	// Decisions are the navigators' decisions' findings, then inconclusive
+	// comparisons.
+	Decisions []ReportFinding `json:"decisions"`
 }
 
 func writeFindings(dir string, a *RunAudit, plots []reportPlot) error {
@@ -392,7 +400,10 @@ func writeFindings(dir string, a *RunAudit, plots []reportPlot) error {
 		}
 		return f
 	}
-	out := ReportFindings{Findings: []ReportFinding{}, Inconclusive: []ReportFinding{}}
+	out := ReportFindings{Findings: []ReportFinding{}, Inconclusive: []ReportFinding{}, Decisions: []ReportFinding{}}
+	for _, c := range a.decisionsToShow() {
+		out.Decisions = append(out.Decisions, ReportFinding{Text: DecisionSentence(c), Chart: "decisions"})
+	}
 	for i, d := range a.Findings() {
 		if i == maxFindings {
 			out.More = len(a.Findings()) - maxFindings
@@ -455,4 +466,18 @@ func (a *RunAudit) CoverageSentence() string {
 			pct(c.Known, c.N), pct(c.KnownSel, c.NSel), pct(c.KnownNotSel, c.NNotSel))
 	}
 	return ""
+}
+
+// decisionsToShow are the decisions' findings, then their inconclusive
+// comparisons: what the report and the site list.
+func (a *RunAudit) decisionsToShow() []DecisionCell {
+	var out []DecisionCell
+	for _, class := range []string{ClassFinding, ClassInconclusive} {
+		for _, c := range a.Decisions {
+			if c.Finding == class {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }

@@ -20,6 +20,9 @@ type RunAudit struct {
 	ThisWeek *Result // nil when the run listed nobody
 	// Reused says the backtest audit was read back from Config.CacheDir.
 	Reused bool
+	// Decisions is the audit of the navigators' decisions, when
+	// Config.Decisions gave any listed household.
+	Decisions []DecisionCell
 }
 
 // AuditRun reads runDir/evaluation/scored_children.csv, audits it with cfg
@@ -90,10 +93,52 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 			return nil, err
 		}
 	}
+	if cfg.Decisions != nil {
+		rows, err := cfg.Decisions(runDir)
+		if err != nil {
+			return nil, fmt.Errorf("audit of the decisions: %w", err)
+		}
+		if len(rows) > 0 {
+			groupDecisions(rows, week)
+			tau := float64(cfg.TauNum) / float64(max(cfg.TauDen, 1))
+			out.Decisions = AuditDecisions(rows, tau, cfg.MinDenVerdict)
+			if err := WriteDecisions(dir, out.Decisions); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err := out.writeReport(dir, latest); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// groupDecisions gives each listed household the ethnicity5 of its first
+// child and its IMD quintile, from this week's rows: a household no longer
+// scored this week stays UNKNOWN.
+func groupDecisions(rows []DecisionRow, week []Row) {
+	type groups struct{ eth, imd string }
+	by := make(map[string]groups, len(week))
+	for i := range week {
+		r := &week[i]
+		if _, seen := by[r.HouseholdID]; seen {
+			continue
+		}
+		eth := r.Ethnicity5
+		if eth == "" {
+			eth, _ = GroupOf5(r.Ethnicity)
+		}
+		q := ""
+		if r.IMDDecile > 0 {
+			q = Quintile(r.IMDDecile)
+		}
+		by[r.HouseholdID] = groups{eth, q}
+	}
+	for i := range rows {
+		if g, ok := by[rows[i].Household]; ok {
+			rows[i].Ethnicity5, rows[i].IMDQuintile = g.eth, g.imd
+		}
+	}
 }
 
 // fit drops capacity what-ifs larger than the rows audited: a small

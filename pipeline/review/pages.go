@@ -468,6 +468,9 @@ type fairnessFindings struct {
 	Findings     []fairnessFinding `json:"findings"`
 	Inconclusive []fairnessFinding `json:"inconclusive"`
 	More         int               `json:"more"`
+	// Decisions are the navigators' decisions' findings and inconclusive
+	// comparisons by group.
+	Decisions []fairnessFinding `json:"decisions"`
 }
 
 type fairnessFinding struct {

@@ -355,6 +355,37 @@ func (s *Store) Latest(ctx context.Context) (map[string]Latest, error) {
 	return out, nil
 }
 
+// LatestDecisions returns each household's most recent decision, whole
+// (its locality and reason category with it), for the audit of the
+// navigators' decisions. Notes are left out: the audit never reads them.
+func (s *Store) LatestDecisions(ctx context.Context) (map[string]Decision, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, household, kind, navigator, locality, audit_group, reason_category, at FROM (
+		SELECT id, household, kind, navigator, locality, audit_group, reason_category, at,
+			ROW_NUMBER() OVER (PARTITION BY household ORDER BY at DESC, id DESC) AS rn
+		FROM decisions
+	) WHERE rn = 1`)
+	if err != nil {
+		return nil, fmt.Errorf("decisions: latest decisions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]Decision{}
+	for rows.Next() {
+		var d Decision
+		var at string
+		if err := rows.Scan(&d.ID, &d.Household, &d.Kind, &d.Navigator, &d.Locality, &d.Group, &d.ReasonCategory, &at); err != nil {
+			return nil, fmt.Errorf("decisions: latest decisions: %w", err)
+		}
+		if d.At, err = parseTime(at); err != nil {
+			return nil, fmt.Errorf("decisions: latest decisions: decision %d: %w", d.ID, err)
+		}
+		out[d.Household] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("decisions: latest decisions: %w", err)
+	}
+	return out, nil
+}
+
 // History returns a household's decisions, newest first.
 func (s *Store) History(ctx context.Context, household string) ([]Decision, error) {
 	if household == "" {

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"earlyhelp/models/fairness"
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/review/decisions"
+)
+
+// decisionRowsFor gives the audit the run's listed households, every
+// household ever listed up to the run (its list_state.json), each with its
+// latest navigators' decision from the decisions store. A household's
+// locality is its decision's, else this week's list's, else unknown; the
+// audit fills in ethnicity and deprivation from this week's rows. A data
+// folder without the review site's store gives the households without
+// decisions; a run without a list, none.
+func decisionRowsFor(dataDir string) func(runDir string) ([]fairness.DecisionRow, error) {
+	return func(runDir string) ([]fairness.DecisionRow, error) {
+		b, err := os.ReadFile(filepath.Join(runDir, "list", "list_state.json"))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var st pipeline.ListState
+		if err := json.Unmarshal(b, &st); err != nil {
+			return nil, fmt.Errorf("list_state.json: %w", err)
+		}
+		localities, err := listLocalitiesByPseudonym(runDir)
+		if err != nil {
+			return nil, err
+		}
+		latest := map[string]decisions.Decision{}
+		if path := reviewPath(dataDir, decisionsFile); fileExists(path) {
+			ds, err := decisions.Open(path)
+			if err != nil {
+				return nil, err
+			}
+			defer ds.Close()
+			if latest, err = ds.LatestDecisions(context.Background()); err != nil {
+				return nil, err
+			}
+		}
+		rows := make([]fairness.DecisionRow, 0, len(st.Listed))
+		for hh := range st.Listed {
+			r := fairness.DecisionRow{Household: hh, Locality: localities[hh]}
+			if d, ok := latest[hh]; ok {
+				r.Kind, r.ReasonCategory = d.Kind, d.ReasonCategory
+				if d.Locality != "" {
+					r.Locality = d.Locality
+				}
+			}
+			rows = append(rows, r)
+		}
+		sort.Slice(rows, func(i, j int) bool { return rows[i].Household < rows[j].Household })
+		return rows, nil
+	}
+}
+
+// listLocalitiesByPseudonym maps this week's listed households' pseudonyms
+// to their localities, from families.json and navigator_list.csv.
+func listLocalitiesByPseudonym(runDir string) (map[string]string, error) {
+	b, err := os.ReadFile(filepath.Join(runDir, "list", pipeline.FamiliesFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var fams []pipeline.ListFamily
+	if err := json.Unmarshal(b, &fams); err != nil {
+		return nil, fmt.Errorf("%s: %w", pipeline.FamiliesFile, err)
+	}
+	byRef, err := localitiesByRef(filepath.Join(runDir, "list", "navigator_list.csv"))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(fams))
+	for _, f := range fams {
+		out[f.Pseudonym] = byRef[f.Household]
+	}
+	return out, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// localitiesByRef reads navigator_list.csv's household_ref and locality
+// columns, undoing the spreadsheet neutralisation of a cell.
+func localitiesByRef(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) == 0 {
+		return nil, fmt.Errorf("%s: %v", filepath.Base(path), err)
+	}
+	ref, loc := slices.Index(rows[0], "household_ref"), slices.Index(rows[0], "locality")
+	if ref < 0 || loc < 0 {
+		return nil, fmt.Errorf("%s: no household_ref or locality column", filepath.Base(path))
+	}
+	out := map[string]string{}
+	for _, r := range rows[1:] {
+		out[unquote(r[ref])] = unquote(r[loc])
+	}
+	return out, nil
+}
+
+// unquote undoes the export's neutralisation of a cell a spreadsheet would
+// read as a formula.
+func unquote(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
+	return s
+}
