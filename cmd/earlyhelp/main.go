@@ -36,6 +36,7 @@ func commands() []command {
 		{"run", "one batch run: ingest, features, backtest, train, score, list, audit", runRun},
 		{"backtest", "temporal backtest of the configured models against the baselines", runBacktest},
 		{"audit", "recompute the fairness audit of a finished run", runAudit},
+		{"version", "print the version, the VCS revision the binary was built from, and Go's version", runVersion},
 		{"evaluate", "synthetic councils only: hold a run's backtest against the council's truth (--run DIR --truth D/truth)", runEvaluate},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
 		{"store", "check the store's files against their checksums (check), or take damaged ones out for re-ingest (repair)", runStore},

@@ -258,17 +258,63 @@ func evaluateAdapter(scores []float64, labels []bool, k int) pipeline.EvalMetric
 // codeVersion names the build: the module version, or the VCS revision
 // when the binary was built from a checkout with VCS stamping.
 func codeVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += "+" + s.Value[:12]
+	v := readVersion()
+	out := v.Module
+	if v.Revision != "" {
+		out += "+" + v.Revision[:min(12, len(v.Revision))]
+		if v.Modified {
+			out += "-dirty"
 		}
 	}
-	return v + " " + bi.GoVersion
+	return out + " " + v.Go
+}
+
+// linkedRevision and linkedModified are set by the Dockerfile's -ldflags
+// (-X main.linkedRevision=...) where the build has no .git to read.
+var linkedRevision, linkedModified string
+
+// buildVersion is what `earlyhelp version` prints.
+type buildVersion struct {
+	Module, Go, Revision, Time string
+	Modified                   bool
+}
+
+func readVersion() buildVersion {
+	v := buildVersion{Module: "unknown", Revision: linkedRevision, Modified: linkedModified == "true"}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	v.Module, v.Go = bi.Main.Version, bi.GoVersion
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v.Revision = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
+		case "vcs.time":
+			v.Time = s.Value
+		}
+	}
+	return v
+}
+
+// runVersion is `earlyhelp version`: the module version, the VCS revision
+// the binary was built from (and whether the tree had changes), and Go's.
+func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
+	v := readVersion()
+	rev := v.Revision
+	if rev == "" {
+		rev = "unknown (built without VCS information: use go build in a git checkout, or -ldflags -X main.linkedRevision=...)"
+	} else if v.Modified {
+		rev += " (with uncommitted changes)"
+	}
+	fmt.Fprintf(stdout, "earlyhelp %s\nrevision %s\n", v.Module, rev)
+	if v.Time != "" {
+		fmt.Fprintf(stdout, "committed %s\n", v.Time)
+	}
+	fmt.Fprintf(stdout, "go %s\n", v.Go)
+	return nil
 }
 
 // logger builds the zerolog logger: console by default, JSON when asked.
