@@ -345,9 +345,31 @@ func (s *sink) End(f FileRef, rowsRead int64) error {
 
 // quarantine writes runs/<id>/quarantine/<source>.csv, created on the first
 // rejected row.
-type quarantine struct {
+type quarantine struct{ csvOut }
+
+// csvOut is a CSV file of a run written atomically: created on its first
+// line, renamed into place on commit, removed on abort.
+type csvOut struct {
 	f *AtomicFile
 	w *csv.Writer
+}
+
+func (q *csvOut) commit() error {
+	if q.f == nil {
+		return nil
+	}
+	q.w.Flush()
+	if err := q.w.Error(); err != nil {
+		q.f.Abort()
+		return err
+	}
+	return q.f.Commit()
+}
+
+func (q *csvOut) abort() {
+	if q.f != nil {
+		q.f.Abort()
+	}
 }
 
 func (q *quarantine) write(runDir string, spec SourceSpec, file string, rj Rejected) error {
@@ -374,30 +396,9 @@ func (q *quarantine) write(runDir string, spec SourceSpec, file string, rj Rejec
 	return q.w.Write(row)
 }
 
-func (q *quarantine) commit() error {
-	if q.f == nil {
-		return nil
-	}
-	q.w.Flush()
-	if err := q.w.Error(); err != nil {
-		q.f.Abort()
-		return err
-	}
-	return q.f.Commit()
-}
-
-func (q *quarantine) abort() {
-	if q.f != nil {
-		q.f.Abort()
-	}
-}
-
 // cellsFile writes runs/<id>/quarantine/<source>_cells.csv, created on the
 // first nulled cell: one line per optional cell stored as null.
-type cellsFile struct {
-	f *AtomicFile
-	w *csv.Writer
-}
+type cellsFile struct{ csvOut }
 
 func (q *cellsFile) write(runDir, source, file string, c NulledCell) error {
 	if q.f == nil {
@@ -413,20 +414,3 @@ func (q *cellsFile) write(runDir, source, file string, c NulledCell) error {
 	return q.w.Write([]string{file, strconv.FormatInt(c.Row, 10), c.Column, c.Reason, neutralise(c.Value)})
 }
 
-func (q *cellsFile) commit() error {
-	if q.f == nil {
-		return nil
-	}
-	q.w.Flush()
-	if err := q.w.Error(); err != nil {
-		q.f.Abort()
-		return err
-	}
-	return q.f.Commit()
-}
-
-func (q *cellsFile) abort() {
-	if q.f != nil {
-		q.f.Abort()
-	}
-}

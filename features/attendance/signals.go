@@ -107,37 +107,13 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 // ChildWeeks are each child's own school sessions over weeks, as Timeline
 // sums them over the household.
 func (b *Builder) ChildWeeks(l *features.Link, h *features.Household, weeks []pipeline.TimelineWeek) []pipeline.ChildWeeks {
-	if len(weeks) == 0 {
-		return nil
-	}
-	idx, err := b.indexFor(context.Background(), l.Day)
-	if err != nil {
-		return nil
-	}
-	cutoff := uint32(0)
-	if s := l.AsOf.Unix() - stampEpoch; s > 0 {
-		cutoff = uint32(s)
-	}
-	starts, ok := weekStarts(weeks)
-	if !ok {
-		return nil
-	}
-	win := features.Window{From: starts[0], To: min(starts[len(starts)-1]+7, l.Day)}
 	var out []pipeline.ChildWeeks
-	for _, c := range h.Children {
-		p, ok := idx.pupils[c.UPN]
-		if c.UPN == "" || !ok {
-			continue
-		}
-		tallies := make([]tally, len(weeks))
-		idx.scan(p, win, cutoff, func(d features.Day) *tally {
-			return &tallies[min(int(d-starts[0])/7, len(tallies)-1)]
-		})
+	b.eachChildWeeks(l, h, weeks, func(c features.Child, tallies []tally) {
 		cw := pipeline.ChildWeeks{Child: c.Person, Weeks: make([]pipeline.TimelineWeek, len(weeks))}
 		for i, t := range tallies {
 			cw.Weeks[i] = pipeline.TimelineWeek{Start: weeks[i].Start, Possible: t.possible, Absent: t.absent, Late: t.late + t.lateAfter}
 		}
 		out = append(out, cw)
-	}
+	})
 	return out
 }
