@@ -413,4 +413,3 @@ func (q *cellsFile) write(runDir, source, file string, c NulledCell) error {
 	}
 	return q.w.Write([]string{file, strconv.FormatInt(c.Row, 10), c.Column, c.Reason, neutralise(c.Value)})
 }
-
