@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -28,16 +26,7 @@ func (f nullingSource) Read(ctx context.Context, mem memory.Allocator, sink Sink
 	if ok, err := sink.Begin(ref); err != nil || !ok {
 		return err
 	}
-	b := array.NewStringBuilder(mem)
-	defer b.Release()
-	for range f.emit {
-		b.Append("p")
-	}
-	col := b.NewArray()
-	defer col.Release()
-	rec := array.NewRecord(arrow.NewSchema([]arrow.Field{{Name: "person_id", Type: arrow.BinaryTypes.String}}, nil), []arrow.Array{col}, f.emit)
-	defer rec.Release()
-	if err := sink.Emit(rec); err != nil {
+	if err := emitPeople(sink, mem, f.emit); err != nil {
 		return err
 	}
 	cs := sink.(CellSink)

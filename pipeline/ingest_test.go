@@ -30,16 +30,7 @@ func (f fakeSource) Read(ctx context.Context, mem memory.Allocator, sink Sink) e
 	if err != nil || !ok {
 		return err
 	}
-	b := array.NewStringBuilder(mem)
-	defer b.Release()
-	for i := int64(0); i < f.emit; i++ {
-		b.Append("p")
-	}
-	col := b.NewArray()
-	defer col.Release()
-	rec := array.NewRecord(arrow.NewSchema([]arrow.Field{{Name: "person_id", Type: arrow.BinaryTypes.String}}, nil), []arrow.Array{col}, f.emit)
-	defer rec.Release()
-	if err := sink.Emit(rec); err != nil {
+	if err := emitPeople(sink, mem, f.emit); err != nil {
 		return err
 	}
 	for i := int64(0); i < f.reject; i++ {
@@ -177,4 +168,18 @@ func TestIngestOnlyRun(t *testing.T) {
 			t.Errorf("missing %s", f)
 		}
 	}
+}
+
+// emitPeople emits a record of n rows of one person_id column to sink.
+func emitPeople(sink Sink, mem memory.Allocator, n int64) error {
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	for i := int64(0); i < n; i++ {
+		b.Append("p")
+	}
+	col := b.NewArray()
+	defer col.Release()
+	rec := array.NewRecord(arrow.NewSchema([]arrow.Field{{Name: "person_id", Type: arrow.BinaryTypes.String}}, nil), []arrow.Array{col}, n)
+	defer rec.Release()
+	return sink.Emit(rec)
 }
