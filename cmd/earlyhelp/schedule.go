@@ -170,6 +170,7 @@ func newScheduler(cfg *config.Config, log zerolog.Logger, reg *prometheus.Regist
 		s.retries.WithLabelValues(j.name)
 		s.failures.WithLabelValues(j.name)
 		s.queued.WithLabelValues(j.name)
+		s.wait.WithLabelValues(j.name)
 	}
 	return s, nil
 }

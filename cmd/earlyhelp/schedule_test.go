@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/rs/zerolog"
 
 	"earlyhelp/pipeline/config"
@@ -164,8 +166,10 @@ func TestScheduleQueueListAfterIngest(t *testing.T) {
 	if got := testutil.ToFloat64(s.skipped.WithLabelValues("weekly_list")); got != 0 {
 		t.Errorf("earlyhelp_job_skipped_total{job=weekly_list} = %g; want 0", got)
 	}
-	if n := testutil.CollectAndCount(s.wait); n != 2 {
-		t.Errorf("earlyhelp_job_wait_seconds has %d series; want one per job run", n)
+	for _, j := range []string{"ingest", "weekly_list"} {
+		if n := waitCount(t, s, j); n != 1 {
+			t.Errorf("earlyhelp_job_wait_seconds_count{job=%s} = %d; want 1", j, n)
+		}
 	}
 	started := logs.find(t, "job started", list.RunID)
 	waited, _ := started["waited_seconds"].(float64)
@@ -258,6 +262,16 @@ func TestScheduleQueueRetrainLists(t *testing.T) {
 	if man.StartedAt.Sub(listDue) < 2*time.Minute {
 		t.Errorf("retrain started %s after the list fell due; want its wait counted from the list's", man.StartedAt.Sub(listDue))
 	}
+}
+
+// waitCount is how many waits earlyhelp_job_wait_seconds{job} observed.
+func waitCount(t *testing.T, s *scheduler, job string) uint64 {
+	t.Helper()
+	var m dto.Metric
+	if err := s.wait.WithLabelValues(job).(prometheus.Metric).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleCount()
 }
 
 // holdSlot marks name as this process's running job, as invoke does when
@@ -405,4 +419,47 @@ func TestReadyzSaysNoMore(t *testing.T) {
 	if rec.Code != 503 || strings.TrimSpace(rec.Body.String()) != "not ready" {
 		t.Errorf("GET /readyz = %d %q; want 503 \"not ready\"", rec.Code, rec.Body.String())
 	}
+}
+
+// TestScheduleNextRun: earlyhelp_next_run_timestamp_seconds{job} is when
+// the job is next due, before serve starts and from cron's entry after.
+func TestScheduleNextRun(t *testing.T) {
+	// Retrain alone, which is never caught up, so nothing runs.
+	cfg, asOf := tinyCouncil(t, "  retrain: \"0 3 1 * *\"\n")
+	s, _ := newTestScheduler(t, cfg, asOf)
+	want := float64(s.jobs[0].sched.Next(time.Now().In(s.loc)).Unix())
+	if got := nextRunGauge(t, s, "retrain"); got != want {
+		t.Errorf("before start: next run %g; want %g", got, want)
+	}
+	s.start(context.Background())
+	defer func() { <-s.stop().Done() }()
+	s.mu.Lock()
+	c, id := s.cron, s.entries["retrain"]
+	s.mu.Unlock()
+	waitFor(t, 5*time.Second, func() bool { return !c.Entry(id).Next.IsZero() })
+	if got, want := nextRunGauge(t, s, "retrain"), float64(c.Entry(id).Next.Unix()); got != want {
+		t.Errorf("after start: next run %g; want cron's %g", got, want)
+	}
+}
+
+func nextRunGauge(t *testing.T, s *scheduler, job string) float64 {
+	t.Helper()
+	mfs, err := s.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "earlyhelp_next_run_timestamp_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "job" && l.GetValue() == job {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no earlyhelp_next_run_timestamp_seconds{job=%q}", job)
+	return 0
 }
