@@ -463,3 +463,28 @@ func nextRunGauge(t *testing.T, s *scheduler, job string) float64 {
 	t.Fatalf("no earlyhelp_next_run_timestamp_seconds{job=%q}", job)
 	return 0
 }
+
+// TestScheduleCatchUpQueues: the catch-up on start goes through the queue:
+// with a job of this process running it waits, and starts when that ends.
+func TestScheduleCatchUpQueues(t *testing.T) {
+	cfg, asOf := tinyCouncil(t, "  weekly_list: \"0 6 * * MON\"\n  retries: 0\n")
+	s, _ := newTestScheduler(t, cfg, asOf)
+	ctx := context.Background()
+	holdSlot(s, "ingest")
+	if err := s.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { <-s.stop().Done() }()
+	waitFor(t, 5*time.Second, func() bool { return len(pendingNames(s)) == 1 })
+	if runs, _ := filepath.Glob(filepath.Join(cfg.DataDir, "runs", "*")); len(runs) != 0 {
+		t.Fatalf("the catch-up started beside a running job: %d run folders", len(runs))
+	}
+	s.startNext(ctx) // the running job ends
+	s.bg.Wait()
+	if _, man := newestRun(t, cfg.DataDir); man.Status != "succeeded" || man.List == nil {
+		t.Errorf("caught-up run %s: status %s, list %v; want a list", man.RunID, man.Status, man.List != nil)
+	}
+	if got := testutil.ToFloat64(s.queued.WithLabelValues("weekly_list")); got != 1 {
+		t.Errorf("earlyhelp_job_queued_total{job=weekly_list} = %g; want 1", got)
+	}
+}
