@@ -318,10 +318,8 @@ func (s *scheduler) enqueue(j job, due time.Time) (joined string, waits bool) {
 	if _, ok := s.pending["retrain"]; ok && j.name == "weekly_list" {
 		return "retrain", false // a retrain lists too
 	}
-	if p, ok := s.pending[j.name]; ok {
-		p.due = earlier(p.due, due)
-		s.pending[j.name] = p
-		return j.name, false
+	if _, ok := s.pending[j.name]; ok {
+		return j.name, false // its wait counts from the first invocation
 	}
 	if w, ok := s.pending["weekly_list"]; ok && j.retrain {
 		// The retrain lists too; its wait counts from the list's.
