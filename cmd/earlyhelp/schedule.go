@@ -36,9 +36,18 @@ type job struct {
 //
 // Rules, in the order they apply to an invocation:
 //   - an invocation whose previous one (same job) is still running is skipped
-//     by cron.SkipIfStillRunning; one that finds another job of this process
-//     running, or another process holding data_dir's lock, is skipped too.
-//     Every skip is logged and counted in earlyhelp_job_skipped_total{job}.
+//     (cron.SkipIfStillRunning, and the queue for a job it started);
+//   - one that finds another job of this process running is queued, never
+//     dropped: at most one pending run per job (repeats coalesce), started as
+//     soon as the running job ends, a weekly list before a retrain before an
+//     ingest; a retrain replaces a pending weekly list, since it lists too
+//     (earlyhelp_job_queued_total{job});
+//   - one that finds another process holding data_dir's lock tries again
+//     every lockPoll until schedule.max_wait after it fell due, then is
+//     skipped. Every skip is logged and counted in
+//     earlyhelp_job_skipped_total{job}.
+//   - each run logs, with its run id, how long it waited from falling due to
+//     starting (earlyhelp_job_wait_seconds{job});
 //   - each attempt runs under schedule.job_timeout;
 //   - a failed attempt is retried schedule.retries times, waiting
 //     schedule.retry_backoff and doubling it each time, except when the
@@ -46,10 +55,11 @@ type job struct {
 //     or serve is stopping; then the job is marked failed
 //     (earlyhelp_job_failures_total{job}, /readyz fails until a run succeeds).
 //   - catch-up: on start, if the newest successful full run finished before
-//     the weekly_list schedule's latest due time, one weekly list runs at
-//     once; otherwise, if the newest successful run of any kind finished
-//     before the ingest schedule's latest due time, one ingest runs. Retrain
-//     is not caught up: every full run trains in this build.
+//     the weekly_list schedule's latest due time, one weekly list is invoked
+//     at once, through the same queue; otherwise, if the newest successful
+//     run of any kind finished before the ingest schedule's latest due time,
+//     one ingest is. Retrain is not caught up: every full run trains in this
+//     build.
 type scheduler struct {
 	cfg     *config.Config
 	log     zerolog.Logger
@@ -62,18 +72,40 @@ type scheduler struct {
 	skipped  *prometheus.CounterVec
 	retries  *prometheus.CounterVec
 	failures *prometheus.CounterVec
+	queued   *prometheus.CounterVec
+	wait     *prometheus.HistogramVec
 
-	cron  *cron.Cron
-	runMu sync.Mutex     // held by the one job running in this process
-	bg    sync.WaitGroup // the catch-up run
+	bg sync.WaitGroup // the catch-up run and the queued runs
 
-	mu         sync.Mutex
+	mu      sync.Mutex
+	cron    *cron.Cron
+	entries map[string]cron.EntryID // by job name, for the next-run gauge
+	// running is the job of this process that holds the slot (empty when
+	// none); pending are the invocations waiting for it, one per job.
+	running  string
+	pending  map[string]pendingRun
+	stopping bool
+
 	lastFailed string // why the newest job failed; empty when it succeeded
 	// blocked says why the newest job was skipped for another process's
 	// lock; empty once a job runs. A scheduler whose jobs are all skipped
 	// produces no list, and must not look ready.
 	blocked string
 }
+
+// pendingRun is an invocation waiting for this process's running job.
+type pendingRun struct {
+	job job
+	due time.Time // when it was invoked; its wait is measured from here
+}
+
+// queueOrder is the order pending runs start in: the list first, since the
+// navigators wait for it and the next ingest is as good as this one.
+var queueOrder = []string{"weekly_list", "retrain", "ingest"}
+
+// lockPoll is how often a job tries again for the data folder's lock while
+// another process holds it.
+const lockPoll = time.Minute
 
 // newScheduler parses the schedules and registers every metric on reg. It
 // does no I/O.
@@ -82,7 +114,7 @@ func newScheduler(cfg *config.Config, log zerolog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, fmt.Errorf("time zone: %w", err)
 	}
-	s := &scheduler{cfg: cfg, log: log, reg: reg, clock: clock, loc: loc}
+	s := &scheduler{cfg: cfg, log: log, reg: reg, clock: clock, loc: loc, pending: map[string]pendingRun{}}
 	for _, j := range []job{
 		{name: "ingest", spec: cfg.Schedule.Ingest, ingestOnly: true},
 		{name: "weekly_list", spec: cfg.Schedule.WeeklyList},
@@ -109,6 +141,26 @@ func newScheduler(cfg *config.Config, log zerolog.Logger, reg *prometheus.Regist
 	s.skipped = newCounter("job_skipped_total", "Scheduled jobs skipped because another run was in progress.")
 	s.retries = newCounter("job_retries_total", "Failed job attempts that were retried.")
 	s.failures = newCounter("job_failures_total", "Jobs marked failed after their retries.")
+	s.queued = newCounter("job_queued_total", "Scheduled jobs queued because another job of this process was running.")
+	s.wait = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "earlyhelp", Name: "job_wait_seconds",
+		Help:    "Time from a job falling due to its run starting: queued behind another job or waiting for another process's lock.",
+		Buckets: []float64{1, 10, 60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600},
+	}, []string{"job"})
+	if err == nil {
+		err = reg.Register(s.wait)
+	}
+	for _, j := range s.jobs {
+		j := j
+		next := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "earlyhelp", Name: "next_run_timestamp_seconds",
+			Help:        "Unix time a job is next due on its schedule.",
+			ConstLabels: prometheus.Labels{"job": j.name},
+		}, func() float64 { return float64(s.nextRun(j).Unix()) })
+		if err == nil {
+			err = reg.Register(next)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
@@ -117,8 +169,30 @@ func newScheduler(cfg *config.Config, log zerolog.Logger, reg *prometheus.Regist
 		s.skipped.WithLabelValues(j.name)
 		s.retries.WithLabelValues(j.name)
 		s.failures.WithLabelValues(j.name)
+		s.queued.WithLabelValues(j.name)
+		s.wait.WithLabelValues(j.name)
 	}
 	return s, nil
+}
+
+func (s *scheduler) after(d time.Duration) <-chan time.Time {
+	if s.clock.after != nil {
+		return s.clock.after(d)
+	}
+	return time.After(d)
+}
+
+// nextRun is when j is next due: its cron entry's, once cron runs.
+func (s *scheduler) nextRun(j job) time.Time {
+	s.mu.Lock()
+	c, id, ok := s.cron, s.entries[j.name], s.cron != nil
+	s.mu.Unlock()
+	if ok {
+		if e := c.Entry(id); !e.Next.IsZero() {
+			return e.Next
+		}
+	}
+	return j.sched.Next(s.now().In(s.loc))
 }
 
 func (s *scheduler) now() time.Time {
@@ -156,64 +230,172 @@ func (s *scheduler) start(ctx context.Context) error {
 		s.metrics.ListHouseholds.Set(float64(l.Households))
 		s.metrics.ListChurn.Set(l.Churn)
 	}
-	s.cron = newCron(s.loc, s.log)
+	c := newCron(s.loc, s.log)
+	entries := map[string]cron.EntryID{}
 	for _, j := range s.jobs {
 		j := j
 		skip := cronLogger{log: s.log.With().Str("job", j.name).Logger(), onSkip: func() { s.skipped.WithLabelValues(j.name).Inc() }}
-		s.cron.Schedule(j.sched, cron.NewChain(cron.SkipIfStillRunning(skip)).Then(cron.FuncJob(func() {
-			s.runJob(ctx, j) // runJob logs and counts its own outcome
+		entries[j.name] = c.Schedule(j.sched, cron.NewChain(cron.SkipIfStillRunning(skip)).Then(cron.FuncJob(func() {
+			s.invoke(ctx, j) // the run logs and counts its own outcome
 		})))
 		s.log.Info().Str("job", j.name).Str("spec", j.spec).Time("next", j.sched.Next(s.now().In(s.loc))).Msg("scheduled")
 	}
 	if len(s.jobs) == 0 {
 		s.log.Warn().Msg("no schedule configured: no job will run; serving the review site, metrics and health")
 	}
-	s.cron.Start()
+	s.mu.Lock()
+	s.cron, s.entries = c, entries
+	s.mu.Unlock()
+	c.Start()
 	if j, ok := s.catchUp(); ok {
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()
 			s.log.Info().Str("job", j.name).Msg("catching up a run missed while serve was down")
-			s.runJob(ctx, j)
+			s.invoke(ctx, j)
 		}()
 	}
 	return nil
 }
 
-// stop stops scheduling; the returned context is done when every running
-// job has returned.
+// stop stops scheduling and starts no pending run; the returned context is
+// done when every running job has returned.
 func (s *scheduler) stop() context.Context {
 	ctx, done := context.WithCancel(context.Background())
+	s.mu.Lock()
+	s.stopping = true
+	c := s.cron
+	s.mu.Unlock()
 	var cronDone context.Context = ctx
-	if s.cron != nil {
-		cronDone = s.cron.Stop()
+	if c != nil {
+		cronDone = c.Stop()
 	}
 	go func() {
 		<-cronDone.Done()
 		s.bg.Wait()
 		done()
 	}()
-	if s.cron == nil {
+	if c == nil {
 		done()
 	}
 	return ctx
 }
 
-// runJob runs one invocation of j with its retries. It returns errSkipped
-// when another run held the lock, and the last attempt's error when the job
-// is marked failed.
-func (s *scheduler) runJob(ctx context.Context, j job) error {
+// invoke is one scheduled or catch-up invocation of j. With no job of this
+// process running it runs j and returns when j and the start of the next
+// pending run are done; otherwise it queues j and returns at once.
+func (s *scheduler) invoke(ctx context.Context, j job) {
 	log := s.log.With().Str("job", j.name).Logger()
-	if !s.runMu.TryLock() {
+	due := s.now()
+	s.mu.Lock()
+	running := s.running
+	switch running {
+	case "":
+		s.running = j.name
+		s.mu.Unlock()
+		s.runQueued(ctx, pendingRun{job: j, due: due})
+		return
+	case j.name:
+		s.mu.Unlock()
 		s.skipped.WithLabelValues(j.name).Inc()
-		log.Warn().Msg("job skipped: another job of this process is running")
-		return errSkipped
+		log.Warn().Msg("job skipped: its previous run is still running")
+		return
 	}
-	defer s.runMu.Unlock()
+	joined, waits := s.enqueue(j, due)
+	s.mu.Unlock()
+	ev := log.Info().Str("running", running).Str("pending", joined)
+	if !waits {
+		ev.Msg("job coalesced with a pending run: another job of this process is running")
+		return
+	}
+	s.queued.WithLabelValues(joined).Inc()
+	ev.Msg("job queued: another job of this process is running")
+}
+
+// enqueue leaves j pending, at most one run per job, and says which pending
+// run it joined and whether that is a new wait. s.mu is held.
+func (s *scheduler) enqueue(j job, due time.Time) (joined string, waits bool) {
+	if _, ok := s.pending["retrain"]; ok && j.name == "weekly_list" {
+		return "retrain", false // a retrain lists too
+	}
+	if _, ok := s.pending[j.name]; ok {
+		return j.name, false // its wait counts from the first invocation
+	}
+	if w, ok := s.pending["weekly_list"]; ok && j.retrain {
+		// The retrain lists too; its wait counts from the list's.
+		delete(s.pending, "weekly_list")
+		due = earlier(w.due, due)
+	}
+	s.pending[j.name] = pendingRun{job: j, due: due}
+	return j.name, true
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// runQueued runs p, which holds the slot, then hands the slot on.
+func (s *scheduler) runQueued(ctx context.Context, p pendingRun) {
+	_ = s.runFrom(ctx, p.job, p.due) // runFrom logs and counts its own outcome
+	s.startNext(ctx)
+}
+
+// startNext is called as this process's running job ends: it starts the
+// pending run that goes first, in a goroutine of its own (so the job that
+// ended does not look still running to cron.SkipIfStillRunning), or frees
+// the slot.
+func (s *scheduler) startNext(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running = ""
+	if ctx.Err() != nil || s.stopping {
+		for name := range s.pending {
+			s.log.Warn().Str("job", name).Msg("pending job dropped: serve is stopping")
+		}
+		clear(s.pending)
+		return
+	}
+	p, ok := s.takeNext()
+	if !ok {
+		return
+	}
+	s.running = p.job.name
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.runQueued(ctx, p)
+	}()
+}
+
+// takeNext removes and returns the pending run that goes first. s.mu is
+// held.
+func (s *scheduler) takeNext() (pendingRun, bool) {
+	for _, name := range queueOrder {
+		if p, ok := s.pending[name]; ok {
+			delete(s.pending, name)
+			return p, true
+		}
+	}
+	return pendingRun{}, false
+}
+
+// runJob runs one invocation of j now, with its retries. It returns
+// errSkipped when another process held the lock past schedule.max_wait, and
+// the last attempt's error when the job is marked failed.
+func (s *scheduler) runJob(ctx context.Context, j job) error {
+	return s.runFrom(ctx, j, s.now())
+}
+
+// runFrom is runJob for an invocation that fell due at due.
+func (s *scheduler) runFrom(ctx context.Context, j job, due time.Time) error {
+	log := s.log.With().Str("job", j.name).Logger()
 	retries := *s.cfg.Schedule.Retries
 	backoff := s.cfg.Schedule.RetryBackoff
 	for attempt := 0; ; attempt++ {
-		err := s.attempt(ctx, j, log)
+		err := s.attempt(ctx, j, log, due, attempt == 0)
 		switch {
 		case err == nil:
 			s.setFailed("")
@@ -222,7 +404,7 @@ func (s *scheduler) runJob(ctx context.Context, j job) error {
 		case errors.Is(err, pipeline.ErrBusy):
 			s.skipped.WithLabelValues(j.name).Inc()
 			s.setBlocked(fmt.Sprintf("job %s skipped at %s: another process holds the data folder's lock", j.name, s.now().UTC().Format(time.RFC3339)))
-			log.Warn().Err(err).Msg("job skipped")
+			log.Warn().Err(err).Dur("max_wait", s.cfg.Schedule.MaxWait).Msg("job skipped")
 			return errSkipped
 		case attempt >= retries || ctx.Err() != nil || errors.Is(err, pipeline.ErrTolerance):
 			s.failures.WithLabelValues(j.name).Inc()
@@ -234,19 +416,39 @@ func (s *scheduler) runJob(ctx context.Context, j job) error {
 		log.Warn().Err(err).Int("attempt", attempt+1).Dur("backoff", backoff).Msg("job attempt failed; retrying")
 		select {
 		case <-ctx.Done():
-		case <-time.After(backoff):
+		case <-s.after(backoff):
 		}
 		backoff *= 2
 	}
 }
 
+// setup sets up a run of j, trying again every lockPoll while another
+// process holds the data folder's lock, until schedule.max_wait after due.
+// It returns pipeline.ErrBusy when the wait ran out or ctx was cancelled.
+func (s *scheduler) setup(ctx context.Context, j job, log zerolog.Logger, due time.Time) (*runSetup, error) {
+	deadline := due.Add(s.cfg.Schedule.MaxWait)
+	for tries := 0; ; tries++ {
+		setup, err := setupRun(s.cfg, s.asOf(), log, s.now, memory.DefaultAllocator)
+		if !errors.Is(err, pipeline.ErrBusy) || !s.now().Before(deadline) {
+			return setup, err
+		}
+		if tries == 0 {
+			log.Info().Time("until", deadline).Msg("another process holds the data folder's lock; waiting for it")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-s.after(lockPoll):
+		}
+	}
+}
+
 // attempt runs the pipeline once for j under the job timeout, on the
 // scheduler's long-lived metrics.
-func (s *scheduler) attempt(ctx context.Context, j job, log zerolog.Logger) error {
-	timeout := s.cfg.Schedule.JobTimeout
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	setup, err := setupRun(s.cfg, s.asOf(), log, s.now, memory.DefaultAllocator)
+// The first attempt logs and observes the invocation's wait: the manifest
+// has no field for it, so the log line carries the run id.
+func (s *scheduler) attempt(ctx context.Context, j job, log zerolog.Logger, due time.Time, first bool) error {
+	setup, err := s.setup(ctx, j, log, due)
 	if err != nil {
 		if !errors.Is(err, pipeline.ErrBusy) {
 			// No run folder was made, so the pipeline could not count it.
@@ -255,6 +457,15 @@ func (s *scheduler) attempt(ctx context.Context, j job, log zerolog.Logger) erro
 		return fmt.Errorf("%s: %w", j.name, err)
 	}
 	defer setup.unlock()
+	if first {
+		waited := s.now().Sub(due)
+		s.wait.WithLabelValues(j.name).Observe(waited.Seconds())
+		log.Info().Str("run_id", setup.opts.RunID).Time("due", due).Float64("waited_seconds", waited.Seconds()).Msg("job started")
+	}
+	// The timeout counts from the lock, not from the wait for it.
+	timeout := s.cfg.Schedule.JobTimeout
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	setup.opts.IngestOnly = j.ingestOnly
 	setup.opts.Retrain = j.retrain
 	setup.opts.Metrics = s.metrics

@@ -143,6 +143,9 @@ func newServeMux(s *scheduler, site http.Handler) *http.ServeMux {
 type schedulerClock struct {
 	now  func() time.Time // default time.Now
 	asOf func() time.Time // a job's as-of date; default today in Europe/London
+	// after waits, as time.After (the default) does, between retries and
+	// between tries for another process's lock.
+	after func(time.Duration) <-chan time.Time
 }
 
 // cronLogger routes robfig/cron's log lines to zerolog and counts the

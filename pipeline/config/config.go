@@ -65,6 +65,9 @@ type Schedule struct {
 	RetryBackoff time.Duration `yaml:"retry_backoff"`
 	// JobTimeout cancels a scheduled job that runs longer.
 	JobTimeout time.Duration `yaml:"job_timeout"`
+	// MaxWait is how long a scheduled job keeps trying for the data
+	// folder's lock while another process holds it before it is skipped.
+	MaxWait time.Duration `yaml:"max_wait"`
 }
 
 // Model configures the label and the candidate models.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 const fixtures = "../../testdata/config"
@@ -104,6 +105,7 @@ func TestDefaults(t *testing.T) {
 		{"schedule.retries", *c.Schedule.Retries, DefaultRetries},
 		{"schedule.retry_backoff", c.Schedule.RetryBackoff, DefaultRetryBackoff},
 		{"schedule.job_timeout", c.Schedule.JobTimeout, DefaultJobTimeout},
+		{"schedule.max_wait", c.Schedule.MaxWait, DefaultMaxWait},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
@@ -144,5 +146,37 @@ func TestDeployExample(t *testing.T) {
 	}
 	if c.DataDir != "/var/lib/earlyhelp" || len(c.Sources) != 5 {
 		t.Errorf("deploy example read as data_dir %q with %d sources", c.DataDir, len(c.Sources))
+	}
+}
+
+// TestMaxWait: schedule.max_wait is read as a duration and refused below a
+// second. Inline, since the fixtures folder is shared with other keys' work.
+func TestMaxWait(t *testing.T) {
+	const base = "council: X\ndata_dir: ./var\nsources:\n  persons: {kind: csvdir, path: ./p}\nschedule:\n"
+	tests := []struct {
+		name, yaml string
+		want       time.Duration
+		wantErr    string
+	}{
+		{"set", "  max_wait: 30m\n", 30 * time.Minute, ""},
+		{"default", "  retries: 1\n", DefaultMaxWait, ""},
+		{"too short", "  max_wait: 10ms\n", 0, "c.yaml:6: schedule.max_wait: must be at least 1s, got 10ms"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("c.yaml", []byte(base+tc.yaml))
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("got error %v; want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Schedule.MaxWait; got != tc.want {
+				t.Errorf("got max_wait %s; want %s", got, tc.want)
+			}
+		})
 	}
 }

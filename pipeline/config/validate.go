@@ -26,6 +26,7 @@ const (
 	DefaultRetries            = 2
 	DefaultRetryBackoff       = 5 * time.Minute
 	DefaultJobTimeout         = 6 * time.Hour
+	DefaultMaxWait            = 2 * time.Hour
 )
 
 // Kinds of source this build can read (CONTRACTS §3).
@@ -91,6 +92,9 @@ func (c *Config) defaults() {
 	}
 	if c.Schedule.JobTimeout == 0 {
 		c.Schedule.JobTimeout = DefaultJobTimeout
+	}
+	if c.Schedule.MaxWait == 0 {
+		c.Schedule.MaxWait = DefaultMaxWait
 	}
 }
 
@@ -210,6 +214,9 @@ func (c *Config) Validate() error {
 	}
 	if d := c.Schedule.JobTimeout; d < time.Second {
 		return c.Errorf("schedule.job_timeout", "must be at least 1s, got %s", d)
+	}
+	if d := c.Schedule.MaxWait; d < time.Second {
+		return c.Errorf("schedule.max_wait", "must be at least 1s, got %s", d)
 	}
 	return nil
 }
