@@ -9,17 +9,21 @@ import (
 // it ended. It is rewritten atomically after every stage, so a run that dies
 // still leaves one.
 type Manifest struct {
-	RunID        string                     `json:"run_id"`
-	Council      string                     `json:"council"`
-	AsOf         string                     `json:"as_of"`
-	StartedAt    time.Time                  `json:"started_at"`
-	FinishedAt   *time.Time                 `json:"finished_at,omitempty"`
-	Status       string                     `json:"status"` // running, succeeded, failed; abandoned when its process died
-	Error        string                     `json:"error,omitempty"`
-	FailedStage  string                     `json:"failed_stage,omitempty"`
-	CodeVersion  string                     `json:"code_version"`
-	ConfigSHA256 string                     `json:"config_sha256"`
-	Sources      map[string]*SourceManifest `json:"sources"`
+	RunID       string     `json:"run_id"`
+	Council     string     `json:"council"`
+	AsOf        string     `json:"as_of"`
+	StartedAt   time.Time  `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+	Status      string     `json:"status"` // running, succeeded, failed; abandoned when its process died
+	Error       string     `json:"error,omitempty"`
+	FailedStage string     `json:"failed_stage,omitempty"`
+	CodeVersion string     `json:"code_version"`
+	// DueAt and WaitedSeconds: for a scheduled run, when its job fell due
+	// and how long it waited, queued behind another job or for a lock.
+	DueAt         *time.Time                 `json:"due_at,omitempty"`
+	WaitedSeconds float64                    `json:"waited_seconds,omitempty"`
+	ConfigSHA256  string                     `json:"config_sha256"`
+	Sources       map[string]*SourceManifest `json:"sources"`
 	// LinkMatch is, per source, the share of its people found in a household
 	// on the as-of date.
 	LinkMatch  map[string]float64 `json:"link_match_rates"`

@@ -25,6 +25,9 @@ type Options struct {
 	Council      string
 	CodeVersion  string
 	ConfigSHA256 string
+	// DueAt, for a scheduled run, is when its job fell due: the manifest
+	// records it and how long the run waited for another job or lock.
+	DueAt time.Time
 
 	Sources            []SourceSpec
 	Store              Store
@@ -214,6 +217,10 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 			ConfigSHA256: opts.ConfigSHA256, Sources: map[string]*SourceManifest{},
 			LinkMatch: map[string]float64{}, Stages: []StageTiming{}, Outputs: []string{},
 		},
+	}
+	if !opts.DueAt.IsZero() {
+		due := opts.DueAt.UTC()
+		r.man.DueAt, r.man.WaitedSeconds = &due, r.man.StartedAt.Sub(due).Seconds()
 	}
 	if err := r.writeManifest(); err != nil {
 		return nil, err

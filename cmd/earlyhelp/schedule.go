@@ -468,6 +468,7 @@ func (s *scheduler) attempt(ctx context.Context, j job, log zerolog.Logger, due 
 	defer cancel()
 	setup.opts.IngestOnly = j.ingestOnly
 	setup.opts.Retrain = j.retrain
+	setup.opts.DueAt = due
 	setup.opts.Metrics = s.metrics
 	setup.opts.Gatherer = s.reg
 	man, err := pipeline.Run(ctx, setup.opts)

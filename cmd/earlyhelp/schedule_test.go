@@ -176,6 +176,10 @@ func TestScheduleQueueListAfterIngest(t *testing.T) {
 	if want := list.StartedAt.Sub(listDue).Seconds(); waited < time.Minute.Seconds() || waited > want+1 {
 		t.Errorf("the list's run logged waited_seconds %v; want from its due time to its start, about %v", waited, want)
 	}
+	// The manifest records the wait too.
+	if list.DueAt == nil || list.DueAt.Sub(listDue).Abs() > time.Second || list.WaitedSeconds < time.Minute.Seconds() {
+		t.Errorf("the list's manifest: due %v, waited %v s; want due %s and the wait", list.DueAt, list.WaitedSeconds, listDue.UTC())
+	}
 	if running := s.running; running != "" {
 		t.Errorf("after the queue drained, %q still holds the slot", running)
 	}
