@@ -18,6 +18,9 @@ type Manifest struct {
 	Error       string     `json:"error,omitempty"`
 	FailedStage string     `json:"failed_stage,omitempty"`
 	CodeVersion string     `json:"code_version"`
+	// MissingSourcesAccepted are safety sources the run went without, each
+	// with the council's written reason.
+	MissingSourcesAccepted map[string]string `json:"missing_sources_accepted,omitempty"`
 	// DueAt and WaitedSeconds: for a scheduled run, when its job fell due
 	// and how long it waited, queued behind another job or for a lock.
 	DueAt         *time.Time                 `json:"due_at,omitempty"`

@@ -77,6 +77,11 @@ func (r *run) writeModelCard() error {
 	if r.fairness != "" {
 		c.Fairness = r.fairness
 	}
+	// A safety source the council runs without is a limit of this model.
+	for _, name := range sortedKeys(r.man.MissingSourcesAccepted) {
+		c.Limits = append(append([]string(nil), c.Limits...),
+			fmt.Sprintf("run without the %s source, which the council accepts in writing: %s", name, r.man.MissingSourcesAccepted[name]))
+	}
 	if bt := r.man.Backtest; bt != nil {
 		c.Backtest, c.BacktestFrom, c.BacktestTo, c.BacktestFolds = bt.Mean, bt.From, bt.To, bt.Folds
 		c.CalibrationGap, c.TopOfList, c.DeprivedAUC = bt.CalibrationGap, bt.TopOfList, bt.DeprivedAUC

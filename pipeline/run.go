@@ -25,6 +25,10 @@ type Options struct {
 	Council      string
 	CodeVersion  string
 	ConfigSHA256 string
+	// MissingSourcesAccepted are the safety sources the council runs
+	// without, with its written reasons: the manifest and the model card
+	// carry them.
+	MissingSourcesAccepted map[string]string
 	// DueAt, for a scheduled run, is when its job fell due: the manifest
 	// records it and how long the run waited for another job or lock.
 	DueAt time.Time
@@ -218,6 +222,7 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 			LinkMatch: map[string]float64{}, Stages: []StageTiming{}, Outputs: []string{},
 		},
 	}
+	r.man.MissingSourcesAccepted = opts.MissingSourcesAccepted
 	if !opts.DueAt.IsZero() {
 		due := opts.DueAt.UTC()
 		r.man.DueAt, r.man.WaitedSeconds = &due, r.man.StartedAt.Sub(due).Seconds()

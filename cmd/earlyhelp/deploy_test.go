@@ -47,7 +47,7 @@ func knownMetrics(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	cfg, err := config.Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte("council: X\ndata_dir: ./var\n"+
-		"sources:\n  persons: {kind: csvdir, path: ./p}\n"+
+		"sources:\n  persons: {kind: csvdir, path: ./p}\n  csc_referrals: {kind: csvdir, path: ./c}\n  early_help_episodes: {kind: csvdir, path: ./e}\n  objections: {kind: csvdir, path: ./o}\n"+
 		"schedule: {ingest: \"@daily\", weekly_list: \"@weekly\", retrain: \"@monthly\"}\n"))
 	if err != nil {
 		t.Fatal(err)

@@ -122,13 +122,13 @@ func nthRun(t *testing.T, dataDir string, i int) (string, *pipeline.Manifest) {
 
 func TestServeRejectsBadSchedule(t *testing.T) {
 	cfg, err := config.Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(
-		"council: X\ndata_dir: ./var\nsources:\n  persons: {kind: csvdir, path: ./p}\nschedule:\n  weekly_list: \"0 6 * * MONDAY\"\n"))
+		"council: X\ndata_dir: ./var\nsources:\n  persons: {kind: csvdir, path: ./p}\n  csc_referrals: {kind: csvdir, path: ./c}\n  early_help_episodes: {kind: csvdir, path: ./e}\n  objections: {kind: csvdir, path: ./o}\nschedule:\n  weekly_list: \"0 6 * * MONDAY\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = newScheduler(cfg, zerolog.Nop(), prometheus.NewRegistry(), schedulerClock{})
-	if err == nil || !strings.Contains(err.Error(), "c.yaml:6: schedule.weekly_list:") {
-		t.Fatalf("err = %v; want one naming schedule.weekly_list at c.yaml:6", err)
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:9: schedule.weekly_list:") {
+		t.Fatalf("err = %v; want one naming schedule.weekly_list at c.yaml:9", err)
 	}
 	if code := exitCode(err); code != exitUsage {
 		t.Errorf("exit code %d; want %d", code, exitUsage)

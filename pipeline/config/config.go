@@ -26,6 +26,10 @@ type Config struct {
 	PseudonymKeyFile   string            `yaml:"pseudonym_key_file"`
 	Sources            map[string]Source `yaml:"sources"`
 	MaxQuarantineRatio *float64          `yaml:"max_quarantine_ratio"`
+	// MissingSourcesAccepted names safety sources (SafetySources) the
+	// council cannot supply, each with the written reason it accepts the
+	// run without: the reason goes into every manifest and model card.
+	MissingSourcesAccepted map[string]string `yaml:"missing_sources_accepted"`
 	// MaxNulledRatio bounds, per column, the share of a source's loaded
 	// cells that were unreadable and stored as null (CONTRACTS §2 cell
 	// policy); above it the source fails.

@@ -31,6 +31,11 @@ var badConfigs = map[string]string{
 	"bad_yaml.bad.yaml":          "bad_yaml.bad.yaml:1: did not find expected ',' or ']'",
 	"bad_retries.bad.yaml":       "bad_retries.bad.yaml:7: schedule.retries: must be between 0 and 10, got -1",
 	"bad_timeout.bad.yaml":       "bad_timeout.bad.yaml:7: schedule.job_timeout: must be at least 1s, got 10ms",
+	// The safety sources, each refused on its own (issue 20).
+	"no_objections.bad.yaml":          "no_objections.bad.yaml:3: sources: objections is not configured: without it the run would score and list people who objected to profiling (UK GDPR Art. 21). Configure it, or list it under missing_sources_accepted with a written reason",
+	"no_early_help_episodes.bad.yaml": "no_early_help_episodes.bad.yaml:3: sources: early_help_episodes is not configured: without it the run would list families already in early help. Configure it, or list it under missing_sources_accepted with a written reason",
+	"no_csc_referrals.bad.yaml":       "no_csc_referrals.bad.yaml:3: sources: csc_referrals is not configured: without it the run has no outcomes to learn from and would list families with an open social-care case. Configure it, or list it under missing_sources_accepted with a written reason",
+	"accepted_no_reason.bad.yaml":     "accepted_no_reason.bad.yaml:8: missing_sources_accepted.early_help_episodes: needs a written reason: it goes into every manifest and model card",
 }
 
 func TestBadConfigs(t *testing.T) {
@@ -123,7 +128,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("list rules lost: %+v", l)
 	}
 	names := full.SourceNames()
-	if !sort.StringsAreSorted(names) || len(names) != 5 {
+	if !sort.StringsAreSorted(names) || len(names) != 12 {
 		t.Errorf("SourceNames = %v", names)
 	}
 }
@@ -144,7 +149,7 @@ func TestDeployExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deploy example: %v", err)
 	}
-	if c.DataDir != "/var/lib/earlyhelp" || len(c.Sources) != 5 {
+	if c.DataDir != "/var/lib/earlyhelp" || len(c.Sources) != 12 {
 		t.Errorf("deploy example read as data_dir %q with %d sources", c.DataDir, len(c.Sources))
 	}
 }
@@ -152,7 +157,7 @@ func TestDeployExample(t *testing.T) {
 // TestMaxWait: schedule.max_wait is read as a duration and refused below a
 // second. Inline, since the fixtures folder is shared with other keys' work.
 func TestMaxWait(t *testing.T) {
-	const base = "council: X\ndata_dir: ./var\nsources:\n  persons: {kind: csvdir, path: ./p}\nschedule:\n"
+	const base = "council: X\ndata_dir: ./var\nsources:\n  persons: {kind: csvdir, path: ./p}\n  csc_referrals: {kind: csvdir, path: ./c}\n  early_help_episodes: {kind: csvdir, path: ./e}\n  objections: {kind: csvdir, path: ./o}\nschedule:\n"
 	tests := []struct {
 		name, yaml string
 		want       time.Duration
@@ -160,7 +165,7 @@ func TestMaxWait(t *testing.T) {
 	}{
 		{"set", "  max_wait: 30m\n", 30 * time.Minute, ""},
 		{"default", "  retries: 1\n", DefaultMaxWait, ""},
-		{"too short", "  max_wait: 10ms\n", 0, "c.yaml:6: schedule.max_wait: must be at least 1s, got 10ms"},
+		{"too short", "  max_wait: 10ms\n", 0, "c.yaml:9: schedule.max_wait: must be at least 1s, got 10ms"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

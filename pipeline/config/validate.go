@@ -218,7 +218,35 @@ func (c *Config) Validate() error {
 	if d := c.Schedule.MaxWait; d < time.Second {
 		return c.Errorf("schedule.max_wait", "must be at least 1s, got %s", d)
 	}
+	// Last, so a config's other mistakes are named first.
+	for name, why := range c.MissingSourcesAccepted {
+		if _, ok := c.Sources[name]; ok {
+			return c.Errorf("missing_sources_accepted."+name, "the source is configured: remove it from missing_sources_accepted")
+		}
+		if strings.TrimSpace(why) == "" {
+			return c.Errorf("missing_sources_accepted."+name, "needs a written reason: it goes into every manifest and model card")
+		}
+	}
+	for _, name := range SafetySources {
+		_, configured := c.Sources[name]
+		_, accepted := c.MissingSourcesAccepted[name]
+		if !configured && !accepted {
+			return c.Errorf("sources", "%s is not configured: without it %s. Configure it, or list it under missing_sources_accepted with a written reason", name, safetyWhy[name])
+		}
+	}
 	return nil
+}
+
+// SafetySources are the sources a run must not be without, unless the
+// config accepts their absence in writing: without them a run would score
+// people who objected, list families already in early help, or learn from
+// no outcomes.
+var SafetySources = []string{"objections", "early_help_episodes", "csc_referrals"}
+
+var safetyWhy = map[string]string{
+	"objections":          "the run would score and list people who objected to profiling (UK GDPR Art. 21)",
+	"early_help_episodes": "the run would list families already in early help",
+	"csc_referrals":       "the run has no outcomes to learn from and would list families with an open social-care case",
 }
 
 func oneOf(v string, options ...string) bool {
