@@ -96,6 +96,7 @@ func TestObjectionsFailSafe(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	nextSecond() // a run folder is named by the second it starts in
 	set := ingestedSet(t, dir, mem)
 	after := scoredHouseholds(t, set, mem, day)
 	for _, c := range classes {
