@@ -10,8 +10,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
-
-	"earlyhelp/pipeline"
 )
 
 // storedPersons opens a store in a new folder and commits one delivery of
@@ -23,20 +21,7 @@ func storedPersons(t *testing.T, mem memory.Allocator, ids ...string) (*Store, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.NewDelivery("persons", pipeline.FileRef{Name: "persons.csv", SHA256: strings.Repeat("d", 16)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := record(mem, ids...)
-	err = d.Write(rec)
-	rec.Release()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Commit(int64(len(ids)), int64(len(ids))); err != nil {
-		t.Fatal(err)
-	}
-	return s, s.state.Deliveries[0].File
+	return s, commit(t, s, mem, "persons", "persons.csv", strings.Repeat("d", 16), ids...)
 }
 
 // TestChecksumRecorded: a committed delivery records its file's SHA-256 in
