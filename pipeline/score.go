@@ -78,6 +78,7 @@ type ListFamily struct {
 	Rank      int       `json:"rank"`
 	Household string    `json:"household_ref"`
 	Pseudonym string    `json:"household_id"`
+	Locality  string    `json:"locality"`
 	Timeline  *Timeline `json:"timeline,omitempty"`
 	// Score is the raw calibrated score, for the family page only; the
 	// list shows the band and its likelihood in words.

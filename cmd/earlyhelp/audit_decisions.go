@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
-	"strings"
 
 	"earlyhelp/models/fairness"
 	"earlyhelp/pipeline"
@@ -70,7 +67,7 @@ func decisionRowsFor(dataDir string) func(runDir string) ([]fairness.DecisionRow
 }
 
 // listLocalitiesByPseudonym maps this week's listed households' pseudonyms
-// to their localities, from families.json and navigator_list.csv.
+// to their localities, from families.json.
 func listLocalitiesByPseudonym(runDir string) (map[string]string, error) {
 	b, err := os.ReadFile(filepath.Join(runDir, "list", pipeline.FamiliesFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -83,13 +80,9 @@ func listLocalitiesByPseudonym(runDir string) (map[string]string, error) {
 	if err := json.Unmarshal(b, &fams); err != nil {
 		return nil, fmt.Errorf("%s: %w", pipeline.FamiliesFile, err)
 	}
-	byRef, err := localitiesByRef(filepath.Join(runDir, "list", "navigator_list.csv"))
-	if err != nil {
-		return nil, err
-	}
 	out := make(map[string]string, len(fams))
 	for _, f := range fams {
-		out[f.Pseudonym] = byRef[f.Household]
+		out[f.Pseudonym] = f.Locality
 	}
 	return out, nil
 }
@@ -97,39 +90,4 @@ func listLocalitiesByPseudonym(runDir string) (map[string]string, error) {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-// localitiesByRef reads navigator_list.csv's household_ref and locality
-// columns, undoing the spreadsheet neutralisation of a cell.
-func localitiesByRef(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) == 0 {
-		return nil, fmt.Errorf("%s: %v", filepath.Base(path), err)
-	}
-	ref, loc := slices.Index(rows[0], "household_ref"), slices.Index(rows[0], "locality")
-	if ref < 0 || loc < 0 {
-		return nil, fmt.Errorf("%s: no household_ref or locality column", filepath.Base(path))
-	}
-	out := map[string]string{}
-	for _, r := range rows[1:] {
-		out[unquote(r[ref])] = unquote(r[loc])
-	}
-	return out, nil
-}
-
-// unquote undoes the export's neutralisation of a cell a spreadsheet would
-// read as a formula.
-func unquote(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
-		return s[1:]
-	}
-	return s
 }

@@ -169,7 +169,7 @@ func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {
 		r.ChildRefs = append(r.ChildRefs, fmt.Sprintf("%s (age %d)", id, c.Age))
 	}
 	fam := Family{
-		Rank: en.Rank, Household: hh, Pseudonym: en.Household, Score: en.Score, Band: en.Band,
+		Rank: en.Rank, Household: hh, Pseudonym: en.Household, Locality: en.Locality, Score: en.Score, Band: en.Band,
 		Likelihood: en.Likelihood, Context: en.Context, ContactSafety: []pipeline.FamilySafety{},
 		Reasons: []pipeline.FamilyReason{}, Children: []pipeline.FamilyChild{},
 	}

@@ -210,6 +210,9 @@ func TestExportSafetyPack(t *testing.T) {
 	if err := json.Unmarshal(b, &fams); err != nil {
 		t.Fatal(err)
 	}
+	if fams[0].Locality != "North" || fams[1].Locality != "East" {
+		t.Errorf("families.json localities %q, %q; want North, East", fams[0].Locality, fams[1].Locality)
+	}
 	c := fams[0].Children[0]
 	if c.Ref != "P01" || c.School != "100001" || c.SchoolName != "Hill Primary" || len(c.Signals) != 1 {
 		t.Errorf("child %+v", c)
