@@ -103,12 +103,18 @@ func (t *Throttle) Failure(name string) {
 	defer t.mu.Unlock()
 	now := t.now()
 	t.prune(now)
+	t.count(t.recordOf(name), now)
+}
+
+// recordOf returns name's record, made if it has none. The caller holds
+// t.mu.
+func (t *Throttle) recordOf(name string) *record {
 	r, ok := t.names[name]
 	if !ok {
 		r = &record{}
 		t.names[name] = r
 	}
-	t.count(r, now)
+	return r
 }
 
 // count adds a failure at now to r, locking it at the max-th. Failures
@@ -154,11 +160,7 @@ func (t *Throttle) Reserve(name string) (*Reservation, bool) {
 	defer t.mu.Unlock()
 	now := t.now()
 	t.prune(now)
-	rec, found := t.names[name]
-	if !found {
-		rec = &record{}
-		t.names[name] = rec
-	}
+	rec := t.recordOf(name)
 	if !rec.until.IsZero() || len(rec.failures)+rec.pending >= t.max {
 		// Locked, or enough guesses in flight to lock it if they fail:
 		// refuse rather than compare one more.
