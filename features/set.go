@@ -475,9 +475,6 @@ func (s *Set) Facts(t *pipeline.FeatureTable, row int) pipeline.FamilyFacts {
 			}
 		}
 	}
-	for i := range out.Signals {
-		out.Signals[i].Text = pipeline.CleanText(out.Signals[i].Text)
-	}
 	return out
 }
 

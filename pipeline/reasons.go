@@ -42,6 +42,9 @@ func (rr ReasonRules) Recent(sigs []Signal, asOf time.Time) []Signal {
 	var out []Signal
 	for _, s := range sigs {
 		if s.Text != "" && s.Date.Before(asOf) && !s.Date.Before(oldest) {
+			// Cleaned here, once, for every use downstream: the list's
+			// reasons and each child's signals on the family page.
+			s.Text = CleanText(s.Text)
 			out = append(out, s)
 		}
 	}

@@ -284,7 +284,7 @@ func (r *run) score(ctx context.Context) error {
 			// signal may rank below the area's deprivation in the model.
 			all := r.model.Explain(t.Record, i, 1<<10)
 			for _, s := range r.opts.Reasons.Choose(all, f.Signals) {
-				lr := ListReason{Code: s.Code, Person: s.Person, Date: s.Date, Text: CleanText(s.Text)}
+				lr := ListReason{Code: s.Code, Person: s.Person, Date: s.Date, Text: s.Text}
 				if s.Person != "" {
 					lr.Age = ages[s.Person]
 				}

@@ -106,6 +106,7 @@ func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 type oracleHousehold struct {
 	evaluate.OracleRow
 	pseudonym string
+	lastDay   time.Time // the day before its as-of date: the truth week holding it is the one read
 	found     bool
 }
 
@@ -154,10 +155,15 @@ func backtestHouseholds(path, model string, dates map[string]int) ([]oracleHouse
 			if err != nil {
 				return nil, fmt.Errorf("scored_children.csv: row %d: score: %w", n, err)
 			}
+			d, err := time.Parse(time.DateOnly, asOf)
+			if err != nil {
+				return nil, fmt.Errorf("scored_children.csv: row %d: as_of: %w", n, err)
+			}
 			dec, _ := strconv.Atoi(rec[col["imd_decile"]])
 			i = len(out)
 			at[key] = i
-			out = append(out, oracleHousehold{OracleRow: evaluate.OracleRow{AsOf: asOf, Score: score, IMDDecile: dec}, pseudonym: key[1]})
+			out = append(out, oracleHousehold{OracleRow: evaluate.OracleRow{AsOf: asOf, Score: score, IMDDecile: dec},
+				pseudonym: key[1], lastDay: d.AddDate(0, 0, -1)})
 		}
 		if rec[col["label"]] == "1" {
 			out[i].Label = true
@@ -204,13 +210,9 @@ func readTruth(path string, hh []oracleHousehold, byRef map[string][]int) error 
 		if err != nil {
 			return fmt.Errorf("household_weeks.csv: row %d: week_start: %w", n, err)
 		}
+		end := start.AddDate(0, 0, 7)
 		for _, i := range is {
-			d, err := time.Parse(time.DateOnly, hh[i].AsOf)
-			if err != nil {
-				return err
-			}
-			day := d.AddDate(0, 0, -1)
-			if day.Before(start) || !day.Before(start.AddDate(0, 0, 7)) {
+			if day := hh[i].lastDay; day.Before(start) || !day.Before(end) {
 				continue
 			}
 			need, err1 := strconv.ParseFloat(rec[col["need"]], 64)
