@@ -39,6 +39,14 @@ type Config struct {
 	List           List     `yaml:"list"`
 	Audit          Audit    `yaml:"audit"`
 	Server         Server   `yaml:"server"`
+	// Governance, optional, holds the owner, the review date, the targets
+	// set before go-live and the switch-off criteria checked every run
+	// (issue 21). Without it a run still works, and the model card and the
+	// transparency record say that no targets were set.
+	Governance *Governance `yaml:"governance"`
+	// Retention says how long runs, quarantine files, evaluation outputs
+	// and the access log are kept (`earlyhelp prune`).
+	Retention Retention `yaml:"retention"`
 
 	file  string
 	lines map[string]int // dotted key path → line
@@ -56,6 +64,14 @@ type Source struct {
 	// BalanceSign (rent_accounts): positive_arrears (default) or
 	// negative_arrears for a housing system that shows arrears as negative.
 	BalanceSign string `yaml:"balance_sign"`
+	// Columns (csvdir) maps the contract's column names to the headers the
+	// council's system writes, e.g. {school_urn: "School URN"}.
+	Columns map[string]string `yaml:"columns"`
+	// Delimiter (csvdir): auto (default), ",", ";", "\t" or "|".
+	Delimiter string `yaml:"delimiter"`
+	// ExpectedEvery is how often a new file is expected (e.g. "7d", "24h");
+	// a source with none for longer raises the stale-source alert.
+	ExpectedEvery string `yaml:"expected_every"`
 }
 
 // Schedule holds robfig/cron specs, read in Europe/London.
@@ -79,6 +95,9 @@ type Model struct {
 	HorizonWeeks   int      `yaml:"horizon_weeks"`
 	Candidates     []string `yaml:"candidates"`
 	UseDeprivation *bool    `yaml:"use_deprivation"`
+	// IodVintage chooses the Indices of Deprivation release ("2019",
+	// "2025"); default: the newest present in the deprivation source.
+	IodVintage string `yaml:"iod_vintage"`
 }
 
 // List sizes the navigator list.
@@ -109,6 +128,62 @@ type List struct {
 	// guidance page gives for explaining to a family why they were
 	// contacted; a default text is shown without it.
 	PrivacyNoticeFile string `yaml:"privacy_notice_file"`
+	// Evaluation, optional, turns on a seeded lottery at the capacity
+	// margin so the council can learn whether the offer changes outcomes.
+	Evaluation *Evaluation `yaml:"evaluation"`
+}
+
+// Evaluation is the capacity-margin lottery: households ranked K−Margin+1
+// to K+Margin are equally likely to be offered this week; those above the
+// margin always are.
+type Evaluation struct {
+	Margin int    `yaml:"margin"`
+	Seed   *int64 `yaml:"seed"`
+}
+
+// Governance is what a council signs off: who owns the tool, when it is
+// reviewed, the targets set in advance and when it must be switched off.
+type Governance struct {
+	Owner      string    `yaml:"owner"`
+	Contact    string    `yaml:"contact"`
+	ReviewDate string    `yaml:"review_date"` // YYYY-MM-DD
+	Targets    Targets   `yaml:"targets"`
+	SwitchOff  SwitchOff `yaml:"switch_off"`
+}
+
+// Targets are set before go-live; an absent target is not checked.
+type Targets struct {
+	PrecisionAtKFloor      *float64 `yaml:"precision_at_k_floor"`
+	RecallAtKFloor         *float64 `yaml:"recall_at_k_floor"`
+	MaxFairnessFindings    *int     `yaml:"max_fairness_findings"`
+	MinOfferAcceptanceRate *float64 `yaml:"min_offer_acceptance_rate"`
+}
+
+// SwitchOff are the decommission criteria, checked every run.
+type SwitchOff struct {
+	// PrecisionBelowFloorWeeks: precision@K below its floor for this many
+	// consecutive weekly runs (default 8).
+	PrecisionBelowFloorWeeks int `yaml:"precision_below_floor_weeks"`
+	// FindingUnresolvedWeeks: a fairness finding standing this many weeks
+	// (default 12).
+	FindingUnresolvedWeeks int `yaml:"finding_unresolved_weeks"`
+	// ReviewDatePassed: the review date has passed (default true).
+	ReviewDatePassed *bool `yaml:"review_date_passed"`
+}
+
+// Retention is how long a data folder keeps what it writes.
+type Retention struct {
+	// RunsWeeks: runs older than this are pruned, keeping their manifest
+	// and always the last successful run (default 26).
+	RunsWeeks int `yaml:"runs_weeks"`
+	// QuarantineWeeks: quarantine files older than this go (default 13).
+	QuarantineWeeks int `yaml:"quarantine_weeks"`
+	// EvaluationWeeks: evaluation/ folders older than this go (default 13).
+	EvaluationWeeks int `yaml:"evaluation_weeks"`
+	// AccessLogWeeks: access-log entries kept (default 104, two years).
+	AccessLogWeeks int `yaml:"access_log_weeks"`
+	// Schedule: a cron spec on which serve prunes (default "30 4 * * *").
+	Schedule string `yaml:"schedule"`
 }
 
 // Bands are the list's band thresholds.
