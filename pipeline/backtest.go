@@ -123,10 +123,12 @@ func (r *run) backtestDates(start time.Time) (dates, skipped []time.Time) {
 }
 
 // foldTraining returns the training dates of a model used on date d: the
-// calibration date (the latest whose outcomes are known by d) first, then
-// up to Snapshots training dates StepWeeks apart before it, all with at
-// least MinHistoryWeeks of data. Without calibration the calibration date
-// trains too. It returns nil when there is nothing to train on.
+// latest whose outcomes are known by d first, then up to Snapshots more
+// StepWeeks apart before it, all with at least MinHistoryWeeks of data.
+// Every date trains and calibrates: calibration is on held-out households
+// of the same dates (trainingSet), not on a later date, so no horizon of
+// history is given up to it. It returns nil when there is nothing to train
+// on.
 func (r *run) foldTraining(d, start time.Time) []time.Time {
 	o := &r.opts
 	enough := func(t time.Time) bool {

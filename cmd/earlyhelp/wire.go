@@ -34,11 +34,12 @@ import (
 	"earlyhelp/pipeline/store"
 )
 
-// Training defaults: up to four snapshots four weeks apart give the model a
-// season of history, none with less than half a year of stored history
-// behind it, so that the 52-week attendance figures mean something.
+// Training defaults: every snapshot four weeks apart whose outcome is known
+// (up to 21, over 80 weeks: all of two years' history once a horizon and
+// half a year are set aside), none with less than half a year of stored
+// history behind it, so that the 52-week attendance figures mean something.
 const (
-	trainingSnapshots = 4
+	trainingSnapshots = 20
 	snapshotStepWeeks = 4
 	minHistoryWeeks   = 26
 )
