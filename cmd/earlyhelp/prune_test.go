@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/review"
@@ -316,4 +318,60 @@ func read(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestPruneOnSchedule: serve's retention job prunes on retention.schedule,
+// trimming the access log through the open site (that the site then logs
+// into the trimmed file is review's TestSiteTrimAccessLog), and holds the
+// serve lock while it runs; a bad spec is refused naming its key.
+func TestPruneOnSchedule(t *testing.T) {
+	bad, _ := retentionConfig(t, "retention:\n  schedule: \"every tuesday\"\n")
+	if _, err := startRetention(context.Background(), bad, nil, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "retention.schedule") {
+		t.Errorf("bad schedule: got %v; want an error naming retention.schedule", err)
+	}
+
+	cfg, _ := retentionConfig(t, "retention:\n  schedule: \"@every 1s\"\n  access_log_weeks: 10\n")
+	now := time.Now()
+	old := seedRun(t, cfg.DataDir, now.Add(-30*week), "failed", false)
+	seedRun(t, cfg.DataDir, now.Add(-time.Hour), "succeeded", true)
+	logPath := reviewPath(cfg.DataDir, accessLogFile)
+	var lines []string
+	for _, at := range []time.Time{now.Add(-20 * week), now.Add(-time.Minute)} {
+		b, _ := json.Marshal(review.Access{At: at, User: "nav", Role: "navigator", Page: "/list", Why: "viewed list"})
+		lines = append(lines, string(b)+"\n")
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(logPath, []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	site, closeSite, err := openSite(cfg.DataDir, false, sitePack{}, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSite()
+	stop, err := startRetention(context.Background(), cfg, site, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if got := runEntries(t, cfg.DataDir, old); reflect.DeepEqual(got, manifestOnly) && read(t, logPath) == lines[1] {
+			break
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("serve's prune did not run within 10s: run left %v, access log %q", runEntries(t, cfg.DataDir, old), read(t, logPath))
+		}
+	}
+	// While serve runs, restore and a command-line prune see it.
+	if _, busy, err := takeServing(cfg.DataDir); err != nil || !busy {
+		t.Errorf("serve lock while serving: busy %v, %v; want busy", busy, err)
+	}
+	stop()
+	release, busy, err := takeServing(cfg.DataDir)
+	if err != nil || busy {
+		t.Fatalf("serve lock after serve stopped: busy %v, %v; want free", busy, err)
+	}
+	release()
 }
