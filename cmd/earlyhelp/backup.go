@@ -264,6 +264,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "restore: %s (%d bytes)\n", f.Path, f.Bytes)
 	}
 	fmt.Fprintf(stdout, "restore: %d files from the backup of %s into %s\n", len(man.Files), man.CreatedAt.Format(time.RFC3339), cfg.DataDir)
+	// state.json names store files a backup does not hold: they are
+	// rebuilt from the council's extracts, not backed up.
+	fmt.Fprintln(stdout, "restore: the store's own files are not in a backup: restore data_dir/store from the volume's backup, or run 'earlyhelp store check' and 'earlyhelp store repair' to reload what is missing")
 	return nil
 }
 
