@@ -41,6 +41,9 @@ func commands() []command {
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
 		{"store", "check the store's files against their checksums (check), or take damaged ones out for re-ingest (repair)", runStore},
 		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
+		{"prune", "apply the retention: block once: old runs to their manifests, quarantine, evaluation/, the access log", runPrune},
+		{"backup", "copy decisions, access log, users, current model and store state consistently (--out DIR)", runBackup},
+		{"restore", "check a backup's checksums and put it back (--from DIR); refuses while serve runs", runRestore},
 		{"serve", "long-running: the review site, cron schedules, /metrics, /healthz, /readyz", runServe},
 		{"users", "manage the review site's accounts: add NAME --role R [--localities A,B] (password on stdin), passwd NAME (password on stdin), remove NAME, list", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runUsers(ctx, args, os.Stdin, stdout, stderr)

@@ -63,6 +63,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer closeSite()
+	stopRetention, err := startRetention(ctx, cfg, site, log)
+	if err != nil {
+		return err
+	}
+	defer stopRetention()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)

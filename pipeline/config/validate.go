@@ -29,6 +29,19 @@ const (
 	DefaultMaxWait            = 2 * time.Hour
 )
 
+// Retention defaults (issue 20). The access log is kept longest: it is the
+// record of who saw which family, and a subject-access request or a
+// complaint can come long after the list that prompted the view.
+const (
+	DefaultRunsWeeks       = 26
+	DefaultQuarantineWeeks = 13
+	DefaultEvaluationWeeks = 13
+	DefaultAccessLogWeeks  = 104
+	DefaultPruneSchedule   = "30 4 * * *"
+	// maxRetentionWeeks bounds every retention key: ten years.
+	maxRetentionWeeks = 520
+)
+
 // Kinds of source this build can read (CONTRACTS §3).
 var supportedKinds = map[string]bool{"csvdir": true, "parquetdir": true, "postgres": true}
 
@@ -96,6 +109,46 @@ func (c *Config) defaults() {
 	if c.Schedule.MaxWait == 0 {
 		c.Schedule.MaxWait = DefaultMaxWait
 	}
+	c.Retention.defaults()
+}
+
+func (r *Retention) defaults() {
+	if r.RunsWeeks == 0 {
+		r.RunsWeeks = DefaultRunsWeeks
+	}
+	if r.QuarantineWeeks == 0 {
+		r.QuarantineWeeks = DefaultQuarantineWeeks
+	}
+	if r.EvaluationWeeks == 0 {
+		r.EvaluationWeeks = DefaultEvaluationWeeks
+	}
+	if r.AccessLogWeeks == 0 {
+		r.AccessLogWeeks = DefaultAccessLogWeeks
+	}
+	if r.Schedule == "" {
+		r.Schedule = DefaultPruneSchedule
+	}
+}
+
+// validateRetention checks the retention: block. Zero means the default, so
+// only negative or absurd values reach here. retention.schedule is parsed
+// where the other schedules are, by serve (cron belongs to cmd).
+func (c *Config) validateRetention() error {
+	r := c.Retention
+	for _, k := range []struct {
+		key   string
+		weeks int
+	}{
+		{"retention.runs_weeks", r.RunsWeeks},
+		{"retention.quarantine_weeks", r.QuarantineWeeks},
+		{"retention.evaluation_weeks", r.EvaluationWeeks},
+		{"retention.access_log_weeks", r.AccessLogWeeks},
+	} {
+		if k.weeks < 1 || k.weeks > maxRetentionWeeks {
+			return c.Errorf(k.key, "must be between 1 and %d weeks, got %d", maxRetentionWeeks, k.weeks)
+		}
+	}
+	return nil
 }
 
 // resolve makes relative paths relative to the configuration's folder.
@@ -217,6 +270,9 @@ func (c *Config) Validate() error {
 	}
 	if d := c.Schedule.MaxWait; d < time.Second {
 		return c.Errorf("schedule.max_wait", "must be at least 1s, got %s", d)
+	}
+	if err := c.validateRetention(); err != nil {
+		return err
 	}
 	// Last, so a config's other mistakes are named first.
 	for name, why := range c.MissingSourcesAccepted {
