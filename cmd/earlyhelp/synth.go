@@ -24,6 +24,7 @@ type synthFlags struct {
 	end      string
 	defects  string
 	profile  string
+	world    string
 	bias     multiFlag
 }
 
@@ -40,6 +41,7 @@ func (s *synthFlags) register(fs *flag.FlagSet, defects string) {
 	fs.StringVar(&s.end, "end", synthetic.DefaultEnd.Format(time.DateOnly), "last day covered, yyyy-mm-dd")
 	fs.StringVar(&s.defects, "defects", defects, "defect profile: none, light or realistic")
 	fs.StringVar(&s.profile, "profile", synthetic.ProfileNational, "population profile: national or inner_urban")
+	fs.StringVar(&s.world, "world", synthetic.WorldSchool, "how need shows in the records and referrals follow it: "+strings.Join(synthetic.Worlds, ", ")+" (see README)")
 	fs.Var(&s.bias, "bias", "observation bias KIND:ATTRIBUTE=VALUE:FACTOR, repeatable (see README)")
 }
 
@@ -50,7 +52,7 @@ func (s *synthFlags) config(out string) (synthetic.Config, error) {
 	}
 	c := synthetic.Config{
 		Out: out, Children: s.children, Seed: s.seed, Weeks: s.weeks, End: end,
-		Defects: s.defects, Profile: s.profile, Bias: s.bias,
+		Defects: s.defects, Profile: s.profile, World: s.world, Bias: s.bias,
 	}
 	if err := c.Validate(); err != nil {
 		return c, &usageError{oneLine(err.Error())}

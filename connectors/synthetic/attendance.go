@@ -20,7 +20,6 @@ const (
 	// Each pupil-year draws a propensity from the §1.6 mixture; its odds
 	// are then shifted week by week by household need and a sibling-shared
 	// effect, and scaled by absenceScale so the council lands near 7%.
-	needAbsence   = 0.3 // log-odds of absence per unit of need
 	needUnauth    = 0.3 // log-odds shift of the unauthorised share and of lateness
 	absenceScale  = 0.85
 	maxAbsence    = 0.97
@@ -253,7 +252,7 @@ func (a *attendance) weekly(p *pupil, e *enrolment, t int, ws day, tab *codeTabl
 	}
 	h := c.householdAt(ws)
 	z := a.need.z(h, t) - w.meanNeed
-	odds := p.odds * math.Exp(needAbsence*z+w.households[h].absence) * a.g.cal.weekMult(ws) * absenceScale
+	odds := p.odds * math.Exp(w.wp.absenceNeed*z+w.households[h].absence) * a.g.cal.weekMult(ws) * absenceScale
 	pr := min(odds/(1+odds), maxAbsence)
 	// Illness comes in spells of spellMean sessions. With a per-decision
 	// start probability s and other-absence probability o, the long-run

@@ -28,6 +28,7 @@ type Config struct {
 	End      time.Time // last day covered; default 2026-07-19 (fixed, so output is reproducible)
 	Defects  string    // "none" (default), "light" or "realistic"
 	Profile  string    // "national" (default) or "inner_urban"
+	World    string    // how need shows and referrals follow it (worlds.go); default "school"
 	// Bias lists observation-bias specs (README: the --bias grammar), e.g.
 	// "lateness_underrecorded:ethnicity5=Asian:0.5".
 	Bias []string
@@ -70,6 +71,9 @@ func (c Config) withDefaults() Config {
 	if c.Profile == "" {
 		c.Profile = ProfileNational
 	}
+	if c.World == "" {
+		c.World = WorldSchool
+	}
 	return c
 }
 
@@ -90,6 +94,9 @@ func (c Config) Validate() error {
 	// bank holidays of this century only.
 	if y := c.End.Year(); y < 2000 || y > 2099 {
 		errs = append(errs, fmt.Errorf("end: %s is outside the years 2000..2099", c.End.Format(time.DateOnly)))
+	}
+	if _, err := lookupWorld(c.World); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := lookupProfile(c.Profile); err != nil {
 		errs = append(errs, err)

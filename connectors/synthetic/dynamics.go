@@ -19,14 +19,13 @@ import (
 // housing crisis, domestic abuse, parental mental ill-health or a job loss —
 // that decides which signals it shows in (housing.go, hv.go, rent.go); all
 // kinds raise need alike, so the truth's closed form needs no kinds.
-// Absence responds to z_t at once; the referral hazard to z_{t-referralLag},
-// so attendance falls before referrals.
+// Absence responds to z_t at once; the referral hazard to z_{t-lag}, the
+// world's referralLag (worlds.go), so attendance falls before referrals.
 const (
 	needPersistence = 0.97
 	crisisRate      = 0.06 / 52
 	crisisSize      = 1.3
 	crisisDecay     = 0.92
-	referralLag     = 4
 )
 
 // Crisis kinds.
@@ -59,17 +58,20 @@ type needState struct {
 	shock     []uint8
 	shockWeek []int32
 	tenure    []uint8
-	// hist keeps z for the last referralLag+1 weeks: z_t is at
-	// hist[h*histLen + (t+referralLag)%histLen].
+	// lag is the world's referral lag; hist keeps z for the last
+	// maxReferralLag+1 weeks: z_t is at
+	// hist[h*histLen + (t+maxReferralLag)%histLen].
+	lag  int
 	hist []float64
 }
 
-const histLen = referralLag + 1
+const histLen = maxReferralLag + 1
 
 func newNeedState(w *world, seed uint64) *needState {
 	n := len(w.households)
 	s := &needState{
 		r:    newRand(seed, streamNeed),
+		lag:  w.wp.referralLag,
 		mu:   make([]float64, n),
 		y:    make([]float64, n),
 		c:    make([]float64, n),
@@ -87,12 +89,12 @@ func newNeedState(w *world, seed uint64) *needState {
 		if s.r.Float64() < crisisRate*52 { // a crisis within the past year
 			ago := s.r.IntN(52)
 			s.c[h] = crisisSize * math.Pow(crisisDecay, float64(ago))
-			s.shockWeek[h] = int32(-referralLag - ago)
+			s.shockWeek[h] = int32(-s.lag - ago)
 			s.shock[h] = uint8(pick(s.r.Float64(), shockMix[s.tenure[h]]))
 		}
 	}
-	// Burn in referralLag weeks so the lagged need exists from week 0.
-	for t := -referralLag; t < 0; t++ {
+	// Burn in lag weeks so the lagged need exists from week 0.
+	for t := -s.lag; t < 0; t++ {
 		for h := range n {
 			s.step(h, t, false)
 		}
@@ -113,12 +115,12 @@ func (s *needState) step(h, t int, crisis bool) {
 			s.shock[h] = uint8(pick(s.r.Float64(), shockMix[s.tenure[h]]))
 		}
 	}
-	s.hist[h*histLen+(t+referralLag)%histLen] = s.mu[h] + s.y[h] + s.c[h]
+	s.hist[h*histLen+(t+maxReferralLag)%histLen] = s.mu[h] + s.y[h] + s.c[h]
 }
 
-// z is household h's need in week t, for t within referralLag weeks back.
+// z is household h's need in week t, for t within maxReferralLag weeks back.
 func (s *needState) z(h, t int) float64 {
-	return s.hist[h*histLen+(t+referralLag)%histLen]
+	return s.hist[h*histLen+(t+maxReferralLag)%histLen]
 }
 
 // simulate runs the weeks in order. Per-week state is per child and per

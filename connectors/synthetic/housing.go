@@ -113,7 +113,7 @@ func (s *housing) seedPlacements() {
 		if len(w.childrenOf(h)) == 0 {
 			continue
 		}
-		rate := pTA * tenureHomeless[hh.tenure] * s.vis[h] * math.Exp(approachNeed*(hh.mu-w.meanNeed))
+		rate := pTA * tenureHomeless[hh.tenure] * s.vis[h] * math.Exp(w.wp.housingNeed*approachNeed*(hh.mu-w.meanNeed))
 		if s.r.Float64() >= rate*s.taWeeks() {
 			continue
 		}
@@ -150,7 +150,7 @@ func (s *housing) week(t int, ws, we day) {
 			s.approach(h, ws+day(s.r.IntN(7)), pick(s.r.Float64(), dutyCrisis), reason, false, 0)
 			continue
 		}
-		lam := s.weekly * tenureHomeless[w.households[h].tenure] * s.vis[h] * math.Exp(approachNeed*(n.z(h, t)-w.meanNeed))
+		lam := s.weekly * tenureHomeless[w.households[h].tenure] * s.vis[h] * math.Exp(w.wp.housingNeed*approachNeed*(n.z(h, t)-w.meanNeed))
 		if s.r.Float64() < lam {
 			reason := pick(s.r.Float64(), reasonByTenure[w.households[h].tenure])
 			s.approach(h, ws+day(s.r.IntN(7)), pick(s.r.Float64(), dutyBackgr), reason, false, 0)

@@ -134,7 +134,7 @@ func (s *healthVisiting) week(t int, ws, we day) {
 		}
 		// Targeted contacts for children under five.
 		h := c.householdAt(ws)
-		x := s.need.z(h, t) - w.meanNeed
+		x := w.wp.hvNeed * (s.need.z(h, t) - w.meanNeed)
 		lam := hvTargeted * math.Exp(hvTargetedNeed*x)
 		if s.recent(h, t, shockAbuse, 8) || s.recent(h, t, shockMental, 8) {
 			lam *= 4
@@ -194,7 +194,7 @@ func (s *healthVisiting) contact(ci, h, t, typ int, d day) bool {
 	if typ == hvAntenatal {
 		subject = w.mother[h]
 	}
-	x := s.need.z(h, t) - w.meanNeed
+	x := w.wp.hvNeed * (s.need.z(h, t) - w.meanNeed)
 	pWNB := logistic(logit(hvWNB) + hvWNBNeed*x)
 	status := "5"
 	switch u := r.Float64(); {

@@ -35,7 +35,7 @@ func (w *world) buildHouseholds(r *rand.Rand, nChildren int) {
 		tc := w.prof.tenureCum(dep)
 		h.tenure = uint8(pick(r.Float64(), tc[:]))
 		h.mu = baselineNeed(dep, h.lone, h.large, h.tenure) + 0.5*r.NormFloat64()
-		h.absence = 0.45 * r.NormFloat64()
+		h.absence = w.wp.absenceSD * r.NormFloat64()
 		hi := len(w.households)
 
 		ages := make([]int, k) // days before End

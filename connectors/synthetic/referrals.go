@@ -90,13 +90,30 @@ type hazardModel struct {
 	hhEffect               []float64 // exp(deprivation effect)
 }
 
-func newHazardModel(w *world) *hazardModel {
+func newHazardModel(w *world, seed uint64) *hazardModel {
 	m := &hazardModel{childEffect: make([]float64, len(w.children)), hhEffect: make([]float64, len(w.households))}
 	for ci, c := range w.children {
 		m.childEffect[ci] = math.Exp(ethnicities[w.persons[c.person].eth].referral)
 	}
+	hidden := w.hiddenEffect(seed)
 	for h, hh := range w.households {
 		m.hhEffect[h] = math.Exp(depPerDecile * (5.5 - float64(hh.dep)))
+		if hidden != nil {
+			m.hhEffect[h] *= hidden[h]
+		}
+	}
+	// A world whose children share their household's hazard divides each
+	// child's by the children at home; calibrate with the same shares.
+	share := func(int) float64 { return 1 }
+	if w.wp.perHousehold {
+		mid := w.first + (w.last-w.first)/2
+		kids := make([]int32, len(w.households))
+		for _, c := range w.children {
+			if w.persons[c.person].dob <= mid && c.ageBand(mid) < 5 {
+				kids[c.householdAt(mid)]++
+			}
+		}
+		share = func(h int) float64 { return 1 / float64(max(1, kids[h])) }
 	}
 	// Calibrate on the children present at mid-window, taking need at its
 	// stationary distribution (mu + N(0,1) + crisis trace).
@@ -111,7 +128,7 @@ func newHazardModel(w *world) *hazardModel {
 		}
 		h := c.householdAt(mid)
 		mu := w.households[h].mu
-		common := m.childEffect[ci] * m.hhEffect[h]
+		common := m.childEffect[ci] * m.hhEffect[h] * share(h)
 		sumS += common * math.Exp(severeNeed*mu+severeNeed*severeNeed/2+ageSevere[band]) * crisisS
 		sumM += common * math.Exp(milderNeed*mu+milderNeed*milderNeed/2+ageMilder[band]) * crisisM
 		n++
@@ -159,7 +176,7 @@ func (g *generator) newReferrals(need *needState, eh *earlyHelp) (*referrals, er
 	}
 	nc := len(g.w.children)
 	r := &referrals{
-		g: g, eh: eh, need: need, m: newHazardModel(g.w), f: f,
+		g: g, eh: eh, need: need, m: newHazardModel(g.w, g.cfg.Seed), f: f,
 		r:          newRand(g.cfg.Seed, streamReferrals),
 		openUntil:  make([]day, nc),
 		caseStart:  make([]day, nc),
@@ -191,8 +208,11 @@ func (r *referrals) week(t int, ws, we day) {
 			continue
 		}
 		h := c.householdAt(ws)
-		z := r.need.z(h, t-referralLag)
+		z := r.need.z(h, t-r.need.lag)
 		common := r.m.childEffect[ci] * r.m.hhEffect[h]
+		if w.wp.perHousehold {
+			common /= float64(max(1, r.g.kids[h]))
+		}
 		if r.openUntil[ci] >= ws {
 			common *= openCaseFactor
 		}

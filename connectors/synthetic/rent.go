@@ -72,7 +72,7 @@ func (g *generator) newRent(need *needState) (*rentAccounts, error) {
 	for range rentBurnIn {
 		for i := range s.ten {
 			t := &s.ten[i]
-			s.step(t, need.mu[t.h]+need.y[t.h]-w.meanNeed, false)
+			s.step(t, w.wp.rentNeed*(need.mu[t.h]+need.y[t.h]-w.meanNeed), false)
 		}
 	}
 	return s, nil
@@ -165,7 +165,7 @@ func (s *rentAccounts) week(wk int, ws day) error {
 			t.rent = math.Round(t.rent*102.7) / 100
 		}
 		job := n.shock[t.h] == shockJobLoss && wk-int(n.shockWeek[t.h]) < 26
-		s.step(t, n.z(t.h, wk)-s.g.w.meanNeed, job)
+		s.step(t, s.g.w.wp.rentNeed*(n.z(t.h, wk)-s.g.w.meanNeed), job)
 		if t.stage == stageEvicted {
 			t.atStage++ // write the eviction once
 		}

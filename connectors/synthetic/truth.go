@@ -112,13 +112,18 @@ func (t *truthWeeks) week(wk int, ws day) {
 		if kids == 0 {
 			continue
 		}
+		if w.wp.perHousehold {
+			for k := range perK {
+				perK[k] /= float64(kids)
+			}
+		}
 		n := t.need
 		for k := 1; k <= horizonWeeks; k++ {
 			if perK[k] == 0 {
 				continue
 			}
 			var e float64
-			if ahead := k - referralLag; ahead <= 0 {
+			if ahead := k - n.lag; ahead <= 0 {
 				e = math.Exp(severeNeed * n.z(h, wk+ahead))
 			} else {
 				m := n.mu[h] + t.phiPow[ahead]*n.y[h] + t.deltaPow[ahead]*n.c[h]

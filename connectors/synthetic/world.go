@@ -124,7 +124,8 @@ func (c *child) householdAt(d day) int {
 // people and the household changes scheduled within the window.
 type world struct {
 	prof        *profile
-	first, last day // the window, first a Monday
+	wp          worldParams // the world's mechanics (worlds.go)
+	first, last day         // the window, first a Monday
 	lsoas       []lsoa
 	localities  []string
 	schools     []school
@@ -148,8 +149,12 @@ func newWorld(cfg Config, first, last day) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
+	wp, err := lookupWorld(cfg.World)
+	if err != nil {
+		return nil, err
+	}
 	r := newRand(cfg.Seed, streamWorld)
-	w := &world{prof: prof, first: first, last: last}
+	w := &world{prof: prof, wp: wp, first: first, last: last}
 	// Sized for the usual mix (≈1.8 children and ≈1.7 adults per
 	// household) so that the big slices rarely grow.
 	w.children = make([]child, 0, cfg.Children)
