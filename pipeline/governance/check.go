@@ -50,9 +50,9 @@ func (c *Checker) compute(ctx context.Context, in pipeline.GovernanceInput) (*Re
 	}
 	res.UnreadableRuns = earlier.unreadable
 
-	obs, err := c.observations(in, earlier.results)
-	if err != nil {
-		return nil, err
+	obs, unread := c.observations(in, earlier.results)
+	if unread {
+		res.UnreadableRuns = append(res.UnreadableRuns, in.ReusedFrom)
 	}
 	res.Observations = obs
 	if res.Findings, err = c.standing(in, earlier.results); err != nil {
@@ -81,6 +81,17 @@ func (c *Checker) compute(ctx context.Context, in pipeline.GovernanceInput) (*Re
 		findingsCriterion(p, res.Findings, c.findings != nil),
 		acceptance(p, res.Offers),
 		review(p, today),
+	}
+	// Weeks counted across runs may fall short by the runs that could not
+	// be read: the criteria that count them say so.
+	if len(res.UnreadableRuns) > 0 {
+		counted := map[string]bool{PrecisionBelowFloor: true, RecallBelowFloor: true, FairnessFindingUnresolved: true}
+		for i := range res.Criteria {
+			if cr := &res.Criteria[i]; cr.Checked && counted[cr.Name] {
+				cr.Evidence += fmt.Sprintf(" (the governance record of run %s could not be read, so the weeks counted may be too few)",
+					strings.Join(res.UnreadableRuns, ", "))
+			}
+		}
 	}
 	res.Verdict = verdict(c.policy, res.Criteria)
 	return res, nil
@@ -147,8 +158,9 @@ func (c *Checker) earlier(in pipeline.GovernanceInput) (earlierRuns, error) {
 
 // observations merges the dated figures of earlier runs with this run's
 // backtest, a later run's figure for a date replacing an earlier one's,
-// oldest date first.
-func (c *Checker) observations(in pipeline.GovernanceInput, earlier []*Result) ([]Observation, error) {
+// oldest date first. unread says a reused model's backtest could not be
+// read: earlier runs' figures stand in for it.
+func (c *Checker) observations(in pipeline.GovernanceInput, earlier []*Result) (obs []Observation, unread bool) {
 	byDate := map[string]Observation{}
 	for _, r := range earlier {
 		for _, o := range r.Observations {
@@ -159,7 +171,7 @@ func (c *Checker) observations(in pipeline.GovernanceInput, earlier []*Result) (
 	if bt == nil && in.ReusedFrom != "" {
 		var err error
 		if bt, err = readBacktest(filepath.Join(c.runsDir, in.ReusedFrom)); err != nil {
-			return nil, err
+			unread = true
 		}
 	}
 	if bt != nil {
@@ -177,7 +189,7 @@ func (c *Checker) observations(in pipeline.GovernanceInput, earlier []*Result) (
 		out = append(out, o)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Date < out[j].Date })
-	return out, nil
+	return out, unread
 }
 
 // readBacktest reads the backtest of the run that trained a reused model;

@@ -377,3 +377,56 @@ func TestGovernanceNewRejects(t *testing.T) {
 		}
 	}
 }
+
+// A run reusing a model reads the training run's backtest.json; a damaged
+// one is named, and does not stop the check.
+func TestGovernanceReusedModelsBacktest(t *testing.T) {
+	tests := []struct {
+		name       string
+		file       string
+		wantObs    int
+		unreadable bool
+	}{
+		{"training run's backtest read", "", 3, false},
+		{"training run's backtest damaged", "{", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			runs := t.TempDir()
+			trained := runFolder(t, runs, "20260601T060000Z")
+			b, err := json.Marshal(backtest("2025-06-02", []float64{0.2, 0.2, 0.2}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.file != "" {
+				b = []byte(tc.file)
+			}
+			if err := os.MkdirAll(filepath.Join(trained, "backtest"), 0o750); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(trained, "backtest", "backtest.json"), b, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			p := policy()
+			p.PrecisionFloor = ptr(0.5)
+			c, err := New(p, runs, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, sr := check(t, c, runs, "20260608T060000Z", pipeline.GovernanceInput{AsOf: day("2026-06-08"), ReusedFrom: "20260601T060000Z"})
+			if len(res.Observations) != tc.wantObs {
+				t.Errorf("%d observations; want %d", len(res.Observations), tc.wantObs)
+			}
+			if got := len(res.UnreadableRuns) > 0; got != tc.unreadable {
+				t.Errorf("unreadable runs %v; want some: %v", res.UnreadableRuns, tc.unreadable)
+			}
+			got := criterion(t, sr, PrecisionBelowFloor)
+			if got.Met != (tc.wantObs == 3) {
+				t.Errorf("met %v with %d observations (evidence: %s)", got.Met, tc.wantObs, got.Evidence)
+			}
+			if named := strings.Contains(got.Evidence, "20260601T060000Z could not be read"); named != tc.unreadable {
+				t.Errorf("evidence %q; want the unreadable run named: %v", got.Evidence, tc.unreadable)
+			}
+		})
+	}
+}
