@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"earlyhelp/connectors/synthetic"
+	"earlyhelp/models/fairness"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/governance"
 )
@@ -220,4 +222,60 @@ func alertAnnotations(t *testing.T, rules, alert string) (summary, description s
 	}
 	t.Fatalf("%s has no alert %s", rules, alert)
 	return "", ""
+}
+
+// auditFindings keys a finding by what it compares, so the same finding is
+// recognised from run to run while its figures move; comparisons the
+// findings rule does not judge, or judges within the band, are not
+// findings.
+func TestGovernanceAuditFindings(t *testing.T) {
+	ratio := func(v float64) *float64 { return &v }
+	disp := func(decision, attr, group, metric, class string, r float64) fairness.Disparity {
+		return fairness.Disparity{Decision: decision, Attribute: attr, Group: group, Metric: metric, Finding: class,
+			Ratio: ratio(r), RefGroup: "White", JudgedLo: ratio(r - 0.1), JudgedHi: ratio(r + 0.1)}
+	}
+	tests := []struct {
+		name string
+		ds   []fairness.Disparity
+		want []string
+	}{
+		{"no audit", nil, nil},
+		{"one finding among others", []fairness.Disparity{
+			disp("selected", "ethnicity5", "Asian", "tpr", fairness.ClassFinding, 0.4),
+			disp("selected", "ethnicity5", "Black", "tpr", fairness.ClassWithin, 0.95),
+			disp("selected", "ethnicity5", "Mixed", "ppv", fairness.ClassFinding, 0.3), // not a primary metric
+			disp("selected", "sex", "F", "tpr", fairness.ClassFinding, 0.3),            // not a headline attribute
+		}, []string{"selected/ethnicity5/Asian/tpr"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			run := t.TempDir()
+			if tc.ds != nil {
+				b, err := json.Marshal(fairness.Result{Rows: 100, Disparities: tc.ds})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(filepath.Join(run, "audit"), 0o750); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(run, "audit", "audit.json"), b, 0o640); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fs, err := auditFindings(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range fs {
+				got = append(got, f.Key)
+				if !strings.Contains(f.Text, "group Asian of ethnicity5") {
+					t.Errorf("finding text %q does not say the comparison", f.Text)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("findings %v; want %v", got, tc.want)
+			}
+		})
+	}
 }
