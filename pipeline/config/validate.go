@@ -27,10 +27,6 @@ const (
 	DefaultRetryBackoff       = 5 * time.Minute
 	DefaultJobTimeout         = 6 * time.Hour
 	DefaultMaxWait            = 2 * time.Hour
-	// Switch-off criteria (issue 21): precision@K below its floor for 8
-	// consecutive weeks, a fairness finding standing 12 weeks.
-	DefaultPrecisionBelowFloorWeeks = 8
-	DefaultFindingUnresolvedWeeks   = 12
 )
 
 // Kinds of source this build can read (CONTRACTS §3).
@@ -40,6 +36,7 @@ var supportedKinds = map[string]bool{"csvdir": true, "parquetdir": true, "postgr
 var supportedModels = map[string]bool{"logistic": true, "logistic_l1": true, "forest": true}
 
 func (c *Config) defaults() {
+	c.Governance.defaults()
 	if c.MaxQuarantineRatio == nil {
 		v := DefaultMaxQuarantineRatio
 		c.MaxQuarantineRatio = &v
@@ -99,18 +96,6 @@ func (c *Config) defaults() {
 	}
 	if c.Schedule.MaxWait == 0 {
 		c.Schedule.MaxWait = DefaultMaxWait
-	}
-	if g := c.Governance; g != nil {
-		if g.SwitchOff.PrecisionBelowFloorWeeks == 0 {
-			g.SwitchOff.PrecisionBelowFloorWeeks = DefaultPrecisionBelowFloorWeeks
-		}
-		if g.SwitchOff.FindingUnresolvedWeeks == 0 {
-			g.SwitchOff.FindingUnresolvedWeeks = DefaultFindingUnresolvedWeeks
-		}
-		if g.SwitchOff.ReviewDatePassed == nil {
-			t := true
-			g.SwitchOff.ReviewDatePassed = &t
-		}
 	}
 }
 
@@ -219,6 +204,9 @@ func (c *Config) Validate() error {
 			return c.Errorf("list.contact_safety."+kind, "must not be empty: the instruction is what keeps contact safe")
 		}
 	}
+	if err := c.validateGovernance(); err != nil {
+		return err
+	}
 	if n := c.Audit.MinGroupSize; n < 1 {
 		return c.Errorf("audit.min_group_size", "must be at least 1, got %d", n)
 	}
@@ -233,9 +221,6 @@ func (c *Config) Validate() error {
 	}
 	if d := c.Schedule.MaxWait; d < time.Second {
 		return c.Errorf("schedule.max_wait", "must be at least 1s, got %s", d)
-	}
-	if err := c.validateGovernance(); err != nil {
-		return err
 	}
 	// Last, so a config's other mistakes are named first.
 	for name, why := range c.MissingSourcesAccepted {
@@ -275,49 +260,4 @@ func oneOf(v string, options ...string) bool {
 		}
 	}
 	return false
-}
-
-// validateGovernance checks the governance block (issue 21): a review date
-// that parses, rates and floors that are shares, and switch-off periods a
-// council could wait out. The block and each target are optional; an
-// absent target is not checked.
-func (c *Config) validateGovernance() error {
-	g := c.Governance
-	if g == nil {
-		return nil
-	}
-	// Slices, not maps: with two mistakes the same one is named every time.
-	for _, f := range []struct{ key, v string }{{"governance.owner", g.Owner}, {"governance.contact", g.Contact}} {
-		if len(f.v) > 200 || strings.ContainsAny(f.v, "\r\n") {
-			return c.Errorf(f.key, "must be one line of at most 200 characters")
-		}
-	}
-	if g.ReviewDate != "" {
-		if _, err := time.Parse(time.DateOnly, g.ReviewDate); err != nil {
-			return c.Errorf("governance.review_date", "%q: want a date as yyyy-mm-dd", g.ReviewDate)
-		}
-	}
-	t := g.Targets
-	for _, f := range []struct {
-		key string
-		v   *float64
-	}{
-		{"governance.targets.precision_at_k_floor", t.PrecisionAtKFloor},
-		{"governance.targets.recall_at_k_floor", t.RecallAtKFloor},
-		{"governance.targets.min_offer_acceptance_rate", t.MinOfferAcceptanceRate},
-	} {
-		if f.v != nil && (*f.v < 0 || *f.v > 1) {
-			return c.Errorf(f.key, "must be between 0 and 1, got %g", *f.v)
-		}
-	}
-	if n := t.MaxFairnessFindings; n != nil && *n < 0 {
-		return c.Errorf("governance.targets.max_fairness_findings", "must not be negative, got %d", *n)
-	}
-	if n := g.SwitchOff.PrecisionBelowFloorWeeks; n < 1 || n > 104 {
-		return c.Errorf("governance.switch_off.precision_below_floor_weeks", "must be between 1 and 104, got %d", n)
-	}
-	if n := g.SwitchOff.FindingUnresolvedWeeks; n < 1 || n > 104 {
-		return c.Errorf("governance.switch_off.finding_unresolved_weeks", "must be between 1 and 104, got %d", n)
-	}
-	return nil
 }
