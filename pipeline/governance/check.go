@@ -88,7 +88,7 @@ func (c *Checker) compute(ctx context.Context, in pipeline.GovernanceInput) (*Re
 		counted := map[string]bool{PrecisionBelowFloor: true, RecallBelowFloor: true, FairnessFindingUnresolved: true}
 		for i := range res.Criteria {
 			if cr := &res.Criteria[i]; cr.Checked && counted[cr.Name] {
-				cr.Evidence += fmt.Sprintf(" (the governance record of run %s could not be read, so the weeks counted may be too few)",
+				cr.Evidence += fmt.Sprintf(" (the records of run %s could not be read, so the weeks counted may be too few)",
 					strings.Join(res.UnreadableRuns, ", "))
 			}
 		}

@@ -92,6 +92,8 @@ func offers(ds map[string]pipeline.Decision, today time.Time) Offers {
 		if !d.At.Before(end) {
 			continue
 		}
+		// CONTRACTS §6's decision names; the decisions package, another
+		// stage, is not imported here.
 		switch d.Decision {
 		case "offer_accepted":
 			o.Accepted++
