@@ -109,6 +109,13 @@ func TestForbidden(t *testing.T) {
 		{"earlyhelp/pipeline/review/users", "earlyhelp/pipeline/review", true},
 		{"earlyhelp/pipeline/review", "earlyhelp/pipeline/export", true},
 		{"earlyhelp/pipeline/review", "earlyhelp/pipeline/store", true},
+		// The governance check reads the run's contracts only; cmd hands it
+		// the audit's findings and the decisions.
+		{"earlyhelp/pipeline/governance", "earlyhelp/pipeline", false},
+		{"earlyhelp/pipeline/governance", "earlyhelp/pipeline/config", true},
+		{"earlyhelp/pipeline/governance", "earlyhelp/pipeline/review/decisions", true},
+		{"earlyhelp/pipeline/governance", "earlyhelp/models/fairness", true},
+		{"earlyhelp/pipeline", "earlyhelp/pipeline/governance", true},
 	}
 	for _, tc := range tests {
 		if got := forbidden(tc.pkg, tc.imp) != ""; got != tc.bad {

@@ -31,6 +31,13 @@ type Metrics struct {
 	// Decisions counts navigators' recorded decisions by kind (CONTRACTS
 	// §6); the review site increments it.
 	Decisions *prometheus.CounterVec
+	// GovernanceCriterionMet is 1 for a switch-off criterion the council
+	// set in advance that this run found met, 0 for one checked and not
+	// met (issue 21); a criterion without a target has no series.
+	GovernanceCriterionMet *prometheus.GaugeVec
+	// GovernanceReviewDue is 1 once the governance review date is reached,
+	// or when no review date was set.
+	GovernanceReviewDue prometheus.Gauge
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -102,6 +109,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Namespace: ns, Name: "decisions_total",
 			Help: "Navigators' decisions recorded, by decision.",
 		}, []string{"decision"}),
+		GovernanceCriterionMet: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "governance_criterion_met",
+			Help: "1 if a switch-off criterion set in the governance block is met by the latest run, 0 if checked and not met.",
+		}, []string{"criterion"}),
+		GovernanceReviewDue: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Name: "governance_review_due",
+			Help: "1 if the governance review date has been reached or none was set.",
+		}),
 	}
 	// Every decision is a series from the start, so a dashboard shows 0
 	// rather than nothing before the first is recorded.
@@ -111,7 +126,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	for _, c := range []prometheus.Collector{
 		m.RowsRead, m.RowsLoaded, m.RowsQuarantined, m.CellsNulled, m.ObjectionsUnmatched, m.LinkMatch, m.StageDuration,
 		m.Runs, m.LastSuccess, m.ListHouseholds, m.ListChurn, m.ModelAUC, m.FeaturePSI,
-		m.FairnessRatio, m.FairnessOutside, m.Decisions,
+		m.FairnessRatio, m.FairnessOutside, m.Decisions, m.GovernanceCriterionMet, m.GovernanceReviewDue,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

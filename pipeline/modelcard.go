@@ -43,7 +43,11 @@ type ModelCard struct {
 	Fairness    string     `json:"fairness_headline"`
 	IntendedUse string     `json:"intended_use"`
 	Limits      []string   `json:"limits"`
-	WrittenAt   string     `json:"written_at"`
+	// ShouldRun is the governance check: the verdict against the targets
+	// and switch-off criteria set in advance, with the evidence. A run
+	// without the check says that no targets were set.
+	ShouldRun *ShouldRun `json:"should_this_still_run"`
+	WrittenAt string     `json:"written_at"`
 }
 
 const (
@@ -77,6 +81,10 @@ func (r *run) writeModelCard() error {
 	if r.fairness != "" {
 		c.Fairness = r.fairness
 	}
+	c.ShouldRun = r.shouldRun
+	if c.ShouldRun == nil {
+		c.ShouldRun = &ShouldRun{Verdict: VerdictNoTargets, ReviewDue: true, Criteria: []GovernanceCriterion{}}
+	}
 	// A safety source the council runs without is a limit of this model.
 	for _, name := range sortedKeys(r.man.MissingSourcesAccepted) {
 		c.Limits = append(append([]string(nil), c.Limits...),
@@ -106,6 +114,7 @@ func (c ModelCard) markdown() string {
 	fmt.Fprintf(&b, "# Model card: %s\n\n", c.ModelID)
 	fmt.Fprintf(&b, "Run %s, as of %s. Kind: %s.\n\n", c.RunID, c.AsOf, c.Kind)
 	fmt.Fprintf(&b, "## Intended use\n\nThe score is used %s.\n\n", c.IntendedUse)
+	c.ShouldRun.markdown(&b)
 	fmt.Fprintf(&b, "## What it predicts\n\nThe chance that %s (%d weeks).\n\n", c.Label, c.HorizonWeeks)
 	fmt.Fprintf(&b, "## Training\n\n%d household snapshots (%d with the outcome) as of %s.\n\n",
 		c.TrainingRows, c.Positives, strings.Join(c.TrainingDates, ", "))
@@ -162,4 +171,58 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// markdown writes the model card's "Should this still run?" section. The
+// verdict is a heading of its own: a reader skimming the card must not
+// miss "switch off", nor that no targets were set.
+func (s *ShouldRun) markdown(b *strings.Builder) {
+	b.WriteString("## Should this still run?\n\n")
+	if s == nil || s.Verdict == VerdictNoTargets {
+		b.WriteString("# No targets were set\n\n")
+		b.WriteString("The council has set no targets, switch-off criteria or review date for this model (the `governance:` block of its configuration), " +
+			"so nothing shows whether it is doing what it was brought in to do. Set an owner, a review date, targets and switch-off criteria before relying on its list.\n\n")
+		return
+	}
+	switch s.Verdict {
+	case VerdictSwitchOff:
+		b.WriteString("# Verdict: switch off\n\nAt least one switch-off criterion the council set in advance is met. " +
+			"The list should not be used until the owner has reviewed the evidence below and decided, in writing, whether to switch the model off.\n\n")
+	default:
+		fmt.Fprintf(b, "# Verdict: %s\n\nNo switch-off criterion the council set in advance is met.\n\n", s.Verdict)
+	}
+	owner := s.Owner
+	if owner == "" {
+		owner = "not named"
+	}
+	if s.Contact != "" {
+		owner += " (" + s.Contact + ")"
+	}
+	review := "none set"
+	if s.ReviewDate != "" {
+		review = s.ReviewDate
+	}
+	due := "not yet due"
+	if s.ReviewDue {
+		due = "due"
+	}
+	fmt.Fprintf(b, "Owner: %s. Review date: %s (%s).\n\n", owner, review, due)
+	b.WriteString("| criterion | checked | met | value | threshold | evidence |\n|---|---|---|---|---|---|\n")
+	for _, c := range s.Criteria {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", c.Name, yesNo(c.Checked), yesNo(c.Met),
+			cell(c.Value), cell(c.Threshold), cell(c.Evidence))
+	}
+	b.WriteString("\n")
+}
+
+func yesNo(v bool) string {
+	if v {
+		return "yes"
+	}
+	return "no"
+}
+
+// cell keeps a table cell on one row of the Markdown table.
+func cell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
 }

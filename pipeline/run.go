@@ -84,6 +84,10 @@ type Options struct {
 	OracleAUC *float64
 	// Audit, when set, runs the fairness audit over the finished run folder.
 	Audit func(ctx context.Context, runDir string) (headline string, err error)
+	// Governance, when set, checks the council's targets and switch-off
+	// criteria after the audit (issue 21), writing GovernanceFile; its
+	// answer goes on the model card and into the governance metrics.
+	Governance func(ctx context.Context, in GovernanceInput) (*ShouldRun, error)
 
 	Capacity int
 	// ListRules beyond capacity: cool-off, quotas, stability and bands.
@@ -182,6 +186,7 @@ type run struct {
 	backtestResult *Backtest
 	folds          []*foldScores
 	fairness       string      // the audit's headline, once audited
+	shouldRun      *ShouldRun  // the governance check's answer, once checked
 	trainDates     []time.Time // the scoring model's training dates
 	reused         *SavedModel // the saved model this run scores with, if reused
 	psiRef         map[string]PSIBins
@@ -240,6 +245,7 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 		{"train", r.trainOrReuse},
 		{"score", r.score},
 		{"audit", r.audit},
+		{"governance", r.governance},
 	}
 	switch {
 	case opts.IngestOnly:

@@ -169,6 +169,11 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		deprived = features.FeatAreaDeprivation
 		comparisons = withoutDeprivation(cands)
 	}
+	gov, err := governanceHook(cfg)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
 	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, RunDate: asOf},
 		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
 	opts := pipeline.Options{
@@ -189,6 +194,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		Ethnicity5: func(code string) string { g, _ := fairness.GroupOf5(code); return g },
 		Models:     newFileModels(cfg.DataDir),
 		Audit:      auditHook(cfg, metrics),
+		Governance: gov,
 		Decisions:  decisionsFor(cfg.DataDir),
 		Mem:        mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
 	}

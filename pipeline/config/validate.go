@@ -49,6 +49,7 @@ var supportedKinds = map[string]bool{"csvdir": true, "parquetdir": true, "postgr
 var supportedModels = map[string]bool{"logistic": true, "logistic_l1": true, "forest": true}
 
 func (c *Config) defaults() {
+	c.Governance.defaults()
 	if c.MaxQuarantineRatio == nil {
 		v := DefaultMaxQuarantineRatio
 		c.MaxQuarantineRatio = &v
@@ -255,6 +256,9 @@ func (c *Config) Validate() error {
 		if strings.TrimSpace(text) == "" {
 			return c.Errorf("list.contact_safety."+kind, "must not be empty: the instruction is what keeps contact safe")
 		}
+	}
+	if err := c.validateGovernance(); err != nil {
+		return err
 	}
 	if n := c.Audit.MinGroupSize; n < 1 {
 		return c.Errorf("audit.min_group_size", "must be at least 1, got %d", n)

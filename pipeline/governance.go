@@ -1,0 +1,104 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// GovernanceFile is the governance check's output in a run folder (issue
+// 21): the verdict and its evidence, which the model card shows and
+// `earlyhelp transparency` reads.
+const GovernanceFile = "model/governance.json"
+
+// Verdicts of the governance check.
+const (
+	VerdictContinue  = "continue"
+	VerdictSwitchOff = "switch off"
+	// VerdictNoTargets: the council set no target or review date, so no
+	// one can say whether the model should still run.
+	VerdictNoTargets = "no targets set"
+)
+
+// ShouldRun is the governance check's answer to "should this still run?":
+// the verdict, who owns the decision, and each switch-off criterion with
+// its evidence.
+type ShouldRun struct {
+	Verdict    string `json:"verdict"`
+	Owner      string `json:"owner,omitempty"`
+	Contact    string `json:"contact,omitempty"`
+	ReviewDate string `json:"review_date,omitempty"`
+	// ReviewDue is true once the review date is reached, and when none was
+	// set: a model without a review date is overdue one.
+	ReviewDue bool                  `json:"review_due"`
+	Criteria  []GovernanceCriterion `json:"criteria"`
+}
+
+// GovernanceCriterion is one switch-off criterion: its figure this run
+// against the threshold set in advance, in words a DPO can check.
+type GovernanceCriterion struct {
+	Name string `json:"name"`
+	// Checked is false when the council set no target for it: it is
+	// listed so the gap shows, and never met.
+	Checked   bool   `json:"checked"`
+	Met       bool   `json:"met"`
+	Value     string `json:"value"`
+	Threshold string `json:"threshold"`
+	Evidence  string `json:"evidence"`
+}
+
+// GovernanceInput is what a run hands the governance check after its
+// audit: the check reads the audit's findings and earlier runs itself.
+type GovernanceInput struct {
+	RunID  string
+	RunDir string
+	AsOf   time.Time
+	// Today is the run's clock, for the review date.
+	Today time.Time
+	// Backtest is this run's temporal backtest, nil when the run reused a
+	// saved model; ReusedFrom then names the run that trained it.
+	Backtest   *Backtest
+	ReusedFrom string
+}
+
+// governance is the governance stage: it runs the check, sets the
+// governance metrics and puts the answer on the model card.
+func (r *run) governance(ctx context.Context) error {
+	if r.opts.Governance == nil {
+		return nil
+	}
+	in := GovernanceInput{
+		RunID: r.opts.RunID, RunDir: r.runDir, AsOf: r.opts.AsOf, Today: r.opts.Now().UTC(),
+		Backtest: r.backtestResult,
+	}
+	if r.man.Model != nil {
+		in.ReusedFrom = r.man.Model.ReusedFrom
+	}
+	sr, err := r.opts.Governance(ctx, in)
+	if err != nil {
+		return err
+	}
+	if sr == nil {
+		return errors.New("the governance check gave no answer")
+	}
+	r.shouldRun = sr
+	r.output(GovernanceFile)
+	if m := r.opts.Metrics; m != nil {
+		m.GovernanceCriterionMet.Reset()
+		for _, c := range sr.Criteria {
+			if c.Checked {
+				m.GovernanceCriterionMet.WithLabelValues(c.Name).Set(boolGauge(c.Met))
+			}
+		}
+		m.GovernanceReviewDue.Set(boolGauge(sr.ReviewDue))
+	}
+	r.log.Info().Str("verdict", sr.Verdict).Bool("review_due", sr.ReviewDue).Msg("governance checked")
+	return r.writeModelCard()
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
