@@ -95,6 +95,15 @@ func (r *run) ingest(ctx context.Context) error {
 			unmatched += len(sm.Unmatched)
 		}
 		r.opts.Metrics.ObjectionsUnmatched.Set(float64(unmatched))
+		// Every source's newest file, whether or not this run found one,
+		// so a one-shot run's pushed metrics carry it too.
+		if dt, ok := r.opts.Store.(DeliveryTimes); ok {
+			expected := make(map[string]time.Duration, len(r.opts.Sources))
+			for _, spec := range r.opts.Sources {
+				expected[spec.Name] = spec.ExpectedEvery
+			}
+			r.opts.Metrics.SetSourceFreshness(expected, dt)
+		}
 	}
 	for _, spec := range r.opts.Sources {
 		sm := r.man.Sources[spec.Name]
@@ -178,6 +187,28 @@ func (r *run) countSource(name string, sm *SourceManifest) {
 			r.opts.Metrics.CellsNulled.WithLabelValues(name, col, reason).Add(float64(n))
 		}
 	}
+	// The rates of this delivery; a run that read nothing new of the
+	// source leaves the last delivery's in place.
+	if sm.Read > 0 {
+		r.opts.Metrics.SourceQuarantined.WithLabelValues(name).Set(float64(sm.Quarantined) / float64(sm.Read))
+	}
+	if sm.Loaded > 0 {
+		r.opts.Metrics.SourceNulled.WithLabelValues(name).Set(nulledShare(sm))
+	}
+}
+
+// nulledShare is the largest share of a column's loaded cells that were
+// unreadable and nulled: the figure max_nulled_ratio bounds.
+func nulledShare(sm *SourceManifest) float64 {
+	var most int64
+	for _, by := range sm.NulledByReason {
+		var n int64
+		for _, k := range by {
+			n += k
+		}
+		most = max(most, n)
+	}
+	return float64(most) / float64(sm.Loaded)
 }
 
 // sink is the ingest stage's pipeline.Sink for one source.

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -38,6 +40,24 @@ type Metrics struct {
 	// GovernanceReviewDue is 1 once the governance review date is reached,
 	// or when no review date was set.
 	GovernanceReviewDue prometheus.Gauge
+
+	// SourceLastFile and SourceExpectedEvery are the stale-source alert's
+	// two sides: when the store loaded a source's newest file (from its
+	// record of files, so a new process knows it) and how often the config
+	// expects one.
+	SourceLastFile      *prometheus.GaugeVec
+	SourceExpectedEvery *prometheus.GaugeVec
+	// SourceQuarantined and SourceNulled are the rejection rates of the
+	// last ingest that read rows of a source: a per-delivery ratio the
+	// surge alerts compare with the source's own usual rate, which
+	// counters' increase() cannot give for a source delivered weekly.
+	SourceQuarantined *prometheus.GaugeVec
+	SourceNulled      *prometheus.GaugeVec
+	// ListCapacity is the capacity the latest list was drawn for, beside
+	// ListHouseholds so a list short of it can be alerted on. (ListChurn
+	// is set only for a list with one before it: a first list is all new,
+	// which is no churn.)
+	ListCapacity prometheus.Gauge
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -64,6 +84,22 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Namespace: ns, Name: "objections_unmatched",
 			Help: "Objection rows of the last ingest that could not be tied to any person.",
 		}),
+		SourceLastFile: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "source_last_file_timestamp_seconds",
+			Help: "Unix time the store loaded the newest file delivered for a source.",
+		}, []string{"source"}),
+		SourceExpectedEvery: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "source_expected_every_seconds",
+			Help: "How often a new file of a source is expected (sources.<name>.expected_every).",
+		}, []string{"source"}),
+		SourceQuarantined: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "source_quarantined_ratio",
+			Help: "Share of a source's rows quarantined, in the last ingest that read rows of it.",
+		}, []string{"source"}),
+		SourceNulled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "source_nulled_ratio",
+			Help: "Largest share of a column's cells loaded as null for being unreadable, in the last ingest that loaded rows of the source.",
+		}, []string{"source"}),
 		LinkMatch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: ns, Name: "link_match_ratio",
 			Help: "Share of a source's people linked to a household as of the run date.",
@@ -84,6 +120,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		ListHouseholds: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: ns, Name: "list_households",
 			Help: "Households on the latest navigator list.",
+		}),
+		ListCapacity: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Name: "list_capacity",
+			Help: "Households the latest navigator list was drawn to hold (list.capacity).",
 		}),
 		ListChurn: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: ns, Name: "list_churn_ratio",
@@ -127,10 +167,39 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		m.RowsRead, m.RowsLoaded, m.RowsQuarantined, m.CellsNulled, m.ObjectionsUnmatched, m.LinkMatch, m.StageDuration,
 		m.Runs, m.LastSuccess, m.ListHouseholds, m.ListChurn, m.ModelAUC, m.FeaturePSI,
 		m.FairnessRatio, m.FairnessOutside, m.Decisions, m.GovernanceCriterionMet, m.GovernanceReviewDue,
+		m.SourceLastFile, m.SourceExpectedEvery, m.SourceQuarantined, m.SourceNulled, m.ListCapacity,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// DeliveryTimes is what the stale-source gauges need of a store.
+type DeliveryTimes interface {
+	// LastDelivered is when the newest file of source was loaded; false
+	// when none ever was.
+	LastDelivered(source string) (time.Time, bool)
+}
+
+// SetSourceFreshness sets the stale-source gauges of every configured
+// source (expected maps each to its expected_every, 0 for none): the load
+// time of its newest file when it has one, and its expectation when it has
+// one. A source expected but never delivered gets only the expectation,
+// which the alert reads as stale; no time is made up for it.
+func (m *Metrics) SetSourceFreshness(expected map[string]time.Duration, st DeliveryTimes) {
+	if st == nil {
+		return // an expectation without the store's record would read as never delivered
+	}
+	for source, every := range expected {
+		if every > 0 {
+			m.SourceExpectedEvery.WithLabelValues(source).Set(every.Seconds())
+		} else {
+			m.SourceExpectedEvery.DeleteLabelValues(source)
+		}
+		if t, ok := st.LastDelivered(source); ok {
+			m.SourceLastFile.WithLabelValues(source).Set(float64(t.Unix()))
+		}
+	}
 }

@@ -346,7 +346,10 @@ func (r *run) score(ctx context.Context) error {
 	r.man.List = lm
 	if r.opts.Metrics != nil {
 		r.opts.Metrics.ListHouseholds.Set(float64(len(l.Entries)))
-		r.opts.Metrics.ListChurn.Set(lm.Churn)
+		r.opts.Metrics.ListCapacity.Set(float64(lm.Capacity))
+		if prev != nil { // a first list is all new, which is no churn
+			r.opts.Metrics.ListChurn.Set(lm.Churn)
+		}
 	}
 	return nil
 }

@@ -93,4 +93,7 @@ type SourceSpec struct {
 	Name    string   // a source name of CONTRACTS §2, e.g. "attendance_sessions"
 	Columns []string // canonical columns, the layout of quarantine rows
 	Source  Source
+	// ExpectedEvery is how often a new file is expected (0: no
+	// expectation); the run exports it beside the newest file's time.
+	ExpectedEvery time.Duration
 }

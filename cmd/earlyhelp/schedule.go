@@ -218,7 +218,21 @@ func (s *scheduler) start(ctx context.Context) error {
 	// households of the newest succeeded run, not none.
 	if l := newestList(s.cfg.DataDir); l != nil {
 		s.metrics.ListHouseholds.Set(float64(l.Households))
-		s.metrics.ListChurn.Set(l.Churn)
+		s.metrics.ListCapacity.Set(float64(l.Capacity))
+		if l.PreviousAsOf != "" { // as the run: a first list has no churn
+			s.metrics.ListChurn.Set(l.Churn)
+		}
+	}
+	// And the stale-source gauges, from the store's record of files: else
+	// a restart would hide a stale source until its next ingest.
+	if st, err := store.Open(s.cfg.DataDir, s.now); err == nil {
+		expected := map[string]time.Duration{}
+		for name, sc := range s.cfg.Sources {
+			expected[name] = sc.ExpectedInterval()
+		}
+		s.metrics.SetSourceFreshness(expected, st)
+	} else {
+		s.log.Warn().Err(err).Msg("store unreadable: the stale-source gauges wait for the next ingest")
 	}
 	c := newCron(s.loc, s.log)
 	entries := map[string]cron.EntryID{}

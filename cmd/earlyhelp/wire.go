@@ -92,7 +92,7 @@ func sources(cfg *config.Config, p *connectors.Pseudonymiser) ([]pipeline.Source
 		if err != nil {
 			return nil, cfg.Errorf("sources."+name, "%v", err)
 		}
-		out = append(out, pipeline.SourceSpec{Name: name, Columns: spec.ColumnNames(), Source: src})
+		out = append(out, pipeline.SourceSpec{Name: name, Columns: spec.ColumnNames(), Source: src, ExpectedEvery: sc.ExpectedInterval()})
 	}
 	return out, nil
 }

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,6 +213,9 @@ func (c *Config) Validate() error {
 			return c.Errorf(key+".balance_sign", "%q: want positive_arrears or negative_arrears", s.BalanceSign)
 		}
 	}
+	if err := c.validateExpectedEvery(); err != nil {
+		return err
+	}
 	if r := *c.MaxQuarantineRatio; r < 0 || r > 1 {
 		return c.Errorf("max_quarantine_ratio", "must be between 0 and 1, got %g", r)
 	}
@@ -316,4 +321,70 @@ func oneOf(v string, options ...string) bool {
 		}
 	}
 	return false
+}
+
+// Bounds of sources.<name>.expected_every: the ingest cannot see a file
+// sooner than its own schedule allows, and nothing is delivered less often
+// than the Indices of Deprivation (every few years).
+const (
+	minExpectedEvery = time.Hour
+	maxExpectedEvery = 3660 * 24 * time.Hour
+)
+
+// validateExpectedEvery checks each source's expected_every, in the
+// sources' order.
+func (c *Config) validateExpectedEvery() error {
+	for _, name := range c.SourceNames() {
+		v := c.Sources[name].ExpectedEvery
+		if v == "" {
+			continue
+		}
+		d, err := ParseEvery(v)
+		if err == nil && (d < minExpectedEvery || d > maxExpectedEvery) {
+			err = fmt.Errorf("must be between 1h and 3660d")
+		}
+		if err != nil {
+			return c.Errorf("sources."+name+".expected_every", "%q: %v", v, err)
+		}
+	}
+	return nil
+}
+
+// ParseEvery reads an expected_every value: whole days ("7d") or weeks
+// ("2w"), which a council's extract schedule is written in, or a Go
+// duration ("24h", "36h"). time.ParseDuration alone has no day unit.
+func ParseEvery(v string) (time.Duration, error) {
+	if n, unit := strings.TrimSuffix(v, "d"), 24*time.Hour; n != v {
+		return wholeUnits(n, unit)
+	}
+	if n, unit := strings.TrimSuffix(v, "w"), 7*24*time.Hour; n != v {
+		return wholeUnits(n, unit)
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("want whole days (7d), weeks (1w) or a duration such as 24h")
+	}
+	return d, nil
+}
+
+func wholeUnits(n string, unit time.Duration) (time.Duration, error) {
+	k, err := strconv.Atoi(n)
+	if err != nil || k < 0 || k > 100000 {
+		return 0, fmt.Errorf("want whole days (7d), weeks (1w) or a duration such as 24h")
+	}
+	return time.Duration(k) * unit, nil
+}
+
+// ExpectedInterval is how often a new file of the source is expected: 0
+// when expected_every is unset (no staleness alert) or invalid, which
+// Validate refuses.
+func (s Source) ExpectedInterval() time.Duration {
+	if s.ExpectedEvery == "" {
+		return 0
+	}
+	d, err := ParseEvery(s.ExpectedEvery)
+	if err != nil {
+		return 0
+	}
+	return d
 }

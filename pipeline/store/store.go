@@ -167,6 +167,23 @@ func (s *Store) files(source string, keep func(delivered) bool) []storedFile {
 	return out
 }
 
+// LastDelivered is when the newest file of source was loaded, from the
+// store's record of deliveries (so it outlives the process that loaded it);
+// false when none ever was. The load time, not the file's own modification
+// time: it is when the file reached earlyhelp, whatever the copy that
+// delivered it did to the file's times, and a postgres source has none.
+func (s *Store) LastDelivered(source string) (time.Time, bool) {
+	var last time.Time
+	for _, d := range s.state.Deliveries {
+		if d.Source == source && d.LoadedAt.After(last) {
+			last = d.LoadedAt
+		}
+	}
+	return last, !last.IsZero()
+}
+
+var _ pipeline.DeliveryTimes = (*Store)(nil)
+
 // RowsLoaded is the number of rows of source in the store.
 func (s *Store) RowsLoaded(source string) int64 {
 	var n int64
