@@ -21,6 +21,7 @@ const (
 	streamObjections
 	streamBias
 	streamFamily
+	streamSEN
 )
 
 func newRand(seed, stream uint64) *rand.Rand {
