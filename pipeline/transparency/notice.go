@@ -27,7 +27,10 @@ func (r *run) privacyNotice() []byte {
 	for _, u := range used {
 		fmt.Fprintf(&b, "- %s\n", u)
 	}
-	b.WriteString("\nWe also use the area you live in and how deprived it is. We do not use your ethnic group, your sex or a child's special educational needs to decide who is on the list; we use them only to check that the list treats every group fairly.\n\n")
+	if s.UseDeprivation {
+		b.WriteString("\nHow deprived the area you live in is counts towards the list, as well as your family's own records.")
+	}
+	b.WriteString("\nWe do not use your ethnic group, your sex or a child's special educational needs to decide who is on the list; we use them only to check that the list treats every group fairly.\n\n")
 	b.WriteString("## Why we are allowed to\n\n")
 	b.WriteString("We do this as part of our public task of helping children and families (UK GDPR Article 6(1)(e)). For health information we rely on the substantial public interest in safeguarding children and people at risk (Article 9(2)(g) and the Data Protection Act 2018, Schedule 1, paragraph 18).\n\n")
 	b.WriteString("## Who sees it\n\n")
