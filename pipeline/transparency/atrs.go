@@ -173,11 +173,13 @@ func (r *run) atrsJSON(fields []FieldValue) ([]byte, error) {
 		RunID      string       `json:"run_id"`
 		AsOf       string       `json:"as_of"`
 		Written    string       `json:"written"`
+		ConfigSHA  string       `json:"config_sha256"`
+		Code       string       `json:"code_version"`
 		Targets    string       `json:"targets"`
 		Verdict    string       `json:"switch_off_verdict"`
 		ToComplete int          `json:"fields_to_complete"`
 		Fields     []FieldValue `json:"fields"`
-	}{Standard: Standard, RunID: r.man.RunID, AsOf: r.man.AsOf, Written: r.written, Targets: r.targetsLine(),
+	}{Standard: Standard, RunID: r.man.RunID, AsOf: r.man.AsOf, Written: r.written, ConfigSHA: r.in.Settings.ConfigSHA256, Code: r.man.CodeVersion, Targets: r.targetsLine(),
 		Verdict: r.verdictText(), Fields: fields}
 	for _, f := range fields {
 		if f.ToComplete {
