@@ -30,7 +30,7 @@ func TestCellPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// person_id, upn, nhs_number, date_of_birth, sex, ethnicity
+	// person_id, upn, nhs_number, date_of_birth, sex, ethnicity, sen_status
 	tests := []struct {
 		name       string
 		row        []string
@@ -39,13 +39,15 @@ func TestCellPolicy(t *testing.T) {
 		plainSink  string // the reason with a sink that is not a CellSink
 		showsValue string // the nulled cell's value in the cells file
 	}{
-		{name: "good", row: []string{"P1", "", "", "2019-05-01", "M", "WHITE_BRITISH"}},
-		{name: "bad required date", row: []string{"P2", "", "", "31/02/2019", "M", ""}, reject: "bad_date", plainSink: "bad_date"},
-		{name: "missing required id", row: []string{"", "", "", "2019-05-01", "M", ""}, reject: "missing_required", plainSink: "missing_required"},
-		{name: "bad optional code", row: []string{"P3", "", "", "2019-05-01", "X", ""}, nulled: "sex/bad_code", plainSink: "bad_code", showsValue: "X"},
-		{name: "bad optional identifier", row: []string{"P4", "A12345678901Z", "", "2019-05-01", "F", ""}, nulled: "upn/bad_upn_check", plainSink: "bad_upn_check"},
-		{name: "null spelling dash", row: []string{"P5", "-", "?", "2019-05-01", "-", "Unknown"}},
-		{name: "null spelling not known", row: []string{"P6", "Not Known", "unknown", "2019-05-01", "NOT KNOWN", "?"}},
+		{name: "good", row: []string{"P1", "", "", "2019-05-01", "M", "WHITE_BRITISH", "sen_support"}},
+		{name: "bad required date", row: []string{"P2", "", "", "31/02/2019", "M", "", ""}, reject: "bad_date", plainSink: "bad_date"},
+		{name: "missing required id", row: []string{"", "", "", "2019-05-01", "M", "", ""}, reject: "missing_required", plainSink: "missing_required"},
+		{name: "bad optional code", row: []string{"P3", "", "", "2019-05-01", "X", "", ""}, nulled: "sex/bad_code", plainSink: "bad_code", showsValue: "X"},
+		{name: "bad optional identifier", row: []string{"P4", "A12345678901Z", "", "2019-05-01", "F", "", ""}, nulled: "upn/bad_upn_check", plainSink: "bad_upn_check"},
+		{name: "null spelling dash", row: []string{"P5", "-", "?", "2019-05-01", "-", "Unknown", "-"}},
+		{name: "school census SEN code", row: []string{"P7", "", "", "2015-05-01", "F", "", "K"}},
+		{name: "bad optional SEN status", row: []string{"P8", "", "", "2015-05-01", "F", "", "maybe"}, nulled: "sen_status/bad_code", plainSink: "bad_code", showsValue: "maybe"},
+		{name: "null spelling not known", row: []string{"P6", "Not Known", "unknown", "2019-05-01", "NOT KNOWN", "?", "Not Known"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

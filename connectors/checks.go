@@ -26,6 +26,8 @@ func cellCheck(source string, c Column) func(string) (string, string) {
 		return oneOf("M", "F")
 	case "ethnicity":
 		return checkEthnicity
+	case "sen_status":
+		return senStatuses.check
 	case "role":
 		return oneOf("parent", "carer", "child", "other_adult")
 	case "lsoa_code":

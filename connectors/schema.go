@@ -107,6 +107,8 @@ func Specs() map[string]Spec {
 				{Name: "date_of_birth", Required: true},
 				{Name: "sex"},
 				{Name: "ethnicity"},
+				// For the equality analysis only (eqia.md): never a feature.
+				{Name: "sen_status"},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
 				required("person_id", str),
@@ -115,6 +117,7 @@ func Specs() map[string]Spec {
 				required("date_of_birth", date),
 				nullable("sex", str),
 				nullable("ethnicity", str),
+				nullable("sen_status", str),
 			}, nil),
 		},
 		{

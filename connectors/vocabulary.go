@@ -11,7 +11,7 @@ import (
 // (domain-data §2.3, §2.6, §3.6, §4.1, §8). Bump it when a table changes,
 // as the attendance code sets are dated (codes.go), so a store's contents
 // can be traced to the tables that read them.
-const VocabularyVersion = "2025-12-reference-1"
+const VocabularyVersion = "2025-12-reference-2"
 
 // ReasonAmbiguousCode is a cell holding a real code that maps to more than
 // one canonical value (DfE WROM: Gypsy or Roma). It is not guessed.
@@ -95,6 +95,17 @@ var scoreRanges = map[string][2]int64{
 // Assessment subjects (hv_assessments.subject).
 var subjects = codes([]string{"mother", "father_partner", "child"}, map[string]string{
 	"father": "father_partner", "partner": "father_partner",
+})
+
+// SEN statuses (persons.sen_status, CONTRACTS §2, optional): the
+// contract's three values, and the school census's SEN provision codes a
+// council's extract is likely to hold instead (N no special educational
+// need, K SEN support, E an education, health and care plan; S, a
+// statement, was replaced by the EHC plan and is read as one). Read for
+// the equality analysis only.
+var senStatuses = codes([]string{"none", "sen_support", "ehcp"}, map[string]string{
+	"N": "none", "K": "sen_support", "E": "ehcp", "S": "ehcp",
+	"SEN support": "sen_support", "EHC plan": "ehcp", "no SEN": "none",
 })
 
 // ethnicity maps the ONS 2021 19-category codes (canonical), the DfE CBDS

@@ -107,6 +107,14 @@ func TestVocabularies(t *testing.T) {
 		{Persons, "ethnicity", "99", "NOT_STATED"},
 		{Persons, "ethnicity", "WROM", "nulled:ambiguous_code"},
 		{Persons, "ethnicity", "British", "nulled:bad_code"},
+		// SEN status: the contract's values and the school census's codes.
+		{Persons, "sen_status", "sen_support", "sen_support"},
+		{Persons, "sen_status", "EHCP", "ehcp"},
+		{Persons, "sen_status", "K", "sen_support"},
+		{Persons, "sen_status", "e", "ehcp"},
+		{Persons, "sen_status", "N", "none"},
+		{Persons, "sen_status", "Not Known", "null"},
+		{Persons, "sen_status", "dyslexia", "nulled:bad_code"},
 		// Sentinel and two-digit-year dates.
 		{Households, "to_date", "31/12/9999", "null"},
 		{Households, "to_date", "01/01/1900", "null"},

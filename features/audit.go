@@ -43,7 +43,8 @@ func (s *Set) Intervened(ctx context.Context, t *pipeline.FeatureTable, horizonW
 
 // AuditChildren lists the children of every household of t with what the
 // fairness audit needs and the model never sees: the child's recorded
-// ethnicity and the area's deprivation decile, and the child's own outcome
+// ethnicity, sex, SEN status and age band and the area's deprivation
+// decile, and the child's own outcome
 // in the horizon after t's as-of date.
 func (s *Set) AuditChildren(ctx context.Context, t *pipeline.FeatureTable, horizonWeeks int) ([]pipeline.AuditChild, error) {
 	hs, ok := s.links[DayOf(t.AsOf)]
@@ -61,7 +62,12 @@ func (s *Set) AuditChildren(ctx context.Context, t *pipeline.FeatureTable, horiz
 		imd := l.IMDDecile(h)
 		for k, c := range h.Children {
 			p := h.members[k]
-			ac := pipeline.AuditChild{Row: row, Person: c.Person, IMDDecile: imd, Ethnicity: s.roster.persons[p].ethnicity}
+			pp := &s.roster.persons[p]
+			ac := pipeline.AuditChild{Row: row, Person: c.Person, IMDDecile: imd, Ethnicity: pp.ethnicity,
+				Sex: pp.sex, SENStatus: pp.sen}
+			if pp.dob != openEnded {
+				ac.AgeBand = pipeline.ChildAgeBand(AgeOn(pp.dob, l.Day))
+			}
 			for _, ref := range s.roster.referralsOf(p) {
 				if w.Contains(ref.date) && ref.outcome >= outcomeAssessment {
 					ac.Label = true

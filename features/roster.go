@@ -76,6 +76,10 @@ type person struct {
 	upn       string // pseudonym, "" if none
 	dob       Day
 	ethnicity string
+	// sex and sen are for the equality analysis only, as ethnicity is:
+	// no feature reads them.
+	sex string
+	sen string
 }
 
 type spell struct {
@@ -259,8 +263,14 @@ func (r *Roster) personIndex(id string) int32 {
 func (r *Roster) addPersons(rec arrow.Record) error {
 	var g Getter
 	id, upn, eth := g.Owned(rec, "person_id"), g.Owned(rec, "upn"), g.Owned(rec, "ethnicity")
-	nhs := g.Owned(rec, "nhs_number")
+	nhs, sex := g.Owned(rec, "nhs_number"), g.Owned(rec, "sex")
 	dob := g.Date(rec, "date_of_birth")
+	// sen_status came later than the store's first persons files: a
+	// record without it has no SEN status recorded.
+	var sen Owned
+	if len(rec.Schema().FieldIndices("sen_status")) > 0 {
+		sen = g.Owned(rec, "sen_status")
+	}
 	if g.Err != nil {
 		return g.Err
 	}
@@ -268,9 +278,15 @@ func (r *Roster) addPersons(rec arrow.Record) error {
 		p := r.personIndex(id.Value(i))
 		pp := &r.persons[p]
 		pp.dob = Day(dob.Value(i))
-		pp.ethnicity = ""
+		pp.ethnicity, pp.sex, pp.sen = "", "", ""
 		if eth.IsValid(i) {
 			pp.ethnicity = eth.Value(i)
+		}
+		if sex.IsValid(i) {
+			pp.sex = sex.Value(i)
+		}
+		if sen.col != nil && sen.IsValid(i) {
+			pp.sen = sen.Value(i)
 		}
 		if upn.IsValid(i) && upn.Value(i) != "" {
 			pp.upn = upn.Value(i)

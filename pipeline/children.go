@@ -19,6 +19,12 @@ type AuditChild struct {
 	Person    string // pseudonym
 	Ethnicity string // recorded code; "" when not recorded
 	IMDDecile int    // 1..10; 0 when the area is not known
+	// AgeBand (ChildAgeBand of the child's age on the table's date), Sex
+	// (M, F) and SENStatus (none, sen_support, ehcp) are for the equality
+	// analysis, as ethnicity is; "" when not recorded.
+	AgeBand   string
+	Sex       string
+	SENStatus string
 	// Label is the child's own outcome within the horizon after the
 	// table's as-of date; meaningless when that horizon has not passed.
 	Label bool
@@ -30,9 +36,36 @@ type ChildAuditor interface {
 	AuditChildren(ctx context.Context, t *FeatureTable, horizonWeeks int) ([]AuditChild, error)
 }
 
-// scoredChildrenHeader is CONTRACTS §4's evaluation/scored_children.csv.
+// scoredChildrenHeader is CONTRACTS §4's evaluation/scored_children.csv,
+// with the equality analysis's age_band, sex and sen_status added at the
+// end (issue 21): a reader by column name is unaffected.
 var scoredChildrenHeader = []string{"as_of", "model", "person_id", "household_id", "score", "selected", "label",
-	"ethnicity5", "ethnicity", "imd_decile"}
+	"ethnicity5", "ethnicity", "imd_decile", "age_band", "sex", "sen_status"}
+
+// scoredChildrenColumnsBefore21 is how many columns the file had before
+// the equality columns: a training run of an older build wrote that many,
+// and a weekly run reusing its model still copies its backtest rows.
+const scoredChildrenColumnsBefore21 = 10
+
+// ChildAgeBands are the bands of ChildAgeBand in order: the early years,
+// primary school, secondary school, and 16 and over.
+var ChildAgeBands = []string{"0-4", "5-10", "11-15", "16+"}
+
+// ChildAgeBand is the band of a child's age in whole years; "" for an
+// unknown (negative) age.
+func ChildAgeBand(age int) string {
+	switch {
+	case age < 0:
+		return ""
+	case age < 5:
+		return ChildAgeBands[0]
+	case age < 11:
+		return ChildAgeBands[1]
+	case age < 16:
+		return ChildAgeBands[2]
+	}
+	return ChildAgeBands[3]
+}
 
 // writeScoredChildren writes every child of every household the chosen
 // model scored: the backtest's test households with their known outcomes,
@@ -95,7 +128,7 @@ func (r *run) streamScoredChildren(ctx context.Context, cw *csv.Writer, ca Child
 				imd = strconv.Itoa(c.IMDDecile)
 			}
 			row = append(row[:0], asOf, name, c.Person, hh(c.Row), strconv.FormatFloat(s, 'g', -1, 64),
-				flag(selected(c.Row)), label, e5, c.Ethnicity, imd)
+				flag(selected(c.Row)), label, e5, c.Ethnicity, imd, c.AgeBand, c.Sex, c.SENStatus)
 			if err := cw.Write(row); err != nil {
 				return err
 			}

@@ -150,9 +150,12 @@ func (r *run) copyBacktestChildren(cw *csv.Writer) error {
 			label = i
 		}
 	}
-	if label < 0 || len(head) != len(scoredChildrenHeader) {
+	// An older build's file lacks the equality columns at the end: its
+	// rows are padded with blanks (not recorded) rather than refused.
+	if label < 0 || (len(head) != len(scoredChildrenHeader) && len(head) != scoredChildrenColumnsBefore21) {
 		return fmt.Errorf("%s: not a scored_children file", path)
 	}
+	pad := len(scoredChildrenHeader) - len(head)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -162,6 +165,9 @@ func (r *run) copyBacktestChildren(cw *csv.Writer) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		if rec[label] != "" {
+			for range pad {
+				rec = append(rec, "")
+			}
 			if err := cw.Write(rec); err != nil {
 				return err
 			}

@@ -37,6 +37,7 @@ func commands() []command {
 		{"backtest", "temporal backtest of the configured models against the baselines", runBacktest},
 		{"audit", "recompute the fairness audit of a finished run", runAudit},
 		{"version", "print the version, the VCS revision the binary was built from, and Go's version", runVersion},
+		{"transparency", "draft the run's ATRS record, DPIA, equality impact assessment and privacy notice into DIR/governance/ (--run DIR)", runTransparency},
 		{"evaluate", "synthetic councils only: hold a run's backtest against the council's truth (--run DIR --truth D/truth)", runEvaluate},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
 		{"store", "check the store's files against their checksums (check), or take damaged ones out for re-ingest (repair)", runStore},

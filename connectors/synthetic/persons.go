@@ -1,6 +1,7 @@
 package synthetic
 
 import (
+	"math/rand/v2"
 	"strconv"
 
 	"earlyhelp/connectors"
@@ -34,6 +35,7 @@ func (g *generator) writePersons() error {
 			}
 		}
 	}
+	sen := newRand(g.cfg.Seed, streamSEN)
 	var b []byte
 	for i, p := range g.w.persons {
 		b = appendID(b[:0], 'P', i+1)
@@ -49,6 +51,8 @@ func (g *generator) writePersons() error {
 		b = appendISO(b, p.dob)
 		b = append(b, ',', p.sex, ',')
 		b = append(b, ethnicities[p.eth].code...)
+		b = append(b, ',')
+		b = append(b, g.senStatus(sen, p)...)
 		b = append(b, '\n')
 		row := f.end(b)
 		if badNHS[i] {
@@ -60,4 +64,30 @@ func (g *generator) writePersons() error {
 	}
 	g.rows[connectors.Persons] = f.rows
 	return nil
+}
+
+// senStatus is a child's special educational needs status at the end of
+// the extracts, for the equality analysis: school-age children only
+// (schools record it), at about the national rates of SEN support (13%)
+// and education, health and care plans (4%), twice as often for boys as
+// for girls, as in the school census. It is drawn from its own stream and
+// touches nothing else the council does.
+func (g *generator) senStatus(r *rand.Rand, p person) string {
+	if p.child < 0 {
+		return ""
+	}
+	if band := g.w.children[p.child].ageBand(g.w.last); band < 2 || band > 3 {
+		return "" // under 5 or 16 and over: not school age
+	}
+	support, ehcp := 0.088, 0.027
+	if p.sex == 'M' {
+		support, ehcp = 0.172, 0.053
+	}
+	switch u := r.Float64(); {
+	case u < ehcp:
+		return "ehcp"
+	case u < ehcp+support:
+		return "sen_support"
+	}
+	return "none"
 }

@@ -21,6 +21,7 @@ const (
 	streamObjections
 	streamBias
 	streamFamily
+	streamSEN
 	streamHidden
 )
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -206,5 +207,28 @@ func TestReadCSVSeekerOrStream(t *testing.T) {
 		if lines := bytes.Count(b, []byte{'\n'}); cap(sized) != lines {
 			t.Errorf("%s: rows sized for %d; want the file's %d lines", p, cap(sized), lines)
 		}
+	}
+}
+
+// TestReadCSVEqualityColumns: scored_children.csv's age_band, sex and
+// sen_status land in the row's own fields, not in Extra (a map per row),
+// and a file without them reads as not recorded.
+func TestReadCSVEqualityColumns(t *testing.T) {
+	with := "as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile,age_band,sex,sen_status\n" +
+		"2025-09-01,m,p1,h1,0.5,1,0,White,WHITE_BRITISH,3,11-15,M,sen_support\n"
+	rows, err := ReadCSV(strings.NewReader(with))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rows[0]; r.AgeBand != "11-15" || r.Sex != "M" || r.SENStatus != "sen_support" || len(r.Extra) != 0 {
+		t.Errorf("read %+v; want age band, sex and SEN status in their fields and no Extra", r)
+	}
+	without := "as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile\n" +
+		"2025-09-01,m,p1,h1,0.5,1,0,White,WHITE_BRITISH,3\n"
+	if rows, err = ReadCSV(strings.NewReader(without)); err != nil {
+		t.Fatal(err)
+	}
+	if r := rows[0]; r.AgeBand != "" || r.Sex != "" || r.SENStatus != "" {
+		t.Errorf("read %+v from a file without the columns", r)
 	}
 }

@@ -37,7 +37,7 @@ func auditKey(rows []Row, cfg *Config) string {
 	for i := range rows {
 		r := &rows[i]
 		buf = buf[:0]
-		for _, s := range []string{r.AsOf, r.Model, r.ID, r.HouseholdID, r.Ethnicity, r.Ethnicity5} {
+		for _, s := range []string{r.AsOf, r.Model, r.ID, r.HouseholdID, r.Ethnicity, r.Ethnicity5, r.AgeBand, r.Sex, r.SENStatus} {
 			buf = append(buf, s...)
 			buf = append(buf, 0)
 		}

@@ -15,6 +15,7 @@ var knownColumns = map[string]bool{
 	"as_of": true, "model": true, "family_id": true, "id": true, "person_id": true,
 	"household_id": true, "score": true, "selected": true, "label": true,
 	"ethnicity": true, "ethnicity5": true, "imd_decile": true, "imd_quintile": true,
+	"age_band": true, "sex": true, "sen_status": true,
 }
 
 // ReadCSV reads scored children in the §4.1 / scored_children.csv layout.
@@ -88,6 +89,7 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 		}
 		row.AsOf, row.Model = share(row.AsOf), share(row.Model)
 		row.Ethnicity, row.Ethnicity5 = share(row.Ethnicity), share(row.Ethnicity5)
+		row.AgeBand, row.Sex, row.SENStatus = share(get("age_band")), share(get("sex")), share(get("sen_status"))
 		ids = append(append(ids[:0], row.ID...), row.HouseholdID...)
 		both := string(ids)
 		row.ID, row.HouseholdID = both[:len(row.ID)], both[len(row.ID):]

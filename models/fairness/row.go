@@ -27,6 +27,12 @@ type Row struct {
 	Ethnicity  string // ONS 2021 19-category code; NOT_STATED or "" → UNKNOWN
 	Ethnicity5 string // derived from Ethnicity when blank
 	IMDDecile  int    // 1..10; 0 = missing or unmatched → UNKNOWN
+	// AgeBand, Sex and SENStatus are the child's, for the equality
+	// analysis (scored_children.csv's age_band, sex, sen_status); "" when
+	// not recorded. Fields rather than Extra, which costs a map per row.
+	AgeBand   string
+	Sex       string
+	SENStatus string
 	// Extra holds any further columns, so callers can audit an ad-hoc
 	// attribute (an IMD band, a test's sensitive feature) without a new field.
 	Extra map[string]string
