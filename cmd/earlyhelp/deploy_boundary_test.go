@@ -15,6 +15,9 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"earlyhelp/connectors"
+	"earlyhelp/pipeline/config"
 )
 
 // councilLabel names the council an object belongs to. Every overlay sets
@@ -711,5 +714,70 @@ func TestDeployNoLatestImage(t *testing.T) {
 		if got := unpinned(c.ref); got != c.why {
 			t.Errorf("unpinned(%q) = %q; want %q", c.ref, got, c.why)
 		}
+	}
+}
+
+// TestDeployCouncilConfigs: the config each council's pods are given (the
+// regional example's rendered ConfigMaps; the overlays' earlyhelp.yaml
+// without kubectl) loads, configures every source, and is that council's
+// own: one config per council, each with its own name, none left as the
+// base's example.
+func TestDeployCouncilConfigs(t *testing.T) {
+	root := boundaryTree(t)
+	configs := map[string]string{} // where → config text
+	if kubectl, err := exec.LookPath("kubectl"); err == nil {
+		out, err := exec.Command(kubectl, "kustomize", filepath.Join(root, "deploy", "kubernetes", "regional")).Output()
+		if err != nil {
+			t.Fatalf("kubectl kustomize regional: %v", err)
+		}
+		docs, err := decodeDocs(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, doc := range docs {
+			if doc["kind"] != "ConfigMap" {
+				continue
+			}
+			md, _ := doc["metadata"].(map[string]any)
+			data, _ := doc["data"].(map[string]any)
+			text, _ := data["earlyhelp.yaml"].(string)
+			configs[fmt.Sprintf("ConfigMap %v/%v", md["namespace"], md["name"])] = text
+		}
+	} else {
+		t.Log("kubectl is not on PATH: reading the overlays' earlyhelp.yaml instead of the rendered ConfigMaps")
+		files, _ := filepath.Glob(filepath.Join(deployDir, "kubernetes", "overlays", "*", "earlyhelp.yaml"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			configs[f] = string(b)
+		}
+	}
+	if len(configs) != 3 {
+		t.Fatalf("%d council configs; want the regional example's three", len(configs))
+	}
+	councils := map[string]string{}
+	for where, text := range configs {
+		cfg, err := config.Parse(filepath.Join(t.TempDir(), "earlyhelp.yaml"), []byte(text))
+		if err != nil {
+			t.Errorf("%s: %v", where, err)
+			continue
+		}
+		for _, s := range connectors.Names() {
+			if _, ok := cfg.Sources[s]; !ok {
+				t.Errorf("%s: source %s is not configured", where, s)
+			}
+		}
+		if len(cfg.MissingSourcesAccepted) > 0 {
+			t.Errorf("%s: accepts missing sources %v; a shipped example configures them all", where, cfg.MissingSourcesAccepted)
+		}
+		if cfg.Council == "Example Borough" {
+			t.Errorf("%s: still the base's example council", where)
+		}
+		if other, ok := councils[cfg.Council]; ok {
+			t.Errorf("%s and %s are both council %q", where, other, cfg.Council)
+		}
+		councils[cfg.Council] = where
 	}
 }
