@@ -237,20 +237,32 @@ func TestDeployMetricNames(t *testing.T) {
 }
 
 // TestDeployKubernetes: every pod runs as non-root on a read-only root
-// filesystem, and serve's ConfigMap holds a config earlyhelp loads.
+// filesystem, and every council's config (the earlyhelp.yaml the kustomize
+// base and overlays turn into their ConfigMaps) is one earlyhelp loads.
 func TestDeployKubernetes(t *testing.T) {
 	kinds := map[string]bool{}
-	files, _ := filepath.Glob(filepath.Join(deployDir, "kubernetes", "*.yaml"))
+	configs := 0
+	var files []string
+	for _, f := range deployFiles(t, ".yaml") {
+		if strings.HasPrefix(f, filepath.Join(deployDir, "kubernetes")+string(filepath.Separator)) {
+			files = append(files, f)
+		}
+	}
 	for _, f := range files {
+		if filepath.Base(f) == "earlyhelp.yaml" {
+			configs++
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := config.Parse(filepath.Join(t.TempDir(), "earlyhelp.yaml"), b); err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
+			continue
+		}
 		for _, doc := range yamlDocs(t, f) {
 			kind, _ := doc["kind"].(string)
 			kinds[kind] = true
-			if kind == "ConfigMap" && doc["metadata"].(map[string]any)["name"] == "earlyhelp-config" {
-				data := doc["data"].(map[string]any)["earlyhelp.yaml"].(string)
-				if _, err := config.Parse(filepath.Join(t.TempDir(), "earlyhelp.yaml"), []byte(data)); err != nil {
-					t.Errorf("%s: ConfigMap earlyhelp-config: %v", f, err)
-				}
-			}
 			for _, pod := range podSpecs(doc) {
 				sc, _ := pod["securityContext"].(map[string]any)
 				if sc["runAsNonRoot"] != true {
@@ -266,10 +278,13 @@ func TestDeployKubernetes(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{"Deployment", "CronJob", "Job", "NetworkPolicy", "PersistentVolumeClaim"} {
+	for _, k := range []string{"Deployment", "CronJob", "NetworkPolicy", "PersistentVolumeClaim", "Ingress", "Namespace"} {
 		if !kinds[k] {
 			t.Errorf("deploy/kubernetes has no %s", k)
 		}
+	}
+	if configs < 4 {
+		t.Errorf("deploy/kubernetes has %d earlyhelp.yaml configs; want the base's and one per council overlay", configs)
 	}
 }
 
