@@ -19,7 +19,7 @@ import (
 const pushJob = "earlyhelp"
 
 // batchPush is batch, then, when url is set, a push of the run's metrics to
-// a Pushgateway: a one-shot run (CronJob, systemd timer, Indexed Job) ends
+// a Pushgateway: a one-shot run (a council's CronJob, a systemd timer) ends
 // before Prometheus could scrape it. The group is keyed by council so the
 // councils of a regional deployment do not overwrite each other, and the
 // push is a POST (push.Add), so a failed run keeps the group's earlier

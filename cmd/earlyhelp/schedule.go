@@ -58,8 +58,8 @@ type job struct {
 //     the weekly_list schedule's latest due time, one weekly list is invoked
 //     at once, through the same queue; otherwise, if the newest successful
 //     run of any kind finished before the ingest schedule's latest due time,
-//     one ingest is. Retrain is not caught up: every full run trains in this
-//     build.
+//     one ingest is. Retrain is not caught up: a weekly run trains a new
+//     model itself when the saved one is missing or too old.
 type scheduler struct {
 	cfg     *config.Config
 	log     zerolog.Logger
