@@ -28,6 +28,11 @@ type Config struct {
 	End      time.Time // last day covered; default 2026-07-19 (fixed, so output is reproducible)
 	Defects  string    // "none" (default), "light" or "realistic"
 	Profile  string    // "national" (default) or "inner_urban"
+	// Vocabulary is how the received layer spells codes, dates and
+	// amounts: "project" (CONTRACTS §2's own) or "reference" (what council
+	// systems send, domain-data; reference_vocab.go). Default: reference
+	// under the realistic profile, else project.
+	Vocabulary string
 	// Bias lists observation-bias specs (README: the --bias grammar), e.g.
 	// "lateness_underrecorded:ethnicity5=Asian:0.5".
 	Bias []string
@@ -70,6 +75,7 @@ func (c Config) withDefaults() Config {
 	if c.Profile == "" {
 		c.Profile = ProfileNational
 	}
+	c.Vocabulary = c.defaultVocabulary()
 	return c
 }
 
@@ -92,6 +98,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("end: %s is outside the years 2000..2099", c.End.Format(time.DateOnly)))
 	}
 	if _, err := lookupProfile(c.Profile); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.checkVocabulary(); err != nil {
 		errs = append(errs, err)
 	}
 	for _, s := range c.Bias {
