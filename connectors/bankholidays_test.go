@@ -92,3 +92,18 @@ func TestBankHolidayTable(t *testing.T) {
 		t.Errorf("span %s to %s; want whole years", first.Format(time.DateOnly), last.Format(time.DateOnly))
 	}
 }
+
+// BenchmarkIsBankHoliday is the check's cost per attendance row, which the
+// row loop pays on every mark (issue 19: ingest within 10% of before).
+func BenchmarkIsBankHoliday(b *testing.B) {
+	first, _ := ParseDays("2024-09-02")
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		if IsBankHoliday(first + int32(i%700)) {
+			n++
+		}
+	}
+	if n == 0 {
+		b.Fatal("no bank holiday in two years of days")
+	}
+}
