@@ -163,3 +163,16 @@ func onlyRun(t *testing.T, dir string) string {
 	}
 	return runs[0]
 }
+
+// TestVocabularyFlag: an unknown --vocabulary is a usage error naming the
+// flag, before anything is written.
+func TestVocabularyFlag(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "council")
+	code, _, stderr := runCLI(t, "synth", "--out", dir, "--children", "100", "--vocabulary", "dfe")
+	if code != exitUsage || !strings.Contains(stderr, "vocabulary") {
+		t.Errorf("exit %d, stderr %q; want %d naming vocabulary", code, stderr, exitUsage)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("%s written despite the usage error", dir)
+	}
+}
