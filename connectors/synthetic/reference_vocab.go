@@ -420,6 +420,9 @@ func (rr *rowRenderer) referenceContacts(v *referenceVocab, rec []string) {
 		return
 	}
 	add := func(suffix, contactType, st string, after day) {
+		for (d + after).weekday() >= 5 {
+			after++ // health visitors book weekdays
+		}
 		if d+after > rr.g.w.last {
 			return // after the extract ends
 		}
