@@ -145,7 +145,12 @@ func notBefore(end, start int, column string) rowCheck {
 }
 
 // attendanceCheck refuses weekend sessions, reads the code by the code set
-// of the session's date, and fills the derived category.
+// of the session's date, and fills the derived category. A session on a
+// bank holiday (bankholidays.go) is refused as out of range too, unless
+// the school marked it # (planned closure), which is outside possible
+// sessions: schools do not meet on bank holidays, so any other mark there
+// is a register keyed against the wrong day and would count a possible
+// session that never was.
 func attendanceCheck(date, code, category int) rowCheck {
 	return func(v []value) (string, string) {
 		days := int32(v[date].n)
@@ -153,6 +158,9 @@ func attendanceCheck(date, code, category int) rowCheck {
 			return pipeline.ReasonOutOfRange, "session_date"
 		}
 		c, cat, ok := AttendanceCategoryDays(v[code].s, days)
+		if IsBankHoliday(days) && c != "#" {
+			return pipeline.ReasonOutOfRange, "session_date"
+		}
 		if !ok {
 			return pipeline.ReasonBadCode, "attendance_code"
 		}

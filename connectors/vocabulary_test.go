@@ -21,12 +21,20 @@ var baseRows = map[string]map[string]string{
 		"attendance_code": "/", "minutes_late": "", "mark_updated_at": ""},
 	EarlyHelpEpisodes: {"episode_id": "E1", "household_id": "H1", "start_date": "2024-01-01", "end_date": ""},
 	Objections:        {"person_id": "P1", "received_date": "2025-01-01", "withdrawn_date": ""},
+	Deprivation:       {"lsoa_code": "E01000001", "imd_decile": "3", "idaci_decile": "", "vintage": "IoD2025"},
 }
 
 // loadCell loads the base row of source with column set to cell and
 // returns how that column was stored: its value, "null", "nulled:<reason>"
 // or "rejected:<reason>".
 func loadCell(t *testing.T, source, column, cell string) string {
+	t.Helper()
+	return loadCells(t, source, map[string]string{column: cell}, column)
+}
+
+// loadCells is loadCell with several cells of the base row set, reporting
+// how column was stored.
+func loadCells(t *testing.T, source string, cells map[string]string, column string) string {
 	t.Helper()
 	spec, err := Lookup(source)
 	if err != nil {
@@ -35,8 +43,8 @@ func loadCell(t *testing.T, source, column, cell string) string {
 	row := make([]string, len(spec.Columns))
 	for i, c := range spec.Columns {
 		row[i] = baseRows[source][c.Name]
-		if c.Name == column {
-			row[i] = cell
+		if v, ok := cells[c.Name]; ok {
+			row[i] = v
 		}
 	}
 	if source == AttendanceSessions && row[1] != "" {
@@ -185,5 +193,41 @@ func TestWasNotBrought(t *testing.T) {
 		if got := WasNotBrought(code); got != want {
 			t.Errorf("WasNotBrought(%q) = %v; want %v", code, got, want)
 		}
+	}
+}
+
+// TestVocabularyRows: value classes that only show with two cells of a row
+// set together: a total read against its instrument's own range, and the
+// IoD vintage of a deprivation row.
+func TestVocabularyRows(t *testing.T) {
+	tests := []struct {
+		source string
+		cells  map[string]string
+		column string
+		want   string
+	}{
+		// ASQ:SE-2 totals run far past EPDS's 30.
+		{HVAssessments, map[string]string{"instrument": "ASQSE2_24", "subject": "child", "score_total": "45"}, "score_total", "45"},
+		{HVAssessments, map[string]string{"instrument": "ASQSE2_30", "subject": "child", "score_total": "45"}, "instrument", "ASQSE2"},
+		{HVAssessments, map[string]string{"instrument": "ASQSE2_24", "score_total": "401"}, "score_total", "nulled:out_of_range"},
+		{HVAssessments, map[string]string{"instrument": "EPDS", "score_total": "45"}, "score_total", "nulled:out_of_range"},
+		{HVAssessments, map[string]string{"instrument": "GAD2", "subject": "father_partner", "score_total": "4"}, "score_total", "4"},
+		{HVAssessments, map[string]string{"instrument": "GAD2", "subject": "father_partner", "score_total": "4"}, "subject", "father_partner"},
+		{HVAssessments, map[string]string{"instrument": "GAD2", "score_total": "7"}, "score_total", "nulled:out_of_range"},
+		// Both IoD vintages are read, as the source spells them.
+		{Deprivation, map[string]string{"vintage": "IoD2019"}, "vintage", "IoD2019"},
+		{Deprivation, map[string]string{"vintage": "iod2025"}, "vintage", "IoD2025"},
+		{Deprivation, map[string]string{"vintage": "IoD2015"}, "vintage", "nulled:bad_code"},
+		// Attendance status 4 is the provider's cancellation, not a child
+		// not brought; 7 (arrived late, not seen) is.
+		{HVContacts, map[string]string{"attendance_status": "4"}, "attendance_status", "4"},
+		{HVContacts, map[string]string{"attendance_status": "0", "contact_type": "TELEPHONE"}, "contact_type", "TELEPHONE"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.source+"/"+tc.column+"/"+tc.cells[tc.column], func(t *testing.T) {
+			if got := loadCells(t, tc.source, tc.cells, tc.column); got != tc.want {
+				t.Errorf("stored %q; want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -114,6 +115,8 @@ type Roster struct {
 	// early help by household. index lays them out as lists.
 	objections map[int32][]period
 	episodes   map[string][]period
+	// vintage is the IoD release imd is taken from.
+	vintage string
 
 	// What follows does not depend on the date, so it is worked out once
 	// when the roster is read rather than in every Link and Build: people
@@ -134,9 +137,18 @@ type Roster struct {
 // period is [from, to]; to is openEnded while it goes on.
 type period struct{ from, to Day }
 
-// LoadRoster reads the roster sources from the store. A later delivery of
-// the same person, spell or area replaces the earlier one.
+// LoadRoster reads the roster sources from the store, with the newest IoD
+// vintage the deprivation source holds. A later delivery of the same
+// person, spell or area replaces the earlier one.
 func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, error) {
+	return LoadRosterVintage(ctx, mem, t, "")
+}
+
+// LoadRosterVintage is LoadRoster with area deprivation taken from one
+// IoD vintage (as the source spells it, "IoD2019"), "" for the newest
+// present. A vintage asked for that the source does not hold is an error:
+// mixing in another release would quietly change every area's decile.
+func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vintage string) (*Roster, error) {
 	r := &Roster{
 		byID: map[string]int32{}, byUPN: map[string]int32{}, byNHS: map[string]int32{}, imd: map[string]int8{},
 		objections: map[int32][]period{}, episodes: map[string][]period{},
@@ -162,8 +174,18 @@ func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, e
 		}
 		return a.from < b.from
 	})
-	if err := t.Scan(ctx, mem, srcDeprivation, r.addDeprivation); err != nil {
+	byVintage := map[string]map[string]int8{}
+	err = t.Scan(ctx, mem, srcDeprivation, func(rec arrow.Record) error {
+		return addDeprivation(rec, byVintage)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("deprivation: %w", err)
+	}
+	if r.vintage, err = chooseVintage(byVintage, vintage); err != nil {
+		return nil, fmt.Errorf("deprivation: %w", err)
+	}
+	if m := byVintage[r.vintage]; m != nil {
+		r.imd = m
 	}
 	refs := map[string]referral{}
 	var refOrder []string
@@ -327,17 +349,71 @@ func (r *Roster) addSpells(rec arrow.Record, spells map[[3]string]spell, order *
 	return nil
 }
 
-func (r *Roster) addDeprivation(rec arrow.Record) error {
+// addDeprivation keeps each area's decile per IoD vintage ("" for rows
+// that name none): IoD2019 and IoD2025 rank the same unchanged LSOA
+// differently, and a single map would keep whichever row came last.
+func addDeprivation(rec arrow.Record, byVintage map[string]map[string]int8) error {
 	var g Getter
-	lsoa, dec := g.Str(rec, "lsoa_code"), g.Int8(rec, "imd_decile")
+	lsoa, dec, vin := g.Str(rec, "lsoa_code"), g.Int8(rec, "imd_decile"), g.Str(rec, "vintage")
 	if g.Err != nil {
 		return g.Err
 	}
 	for i := 0; i < int(rec.NumRows()); i++ {
-		r.imd[lsoa.Value(i)] = dec.Value(i)
+		v := ""
+		if vin.IsValid(i) {
+			v = vin.Value(i)
+		}
+		m := byVintage[v]
+		if m == nil {
+			m = map[string]int8{}
+			byVintage[v] = m
+		}
+		m[lsoa.Value(i)] = dec.Value(i)
 	}
 	return nil
 }
+
+// chooseVintage picks the vintage whose deciles the roster uses: want if
+// given (it must be present), else the newest named one. Rows that name no
+// vintage are used only when no row names one, since they cannot be told
+// apart from either release; "" is then the vintage.
+func chooseVintage(byVintage map[string]map[string]int8, want string) (string, error) {
+	var named []string
+	for v := range byVintage {
+		if v != "" {
+			named = append(named, v)
+		}
+	}
+	sort.Strings(named) // IoD2019 < IoD2025: the newest sorts last
+	if want != "" {
+		if byVintage[want] == nil {
+			return "", fmt.Errorf("IoD vintage %s was asked for (model.iod_vintage) but the source holds %s", want, vintageList(named, byVintage[""] != nil))
+		}
+		return want, nil
+	}
+	if len(named) == 0 {
+		return "", nil
+	}
+	return named[len(named)-1], nil
+}
+
+func vintageList(named []string, unnamed bool) string {
+	out := strings.Join(named, ", ")
+	if unnamed {
+		if out != "" {
+			out += " and "
+		}
+		out += "rows naming no vintage"
+	}
+	if out == "" {
+		return "no rows"
+	}
+	return "only " + out
+}
+
+// IoDVintage is the vintage of the deprivation deciles the roster uses, ""
+// when the source names none (or has no rows).
+func (r *Roster) IoDVintage() string { return r.vintage }
 
 func (r *Roster) addReferrals(rec arrow.Record, refs map[string]referral, order *[]string) error {
 	var g Getter

@@ -42,6 +42,9 @@ type Options struct {
 	// UseDeprivation adds the area's deprivation as a feature. Ethnicity is
 	// never a feature: it is not even read into the table.
 	UseDeprivation bool
+	// IoDVintage chooses the deprivation release ("IoD2019", "IoD2025");
+	// "" takes the newest the deprivation source holds.
+	IoDVintage string
 	// RunDate is the day of the run. A household with an objection that
 	// stands on it is left out of every table the run builds, training
 	// snapshots included; zero means the as-of date only.
@@ -101,7 +104,7 @@ func (s *Set) DropCaches() {
 // Roster loads (once) and returns the roster.
 func (s *Set) Roster(ctx context.Context, mem memory.Allocator) (*Roster, error) {
 	s.once.Do(func() {
-		if s.roster, s.err = LoadRoster(ctx, mem, s.tables); s.err == nil {
+		if s.roster, s.err = LoadRosterVintage(ctx, mem, s.tables, s.opts.IoDVintage); s.err == nil {
 			s.linkage, s.err = LoadLinkage(ctx, mem, s.tables, s.roster)
 		}
 	})
@@ -127,7 +130,7 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 		return nil, err
 	}
 	all := r.Link(asOf)
-	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}}
+	t := &pipeline.FeatureTable{AsOf: asOf, Excluded: map[string]int{}, IoDVintage: r.IoDVintage()}
 	l := &Link{AsOf: all.AsOf, Day: all.Day, roster: r, Households: make([]Household, 0, len(all.Households))}
 	run := all.Day
 	if !s.opts.RunDate.IsZero() {

@@ -56,6 +56,9 @@ type FeatureTable struct {
 	// LinkMatch is, per source, the share of its people in a household on
 	// the as-of date.
 	LinkMatch map[string]float64
+	// IoDVintage is the deprivation release the table's area deciles come
+	// from ("" when the source names none).
+	IoDVintage string
 }
 
 // Release frees the record.

@@ -36,6 +36,9 @@ type Manifest struct {
 	List       *ListManifest      `json:"list,omitempty"`
 	// Fairness is the audit's headline for auditors, when the run audited.
 	Fairness string `json:"fairness_headline,omitempty"`
+	// IoDVintage is the Indices of Deprivation release whose deciles the
+	// features used (model.iod_vintage, else the newest present).
+	IoDVintage string `json:"iod_vintage,omitempty"`
 	// FeaturePSI is each feature's population stability index on the run
 	// date against the model's training snapshots.
 	FeaturePSI map[string]float64 `json:"feature_psi,omitempty"`

@@ -158,6 +158,7 @@ func (r *run) score(ctx context.Context) error {
 	}
 	t := s.table
 	r.man.Households = &HouseholdCounts{Scored: int(t.Record.NumRows()), Excluded: t.Excluded}
+	r.man.IoDVintage = t.IoDVintage
 	rates := t.LinkMatch
 	if lm, ok := r.opts.Features.(LinkMatcher); ok {
 		if rates, err = lm.LinkMatch(ctx, r.mem, r.opts.AsOf); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,7 +30,8 @@ func auditConfig(cfg *config.Config) fairness.Config {
 	// capacity on each date already, and K over the backtest's pooled dates
 	// would mean nothing.
 	ac.Capacities = nil
-	// The pipeline records no IoD vintage yet; the manifest says so.
+	// The IoD vintage is the audited run's (runIoDVintage); until it is
+	// read, the manifest would say it is not known.
 	ac.Provenance = fairness.Provenance{IoDVintage: "unknown", CodeVersion: codeVersion()}
 	if cfg == nil {
 		return ac
@@ -54,6 +56,8 @@ func auditHook(cfg *config.Config, m *pipeline.Metrics) func(context.Context, st
 	ac.CacheDir = filepath.Join(cfg.DataDir, "cache", "audit")
 	ac.Decisions = decisionRowsFor(cfg.DataDir)
 	return func(ctx context.Context, runDir string) (string, error) {
+		ac := ac // each run's own vintage
+		ac.Provenance.IoDVintage = runIoDVintage(runDir)
 		a, err := fairness.AuditRun(runDir, ac)
 		if err != nil {
 			return "", err
@@ -105,6 +109,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	ac := auditConfig(cfg)
+	ac.Provenance.IoDVintage = runIoDVintage(*dir)
 	if cfg == nil && *boot < 0 && *seed == 0 {
 		m, ok, err := fairness.ReadManifest(*dir)
 		if err != nil {
@@ -130,4 +135,21 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "fairness: %s\n", a.Headline())
 	fmt.Fprintf(stdout, "audit written to %s\n", filepath.Join(*dir, "audit"))
 	return nil
+}
+
+// runIoDVintage is the IoD vintage a run's features used, as its
+// manifest.json records it (written after the score stage, so the run's
+// own audit stage finds it), or "unknown" for a run that recorded none.
+func runIoDVintage(runDir string) string {
+	b, err := os.ReadFile(filepath.Join(runDir, "manifest.json"))
+	if err != nil {
+		return "unknown"
+	}
+	var m struct {
+		IoDVintage string `json:"iod_vintage"`
+	}
+	if json.Unmarshal(b, &m) != nil || m.IoDVintage == "" {
+		return "unknown"
+	}
+	return m.IoDVintage
 }

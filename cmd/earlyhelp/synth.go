@@ -26,6 +26,9 @@ type synthFlags struct {
 	profile  string
 	world    string
 	bias     multiFlag
+	// vocabulary: project or reference; "" takes the profile's default
+	// (reference under realistic defects).
+	vocabulary string
 }
 
 // multiFlag collects a repeatable string flag.
@@ -42,6 +45,7 @@ func (s *synthFlags) register(fs *flag.FlagSet, defects string) {
 	fs.StringVar(&s.defects, "defects", defects, "defect profile: none, light or realistic")
 	fs.StringVar(&s.profile, "profile", synthetic.ProfileNational, "population profile: national or inner_urban")
 	fs.StringVar(&s.world, "world", synthetic.WorldSchool, "how need shows in the records and referrals follow it: "+strings.Join(synthetic.Worlds, ", ")+" (see README)")
+	fs.StringVar(&s.vocabulary, "vocabulary", "", "how extracts spell codes, dates and amounts: project or reference (default: reference with --defects realistic, else project)")
 	fs.Var(&s.bias, "bias", "observation bias KIND:ATTRIBUTE=VALUE:FACTOR, repeatable (see README)")
 }
 
@@ -52,7 +56,7 @@ func (s *synthFlags) config(out string) (synthetic.Config, error) {
 	}
 	c := synthetic.Config{
 		Out: out, Children: s.children, Seed: s.seed, Weeks: s.weeks, End: end,
-		Defects: s.defects, Profile: s.profile, World: s.world, Bias: s.bias,
+		Defects: s.defects, Profile: s.profile, World: s.world, Bias: s.bias, Vocabulary: s.vocabulary,
 	}
 	if err := c.Validate(); err != nil {
 		return c, &usageError{oneLine(err.Error())}

@@ -174,7 +174,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		unlock()
 		return nil, err
 	}
-	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, RunDate: asOf},
+	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, IoDVintage: cfg.Model.IodVintage, RunDate: asOf},
 		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
 	opts := pipeline.Options{
 		RunID: id, RunDir: dir, AsOf: asOf, Council: cfg.Council,

@@ -29,6 +29,11 @@ type Config struct {
 	Defects  string    // "none" (default), "light" or "realistic"
 	Profile  string    // "national" (default) or "inner_urban"
 	World    string    // how need shows and referrals follow it (worlds.go); default "school"
+	// Vocabulary is how the received layer spells codes, dates and
+	// amounts: "project" (CONTRACTS §2's own) or "reference" (what council
+	// systems send, domain-data; reference_vocab.go). Default: reference
+	// under the realistic profile, else project.
+	Vocabulary string
 	// Bias lists observation-bias specs (README: the --bias grammar), e.g.
 	// "lateness_underrecorded:ethnicity5=Asian:0.5".
 	Bias []string
@@ -74,6 +79,7 @@ func (c Config) withDefaults() Config {
 	if c.World == "" {
 		c.World = WorldSchool
 	}
+	c.Vocabulary = c.defaultVocabulary()
 	return c
 }
 
@@ -99,6 +105,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := lookupProfile(c.Profile); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.checkVocabulary(); err != nil {
 		errs = append(errs, err)
 	}
 	for _, s := range c.Bias {

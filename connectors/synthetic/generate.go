@@ -94,7 +94,7 @@ func (g *generator) run(ctx context.Context) error {
 	if err := g.simulate(ctx); err != nil {
 		return err
 	}
-	if g.realistic() { // re-render the finished clean files (realistic.go)
+	if g.realistic() || g.referenceVocabulary() { // re-render the finished clean files (realistic.go)
 		if err := g.renderRealistic(ctx); err != nil {
 			return err
 		}

@@ -105,6 +105,7 @@ type filePlan struct {
 	blanks   []int64 // data-row indices a blank line precedes (rows: at the end)
 	canText  bool    // has a free-text or money column (cp1252 is observable)
 	hasDates bool
+	ref      *referenceVocab // the council's reference vocabulary, nil under "project"
 }
 
 func (g *generator) realistic() bool { return g.cfg.Defects == DefectsRealistic }
@@ -118,6 +119,7 @@ func (g *generator) renderRealistic(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	g.planReference(plans)
 	for _, p := range plans {
 		if err := ctx.Err(); err != nil {
 			return err

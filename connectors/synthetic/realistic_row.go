@@ -144,14 +144,23 @@ func (rr *rowRenderer) render(rec []string) {
 	if rr.p.flip && c.balance >= 0 {
 		rr.vals[c.balance] = negate(rr.vals[c.balance])
 	}
+	if !rr.g.realistic() { // the reference vocabulary alone
+		rr.reference()
+		rr.writeRecord(rr.vals)
+		rr.logPending()
+		rr.referenceRows(rec)
+		return
+	}
 	if rr.structural(rec) {
 		return
 	}
 	rr.invalid()
 	rr.legacy()
+	rr.reference()
 	rr.cosmetic()
 	rr.writeRecord(rr.vals)
 	rr.logPending()
+	rr.referenceRows(rec)
 }
 
 func (rr *rowRenderer) logPending() {

@@ -25,7 +25,9 @@ func TestRealistic(t *testing.T) {
 	var p councilPair
 	for i, dir := range []*string{&p.a, &p.b, &p.clean} {
 		*dir = t.TempDir()
-		cfg := Config{Out: *dir, Children: 2000, Seed: 7, Defects: DefectsRealistic}
+		// The project vocabulary: these checks know the realistic defects'
+		// shapes; the reference's forms are reference_vocab_test.go's.
+		cfg := Config{Out: *dir, Children: 2000, Seed: 7, Defects: DefectsRealistic, Vocabulary: VocabularyProject}
 		if i == 2 {
 			cfg.Defects = DefectsNone
 		}

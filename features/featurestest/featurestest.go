@@ -116,6 +116,7 @@ func Households(mem memory.Allocator, rows ...Spell) arrow.Record {
 type Area struct {
 	LSOA      string
 	IMDDecile int8
+	Vintage   string // "" is IoD2025
 }
 
 // Deprivation builds a deprivation record.
@@ -129,7 +130,10 @@ func Deprivation(mem memory.Allocator, rows ...Area) arrow.Record {
 		appendStr(b.Field(0), a.LSOA)
 		b.Field(1).(*array.Int8Builder).Append(a.IMDDecile)
 		b.Field(2).AppendNull()
-		appendStr(b.Field(3), "IoD2025")
+		if a.Vintage == "" {
+			a.Vintage = "IoD2025"
+		}
+		appendStr(b.Field(3), a.Vintage)
 	}
 	return b.NewRecord()
 }

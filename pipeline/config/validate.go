@@ -230,6 +230,11 @@ func (c *Config) Validate() error {
 			return c.Errorf("model.candidates", "%q is not a model this build can train (supported: logistic, logistic_l1, forest)", m)
 		}
 	}
+	if v, ok := iodVintage(c.Model.IodVintage); ok {
+		c.Model.IodVintage = v
+	} else {
+		return c.Errorf("model.iod_vintage", "%q: want 2019 or 2025 (IoD2019, IoD2025), or leave it out for the newest the deprivation source holds", c.Model.IodVintage)
+	}
 	if n := c.List.Capacity; n < 1 || n > 100000 {
 		return c.Errorf("list.capacity", "must be between 1 and 100000, got %d", n)
 	}
@@ -387,4 +392,23 @@ func (s Source) ExpectedInterval() time.Duration {
 		return 0
 	}
 	return d
+}
+
+// iodVintage reads model.iod_vintage as the deprivation source's vintage
+// column spells it (IoD2019, IoD2025), so the feature set compares like
+// with like; "" (the newest present) stays "". Only the releases the
+// deprivation source can hold are accepted: any other year could never
+// match a row.
+func iodVintage(v string) (string, bool) {
+	s := strings.TrimSpace(v)
+	if len(s) == 7 && strings.EqualFold(s[:3], "iod") {
+		s = s[3:]
+	}
+	switch s {
+	case "":
+		return "", v == ""
+	case "2019", "2025":
+		return "IoD" + s, true
+	}
+	return "", false
 }
