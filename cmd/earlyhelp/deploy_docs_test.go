@@ -171,7 +171,7 @@ func TestDeployDocsChecker(t *testing.T) {
 		{"not commands", "the job `earlyhelp`, `journalctl -u earlyhelp -f`, `earlyhelp.yaml`, `sudo useradd earlyhelp`", nil},
 		{"misspelt flag", "`earlyhelp serve --secure-cookie`", []string{"serve has no flag --secure-cookie"}},
 		{"a flag of another command", "```\nearlyhelp validate --config F --retrain\n```", []string{"validate has no flag --retrain"}},
-		{"no such command", "`earlyhelp prune --config F`", []string{`there is no command "prune"`}},
+		{"no such command", "`earlyhelp frobnicate --config F`", []string{`there is no command "frobnicate"`}},
 		{"no such action", "`earlyhelp users delete NAME --config F`", []string{`"delete" is not an action of users`}},
 		{"a flag of another action", "`earlyhelp store check --config F --force --bogus`", []string{"store check has no flag --bogus"}},
 	}
