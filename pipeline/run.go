@@ -94,11 +94,12 @@ type Options struct {
 	// Decisions returns the navigators' latest decision per household
 	// pseudonym; nil means none are recorded.
 	Decisions func(ctx context.Context) (map[string]Decision, error)
+	Exporter  Exporter
+
 	// RecordAllocation, when the list has a margin lottery, keeps the
 	// week's draw in the decisions database beside the navigators'
 	// decisions; nil keeps it in the run folder only.
 	RecordAllocation func(ctx context.Context, runID string, asOf time.Time, l Lottery, alloc []Allocation) error
-	Exporter  Exporter
 
 	Mem      memory.Allocator
 	Log      zerolog.Logger
