@@ -39,6 +39,7 @@ func commands() []command {
 		{"version", "print the version, the VCS revision the binary was built from, and Go's version", runVersion},
 		{"evaluate", "synthetic councils only: hold a run's backtest against the council's truth (--run DIR --truth D/truth)", runEvaluate},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
+		{"subject", "subject access: every score, rank, reason and decision recorded for a person's households (--person ID --user ENGINEER, password on stdin)", runSubject},
 		{"store", "check the store's files against their checksums (check), or take damaged ones out for re-ingest (repair)", runStore},
 		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
 		{"serve", "long-running: the review site, cron schedules, /metrics, /healthz, /readyz", runServe},
