@@ -87,3 +87,30 @@ func CompareArms(offeredEvents, offeredN, notEvents, notN int, z float64) (ArmCo
 }
 
 func sq(x float64) float64 { return x * x }
+
+// Outcome is one household of the lottery: its arm and whether the outcome
+// followed within the horizon.
+type Outcome struct {
+	Offered bool
+	Event   bool
+}
+
+// CompareOutcomes counts outcomes by arm and compares the arms; both arms
+// need at least one household.
+func CompareOutcomes(rows []Outcome, z float64) (ArmComparison, error) {
+	var n1, x1, n2, x2 int
+	for _, r := range rows {
+		if r.Offered {
+			n1++
+			if r.Event {
+				x1++
+			}
+		} else {
+			n2++
+			if r.Event {
+				x2++
+			}
+		}
+	}
+	return CompareArms(x1, n1, x2, n2, z)
+}

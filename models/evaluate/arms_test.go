@@ -95,3 +95,25 @@ func TestCompareArmsCoverage(t *testing.T) {
 		t.Errorf("coverage %.3f; want about 0.95", cov)
 	}
 }
+
+func TestCompareOutcomes(t *testing.T) {
+	var rows []Outcome
+	add := func(offered bool, events, n int) {
+		for i := range n {
+			rows = append(rows, Outcome{Offered: offered, Event: i < events})
+		}
+	}
+	add(true, 56, 70)
+	add(false, 48, 80)
+	c, err := CompareOutcomes(rows, Z95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := CompareArms(56, 70, 48, 80, Z95)
+	if c != want {
+		t.Errorf("CompareOutcomes = %+v; want %+v", c, want)
+	}
+	if _, err := CompareOutcomes(rows[:70], Z95); err == nil {
+		t.Error("an empty arm gave no error")
+	}
+}
