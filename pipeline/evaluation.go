@@ -164,3 +164,152 @@ func (r *run) recordAllocation(ctx context.Context, l *Lottery, alloc []Allocati
 	}
 	return nil
 }
+
+// PastAllocation is a household's first draw in an earlier week's lottery,
+// as the decisions database keeps it.
+type PastAllocation struct {
+	RunID     string
+	AsOf      time.Time
+	Household string // pseudonym
+	Arm       string
+}
+
+// EvaluationArmsFile, in audit/, is the lottery's outcomes by arm.
+const EvaluationArmsFile = "evaluation_arms.csv"
+
+// EvaluationArmsColumns is the header of audit/EvaluationArmsFile.
+func EvaluationArmsColumns() []string {
+	return []string{"measure", "households", "outcomes", "estimate", "ci_low", "ci_high", "labels_known_to"}
+}
+
+// ArmsEstimate is the lottery's arms compared: the difference in outcome
+// rates, offered minus not offered, with its interval, and each arm's
+// interval (low, high).
+type ArmsEstimate struct {
+	Difference, Low, High float64
+	Offered, NotOffered   [2]float64
+}
+
+// ArmsEstimator compares the outcome rates of the lottery's arms; the
+// pipeline is given one so this package needs no statistics of its own.
+type ArmsEstimator func(offered, offeredEvents, notOffered, notOfferedEvents int) (ArmsEstimate, error)
+
+// evaluationArms writes audit/EvaluationArmsFile: for every household
+// first drawn on a date whose horizon has passed by the labels this run
+// knows, whether the outcome followed, by arm, with the difference
+// offered minus not offered and its interval. Households still within
+// their horizon are counted as pending; those no longer scored on their
+// draw's date (an objection since, say) as unmatched. Each draw date's
+// snapshot is built as the backtest builds one, from data before it, and
+// released after unless the run already held it.
+func (r *run) evaluationArms(ctx context.Context) error {
+	if r.opts.Allocations == nil || r.opts.CompareArms == nil {
+		return nil
+	}
+	past, err := r.opts.Allocations(ctx)
+	if err != nil {
+		return fmt.Errorf("evaluation allocations: %w", err)
+	}
+	if len(past) == 0 {
+		return nil
+	}
+	knownTo := r.trainFor
+	if knownTo.IsZero() {
+		knownTo = r.opts.AsOf
+	}
+	knownTo = knownTo.AddDate(0, 0, -7*r.opts.HorizonWeeks)
+	byDate := map[time.Time][]PastAllocation{}
+	pending := 0
+	for _, a := range past {
+		if a.AsOf.After(knownTo) {
+			pending++
+			continue
+		}
+		byDate[a.AsOf] = append(byDate[a.AsOf], a)
+	}
+	dates := make([]time.Time, 0, len(byDate))
+	for d := range byDate {
+		dates = append(dates, d)
+	}
+	slices.SortFunc(dates, func(a, b time.Time) int { return a.Compare(b) })
+	var n [2]int      // offered, not offered
+	var events [2]int // outcomes by arm
+	unmatched := 0
+	for _, d := range dates {
+		labels, err := r.labelsAt(ctx, d)
+		if err != nil {
+			return err
+		}
+		for _, a := range byDate[d] {
+			l, ok := labels[a.Household]
+			if !ok {
+				unmatched++
+				continue
+			}
+			k := 1
+			if a.Arm == ArmOffered {
+				k = 0
+			}
+			n[k]++
+			if l {
+				events[k]++
+			}
+		}
+	}
+	known := knownTo.Format(time.DateOnly)
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+	rows := [][]string{EvaluationArmsColumns()}
+	if n[0] > 0 && n[1] > 0 {
+		e, err := r.opts.CompareArms(n[0], events[0], n[1], events[1])
+		if err != nil {
+			return fmt.Errorf("evaluation arms: %w", err)
+		}
+		rate := func(k int) float64 { return float64(events[k]) / float64(n[k]) }
+		rows = append(rows,
+			[]string{ArmOffered, strconv.Itoa(n[0]), strconv.Itoa(events[0]), f(rate(0)), f(e.Offered[0]), f(e.Offered[1]), known},
+			[]string{ArmNotOffered, strconv.Itoa(n[1]), strconv.Itoa(events[1]), f(rate(1)), f(e.NotOffered[0]), f(e.NotOffered[1]), known},
+			[]string{"difference_offered_minus_not_offered", strconv.Itoa(n[0] + n[1]), strconv.Itoa(events[0] + events[1]), f(e.Difference), f(e.Low), f(e.High), known})
+	} else {
+		// Too early to compare: the counts say how far the evaluation has
+		// come.
+		rows = append(rows,
+			[]string{ArmOffered, strconv.Itoa(n[0]), strconv.Itoa(events[0]), "", "", "", known},
+			[]string{ArmNotOffered, strconv.Itoa(n[1]), strconv.Itoa(events[1]), "", "", "", known})
+	}
+	rows = append(rows,
+		[]string{"pending_horizon", strconv.Itoa(pending), "", "", "", "", known},
+		[]string{"unmatched", strconv.Itoa(unmatched), "", "", "", "", known})
+	if err := writeCSV(filepath.Join(r.runDir, "audit", EvaluationArmsFile), rows); err != nil {
+		return fmt.Errorf("evaluation arms: %w", err)
+	}
+	r.output("audit/" + EvaluationArmsFile)
+	return nil
+}
+
+// labelsAt maps each household scored on date d to whether the outcome
+// followed within the horizon.
+func (r *run) labelsAt(ctx context.Context, d time.Time) (map[string]bool, error) {
+	key := d.Format(time.DateOnly)
+	r.snapMu.Lock()
+	_, held := r.snapshots[key]
+	r.snapMu.Unlock()
+	s, err := r.snapshotAt(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("evaluation outcomes: %w", err)
+	}
+	hh, err := stringColumn(s.table.Record, ColHousehold)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, hh.Len())
+	for i := 0; i < hh.Len(); i++ {
+		out[hh.Value(i)] = s.labels[i]
+	}
+	if !held {
+		r.snapMu.Lock()
+		delete(r.snapshots, key)
+		r.snapMu.Unlock()
+		s.table.Release()
+	}
+	return out, nil
+}

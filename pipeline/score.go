@@ -340,6 +340,9 @@ func (r *run) score(ctx context.Context) error {
 	if err := r.recordAllocation(ctx, rules.Lottery, alloc); err != nil {
 		return err
 	}
+	if err := r.evaluationArms(ctx); err != nil {
+		return err
+	}
 	lm := &ListManifest{Capacity: r.opts.Capacity, Households: len(l.Entries), Bands: map[string]int{},
 		Statuses: map[string]int{}, Churn: churn(sel), PreviousAsOf: "", NoFamilySignal: passed,
 		ReasonMaxAgeWeeks: r.opts.Reasons.MaxAgeWeeks}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"earlyhelp/models/evaluate"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/review/decisions"
@@ -57,4 +58,45 @@ func allocationRecorder(dataDir string, now func() time.Time) func(context.Conte
 		}
 		return st.RecordAllocations(ctx, rows, now())
 	}
+}
+
+// pastAllocations gives a run every household's first draw from the
+// decisions database; none when the database does not exist yet.
+func pastAllocations(dataDir string) func(context.Context) ([]pipeline.PastAllocation, error) {
+	return func(ctx context.Context) ([]pipeline.PastAllocation, error) {
+		path := reviewPath(dataDir, decisionsFile)
+		if !fileExists(path) {
+			return nil, nil
+		}
+		st, err := decisions.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		all, err := st.Allocations(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		first := decisions.FirstAllocations(all)
+		out := make([]pipeline.PastAllocation, 0, len(first))
+		for _, a := range first {
+			d, err := time.Parse(time.DateOnly, a.AsOf)
+			if err != nil {
+				return nil, fmt.Errorf("allocation %d: as-of date: %w", a.ID, err)
+			}
+			out = append(out, pipeline.PastAllocation{RunID: a.RunID, AsOf: d, Household: a.Household, Arm: a.Arm})
+		}
+		return out, nil
+	}
+}
+
+// compareArms is the pipeline's estimator: Newcombe's hybrid score
+// interval for the difference, Wilson's for each arm, at 95%.
+func compareArms(offered, offeredEvents, notOffered, notOfferedEvents int) (pipeline.ArmsEstimate, error) {
+	c, err := evaluate.CompareArms(offeredEvents, offered, notOfferedEvents, notOffered, evaluate.Z95)
+	if err != nil {
+		return pipeline.ArmsEstimate{}, err
+	}
+	return pipeline.ArmsEstimate{Difference: c.Difference, Low: c.DiffCI.Low, High: c.DiffCI.High,
+		Offered: [2]float64{c.Offered.CI.Low, c.Offered.CI.High}, NotOffered: [2]float64{c.NotOffered.CI.Low, c.NotOffered.CI.High}}, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,13 +17,14 @@ import (
 // TestEvaluationLotteryRun: a run with list.evaluation lists exactly the
 // capacity, offers m of the 2m margin households, lists the offered ones
 // and not the others, and records the same draw in the run folder, the
-// manifest and the decisions database.
+// manifest and the decisions database. A run a horizon later reports the
+// first draw's outcomes by arm in audit/evaluation_arms.csv.
 func TestEvaluationLotteryRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a full run")
 	}
 	dir := t.TempDir()
-	if code, _, stderr := runCLI(t, "synth", "--out", dir, "--children", "1500", "--seed", "5"); code != 0 {
+	if code, _, stderr := runCLI(t, "synth", "--out", dir, "--children", "1500", "--seed", "5", "--weeks", "140"); code != 0 {
 		t.Fatalf("synth: %s", stderr)
 	}
 	cfg := filepath.Join(dir, "earlyhelp.yaml")
@@ -36,7 +38,11 @@ func TestEvaluationLotteryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if code, _, stderr := runCLI(t, "run", "--config", cfg, "--as-of", "2026-07-20", "--log-level", "warn"); code != 0 {
+	// The first draw is a horizon (26 weeks) before the data's end, so
+	// the second run knows its outcomes; 140 weeks of history give it the
+	// two years a run's backtest needs.
+	const firstAsOf = "2026-01-12"
+	if code, _, stderr := runCLI(t, "run", "--config", cfg, "--as-of", firstAsOf, "--log-level", "warn"); code != 0 {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
 	runs, _ := filepath.Glob(filepath.Join(dir, "var", "runs", "*"))
@@ -81,7 +87,7 @@ func TestEvaluationLotteryRun(t *testing.T) {
 		if listed != (r["arm"] == pipeline.ArmOffered) {
 			t.Errorf("household at rank %s drawn %s but listed=%v", r["rank"], r["arm"], listed)
 		}
-		if r["run_id"] != man.RunID || r["as_of"] != "2026-07-20" {
+		if r["run_id"] != man.RunID || r["as_of"] != firstAsOf {
 			t.Errorf("allocation row %v names another run", r)
 		}
 	}
@@ -117,4 +123,56 @@ func TestEvaluationLotteryRun(t *testing.T) {
 			t.Errorf("database allocation %+v disagrees with the run's file", a)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(run, "audit", pipeline.EvaluationArmsFile)); err != nil {
+		t.Errorf("first run: %v", err)
+	}
+	st.Close()
+
+	nextSecond() // a run folder is named by the second it starts in
+	if code, _, stderr := runCLI(t, "run", "--config", cfg, "--as-of", "2026-07-20", "--log-level", "warn"); code != 0 {
+		t.Fatalf("second run: exit %d: %s", code, stderr)
+	}
+	runs, _ = filepath.Glob(filepath.Join(dir, "var", "runs", "*"))
+	sort.Strings(runs)
+	arms := map[string]map[string]string{}
+	for _, r := range readCSVRows(t, filepath.Join(runs[len(runs)-1], "audit", pipeline.EvaluationArmsFile)) {
+		arms[r["measure"]] = r
+	}
+	num := func(measure, col string) float64 {
+		v, err := strconv.ParseFloat(arms[measure][col], 64)
+		if err != nil {
+			t.Fatalf("%s %s: %q", measure, col, arms[measure][col])
+		}
+		return v
+	}
+	off, not := num("offered", "households"), num("not_offered", "households")
+	unmatched := num("unmatched", "households")
+	if off+not+unmatched != 2*margin {
+		t.Errorf("arms of %v and %v with %v unmatched; want the first draw's %d households", off, not, unmatched, 2*margin)
+	}
+	if off == 0 || not == 0 {
+		t.Fatalf("an empty arm: %v", arms)
+	}
+	// This week's draw awaits its horizon; a household drawn both weeks
+	// counts once, in its first week.
+	if p := num("pending_horizon", "households"); p < 1 || p > 2*margin {
+		t.Errorf("%v pending; want this week's new draws", p)
+	}
+	for _, arm := range []string{"offered", "not_offered"} {
+		rate := num(arm, "outcomes") / num(arm, "households")
+		if est := num(arm, "estimate"); math.Abs(est-rate) > 1e-6 || num(arm, "ci_low") > est || num(arm, "ci_high") < est {
+			t.Errorf("%s: estimate %v, interval [%v, %v]; want the rate %v within it", arm, est, num(arm, "ci_low"), num(arm, "ci_high"), rate)
+		}
+	}
+	d := "difference_offered_minus_not_offered"
+	want := num("offered", "estimate") - num("not_offered", "estimate")
+	if est := num(d, "estimate"); math.Abs(est-want) > 2e-6 || num(d, "ci_low") > est || num(d, "ci_high") < est {
+		t.Errorf("difference %v in [%v, %v]; want %v within it", est, num(d, "ci_low"), num(d, "ci_high"), want)
+	}
+	if k := arms[d]["labels_known_to"]; k < firstAsOf {
+		t.Errorf("labels known to %s, before the first draw %s", k, firstAsOf)
+	}
+	t.Logf("first draw's outcomes: offered %s/%s, not offered %s/%s, difference %s [%s, %s]",
+		arms["offered"]["outcomes"], arms["offered"]["households"], arms["not_offered"]["outcomes"], arms["not_offered"]["households"],
+		arms[d]["estimate"], arms[d]["ci_low"], arms[d]["ci_high"])
 }

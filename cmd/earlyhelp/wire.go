@@ -193,6 +193,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		Mem:        mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
 	}
 	opts.RecordAllocation = allocationRecorder(cfg.DataDir, now)
+	opts.Allocations, opts.CompareArms = pastAllocations(cfg.DataDir), compareArms
 	return &runSetup{opts: opts, store: st, reg: reg, unlock: unlock}, nil
 }
 
