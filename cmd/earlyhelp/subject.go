@@ -37,9 +37,12 @@ import (
 // answered from. It names households by pseudonym, with the council's own
 // reference where the re-identification lookup has it.
 type subjectReport struct {
-	Person      string              `json:"person"` // pseudonym
-	Households  []subjectMembership `json:"households"`
-	Scores      []subjectScore      `json:"scores"`
+	Person     string              `json:"person"` // pseudonym
+	Households []subjectMembership `json:"households"`
+	Scores     []subjectScore      `json:"scores"`
+	// Evaluated are the scores of the backtest and this week's households
+	// (evaluation/scored_children.csv), with the outcome where known.
+	Evaluated   []subjectEvaluated  `json:"evaluated"`
 	Listings    []subjectListing    `json:"listings"`
 	Allocations []subjectAllocation `json:"allocations"`
 	Decisions   []subjectDecision   `json:"decisions"`
@@ -68,6 +71,20 @@ type subjectScore struct {
 	// Member says whether the person belonged to the household on the
 	// run's date.
 	Member bool `json:"member"`
+}
+
+// subjectEvaluated is a household's score on one date of a run's
+// evaluation file: the backtest's dates, whose outcomes are known, and the
+// run's own date.
+type subjectEvaluated struct {
+	RunID     string  `json:"run_id"`
+	AsOf      string  `json:"as_of"`
+	Model     string  `json:"model"`
+	Household string  `json:"household_id"`
+	Score     float64 `json:"score"`
+	Selected  bool    `json:"selected"`
+	Label     string  `json:"label"` // "1", "0" or "" while unknown
+	Member    bool    `json:"member"`
 }
 
 // subjectListing is a household on one run's navigator list
@@ -213,7 +230,7 @@ func requireEngineer(dataDir, name string, stdin io.Reader) error {
 // recorded about them. It reads only: the store (never created here), the
 // run folders and the decisions database.
 func buildSubjectReport(ctx context.Context, cfg *config.Config, person string) (*subjectReport, error) {
-	rep := &subjectReport{Person: person, Households: []subjectMembership{}, Scores: []subjectScore{},
+	rep := &subjectReport{Person: person, Households: []subjectMembership{}, Scores: []subjectScore{}, Evaluated: []subjectEvaluated{},
 		Listings: []subjectListing{}, Allocations: []subjectAllocation{}, Decisions: []subjectDecision{}}
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "store", "state.json")); err != nil {
 		return nil, fmt.Errorf("no store in %s: nothing has been loaded", cfg.DataDir)
@@ -283,6 +300,23 @@ func buildSubjectReport(ctx context.Context, cfg *config.Config, person string) 
 			return a.RunID < b.RunID
 		}
 		return a.Rank < b.Rank
+	})
+	sort.SliceStable(rep.Evaluated, func(i, j int) bool {
+		a, b := rep.Evaluated[i], rep.Evaluated[j]
+		if a.RunID != b.RunID {
+			return a.RunID < b.RunID
+		}
+		if a.AsOf != b.AsOf {
+			return a.AsOf < b.AsOf
+		}
+		if a.Model != b.Model {
+			return a.Model < b.Model
+		}
+		// Within a date, the ranking's order.
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		return a.Household < b.Household
 	})
 	for _, a := range allocs {
 		rep.Allocations = append(rep.Allocations, a)
@@ -390,6 +424,14 @@ func subjectRun(dir, id string, spans map[string][]subjectMembership, member fun
 		s.RunID, s.AsOf, s.Status, s.OutOf, s.Member = id, man.AsOf, man.Status, n, member(s.Household, man.AsOf)
 		rep.Scores = append(rep.Scores, s)
 	}
+	ev, err := readEvaluated(filepath.Join(dir, "evaluation", "scored_children.csv"), spans)
+	if err != nil {
+		return fmt.Errorf("evaluation/scored_children.csv: %w", err)
+	}
+	for _, e := range ev {
+		e.RunID, e.Member = id, member(e.Household, e.AsOf)
+		rep.Evaluated = append(rep.Evaluated, e)
+	}
 	b, err = os.ReadFile(filepath.Join(dir, "list", pipeline.FamiliesFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -464,6 +506,62 @@ func readScores(path string, spans map[string][]subjectMembership) ([]subjectSco
 	return out, int(tbl.NumRows()), tr.Err()
 }
 
+// readEvaluated returns the households' rows of a run's
+// scored_children.csv, one per household, date and model (the file has
+// one per child).
+func readEvaluated(path string, spans map[string][]subjectMembership) ([]subjectEvaluated, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err != nil {
+		return nil, err
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, h := range []string{"as_of", "model", "household_id", "score", "selected", "label"} {
+		if _, ok := col[h]; !ok {
+			return nil, fmt.Errorf("no %s column", h)
+		}
+	}
+	seen := map[[3]string]bool{}
+	var out []subjectEvaluated
+	for n := 2; ; n++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		hh := rec[col["household_id"]]
+		if _, ok := spans[hh]; !ok {
+			continue
+		}
+		key := [3]string{rec[col["as_of"]], rec[col["model"]], hh}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		sc, err := strconv.ParseFloat(rec[col["score"]], 64)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: score: %w", n, err)
+		}
+		out = append(out, subjectEvaluated{AsOf: key[0], Model: key[1], Household: hh, Score: sc,
+			Selected: rec[col["selected"]] == "1" || rec[col["selected"]] == "true", Label: rec[col["label"]]})
+	}
+	return out, nil
+}
+
 // readAllocationFile adds a run's lottery draws for the households.
 func readAllocationFile(path string, spans map[string][]subjectMembership, allocs map[[2]string]subjectAllocation) error {
 	f, err := os.Open(path)
@@ -526,6 +624,19 @@ func writeSubjectText(w io.Writer, rep *subjectReport) {
 	for _, s := range rep.Scores {
 		fmt.Fprintf(w, "  %s run %s (%s): household %s score %.6f rank %d of %d; reason codes %s%s\n",
 			s.AsOf, s.RunID, s.Status, name(s.Household), s.Score, s.Rank, s.OutOf, s.ReasonCodes, member(s.Member))
+	}
+	fmt.Fprintf(w, "\nEvaluation and backtest scores (%d):\n", len(rep.Evaluated))
+	for _, e := range rep.Evaluated {
+		label := map[string]string{"1": "outcome followed", "0": "no outcome", "": "outcome not yet known"}[e.Label]
+		if label == "" {
+			label = "outcome " + e.Label
+		}
+		sel := ""
+		if e.Selected {
+			sel = ", within the list's capacity"
+		}
+		fmt.Fprintf(w, "  %s (run %s, model %s): household %s score %.6f%s; %s%s\n",
+			e.AsOf, e.RunID, e.Model, name(e.Household), e.Score, sel, label, member(e.Member))
 	}
 	fmt.Fprintf(w, "\nNavigator lists (%d):\n", len(rep.Listings))
 	for _, l := range rep.Listings {

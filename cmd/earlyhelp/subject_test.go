@@ -206,6 +206,21 @@ func TestSubjectAccess(t *testing.T) {
 			{Rank: 2, Household: "H3003", Pseudonym: h3, Locality: "West", Score: 0.19, Band: "high", Likelihood: "about 1 in 6"},
 		},
 		[][]string{{"20250602T060000Z", "2025-06-02", h2, "1", "offered", "1", "5"}, {"20250602T060000Z", "2025-06-02", h3, "2", "not_offered", "1", "5"}})
+	// Run 2's evaluation file: a backtest date with known outcomes (one
+	// row per child) and the run's own date, label unknown.
+	c1, c2, c3 := ps(connectors.NSPerson, "P0000001"), ps(connectors.NSPerson, "P0000002"), ps(connectors.NSPerson, "P0000003")
+	scored := "as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile\n" +
+		"2024-12-02,logistic," + c1 + "," + h1 + ",0.27,1,1,White,WHITE_BRITISH,2\n" +
+		"2024-12-02,logistic," + person + "," + h1 + ",0.27,1,1,White,WHITE_BRITISH,2\n" +
+		"2024-12-02,logistic," + c2 + "," + h2 + ",0.04,0,0,White,WHITE_BRITISH,3\n" +
+		"2024-12-02,logistic," + c3 + "," + h3 + ",0.11,0,0,White,WHITE_BRITISH,3\n" +
+		"2025-06-02,logistic," + c2 + "," + h2 + ",0.22,1,,White,WHITE_BRITISH,3\n"
+	if err := os.MkdirAll(filepath.Join(dataDir, "runs", "20250602T060000Z", "evaluation"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "runs", "20250602T060000Z", "evaluation", "scored_children.csv"), []byte(scored), 0o640); err != nil {
+		t.Fatal(err)
+	}
 	seedRun(t, dataDir, "20250609T060000Z", "2025-06-09",
 		map[string][2]float64{h1: {0.07, 3}, h2: {0.2, 1}, h3: {0.18, 2}}, nil, nil)
 
@@ -248,6 +263,7 @@ func TestSubjectAccess(t *testing.T) {
 	}
 
 	holding := filesHolding(t, dataDir, subjectRaw)
+	t.Logf("before the request the raw id is in %v", holding)
 
 	subject := func(stdin string, args ...string) (error, string) {
 		var out, errb bytes.Buffer
@@ -300,6 +316,11 @@ func TestSubjectAccess(t *testing.T) {
 			{RunID: "20250609T060000Z", AsOf: "2025-06-09", Status: "succeeded", Household: h2, Score: 0.2, Rank: 1, OutOf: 3, ReasonCodes: "att_absence_rate_13w;hv_missed_12m", Member: true},
 			{RunID: "20250609T060000Z", AsOf: "2025-06-09", Status: "succeeded", Household: h1, Score: 0.07, Rank: 3, OutOf: 3, ReasonCodes: "att_absence_rate_13w;hv_missed_12m", Member: false},
 		},
+		Evaluated: []subjectEvaluated{
+			{RunID: "20250602T060000Z", AsOf: "2024-12-02", Model: "logistic", Household: h1, Score: 0.27, Selected: true, Label: "1", Member: true},
+			{RunID: "20250602T060000Z", AsOf: "2024-12-02", Model: "logistic", Household: h2, Score: 0.04, Selected: false, Label: "0", Member: false},
+			{RunID: "20250602T060000Z", AsOf: "2025-06-02", Model: "logistic", Household: h2, Score: 0.22, Selected: true, Label: "", Member: true},
+		},
 		Listings: []subjectListing{
 			{RunID: "20250303T060000Z", AsOf: "2025-03-03", Household: h1, Rank: 1, Band: "very high", Likelihood: "about 1 in 4", Score: 0.31, Reasons: reason1, ContactSafety: safety1, Context: []string{"area in IMD decile 2"}, Member: true},
 			{RunID: "20250602T060000Z", AsOf: "2025-06-02", Household: h2, Rank: 1, Band: "high", Likelihood: "about 1 in 6", Score: 0.22, Reasons: reason2, ContactSafety: []pipeline.FamilySafety{}, Context: []string{}, Member: true},
@@ -329,6 +350,8 @@ func TestSubjectAccess(t *testing.T) {
 		"Scores (6):", "2025-03-03 run 20250303T060000Z (succeeded): household H1001 (" + h1 + ") score 0.310000 rank 1 of 3",
 		"H1001 (" + h1 + ") as parent from 2019-01-01 to 2025-03-31", "H2002 (" + h2 + ") as parent from 2025-04-01 to now",
 		"[person not a member on that date]",
+		"Evaluation and backtest scores (3):", "2024-12-02 (run 20250602T060000Z, model logistic): household H1001 (" + h1 + ") score 0.270000, within the list's capacity; outcome followed",
+		"score 0.220000, within the list's capacity; outcome not yet known",
 		"Navigator lists (2):", "reason (att_absence_rate_13w, 2025-02-28): " + reason1[0].Text,
 		"contact safety (domestic_abuse, 2025-01-10): Contact the parent alone.",
 		"Evaluation lottery allocations (2):", "rank 3: not offered",
