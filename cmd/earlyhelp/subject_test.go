@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -81,36 +82,21 @@ missing_sources_accepted:
 }
 
 func subjectPseudonyms(t *testing.T) func(ns, raw string) string {
-	p, err := connectors.NewPseudonymiser(mustHex(t, subjectKey))
+	key, err := hex.DecodeString(subjectKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := connectors.NewPseudonymiser(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return func(ns, raw string) string { return p.Pseudonym(ns, raw) }
 }
 
-func mustHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b := make([]byte, len(s)/2)
-	for i := range b {
-		var v byte
-		for _, c := range s[2*i : 2*i+2] {
-			v <<= 4
-			switch {
-			case c >= '0' && c <= '9':
-				v |= byte(c - '0')
-			default:
-				v |= byte(c-'a') + 10
-			}
-		}
-		b[i] = v
-	}
-	return b
-}
-
-// seedRun writes one run folder as the pipeline leaves it: its manifest,
+// seedSubjectRun writes one run folder as the pipeline leaves it: its manifest,
 // scores.parquet, and optionally the list's families.json and the
 // lottery's allocation file.
-func seedRun(t *testing.T, dataDir, id, asOf string, scores map[string][2]float64, fams []pipeline.ListFamily, alloc [][]string) {
+func seedSubjectRun(t *testing.T, dataDir, id, asOf string, scores map[string][2]float64, fams []pipeline.ListFamily, alloc [][]string) {
 	t.Helper()
 	dir := filepath.Join(dataDir, "runs", id)
 	if err := os.MkdirAll(filepath.Join(dir, "list"), 0o750); err != nil {
@@ -194,12 +180,12 @@ func TestSubjectAccess(t *testing.T) {
 	// Three weekly runs: before the move, after it, and later.
 	reason1 := []pipeline.FamilyReason{{Code: "att_absence_rate_13w", Child: "P0000001", Age: 9, Date: "2025-02-28", Text: "P0000001 (age 9): attendance 81% in the 13 weeks to 28 Feb 2025"}}
 	safety1 := []pipeline.FamilySafety{{Kind: "domestic_abuse", Date: "2025-01-10", Instruction: "Contact the parent alone."}}
-	seedRun(t, dataDir, "20250303T060000Z", "2025-03-03",
+	seedSubjectRun(t, dataDir, "20250303T060000Z", "2025-03-03",
 		map[string][2]float64{h1: {0.31, 1}, h2: {0.05, 3}, h3: {0.12, 2}},
 		[]pipeline.ListFamily{{Rank: 1, Household: "H1001", Pseudonym: h1, Locality: "East", Score: 0.31, Band: "very high", Likelihood: "about 1 in 4", Reasons: reason1, ContactSafety: safety1, Context: []string{"area in IMD decile 2"}}},
 		nil)
 	reason2 := []pipeline.FamilyReason{{Code: "hv_missed_12m", Child: "P0000002", Age: 8, Date: "2025-05-20", Text: "P0000002 (age 8): 2 health-visitor contacts missed to 20 May 2025"}}
-	seedRun(t, dataDir, "20250602T060000Z", "2025-06-02",
+	seedSubjectRun(t, dataDir, "20250602T060000Z", "2025-06-02",
 		map[string][2]float64{h1: {0.08, 3}, h2: {0.22, 1}, h3: {0.19, 2}},
 		[]pipeline.ListFamily{
 			{Rank: 1, Household: "H2002", Pseudonym: h2, Locality: "West", Score: 0.22, Band: "high", Likelihood: "about 1 in 6", Reasons: reason2, ContactSafety: []pipeline.FamilySafety{}, Context: []string{}},
@@ -221,7 +207,7 @@ func TestSubjectAccess(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dataDir, "runs", "20250602T060000Z", "evaluation", "scored_children.csv"), []byte(scored), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	seedRun(t, dataDir, "20250609T060000Z", "2025-06-09",
+	seedSubjectRun(t, dataDir, "20250609T060000Z", "2025-06-09",
 		map[string][2]float64{h1: {0.07, 3}, h2: {0.2, 1}, h3: {0.18, 2}}, nil, nil)
 
 	if err := os.MkdirAll(filepath.Join(dataDir, "review"), 0o750); err != nil {
