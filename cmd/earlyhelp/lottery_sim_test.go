@@ -219,11 +219,14 @@ func TestEvaluationLotterySimulation(t *testing.T) {
 	// Coverage over replications: fresh model noise, draws and outcomes.
 	const reps = 100
 	hit, excl := 0, 0
+	var sumEst, sumPlanted float64
 	for s := range uint64(reps) {
 		r, err := simulateLottery(weeks, capacity, margin, cooloff, 0.25, 100+s)
 		if err != nil {
 			t.Fatal(err)
 		}
+		sumEst += r.cmp.Difference
+		sumPlanted += r.planted
 		if r.cmp.DiffCI.Contains(r.planted) {
 			hit++
 		}
@@ -233,6 +236,14 @@ func TestEvaluationLotterySimulation(t *testing.T) {
 	}
 	cov := float64(hit) / reps
 	t.Logf("over %d replications at a 25%% planted effect: the interval held it in %d (coverage %.2f) and excluded 0 in %d (power %.2f)", reps, hit, cov, excl, float64(excl)/reps)
+	// The estimator is unbiased under the lottery: its mean over the
+	// replications is the planted effect's, within a few standard errors
+	// of that mean (one replication's is about 0.012).
+	meanEst, meanPlanted := sumEst/reps, sumPlanted/reps
+	t.Logf("mean estimate %.4f against mean planted effect %.4f", meanEst, meanPlanted)
+	if math.Abs(meanEst-meanPlanted) > 0.005 {
+		t.Errorf("mean estimate %.4f; want the planted %.4f within 0.005", meanEst, meanPlanted)
+	}
 	// At 95% nominal, 100 replications fall below 0.88 with probability
 	// about 0.004.
 	if cov < 0.88 {
