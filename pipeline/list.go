@@ -42,6 +42,10 @@ type ListRules struct {
 	// VeryHigh and High are the bands' thresholds, as multiples of the
 	// training base rate.
 	VeryHigh, High float64
+	// Lottery, when set, draws the households at the capacity margin
+	// (list.evaluation): selectList then chooses Capacity + Margin
+	// households, and drawList lists Capacity of them.
+	Lottery *Lottery
 }
 
 // Default list rules.
@@ -154,8 +158,14 @@ func (lr ListRules) selectList(households, localities []string, prev *ListState,
 			take(pos)
 		}
 	}
+	// With the lottery the margin's households below the capacity are
+	// chosen too, under the same rules, for the draw among them.
+	limit := lr.Capacity
+	if lr.Lottery != nil {
+		limit += lr.Lottery.Margin
+	}
 	for pos := range households {
-		if len(chosen) >= lr.Capacity {
+		if len(chosen) >= limit {
 			break
 		}
 		if chosen[pos] || cooling(pos) {

@@ -119,6 +119,17 @@ type ListManifest struct {
 	// family size alone is no reason to contact a family.
 	NoFamilySignal    int `json:"passed_over_no_family_signal"`
 	ReasonMaxAgeWeeks int `json:"reason_max_age_weeks,omitempty"`
+	// Evaluation is the capacity-margin lottery's draw, when configured.
+	Evaluation *EvaluationManifest `json:"evaluation,omitempty"`
+}
+
+// EvaluationManifest is the week's lottery: its margin, the seed it was
+// drawn with (so the draw can be reproduced) and the size of each arm.
+type EvaluationManifest struct {
+	Margin     int   `json:"margin"`
+	Seed       int64 `json:"seed"`
+	Offered    int   `json:"offered"`
+	NotOffered int   `json:"not_offered"`
 }
 
 // StageTiming is one stage's wall time and outcome.

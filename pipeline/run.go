@@ -100,6 +100,17 @@ type Options struct {
 	Decisions func(ctx context.Context) (map[string]Decision, error)
 	Exporter  Exporter
 
+	// RecordAllocation, when the list has a margin lottery, keeps the
+	// week's draw in the decisions database beside the navigators'
+	// decisions; nil keeps it in the run folder only.
+	RecordAllocation func(ctx context.Context, runID string, asOf time.Time, l Lottery, alloc []Allocation) error
+	// Allocations returns every household's first draw in earlier weeks'
+	// lotteries, and CompareArms estimates the difference between the
+	// arms: with both, the run reports outcomes by arm once the horizon
+	// has passed (audit/evaluation_arms.csv).
+	Allocations func(ctx context.Context) ([]PastAllocation, error)
+	CompareArms ArmsEstimator
+
 	Mem      memory.Allocator
 	Log      zerolog.Logger
 	Metrics  *Metrics            // may be nil

@@ -252,6 +252,10 @@ func (r *run) score(ctx context.Context) error {
 		fit = func(pos int) bool { return len(factsOf(order[pos]).Signals) > 0 }
 	}
 	sel, passed := rules.selectList(ranked, locs, prev, decisions, r.opts.AsOf, fit)
+	sel, alloc, err := rules.drawList(sel, ranked, r.opts.AsOf)
+	if err != nil {
+		return err
+	}
 	ctxr, _ := r.opts.Features.(Contexter)
 	l := &List{Council: r.opts.Council, RunID: r.opts.RunID, AsOf: r.opts.AsOf, Capacity: r.opts.Capacity}
 	listed := make(map[int]bool, len(sel))
@@ -334,11 +338,27 @@ func (r *run) score(ctx context.Context) error {
 	for _, p := range paths {
 		r.output(p)
 	}
+	if err := r.recordAllocation(ctx, rules.Lottery, alloc); err != nil {
+		return err
+	}
+	if err := r.evaluationArms(ctx); err != nil {
+		return err
+	}
 	lm := &ListManifest{Capacity: r.opts.Capacity, Households: len(l.Entries), Bands: map[string]int{},
 		Statuses: map[string]int{}, Churn: churn(sel), PreviousAsOf: "", NoFamilySignal: passed,
 		ReasonMaxAgeWeeks: r.opts.Reasons.MaxAgeWeeks}
 	if prev != nil {
 		lm.PreviousAsOf = prev.AsOf
+	}
+	if lt := rules.Lottery; lt != nil {
+		lm.Evaluation = &EvaluationManifest{Margin: lt.Margin, Seed: lt.Seed}
+		for _, a := range alloc {
+			if a.Arm == ArmOffered {
+				lm.Evaluation.Offered++
+			} else {
+				lm.Evaluation.NotOffered++
+			}
+		}
 	}
 	for _, e := range l.Entries {
 		lm.Bands[e.Band]++

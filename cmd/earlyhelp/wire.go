@@ -189,6 +189,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		ListRules: pipeline.ListRules{
 			CooloffWeeks: cfg.List.CooloffWeeks, Quotas: cfg.List.LocalityQuotas, KeepMargin: cfg.List.KeepMargin,
 			VeryHigh: cfg.List.Bands.VeryHigh, High: cfg.List.Bands.High,
+			Lottery: lotteryOf(cfg),
 		},
 		Reasons:    pipeline.ReasonRules{MaxAgeWeeks: cfg.List.ReasonMaxAgeWeeks, SafetyText: cfg.List.ContactSafety},
 		Ethnicity5: func(code string) string { g, _ := fairness.GroupOf5(code); return g },
@@ -198,6 +199,8 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		Decisions:  decisionsFor(cfg.DataDir),
 		Mem:        mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
 	}
+	opts.RecordAllocation = allocationRecorder(cfg.DataDir, now)
+	opts.Allocations, opts.CompareArms = pastAllocations(cfg.DataDir), compareArms
 	return &runSetup{opts: opts, store: st, reg: reg, unlock: unlock}, nil
 }
 

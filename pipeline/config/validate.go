@@ -252,6 +252,12 @@ func (c *Config) Validate() error {
 			return c.Errorf("list.locality_quotas."+loc, "must be between 0 and the capacity %d, got %d", c.List.Capacity, q)
 		}
 	}
+	// The lottery draws from the 2m households around the cut-off and
+	// always lists the K−m above them, so m must leave at least one
+	// household always offered.
+	if e := c.List.Evaluation; e != nil && (e.Margin < 1 || e.Margin >= c.List.Capacity) {
+		return c.Errorf("list.evaluation.margin", "must be at least 1 and below the capacity %d, got %d", c.List.Capacity, e.Margin)
+	}
 	if n := c.List.ReasonMaxAgeWeeks; n < 1 || n > 260 {
 		return c.Errorf("list.reason_max_age_weeks", "must be between 1 and 260, got %d", n)
 	}

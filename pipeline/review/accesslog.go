@@ -43,6 +43,30 @@ type Access struct {
 	Household string    `json:"household_ref,omitempty"` // "" for the list, which names several
 	Page      string    `json:"page"`
 	Why       string    `json:"why"`
+	// Person is the pseudonym of the person a subject access request was
+	// for (earlyhelp subject); never their council id.
+	Person string `json:"person,omitempty"`
+}
+
+// WhySubjectAccess is the access log's why of `earlyhelp subject`.
+const WhySubjectAccess = "subject_access"
+
+// AppendAccess appends one entry to the access log at path and syncs it,
+// for commands that show a family outside the site (earlyhelp subject).
+// It mends a torn last line first, as the site does on opening.
+func AppendAccess(path string, e Access) error {
+	a, err := openAccessLog(path, e.At)
+	if err != nil {
+		return err
+	}
+	if err := a.write(e); err != nil {
+		a.close()
+		return err
+	}
+	if err := a.close(); err != nil {
+		return fmt.Errorf("access log: %w", err)
+	}
+	return nil
 }
 
 // Why of an access that showed nothing: a family the user may not see (of

@@ -132,6 +132,27 @@ func migrations() []string {
 		// recorded before it keep '' (not recorded); ADD COLUMN rewrites no
 		// row, so the append-only triggers are not fired.
 		`ALTER TABLE decisions ADD COLUMN reason_category TEXT NOT NULL DEFAULT ''`,
+		// Version 3: the capacity-margin lottery's allocations (see
+		// allocations.go), append-only like the decisions, so the arm a
+		// household was drawn into cannot be changed once its outcome is
+		// known.
+		`CREATE TABLE evaluation_allocations (
+			id        INTEGER PRIMARY KEY AUTOINCREMENT,
+			run_id    TEXT NOT NULL CHECK (run_id <> ''),
+			as_of     TEXT NOT NULL,
+			household TEXT NOT NULL CHECK (household <> ''),
+			rank      INTEGER NOT NULL CHECK (rank >= 1),
+			arm       TEXT NOT NULL CHECK (arm IN ('offered', 'not_offered')),
+			margin    INTEGER NOT NULL,
+			seed      INTEGER NOT NULL,
+			at        TEXT NOT NULL,
+			UNIQUE (run_id, household)
+		);
+		CREATE INDEX evaluation_allocations_household ON evaluation_allocations (household, as_of, id);
+		CREATE TRIGGER evaluation_allocations_no_update BEFORE UPDATE ON evaluation_allocations
+			BEGIN SELECT RAISE(ABORT, 'allocations are append-only'); END;
+		CREATE TRIGGER evaluation_allocations_no_delete BEFORE DELETE ON evaluation_allocations
+			BEGIN SELECT RAISE(ABORT, 'allocations are append-only'); END;`,
 	}
 }
 
