@@ -22,7 +22,6 @@ type RawRows struct {
 // the delivery ends mid-row (an export cut off).
 const ReasonTruncated = "truncated"
 
-
 // RawBytes bounds a RawRows' text, so that long rows do not blow the
 // memory bound: a buffer is full at BatchRows rows or this many bytes.
 const RawBytes = 8 << 20
