@@ -35,9 +35,9 @@ func NormaliseHeader(h string) string {
 	for _, r := range h {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			// A lower-case letter or digit followed by a capital starts a
+			// A lower-case letter followed by a capital starts a
 			// word: SessionDate, markUpdatedAt.
-			if unicode.IsUpper(r) && (unicode.IsLower(prev) || unicode.IsDigit(prev)) {
+			if unicode.IsUpper(r) && unicode.IsLower(prev) {
 				pendingSep = true
 			}
 			if pendingSep && b.Len() > 0 {
