@@ -3,7 +3,6 @@ package csvdir
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"io"
 	"strings"
 
@@ -38,10 +37,13 @@ const ReasonTruncated = connectors.ReasonTruncated
 // header and returns how many of them were not blank. When no line
 // matches any column the first line is taken as the header, split by the
 // delimiter it holds most of, so that the header error lists what it
-// found.
+// found. Rows are numbered from the header as 1 (pipeline.Rejected.Row),
+// whatever lines stand above it.
 func (s *Source) findHeader(x *lexer) (int64, error) {
+	// A short file gives io.EOF; any other error (a gzip cut short) fails
+	// the file here, as it would at the row it reached.
 	peek, err := x.r.Peek(lexerBuffer)
-	if err != nil && err != io.EOF && !errors.Is(err, io.ErrUnexpectedEOF) && len(peek) == 0 {
+	if err != nil && err != io.EOF {
 		return 0, err
 	}
 	cands := delimiters
