@@ -52,6 +52,13 @@ func (s *Source) parse(ctx context.Context, mem memory.Allocator, sink pipeline.
 			return 0, shape, err
 		}
 		err = readRecords(cr, b)
+		if err == nil {
+			// A buffer that filled on the file's last record is its last:
+			// its end must be looked at like any last buffer's.
+			if _, perr := cr.r.Peek(1); perr == io.EOF {
+				err = io.EOF
+			}
+		}
 		if err == io.EOF {
 			footer, truncated = trailer(b, len(header), cr.unterminated)
 			if truncated && rows+int64(b.Len()) == 1 {

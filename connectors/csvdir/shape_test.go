@@ -242,3 +242,25 @@ func TestHeaderErrorSuggests(t *testing.T) {
 		t.Errorf("error for a file without header: %v; want the UPN hidden", err)
 	}
 }
+
+// A file cut off in the row that fills a buffer is still seen to end
+// mid-row: the end is looked at where the buffer fills, not only in the
+// next, empty one.
+func TestTruncatedRowFillsBuffer(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(shapeHeader + "\n")
+	for range connectors.BatchRows - 1 {
+		b.WriteString(shapeRow1 + "\n")
+	}
+	b.WriteString("100001,B8012")
+	sink, err := readShape(t, b.String(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.reasons(); len(got) != 1 || got[ReasonTruncated] != 1 {
+		t.Errorf("rejects: got %v; want one truncated", got)
+	}
+	if len(sink.rows) != connectors.BatchRows-1 {
+		t.Errorf("rows loaded: got %d; want %d", len(sink.rows), connectors.BatchRows-1)
+	}
+}
