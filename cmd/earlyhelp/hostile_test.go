@@ -44,8 +44,13 @@ func TestHostileCouncilIngests(t *testing.T) {
 		t.Errorf("validate without column maps: exit %d, stdout %q, stderr %q; want a failure and a suggested map", code, out, stderr)
 	}
 
-	if code, _, stderr := runCLI(t, "ingest", "--config", cfg, "--log-level", "error"); code != 0 {
+	code, _, stderr = runCLI(t, "ingest", "--config", cfg, "--log-level", "warn", "--log-format", "json")
+	if code != 0 {
 		t.Fatalf("ingest exit %d: %s", code, stderr)
+	}
+	// Doubly encoded text is warned of in the log too, by file and count.
+	if !strings.Contains(stderr, `"level":"warn"`) || !strings.Contains(stderr, "doubly encoded") {
+		t.Errorf("ingest log has no warning of doubly encoded rows: %s", stderr)
 	}
 
 	// What truth says, by "source/file".
