@@ -112,6 +112,10 @@ func (c *checker) check(j *job) {
 	for i := range b.Len() {
 		c.cells = b.Row(i, c.cells)
 		line := b.Lines[i]
+		if line < 0 { // cut off mid-row: nothing of it is read or loaded
+			j.rejects = append(j.rejects, c.reject(c.cells, -line, ReasonTruncated, ""))
+			continue
+		}
 		if reason, col := c.checkRow(c.cells); reason != "" {
 			j.rejects = append(j.rejects, c.reject(c.cells, line, reason, col))
 			continue

@@ -11,8 +11,16 @@ type RawRows struct {
 	Text  []byte  // the cells' bytes, end to end
 	Cells []int32 // per cell: where it ends in Text
 	Ends  []int32 // per row: where its cells end in Cells
-	Lines []int64 // per row: its line in the delivery, the header being 1
+	// Lines is, per row, its line in the delivery, the header being 1; a
+	// negative line -n marks row n as the last row of a delivery that was
+	// cut off mid-row, which the row loop quarantines as ReasonTruncated
+	// without reading its cells.
+	Lines []int64
 }
+
+// ReasonTruncated is the quarantine reason of a delivery's last row when
+// the delivery ends mid-row (an export cut off).
+const ReasonTruncated = "truncated"
 
 // RawBytes bounds a RawRows' text, so that long rows do not blow the
 // memory bound: a buffer is full at BatchRows rows or this many bytes.

@@ -135,31 +135,21 @@ func (l *RowLoader) Release() {
 	l.mem = nil
 }
 
-// Header maps the delivered column names (any case, surrounding spaces and
-// a byte-order mark ignored) to the spec's columns. Extra columns are
-// ignored; a missing required column or a column named twice is an error
-// that names it.
+// Header maps the delivered column names to the spec's columns: by the
+// source's column map, or by name once case, spaces and punctuation are
+// normalised (headers.go). Extra columns are ignored; a missing required
+// column is a *HeaderError that names it, lists the headers found and
+// suggests the closest; a column named twice is an error that names it.
 func (l *RowLoader) Header(cols []string) error {
+	idx, err := l.r.headers.resolve(cols)
+	if err != nil {
+		return l.err(err)
+	}
 	l.header = make([]string, len(cols))
 	for i, h := range cols {
 		l.header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(h), "\uFEFF")))
 	}
-	l.idx = make([]int, len(l.r.cols))
-	for i, c := range l.r.cols {
-		l.idx[i] = -1
-		for j, h := range l.header {
-			if h != c.name {
-				continue
-			}
-			if l.idx[i] >= 0 {
-				return l.err(fmt.Errorf("column %q appears twice in the header", c.name))
-			}
-			l.idx[i] = j
-		}
-		if l.idx[i] < 0 && c.required {
-			return l.err(fmt.Errorf("missing required column %q", c.name))
-		}
-	}
+	l.idx = idx
 	return nil
 }
 

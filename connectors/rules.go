@@ -27,7 +27,16 @@ type LoadOptions struct {
 	// for a system that shows arrears as a negative balance. It applies to
 	// rent_accounts only; the store always holds positive = arrears.
 	BalanceSign string
+	// Columns maps contract column names to the headers the council's
+	// system writes (sources.<name>.columns), for headers the built-in
+	// normalisation does not match (headers.go).
+	Columns map[string]string
 }
+
+// HeaderScore is how many of the source's columns the header row matches
+// (headers.go): a reader looking for the header below a report's preamble
+// takes the line that matches most.
+func (r *Rules) HeaderScore(header []string) int { return r.headers.score(header) }
 
 // Validate checks the options against the source they configure.
 func (o LoadOptions) Validate(source string) error {
@@ -113,6 +122,7 @@ type Rules struct {
 	// padShort: a row with fewer cells than the header is padded with
 	// empty ones rather than quarantined (objections, which fail safe).
 	padShort bool
+	headers  *headerMatcher
 }
 
 // NewRules checks spec and opts and compiles them. It does no I/O; the
@@ -127,8 +137,12 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 	if err := opts.Validate(spec.Name); err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
+	hm, err := newHeaderMatcher(spec, opts.Columns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.Name, err)
+	}
 	fieldIdx := make(map[string]int, spec.Schema.NumFields())
-	r := &Rules{spec: spec}
+	r := &Rules{spec: spec, headers: hm}
 	for i, f := range spec.Schema.Fields() {
 		fieldIdx[f.Name] = i
 		k, err := fieldKind(f.Type)

@@ -234,7 +234,23 @@ type sink struct {
 var (
 	_ CellSink   = (*sink)(nil)
 	_ KnownFiles = (*sink)(nil)
+	_ ShapeSink  = (*sink)(nil)
 )
+
+// Shape records the file's skipped lines and doubly encoded rows; the
+// latter are warned of, for someone to ask the council's supplier to fix
+// the export (they are loaded as they are).
+func (s *sink) Shape(f FileRef, sh FileShape) error {
+	if s.file == nil || f.SHA256 != s.ref.SHA256 {
+		return fmt.Errorf("shape of %s outside its file", f.Name)
+	}
+	s.file.SkippedLines, s.file.MojibakeRows = sh.SkippedLines, sh.MojibakeRows
+	if sh.MojibakeRows > 0 {
+		s.run.log.Warn().Str("source", s.spec.Name).Str("file", f.Name).Int64("rows", sh.MojibakeRows).
+			Msg("text looks doubly encoded (UTF-8 read as Windows-1252 before export); loaded as it is, not repaired")
+	}
+	return nil
+}
 
 // knownStore is a Store that remembers its deliveries' sizes and times.
 type knownStore interface {
@@ -343,6 +359,8 @@ func (s *sink) End(f FileRef, rowsRead int64) error {
 	s.man.Read += fm.Read
 	s.man.Loaded += fm.Loaded
 	s.man.Quarantined += fm.Quarantined
+	s.man.SkippedLines += fm.SkippedLines
+	s.man.MojibakeRows += fm.MojibakeRows
 	for k, v := range s.byReason {
 		s.man.ByReason[k] += v
 	}

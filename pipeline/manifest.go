@@ -61,6 +61,9 @@ type SourceManifest struct {
 	// Unmatched lists, for objections, the rows that could not be tied to
 	// anyone: by file and row, never by identifier.
 	Unmatched []UnmatchedRow `json:"objections_unmatched,omitempty"`
+	// SkippedLines and MojibakeRows total the files' (FileManifest).
+	SkippedLines int64 `json:"skipped_lines,omitempty"`
+	MojibakeRows int64 `json:"mojibake_rows,omitempty"`
 }
 
 // UnmatchedRow is a row of a source that names no one the run can
@@ -80,6 +83,27 @@ type FileManifest struct {
 	Read        int64  `json:"rows_read"`
 	Loaded      int64  `json:"rows_loaded"`
 	Quarantined int64  `json:"rows_quarantined"`
+	// SkippedLines are lines that were not rows: a report's preamble
+	// above the header and its summary lines below the data.
+	SkippedLines int64 `json:"skipped_lines,omitempty"`
+	// MojibakeRows are rows whose text looks doubly encoded (UTF-8 read
+	// as Windows-1252 before export): loaded as they are, never repaired.
+	MojibakeRows int64 `json:"mojibake_rows,omitempty"`
+}
+
+// FileShape is what a source found of a delivered file's layout beyond
+// its rows (FileManifest's fields of the same names).
+type FileShape struct {
+	SkippedLines int64
+	MojibakeRows int64
+}
+
+// A ShapeSink is a Sink told each file's shape, after the file's rows and
+// before End. The shape is reported, not needed: a sink that is not one
+// loads the same rows.
+type ShapeSink interface {
+	Sink
+	Shape(f FileRef, s FileShape) error
 }
 
 // HouseholdCounts says who was scored and who was left out, and why.

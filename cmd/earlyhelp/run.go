@@ -10,12 +10,15 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"sort"
+	"strconv"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/rs/zerolog"
 
+	"earlyhelp/connectors"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
 )
@@ -227,19 +230,65 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, s := range srcs {
 		d := &dryRun{}
 		if err := s.Source.Read(ctx, memory.DefaultAllocator, d); err != nil {
+			var he *connectors.HeaderError
+			if errors.As(err, &he) {
+				printColumnMap(stdout, s.Name, cfg.Sources[s.Name].Columns, he)
+			}
 			return fmt.Errorf("%s: %w", s.Name, err)
 		}
 		fmt.Fprintf(stdout, "%-24s files %d, rows read %d, would load %d, would quarantine %d\n",
 			s.Name, d.files, d.read, d.loaded, d.rejected)
+		if d.skipped > 0 || d.mojibake > 0 {
+			fmt.Fprintf(stdout, "%-24s lines skipped (preamble, summary) %d, rows that look doubly encoded %d\n",
+				s.Name, d.skipped, d.mojibake)
+		}
 	}
 	fmt.Fprintf(stdout, "%s is valid\n", cfg.File())
 	return nil
+}
+
+// printColumnMap prints, for a source whose header did not match, the
+// columns: map to check and paste under sources.<name> (block style): the
+// config's own entries and the closest header of each column that matched
+// none. A column with nothing close is left as a comment to fill in.
+func printColumnMap(w io.Writer, source string, have map[string]string, he *connectors.HeaderError) {
+	m := map[string]string{}
+	for col, h := range have {
+		m[col] = h
+	}
+	for col, h := range he.Suggested {
+		if _, ok := m[col]; !ok {
+			m[col] = h
+		}
+	}
+	fmt.Fprintf(w, "%s: the file's headers do not match the contract's columns. Suggested map: check each header, then put it under sources.%s in the config:\n", source, source)
+	fmt.Fprintln(w, "    columns:")
+	cols := make([]string, 0, len(m))
+	for col := range m {
+		cols = append(cols, col)
+	}
+	sort.Strings(cols)
+	for _, col := range cols {
+		fmt.Fprintf(w, "      %s: %s\n", col, strconv.Quote(m[col]))
+	}
+	for _, col := range he.Missing {
+		if _, ok := m[col]; !ok {
+			fmt.Fprintf(w, "      # %s: \"?\"  (no header is close: which of the file's columns is it?)\n", col)
+		}
+	}
 }
 
 // dryRun is a pipeline.Sink that counts and keeps nothing.
 type dryRun struct {
 	files                          int
 	read, loaded, rejected, inFile int64
+	skipped, mojibake              int64
+}
+
+func (d *dryRun) Shape(_ pipeline.FileRef, s pipeline.FileShape) error {
+	d.skipped += s.SkippedLines
+	d.mojibake += s.MojibakeRows
+	return nil
 }
 
 func (d *dryRun) Begin(pipeline.FileRef) (bool, error) { d.files++; d.inFile = 0; return true, nil }

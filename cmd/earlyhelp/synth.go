@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,7 +44,7 @@ func (s *synthFlags) register(fs *flag.FlagSet, defects string) {
 	fs.Uint64Var(&s.seed, "seed", synthetic.DefaultSeed, "random seed: the same seed and flags give the same files")
 	fs.IntVar(&s.weeks, "weeks", synthetic.DefaultWeeks, "weeks of history")
 	fs.StringVar(&s.end, "end", synthetic.DefaultEnd.Format(time.DateOnly), "last day covered, yyyy-mm-dd")
-	fs.StringVar(&s.defects, "defects", defects, "defect profile: none, light or realistic")
+	fs.StringVar(&s.defects, "defects", defects, "defect profile: none, light, realistic or hostile")
 	fs.StringVar(&s.profile, "profile", synthetic.ProfileNational, "population profile: national or inner_urban")
 	fs.StringVar(&s.world, "world", synthetic.WorldSchool, "how need shows in the records and referrals follow it: "+strings.Join(synthetic.Worlds, ", ")+" (see README)")
 	fs.StringVar(&s.vocabulary, "vocabulary", "", "how extracts spell codes, dates and amounts: project or reference (default: reference with --defects realistic, else project)")
@@ -93,7 +95,12 @@ func synthesise(ctx context.Context, cfg synthetic.Config) (synthetic.Summary, e
 	if err != nil {
 		return sum, fmt.Errorf("synth: %w", err)
 	}
-	if err := writeSynthConfig(cfg.Out); err != nil {
+	var columns map[string]map[string]string
+	if cfg.Defects == synthetic.DefectsHostile {
+		// Its supplier headers need the maps validate would suggest.
+		columns = synthetic.HostileColumns()
+	}
+	if err := writeSynthConfig(cfg.Out, columns); err != nil {
 		return sum, fmt.Errorf("synth: %w", err)
 	}
 	return sum, nil
@@ -111,8 +118,9 @@ func synthSources(dir string) []string {
 	return out
 }
 
-// writeSynthConfig writes D/earlyhelp.yaml, reading D's extracts into D/var.
-func writeSynthConfig(dir string) error {
+// writeSynthConfig writes D/earlyhelp.yaml, reading D's extracts into D/var,
+// with the column maps (sources.<name>.columns) the extracts need.
+func writeSynthConfig(dir string, columns map[string]map[string]string) error {
 	var b strings.Builder
 	b.WriteString("# Written by earlyhelp synth: a synthetic council, no real family's data.\n")
 	b.WriteString("council: \"Demo Borough\"\n")
@@ -120,7 +128,20 @@ func writeSynthConfig(dir string) error {
 	b.WriteString("pseudonym_key_file: ./secrets/pseudonym.key\n")
 	b.WriteString("sources:\n")
 	for _, s := range synthSources(dir) {
-		fmt.Fprintf(&b, "  %s: {kind: csvdir, path: ./incoming/%s}\n", s, s)
+		m := columns[s]
+		if len(m) == 0 {
+			fmt.Fprintf(&b, "  %s: {kind: csvdir, path: ./incoming/%s}\n", s, s)
+			continue
+		}
+		fmt.Fprintf(&b, "  %s:\n    kind: csvdir\n    path: ./incoming/%s\n    columns:\n", s, s)
+		cols := make([]string, 0, len(m))
+		for c := range m {
+			cols = append(cols, c)
+		}
+		sort.Strings(cols)
+		for _, c := range cols {
+			fmt.Fprintf(&b, "      %s: %s\n", c, strconv.Quote(m[c]))
+		}
 	}
 	b.WriteString("max_quarantine_ratio: 0.05\n")
 	b.WriteString("model:\n  horizon_weeks: 26\n  candidates: [logistic, logistic_l1]\n  use_deprivation: true\n")

@@ -78,10 +78,16 @@ func sources(cfg *config.Config, p *connectors.Pseudonymiser) ([]pipeline.Source
 		if err != nil {
 			return nil, cfg.Errorf("sources."+name, "%v", err)
 		}
+		if err := cfg.CheckColumns(name, spec.ColumnNames()); err != nil {
+			return nil, err
+		}
 		var src pipeline.Source
 		switch sc.Kind {
 		case "csvdir":
-			src, err = csvdir.New(csvdir.Config{Path: sc.Path, Encoding: sc.Encoding, BalanceSign: sc.BalanceSign}, spec, p)
+			src, err = csvdir.New(csvdir.Config{
+				Path: sc.Path, Encoding: sc.Encoding, BalanceSign: sc.BalanceSign,
+				Columns: sc.Columns, Delimiter: sc.Delimiter,
+			}, spec, p)
 		case "parquetdir":
 			src, err = parquetdir.New(parquetdir.Config{Path: sc.Path, BalanceSign: sc.BalanceSign}, spec, p)
 		case "postgres":

@@ -8,8 +8,8 @@ import (
 )
 
 // lexer splits CSV text into records exactly as encoding/csv does with its
-// defaults (comma separator, no comments, strict quotes, fields per record
-// free), but writes the cells straight into a chunk's arena. encoding/csv
+// defaults (comma separator unless the file is found to use another, no
+// comments, strict quotes, fields per record free), but writes the cells straight into a chunk's arena. encoding/csv
 // builds a string per record and its reader then had to copy that again
 // into the arena: at tens of millions of attendance marks a night, the
 // double copy and the per-record allocation were the reader goroutine's
@@ -22,6 +22,10 @@ type lexer struct {
 	r       *bufio.Reader
 	raw     []byte // a line longer than r's buffer
 	numLine int    // lines read so far
+	comma   byte   // the delimiter: ',' unless the file uses ';', tab or '|'
+	// unterminated: the last line read ended the input without a newline,
+	// which is how an export cut off mid-row ends.
+	unterminated bool
 }
 
 // lexerBuffer is the read buffer: large enough that a line rarely spans
@@ -29,7 +33,7 @@ type lexer struct {
 const lexerBuffer = 256 << 10
 
 func newLexer(r io.Reader) *lexer {
-	return &lexer{r: bufio.NewReaderSize(r, lexerBuffer)}
+	return &lexer{r: bufio.NewReaderSize(r, lexerBuffer), comma: ','}
 }
 
 // readLine is encoding/csv's: the next line with its "\n" (if any), "\r\n"
@@ -48,6 +52,7 @@ func (x *lexer) readLine() ([]byte, error) {
 	n := len(line)
 	if n > 0 && err == io.EOF {
 		err = nil
+		x.unterminated = true // ReadSlice found no newline before the end
 		if line[n-1] == '\r' {
 			line = line[:n-1]
 			n--
@@ -92,7 +97,7 @@ func (x *lexer) record(text []byte, cells []int32) ([]byte, []int32, int, error)
 	if bytes.IndexByte(line, '"') < 0 {
 		line = line[:len(line)-lengthNL(line)]
 		for {
-			i := bytes.IndexByte(line, ',')
+			i := bytes.IndexByte(line, x.comma)
 			if i < 0 {
 				text = append(text, line...)
 				cells = append(cells, int32(len(text)))
@@ -109,7 +114,7 @@ func (x *lexer) record(text []byte, cells []int32) ([]byte, []int32, int, error)
 parseField:
 	for {
 		if len(line) == 0 || line[0] != '"' {
-			i := bytes.IndexByte(line, ',')
+			i := bytes.IndexByte(line, x.comma)
 			field := line
 			if i >= 0 {
 				field = field[:i]
@@ -144,7 +149,7 @@ parseField:
 					text = append(text, '"')
 					line = line[1:]
 					col++
-				case len(line) > 0 && line[0] == ',': // the end of the field
+				case len(line) > 0 && line[0] == x.comma: // the end of the field
 					line = line[1:]
 					col++
 					cells = append(cells, int32(len(text)))

@@ -21,38 +21,65 @@ import (
 // parse reads one file's rows into the sink and returns how many it read.
 // The lexer writes each record's text straight into the row loader's
 // buffer; the loader checks and loads full buffers on goroutines of its
-// own while the next is lexed.
-func (s *Source) parse(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, name string, r io.Reader) (int64, error) {
-	cr := newLexer(r)
+// own while the next is lexed. The file's shape (shape.go) is read once:
+// the header row and delimiter before the first row, summary lines and a
+// row cut short in the last buffer only.
+func (s *Source) parse(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, name string, r io.Reader) (int64, pipeline.FileShape, error) {
+	var shape pipeline.FileShape
+	mj := &mojibake{r: r}
+	cr := newLexer(mj)
+	preamble, err := s.findHeader(cr)
+	if err != nil {
+		return 0, shape, s.fileErr(name, err)
+	}
 	header, err := s.header(cr, name)
 	if err != nil {
-		return 0, err
+		return 0, shape, err
 	}
 	rl := connectors.NewRowLoader(s.rules, s.pseud, s.ts, mem, sink, "file "+name)
 	defer rl.Release()
 	if err := rl.Header(header); err != nil {
-		return 0, err
+		return 0, shape, err
 	}
+	var rows, footer int64
+	truncated := false
 	for {
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return 0, shape, err
 		}
 		b, err := rl.Buffer()
 		if err != nil {
-			return 0, err
+			return 0, shape, err
 		}
 		err = readRecords(cr, b)
+		if err == nil {
+			// A buffer that filled on the file's last record is its last:
+			// its end must be looked at like any last buffer's.
+			if _, perr := cr.r.Peek(1); perr == io.EOF {
+				err = io.EOF
+			}
+		}
+		if err == io.EOF {
+			footer, truncated = trailer(b, len(header), cr.unterminated)
+			if truncated && rows+int64(b.Len()) == 1 {
+				return 0, shape, s.fileErr(name, errors.New("no complete row: the file ends in the middle of its first row (an export cut off?)"))
+			}
+		}
+		rows += int64(b.Len())
 		if serr := rl.Submit(); serr != nil {
-			return 0, serr
+			return 0, shape, serr
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return 0, s.parseErr(name, err)
+			return 0, shape, s.parseErr(name, err)
 		}
 	}
-	return rl.Finish()
+	shape.SkippedLines = preamble + footer
+	shape.MojibakeRows = mj.rows
+	n, err := rl.Finish()
+	return n, shape, err
 }
 
 // errRecordTooLong ends a file with a record of nearly 2 GiB, more than a
@@ -71,6 +98,15 @@ func readRecords(cr *lexer, b *connectors.RawRows) error {
 		var line int
 		var err error
 		if text, cells, line, err = cr.record(text, cells); err != nil {
+			var pe *csv.ParseError
+			if cr.unterminated && errors.As(err, &pe) && pe.Err == csv.ErrQuote && len(text) <= math.MaxInt32 {
+				// The file ends inside a quoted cell: an export cut off.
+				// The row is kept only to be quarantined as truncated.
+				cells = append(cells, int32(len(text)))
+				ends = append(ends, int32(len(cells)))
+				lines = append(lines, -int64(line))
+				return io.EOF
+			}
 			text, cells = text[:textAt], cells[:cellsAt]
 			return err
 		}

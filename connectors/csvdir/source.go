@@ -1,6 +1,8 @@
 // Package csvdir loads one source from a folder of CSV extracts as councils
-// deliver them (CONTRACTS §2): plain or gzipped, UTF-8 or Windows-1252,
-// validated row by row and pseudonymised at the door.
+// deliver them (CONTRACTS §2): plain or gzipped; UTF-8, Windows-1252 or
+// UTF-16 with a byte-order mark; comma, semicolon, tab or pipe separated;
+// with a report's preamble and summary lines around the data; validated row
+// by row and pseudonymised at the door.
 package csvdir
 
 import (
@@ -45,6 +47,12 @@ type Config struct {
 	// "positive_arrears", or "negative_arrears" for a rent system that shows
 	// arrears as negative balances.
 	BalanceSign string
+	// Columns maps contract column names to the file's headers
+	// (connectors.LoadOptions.Columns).
+	Columns map[string]string
+	// Delimiter is "" or DelimiterAuto (found from the header row), or
+	// ",", ";", "\t" or "|".
+	Delimiter string
 }
 
 // Source reads the files of one source's folder that match its pattern,
@@ -80,7 +88,12 @@ func New(cfg Config, spec connectors.Spec, p *connectors.Pseudonymiser) (*Source
 	default:
 		return nil, fmt.Errorf("%s: csvdir: encoding %q: want %q, %q or %q", spec.Name, cfg.Encoding, EncodingAuto, EncodingUTF8, EncodingWindows1252)
 	}
-	opts := connectors.LoadOptions{BalanceSign: cfg.BalanceSign}
+	switch cfg.Delimiter {
+	case "", DelimiterAuto, ",", ";", "\t", "|":
+	default:
+		return nil, fmt.Errorf("%s: csvdir: delimiter %q: want %q, \",\", \";\", \"\\t\" or \"|\"", spec.Name, cfg.Delimiter, DelimiterAuto)
+	}
+	opts := connectors.LoadOptions{BalanceSign: cfg.BalanceSign, Columns: cfg.Columns}
 	if err := opts.Validate(spec.Name); err != nil {
 		return nil, fmt.Errorf("%s: csvdir: %w", spec.Name, err)
 	}
@@ -153,10 +166,7 @@ func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeli
 		if fp.sniffErr != nil {
 			return s.fileErr(name, fp.sniffErr)
 		}
-		enc = EncodingWindows1252
-		if fp.utf8 {
-			enc = EncodingUTF8
-		}
+		enc = fp.enc
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -167,9 +177,14 @@ func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeli
 	if err != nil {
 		return s.fileErr(name, err)
 	}
-	rows, err := s.parse(ctx, mem, sink, name, r)
+	rows, shape, err := s.parse(ctx, mem, sink, name, r)
 	if err != nil {
 		return err
+	}
+	if ss, ok := sink.(pipeline.ShapeSink); ok && shape != (pipeline.FileShape{}) {
+		if err := ss.Shape(ref, shape); err != nil {
+			return s.fileErr(name, err)
+		}
 	}
 	if err := sink.End(ref, rows); err != nil {
 		return s.fileErr(name, err)
@@ -183,10 +198,18 @@ func (s *Source) fileErr(name string, err error) error {
 
 // digest is what one pass over a delivered file learns.
 type digest struct {
-	ref      pipeline.FileRef // without the name
-	utf8     bool             // the (decompressed) bytes are all UTF-8
-	sniffErr error            // why the bytes could not be sniffed (not gzip, UTF-16)
+	ref pipeline.FileRef // without the name
+	// enc is the encoding sniffed: EncodingUTF8 when the (decompressed)
+	// bytes are all UTF-8, encodingUTF16 after a UTF-16 byte-order mark,
+	// else EncodingWindows1252.
+	enc      string
+	sniffErr error // why the bytes could not be sniffed (not gzip)
 }
+
+// encodingUTF16 is UTF-16 with a byte-order mark, little- or big-endian
+// (Excel's "Unicode text"). It is sniffed, never configured: without the
+// mark the byte order is a guess.
+const encodingUTF16 = "utf-16"
 
 // fingerprint hashes a file as delivered and, when sniff is set, sniffs its
 // (decompressed) bytes on the way. An error reading the file is returned;
@@ -206,7 +229,7 @@ func fingerprint(path string, gz, sniff bool) (digest, error) {
 	var p digest
 	if sniff {
 		fr := &fileReader{f: f}
-		p.utf8, p.sniffErr = sniffReader(io.TeeReader(fr, h), gz)
+		p.enc, p.sniffErr = sniffReader(io.TeeReader(fr, h), gz)
 		if fr.err != nil {
 			return digest{}, connectors.UnwrapPath(fr.err)
 		}
@@ -242,16 +265,17 @@ func sniffUTF8(path string, gz bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return p.utf8, p.sniffErr
+	return p.enc == EncodingUTF8, p.sniffErr
 }
 
-// sniffReader reads r, gzipped or not, until it knows whether the text is
-// all UTF-8.
-func sniffReader(r io.Reader, gz bool) (bool, error) {
+// sniffReader reads r, gzipped or not, until it knows the text's
+// encoding: UTF-16 from its byte-order mark, else UTF-8 when every byte
+// is, else Windows-1252.
+func sniffReader(r io.Reader, gz bool) (string, error) {
 	if gz {
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return false, fmt.Errorf("not gzip: %w", err)
+			return "", fmt.Errorf("not gzip: %w", err)
 		}
 		defer zr.Close()
 		r = zr
@@ -263,7 +287,7 @@ func sniffReader(r io.Reader, gz bool) (bool, error) {
 		n, err := r.Read(buf[held:])
 		n += held
 		if first && n >= 2 && (buf[0] == 0xFF && buf[1] == 0xFE || buf[0] == 0xFE && buf[1] == 0xFF) {
-			return false, errors.New("UTF-16 text is not supported; save the extract as CSV UTF-8")
+			return encodingUTF16, nil
 		}
 		first = first && n < 2
 		end := n
@@ -271,14 +295,17 @@ func sniffReader(r io.Reader, gz bool) (bool, error) {
 			end = completeRunes(buf[:n])
 		}
 		if !utf8.Valid(buf[:end]) {
-			return false, nil
+			return EncodingWindows1252, nil
 		}
 		held = copy(buf, buf[end:n])
 		if err == io.EOF {
-			return held == 0, nil
+			if held == 0 {
+				return EncodingUTF8, nil
+			}
+			return EncodingWindows1252, nil
 		}
 		if err != nil {
-			return false, err
+			return "", err
 		}
 	}
 }
@@ -313,6 +340,9 @@ func decoded(f *os.File, gz bool, enc string, forced bool) (io.Reader, error) {
 		br.Discard(3)
 	}
 	switch {
+	case enc == encodingUTF16:
+		// The mark decides the byte order and is dropped.
+		return bufio.NewReaderSize(unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Reader(br), 256<<10), nil
 	case enc == EncodingUTF8 && forced:
 		return bufio.NewReaderSize(unicode.UTF8.NewDecoder().Reader(br), 256<<10), nil
 	case enc == EncodingUTF8:

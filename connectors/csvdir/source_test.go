@@ -411,7 +411,7 @@ func TestReadFails(t *testing.T) {
 		wantErr string
 	}{
 		{"missing required column", "testdata/missing_column",
-			`attendance_sessions: file attendance_2025.csv: missing required column "upn"`},
+			`attendance_sessions: file attendance_2025.csv: missing required column "upn"; headers found: "school_urn", "pupil", "session_date", "session", "attendance_code"; nothing close to upn; map them under sources.<name>.columns`},
 		{"missing folder", "testdata/nope",
 			"attendance_sessions: source folder testdata/nope: no such directory"},
 		{"not a folder", notDir,
@@ -445,7 +445,6 @@ func TestReadFailsOnUnreadableFiles(t *testing.T) {
 		content string
 		wantErr string
 	}{
-		{"UTF-16", "\xFF\xFEs\x00c\x00", "UTF-16 text is not supported"},
 		{"truncated gzip", gz.String()[:gz.Len()/2], "unexpected EOF"},
 		{"empty", "", "no header row"},
 	}

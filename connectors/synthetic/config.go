@@ -11,6 +11,7 @@ const (
 	DefectsNone      = "none"
 	DefectsLight     = "light"
 	DefectsRealistic = "realistic" // reference §8's received layer (issue 3)
+	DefectsHostile   = "hostile"   // defects that break whole files (issue 23, hostile.go)
 )
 
 // Profiles of the council's population.
@@ -26,7 +27,7 @@ type Config struct {
 	Seed     uint64    // default 1
 	Weeks    int       // default 104
 	End      time.Time // last day covered; default 2026-07-19 (fixed, so output is reproducible)
-	Defects  string    // "none" (default), "light" or "realistic"
+	Defects  string    // "none" (default), "light", "realistic" or "hostile"
 	Profile  string    // "national" (default) or "inner_urban"
 	World    string    // how need shows and referrals follow it (worlds.go); default "school"
 	// Vocabulary is how the received layer spells codes, dates and
@@ -116,9 +117,9 @@ func (c Config) Validate() error {
 		}
 	}
 	switch c.Defects {
-	case DefectsNone, DefectsLight, DefectsRealistic:
+	case DefectsNone, DefectsLight, DefectsRealistic, DefectsHostile:
 	default:
-		errs = append(errs, fmt.Errorf("defects: unknown profile %q (known: %s, %s, %s)", c.Defects, DefectsNone, DefectsLight, DefectsRealistic))
+		errs = append(errs, fmt.Errorf("defects: unknown profile %q (known: %s, %s, %s, %s)", c.Defects, DefectsNone, DefectsLight, DefectsRealistic, DefectsHostile))
 	}
 	return errors.Join(errs...)
 }

@@ -22,7 +22,7 @@ func TestValidate(t *testing.T) {
 		{"too many children", Config{Out: "x", Children: 5_000_001}, "children: 5000001"},
 		{"negative weeks", Config{Out: "x", Weeks: -1}, "weeks: -1"},
 		{"too many weeks", Config{Out: "x", Weeks: 521}, "weeks: 521"},
-		{"unknown defects", Config{Out: "x", Defects: "hostile"}, `defects: unknown profile "hostile"`},
+		{"unknown defects", Config{Out: "x", Defects: "savage"}, `defects: unknown profile "savage"`},
 		{"end too early", Config{Out: "x", End: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)}, "end: 1999-01-01"},
 	}
 	for _, tc := range tests {

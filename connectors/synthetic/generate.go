@@ -99,5 +99,10 @@ func (g *generator) run(ctx context.Context) error {
 			return err
 		}
 	}
+	if g.hostile() { // likewise, breaking whole files (hostile.go)
+		if err := g.renderHostile(ctx); err != nil {
+			return err
+		}
+	}
 	return g.out.commit()
 }

@@ -211,6 +211,13 @@ func (c *Config) Validate() error {
 			return c.Errorf(key+".encoding", "%q: want auto, utf-8 or windows-1252, for kind csvdir only", s.Encoding)
 		case s.BalanceSign != "" && !oneOf(s.BalanceSign, "positive_arrears", "negative_arrears"):
 			return c.Errorf(key+".balance_sign", "%q: want positive_arrears or negative_arrears", s.BalanceSign)
+		case s.Delimiter != "" && (s.Kind != "csvdir" || !oneOf(s.Delimiter, "auto", ",", ";", "\t", "|")):
+			return c.Errorf(key+".delimiter", "%q: want auto, \",\", \";\", \"\\t\" or \"|\", for kind csvdir only", s.Delimiter)
+		case len(s.Columns) > 0 && s.Kind != "csvdir":
+			return c.Errorf(key+".columns", "is for kind csvdir only (a query or a Parquet file names its columns itself)")
+		}
+		if err := c.checkColumnHeaders(key, s.Columns); err != nil {
+			return err
 		}
 	}
 	if err := c.validateExpectedEvery(); err != nil {
@@ -361,6 +368,30 @@ func (c *Config) validateExpectedEvery() error {
 	return nil
 }
 
+// checkColumnHeaders checks a source's column map on its own: every
+// header named, and no header given to two columns (a file's column can
+// only be one of them). Whether each key is a column of the source is
+// CheckColumns', which needs the source's contract.
+func (c *Config) checkColumnHeaders(key string, columns map[string]string) error {
+	cols := make([]string, 0, len(columns))
+	for col := range columns {
+		cols = append(cols, col)
+	}
+	sort.Strings(cols)
+	seen := map[string]string{}
+	for _, col := range cols {
+		h := strings.ToLower(strings.TrimSpace(columns[col]))
+		if h == "" {
+			return c.Errorf(key+".columns."+col, "needs the header the file writes for %s", col)
+		}
+		if other, ok := seen[h]; ok {
+			return c.Errorf(key+".columns."+col, "header %q is already mapped to %s", columns[col], other)
+		}
+		seen[h] = col
+	}
+	return nil
+}
+
 // ParseEvery reads an expected_every value: whole days ("7d") or weeks
 // ("2w"), which a council's extract schedule is written in, or a Go
 // duration ("24h", "36h"). time.ParseDuration alone has no day unit.
@@ -417,4 +448,30 @@ func iodVintage(v string) (string, bool) {
 		return "IoD" + s, true
 	}
 	return "", false
+}
+
+// CheckColumns reports a key of sources.<source>.columns that is not one
+// of the source's contract columns (CONTRACTS §2), naming it and its
+// line. The contract lives with the connectors, so the caller that wires
+// them passes it in.
+func (c *Config) CheckColumns(source string, contract []string) error {
+	s, ok := c.Sources[source]
+	if !ok {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, col := range contract {
+		known[col] = true
+	}
+	cols := make([]string, 0, len(s.Columns))
+	for col := range s.Columns {
+		cols = append(cols, col)
+	}
+	sort.Strings(cols)
+	for _, col := range cols {
+		if !known[col] {
+			return c.Errorf("sources."+source+".columns."+col, "%q is not a column of %s (its columns: %s)", col, source, strings.Join(contract, ", "))
+		}
+	}
+	return nil
 }
