@@ -121,18 +121,9 @@ func backtestHouseholds(path, model string, dates map[string]int) ([]oracleHouse
 	defer f.Close()
 	cr := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
 	cr.ReuseRecord = true
-	header, err := cr.Read()
+	col, err := csvHeader(cr, "as_of", "model", "household_id", "score", "label", "imd_decile")
 	if err != nil {
 		return nil, fmt.Errorf("scored_children.csv: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[h] = i
-	}
-	for _, want := range []string{"as_of", "model", "household_id", "score", "label", "imd_decile"} {
-		if _, ok := col[want]; !ok {
-			return nil, fmt.Errorf("scored_children.csv: no %s column", want)
-		}
 	}
 	at := map[[2]string]int{}
 	var out []oracleHousehold
@@ -181,18 +172,9 @@ func readTruth(path string, hh []oracleHousehold, byRef map[string][]int) error 
 	defer f.Close()
 	cr := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
 	cr.ReuseRecord = true
-	header, err := cr.Read()
+	col, err := csvHeader(cr, "household_id", "week_start", "need", "p_referral_26w")
 	if err != nil {
 		return fmt.Errorf("household_weeks.csv: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[h] = i
-	}
-	for _, want := range []string{"household_id", "week_start", "need", "p_referral_26w"} {
-		if _, ok := col[want]; !ok {
-			return fmt.Errorf("household_weeks.csv: no %s column", want)
-		}
 	}
 	for n := 2; ; n++ {
 		rec, err := cr.Read()
@@ -253,4 +235,23 @@ func f3(v float64) string {
 		return "—"
 	}
 	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+// csvHeader reads a CSV file's header and returns each column's index,
+// failing when a column the caller needs is missing.
+func csvHeader(r *csv.Reader, need ...string) (map[string]int, error) {
+	header, err := r.Read()
+	if err != nil {
+		return nil, err
+	}
+	col := make(map[string]int, len(header))
+	for i, h := range header {
+		col[h] = i
+	}
+	for _, want := range need {
+		if _, ok := col[want]; !ok {
+			return nil, fmt.Errorf("no %s column", want)
+		}
+	}
+	return col, nil
 }

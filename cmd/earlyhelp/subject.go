@@ -520,18 +520,9 @@ func readEvaluated(path string, spans map[string][]subjectMembership) ([]subject
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.ReuseRecord = true
-	head, err := r.Read()
+	col, err := csvHeader(r, "as_of", "model", "household_id", "score", "selected", "label")
 	if err != nil {
 		return nil, err
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[h] = i
-	}
-	for _, h := range []string{"as_of", "model", "household_id", "score", "selected", "label"} {
-		if _, ok := col[h]; !ok {
-			return nil, fmt.Errorf("no %s column", h)
-		}
 	}
 	seen := map[[3]string]bool{}
 	var out []subjectEvaluated
