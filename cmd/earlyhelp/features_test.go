@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,29 +106,8 @@ func TestNoFeatureFromEthnicity(t *testing.T) {
 // ethnicity replaced by the next person's.
 func rotateEthnicity(t *testing.T, dir string) {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
-	if len(files) == 0 {
-		t.Fatal("no persons extract")
-	}
 	changed := 0
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff")))).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		col := -1
-		for i, h := range rows[0] {
-			if h == "ethnicity" {
-				col = i
-			}
-		}
-		if col < 0 {
-			t.Fatal("persons extract has no ethnicity column")
-		}
+	rewriteColumn(t, dir, "ethnicity", func(rows [][]string, col int) {
 		first := rows[1][col]
 		for i := 1; i < len(rows); i++ {
 			next := first
@@ -139,15 +119,41 @@ func rotateEthnicity(t *testing.T, dir string) {
 			}
 			rows[i][col] = next
 		}
+	})
+	if changed < 100 {
+		t.Fatalf("only %d ethnicities changed", changed)
+	}
+}
+
+// rewriteColumn lets rewrite change one column of every CSV extract in
+// dir (rows[0] is the header; col the column's index) and writes the
+// extracts back.
+func rewriteColumn(t *testing.T, dir, column string, rewrite func(rows [][]string, col int)) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+	if len(files) == 0 {
+		t.Fatalf("no extract in %s", dir)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff")))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := slices.Index(rows[0], column)
+		if col < 0 {
+			t.Fatalf("%s has no %s column", filepath.Base(f), column)
+		}
+		rewrite(rows, col)
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
 		w.WriteAll(rows)
 		if err := os.WriteFile(f, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if changed < 100 {
-		t.Fatalf("only %d ethnicities changed", changed)
 	}
 }
 

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -251,38 +249,14 @@ func TestTransparencySENStatusIsNotAFeature(t *testing.T) {
 // (not school age) → sen_support.
 func changeSEN(t *testing.T, dir string) {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
 	next := map[string]string{"none": "ehcp", "sen_support": "none", "ehcp": "sen_support", "": "sen_support"}
 	changed := map[string]int{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff")))).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		col := -1
-		for i, h := range rows[0] {
-			if h == "sen_status" {
-				col = i
-			}
-		}
-		if col < 0 {
-			t.Fatal("the persons extract has no sen_status column")
-		}
+	rewriteColumn(t, dir, "sen_status", func(rows [][]string, col int) {
 		for _, r := range rows[1:] {
 			changed[r[col]]++
 			r[col] = next[r[col]]
 		}
-		var buf bytes.Buffer
-		w := csv.NewWriter(&buf)
-		w.WriteAll(rows)
-		if err := os.WriteFile(f, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	for _, v := range []string{"none", "sen_support", "ehcp"} {
 		if changed[v] < 10 {
 			t.Fatalf("only %d persons had SEN status %q: the generator does not write it", changed[v], v)
