@@ -251,7 +251,7 @@ var knownReasons = map[string]bool{
 	pipeline.ReasonMissingRequired: true, pipeline.ReasonBadDate: true, pipeline.ReasonBadCode: true,
 	pipeline.ReasonBadUPNCheck: true, pipeline.ReasonBadNHSCheck: true, pipeline.ReasonDuplicate: true,
 	pipeline.ReasonUnknownPerson: true, pipeline.ReasonOutOfRange: true, pipeline.ReasonBadNumber: true,
-	pipeline.ReasonMalformedRow: true,
+	pipeline.ReasonMalformedRow: true, connectors.ReasonTruncated: true,
 }
 
 // isPseudonym reports 20 lower-case hex digits.
