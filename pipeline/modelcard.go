@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -47,7 +48,98 @@ type ModelCard struct {
 	// and switch-off criteria set in advance, with the evidence. A run
 	// without the check says that no targets were set.
 	ShouldRun *ShouldRun `json:"should_this_still_run"`
-	WrittenAt string     `json:"written_at"`
+	// Weights are the chosen model's weight per standard deviation of each
+	// feature, largest first, for a model that has them (a forest has
+	// none); each need signal weighed against need is explained.
+	Weights   []FeatureWeight `json:"weights,omitempty"`
+	WrittenAt string          `json:"written_at"`
+}
+
+// FeatureWeight is one feature's weight in the chosen model.
+type FeatureWeight struct {
+	Feature string  `json:"feature"`
+	Weight  float64 `json:"weight_per_sd"`
+	// Context: an area or family fact the model may weigh but a family is
+	// never told as a reason (Contexter).
+	Context bool `json:"context,omitempty"`
+	// Note explains a need signal with a negative weight: among households
+	// alike in everything else the model sees, the signal went with fewer
+	// referrals in training.
+	Note string `json:"note,omitempty"`
+}
+
+// coefficients finds the per-feature weights of m, looking through
+// calibration to the model it wraps; false for a model without them.
+func coefficients(m Model) (map[string]float64, bool) {
+	for m != nil {
+		if w, ok := m.(interface{ Coefficients() map[string]float64 }); ok {
+			return w.Coefficients(), true
+		}
+		b, ok := m.(interface{ Base() Model })
+		if !ok {
+			break
+		}
+		m = b.Base()
+	}
+	return nil, false
+}
+
+// modelWeights lists m's weights, largest in size first, marking context
+// features and explaining each need signal with a negative weight against
+// its family (the features whose names share the first word, as absence_…,
+// rent_… or hv_…): when the family's weights sum to more than nothing, the
+// negative one is a linear model splitting overlapping evidence; else the
+// signal, once the rest is known, went with fewer referrals, which the
+// card asks the council to review.
+func modelWeights(m Model, ctx Contexter) []FeatureWeight {
+	w, ok := coefficients(m)
+	if !ok {
+		return nil
+	}
+	out := make([]FeatureWeight, 0, len(w))
+	for f, v := range w {
+		fw := FeatureWeight{Feature: f, Weight: v}
+		if ctx != nil {
+			_, fw.Context = ctx.Context(f, 0)
+		}
+		out = append(out, fw)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := math.Abs(out[i].Weight), math.Abs(out[j].Weight); a != b {
+			return a > b
+		}
+		return out[i].Feature < out[j].Feature
+	})
+	family := func(f string) string {
+		if i := strings.IndexByte(f, '_'); i > 0 {
+			return f[:i]
+		}
+		return f
+	}
+	for i := range out {
+		fw := &out[i]
+		if fw.Context || fw.Weight >= 0 {
+			continue
+		}
+		var partners []string
+		net := 0.0
+		for _, o := range out {
+			if o.Context || family(o.Feature) != family(fw.Feature) {
+				continue
+			}
+			net += o.Weight
+			if o.Feature != fw.Feature && o.Weight > 0 {
+				partners = append(partners, fmt.Sprintf("%s (%+.2f)", o.Feature, o.Weight))
+			}
+		}
+		if len(partners) > 0 && net > 0 {
+			fw.Note = fmt.Sprintf("read with the rest of its family, %s: they overlap, a linear model splits overlapping evidence between them, and together they weigh towards need (net %+.2f)",
+				strings.Join(partners, ", "), net)
+		} else {
+			fw.Note = fmt.Sprintf("with the rest of its family it weighs against need (net %+.2f): once the other signals are known, it went with fewer referrals in training, as where a service is already working with the family; to review with the service that records it, and never a reason to list a family less", net)
+		}
+	}
+	return out
 }
 
 const (
@@ -81,6 +173,8 @@ func (r *run) writeModelCard() error {
 	if r.fairness != "" {
 		c.Fairness = r.fairness
 	}
+	ctxr, _ := r.opts.Features.(Contexter)
+	c.Weights = modelWeights(r.model, ctxr)
 	c.ShouldRun = r.shouldRun
 	if c.ShouldRun == nil {
 		c.ShouldRun = &ShouldRun{Verdict: VerdictNoTargets, ReviewDue: true, Criteria: []GovernanceCriterion{}}
@@ -120,7 +214,18 @@ func (c ModelCard) markdown() string {
 		c.TrainingRows, c.Positives, strings.Join(c.TrainingDates, ", "))
 	fmt.Fprintf(&b, "Features: %s. Never a feature: %s.\n\n", strings.Join(c.Features, ", "), strings.Join(c.Excluded, ", "))
 	if c.Calibration != "" {
-		fmt.Fprintf(&b, "Scores are calibrated to probabilities on the later, held-out snapshot as of %s.\n\n", c.Calibration)
+		fmt.Fprintf(&b, "Scores are calibrated to probabilities on a fifth of households held out of training, on the same dates (the latest %s).\n\n", c.Calibration)
+	}
+	if len(c.Weights) > 0 {
+		b.WriteString("### What the model weighs\n\nWeight per standard deviation of each feature (log-odds), largest first. Context features are area and family facts the model may weigh but a family is never told as a reason. A need signal with a negative weight is explained.\n\n| feature | weight | context | why a need signal weighs against need |\n|---|---|---|---|\n")
+		for _, fw := range c.Weights {
+			ctx := ""
+			if fw.Context {
+				ctx = "yes"
+			}
+			fmt.Fprintf(&b, "| %s | %+.3f | %s | %s |\n", fw.Feature, fw.Weight, ctx, cell(fw.Note))
+		}
+		b.WriteString("\n")
 	}
 	if len(c.Backtest) > 0 {
 		fmt.Fprintf(&b, "## Temporal backtest (%d dates, %s to %s)\n\n", c.BacktestFolds, c.BacktestFrom, c.BacktestTo)
