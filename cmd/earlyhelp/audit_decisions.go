@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,16 +20,9 @@ import (
 // decisions; a run without a list, none.
 func decisionRowsFor(dataDir string) func(runDir string) ([]fairness.DecisionRow, error) {
 	return func(runDir string) ([]fairness.DecisionRow, error) {
-		b, err := os.ReadFile(filepath.Join(runDir, "list", "list_state.json"))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
 		var st pipeline.ListState
-		if err := json.Unmarshal(b, &st); err != nil {
-			return nil, fmt.Errorf("list_state.json: %w", err)
+		if ok, err := readOptionalJSON(filepath.Join(runDir, "list", "list_state.json"), &st); !ok {
+			return nil, err
 		}
 		localities, err := listLocalitiesByPseudonym(runDir)
 		if err != nil {
@@ -69,16 +58,9 @@ func decisionRowsFor(dataDir string) func(runDir string) ([]fairness.DecisionRow
 // listLocalitiesByPseudonym maps this week's listed households' pseudonyms
 // to their localities, from families.json.
 func listLocalitiesByPseudonym(runDir string) (map[string]string, error) {
-	b, err := os.ReadFile(filepath.Join(runDir, "list", pipeline.FamiliesFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var fams []pipeline.ListFamily
-	if err := json.Unmarshal(b, &fams); err != nil {
-		return nil, fmt.Errorf("%s: %w", pipeline.FamiliesFile, err)
+	if _, err := readOptionalJSON(filepath.Join(runDir, "list", pipeline.FamiliesFile), &fams); err != nil {
+		return nil, err
 	}
 	out := make(map[string]string, len(fams))
 	for _, f := range fams {

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -48,12 +49,10 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // evaluateRun computes and writes a run's oracle.
 func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 	var bt pipeline.Backtest
-	b, err := os.ReadFile(filepath.Join(runDir, "backtest", "backtest.json"))
-	if err != nil {
+	if err := readJSONFile(filepath.Join(runDir, "backtest", "backtest.json"), &bt); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("evaluate: the run has no backtest: %w", err)
-	}
-	if err := json.Unmarshal(b, &bt); err != nil {
-		return nil, fmt.Errorf("evaluate: backtest.json: %w", err)
+	} else if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	k := map[string]int{}
 	for _, f := range bt.Folds {

@@ -2,11 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,16 +46,9 @@ func governanceHook(cfg *config.Config) (func(context.Context, pipeline.Governan
 // comparisons the findings rule judges, each keyed by what it compares so
 // the same finding is recognised run after run while its figures move.
 func auditFindings(runDir string) ([]governance.Finding, error) {
-	b, err := os.ReadFile(filepath.Join(runDir, "audit", "audit.json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var res fairness.Result
-	if err := json.Unmarshal(b, &res); err != nil {
-		return nil, fmt.Errorf("audit.json: %w", err)
+	if ok, err := readOptionalJSON(filepath.Join(runDir, "audit", "audit.json"), &res); !ok {
+		return nil, err
 	}
 	a := fairness.RunAudit{Backtest: &res}
 	var out []governance.Finding

@@ -406,15 +406,8 @@ func subjectRun(dir, id string, spans map[string][]subjectMembership, member fun
 		AsOf   string `json:"as_of"`
 		Status string `json:"status"`
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	if ok, err := readOptionalJSON(filepath.Join(dir, "manifest.json"), &man); !ok {
 		return err
-	}
-	if err := json.Unmarshal(b, &man); err != nil {
-		return fmt.Errorf("manifest.json: %w", err)
 	}
 	scores, n, err := readScores(filepath.Join(dir, "scores.parquet"), spans)
 	if err != nil {
@@ -432,15 +425,10 @@ func subjectRun(dir, id string, spans map[string][]subjectMembership, member fun
 		e.RunID, e.Member = id, member(e.Household, e.AsOf)
 		rep.Evaluated = append(rep.Evaluated, e)
 	}
-	b, err = os.ReadFile(filepath.Join(dir, "list", pipeline.FamiliesFile))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	var fams []pipeline.ListFamily
+	if ok, err := readOptionalJSON(filepath.Join(dir, "list", pipeline.FamiliesFile), &fams); err != nil {
 		return err
-	}
-	if err == nil {
-		var fams []pipeline.ListFamily
-		if err := json.Unmarshal(b, &fams); err != nil {
-			return fmt.Errorf("%s: %w", pipeline.FamiliesFile, err)
-		}
+	} else if ok {
 		for _, f := range fams {
 			if _, ok := spans[f.Pseudonym]; !ok {
 				continue

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -69,17 +68,6 @@ func runTransparency(ctx context.Context, args []string, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "ATRS record: %d fields, %d for the council to complete\n", len(res.Fields), res.ToComplete)
 	for _, f := range transparency.Files {
 		fmt.Fprintf(stdout, "written %s\n", filepath.Join(res.Dir, f))
-	}
-	return nil
-}
-
-func readJSONFile(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
 	return nil
 }
