@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/connectors"
 	"earlyhelp/pipeline/config"
@@ -207,41 +203,8 @@ func TestTransparencyUsage(t *testing.T) {
 // connectors and store, and every feature of every household is
 // bit-identical on two dates; no feature is named after it.
 func TestTransparencySENStatusIsNotAFeature(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates and loads two councils")
-	}
-	base := t.TempDir()
-	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
-	if code, _, stderr := runCLI(t, "synth", "--out", a, "--children", "1500", "--seed", "13"); code != 0 {
-		t.Fatalf("synth: %s", stderr)
-	}
-	if out, err := exec.Command("cp", "-r", a, b).CombinedOutput(); err != nil {
-		t.Fatalf("copy: %v %s", err, out)
-	}
-	changeSEN(t, filepath.Join(b, "incoming", "persons"))
-	dates := []time.Time{time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC)}
-	var cols [2][]map[string][]float64
-	for k, dir := range []string{a, b} {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		set := ingestedSet(t, dir, mem)
-		for _, d := range dates {
-			tbl, err := set.Build(context.Background(), mem, d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range tbl.Record.Schema().Fields() {
-				if n := strings.ToLower(f.Name); strings.Contains(n, "sen_") || strings.Contains(n, "ehcp") || strings.Contains(n, "special") {
-					t.Errorf("feature column %s is named after SEN status", f.Name)
-				}
-			}
-			cols[k] = append(cols[k], tableColumns(tbl.Record))
-			tbl.Release()
-		}
-		mem.AssertSize(t, 0)
-	}
-	for i, d := range dates {
-		sameColumns(t, cols[0][i], cols[1][i], "as generated", "with SEN statuses changed ("+d.Format(time.DateOnly)+")")
-	}
+	sameFeaturesWhenChanged(t, "13", "with SEN statuses changed", []string{"sen_", "ehcp", "special"},
+		[]time.Time{time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC)}, changeSEN)
 }
 
 // changeSEN gives every person of the persons extracts in dir another SEN
