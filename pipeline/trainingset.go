@@ -110,28 +110,25 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, keep, calibrat
 	if ts.cal.IsZero() {
 		return ts, nil
 	}
-	s, err := r.snapshotAt(ctx, ts.cal)
-	if err != nil {
-		return nil, err
-	}
 	if calibrating != nil {
 		if ts.calRec, err = concat(r.mem, calRecs); err != nil {
 			return nil, err
 		}
-	} else if ts.calRec, ts.calLabels, err = r.filter(ctx, s, calKeep, true); err != nil {
+		if ts.heldOutPos = countTrue(ts.calLabels); ts.heldOutPos >= minCalibrationOutcomes {
+			return ts, nil
+		}
+		// A small council's held-out fifth may have too few outcomes to
+		// calibrate on: widen to every household the fold may use, on the
+		// latest date.
+		ts.calRec.Release()
+		ts.calRec, ts.widened = nil, true
+	}
+	s, err := r.snapshotAt(ctx, ts.cal)
+	if err != nil {
 		return nil, err
 	}
-	// A small council's held-out fifth may have too few outcomes to
-	// calibrate on: widen to every household the fold may use.
-	if ts.heldOutPos = countTrue(ts.calLabels); ts.heldOutPos < minCalibrationOutcomes && calibrating != nil {
-		ts.calRec.Release()
-		ts.calRec = nil
-		if ts.calRec, ts.calLabels, err = r.filter(ctx, s, keep, true); err != nil {
-			return nil, err
-		}
-		ts.widened = true
-	}
-	return ts, nil
+	ts.calRec, ts.calLabels, err = r.filter(ctx, s, keep, true)
+	return ts, err
 }
 
 // fitOn trains c on ts and calibrates it. It only reads ts, so models of
