@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -93,4 +94,17 @@ func WriteAtomic(path string, perm os.FileMode, fn func(w io.Writer) error) erro
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Commit()
+}
+
+// ReadJSONFile reads the JSON file at path into v, the counterpart of the
+// atomic writes for a run's JSON files; a decoding error names the file.
+func ReadJSONFile(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return nil
 }

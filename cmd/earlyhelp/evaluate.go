@@ -49,7 +49,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // evaluateRun computes and writes a run's oracle.
 func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 	var bt pipeline.Backtest
-	if err := readJSONFile(filepath.Join(runDir, "backtest", "backtest.json"), &bt); errors.Is(err, fs.ErrNotExist) {
+	if err := pipeline.ReadJSONFile(filepath.Join(runDir, "backtest", "backtest.json"), &bt); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("evaluate: the run has no backtest: %w", err)
 	} else if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)

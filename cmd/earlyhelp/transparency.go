@@ -48,7 +48,7 @@ func runTransparency(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	var man pipeline.Manifest
-	if err := readJSONFile(filepath.Join(*dir, "manifest.json"), &man); err != nil {
+	if err := pipeline.ReadJSONFile(filepath.Join(*dir, "manifest.json"), &man); err != nil {
 		return fmt.Errorf("transparency: %w", err)
 	}
 	if man.ConfigSHA256 != "" && man.ConfigSHA256 != cfg.SHA256() {

@@ -7,11 +7,9 @@
 package transparency
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -134,11 +132,11 @@ func Write(in Input) (*Result, error) {
 		in.Now = time.Now
 	}
 	r := &run{in: in, written: in.Now().UTC().Format(time.DateOnly)}
-	if err := readJSON(filepath.Join(in.RunDir, "manifest.json"), &r.man); err != nil {
+	if err := pipeline.ReadJSONFile(filepath.Join(in.RunDir, "manifest.json"), &r.man); err != nil {
 		return nil, fmt.Errorf("transparency: %w", err)
 	}
 	var card pipeline.ModelCard
-	switch err := readJSON(filepath.Join(in.RunDir, "model", "model_card.json"), &card); {
+	switch err := pipeline.ReadJSONFile(filepath.Join(in.RunDir, "model", "model_card.json"), &card); {
 	case err == nil:
 		r.card = &card
 	case !errors.Is(err, fs.ErrNotExist):
@@ -172,15 +170,4 @@ func Write(in Input) (*Result, error) {
 		}
 	}
 	return res, nil
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Base(path), err)
-	}
-	return nil
 }
