@@ -63,9 +63,6 @@ func TestFeatureTablesGolden(t *testing.T) {
 		var dump bytes.Buffer
 		rows := dumpTable(t, &dump, set, mem, day)
 		fmt.Fprintf(&got, "%s rows=%d sha256=%x\n", d, rows, sha256.Sum256(dump.Bytes()))
-		if dd := os.Getenv("EH_DUMP_DIR"); dd != "" { // TEMP
-			os.WriteFile(filepath.Join(dd, d+".txt"), dump.Bytes(), 0o644)
-		}
 	}
 	path := filepath.Join("testdata", "feature_tables.golden")
 	if *update {
