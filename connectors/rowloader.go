@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/recycle"
 )
 
 // BatchRows is how many rows go into one emitted record. Sources that check
@@ -47,7 +48,7 @@ type RowLoader struct {
 	// unreadable optional cell are quarantined.
 	cellSink pipeline.CellSink
 	where    string // "file <name>" or another label of the delivery
-	mem      *pipeline.Recycler
+	mem      *recycle.Recycler
 	ownMem   bool // mem was made by the loader, which closes it
 	pseud    *Pseudonymiser
 	ts       *TimestampParser
@@ -109,10 +110,10 @@ func NewRowLoader(r *Rules, p *Pseudonymiser, ts *TimestampParser, mem memory.Al
 func newRowLoader(r *Rules, p *Pseudonymiser, ts *TimestampParser, mem memory.Allocator, sink pipeline.Sink, where string, workers int) *RowLoader {
 	l := &RowLoader{r: r, pseud: p, ts: ts, sink: sink, where: where, workers: max(1, workers)}
 	l.cellSink, _ = sink.(pipeline.CellSink)
-	if rc, ok := mem.(*pipeline.Recycler); ok {
+	if rc, ok := mem.(*recycle.Recycler); ok {
 		l.mem = rc
 	} else {
-		l.mem, l.ownMem = pipeline.NewRecycler(mem, RecycleBytes), true
+		l.mem, l.ownMem = recycle.New(mem, RecycleBytes), true
 	}
 	return l
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -513,7 +514,7 @@ func (r *run) writeBacktest(bt *Backtest) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(r.runDir, "backtest", "backtest.json"), append(b, '\n'), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(r.runDir, "backtest", "backtest.json"), append(b, '\n'), 0o640); err != nil {
 		return err
 	}
 	r.output("backtest/backtest.json")

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -82,7 +83,7 @@ func (r *run) writeScoredChildren(ctx context.Context, now *FeatureTable, scores
 		return nil
 	}
 	path := filepath.Join(r.runDir, "evaluation", "scored_children.csv")
-	err := WriteAtomic(path, 0o640, func(w io.Writer) error {
+	err := atomicfile.Write(path, 0o640, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		if err := cw.Write(scoredChildrenHeader); err != nil {
 			return err
@@ -203,7 +204,7 @@ func (r *run) audit(ctx context.Context) error {
 
 // writeCSV writes rows to path atomically.
 func writeCSV(path string, rows [][]string) error {
-	return WriteAtomic(path, 0o640, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o640, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		if err := cw.WriteAll(rows); err != nil {
 			return err

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -132,7 +133,7 @@ func AllocationColumns() []string {
 
 // writeAllocation writes list/AllocationFile atomically.
 func writeAllocation(runDir, runID string, asOf time.Time, l *Lottery, alloc []Allocation) error {
-	return WriteAtomic(filepath.Join(runDir, "list", AllocationFile), 0o640, func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(runDir, "list", AllocationFile), 0o640, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		cw.Write(AllocationColumns())
 		for _, a := range alloc {

@@ -7,7 +7,9 @@ import (
 )
 
 // TestImportDirection enforces DESIGN.md's rule that imports point inward:
-// pipeline imports no other part of earlyhelp; connectors, features and
+// the leaves (the vocabulary, the run folder, atomic files, the recycler)
+// import no other part of earlyhelp but each other and every layer may use
+// them; pipeline imports no other part of earlyhelp but the leaves; connectors, features and
 // models never import each other; a plug-in imports its own family's base
 // package and pipeline only; golearn stays in models, cron in cmd, pgx in
 // connectors/postgres. Only cmd sees every concrete type.
@@ -49,6 +51,15 @@ func stage(pkg string) string {
 	return st
 }
 
+// leaves are the small packages every layer shares: they hold names and
+// mechanisms, never a stage's logic, so importing one couples nothing.
+var leaves = map[string]bool{
+	"earlyhelp/pipeline/contract":   true,
+	"earlyhelp/pipeline/rundir":     true,
+	"earlyhelp/pipeline/atomicfile": true,
+	"earlyhelp/pipeline/recycle":    true,
+}
+
 func forbidden(pkg, imp string) string {
 	switch {
 	case strings.HasPrefix(imp, "github.com/sjwhitworth/golearn") && family(pkg) != "models":
@@ -62,6 +73,10 @@ func forbidden(pkg, imp string) string {
 	}
 	from, to := family(pkg), family(imp)
 	switch {
+	case leaves[pkg] && !leaves[imp]:
+		return "a leaf package imports only other leaves"
+	case leaves[imp]:
+		return ""
 	case from == "cmd":
 		return ""
 	case to == "cmd":
@@ -121,6 +136,18 @@ func TestForbidden(t *testing.T) {
 		{"earlyhelp/pipeline/transparency", "earlyhelp/pipeline", false},
 		{"earlyhelp/pipeline/transparency", "earlyhelp/pipeline/config", true},
 		{"earlyhelp/pipeline/transparency", "earlyhelp/models/fairness", true},
+		// The leaves are shared by every layer and depend on none.
+		{"earlyhelp/features/attendance", "earlyhelp/pipeline/contract", false},
+		{"earlyhelp/pipeline", "earlyhelp/pipeline/atomicfile", false},
+		{"earlyhelp/models/fairness", "earlyhelp/pipeline/rundir", false},
+		{"earlyhelp/pipeline/rundir", "earlyhelp/pipeline/atomicfile", false},
+		{"earlyhelp/pipeline/rundir", "earlyhelp/pipeline", true},
+		{"earlyhelp/pipeline/contract", "earlyhelp/connectors", true},
+		// Stages are packages the run loop is handed; they use its
+		// contracts and never each other.
+		{"earlyhelp/pipeline/train", "earlyhelp/pipeline", false},
+		{"earlyhelp/pipeline/rank", "earlyhelp/pipeline/train", true},
+		{"earlyhelp/pipeline", "earlyhelp/pipeline/rank", true},
 	}
 	for _, tc := range tests {
 		if got := forbidden(tc.pkg, tc.imp) != ""; got != tc.bad {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/csv"
 	"fmt"
 	"path/filepath"
@@ -399,7 +400,7 @@ type quarantine struct{ csvOut }
 // csvOut is a CSV file of a run written atomically: created on its first
 // line, renamed into place on commit, removed on abort.
 type csvOut struct {
-	f *AtomicFile
+	f *atomicfile.File
 	w *csv.Writer
 }
 
@@ -423,7 +424,7 @@ func (q *csvOut) abort() {
 
 func (q *quarantine) write(runDir string, spec SourceSpec, file string, rj Rejected) error {
 	if q.f == nil {
-		f, err := CreateAtomic(filepath.Join(runDir, "quarantine", spec.Name+".csv"), 0o640)
+		f, err := atomicfile.Create(filepath.Join(runDir, "quarantine", spec.Name+".csv"), 0o640)
 		if err != nil {
 			return err
 		}
@@ -451,7 +452,7 @@ type cellsFile struct{ csvOut }
 
 func (q *cellsFile) write(runDir, source, file string, c NulledCell) error {
 	if q.f == nil {
-		f, err := CreateAtomic(filepath.Join(runDir, "quarantine", source+"_cells.csv"), 0o640)
+		f, err := atomicfile.Create(filepath.Join(runDir, "quarantine", source+"_cells.csv"), 0o640)
 		if err != nil {
 			return err
 		}

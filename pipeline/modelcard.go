@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -192,10 +193,10 @@ func (r *run) writeModelCard() error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(r.runDir, "model", "model_card.json"), append(b, '\n'), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(r.runDir, "model", "model_card.json"), append(b, '\n'), 0o640); err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(r.runDir, "model", "model_card.md"), []byte(c.markdown()), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(r.runDir, "model", "model_card.md"), []byte(c.markdown()), 0o640); err != nil {
 		return err
 	}
 	r.output("model/model_card.json")

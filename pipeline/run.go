@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/atomicfile"
 	"errors"
 	"fmt"
 	"os"
@@ -351,7 +352,7 @@ func (r *run) writeManifest() error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(r.runDir, "manifest.json"), b, 0o640)
+	return atomicfile.WriteFile(filepath.Join(r.runDir, "manifest.json"), b, 0o640)
 }
 
 func (r *run) output(rel string) {

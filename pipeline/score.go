@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -315,11 +316,11 @@ func (r *run) score(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(r.runDir, "list", listStateFile), b, 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(r.runDir, "list", listStateFile), b, 0o640); err != nil {
 		return err
 	}
 	r.output("list/" + listStateFile)
-	if err := WriteParquet(filepath.Join(r.runDir, "features.parquet"), t.Record); err != nil {
+	if err := atomicfile.WriteParquet(filepath.Join(r.runDir, "features.parquet"), t.Record); err != nil {
 		return err
 	}
 	r.output("features.parquet")
@@ -417,7 +418,7 @@ func (r *run) writeScores(hh *array.String, scores []float64, rank []int, codes 
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	return WriteParquet(filepath.Join(r.runDir, "scores.parquet"), rec)
+	return atomicfile.WriteParquet(filepath.Join(r.runDir, "scores.parquet"), rec)
 }
 
 // topOfList is the backtest's calibration of the list by band, from this

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -212,7 +213,7 @@ func (r *run) train(ctx context.Context) error {
 		return fmt.Errorf("model artifact: %w", err)
 	}
 	if b != nil {
-		if err := WriteFileAtomic(filepath.Join(r.runDir, "model", "model.json"), b, 0o640); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(r.runDir, "model", "model.json"), b, 0o640); err != nil {
 			return err
 		}
 		r.output("model/model.json")

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/review/decisions"
 )
 
@@ -213,7 +213,7 @@ func writeJSONAtomic(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(path, append(b, '\n'), 0o600)
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o600)
 }
 
 // runRestore puts a backup back into the configured data folder:
@@ -329,7 +329,7 @@ func restoreFile(from, dataDir string, f backupFile) error {
 		return err
 	}
 	defer src.Close()
-	out, err := pipeline.CreateAtomic(dst, it.perm)
+	out, err := atomicfile.Create(dst, it.perm)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 
 	"earlyhelp/connectors/synthetic"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/config"
 )
 
@@ -130,7 +131,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := pipeline.WriteFileAtomic(*out, append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", *out)
@@ -293,7 +294,7 @@ func splitCSV(path, col, cut string) (head []string, keep, moved [][]string, err
 }
 
 func writeRows(path string, head []string, rows [][]string) error {
-	return pipeline.WriteAtomic(path, 0o640, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o640, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		cw := csv.NewWriter(bw)
 		if err := cw.Write(head); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"earlyhelp/models/evaluate"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/store"
 )
 
@@ -49,7 +50,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // evaluateRun computes and writes a run's oracle.
 func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 	var bt pipeline.Backtest
-	if err := pipeline.ReadJSONFile(filepath.Join(runDir, "backtest", "backtest.json"), &bt); errors.Is(err, fs.ErrNotExist) {
+	if err := atomicfile.ReadJSON(filepath.Join(runDir, "backtest", "backtest.json"), &bt); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("evaluate: the run has no backtest: %w", err)
 	} else if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
@@ -95,7 +96,7 @@ func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pipeline.WriteFileAtomic(filepath.Join(runDir, "evaluation", "oracle.json"), out, 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(runDir, "evaluation", "oracle.json"), out, 0o640); err != nil {
 		return nil, err
 	}
 	return o, nil

@@ -1,16 +1,15 @@
 package main
 
 import (
+	"earlyhelp/pipeline/atomicfile"
 	"errors"
 	"io/fs"
-
-	"earlyhelp/pipeline"
 )
 
 // readOptionalJSON reads a run file a run may not have written (a list, an
 // audit) into v: false, and no error, when it is absent.
 func readOptionalJSON(path string, v any) (bool, error) {
-	err := pipeline.ReadJSONFile(path, v)
+	err := atomicfile.ReadJSON(path, v)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}

@@ -12,6 +12,7 @@ import (
 
 	"earlyhelp/models"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 )
 
 // fileModels keeps the current model in data_dir/models/current.json, so
@@ -76,7 +77,7 @@ func (f *fileModels) Save(ctx context.Context, sm *pipeline.SavedModel) error {
 	if err := os.MkdirAll(filepath.Dir(f.path), 0o750); err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(f.path, b, 0o640)
+	return atomicfile.WriteFile(f.path, b, 0o640)
 }
 
 // saveModel and loadModel are the model artifact's two directions.

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/review"
 	"earlyhelp/pipeline/store"
@@ -184,7 +185,7 @@ func TestPrune(t *testing.T) {
 				ids[i] = seedRun(t, cfg.DataDir, weeksAgo(r.weeks), r.status, r.list)
 			}
 			if tc.modelRun >= 0 {
-				if err := pipeline.WriteFileAtomic(newFileModels(cfg.DataDir).path, []byte(`{"run_id":"`+ids[tc.modelRun]+`"}`), 0o640); err != nil {
+				if err := atomicfile.WriteFile(newFileModels(cfg.DataDir).path, []byte(`{"run_id":"`+ids[tc.modelRun]+`"}`), 0o640); err != nil {
 					t.Fatal(err)
 				}
 			}

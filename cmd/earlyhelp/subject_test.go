@@ -21,6 +21,7 @@ import (
 
 	"earlyhelp/connectors"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/review"
 	"earlyhelp/pipeline/review/decisions"
 	"earlyhelp/pipeline/review/users"
@@ -127,7 +128,7 @@ func seedSubjectRun(t *testing.T, dataDir, id, asOf string, scores map[string][2
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	if err := pipeline.WriteParquet(filepath.Join(dir, "scores.parquet"), rec); err != nil {
+	if err := atomicfile.WriteParquet(filepath.Join(dir, "scores.parquet"), rec); err != nil {
 		t.Fatal(err)
 	}
 	if fams != nil {

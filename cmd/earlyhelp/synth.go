@@ -14,7 +14,7 @@ import (
 
 	"earlyhelp/connectors"
 	"earlyhelp/connectors/synthetic"
-	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/config"
 )
 
@@ -152,7 +152,7 @@ func writeSynthConfig(dir string, columns map[string]map[string]string) error {
 	if _, err := config.Parse(path, []byte(b.String())); err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(path, []byte(b.String()), 0o644)
+	return atomicfile.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 func printSynth(w io.Writer, cfg synthetic.Config, sum synthetic.Summary) {

@@ -14,6 +14,7 @@ import (
 	"earlyhelp/connectors"
 	"earlyhelp/models/fairness"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/transparency"
 )
@@ -48,7 +49,7 @@ func runTransparency(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	var man pipeline.Manifest
-	if err := pipeline.ReadJSONFile(filepath.Join(*dir, "manifest.json"), &man); err != nil {
+	if err := atomicfile.ReadJSON(filepath.Join(*dir, "manifest.json"), &man); err != nil {
 		return fmt.Errorf("transparency: %w", err)
 	}
 	if man.ConfigSHA256 != "" && man.ConfigSHA256 != cfg.SHA256() {

@@ -25,6 +25,7 @@ import (
 
 	"earlyhelp/connectors"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/recycle"
 )
 
 // Encodings a source may force. Auto reads a file as UTF-8 when every byte
@@ -117,7 +118,7 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	// One recycler for every file: a council sends attendance as many
 	// files, and each file's loader would otherwise allocate its records'
 	// buffers afresh. The sink has released every record when End returns.
-	rc := pipeline.NewRecycler(mem, connectors.RecycleBytes)
+	rc := recycle.New(mem, connectors.RecycleBytes)
 	defer rc.Close()
 	return connectors.EachFile(ctx, s.spec.Name, s.cfg.Path, []string{s.spec.Pattern, s.spec.Pattern + ".gz"}, func(name string) error {
 		return s.readFile(ctx, rc, sink, name)

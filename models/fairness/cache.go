@@ -3,6 +3,7 @@ package fairness
 import (
 	"bytes"
 	"crypto/sha256"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -12,8 +13,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"earlyhelp/pipeline"
 )
 
 // The backtest audit of a weekly run is the audit of the run that trained
@@ -89,7 +88,7 @@ func keepAudit(dir, key string, res *Result) {
 	if os.MkdirAll(dir, 0o750) != nil {
 		return
 	}
-	if pipeline.WriteFileAtomic(filepath.Join(dir, key+".json"), b.Bytes(), 0o640) != nil {
+	if atomicfile.WriteFile(filepath.Join(dir, key+".json"), b.Bytes(), 0o640) != nil {
 		return
 	}
 	ents, err := os.ReadDir(dir)

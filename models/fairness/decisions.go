@@ -1,6 +1,7 @@
 package fairness
 
 import (
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -8,8 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-
-	"earlyhelp/pipeline"
 )
 
 // DecisionRow is one listed household in the audit of the navigators'
@@ -206,7 +205,7 @@ const DecisionsFile = "decisions.csv"
 // the rest of audit/, so counts are shown; the report and the site
 // suppress them.
 func WriteDecisions(dir string, cells []DecisionCell) error {
-	return pipeline.WriteAtomic(filepath.Join(dir, DecisionsFile), 0o640, func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, DecisionsFile), 0o640, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"attribute", "group", "metric", "households", "count", "share", "ref_group", "ratio", "ratio_lo", "ratio_hi", "finding"})
 		num := func(f float64) string {

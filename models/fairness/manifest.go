@@ -2,6 +2,7 @@ package fairness
 
 import (
 	"crypto/sha256"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,8 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-
-	"earlyhelp/pipeline"
 )
 
 // ManifestName is the audit's record of what it audited, in audit/.
@@ -145,7 +144,7 @@ func writeManifest(dir, scoredPath string, labelled []Row, cfg *Config, res *Res
 	if res != nil {
 		m.MComparisons = res.MComparisons
 	}
-	return pipeline.WriteAtomic(filepath.Join(dir, ManifestName), 0o640, func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, ManifestName), 0o640, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)

@@ -1,6 +1,7 @@
 package fairness
 
 import (
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -10,8 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"earlyhelp/pipeline"
 )
 
 // report.html is for auditors who are not statisticians: a sentence first,
@@ -353,7 +352,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 			data.Week = append(data.Week, row)
 		}
 	}
-	if err := pipeline.WriteAtomic(filepath.Join(dir, "report.html"), 0o640, func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(dir, "report.html"), 0o640, func(w io.Writer) error {
 		return reportTemplate.Execute(w, data)
 	}); err != nil {
 		return err
@@ -418,7 +417,7 @@ func writeFindings(dir string, a *RunAudit, plots []reportPlot) error {
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(filepath.Join(dir, FindingsFile), b, 0o640)
+	return atomicfile.WriteFile(filepath.Join(dir, FindingsFile), b, 0o640)
 }
 
 func gridTitles() []string {

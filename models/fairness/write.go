@@ -1,6 +1,7 @@
 package fairness
 
 import (
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -8,12 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"earlyhelp/pipeline"
 )
 
 // Write puts the §4.10 files in dir, each atomically (temp name in the same
-// folder, then rename) through pipeline.WriteAtomic. report.html and the
+// folder, then rename) through atomicfile.Write. report.html and the
 // manifest's run metadata belong to the caller, which knows the run.
 func (r *Result) Write(dir string) error {
 	files := []struct {
@@ -33,7 +32,7 @@ func (r *Result) Write(dir string) error {
 		{"publishable/group_metrics.csv", r.writePublishable},
 	}
 	for _, f := range files {
-		if err := pipeline.WriteAtomic(filepath.Join(dir, f.name), 0o640, f.fn); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), 0o640, f.fn); err != nil {
 			return fmt.Errorf("audit output: %w", err)
 		}
 	}

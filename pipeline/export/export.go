@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 )
 
 // Namespaces of the re-identification lookup: the council's own household
@@ -103,7 +104,7 @@ func (e *Exporter) Export(ctx context.Context, runDir string, l *pipeline.List) 
 		rows = append(rows, r)
 	}
 	csvPath := filepath.Join("list", "navigator_list.csv")
-	if err := pipeline.WriteAtomic(filepath.Join(runDir, csvPath), 0o640, func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(runDir, csvPath), 0o640, func(w io.Writer) error {
 		return writeCSV(w, rows)
 	}); err != nil {
 		return nil, err
@@ -113,7 +114,7 @@ func (e *Exporter) Export(ctx context.Context, runDir string, l *pipeline.List) 
 		return nil, err
 	}
 	htmlPath := filepath.Join("list", "navigator_list.html")
-	if err := pipeline.WriteAtomic(filepath.Join(runDir, htmlPath), 0o640, func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(runDir, htmlPath), 0o640, func(w io.Writer) error {
 		return e.writeHTML(w, l, rows)
 	}); err != nil {
 		return nil, err
@@ -140,7 +141,7 @@ func writeFamilies(path string, l *pipeline.List, rows []row) error {
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(path, b, 0o640)
+	return atomicfile.WriteFile(path, b, 0o640)
 }
 
 func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {

@@ -1,13 +1,12 @@
 package export
 
 import (
+	"earlyhelp/pipeline/atomicfile"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
-
-	"earlyhelp/pipeline"
 )
 
 // listSchema is navigator_list.parquet: the CSV's columns, typed, for BI
@@ -59,5 +58,5 @@ func writeParquet(path string, rows []row) error {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	return pipeline.WriteParquet(path, rec)
+	return atomicfile.WriteParquet(path, rec)
 }

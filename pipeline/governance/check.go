@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 )
 
 // Check computes every criterion for the run in, writes its
@@ -27,7 +28,7 @@ func (c *Checker) Check(ctx context.Context, in pipeline.GovernanceInput) (*pipe
 	if err != nil {
 		return nil, fmt.Errorf("governance: %w", err)
 	}
-	if err := pipeline.WriteFileAtomic(filepath.Join(in.RunDir, pipeline.GovernanceFile), append(b, '\n'), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(in.RunDir, pipeline.GovernanceFile), append(b, '\n'), 0o640); err != nil {
 		return nil, fmt.Errorf("governance: %w", err)
 	}
 	return &res.ShouldRun, nil

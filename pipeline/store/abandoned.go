@@ -2,14 +2,13 @@ package store
 
 import (
 	"bytes"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"earlyhelp/pipeline"
 )
 
 // manifestFile is runs/<id>/manifest.json, which pipeline.Run writes; the
@@ -92,7 +91,7 @@ func markAbandoned(path string) (bool, error) {
 		return false, fmt.Errorf("%s: %w", manifestFile, err)
 	}
 	pretty.WriteByte('\n')
-	if err := pipeline.WriteFileAtomic(path, pretty.Bytes(), 0o640); err != nil {
+	if err := atomicfile.WriteFile(path, pretty.Bytes(), 0o640); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -10,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-
-	"earlyhelp/pipeline"
 )
 
 // The re-identification lookup maps pseudonyms back to the council's own
@@ -67,7 +66,7 @@ func (s *Store) SaveReid(pairs map[string]map[string]string) error {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		err = pipeline.WriteAtomic(s.reidPath(ns), 0o600, func(w io.Writer) error {
+		err = atomicfile.Write(s.reidPath(ns), 0o600, func(w io.Writer) error {
 			cw := csv.NewWriter(w)
 			cw.Write([]string{"pseudonym", "id"})
 			for _, k := range keys {

@@ -20,6 +20,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/recycle"
 )
 
 // Layout under the data directory.
@@ -39,7 +41,7 @@ type Store struct {
 	reid  map[string]map[string]string // loaded lazily by namespace
 	// writeMem holds the deliveries' compressed buffers: the IPC writer
 	// allocates one per column of every record and frees it once written.
-	writeMem *pipeline.Recycler
+	writeMem *recycle.Recycler
 	// locked is set while this store holds the run lock, which
 	// MarkAbandoned needs to be sure no run is still writing.
 	locked bool
@@ -91,7 +93,7 @@ func Open(dataDir string, now func() time.Time) (*Store, error) {
 		now = time.Now
 	}
 	s := &Store{dir: dataDir, now: now, reid: map[string]map[string]string{},
-		writeMem: pipeline.NewRecycler(memory.DefaultAllocator, writeKeep)}
+		writeMem: recycle.New(memory.DefaultAllocator, writeKeep)}
 	if err := os.MkdirAll(filepath.Join(dataDir, storeDir), 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -120,7 +122,7 @@ func (s *Store) saveState() error {
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(s.path(stateFile), append(b, '\n'), 0o640)
+	return atomicfile.WriteFile(s.path(stateFile), append(b, '\n'), 0o640)
 }
 
 // Loaded reports whether this name and hash of source were loaded before.

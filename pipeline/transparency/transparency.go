@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
 )
 
 // ToComplete marks a field only the council can answer.
@@ -132,11 +133,11 @@ func Write(in Input) (*Result, error) {
 		in.Now = time.Now
 	}
 	r := &run{in: in, written: in.Now().UTC().Format(time.DateOnly)}
-	if err := pipeline.ReadJSONFile(filepath.Join(in.RunDir, "manifest.json"), &r.man); err != nil {
+	if err := atomicfile.ReadJSON(filepath.Join(in.RunDir, "manifest.json"), &r.man); err != nil {
 		return nil, fmt.Errorf("transparency: %w", err)
 	}
 	var card pipeline.ModelCard
-	switch err := pipeline.ReadJSONFile(filepath.Join(in.RunDir, "model", "model_card.json"), &card); {
+	switch err := atomicfile.ReadJSON(filepath.Join(in.RunDir, "model", "model_card.json"), &card); {
 	case err == nil:
 		r.card = &card
 	case !errors.Is(err, fs.ErrNotExist):
@@ -165,7 +166,7 @@ func Write(in Input) (*Result, error) {
 	docs["eqia.md"] = r.eqia()
 	docs["privacy_notice.md"] = r.privacyNotice()
 	for _, name := range Files {
-		if err := pipeline.WriteFileAtomic(filepath.Join(res.Dir, name), docs[name], 0o640); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(res.Dir, name), docs[name], 0o640); err != nil {
 			return nil, fmt.Errorf("transparency: %s: %w", name, err)
 		}
 	}

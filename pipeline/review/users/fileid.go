@@ -8,7 +8,7 @@ import (
 )
 
 // fileID is enough of a file's identity to tell that it changed: a
-// rewrite by rename (pipeline.WriteFileAtomic) changes the inode, an edit
+// rewrite by rename (atomicfile.WriteFile) changes the inode, an edit
 // in place the modification time or size.
 type fileID struct {
 	exists   bool

@@ -9,6 +9,7 @@ package users
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"earlyhelp/pipeline/atomicfile"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,8 +22,6 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
-
-	"earlyhelp/pipeline"
 )
 
 // Roles.
@@ -371,7 +370,7 @@ func (f *File) save(users map[string]User) error {
 		return err
 	}
 	data = append(data, '\n')
-	if err := pipeline.WriteFileAtomic(f.path, data, 0o600); err != nil {
+	if err := atomicfile.WriteFile(f.path, data, 0o600); err != nil {
 		return err
 	}
 	return nil

@@ -1,4 +1,4 @@
-package pipeline
+package atomicfile
 
 import (
 	"io"
@@ -11,7 +11,7 @@ import (
 
 // WriteParquet writes one record as a Parquet file, atomically.
 func WriteParquet(path string, rec arrow.Record) error {
-	return WriteAtomic(path, 0o640, func(w io.Writer) error {
+	return Write(path, 0o640, func(w io.Writer) error {
 		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy))
 		fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, pqarrow.DefaultWriterProps())
 		if err != nil {

@@ -1,4 +1,6 @@
-package pipeline
+// Package recycle is an Arrow allocator that reuses released buffers, shared
+// by the connectors and the store.
+package recycle
 
 import (
 	"math/bits"
@@ -26,10 +28,10 @@ type Recycler struct {
 
 var _ memory.Allocator = (*Recycler)(nil)
 
-// NewRecycler wraps mem, keeping up to keep bytes for reuse. Close it
+// New wraps mem, keeping up to keep bytes for reuse. Close it
 // when the records made from it have been released, or let it go with
 // what it keeps.
-func NewRecycler(mem memory.Allocator, keep int) *Recycler {
+func New(mem memory.Allocator, keep int) *Recycler {
 	return &Recycler{mem: mem, free: make(map[int][][]byte), keep: keep}
 }
 

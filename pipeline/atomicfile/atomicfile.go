@@ -1,4 +1,7 @@
-package pipeline
+// Package atomicfile writes files so that a reader sees the old file or the
+// whole new one, never half: a temporary name in the same folder, then a
+// rename. Every layer writes its outputs through it.
+package atomicfile
 
 import (
 	"bufio"
@@ -9,18 +12,18 @@ import (
 	"path/filepath"
 )
 
-// AtomicFile is a file written under a temporary name in its final folder and
+// File is a file written under a temporary name in its final folder and
 // renamed over the final name by Commit, so a reader never sees half of it
 // and a crash leaves only a *.tmp file behind.
-type AtomicFile struct {
+type File struct {
 	*bufio.Writer
 	f     *os.File
 	final string
 	done  bool
 }
 
-// CreateAtomic opens a temporary file beside path with the given permissions.
-func CreateAtomic(path string, perm os.FileMode) (*AtomicFile, error) {
+// Create opens a temporary file beside path with the given permissions.
+func Create(path string, perm os.FileMode) (*File, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
@@ -34,14 +37,14 @@ func CreateAtomic(path string, perm os.FileMode) (*AtomicFile, error) {
 		os.Remove(f.Name())
 		return nil, err
 	}
-	return &AtomicFile{Writer: bufio.NewWriterSize(f, 1<<16), f: f, final: path}, nil
+	return &File{Writer: bufio.NewWriterSize(f, 1<<16), f: f, final: path}, nil
 }
 
 // Name is the final path.
-func (a *AtomicFile) Name() string { return a.final }
+func (a *File) Name() string { return a.final }
 
 // Commit flushes, syncs and renames the file to its final name.
-func (a *AtomicFile) Commit() error {
+func (a *File) Commit() error {
 	if a.done {
 		return fmt.Errorf("%s: already closed", a.final)
 	}
@@ -65,7 +68,7 @@ func (a *AtomicFile) Commit() error {
 
 // Abort discards the file. It is safe to call after Commit, so
 // `defer f.Abort()` cleans up on every early return.
-func (a *AtomicFile) Abort() {
+func (a *File) Abort() {
 	if a.done {
 		return
 	}
@@ -74,18 +77,18 @@ func (a *AtomicFile) Abort() {
 	os.Remove(a.f.Name())
 }
 
-// WriteFileAtomic writes data to path through an AtomicFile.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return WriteAtomic(path, perm, func(w io.Writer) error {
+// WriteFile writes data to path through an File.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return Write(path, perm, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
 }
 
-// WriteAtomic creates path atomically from what fn writes; if fn fails
+// Write creates path atomically from what fn writes; if fn fails
 // nothing is left behind.
-func WriteAtomic(path string, perm os.FileMode, fn func(w io.Writer) error) error {
-	f, err := CreateAtomic(path, perm)
+func Write(path string, perm os.FileMode, fn func(w io.Writer) error) error {
+	f, err := Create(path, perm)
 	if err != nil {
 		return err
 	}
@@ -96,9 +99,9 @@ func WriteAtomic(path string, perm os.FileMode, fn func(w io.Writer) error) erro
 	return f.Commit()
 }
 
-// ReadJSONFile reads the JSON file at path into v, the counterpart of the
+// ReadJSON reads the JSON file at path into v, the counterpart of the
 // atomic writes for a run's JSON files; a decoding error names the file.
-func ReadJSONFile(path string, v any) error {
+func ReadJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package pipeline
+package recycle
 
 import (
 	"testing"
@@ -10,7 +10,7 @@ import (
 // the bound is kept; Close gives everything back.
 func TestRecycler(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	r := NewRecycler(mem, 4096)
+	r := New(mem, 4096)
 	a := r.Allocate(1000)
 	if len(a) != 1000 || cap(a) != 1024 {
 		t.Fatalf("len %d cap %d; want 1000 in a 1024 class", len(a), cap(a))
