@@ -1,20 +1,9 @@
 package pipeline
 
 import (
-	"context"
-	"earlyhelp/pipeline/atomicfile"
 	"encoding/json"
-	"fmt"
-	"hash/fnv"
 	"math"
-	"path/filepath"
-	"slices"
-	"sort"
-	"strconv"
 	"time"
-
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // A Candidate is a model the backtest may choose for the run.
@@ -28,15 +17,6 @@ const (
 	BaselineRandom = "random"
 	BaselineRules  = "rules"
 )
-
-// A DataSpanner says over which days the store holds the history features
-// are built on. The backtest does not train or test on dates with less than
-// MinHistoryWeeks of it before (a snapshot without history looks like a
-// household with no signals at all), nor on dates whose horizon runs past
-// its end (outcomes not yet recorded would count as none).
-type DataSpanner interface {
-	DataSpan(ctx context.Context, mem memory.Allocator) (from, to time.Time, err error)
-}
 
 // FoldResult is one backtest date: who trained, who was tested, and every
 // model's figures on the test households.
@@ -87,324 +67,59 @@ type Backtest struct {
 	SkippedReason string     `json:"skipped_reason,omitempty"`
 }
 
-const choiceRule = "highest mean precision@K over the folds, ties broken by mean average precision"
-
-// testGroup puts a household in one of crossFitGroups groups by a hash of
-// its pseudonym. Each group of a fold is scored by models trained on the
-// other groups, so no household is in both training and test.
-func testGroup(household string) int {
-	h := fnv.New32a()
-	h.Write([]byte(household))
-	return int(h.Sum32() % crossFitGroups)
+// FoldScores keeps one backtest date's test households and every model's
+// scores, for the scored-children file.
+type FoldScores struct {
+	AsOf   time.Time
+	Table  *FeatureTable
+	Rows   []int // rows of Table in the test group
+	K      int
+	Scores map[string][]float64
+	Labels []bool // of the test rows, in Rows order
 }
 
-// backtestDates are the test dates: every StepWeeks over the BacktestWeeks
-// before the latest date whose horizon has passed by the run's as-of date,
-// oldest first, keeping those with enough history to train and calibrate.
-func (r *run) backtestDates(start time.Time) (dates, skipped []time.Time) {
-	o := &r.opts
-	to := r.trainFor.AddDate(0, 0, -7*o.HorizonWeeks)
-	if !o.BacktestTo.IsZero() && o.BacktestTo.Before(to) {
-		to = o.BacktestTo
-	}
-	from := to.AddDate(0, 0, -7*o.BacktestWeeks)
-	if !o.BacktestFrom.IsZero() && o.BacktestFrom.After(from) {
-		from = o.BacktestFrom
-	}
-	for d := to; !d.Before(from); d = d.AddDate(0, 0, -7*o.BacktestStepWeeks) {
-		if len(r.foldTraining(d, start)) == 0 {
-			skipped = append(skipped, d)
-			continue
+// EvalMetrics are one model's figures on one evaluation split.
+type EvalMetrics struct {
+	N                int     `json:"n"`
+	Positives        int     `json:"positives"`
+	BaseRate         float64 `json:"base_rate"`
+	AUC              float64 `json:"auc"`
+	AveragePrecision float64 `json:"average_precision"`
+	K                int     `json:"k"`
+	PrecisionAtK     float64 `json:"precision_at_k"`
+	RecallAtK        float64 `json:"recall_at_k"`
+	Brier            float64 `json:"brier"`
+}
+
+// ModelWindow is what a saved model records about its training.
+type ModelWindow struct {
+	Kind            string
+	TrainingDates   []time.Time
+	CalibrationAsOf time.Time // zero without calibration
+	HorizonWeeks    int
+}
+
+// MarshalJSON writes a metric that could not be computed (NaN, for example
+// an AUC with one class only) as null: JSON has no NaN.
+func (m EvalMetrics) MarshalJSON() ([]byte, error) {
+	num := func(f float64) *float64 {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil
 		}
-		dates = append(dates, d)
+		return &f
 	}
-	sort.Slice(dates, func(i, j int) bool { return dates[i].Before(dates[j]) })
-	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Before(skipped[j]) })
-	return dates, skipped
-}
-
-// foldTraining returns the training dates of a model used on date d: the
-// latest whose outcomes are known by d first, then up to Snapshots more
-// StepWeeks apart before it, all with at least MinHistoryWeeks of data.
-// Every date trains and calibrates: calibration is on held-out households
-// of the same dates (trainingSet), not on a later date, so no horizon of
-// history is given up to it. It returns nil when there is nothing to train
-// on.
-func (r *run) foldTraining(d, start time.Time) []time.Time {
-	o := &r.opts
-	enough := func(t time.Time) bool {
-		return start.IsZero() || !t.Before(start.AddDate(0, 0, 7*o.MinHistoryWeeks))
-	}
-	cal := d.AddDate(0, 0, -7*o.HorizonWeeks)
-	if !enough(cal) {
-		return nil
-	}
-	out := []time.Time{cal}
-	for i := 1; i <= o.Snapshots; i++ {
-		t := cal.AddDate(0, 0, -7*i*o.StepWeeks)
-		if !enough(t) {
-			break
-		}
-		out = append(out, t)
-	}
-	if o.Calibrate != nil && len(out) < 2 {
-		return nil
-	}
-	return out
-}
-
-// dataSpan asks the feature set, if it can tell, over which days history
-// runs, and sets the run's start and the date its model is trained for:
-// the run date, or the day after the data ends if that is earlier.
-func (r *run) dataSpan(ctx context.Context) error {
-	r.trainFor = r.opts.AsOf
-	ds, ok := r.opts.Features.(DataSpanner)
-	if !ok {
-		return nil
-	}
-	from, to, err := ds.DataSpan(ctx, r.mem)
-	if err != nil {
-		return err
-	}
-	r.start = from
-	if end := to.AddDate(0, 0, 1); !to.IsZero() && end.Before(r.trainFor) {
-		r.trainFor = end
-	}
-	return nil
-}
-
-// fitted is a model trained (and calibrated) for one date.
-type fitted struct {
-	model        Model
-	rows, pos    int
-	train        []time.Time
-	cal          time.Time
-	uncalibrated bool // too few outcomes on the calibration date
-}
-
-// minCalibrationOutcomes is the fewest outcomes a held-out calibration set
-// should have; below it calibration uses the training households too.
-const minCalibrationOutcomes = 10
-
-func countTrue(b []bool) int {
-	n := 0
-	for _, v := range b {
-		if v {
-			n++
-		}
-	}
-	return n
-}
-
-// foldScores keeps one fold's test households and every model's scores for
-// the scored-children file.
-type foldScores struct {
-	asOf   time.Time
-	table  *FeatureTable
-	rows   []int // rows of table in the test group
-	k      int
-	scores map[string][]float64
-	labels []bool // of the test rows, in rows order
-}
-
-// backtest runs the temporal backtest of CONTRACTS §5 and chooses the
-// model: each fold trains every candidate on earlier dates and other
-// households only, and scores its test households beside the baselines.
-func (r *run) backtest(ctx context.Context) error {
-	o := &r.opts
-	if err := r.dataSpan(ctx); err != nil {
-		return fmt.Errorf("data span: %w", err)
-	}
-	start := r.start
-	dates, skipped := r.backtestDates(start)
-	bt := &Backtest{
-		StepWeeks: o.BacktestStepWeeks, HorizonWeeks: o.HorizonWeeks, ChoiceRule: choiceRule,
-		Baselines: []string{BaselineRandom}, Mean: map[string]EvalMetrics{},
-	}
-	if o.Rules != nil {
-		bt.Baselines = append(bt.Baselines, BaselineRules)
-	}
-	if !start.IsZero() {
-		bt.DataStart = start.Format(time.DateOnly)
-	}
-	bt.LabelsKnownTo = r.trainFor.Format(time.DateOnly)
-	for _, c := range o.Candidates {
-		bt.Candidates = append(bt.Candidates, c.Name)
-	}
-	for _, c := range o.Comparisons {
-		bt.Comparisons = append(bt.Comparisons, c.Name)
-	}
-	for _, d := range skipped {
-		bt.SkippedDates = append(bt.SkippedDates, d.Format(time.DateOnly))
-	}
-	if len(skipped) > 0 {
-		bt.SkippedReason = fmt.Sprintf("fewer than %d weeks of history before a training or calibration date", o.MinHistoryWeeks)
-	}
-	if len(dates) == 0 {
-		return fmt.Errorf("no backtest date has %d weeks of history before its training dates and a full %d-week horizon before %s",
-			o.MinHistoryWeeks, o.HorizonWeeks, r.trainFor.Format(time.DateOnly))
-	}
-	bt.From, bt.To = dates[0].Format(time.DateOnly), dates[len(dates)-1].Format(time.DateOnly)
-	r.folds = r.folds[:0]
-	frs, fss, err := r.runFolds(ctx, dates, start)
-	if err != nil {
-		return err
-	}
-	for f, fr := range frs {
-		bt.Folds = append(bt.Folds, *fr)
-		r.folds = append(r.folds, fss[f])
-		r.log.Info().Str("fold", fr.AsOf).Int("test_households", fr.TestHouseholds).Msg("backtest fold done")
-	}
-	all := append(append(append([]string{}, bt.Candidates...), bt.Comparisons...), bt.Baselines...)
-	for _, name := range all {
-		bt.Mean[name] = meanMetrics(bt.Folds, name)
-		if v, ok := meanDeprivedAUC(bt.Folds, name); ok {
-			if bt.MeanDeprivedAUC == nil {
-				bt.MeanDeprivedAUC = map[string]float64{}
-			}
-			bt.MeanDeprivedAUC[name] = v
-		}
-	}
-	bt.Chosen = choose(bt)
-	bt.Calibration = map[string]*Calibration{}
-	for _, name := range all {
-		bt.Calibration[name] = calibration(r.folds, name)
-	}
-	baseRates := make([]float64, len(bt.Folds))
-	for f, fr := range bt.Folds {
-		baseRates[f] = float64(fr.TrainingPos) / float64(max(1, fr.TrainingRows))
-	}
-	bt.TopOfList = topOfList(r.folds, baseRates, bt.Chosen, r.opts.ListRules)
-	r.backtestResult = bt
-	r.man.Backtest = summarise(bt)
-	if o.Metrics != nil {
-		for name, m := range bt.Mean {
-			o.Metrics.ModelAUC.WithLabelValues(name, "backtest").Set(m.AUC)
-		}
-	}
-	if err := r.writeBacktest(bt); err != nil {
-		return err
-	}
-	ch := bt.Mean[bt.Chosen]
-	r.log.Info().Str("chosen", bt.Chosen).Int("folds", len(bt.Folds)).Float64("auc", ch.AUC).
-		Float64("precision_at_k", ch.PrecisionAtK).Msg("backtest done")
-	return nil
-}
-
-// crossFitGroups is how many groups of households a fold is split into:
-// each group is scored by models trained on the other groups only, so every
-// household is tested on every date and precision@K is measured at the
-// list's real capacity, yet no household is ever scored by a model that saw
-// it in training.
-const crossFitGroups = 5
-
-// randomScores is the random baseline: an arbitrary but fixed order that,
-// as a probability, says the training base rate for everyone, so its Brier
-// score is the floor a model must beat too.
-func randomScores(rec arrow.Record, base float64) []float64 {
-	hh, _ := stringColumn(rec, ColHousehold)
-	out := make([]float64, rec.NumRows())
-	for i := range out {
-		h := fnv.New64a()
-		h.Write([]byte(hh.Value(i)))
-		out[i] = base + 1e-9*float64(h.Sum64()>>11)/(1<<53)
-	}
-	return out
-}
-
-// expectedRandom is the random baseline's expected figures on the test
-// households m was measured on: any one fixed order puts the same
-// households first on every date, and its precision@K reads whatever those
-// few happen to be (0.000 in the demo). A random order's expectation is the
-// base rate for precision@K and average precision, K/N for recall@K and 0.5
-// for AUC. Its Brier score is the constant base-rate forecast's, as
-// measured.
-func expectedRandom(m EvalMetrics) EvalMetrics {
-	if m.N == 0 {
-		return m
-	}
-	prev := float64(m.Positives) / float64(m.N)
-	m.AUC, m.AveragePrecision, m.PrecisionAtK = 0.5, prev, prev
-	m.RecallAtK = math.NaN()
-	if m.Positives > 0 {
-		m.RecallAtK = float64(min(m.K, m.N)) / float64(m.N)
-	}
-	return m
-}
-
-// meanDeprivedAUC averages a model's AUC within IMD deciles 1–2 over the
-// folds that have it.
-func meanDeprivedAUC(folds []FoldResult, name string) (float64, bool) {
-	var sum float64
-	n := 0
-	for _, f := range folds {
-		if v, ok := f.DeprivedAUC[name]; ok && !math.IsNaN(v) {
-			sum += v
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, false
-	}
-	return sum / float64(n), true
-}
-
-// meanMetrics averages a model's figures over the folds that have them;
-// counts are summed.
-func meanMetrics(folds []FoldResult, name string) EvalMetrics {
-	var out EvalMetrics
-	sums := make([]float64, 6)
-	ns := make([]int, 6)
-	add := func(i int, v float64) {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			sums[i] += v
-			ns[i]++
-		}
-	}
-	for _, f := range folds {
-		m, ok := f.Models[name]
-		if !ok {
-			continue
-		}
-		out.N += m.N
-		out.Positives += m.Positives
-		out.K += m.K
-		add(0, m.BaseRate)
-		add(1, m.AUC)
-		add(2, m.AveragePrecision)
-		add(3, m.PrecisionAtK)
-		add(4, m.RecallAtK)
-		add(5, m.Brier)
-	}
-	mean := func(i int) float64 {
-		if ns[i] == 0 {
-			return math.NaN()
-		}
-		return sums[i] / float64(ns[i])
-	}
-	out.BaseRate, out.AUC, out.AveragePrecision = mean(0), mean(1), mean(2)
-	out.PrecisionAtK, out.RecallAtK, out.Brier = mean(3), mean(4), mean(5)
-	return out
-}
-
-// choose picks the candidate with the highest mean precision@K, ties by
-// mean average precision, then by name so the choice is reproducible.
-func choose(bt *Backtest) string {
-	best := ""
-	for _, name := range bt.Candidates {
-		if best == "" {
-			best = name
-			continue
-		}
-		a, b := bt.Mean[name], bt.Mean[best]
-		switch {
-		case a.PrecisionAtK > b.PrecisionAtK:
-			best = name
-		case a.PrecisionAtK == b.PrecisionAtK && a.AveragePrecision > b.AveragePrecision:
-			best = name
-		}
-	}
-	return best
+	return json.Marshal(struct {
+		N                int      `json:"n"`
+		Positives        int      `json:"positives"`
+		BaseRate         *float64 `json:"base_rate"`
+		AUC              *float64 `json:"auc"`
+		AveragePrecision *float64 `json:"average_precision"`
+		K                int      `json:"k"`
+		PrecisionAtK     *float64 `json:"precision_at_k"`
+		RecallAtK        *float64 `json:"recall_at_k"`
+		Brier            *float64 `json:"brier"`
+	}{m.N, m.Positives, num(m.BaseRate), num(m.AUC), num(m.AveragePrecision), m.K,
+		num(m.PrecisionAtK), num(m.RecallAtK), num(m.Brier)})
 }
 
 // Calibration compares scores with what happened, by score decile, over
@@ -422,62 +137,6 @@ type CalibrationBin struct {
 	Households   int     `json:"households"`
 	MeanScore    float64 `json:"mean_score"`
 	ObservedRate float64 `json:"observed_rate"`
-}
-
-// MinBinHouseholds is the smallest decile whose gap counts (issue 5's
-// acceptance: every decile of at least 100 households within 0.05).
-const MinBinHouseholds = 100
-
-func calibration(folds []*foldScores, name string) *Calibration {
-	type pt struct {
-		s float64
-		y bool
-	}
-	n := 0
-	for _, f := range folds {
-		n += len(f.scores[name])
-	}
-	pts := make([]pt, 0, n)
-	for _, f := range folds {
-		for j, s := range f.scores[name] {
-			pts = append(pts, pt{s, f.labels[j]})
-		}
-	}
-	c := &Calibration{}
-	if len(pts) == 0 {
-		return c
-	}
-	// slices' typed sort, not sort.SliceStable's reflection: the same stable
-	// order at a fraction of the cost on a million points.
-	slices.SortStableFunc(pts, func(a, b pt) int {
-		switch {
-		case a.s < b.s:
-			return -1
-		case b.s < a.s:
-			return 1
-		}
-		return 0
-	})
-	for d := 0; d < 10; d++ {
-		lo, hi := d*len(pts)/10, (d+1)*len(pts)/10
-		if hi <= lo {
-			continue
-		}
-		var sum, pos float64
-		for _, p := range pts[lo:hi] {
-			sum += p.s
-			if p.y {
-				pos++
-			}
-		}
-		n := float64(hi - lo)
-		b := CalibrationBin{Decile: d + 1, Households: hi - lo, MeanScore: sum / n, ObservedRate: pos / n}
-		c.Bins = append(c.Bins, b)
-		if b.Households >= MinBinHouseholds {
-			c.MaxGap = math.Max(c.MaxGap, math.Abs(b.ObservedRate-b.MeanScore))
-		}
-	}
-	return c
 }
 
 // BacktestSummary is the backtest in the manifest: the window, the choice
@@ -498,61 +157,5 @@ type BacktestSummary struct {
 	TopOfList *TopOfList `json:"top_of_list,omitempty"`
 }
 
-func summarise(bt *Backtest) *BacktestSummary {
-	s := &BacktestSummary{From: bt.From, To: bt.To, Folds: len(bt.Folds), Chosen: bt.Chosen, Mean: bt.Mean,
-		CalibrationGap: map[string]float64{}, TopOfList: bt.TopOfList, DeprivedAUC: bt.MeanDeprivedAUC}
-	for name, c := range bt.Calibration {
-		s.CalibrationGap[name] = c.MaxGap
-	}
-	return s
-}
-
-// writeBacktest writes backtest/backtest.json and backtest/metrics.csv (one
-// row per date and model, then the means).
-func (r *run) writeBacktest(bt *Backtest) error {
-	b, err := json.MarshalIndent(bt, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(filepath.Join(r.runDir, "backtest", "backtest.json"), append(b, '\n'), 0o640); err != nil {
-		return err
-	}
-	r.output("backtest/backtest.json")
-	rows := [][]string{{"as_of", "model", "n", "positives", "base_rate", "auc", "average_precision", "k", "precision_at_k", "recall_at_k", "brier"}}
-	line := func(asOf, name string, m EvalMetrics) []string {
-		return []string{asOf, name, strconv.Itoa(m.N), strconv.Itoa(m.Positives), fnum(m.BaseRate), fnum(m.AUC),
-			fnum(m.AveragePrecision), strconv.Itoa(m.K), fnum(m.PrecisionAtK), fnum(m.RecallAtK), fnum(m.Brier)}
-	}
-	names := append(append([]string{}, bt.Candidates...), bt.Baselines...)
-	for _, f := range bt.Folds {
-		for _, n := range names {
-			rows = append(rows, line(f.AsOf, n, f.Models[n]))
-		}
-	}
-	for _, n := range names {
-		rows = append(rows, line("mean", n, bt.Mean[n]))
-	}
-	if err := writeCSV(filepath.Join(r.runDir, "backtest", "metrics.csv"), rows); err != nil {
-		return err
-	}
-	r.output("backtest/metrics.csv")
-	cal := [][]string{{"model", "decile", "households", "mean_score", "observed_rate"}}
-	for _, n := range names {
-		for _, b := range bt.Calibration[n].Bins {
-			cal = append(cal, []string{n, strconv.Itoa(b.Decile), strconv.Itoa(b.Households), fnum(b.MeanScore), fnum(b.ObservedRate)})
-		}
-	}
-	if err := writeCSV(filepath.Join(r.runDir, "backtest", "calibration.csv"), cal); err != nil {
-		return err
-	}
-	r.output("backtest/calibration.csv")
-	return nil
-}
-
-// fnum writes a metric for a CSV: blank when it could not be computed.
-func fnum(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return ""
-	}
-	return strconv.FormatFloat(v, 'f', 6, 64)
-}
+// ChoiceRule is how the backtest chooses among the candidate models.
+const ChoiceRule = "highest mean precision@K over the folds, ties broken by mean average precision"

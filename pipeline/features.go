@@ -21,6 +21,21 @@ type FeatureSet interface {
 	// Describe turns a reason for row of t into a sentence a navigator can
 	// read, with the household's own facts and dates where it can.
 	Describe(t *FeatureTable, row int, r Reason) string
+
+	// What every run needs beyond the table (issue 22: required, so the
+	// compiler checks it, rather than asked for at run time and skipped
+	// when missing): which households received early help (left out of
+	// training), the span of stored history (the backtest's dates), link
+	// match rates (the manifest), each household's facts and timeline (the
+	// list's reasons and contact safety, the family page), its children
+	// (the fairness audit) and which features are area context.
+	InterventionMarker
+	DataSpanner
+	LinkMatcher
+	Signaller
+	Timeliner
+	ChildAuditor
+	Contexter
 }
 
 // A CacheDropper is a FeatureSet that keeps what it read from the store
@@ -69,8 +84,8 @@ func (t *FeatureTable) Release() {
 	}
 }
 
-// stringColumn returns a string column of rec by name.
-func stringColumn(rec arrow.Record, name string) (*array.String, error) {
+// StringColumn returns a string column of rec by name.
+func StringColumn(rec arrow.Record, name string) (*array.String, error) {
 	idx := rec.Schema().FieldIndices(name)
 	if len(idx) != 1 {
 		return nil, fmt.Errorf("feature table has no column %q", name)
@@ -80,41 +95,6 @@ func stringColumn(rec arrow.Record, name string) (*array.String, error) {
 		return nil, fmt.Errorf("feature table column %q is %s, not string", name, rec.Column(idx[0]).DataType())
 	}
 	return col, nil
-}
-
-// concat stacks records of one schema into one record.
-func concat(mem memory.Allocator, recs []arrow.Record) (arrow.Record, error) {
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("no feature tables")
-	}
-	schema := recs[0].Schema()
-	var rows int64
-	for _, r := range recs {
-		if !r.Schema().Equal(schema) {
-			return nil, fmt.Errorf("feature tables differ in schema")
-		}
-		rows += r.NumRows()
-	}
-	cols := make([]arrow.Array, schema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	parts := make([]arrow.Array, len(recs))
-	for i := range cols {
-		for j, r := range recs {
-			parts[j] = r.Column(i)
-		}
-		arr, err := array.Concatenate(parts, mem)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", schema.Field(i).Name, err)
-		}
-		cols[i] = arr
-	}
-	return array.NewRecord(schema, cols, rows), nil
 }
 
 // A LinkMatcher works out link match rates (FeatureTable.LinkMatch) on
@@ -166,4 +146,72 @@ type TimelineEvent struct {
 	// Child is whose record it is, when a child's: a pseudonym in the
 	// pipeline, the council person id in families.json.
 	Child string `json:"child,omitempty"`
+}
+
+// AuditChild is a child of a scored household, for the fairness audit:
+// the audit counts children, not households, and needs the child's own
+// ethnicity and area, which are never features.
+type AuditChild struct {
+	Row       int    // the household's row in the feature table
+	Person    string // pseudonym
+	Ethnicity string // recorded code; "" when not recorded
+	IMDDecile int    // 1..10; 0 when the area is not known
+	// AgeBand (ChildAgeBand of the child's age on the table's date), Sex
+	// (M, F) and SENStatus (none, sen_support, ehcp) are for the equality
+	// analysis, as ethnicity is; "" when not recorded.
+	AgeBand   string
+	Sex       string
+	SENStatus string
+	// Label is the child's own outcome within the horizon after the
+	// table's as-of date; meaningless when that horizon has not passed.
+	Label bool
+}
+
+// A ChildAuditor lists the children of a feature table's households. A
+// FeatureSet that is one gets evaluation/scored_children.csv written.
+type ChildAuditor interface {
+	AuditChildren(ctx context.Context, t *FeatureTable, horizonWeeks int) ([]AuditChild, error)
+}
+
+// ChildAgeBands are the bands of ChildAgeBand in order: the early years,
+// primary school, secondary school, and 16 and over.
+var ChildAgeBands = []string{"0-4", "5-10", "11-15", "16+"}
+
+// ChildAgeBand is the band of a child's age in whole years; "" for an
+// unknown (negative) age.
+func ChildAgeBand(age int) string {
+	switch {
+	case age < 0:
+		return ""
+	case age < 5:
+		return ChildAgeBands[0]
+	case age < 11:
+		return ChildAgeBands[1]
+	case age < 16:
+		return ChildAgeBands[2]
+	}
+	return ChildAgeBands[3]
+}
+
+// A Contexter says which model features are context rather than reasons:
+// area and family facts (deprivation, the number and ages of children)
+// that a model may weigh but a family can never be told as the reason
+// they were contacted. text is the feature's value in words.
+type Contexter interface {
+	Context(feature string, value float64) (text string, ok bool)
+}
+
+// An InterventionMarker says which households of a table received early
+// help within the horizon after its as-of date.
+type InterventionMarker interface {
+	Intervened(ctx context.Context, t *FeatureTable, horizonWeeks int) ([]bool, error)
+}
+
+// A DataSpanner says over which days the store holds the history features
+// are built on. The backtest does not train or test on dates with less than
+// MinHistoryWeeks of it before (a snapshot without history looks like a
+// household with no signals at all), nor on dates whose horizon runs past
+// its end (outcomes not yet recorded would count as none).
+type DataSpanner interface {
+	DataSpan(ctx context.Context, mem memory.Allocator) (from, to time.Time, err error)
 }

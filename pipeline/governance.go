@@ -61,39 +61,54 @@ type GovernanceInput struct {
 	ReusedFrom string
 }
 
-// governance is the governance stage: it runs the check, sets the
+// Governance is the governance stage (issue 21): it runs the council's
+// check of its targets and switch-off criteria after the audit, sets the
 // governance metrics and puts the answer on the model card.
-func (r *run) governance(ctx context.Context) error {
-	if r.opts.Governance == nil {
-		return nil
-	}
-	in := GovernanceInput{
-		RunID: r.opts.RunID, RunDir: r.runDir, AsOf: r.opts.AsOf, Today: r.opts.Now().UTC(),
-		Backtest: r.backtestResult,
-	}
-	if r.man.Model != nil {
-		in.ReusedFrom = r.man.Model.ReusedFrom
-	}
-	sr, err := r.opts.Governance(ctx, in)
-	if err != nil {
-		return err
-	}
-	if sr == nil {
-		return errors.New("the governance check gave no answer")
-	}
-	r.shouldRun = sr
-	r.output(GovernanceFile)
-	if m := r.opts.Metrics; m != nil {
-		m.GovernanceCriterionMet.Reset()
-		for _, c := range sr.Criteria {
-			if c.Checked {
-				m.GovernanceCriterionMet.WithLabelValues(c.Name).Set(boolGauge(c.Met))
-			}
+func Governance(check func(ctx context.Context, in GovernanceInput) (*ShouldRun, error)) Stage {
+	return StageFunc("governance", func(ctx context.Context, r *State) error {
+		in := GovernanceInput{
+			RunID: r.ID, RunDir: r.Dir, AsOf: r.AsOf, Today: r.Now().UTC(),
+			Backtest: r.Backtest,
 		}
-		m.GovernanceReviewDue.Set(boolGauge(sr.ReviewDue))
-	}
-	r.log.Info().Str("verdict", sr.Verdict).Bool("review_due", sr.ReviewDue).Msg("governance checked")
-	return r.writeModelCard()
+		if r.Man.Model != nil {
+			in.ReusedFrom = r.Man.Model.ReusedFrom
+		}
+		sr, err := check(ctx, in)
+		if err != nil {
+			return err
+		}
+		if sr == nil {
+			return errors.New("the governance check gave no answer")
+		}
+		r.ShouldRun = sr
+		r.Output(GovernanceFile)
+		if m := r.Metrics; m != nil {
+			m.GovernanceCriterionMet.Reset()
+			for _, c := range sr.Criteria {
+				if c.Checked {
+					m.GovernanceCriterionMet.WithLabelValues(c.Name).Set(boolGauge(c.Met))
+				}
+			}
+			m.GovernanceReviewDue.Set(boolGauge(sr.ReviewDue))
+		}
+		r.Log.Info().Str("verdict", sr.Verdict).Bool("review_due", sr.ReviewDue).Msg("governance checked")
+		return r.WriteModelCard()
+	})
+}
+
+// Audit is the audit stage: it runs the fairness audit over the finished
+// run folder and puts its headline on the manifest and the model card.
+func Audit(audit func(ctx context.Context, runDir string) (headline string, err error)) Stage {
+	return StageFunc("audit", func(ctx context.Context, r *State) error {
+		headline, err := audit(ctx, r.Dir)
+		if err != nil {
+			return err
+		}
+		r.Fairness = headline
+		r.Man.Fairness = headline
+		r.Output("audit/")
+		return r.WriteModelCard()
+	})
 }
 
 func boolGauge(b bool) float64 {

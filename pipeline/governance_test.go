@@ -15,19 +15,18 @@ import (
 )
 
 // governanceRun is a run past its audit, with a model to put on the card.
-func governanceRun(t *testing.T, check func(context.Context, GovernanceInput) (*ShouldRun, error)) (*run, *Metrics) {
+func governanceRun(t *testing.T) (*State, *Metrics) {
 	t.Helper()
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	clock := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
-	r := &run{
-		opts: Options{RunID: "20261207T060000Z", AsOf: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC),
-			Governance: check, Metrics: m, Now: func() time.Time { return clock }},
-		log: zerolog.Nop(), runDir: dir,
-		man: &Manifest{RunID: "20261207T060000Z", AsOf: "2026-12-07",
+	r := &State{
+		ID: "20261207T060000Z", AsOf: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC),
+		Metrics: m, Now: func() time.Time { return clock },
+		Log: zerolog.Nop(), Dir: t.TempDir(),
+		Man: &Manifest{RunID: "20261207T060000Z", AsOf: "2026-12-07",
 			Model: &ModelManifest{ID: "logistic-1", Kind: "logistic", ReusedFrom: "20261102T060000Z"}},
 	}
 	return r, m
@@ -91,14 +90,15 @@ func TestGovernanceStageCardAndMetrics(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var got GovernanceInput
-			r, m := governanceRun(t, func(_ context.Context, in GovernanceInput) (*ShouldRun, error) {
+			r, m := governanceRun(t)
+			stage := Governance(func(_ context.Context, in GovernanceInput) (*ShouldRun, error) {
 				got = in
 				return tc.answer, nil
 			})
-			if err := r.governance(context.Background()); err != nil {
+			if err := stage.Run(context.Background(), r); err != nil {
 				t.Fatal(err)
 			}
-			if got.ReusedFrom != "20261102T060000Z" || got.RunDir != r.runDir || !got.Today.Equal(r.opts.Now()) {
+			if got.ReusedFrom != "20261102T060000Z" || got.RunDir != r.Dir || !got.Today.Equal(r.Now()) {
 				t.Errorf("check got %+v; want the run's folder, its clock and the reused model's run", got)
 			}
 			if n := testutil.CollectAndCount(m.GovernanceCriterionMet); n != tc.series {
@@ -112,7 +112,7 @@ func TestGovernanceStageCardAndMetrics(t *testing.T) {
 			if g := testutil.ToFloat64(m.GovernanceReviewDue); g != tc.due {
 				t.Errorf("review_due = %g; want %g", g, tc.due)
 			}
-			card, md := readCard(t, r.runDir)
+			card, md := readCard(t, r.Dir)
 			if card.ShouldRun == nil || card.ShouldRun.Verdict != tc.answer.Verdict {
 				t.Errorf("model_card.json should_this_still_run = %+v; want verdict %q", card.ShouldRun, tc.answer.Verdict)
 			}
@@ -132,11 +132,11 @@ func TestGovernanceStageCardAndMetrics(t *testing.T) {
 // Without the check wired the card still says, in a heading, that no
 // targets were set.
 func TestModelCardWithoutGovernance(t *testing.T) {
-	r, _ := governanceRun(t, nil)
-	if err := r.writeModelCard(); err != nil {
+	r, _ := governanceRun(t)
+	if err := r.WriteModelCard(); err != nil {
 		t.Fatal(err)
 	}
-	card, md := readCard(t, r.runDir)
+	card, md := readCard(t, r.Dir)
 	if card.ShouldRun == nil || card.ShouldRun.Verdict != VerdictNoTargets {
 		t.Errorf("should_this_still_run = %+v; want %q", card.ShouldRun, VerdictNoTargets)
 	}

@@ -1,22 +1,8 @@
 package pipeline
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
-	"math"
-	"os"
-	"path/filepath"
-	"sort"
+	"context"
 	"time"
-)
-
-// Statuses of a listed household (CONTRACTS §6).
-const (
-	StatusNew        = "new"        // not on any earlier list
-	StatusContinuing = "continuing" // on last week's list too
-	StatusReturning  = "returning"  // on an earlier list, but not last week's
 )
 
 // A Decision is a navigator's latest recorded decision about a household.
@@ -48,14 +34,7 @@ type ListRules struct {
 	Lottery *Lottery
 }
 
-// Default list rules.
-const (
-	DefaultKeepMargin = 1.25
-	DefaultVeryHigh   = 5
-	DefaultHigh       = 3
-)
-
-func (lr ListRules) band(score, baseRate float64) string {
+func (lr ListRules) Band(score, baseRate float64) string {
 	vh, h := lr.VeryHigh, lr.High
 	if vh == 0 {
 		vh = DefaultVeryHigh
@@ -87,195 +66,293 @@ type ListedRecord struct {
 	WeeksOnList int    `json:"weeks_on_list"` // consecutive weeks up to LastListed
 }
 
-// listed is a household chosen for the list, by its position in the
-// ranked order.
-type listed struct {
-	pos         int // position in the ranked order, 0 = highest score
-	status      string
-	weeksOnList int
+// Statuses of a listed household (CONTRACTS §6).
+const (
+	StatusNew        = "new"        // not on any earlier list
+	StatusContinuing = "continuing" // on last week's list too
+	StatusReturning  = "returning"  // on an earlier list, but not last week's
+)
+
+// Default list rules.
+const (
+	DefaultKeepMargin = 1.25
+	DefaultVeryHigh   = 5
+	DefaultHigh       = 3
+)
+
+// TopTolerance is how far a band's mean score may lie from its observed
+// outcome rate in the backtest before the band is merged into the next.
+const TopTolerance = 0.03
+
+// TopOfList is how the list itself fared in the backtest: on every date,
+// the K households the chosen model ranked highest. A model calibrated
+// over deciles can still overstate the few households at the top, which
+// are all a navigator sees; so the listed households' scores are corrected
+// by the ratio of their outcomes to their scores, the bands are drawn on
+// the corrected score, and a band whose corrected mean lies outside
+// TopTolerance of its outcome rate is merged into its neighbour. Each
+// date's correction is cross-fitted (its ratio comes from the other
+// dates), so the figures test the correction rather than restate it.
+type TopOfList struct {
+	Model     string            `json:"model"`
+	Tolerance float64           `json:"tolerance"`
+	Listed    BandCalibration   `json:"listed"`
+	Bands     []BandCalibration `json:"bands"`
+	// MergedInto maps a band to the band it was merged into.
+	MergedInto map[string]string `json:"merged_into,omitempty"`
 }
 
-// selectList applies the list rules to households in ranked order (best
-// first): cool-off, the stability rule, quotas and capacity. prev is last
-// week's state (nil for the first list).
-//
-// fit, when given, says whether the household at a position may be listed
-// at all (it has a reason of its own to give); one that may not is passed
-// over as if it were not there, and counted in the second result.
-func (lr ListRules) selectList(households, localities []string, prev *ListState, decisions map[string]Decision, asOf time.Time, fit func(pos int) bool) ([]listed, int) {
-	unfit := map[int]bool{}
-	cooling := func(pos int) bool {
-		h := households[pos]
-		d, ok := decisions[h]
-		if ok && lr.CooloffWeeks > 0 && asOf.Sub(d.At) < time.Duration(lr.CooloffWeeks)*7*24*time.Hour {
-			return true
-		}
-		if fit == nil {
-			return false
-		}
-		bad, seen := unfit[pos]
-		if !seen {
-			bad = !fit(pos)
-			unfit[pos] = bad
-		}
-		return bad
-	}
-	onLast := func(h string) (ListedRecord, bool) {
-		if prev == nil {
-			return ListedRecord{}, false
-		}
-		rec, ok := prev.Listed[h]
-		return rec, ok && rec.LastListed == prev.AsOf
-	}
-	margin := lr.KeepMargin
-	if margin < 1 {
-		margin = 1
-	}
-	keepUpTo := int(math.Ceil(margin * float64(lr.Capacity)))
-	chosen := map[int]bool{}
-	perLocality := map[string]int{}
-	take := func(pos int) bool {
-		loc := localities[pos]
-		if q, ok := lr.Quotas[loc]; ok && perLocality[loc] >= q {
-			return false
-		}
-		chosen[pos] = true
-		perLocality[loc]++
-		return true
-	}
-	// Incumbents first, within the margin and best first, then the rest in
-	// rank order until the list is full.
-	eligible := 0
-	for pos, h := range households {
-		if len(chosen) >= lr.Capacity || eligible >= keepUpTo {
-			break
-		}
-		if cooling(pos) {
-			continue
-		}
-		eligible++
-		if _, ok := onLast(h); ok {
-			take(pos)
-		}
-	}
-	// With the lottery the margin's households below the capacity are
-	// chosen too, under the same rules, for the draw among them.
-	limit := lr.Capacity
-	if lr.Lottery != nil {
-		limit += lr.Lottery.Margin
-	}
-	for pos := range households {
-		if len(chosen) >= limit {
-			break
-		}
-		if chosen[pos] || cooling(pos) {
-			continue
-		}
-		take(pos)
-	}
-	passed := 0
-	for _, bad := range unfit {
-		if bad {
-			passed++
-		}
-	}
-	out := make([]listed, 0, len(chosen))
-	for pos := range chosen {
-		h := households[pos]
-		l := listed{pos: pos, status: StatusNew, weeksOnList: 1}
-		if rec, ok := onLast(h); ok {
-			l.status, l.weeksOnList = StatusContinuing, rec.WeeksOnList+1
-		} else if prev != nil {
-			if _, ok := prev.Listed[h]; ok {
-				l.status = StatusReturning
-			}
-		}
-		out = append(out, l)
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].pos < out[b].pos })
-	return out, passed
+// BandCalibration is one band of the backtest's lists.
+type BandCalibration struct {
+	Band       string   `json:"band"`
+	Holds      []string `json:"holds"` // the bands it holds after merging
+	Households int      `json:"households"`
+	Positives  int      `json:"positives"`
+	// MeanScore is the model's own calibrated score; Corrected the score
+	// times the listed households' ratio from the other dates.
+	MeanScore    float64 `json:"mean_score"`
+	Corrected    float64 `json:"mean_corrected_score"`
+	ObservedRate float64 `json:"observed_rate"`
+	// Ratio is the outcomes over the scores on every date: for "all
+	// listed", what a list's scores are multiplied by.
+	Ratio  float64 `json:"ratio"`
+	Within bool    `json:"within_tolerance"`
 }
 
-// nextState is prev with this week's list added.
-func nextState(prev *ListState, asOf string, households []string, sel []listed) *ListState {
-	st := &ListState{AsOf: asOf, Listed: map[string]ListedRecord{}}
-	if prev != nil {
-		for h, rec := range prev.Listed {
-			st.Listed[h] = rec
-		}
+// Correct is a listed household's score corrected for the over-confidence
+// the backtest found at the top of the list; the score itself when no
+// backtest has said.
+func (top *TopOfList) Correct(score float64) float64 {
+	if top == nil || top.Listed.Households == 0 {
+		return score
 	}
-	for _, l := range sel {
-		h := households[l.pos]
-		rec := st.Listed[h]
-		if rec.FirstListed == "" {
-			rec.FirstListed = asOf
-		}
-		rec.LastListed, rec.WeeksOnList = asOf, l.weeksOnList
-		st.Listed[h] = rec
-	}
-	return st
+	return min(score*top.Listed.Ratio, 1)
 }
 
-// churn is the share of this week's list that was not on last week's.
-func churn(sel []listed) float64 {
-	if len(sel) == 0 {
-		return 0
+// BandOf is the band a listed household shows, drawn on its corrected
+// score and after the backtest's merges, and its likelihood in words: the
+// band's outcome rate on the backtest's lists, or the corrected score when
+// the backtest's lists had no household in the band.
+func (top *TopOfList) BandOf(rules ListRules, score, baseRate float64) (string, string) {
+	c := top.Correct(score)
+	band := rules.Band(c, baseRate)
+	if top == nil {
+		return band, Likelihood(c)
 	}
-	n := 0
-	for _, l := range sel {
-		if l.status != StatusContinuing {
-			n++
+	if to, ok := top.MergedInto[band]; ok {
+		band = to
+	}
+	for _, b := range top.Bands {
+		if b.Band == band {
+			return band, Likelihood(b.ObservedRate)
 		}
 	}
-	return float64(n) / float64(len(sel))
+	return band, Likelihood(c)
 }
 
-const listStateFile = "list_state.json"
-
-// previousListState reads the list state of the latest succeeded run in
-// runsDir before asOf, other than the current one; nil when there is none.
-func previousListState(runsDir, current string, asOf time.Time) (*ListState, error) {
-	entries, err := os.ReadDir(runsDir)
-	if err != nil {
-		return nil, fmt.Errorf("runs folder: %w", err)
-	}
-	// Run ids sort by start time; walk back from the newest.
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
-		if !e.IsDir() || e.Name() == current {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(runsDir, e.Name(), "manifest.json"))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("run %s: %w", e.Name(), err)
-		}
-		var m struct {
-			Status string    `json:"status"`
-			AsOf   string    `json:"as_of"`
-			List   *struct{} `json:"list"`
-		}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("run %s manifest: %w", e.Name(), err)
-		}
-		d, err := time.Parse(time.DateOnly, m.AsOf)
-		if m.Status != "succeeded" || m.List == nil || err != nil || !d.Before(asOf) {
-			continue
-		}
-		b, err = os.ReadFile(filepath.Join(runsDir, e.Name(), "list", listStateFile))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("run %s: %w", e.Name(), err)
-		}
-		var st ListState
-		if err := json.Unmarshal(b, &st); err != nil {
-			return nil, fmt.Errorf("run %s list state: %w", e.Name(), err)
-		}
-		return &st, nil
-	}
-	return nil, nil
+// An Exporter writes the navigator list of a run (files under runDir/list/)
+// and returns the paths it wrote, relative to runDir.
+type Exporter interface {
+	Export(ctx context.Context, runDir string, l *List) ([]string, error)
 }
+
+// List is a week's navigator list, still pseudonymised: the exporter
+// re-identifies the households on it and only those.
+type List struct {
+	Council  string
+	RunID    string
+	AsOf     time.Time
+	Capacity int
+	Entries  []ListEntry
+}
+
+// ListEntry is one household on the list.
+type ListEntry struct {
+	Rank        int
+	Household   string // pseudonym
+	Locality    string
+	Band        string
+	Score       float64
+	Status      string // new, continuing, returning
+	WeeksOnList int
+	Children    []ChildRef
+	// Reasons are the model's own: their features are scores.parquet's
+	// reason codes. The list shows Why, chosen from the family's signals.
+	Reasons     []Reason
+	Why         []ListReason
+	ReasonTexts []string
+	// Safety are the household's contact-safety facts, ContactSafety their
+	// instructions (one per kind, in SafetyKinds order).
+	Safety        []SafetyFact
+	ContactSafety []string
+	// Likelihood is the band's observed outcome rate in words.
+	Likelihood string
+	// Context are area and family facts the model weighed that are not
+	// reasons: the area's deprivation, the number of children.
+	Context []string
+	// Signals are every signal of the household within the reasons' age
+	// limit, for the family page's children.
+	Signals []Signal
+	Schools map[string]string
+	// The navigators' latest decision about the household, if any.
+	LastDecision   string
+	LastDecisionAt time.Time
+	// Timeline is the household's signals over time, when the feature set
+	// can draw them (Timeliner).
+	Timeline *Timeline
+}
+
+// FamiliesFile, beside the list, is what the review site's family pages
+// show beyond the list's columns: each listed household's pseudonym (the
+// key navigators' decisions are stored under, so the decisions store holds
+// no council identifier) and its timeline. It pairs references with
+// pseudonyms, so it is as confidential as the list itself.
+const FamiliesFile = "families.json"
+
+// ListFamily is one entry of list/FamiliesFile.
+type ListFamily struct {
+	Rank      int       `json:"rank"`
+	Household string    `json:"household_ref"`
+	Pseudonym string    `json:"household_id"`
+	Locality  string    `json:"locality"`
+	Timeline  *Timeline `json:"timeline,omitempty"`
+	// Score is the raw calibrated score, for the family page only; the
+	// list shows the band and its likelihood in words.
+	Score      float64 `json:"score"`
+	Band       string  `json:"band"`
+	Likelihood string  `json:"likelihood"`
+	// ContactSafety comes before everything else on the family page.
+	ContactSafety []FamilySafety `json:"contact_safety"`
+	Reasons       []FamilyReason `json:"reasons"`
+	Context       []string       `json:"context"`
+	Children      []FamilyChild  `json:"children"`
+}
+
+// FamilySafety is one contact-safety fact on the family page.
+type FamilySafety struct {
+	Kind        string `json:"kind"` // SafetyKinds
+	Date        string `json:"date"` // yyyy-mm-dd, the latest record of the kind
+	Instruction string `json:"instruction"`
+}
+
+// FamilyReason is one reason on the family page.
+type FamilyReason struct {
+	Code  string `json:"code"`
+	Child string `json:"child,omitempty"` // the child's council person id; empty for the household
+	Age   int    `json:"age,omitempty"`
+	Date  string `json:"date"` // yyyy-mm-dd
+	Text  string `json:"text"` // with the child and the date, as the list shows it
+}
+
+// FamilyChild is one child of a listed household on the family page.
+type FamilyChild struct {
+	Ref        string         `json:"ref"` // council person id
+	Age        int            `json:"age"`
+	School     string         `json:"school,omitempty"`      // URN from the attendance extract
+	SchoolName string         `json:"school_name,omitempty"` // from list.schools_file, when the council supplies one
+	Signals    []FamilySignal `json:"signals"`
+}
+
+// FamilySignal is one of a child's own signals.
+type FamilySignal struct {
+	Code string `json:"code"`
+	Date string `json:"date"`
+	Text string `json:"text"`
+}
+
+// ListColumns is navigator_list.csv's header, in CONTRACTS §6 order.
+func ListColumns() []string {
+	return []string{"rank", "household_ref", "locality", "band", "score", "status", "weeks_on_list",
+		"children", "child_refs", "reasons", "reason_codes", "last_decision", "last_decision_date",
+		"contact_safety", "likelihood", "context"}
+}
+
+// ChildRef is a child of a listed household.
+type ChildRef struct {
+	Person string // pseudonym
+	Age    int
+}
+
+// Bands, on the calibrated score relative to the training base rate: a
+// household in "very high" is at least five times as likely as the average
+// household to have the outcome within the horizon.
+const (
+	BandVeryHigh = "very high"
+	BandHigh     = "high"
+	BandRaised   = "raised"
+)
+
+// Arms of the capacity-margin lottery.
+const (
+	ArmOffered    = "offered"
+	ArmNotOffered = "not_offered"
+)
+
+// Lottery is the capacity-margin evaluation (list.evaluation): of the 2m
+// households ranked around the week's capacity K, m are listed, chosen
+// uniformly at random; the K−m above them are always listed. Their scores
+// differ by less than the score's own noise, so the draw changes only an
+// order the model cannot really tell apart, and the council learns whether
+// the offer changes outcomes.
+type Lottery struct {
+	Margin int
+	// Seed, with the run's as-of date, fixes the draw: the same week's list
+	// drawn again with the same seed is the same list.
+	Seed int64
+}
+
+// AllocationFile, beside the list, records the draw: one row per household
+// in the lottery with its arm. Pseudonyms only.
+const AllocationFile = "evaluation_allocation.csv"
+
+// Allocation is one household's draw.
+type Allocation struct {
+	Household string // pseudonym
+	Rank      int    // in the week's ranked order, 1 = highest score
+	Arm       string // ArmOffered or ArmNotOffered
+}
+
+// MarginDraw is the lottery over n households eligible for the list, in
+// list order (after cool-off, quotas and the stability rule), at capacity k
+// and margin m: Always are the positions listed whatever the draw, Offered
+// and NotOffered the lottery's arms, each in ascending order. Exactly
+// min(n, k) positions are listed (Always and Offered). With n ≤ k everyone
+// is listed and there is no lottery: nobody eligible goes unlisted, so
+// there is nothing to randomise.
+type MarginDraw struct {
+	Always, Offered, NotOffered []int
+}
+
+// AllocationColumns is the header of list/AllocationFile.
+func AllocationColumns() []string {
+	return []string{"run_id", "as_of", "household_id", "rank", "arm", "margin", "seed"}
+}
+
+// PastAllocation is a household's first draw in an earlier week's lottery,
+// as the decisions database keeps it.
+type PastAllocation struct {
+	RunID     string
+	AsOf      time.Time
+	Household string // pseudonym
+	Arm       string
+}
+
+// EvaluationArmsFile, in audit/, is the lottery's outcomes by arm.
+const EvaluationArmsFile = "evaluation_arms.csv"
+
+// EvaluationArmsColumns is the header of audit/EvaluationArmsFile.
+func EvaluationArmsColumns() []string {
+	return []string{"measure", "households", "outcomes", "estimate", "ci_low", "ci_high", "labels_known_to"}
+}
+
+// ArmsEstimate is the lottery's arms compared: the difference in outcome
+// rates, offered minus not offered, with its interval, and each arm's
+// interval (low, high).
+type ArmsEstimate struct {
+	Difference, Low, High float64
+	Offered, NotOffered   [2]float64
+}
+
+// ArmsEstimator compares the outcome rates of the lottery's arms; the
+// pipeline is given one so this package needs no statistics of its own.
+type ArmsEstimator func(offered, offeredEvents, notOffered, notOfferedEvents int) (ArmsEstimate, error)

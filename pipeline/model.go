@@ -2,8 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 )
 
 // A Model scores households; higher means more likely to need help within
@@ -54,4 +59,65 @@ type Reason struct {
 	Feature      string  // feature column name; doubles as the reason code
 	Value        float64 // the household's value of the feature
 	Contribution float64 // its contribution to the score, in the model's units (log-odds for a linear model)
+}
+
+// SavedModel is the model a run trained, kept for the weekly runs until the
+// next retrain: training (with its backtest) is monthly work, scoring is
+// weekly work.
+type SavedModel struct {
+	Model    Model
+	Manifest ModelManifest
+	BaseRate float64
+	// TrainedFor is the run date the model was trained for; RunID the run
+	// that trained it, whose backtest rows the audit reuses.
+	TrainedFor time.Time
+	RunID      string
+	Backtest   *BacktestSummary
+	// PSI holds the training distribution of every feature.
+	PSI map[string]PSIBins
+}
+
+// CheckFeatures fails clearly when a model was trained on other features
+// than the table has: a saved model from an older build, say. Columns
+// outside the model's list are ignored only if the model names its inputs.
+func CheckFeatures(m Model, rec arrow.Record) error {
+	f, ok := m.(interface{ Features() []string })
+	if !ok {
+		return nil
+	}
+	want := f.Features()
+	have := map[string]bool{}
+	for i, fd := range rec.Schema().Fields() {
+		if _, ok := rec.Column(i).(*array.Float64); ok {
+			have[fd.Name] = true
+		}
+	}
+	var missing []string
+	for _, n := range want {
+		if !have[n] {
+			missing = append(missing, n)
+		}
+		delete(have, n)
+	}
+	var extra []string
+	for n := range have {
+		extra = append(extra, n)
+	}
+	if len(missing) == 0 && len(extra) == 0 {
+		return nil
+	}
+	sort.Strings(extra)
+	id := "the model"
+	if i, ok := m.(interface{ ID() string }); ok {
+		id = "model " + i.ID()
+	}
+	return fmt.Errorf("%s was trained on other features than this table has (missing: %s; not in the model: %s): retrain with --retrain",
+		id, listOrNone(missing), listOrNone(extra))
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }

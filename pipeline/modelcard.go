@@ -157,35 +157,34 @@ var cardLimits = []string{
 	"the backtest tests each date on a fifth of households; small groups have wide uncertainty",
 }
 
-// writeModelCard writes model/model_card.json and model/model_card.md.
-func (r *run) writeModelCard() error {
-	mm := r.man.Model
+// WriteModelCard writes model/model_card.json and model/model_card.md.
+func (r *State) WriteModelCard() error {
+	mm := r.Man.Model
 	if mm == nil {
 		return nil
 	}
 	c := ModelCard{
-		ModelID: mm.ID, Kind: mm.Kind, RunID: r.man.RunID, AsOf: r.man.AsOf, Label: cardLabel,
+		ModelID: mm.ID, Kind: mm.Kind, RunID: r.Man.RunID, AsOf: r.Man.AsOf, Label: cardLabel,
 		HorizonWeeks: mm.HorizonWeeks, TrainingDates: mm.TrainingDates, TrainingRows: mm.TrainingRows,
 		Positives: mm.Positives, Features: mm.Features, Excluded: []string{"ethnicity"},
 		Fairness:    "no fairness audit was run with this model",
-		Calibration: mm.CalibrationAsOf, ChoiceRule: choiceRule, OracleAUC: r.opts.OracleAUC,
-		IntendedUse: cardUse, Limits: cardLimits, WrittenAt: r.opts.Now().UTC().Format(time.RFC3339),
+		Calibration: mm.CalibrationAsOf, ChoiceRule: ChoiceRule, OracleAUC: r.OracleAUC,
+		IntendedUse: cardUse, Limits: cardLimits, WrittenAt: r.Now().UTC().Format(time.RFC3339),
 	}
-	if r.fairness != "" {
-		c.Fairness = r.fairness
+	if r.Fairness != "" {
+		c.Fairness = r.Fairness
 	}
-	ctxr, _ := r.opts.Features.(Contexter)
-	c.Weights = modelWeights(r.model, ctxr)
-	c.ShouldRun = r.shouldRun
+	c.Weights = modelWeights(r.Model, r.Features)
+	c.ShouldRun = r.ShouldRun
 	if c.ShouldRun == nil {
 		c.ShouldRun = &ShouldRun{Verdict: VerdictNoTargets, ReviewDue: true, Criteria: []GovernanceCriterion{}}
 	}
 	// A safety source the council runs without is a limit of this model.
-	for _, name := range sortedKeys(r.man.MissingSourcesAccepted) {
+	for _, name := range sortedKeys(r.Man.MissingSourcesAccepted) {
 		c.Limits = append(append([]string(nil), c.Limits...),
-			fmt.Sprintf("run without the %s source, which the council accepts in writing: %s", name, r.man.MissingSourcesAccepted[name]))
+			fmt.Sprintf("run without the %s source, which the council accepts in writing: %s", name, r.Man.MissingSourcesAccepted[name]))
 	}
-	if bt := r.man.Backtest; bt != nil {
+	if bt := r.Man.Backtest; bt != nil {
 		c.Backtest, c.BacktestFrom, c.BacktestTo, c.BacktestFolds = bt.Mean, bt.From, bt.To, bt.Folds
 		c.CalibrationGap, c.TopOfList, c.DeprivedAUC = bt.CalibrationGap, bt.TopOfList, bt.DeprivedAUC
 	}
@@ -193,14 +192,14 @@ func (r *run) writeModelCard() error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(r.runDir, "model", "model_card.json"), append(b, '\n'), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(r.Dir, "model", "model_card.json"), append(b, '\n'), 0o640); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(r.runDir, "model", "model_card.md"), []byte(c.markdown()), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(r.Dir, "model", "model_card.md"), []byte(c.markdown()), 0o640); err != nil {
 		return err
 	}
-	r.output("model/model_card.json")
-	r.output("model/model_card.md")
+	r.Output("model/model_card.json")
+	r.Output("model/model_card.md")
 	return nil
 }
 

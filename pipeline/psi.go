@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"math"
-	"slices"
 	"sort"
-	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -76,8 +74,8 @@ func (b PSIBins) PSI(now []float64) float64 {
 // PSI of now against train.
 func PSI(train, now []float64) float64 { return NewPSIBins(train).PSI(now) }
 
-// floatColumns returns rec's float64 columns by name.
-func floatColumns(rec arrow.Record) map[string][]float64 {
+// FloatColumns returns rec's float64 columns by name.
+func FloatColumns(rec arrow.Record) map[string][]float64 {
 	out := map[string][]float64{}
 	for i, f := range rec.Schema().Fields() {
 		if c, ok := rec.Column(i).(*array.Float64); ok && f.Type.ID() == arrow.FLOAT64 {
@@ -85,62 +83,4 @@ func floatColumns(rec arrow.Record) map[string][]float64 {
 		}
 	}
 	return out
-}
-
-// psiReference bins every feature of the model's newest psiSnapshots
-// training snapshots, pooled: the population the model most recently
-// learnt from. Training spans the year, and its summer snapshots' 4- and
-// 13-week attendance windows hold the holidays; against the whole year
-// pooled, a July list read as drift (PSI 0.89 on no_reason_rate_13w on a
-// 3,000-child council, above the alert's 0.5) that was only the calendar.
-func (r *run) psiReference() map[string]PSIBins {
-	train := map[string][]float64{}
-	for _, d := range newest(r.trainDates, psiSnapshots) {
-		s, ok := r.snapshots[d.Format(time.DateOnly)]
-		if !ok {
-			continue
-		}
-		for name, vals := range floatColumns(s.table.Record) {
-			train[name] = append(train[name], vals...)
-		}
-	}
-	out := make(map[string]PSIBins, len(train))
-	for name, vals := range train {
-		out[name] = NewPSIBins(vals)
-	}
-	return out
-}
-
-// psiSnapshots is how many of the newest training snapshots the drift
-// reference pools: four, four weeks apart, a season.
-const psiSnapshots = 4
-
-// newest returns the n latest of dates.
-func newest(dates []time.Time, n int) []time.Time {
-	s := slices.Clone(dates)
-	slices.SortFunc(s, func(a, b time.Time) int { return b.Compare(a) })
-	return s[:min(n, len(s))]
-}
-
-// featurePSI compares every feature of the run date's table with the
-// model's training distribution.
-func (r *run) featurePSI(now *FeatureTable) {
-	if len(r.psiRef) == 0 {
-		return
-	}
-	r.man.FeaturePSI = map[string]float64{}
-	for name, vals := range floatColumns(now.Record) {
-		ref, ok := r.psiRef[name]
-		if !ok {
-			continue
-		}
-		p := ref.PSI(vals)
-		if math.IsNaN(p) {
-			continue
-		}
-		r.man.FeaturePSI[name] = p
-		if r.opts.Metrics != nil {
-			r.opts.Metrics.FeaturePSI.WithLabelValues(name).Set(p)
-		}
-	}
 }

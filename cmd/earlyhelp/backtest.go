@@ -61,13 +61,13 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer setup.unlock()
-	setup.opts.BacktestOnly = true
-	setup.opts.BacktestFrom, setup.opts.BacktestTo = from, to
+	setup.only = "backtest"
+	setup.train.BacktestFrom, setup.train.BacktestTo = from, to
 	if !from.IsZero() && !to.IsZero() {
 		// An explicit window is tested whole, not only its last 52 weeks.
-		setup.opts.BacktestWeeks = int(to.Sub(from).Hours()/(24*7)) + 1
+		setup.train.BacktestWeeks = int(to.Sub(from).Hours()/(24*7)) + 1
 	}
-	man, err := pipeline.Run(ctx, setup.opts)
+	man, err := setup.run(ctx)
 	if man != nil {
 		printBacktest(stdout, man)
 		fmt.Fprintf(stdout, "backtest %s %s: %s\n", man.RunID, man.Status,

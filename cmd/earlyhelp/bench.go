@@ -22,7 +22,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"earlyhelp/connectors/synthetic"
-	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/config"
 )
@@ -143,9 +142,9 @@ func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain b
 	mark := newRSSMark()
 	peaks := map[string]float64{}
 	start := time.Now()
-	man, err := batch(ctx, cfg, asOf, log, func(o *pipeline.Options) {
-		o.Retrain = retrain
-		o.OnStage = func(stage string, done bool) {
+	man, err := batch(ctx, cfg, asOf, log, func(o *runSetup) {
+		o.train.Retrain = retrain
+		o.opts.OnStage = func(stage string, done bool) {
 			if !done {
 				mark.reset()
 				return

@@ -73,10 +73,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// The demo always trains (and so backtests), and its model card shows
 	// the synthetic council's true-risk AUC as the ceiling.
 	oracle := sum.OracleAUC
-	man, err := batch(ctx, cfg, asOf, log, func(o *pipeline.Options) {
-		o.Retrain = true
+	man, err := batch(ctx, cfg, asOf, log, func(o *runSetup) {
+		o.train.Retrain = true
 		if oracle > 0 {
-			o.OracleAUC = &oracle
+			o.opts.OracleAUC = &oracle
 		}
 	})
 	if man != nil {

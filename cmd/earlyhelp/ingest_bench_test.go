@@ -23,6 +23,7 @@ import (
 	"earlyhelp/connectors/csvdir"
 	"earlyhelp/connectors/synthetic"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/ingest"
 	"earlyhelp/pipeline/store"
 )
 
@@ -99,11 +100,14 @@ func benchIngest(b *testing.B, children int, oneFile bool) {
 		}
 		man, err := pipeline.Run(context.Background(), pipeline.Options{
 			RunID: id, RunDir: runDir, AsOf: time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC),
-			Sources:    []pipeline.SourceSpec{{Name: spec.Name, Columns: spec.ColumnNames(), Source: src}},
-			Store:      st,
-			Mem:        memory.DefaultAllocator,
-			Log:        zerolog.Nop(),
-			IngestOnly: true, MaxQuarantineRatio: 0.05,
+			Stages: []pipeline.Stage{ingest.New(ingest.Config{
+				Sources:            []pipeline.SourceSpec{{Name: spec.Name, Columns: spec.ColumnNames(), Source: src}},
+				Store:              st,
+				MaxQuarantineRatio: 0.05,
+			})},
+			Job: "ingest",
+			Mem: memory.DefaultAllocator,
+			Log: zerolog.Nop(),
 		})
 		if err != nil {
 			b.Fatal(err)

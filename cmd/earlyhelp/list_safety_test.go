@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/rank"
 )
 
 // contextCodes are the model features that may never be reasons: the
@@ -96,7 +97,7 @@ func checkReasons(t *testing.T, rows []map[string]string) {
 	for _, r := range rows {
 		reasons := strings.Split(r["reasons"], ";")
 		codes := strings.Split(r["reason_codes"], ";")
-		if r["reasons"] == "" || len(reasons) > pipeline.MaxReasons || len(reasons) != len(codes) {
+		if r["reasons"] == "" || len(reasons) > rank.MaxReasons || len(reasons) != len(codes) {
 			t.Errorf("rank %s: %d reasons, %d codes: %q", r["rank"], len(reasons), len(codes), r["reasons"])
 		}
 		for _, c := range codes {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"earlyhelp/models/evaluate"
-	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/rank"
 )
 
 // truthWeek is one week of a synthetic council's truth: each household's
@@ -124,7 +124,7 @@ func simulateLottery(weeks []truthWeek, capacity, margin, cooloffWeeks int, effe
 				cands = cands[:keep]
 			}
 		}
-		d, err := pipeline.DrawMargin(eligible, capacity, margin, int64(seed), wk.start)
+		d, err := rank.DrawMargin(eligible, capacity, margin, int64(seed), wk.start)
 		if err != nil {
 			return simResult{}, err
 		}

@@ -546,7 +546,7 @@ func TestRunReleasesArrowMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	man, err := pipeline.Run(context.Background(), setup.opts)
+	man, err := setup.run(context.Background())
 	setup.unlock()
 	if err != nil {
 		t.Fatalf("run: %v", err)

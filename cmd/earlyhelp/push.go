@@ -26,7 +26,7 @@ const pushJob = "earlyhelp"
 // earlyhelp_last_success_timestamp_seconds. A failed push fails a run that
 // succeeded; after a failed run the run's error wins and the push error is
 // logged.
-func batchPush(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.Logger, url string, with func(*pipeline.Options)) (*pipeline.Manifest, error) {
+func batchPush(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.Logger, url string, with func(*runSetup)) (*pipeline.Manifest, error) {
 	if url == "" {
 		return batch(ctx, cfg, asOf, log, with)
 	}
@@ -36,9 +36,9 @@ func batchPush(ctx context.Context, cfg *config.Config, asOf time.Time, log zero
 	}
 	defer setup.unlock()
 	if with != nil {
-		with(&setup.opts)
+		with(setup)
 	}
-	man, err := pipeline.Run(ctx, setup.opts)
+	man, err := setup.run(ctx)
 	// The push gets its own short deadline: ctx may be the reason the run
 	// failed, and the failure is what the Pushgateway most needs to hear.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

@@ -139,7 +139,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer stop()
-	man, err := batchPush(ctx, cfg, asOf, log, *pushURL, func(o *pipeline.Options) { o.Retrain = *retrain })
+	man, err := batchPush(ctx, cfg, asOf, log, *pushURL, func(o *runSetup) { o.train.Retrain = *retrain })
 	if man != nil {
 		fmt.Fprintf(stdout, "run %s %s: %s\n", man.RunID, man.Status, filepath.Join(cfg.DataDir, "runs", man.RunID))
 	}
@@ -148,17 +148,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // batch runs the pipeline once for cfg.
 // with, if set, adjusts the wired options.
-func batch(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.Logger, with func(*pipeline.Options)) (*pipeline.Manifest, error) {
+func batch(ctx context.Context, cfg *config.Config, asOf time.Time, log zerolog.Logger, with func(*runSetup)) (*pipeline.Manifest, error) {
 	setup, err := setupRun(cfg, asOf, log, time.Now, memory.DefaultAllocator)
 	if err != nil {
 		return nil, err
 	}
 	defer setup.unlock()
 	if with != nil {
-		with(&setup.opts)
+		with(setup)
 	}
 	defer returnMemory()
-	return pipeline.Run(ctx, setup.opts)
+	return setup.run(ctx)
 }
 
 // returnMemory gives the operating system back the heap a finished run
@@ -191,8 +191,8 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer setup.unlock()
-	setup.opts.IngestOnly = true
-	man, err := pipeline.Run(ctx, setup.opts)
+	setup.only = "ingest"
+	man, err := setup.run(ctx)
 	if man != nil {
 		for _, name := range cfg.SourceNames() {
 			if s := man.Sources[name]; s != nil {

@@ -369,12 +369,14 @@ func (s *scheduler) attempt(ctx context.Context, j job, log zerolog.Logger, due 
 	timeout := s.cfg.Schedule.JobTimeout
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	setup.opts.IngestOnly = j.ingestOnly
-	setup.opts.Retrain = j.retrain
+	if j.ingestOnly {
+		setup.only = "ingest"
+	}
+	setup.train.Retrain = j.retrain
 	setup.opts.DueAt = due
 	setup.opts.Metrics = s.metrics
 	setup.opts.Gatherer = s.reg
-	man, err := pipeline.Run(ctx, setup.opts)
+	man, err := setup.run(ctx)
 	returnMemory()
 	if err != nil && man == nil {
 		s.metrics.Runs.WithLabelValues("failed").Inc()

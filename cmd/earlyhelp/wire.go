@@ -31,7 +31,10 @@ import (
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/export"
+	"earlyhelp/pipeline/ingest"
+	"earlyhelp/pipeline/rank"
 	"earlyhelp/pipeline/store"
+	"earlyhelp/pipeline/train"
 )
 
 // Training defaults: every snapshot four weeks apart whose outcome is known
@@ -108,12 +111,62 @@ func sources(cfg *config.Config, p *connectors.Pseudonymiser) ([]pipeline.Source
 // back to reading every delivery if a wrapper hid it.
 var _ features.SinceScanner = (*store.Store)(nil)
 
-// runSetup is everything a batch run needs, wired from a config.
+// runSetup is everything a batch run needs, wired from a config: the
+// loop's options and each stage's own configuration, which a command may
+// adjust (retrain, a backtest window, stop after ingest) before run.
 type runSetup struct {
-	opts   pipeline.Options
+	opts       pipeline.Options
+	ingest     ingest.Config
+	train      train.Config
+	rank       rank.Config
+	audit      func(ctx context.Context, runDir string) (headline string, err error)
+	governance func(ctx context.Context, in pipeline.GovernanceInput) (*pipeline.ShouldRun, error)
+	// only, when "ingest" or "backtest", stops the run after that stage:
+	// the nightly ingest job and earlyhelp backtest.
+	only string
+
 	store  *store.Store
 	reg    *prometheus.Registry
 	unlock func()
+}
+
+// stages lists the run's stages in order, each with its configuration.
+func (s *runSetup) stages() ([]pipeline.Stage, error) {
+	out := []pipeline.Stage{ingest.New(s.ingest)}
+	if s.only == "ingest" {
+		return out, nil
+	}
+	tr, err := train.New(s.train)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, tr...)
+	if s.only == "backtest" {
+		return out[:2], nil
+	}
+	sc, err := rank.New(s.rank)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, sc)
+	if s.audit != nil {
+		out = append(out, pipeline.Audit(s.audit))
+	}
+	if s.governance != nil {
+		out = append(out, pipeline.Governance(s.governance))
+	}
+	return out, nil
+}
+
+// run runs the wired stages.
+func (s *runSetup) run(ctx context.Context) (*pipeline.Manifest, error) {
+	stages, err := s.stages()
+	if err != nil {
+		return nil, fmt.Errorf("run options: %w", err)
+	}
+	opts := s.opts
+	opts.Stages, opts.Job = stages, s.only
+	return pipeline.Run(ctx, opts)
 }
 
 // setupRun opens the store, takes its lock, reserves a run folder and wires
@@ -180,34 +233,45 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		unlock()
 		return nil, err
 	}
+	listRules := pipeline.ListRules{
+		CooloffWeeks: cfg.List.CooloffWeeks, Quotas: cfg.List.LocalityQuotas, KeepMargin: cfg.List.KeepMargin,
+		VeryHigh: cfg.List.Bands.VeryHigh, High: cfg.List.Bands.High,
+		Lottery: lotteryOf(cfg),
+	}
 	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, IoDVintage: cfg.Model.IodVintage, RunDate: asOf},
 		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
-	opts := pipeline.Options{
-		RunID: id, RunDir: dir, AsOf: asOf, Council: cfg.Council,
-		CodeVersion: codeVersion(), ConfigSHA256: cfg.SHA256(),
-		Sources: srcs, Store: st, MaxQuarantineRatio: *cfg.MaxQuarantineRatio,
-		MaxNulledRatio: *cfg.MaxNulledRatio, MissingSourcesAccepted: cfg.MissingSourcesAccepted,
-		Features: fs, Candidates: cands, Rules: rules.New(), Calibrate: calibrate,
-		Comparisons: comparisons, DeprivedFeature: deprived,
-		HorizonWeeks: cfg.Model.HorizonWeeks, Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks,
-		MinHistoryWeeks: minHistoryWeeks,
-		Evaluate:        evaluateAdapter, Capacity: cfg.List.Capacity, Exporter: exp,
-		ListRules: pipeline.ListRules{
-			CooloffWeeks: cfg.List.CooloffWeeks, Quotas: cfg.List.LocalityQuotas, KeepMargin: cfg.List.KeepMargin,
-			VeryHigh: cfg.List.Bands.VeryHigh, High: cfg.List.Bands.High,
-			Lottery: lotteryOf(cfg),
+	setup := &runSetup{
+		opts: pipeline.Options{
+			RunID: id, RunDir: dir, AsOf: asOf, Council: cfg.Council,
+			CodeVersion: codeVersion(), ConfigSHA256: cfg.SHA256(),
+			MissingSourcesAccepted: cfg.MissingSourcesAccepted,
+			Features:               fs, HorizonWeeks: cfg.Model.HorizonWeeks,
+			Mem: mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
 		},
-		Reasons:    pipeline.ReasonRules{MaxAgeWeeks: cfg.List.ReasonMaxAgeWeeks, SafetyText: cfg.List.ContactSafety},
-		Ethnicity5: func(code string) string { g, _ := fairness.GroupOf5(code); return g },
-		Models:     newFileModels(cfg.DataDir),
-		Audit:      auditHook(cfg, metrics),
-		Governance: gov,
-		Decisions:  decisionsFor(cfg.DataDir),
-		Mem:        mem, Log: log, Metrics: metrics, Gatherer: reg, Now: now,
+		ingest: ingest.Config{
+			Sources: srcs, Store: st, MaxQuarantineRatio: *cfg.MaxQuarantineRatio,
+			MaxNulledRatio: *cfg.MaxNulledRatio,
+		},
+		train: train.Config{
+			Candidates: cands, Rules: rules.New(), Calibrate: calibrate,
+			Comparisons: comparisons, DeprivedFeature: deprived,
+			Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks, MinHistoryWeeks: minHistoryWeeks,
+			Evaluate: evaluateAdapter, Capacity: cfg.List.Capacity, ListRules: listRules,
+			Models: newFileModels(cfg.DataDir),
+		},
+		rank: rank.Config{
+			Capacity: cfg.List.Capacity, Exporter: exp, ListRules: listRules,
+			Reasons:          rank.ReasonRules{MaxAgeWeeks: cfg.List.ReasonMaxAgeWeeks, SafetyText: cfg.List.ContactSafety},
+			Ethnicity5:       func(code string) string { g, _ := fairness.GroupOf5(code); return g },
+			Decisions:        decisionsFor(cfg.DataDir),
+			RecordAllocation: allocationRecorder(cfg.DataDir, now),
+			Allocations:      pastAllocations(cfg.DataDir), CompareArms: compareArms,
+		},
+		audit:      auditHook(cfg, metrics),
+		governance: gov,
+		store:      st, reg: reg, unlock: unlock,
 	}
-	opts.RecordAllocation = allocationRecorder(cfg.DataDir, now)
-	opts.Allocations, opts.CompareArms = pastAllocations(cfg.DataDir), compareArms
-	return &runSetup{opts: opts, store: st, reg: reg, unlock: unlock}, nil
+	return setup, nil
 }
 
 // candidates builds a trainer per configured model name.

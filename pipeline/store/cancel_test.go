@@ -21,7 +21,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/ingest"
+	"earlyhelp/pipeline/pipelinetest"
+	"earlyhelp/pipeline/rank"
 	"earlyhelp/pipeline/store"
+	"earlyhelp/pipeline/train"
 )
 
 // TestIngestCancelledMidFile runs the real pipeline.Run over the real Store
@@ -296,22 +300,31 @@ func runOnce(ctx context.Context, t *testing.T, dataDir string, now time.Time, m
 	if err != nil {
 		t.Fatal(err)
 	}
-	man, err := pipeline.Run(ctx, pipeline.Options{
-		RunID: id, RunDir: runDir, AsOf: now.Truncate(24 * time.Hour), Council: "test",
-		Sources:            []pipeline.SourceSpec{{Name: "persons", Columns: []string{"person_id"}, Source: src}},
-		Store:              st,
-		MaxQuarantineRatio: 0.5,
-		Features:           flatFeatures{},
-		Candidates:         []pipeline.Candidate{{Name: "flat", Trainer: flatTrainer{}}},
-		HorizonWeeks:       26, Snapshots: 2, StepWeeks: 4,
+	trainStages, err := train.New(train.Config{
+		Candidates: []pipeline.Candidate{{Name: "flat", Trainer: flatTrainer{}}},
+		Snapshots:  2, StepWeeks: 4, Capacity: 5,
 		Evaluate: func(scores []float64, _ []bool, k int) pipeline.EvalMetrics {
 			return pipeline.EvalMetrics{N: len(scores), K: k}
 		},
-		Capacity: 5,
-		Exporter: nopExporter{},
-		Mem:      mem,
-		Log:      zerolog.Nop(),
-		Now:      func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	score, err := rank.New(rank.Config{Capacity: 5, Exporter: nopExporter{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := pipeline.Run(ctx, pipeline.Options{
+		RunID: id, RunDir: runDir, AsOf: now.Truncate(24 * time.Hour), Council: "test",
+		Features: flatFeatures{}, HorizonWeeks: 26,
+		Stages: append(append([]pipeline.Stage{ingest.New(ingest.Config{
+			Sources:            []pipeline.SourceSpec{{Name: "persons", Columns: []string{"person_id"}, Source: src}},
+			Store:              st,
+			MaxQuarantineRatio: 0.5,
+		})}, trainStages...), score),
+		Mem: mem,
+		Log: zerolog.Nop(),
+		Now: func() time.Time { return now },
 	})
 	if man == nil {
 		t.Fatalf("Run returned no manifest: %v", err)
@@ -429,7 +442,7 @@ func assertReidentifiable(t *testing.T, dataDir string, ids []string) {
 
 // flatFeatures builds the same small household table whatever the date,
 // enough for the stages after ingest to run.
-type flatFeatures struct{}
+type flatFeatures struct{ pipelinetest.NoExtras }
 
 func (flatFeatures) Build(_ context.Context, mem memory.Allocator, asOf time.Time) (*pipeline.FeatureTable, error) {
 	schema := arrow.NewSchema([]arrow.Field{

@@ -1,7 +1,8 @@
-package pipeline
+package ingest
 
 import (
 	"context"
+	"earlyhelp/pipeline"
 	"testing"
 	"time"
 
@@ -33,23 +34,22 @@ func TestIngestSourceGauges(t *testing.T) {
 	loaded := time.Date(2026, 7, 13, 2, 0, 0, 0, time.UTC)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	m, err := NewMetrics(prometheus.NewRegistry())
+	m, err := pipeline.NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &run{
-		opts: Options{
-			Sources: []SourceSpec{
+		opts: Config{
+			Sources: []pipeline.SourceSpec{
 				{Name: "persons", Columns: []string{"person_id", "ethnicity"}, Source: nullingSource{name: "persons", emit: 20, nulled: 5}, ExpectedEvery: 7 * 24 * time.Hour},
 				{Name: "objections", Columns: []string{"person_id", "ethnicity"}, Source: nullingSource{name: "objections", emit: 9, rejected: 1}},
 				{Name: "hv_contacts", Columns: []string{"person_id", "ethnicity"}, Source: nullingSource{name: "hv_contacts"}, ExpectedEvery: 24 * time.Hour},
 			},
 			Store:              &timedStore{last: map[string]time.Time{"persons": loaded, "objections": loaded.Add(time.Hour)}},
 			MaxQuarantineRatio: 0.5,
-			Metrics:            m,
 		},
-		mem: mem, log: zerolog.Nop(), runDir: t.TempDir(),
-		man: &Manifest{Sources: map[string]*SourceManifest{}},
+
+		State: &pipeline.State{Mem: mem, Log: zerolog.Nop(), Dir: t.TempDir(), Man: &pipeline.Manifest{Sources: map[string]*pipeline.SourceManifest{}}, Metrics: m},
 	}
 	if err := r.ingest(context.Background()); err != nil {
 		t.Fatalf("ingest: %v", err)

@@ -1,7 +1,8 @@
-package pipeline
+package rank
 
 import (
 	"bytes"
+	"earlyhelp/pipeline"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ func TestCopyBacktestChildrenFromAnOlderRun(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(trained, "scored_children.csv"), []byte(tc.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r := &run{runDir: filepath.Join(runs, "20260720T060000Z"), reused: &SavedModel{RunID: "20260601T060000Z"}}
+			r := &run{State: &pipeline.State{Dir: filepath.Join(runs, "20260720T060000Z"), Reused: &pipeline.SavedModel{RunID: "20260601T060000Z"}}}
 			var buf bytes.Buffer
 			cw := csv.NewWriter(&buf)
 			err := r.copyBacktestChildren(cw)
@@ -76,7 +77,7 @@ func TestChildAgeBand(t *testing.T) {
 		age  int
 		want string
 	}{{-1, ""}, {0, "0-4"}, {4, "0-4"}, {5, "5-10"}, {10, "5-10"}, {11, "11-15"}, {15, "11-15"}, {16, "16+"}, {17, "16+"}} {
-		if got := ChildAgeBand(tc.age); got != tc.want {
+		if got := pipeline.ChildAgeBand(tc.age); got != tc.want {
 			t.Errorf("ChildAgeBand(%d) = %q; want %q", tc.age, got, tc.want)
 		}
 	}

@@ -1,7 +1,8 @@
-package pipeline
+package ingest
 
 import (
 	"context"
+	"earlyhelp/pipeline"
 	"errors"
 	"os"
 	"path/filepath"
@@ -21,22 +22,22 @@ type nullingSource struct {
 	emit, nulled, rejected int64
 }
 
-func (f nullingSource) Read(ctx context.Context, mem memory.Allocator, sink Sink) error {
-	ref := FileRef{Name: f.name + ".csv", SHA256: strings.Repeat("cd", 32), Size: 100}
+func (f nullingSource) Read(ctx context.Context, mem memory.Allocator, sink pipeline.Sink) error {
+	ref := pipeline.FileRef{Name: f.name + ".csv", SHA256: strings.Repeat("cd", 32), Size: 100}
 	if ok, err := sink.Begin(ref); err != nil || !ok {
 		return err
 	}
 	if err := emitPeople(sink, mem, f.emit); err != nil {
 		return err
 	}
-	cs := sink.(CellSink)
+	cs := sink.(pipeline.CellSink)
 	for i := range f.nulled {
-		if err := cs.Nulled(NulledCell{Row: i + 2, Column: "ethnicity", Reason: ReasonBadCode, Value: "=WBRIX"}); err != nil {
+		if err := cs.Nulled(pipeline.NulledCell{Row: i + 2, Column: "ethnicity", Reason: pipeline.ReasonBadCode, Value: "=WBRIX"}); err != nil {
 			return err
 		}
 	}
 	for i := range f.rejected {
-		if err := sink.Reject(Rejected{Row: f.emit + i + 2, Reason: ReasonMissingRequired, Column: "person_id"}); err != nil {
+		if err := sink.Reject(pipeline.Rejected{Row: f.emit + i + 2, Reason: pipeline.ReasonMissingRequired, Column: "person_id"}); err != nil {
 			return err
 		}
 	}
@@ -61,36 +62,35 @@ func TestIngestCountsNulledCells(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			m, err := NewMetrics(prometheus.NewRegistry())
+			m, err := pipeline.NewMetrics(prometheus.NewRegistry())
 			if err != nil {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
 			r := &run{
-				opts: Options{
-					Sources:            []SourceSpec{{Name: tc.src.name, Columns: []string{"person_id", "ethnicity"}, Source: tc.src}},
+				opts: Config{
+					Sources:            []pipeline.SourceSpec{{Name: tc.src.name, Columns: []string{"person_id", "ethnicity"}, Source: tc.src}},
 					Store:              &fakeStore{},
 					MaxQuarantineRatio: 0.5,
-					Metrics:            m,
 				},
-				mem: mem, log: zerolog.Nop(), runDir: dir,
-				man: &Manifest{Sources: map[string]*SourceManifest{}},
+
+				State: &pipeline.State{Mem: mem, Log: zerolog.Nop(), Dir: dir, Man: &pipeline.Manifest{Sources: map[string]*pipeline.SourceManifest{}}, Metrics: m},
 			}
 			err = r.ingest(context.Background())
 			if tc.wantErr == "" && err != nil {
 				t.Fatalf("ingest: %v", err)
 			}
-			if tc.wantErr != "" && (!errors.Is(err, ErrTolerance) || !strings.Contains(err.Error(), tc.wantErr)) {
+			if tc.wantErr != "" && (!errors.Is(err, pipeline.ErrTolerance) || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("ingest error %v; want ErrTolerance containing %q", err, tc.wantErr)
 			}
-			sm := r.man.Sources[tc.src.name]
-			if got := sm.NulledByReason["ethnicity"][ReasonBadCode]; got != tc.src.nulled || sm.Nulled != tc.src.nulled {
+			sm := r.Man.Sources[tc.src.name]
+			if got := sm.NulledByReason["ethnicity"][pipeline.ReasonBadCode]; got != tc.src.nulled || sm.Nulled != tc.src.nulled {
 				t.Errorf("manifest nulled_by_reason %v, cells_nulled %d; want %d", sm.NulledByReason, sm.Nulled, tc.src.nulled)
 			}
 			if sm.Read != sm.Loaded+sm.Quarantined {
 				t.Errorf("read %d != loaded %d + quarantined %d", sm.Read, sm.Loaded, sm.Quarantined)
 			}
-			if got := testutil.ToFloat64(m.CellsNulled.WithLabelValues(tc.src.name, "ethnicity", ReasonBadCode)); tc.wantErr == "" && got != float64(tc.src.nulled) {
+			if got := testutil.ToFloat64(m.CellsNulled.WithLabelValues(tc.src.name, "ethnicity", pipeline.ReasonBadCode)); tc.wantErr == "" && got != float64(tc.src.nulled) {
 				t.Errorf("cells_nulled_total = %v; want %d", got, tc.src.nulled)
 			}
 			b, ferr := os.ReadFile(filepath.Join(dir, "quarantine", tc.src.name+"_cells.csv"))
@@ -107,7 +107,7 @@ func TestIngestCountsNulledCells(t *testing.T) {
 				t.Errorf("unmatched rows %v; want %d", sm.Unmatched, tc.src.rejected)
 			}
 			if tc.src.rejected > 0 {
-				if u := sm.Unmatched[0]; u.File != "objections.csv" || u.Row != 12 || u.Reason != ReasonMissingRequired {
+				if u := sm.Unmatched[0]; u.File != "objections.csv" || u.Row != 12 || u.Reason != pipeline.ReasonMissingRequired {
 					t.Errorf("unmatched %+v; want objections.csv row 12 missing_required", u)
 				}
 				if got := testutil.ToFloat64(m.ObjectionsUnmatched); got != float64(tc.src.rejected) {

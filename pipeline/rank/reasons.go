@@ -1,21 +1,14 @@
-package pipeline
+package rank
 
 import (
 	"cmp"
+	"earlyhelp/pipeline"
 	"slices"
 	"time"
 )
 
 // MaxReasons is how many reasons a listed household shows.
 const MaxReasons = 3
-
-// A Contexter says which model features are context rather than reasons:
-// area and family facts (deprivation, the number and ages of children)
-// that a model may weigh but a family can never be told as the reason
-// they were contacted. text is the feature's value in words.
-type Contexter interface {
-	Context(feature string, value float64) (text string, ok bool)
-}
 
 // ReasonRules choose a listed household's reasons and safety
 // instructions.
@@ -37,14 +30,14 @@ func (rr ReasonRules) maxAge() time.Duration {
 
 // Recent keeps the signals dated before asOf and within the age limit,
 // with text: the only ones that may be reasons.
-func (rr ReasonRules) Recent(sigs []Signal, asOf time.Time) []Signal {
+func (rr ReasonRules) Recent(sigs []pipeline.Signal, asOf time.Time) []pipeline.Signal {
 	oldest := asOf.Add(-rr.maxAge())
-	var out []Signal
+	var out []pipeline.Signal
 	for _, s := range sigs {
 		if s.Text != "" && s.Date.Before(asOf) && !s.Date.Before(oldest) {
 			// Cleaned here, once, for every use downstream: the list's
 			// reasons and each child's signals on the family page.
-			s.Text = CleanText(s.Text)
+			s.Text = pipeline.CleanText(s.Text)
 			out = append(out, s)
 		}
 	}
@@ -56,7 +49,7 @@ func (rr ReasonRules) Recent(sigs []Signal, asOf time.Time) []Signal {
 // (contributions, largest first), then the most salient of the rest, and
 // the latest first among equals. One reason per fact and person: a
 // child's attendance is not given twice. sigs must be Recent's.
-func (rr ReasonRules) Choose(model []Reason, sigs []Signal) []Signal {
+func (rr ReasonRules) Choose(model []pipeline.Reason, sigs []pipeline.Signal) []pipeline.Signal {
 	weight := map[string]float64{}
 	for _, r := range model {
 		if r.Contribution > 0 {
@@ -64,7 +57,7 @@ func (rr ReasonRules) Choose(model []Reason, sigs []Signal) []Signal {
 		}
 	}
 	type cand struct {
-		s Signal
+		s pipeline.Signal
 		w float64
 	}
 	cands := make([]cand, 0, len(sigs))
@@ -85,7 +78,7 @@ func (rr ReasonRules) Choose(model []Reason, sigs []Signal) []Signal {
 		return b.s.Date.Compare(a.s.Date)
 	})
 	seen := map[[2]string]bool{}
-	var out []Signal
+	var out []pipeline.Signal
 	for _, c := range cands {
 		k := [2]string{c.s.Code, c.s.Person}
 		if seen[k] {
@@ -103,9 +96,9 @@ func (rr ReasonRules) Choose(model []Reason, sigs []Signal) []Signal {
 // Safety turns a household's contact-safety facts of the last
 // SafetyLookbackWeeks before asOf into instructions, one per kind in
 // SafetyKinds order, each with the latest date of its kind.
-func (rr ReasonRules) Safety(facts []SafetyFact, asOf time.Time) ([]SafetyFact, []string) {
-	oldest := asOf.AddDate(0, 0, -7*SafetyLookbackWeeks)
-	latest := map[string]SafetyFact{}
+func (rr ReasonRules) Safety(facts []pipeline.SafetyFact, asOf time.Time) ([]pipeline.SafetyFact, []string) {
+	oldest := asOf.AddDate(0, 0, -7*pipeline.SafetyLookbackWeeks)
+	latest := map[string]pipeline.SafetyFact{}
 	for _, f := range facts {
 		if !f.Date.Before(asOf) || f.Date.Before(oldest) {
 			continue
@@ -114,10 +107,10 @@ func (rr ReasonRules) Safety(facts []SafetyFact, asOf time.Time) ([]SafetyFact, 
 			latest[f.Kind] = f
 		}
 	}
-	defaults := DefaultSafetyText()
-	var kept []SafetyFact
+	defaults := pipeline.DefaultSafetyText()
+	var kept []pipeline.SafetyFact
 	var texts []string
-	for _, k := range SafetyKinds() {
+	for _, k := range pipeline.SafetyKinds() {
 		f, ok := latest[k]
 		if !ok {
 			continue
@@ -127,13 +120,13 @@ func (rr ReasonRules) Safety(facts []SafetyFact, asOf time.Time) ([]SafetyFact, 
 			text = defaults[k]
 		}
 		kept = append(kept, f)
-		texts = append(texts, CleanText(text))
+		texts = append(texts, pipeline.CleanText(text))
 	}
 	return kept, texts
 }
 
 // contextOf words the model's reasons that are context, not reasons.
-func contextOf(c Contexter, model []Reason) []string {
+func contextOf(c pipeline.Contexter, model []pipeline.Reason) []string {
 	if c == nil {
 		return nil
 	}
@@ -143,7 +136,7 @@ func contextOf(c Contexter, model []Reason) []string {
 			continue
 		}
 		if text, ok := c.Context(r.Feature, r.Value); ok {
-			out = append(out, CleanText(text))
+			out = append(out, pipeline.CleanText(text))
 		}
 	}
 	return out

@@ -1,7 +1,8 @@
-package pipeline
+package ingest
 
 import (
 	"context"
+	"earlyhelp/pipeline"
 	"errors"
 	"os"
 	"path/filepath"
@@ -24,8 +25,8 @@ type fakeSource struct {
 	fail               bool
 }
 
-func (f fakeSource) Read(ctx context.Context, mem memory.Allocator, sink Sink) error {
-	ref := FileRef{Name: "persons.csv", SHA256: strings.Repeat("ab", 32), Size: 100}
+func (f fakeSource) Read(ctx context.Context, mem memory.Allocator, sink pipeline.Sink) error {
+	ref := pipeline.FileRef{Name: "persons.csv", SHA256: strings.Repeat("ab", 32), Size: 100}
 	ok, err := sink.Begin(ref)
 	if err != nil || !ok {
 		return err
@@ -34,7 +35,7 @@ func (f fakeSource) Read(ctx context.Context, mem memory.Allocator, sink Sink) e
 		return err
 	}
 	for i := int64(0); i < f.reject; i++ {
-		if err := sink.Reject(Rejected{Row: i + 2, Reason: ReasonBadDate, Column: "date_of_birth", Values: []string{"=pseudo", "x"}}); err != nil {
+		if err := sink.Reject(pipeline.Rejected{Row: i + 2, Reason: pipeline.ReasonBadDate, Column: "date_of_birth", Values: []string{"=pseudo", "x"}}); err != nil {
 			return err
 		}
 	}
@@ -49,11 +50,17 @@ type fakeStore struct {
 	written, committed, aborted int
 }
 
-func (s *fakeStore) Loaded(string, FileRef) (bool, error) { return false, nil }
-func (s *fakeStore) NewDelivery(string, FileRef) (Delivery, error) {
+func (s *fakeStore) Loaded(string, pipeline.FileRef) (bool, error) { return false, nil }
+func (s *fakeStore) NewDelivery(string, pipeline.FileRef) (pipeline.Delivery, error) {
 	return &fakeDelivery{s: s}, nil
 }
 func (s *fakeStore) SaveReid(map[string]map[string]string) error { return nil }
+
+// Known remembers no delivery: every file is read.
+func (s *fakeStore) Known(string, string, int64, time.Time) (string, bool) { return "", false }
+
+// LastDelivered has no record.
+func (s *fakeStore) LastDelivered(string) (time.Time, bool) { return time.Time{}, false }
 
 type fakeDelivery struct{ s *fakeStore }
 
@@ -80,21 +87,20 @@ func TestIngestBooks(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			reg := prometheus.NewRegistry()
-			m, err := NewMetrics(reg)
+			m, err := pipeline.NewMetrics(reg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			st := &fakeStore{}
 			dir := t.TempDir()
 			r := &run{
-				opts: Options{
-					Sources:            []SourceSpec{{Name: "persons", Columns: []string{"person_id", "date_of_birth"}, Source: tc.src}},
+				opts: Config{
+					Sources:            []pipeline.SourceSpec{{Name: "persons", Columns: []string{"person_id", "date_of_birth"}, Source: tc.src}},
 					Store:              st,
 					MaxQuarantineRatio: tc.ratio,
-					Metrics:            m,
 				},
-				mem: mem, log: zerolog.Nop(), runDir: dir,
-				man: &Manifest{Sources: map[string]*SourceManifest{}},
+
+				State: &pipeline.State{Mem: mem, Log: zerolog.Nop(), Dir: dir, Man: &pipeline.Manifest{Sources: map[string]*pipeline.SourceManifest{}}, Metrics: m},
 			}
 			err = r.ingest(context.Background())
 			if tc.wantErr == "" && err != nil {
@@ -103,7 +109,7 @@ func TestIngestBooks(t *testing.T) {
 			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("ingest error %v; want one containing %q", err, tc.wantErr)
 			}
-			if tc.ratio == 0.25 && !errors.Is(err, ErrTolerance) {
+			if tc.ratio == 0.25 && !errors.Is(err, pipeline.ErrTolerance) {
 				t.Errorf("error %v is not ErrTolerance", err)
 			}
 			if st.committed != tc.committed || st.aborted != tc.aborted {
@@ -122,14 +128,14 @@ func TestIngestBooks(t *testing.T) {
 				t.Errorf("quarantine cell not neutralised for spreadsheets:\n%s", b)
 			}
 			if tc.wantErr == "" || tc.ratio == 0.25 {
-				sm := r.man.Sources["persons"]
+				sm := r.Man.Sources["persons"]
 				if sm.Read != sm.Loaded+sm.Quarantined || sm.Read != tc.src.read {
 					t.Errorf("manifest read %d loaded %d quarantined %d", sm.Read, sm.Loaded, sm.Quarantined)
 				}
 				if got := testutil.ToFloat64(m.RowsRead.WithLabelValues("persons")); got != float64(tc.src.read) {
 					t.Errorf("rows_read_total = %v; want %d", got, tc.src.read)
 				}
-				if got := testutil.ToFloat64(m.RowsQuarantined.WithLabelValues("persons", ReasonBadDate)); got != float64(tc.src.reject) {
+				if got := testutil.ToFloat64(m.RowsQuarantined.WithLabelValues("persons", pipeline.ReasonBadDate)); got != float64(tc.src.reject) {
 					t.Errorf("rows_quarantined_total = %v; want %d", got, tc.src.reject)
 				}
 			}
@@ -143,13 +149,15 @@ func TestIngestOnlyRun(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	reg := prometheus.NewRegistry()
-	m, _ := NewMetrics(reg)
+	m, _ := pipeline.NewMetrics(reg)
 	dir := t.TempDir()
-	man, err := Run(context.Background(), Options{
+	man, err := pipeline.Run(context.Background(), pipeline.Options{
 		RunID: "20260720T020000Z", RunDir: dir, AsOf: time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC),
-		Sources: []SourceSpec{{Name: "persons", Columns: []string{"person_id"}, Source: fakeSource{emit: 3, read: 3}}},
-		Store:   &fakeStore{}, MaxQuarantineRatio: 0.05, IngestOnly: true,
-		Mem: mem, Log: zerolog.Nop(), Metrics: m, Gatherer: reg,
+		Stages: []pipeline.Stage{New(Config{
+			Sources: []pipeline.SourceSpec{{Name: "persons", Columns: []string{"person_id"}, Source: fakeSource{emit: 3, read: 3}}},
+			Store:   &fakeStore{}, MaxQuarantineRatio: 0.05,
+		})},
+		Job: "ingest", Mem: mem, Log: zerolog.Nop(), Metrics: m, Gatherer: reg,
 	})
 	if err != nil {
 		t.Fatalf("ingest run: %v", err)
@@ -171,7 +179,7 @@ func TestIngestOnlyRun(t *testing.T) {
 }
 
 // emitPeople emits a record of n rows of one person_id column to sink.
-func emitPeople(sink Sink, mem memory.Allocator, n int64) error {
+func emitPeople(sink pipeline.Sink, mem memory.Allocator, n int64) error {
 	b := array.NewStringBuilder(mem)
 	defer b.Release()
 	for i := int64(0); i < n; i++ {

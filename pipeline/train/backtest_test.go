@@ -1,8 +1,10 @@
-package pipeline
+package train
 
 import (
 	"bytes"
 	"context"
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/pipelinetest"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -21,14 +23,15 @@ import (
 // gridFeatures is a FeatureSet of n households on every date, each with one
 // feature; its history runs from start to end.
 type gridFeatures struct {
+	pipelinetest.NoExtras
 	n          int
 	start, end time.Time
 }
 
-func (g gridFeatures) Build(_ context.Context, mem memory.Allocator, asOf time.Time) (*FeatureTable, error) {
+func (g gridFeatures) Build(_ context.Context, mem memory.Allocator, asOf time.Time) (*pipeline.FeatureTable, error) {
 	schema := arrow.NewSchema([]arrow.Field{
-		{Name: ColHousehold, Type: arrow.BinaryTypes.String},
-		{Name: ColAsOf, Type: arrow.FixedWidthTypes.Date32},
+		{Name: pipeline.ColHousehold, Type: arrow.BinaryTypes.String},
+		{Name: pipeline.ColAsOf, Type: arrow.FixedWidthTypes.Date32},
 		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
 	}, nil)
 	b := array.NewRecordBuilder(mem, schema)
@@ -38,10 +41,10 @@ func (g gridFeatures) Build(_ context.Context, mem memory.Allocator, asOf time.T
 		b.Field(1).(*array.Date32Builder).Append(arrow.Date32FromTime(asOf))
 		b.Field(2).(*array.Float64Builder).Append(float64(i % 7))
 	}
-	return &FeatureTable{AsOf: asOf, Record: b.NewRecord()}, nil
+	return &pipeline.FeatureTable{AsOf: asOf, Record: b.NewRecord()}, nil
 }
 
-func (g gridFeatures) Labels(_ context.Context, t *FeatureTable, _ int) ([]bool, error) {
+func (g gridFeatures) Labels(_ context.Context, t *pipeline.FeatureTable, _ int) ([]bool, error) {
 	out := make([]bool, t.Record.NumRows())
 	for i := range out {
 		out[i] = i%7 == 6
@@ -49,7 +52,9 @@ func (g gridFeatures) Labels(_ context.Context, t *FeatureTable, _ int) ([]bool,
 	return out, nil
 }
 
-func (g gridFeatures) Describe(_ *FeatureTable, _ int, r Reason) string { return r.Feature }
+func (g gridFeatures) Describe(_ *pipeline.FeatureTable, _ int, r pipeline.Reason) string {
+	return r.Feature
+}
 
 func (g gridFeatures) DataSpan(context.Context, memory.Allocator) (time.Time, time.Time, error) {
 	return g.start, g.end, nil
@@ -63,7 +68,7 @@ type seen struct {
 
 func seenIn(rec arrow.Record) seen {
 	s := seen{households: map[string]bool{}, dates: map[time.Time]bool{}}
-	hh, _ := stringColumn(rec, ColHousehold)
+	hh, _ := pipeline.StringColumn(rec, pipeline.ColHousehold)
 	d := rec.Column(1).(*array.Date32)
 	for i := 0; i < int(rec.NumRows()); i++ {
 		s.households[hh.Value(i)] = true
@@ -75,7 +80,7 @@ func seenIn(rec arrow.Record) seen {
 // recorder trains a model that scores x and remembers every fit.
 type recorder struct{ fits *[]seen }
 
-func (r recorder) Fit(_ context.Context, feats arrow.Record, _ []bool) (Model, error) {
+func (r recorder) Fit(_ context.Context, feats arrow.Record, _ []bool) (pipeline.Model, error) {
 	*r.fits = append(*r.fits, seenIn(feats))
 	return fittedX{}, nil
 }
@@ -89,7 +94,7 @@ type xModel struct{}
 func (xModel) Score(_ context.Context, feats arrow.Record) ([]float64, error) {
 	return append([]float64(nil), feats.Column(2).(*array.Float64).Float64Values()...), nil
 }
-func (xModel) Explain(arrow.Record, int, int) []Reason { return nil }
+func (xModel) Explain(arrow.Record, int, int) []pipeline.Reason { return nil }
 
 // TestBacktestOutOfTimeAndGrouped is issue 5's acceptance test: in every
 // fold, no household of the test group is in the training or calibration
@@ -105,25 +110,33 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
 	const horizon = 26
-	man, err := Run(context.Background(), Options{
-		RunID: "20261124T020000Z", RunDir: dir, AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
-		Store: &fakeStore{}, Features: gridFeatures{n: 200, start: start, end: end},
-		Candidates: []Candidate{{Name: "x", Trainer: recorder{&fits}}},
-		Rules:      xModel{},
-		Calibrate: func(_ context.Context, m Model, feats arrow.Record, _ []bool) (Model, error) {
-			if _, ok := m.(fittedX); ok {
-				cals = append(cals, seenIn(feats))
-			} else {
-				rulesCals = append(rulesCals, seenIn(feats))
-			}
-			return m, nil
-		},
-		HorizonWeeks: horizon, Snapshots: 3, StepWeeks: 4, MinHistoryWeeks: 26,
-		Evaluate: func(scores []float64, _ []bool, k int) EvalMetrics {
-			return EvalMetrics{N: len(scores), K: k}
-		},
-		Capacity: 20, Exporter: nopExporter{}, BacktestOnly: true,
-		Mem: mem, Log: zerolog.Nop(),
+	man, err := pipeline.Run(context.Background(), pipeline.Options{
+		RunID:        "20261124T020000Z",
+		RunDir:       dir,
+		AsOf:         time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+		Features:     gridFeatures{n: 200, start: start, end: end},
+		HorizonWeeks: horizon,
+		Mem:          mem,
+		Log:          zerolog.Nop(),
+		Stages: backtestStages(t, Config{
+			Candidates: []pipeline.Candidate{{Name: "x", Trainer: recorder{&fits}}},
+			Rules:      xModel{},
+			Calibrate: func(_ context.Context, m pipeline.Model, feats arrow.Record, _ []bool) (pipeline.Model, error) {
+				if _, ok := m.(fittedX); ok {
+					cals = append(cals, seenIn(feats))
+				} else {
+					rulesCals = append(rulesCals, seenIn(feats))
+				}
+				return m, nil
+			},
+			Snapshots:       3,
+			StepWeeks:       4,
+			MinHistoryWeeks: 26,
+			Evaluate: func(scores []float64, _ []bool, k int) pipeline.EvalMetrics {
+				return pipeline.EvalMetrics{N: len(scores), K: k}
+			},
+			Capacity: 20,
+		}),
 	})
 	if err != nil {
 		t.Fatalf("backtest: %v", err)
@@ -132,7 +145,7 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bt Backtest
+	var bt pipeline.Backtest
 	if err := json.Unmarshal(b, &bt); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +213,7 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 		if d.AddDate(0, 0, 7*horizon).After(end.AddDate(0, 0, 1)) {
 			t.Errorf("fold %s: its horizon runs past the end of the data (%s)", fold.AsOf, end.Format(time.DateOnly))
 		}
-		for _, name := range []string{"x", BaselineRules, BaselineRandom} {
+		for _, name := range []string{"x", pipeline.BaselineRules, pipeline.BaselineRandom} {
 			if fold.Models[name].N != fold.TestHouseholds {
 				t.Errorf("fold %s: model %s scored %d of %d", fold.AsOf, name, fold.Models[name].N, fold.TestHouseholds)
 			}
@@ -216,20 +229,20 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 
 type nopExporter struct{}
 
-func (nopExporter) Export(context.Context, string, *List) ([]string, error) { return nil, nil }
+func (nopExporter) Export(context.Context, string, *pipeline.List) ([]string, error) { return nil, nil }
 
 func TestCalibrationDeciles(t *testing.T) {
 	// Scores equal to the chance of the outcome: every decile's observed rate
 	// is near its mean score. Scores doubled: the top deciles are off.
-	mk := func(scale float64) []*foldScores {
-		f := &foldScores{scores: map[string][]float64{}}
+	mk := func(scale float64) []*pipeline.FoldScores {
+		f := &pipeline.FoldScores{Scores: map[string][]float64{}}
 		for i := 0; i < 20000; i++ {
 			p := float64(i%100) / 200 // 0 … 0.495
-			f.scores["m"] = append(f.scores["m"], math.Min(1, p*scale))
+			f.Scores["m"] = append(f.Scores["m"], math.Min(1, p*scale))
 			// A deterministic draw with probability p.
-			f.labels = append(f.labels, float64((i*7919)%1000)/1000 < p)
+			f.Labels = append(f.Labels, float64((i*7919)%1000)/1000 < p)
 		}
-		return []*foldScores{f}
+		return []*pipeline.FoldScores{f}
 	}
 	good, bad := calibration(mk(1), "m"), calibration(mk(2), "m")
 	if len(good.Bins) != 10 || good.Bins[0].Households != 2000 {
@@ -261,14 +274,14 @@ func TestCheckFeatures(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	tbl, _ := gridFeatures{n: 3}.Build(context.Background(), mem, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC))
 	defer tbl.Release()
-	if err := checkFeatures(named{features: []string{"x"}}, tbl.Record); err != nil {
+	if err := pipeline.CheckFeatures(named{features: []string{"x"}}, tbl.Record); err != nil {
 		t.Errorf("same features: %v", err)
 	}
-	err := checkFeatures(named{features: []string{"x", "absence_rate_6w"}}, tbl.Record)
+	err := pipeline.CheckFeatures(named{features: []string{"x", "absence_rate_6w"}}, tbl.Record)
 	if err == nil || !strings.Contains(err.Error(), "missing: absence_rate_6w") || !strings.Contains(err.Error(), "m-1") {
 		t.Errorf("a model with a feature the table lacks: %v", err)
 	}
-	err = checkFeatures(named{features: []string{}}, tbl.Record)
+	err = pipeline.CheckFeatures(named{features: []string{}}, tbl.Record)
 	if err == nil || !strings.Contains(err.Error(), "not in the model: x") {
 		t.Errorf("a table with a feature the model lacks: %v", err)
 	}
@@ -282,7 +295,7 @@ type orderedTrainer struct {
 	pause time.Duration
 }
 
-func (o orderedTrainer) Fit(context.Context, arrow.Record, []bool) (Model, error) {
+func (o orderedTrainer) Fit(context.Context, arrow.Record, []bool) (pipeline.Model, error) {
 	*o.fits++
 	time.Sleep(o.pause) // lets the other candidates' goroutines overtake
 	return shiftedX(*o.fits), nil
@@ -297,7 +310,7 @@ func (s shiftedX) Score(_ context.Context, feats arrow.Record) ([]float64, error
 	}
 	return out, nil
 }
-func (shiftedX) Explain(arrow.Record, int, int) []Reason { return nil }
+func (shiftedX) Explain(arrow.Record, int, int) []pipeline.Reason { return nil }
 
 // TestBacktestWorkers: the backtest's figures are the same whether its
 // models train one at a time or several at once, for candidates whose
@@ -310,28 +323,37 @@ func TestBacktestWorkers(t *testing.T) {
 		defer mem.AssertSize(t, 0)
 		var fitsA, fitsB int
 		dir := t.TempDir()
-		_, err := Run(context.Background(), Options{
-			RunID: "20261124T020000Z", RunDir: dir, AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
-			Store: &fakeStore{}, Features: gridFeatures{n: 300, start: start, end: end},
-			Candidates: []Candidate{
-				{Name: "a", Trainer: orderedTrainer{fits: &fitsA, pause: time.Millisecond}},
-				{Name: "b", Trainer: orderedTrainer{fits: &fitsB}},
-			},
-			Rules: xModel{},
-			Calibrate: func(_ context.Context, m Model, _ arrow.Record, _ []bool) (Model, error) {
-				return m, nil
-			},
-			HorizonWeeks: 26, Snapshots: 3, StepWeeks: 4, MinHistoryWeeks: 26,
-			// A checksum of every score in order, so any score that moves shows.
-			Evaluate: func(scores []float64, _ []bool, k int) EvalMetrics {
-				var sum float64
-				for i, s := range scores {
-					sum += s * float64(i%97+1)
-				}
-				return EvalMetrics{N: len(scores), K: k, AUC: sum}
-			},
-			Capacity: 20, Exporter: nopExporter{}, BacktestOnly: true,
-			Mem: mem, Log: zerolog.Nop(), Workers: workers,
+		_, err := pipeline.Run(context.Background(), pipeline.Options{
+			RunID:        "20261124T020000Z",
+			RunDir:       dir,
+			AsOf:         time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+			Features:     gridFeatures{n: 300, start: start, end: end},
+			HorizonWeeks: 26,
+			Mem:          mem,
+			Log:          zerolog.Nop(),
+			Stages: backtestStages(t, Config{
+				Candidates: []pipeline.Candidate{
+					{Name: "a", Trainer: orderedTrainer{fits: &fitsA, pause: time.Millisecond}},
+					{Name: "b", Trainer: orderedTrainer{fits: &fitsB}},
+				},
+				Rules: xModel{},
+				Calibrate: func(_ context.Context, m pipeline.Model, _ arrow.Record, _ []bool) (pipeline.Model, error) {
+					return m, nil
+				},
+				Snapshots:       3,
+				StepWeeks:       4,
+				MinHistoryWeeks: 26,
+				// A checksum of every score in order, so any score that moves shows.
+				Evaluate: func(scores []float64, _ []bool, k int) pipeline.EvalMetrics {
+					var sum float64
+					for i, s := range scores {
+						sum += s * float64(i%97+1)
+					}
+					return pipeline.EvalMetrics{N: len(scores), K: k, AUC: sum}
+				},
+				Capacity: 20,
+				Workers:  workers,
+			}),
 		})
 		if err != nil {
 			t.Fatalf("%d workers: %v", workers, err)
@@ -346,7 +368,7 @@ func TestBacktestWorkers(t *testing.T) {
 		return b
 	}
 	one := backtest(1)
-	var bt Backtest
+	var bt pipeline.Backtest
 	if err := json.Unmarshal(one, &bt); err != nil {
 		t.Fatal(err)
 	}
@@ -358,4 +380,14 @@ func TestBacktestWorkers(t *testing.T) {
 			t.Errorf("backtest.json with %d workers differs from one worker's (%d bytes against %d)", workers, len(got), len(one))
 		}
 	}
+}
+
+// backtestStages are the backtest stage alone, as earlyhelp backtest runs it.
+func backtestStages(t *testing.T, cfg Config) []pipeline.Stage {
+	t.Helper()
+	st, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st[:1]
 }

@@ -1,11 +1,14 @@
-package pipeline
+package train
 
 import (
 	"context"
+	"earlyhelp/pipeline"
 	"fmt"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // trainingSet is what a model for one date learns from: its training rows
@@ -83,7 +86,7 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, keep, calibrat
 		}
 	}()
 	for _, d := range ts.train {
-		s, err := r.snapshotAt(ctx, d)
+		s, err := r.SnapshotAt(ctx, d)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +106,7 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, keep, calibrat
 		calRecs = append(calRecs, rec)
 		ts.calLabels = append(ts.calLabels, lab...)
 	}
-	if ts.rec, err = concat(r.mem, recs); err != nil {
+	if ts.rec, err = concat(r.Mem, recs); err != nil {
 		return nil, err
 	}
 	ts.pos = countTrue(ts.labels)
@@ -111,7 +114,7 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, keep, calibrat
 		return ts, nil
 	}
 	if calibrating != nil {
-		if ts.calRec, err = concat(r.mem, calRecs); err != nil {
+		if ts.calRec, err = concat(r.Mem, calRecs); err != nil {
 			return nil, err
 		}
 		if ts.heldOutPos = countTrue(ts.calLabels); ts.heldOutPos >= minCalibrationOutcomes {
@@ -123,7 +126,7 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, keep, calibrat
 		ts.calRec.Release()
 		ts.calRec, ts.widened = nil, true
 	}
-	s, err := r.snapshotAt(ctx, ts.cal)
+	s, err := r.SnapshotAt(ctx, ts.cal)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +136,7 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, keep, calibrat
 
 // fitOn trains c on ts and calibrates it. It only reads ts, so models of
 // different candidates may fit on one set at once.
-func (r *run) fitOn(ctx context.Context, c Candidate, ts *trainingSet) (*fitted, error) {
+func (r *run) fitOn(ctx context.Context, c pipeline.Candidate, ts *trainingSet) (*fitted, error) {
 	f := &fitted{train: ts.train, cal: ts.cal}
 	if c.Trainer != nil {
 		m, err := c.Trainer.Fit(ctx, ts.rec, ts.labels)
@@ -141,20 +144,20 @@ func (r *run) fitOn(ctx context.Context, c Candidate, ts *trainingSet) (*fitted,
 			return nil, fmt.Errorf("%s: fit on %d rows (%d positive): %w", c.Name, len(ts.labels), ts.pos, err)
 		}
 		f.model, f.rows, f.pos = m, len(ts.labels), ts.pos
-	} else if c.Name == BaselineRules {
+	} else if c.Name == pipeline.BaselineRules {
 		f.model = r.opts.Rules
 	}
 	if f.cal.IsZero() {
 		return f, nil
 	}
 	if ts.widened {
-		r.log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", ts.heldOutPos).
+		r.Log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", ts.heldOutPos).
 			Msg("too few outcomes in the held-out households: calibrating on the training households too")
 	}
 	// If even the widened set has no outcome (or nothing but), leave the
 	// scores uncalibrated and say so.
 	if pos := countTrue(ts.calLabels); pos == 0 || pos == len(ts.calLabels) {
-		r.log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", pos).
+		r.Log.Warn().Str("model", c.Name).Str("calibration_as_of", f.cal.Format(time.DateOnly)).Int("outcomes", pos).
 			Int("households", len(ts.calLabels)).Msg("cannot calibrate without both outcomes: scores left uncalibrated")
 		f.uncalibrated = true
 		return f, nil
@@ -172,11 +175,46 @@ func (r *run) fitOn(ctx context.Context, c Candidate, ts *trainingSet) (*fitted,
 
 // fitFor trains c for use on households keep allows, on the dates of
 // foldTraining, and calibrates it on the latest of them (see trainingSet).
-func (r *run) fitFor(ctx context.Context, c Candidate, dates []time.Time, keep, calibrating func(string) bool) (*fitted, error) {
+func (r *run) fitFor(ctx context.Context, c pipeline.Candidate, dates []time.Time, keep, calibrating func(string) bool) (*fitted, error) {
 	ts, err := r.trainingSet(ctx, dates, keep, calibrating)
 	if err != nil {
 		return nil, err
 	}
 	defer ts.release()
 	return r.fitOn(ctx, c, ts)
+}
+
+// concat stacks records of one schema into one record.
+func concat(mem memory.Allocator, recs []arrow.Record) (arrow.Record, error) {
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("no feature tables")
+	}
+	schema := recs[0].Schema()
+	var rows int64
+	for _, r := range recs {
+		if !r.Schema().Equal(schema) {
+			return nil, fmt.Errorf("feature tables differ in schema")
+		}
+		rows += r.NumRows()
+	}
+	cols := make([]arrow.Array, schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	parts := make([]arrow.Array, len(recs))
+	for i := range cols {
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		arr, err := array.Concatenate(parts, mem)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", schema.Field(i).Name, err)
+		}
+		cols[i] = arr
+	}
+	return array.NewRecord(schema, cols, rows), nil
 }

@@ -1,7 +1,8 @@
-package pipeline
+package rank
 
 import (
 	"context"
+	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
 	"encoding/csv"
 	"fmt"
@@ -13,55 +14,14 @@ import (
 	"time"
 )
 
-// Arms of the capacity-margin lottery.
-const (
-	ArmOffered    = "offered"
-	ArmNotOffered = "not_offered"
-)
-
-// Lottery is the capacity-margin evaluation (list.evaluation): of the 2m
-// households ranked around the week's capacity K, m are listed, chosen
-// uniformly at random; the K−m above them are always listed. Their scores
-// differ by less than the score's own noise, so the draw changes only an
-// order the model cannot really tell apart, and the council learns whether
-// the offer changes outcomes.
-type Lottery struct {
-	Margin int
-	// Seed, with the run's as-of date, fixes the draw: the same week's list
-	// drawn again with the same seed is the same list.
-	Seed int64
-}
-
-// AllocationFile, beside the list, records the draw: one row per household
-// in the lottery with its arm. Pseudonyms only.
-const AllocationFile = "evaluation_allocation.csv"
-
-// Allocation is one household's draw.
-type Allocation struct {
-	Household string // pseudonym
-	Rank      int    // in the week's ranked order, 1 = highest score
-	Arm       string // ArmOffered or ArmNotOffered
-}
-
-// MarginDraw is the lottery over n households eligible for the list, in
-// list order (after cool-off, quotas and the stability rule), at capacity k
-// and margin m: Always are the positions listed whatever the draw, Offered
-// and NotOffered the lottery's arms, each in ascending order. Exactly
-// min(n, k) positions are listed (Always and Offered). With n ≤ k everyone
-// is listed and there is no lottery: nobody eligible goes unlisted, so
-// there is nothing to randomise.
-type MarginDraw struct {
-	Always, Offered, NotOffered []int
-}
-
 // DrawMargin draws the lottery. It is deterministic for (seed, asOf) and
 // uniform: each of the C(pool, m) ways to choose the offered households is
 // equally likely. m must be in [1, k).
-func DrawMargin(n, k, m int, seed int64, asOf time.Time) (MarginDraw, error) {
+func DrawMargin(n, k, m int, seed int64, asOf time.Time) (pipeline.MarginDraw, error) {
 	if k < 1 || m < 1 || m >= k || n < 0 {
-		return MarginDraw{}, fmt.Errorf("margin lottery: want 1 ≤ margin < capacity, got margin %d and capacity %d", m, k)
+		return pipeline.MarginDraw{}, fmt.Errorf("margin lottery: want 1 ≤ margin < capacity, got margin %d and capacity %d", m, k)
 	}
-	var d MarginDraw
+	var d pipeline.MarginDraw
 	top := min(n, k-m)
 	for i := range top {
 		d.Always = append(d.Always, i)
@@ -98,7 +58,7 @@ func DrawMargin(n, k, m int, seed int64, asOf time.Time) (MarginDraw, error) {
 // margin (sel, in rank order): it returns the households listed this week
 // and the allocation of the lottery's households, ranks from households'
 // ranked order.
-func (lr ListRules) drawList(sel []listed, households []string, asOf time.Time) ([]listed, []Allocation, error) {
+func drawList(lr pipeline.ListRules, sel []listed, households []string, asOf time.Time) ([]listed, []pipeline.Allocation, error) {
 	if lr.Lottery == nil {
 		return sel, nil, nil
 	}
@@ -110,32 +70,27 @@ func (lr ListRules) drawList(sel []listed, households []string, asOf time.Time) 
 	for _, i := range d.Always {
 		out = append(out, sel[i])
 	}
-	var alloc []Allocation
+	var alloc []pipeline.Allocation
 	arm := func(idx []int, name string) {
 		for _, i := range idx {
-			alloc = append(alloc, Allocation{Household: households[sel[i].pos], Rank: sel[i].pos + 1, Arm: name})
+			alloc = append(alloc, pipeline.Allocation{Household: households[sel[i].pos], Rank: sel[i].pos + 1, Arm: name})
 		}
 	}
-	arm(d.Offered, ArmOffered)
-	arm(d.NotOffered, ArmNotOffered)
+	arm(d.Offered, pipeline.ArmOffered)
+	arm(d.NotOffered, pipeline.ArmNotOffered)
 	for _, i := range d.Offered {
 		out = append(out, sel[i])
 	}
 	slices.SortFunc(out, func(a, b listed) int { return a.pos - b.pos })
-	slices.SortFunc(alloc, func(a, b Allocation) int { return a.Rank - b.Rank })
+	slices.SortFunc(alloc, func(a, b pipeline.Allocation) int { return a.Rank - b.Rank })
 	return out, alloc, nil
 }
 
-// AllocationColumns is the header of list/AllocationFile.
-func AllocationColumns() []string {
-	return []string{"run_id", "as_of", "household_id", "rank", "arm", "margin", "seed"}
-}
-
 // writeAllocation writes list/AllocationFile atomically.
-func writeAllocation(runDir, runID string, asOf time.Time, l *Lottery, alloc []Allocation) error {
-	return atomicfile.Write(filepath.Join(runDir, "list", AllocationFile), 0o640, func(w io.Writer) error {
+func writeAllocation(runDir, runID string, asOf time.Time, l *pipeline.Lottery, alloc []pipeline.Allocation) error {
+	return atomicfile.Write(filepath.Join(runDir, "list", pipeline.AllocationFile), 0o640, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
-		cw.Write(AllocationColumns())
+		cw.Write(pipeline.AllocationColumns())
 		for _, a := range alloc {
 			cw.Write([]string{runID, asOf.Format(time.DateOnly), a.Household, strconv.Itoa(a.Rank), a.Arm,
 				strconv.Itoa(l.Margin), strconv.FormatInt(l.Seed, 10)})
@@ -150,50 +105,21 @@ func writeAllocation(runDir, runID string, asOf time.Time, l *Lottery, alloc []A
 // recorded only for a list that exists; a run that fails to record it
 // fails, since an offer nobody can trace back to its arm would bias the
 // evaluation.
-func (r *run) recordAllocation(ctx context.Context, l *Lottery, alloc []Allocation) error {
+func (r *run) recordAllocation(ctx context.Context, l *pipeline.Lottery, alloc []pipeline.Allocation) error {
 	if l == nil {
 		return nil
 	}
-	if err := writeAllocation(r.runDir, r.opts.RunID, r.opts.AsOf, l, alloc); err != nil {
+	if err := writeAllocation(r.Dir, r.ID, r.AsOf, l, alloc); err != nil {
 		return fmt.Errorf("evaluation allocation: %w", err)
 	}
-	r.output("list/" + AllocationFile)
+	r.Output("list/" + pipeline.AllocationFile)
 	if r.opts.RecordAllocation != nil {
-		if err := r.opts.RecordAllocation(ctx, r.opts.RunID, r.opts.AsOf, *l, alloc); err != nil {
+		if err := r.opts.RecordAllocation(ctx, r.ID, r.AsOf, *l, alloc); err != nil {
 			return fmt.Errorf("evaluation allocation: %w", err)
 		}
 	}
 	return nil
 }
-
-// PastAllocation is a household's first draw in an earlier week's lottery,
-// as the decisions database keeps it.
-type PastAllocation struct {
-	RunID     string
-	AsOf      time.Time
-	Household string // pseudonym
-	Arm       string
-}
-
-// EvaluationArmsFile, in audit/, is the lottery's outcomes by arm.
-const EvaluationArmsFile = "evaluation_arms.csv"
-
-// EvaluationArmsColumns is the header of audit/EvaluationArmsFile.
-func EvaluationArmsColumns() []string {
-	return []string{"measure", "households", "outcomes", "estimate", "ci_low", "ci_high", "labels_known_to"}
-}
-
-// ArmsEstimate is the lottery's arms compared: the difference in outcome
-// rates, offered minus not offered, with its interval, and each arm's
-// interval (low, high).
-type ArmsEstimate struct {
-	Difference, Low, High float64
-	Offered, NotOffered   [2]float64
-}
-
-// ArmsEstimator compares the outcome rates of the lottery's arms; the
-// pipeline is given one so this package needs no statistics of its own.
-type ArmsEstimator func(offered, offeredEvents, notOffered, notOfferedEvents int) (ArmsEstimate, error)
 
 // evaluationArms writes audit/EvaluationArmsFile: for every household
 // first drawn on a date whose horizon has passed by the labels this run
@@ -214,12 +140,12 @@ func (r *run) evaluationArms(ctx context.Context) error {
 	if len(past) == 0 {
 		return nil
 	}
-	knownTo := r.trainFor
+	knownTo := r.TrainFor
 	if knownTo.IsZero() {
-		knownTo = r.opts.AsOf
+		knownTo = r.AsOf
 	}
-	knownTo = knownTo.AddDate(0, 0, -7*r.opts.HorizonWeeks)
-	byDate := map[time.Time][]PastAllocation{}
+	knownTo = knownTo.AddDate(0, 0, -7*r.HorizonWeeks)
+	byDate := map[time.Time][]pipeline.PastAllocation{}
 	pending := 0
 	for _, a := range past {
 		if a.AsOf.After(knownTo) {
@@ -248,7 +174,7 @@ func (r *run) evaluationArms(ctx context.Context) error {
 				continue
 			}
 			k := 1
-			if a.Arm == ArmOffered {
+			if a.Arm == pipeline.ArmOffered {
 				k = 0
 			}
 			n[k]++
@@ -259,7 +185,7 @@ func (r *run) evaluationArms(ctx context.Context) error {
 	}
 	known := knownTo.Format(time.DateOnly)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
-	rows := [][]string{EvaluationArmsColumns()}
+	rows := [][]string{pipeline.EvaluationArmsColumns()}
 	if n[0] > 0 && n[1] > 0 {
 		e, err := r.opts.CompareArms(n[0], events[0], n[1], events[1])
 		if err != nil {
@@ -267,50 +193,44 @@ func (r *run) evaluationArms(ctx context.Context) error {
 		}
 		rate := func(k int) float64 { return float64(events[k]) / float64(n[k]) }
 		rows = append(rows,
-			[]string{ArmOffered, strconv.Itoa(n[0]), strconv.Itoa(events[0]), f(rate(0)), f(e.Offered[0]), f(e.Offered[1]), known},
-			[]string{ArmNotOffered, strconv.Itoa(n[1]), strconv.Itoa(events[1]), f(rate(1)), f(e.NotOffered[0]), f(e.NotOffered[1]), known},
+			[]string{pipeline.ArmOffered, strconv.Itoa(n[0]), strconv.Itoa(events[0]), f(rate(0)), f(e.Offered[0]), f(e.Offered[1]), known},
+			[]string{pipeline.ArmNotOffered, strconv.Itoa(n[1]), strconv.Itoa(events[1]), f(rate(1)), f(e.NotOffered[0]), f(e.NotOffered[1]), known},
 			[]string{"difference_offered_minus_not_offered", strconv.Itoa(n[0] + n[1]), strconv.Itoa(events[0] + events[1]), f(e.Difference), f(e.Low), f(e.High), known})
 	} else {
 		// Too early to compare: the counts say how far the evaluation has
 		// come.
 		rows = append(rows,
-			[]string{ArmOffered, strconv.Itoa(n[0]), strconv.Itoa(events[0]), "", "", "", known},
-			[]string{ArmNotOffered, strconv.Itoa(n[1]), strconv.Itoa(events[1]), "", "", "", known})
+			[]string{pipeline.ArmOffered, strconv.Itoa(n[0]), strconv.Itoa(events[0]), "", "", "", known},
+			[]string{pipeline.ArmNotOffered, strconv.Itoa(n[1]), strconv.Itoa(events[1]), "", "", "", known})
 	}
 	rows = append(rows,
 		[]string{"pending_horizon", strconv.Itoa(pending), "", "", "", "", known},
 		[]string{"unmatched", strconv.Itoa(unmatched), "", "", "", "", known})
-	if err := writeCSV(filepath.Join(r.runDir, "audit", EvaluationArmsFile), rows); err != nil {
+	if err := atomicfile.WriteCSV(filepath.Join(r.Dir, "audit", pipeline.EvaluationArmsFile), rows); err != nil {
 		return fmt.Errorf("evaluation arms: %w", err)
 	}
-	r.output("audit/" + EvaluationArmsFile)
+	r.Output("audit/" + pipeline.EvaluationArmsFile)
 	return nil
 }
 
 // labelsAt maps each household scored on date d to whether the outcome
 // followed within the horizon.
 func (r *run) labelsAt(ctx context.Context, d time.Time) (map[string]bool, error) {
-	key := d.Format(time.DateOnly)
-	r.snapMu.Lock()
-	_, held := r.snapshots[key]
-	r.snapMu.Unlock()
-	s, err := r.snapshotAt(ctx, d)
+	_, held := r.Cached(d)
+	s, err := r.SnapshotAt(ctx, d)
 	if err != nil {
 		return nil, fmt.Errorf("evaluation outcomes: %w", err)
 	}
-	hh, err := stringColumn(s.table.Record, ColHousehold)
+	hh, err := pipeline.StringColumn(s.Table.Record, pipeline.ColHousehold)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]bool, hh.Len())
 	for i := 0; i < hh.Len(); i++ {
-		out[hh.Value(i)] = s.labels[i]
+		out[hh.Value(i)] = s.Labels[i]
 	}
 	if !held {
-		r.snapMu.Lock()
-		delete(r.snapshots, key)
-		r.snapMu.Unlock()
-		s.table.Release()
+		r.Forget(d)
 	}
 	return out, nil
 }

@@ -1,7 +1,8 @@
-package pipeline
+package ingest
 
 import (
 	"context"
+	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
 	"encoding/csv"
 	"fmt"
@@ -14,57 +15,14 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 )
 
-// Store is what ingestion needs of the local store.
-type Store interface {
-	// Loaded reports whether this name and hash of source were loaded before.
-	Loaded(source string, f FileRef) (bool, error)
-	// NewDelivery starts writing the records of one delivered file.
-	NewDelivery(source string, f FileRef) (Delivery, error)
-	// SaveReid merges pseudonym → council identifier pairs, by namespace,
-	// into the re-identification lookup.
-	SaveReid(pairs map[string]map[string]string) error
-}
-
-// Delivery is one file's records on their way into the store. Nothing of it
-// is visible to readers until Commit.
-type Delivery interface {
-	Write(rec arrow.Record) error
-	Commit(rowsRead, rowsLoaded int64) error
-	Abort()
-}
-
-// NulledCell is an optional cell that could not be read: it was stored as
-// null and its row kept (CONTRACTS §2 cell policy). Value is the cell as
-// received, an identifier pseudonymised as in the quarantine file.
-type NulledCell struct {
-	Row    int64 // as Rejected.Row
-	Column string
-	Reason string // one of the Reason* constants
-	Value  string
-}
-
-// A CellSink is a Sink that keeps rows whose optional cells are
-// unreadable, given each such cell through Nulled (after Begin, before
-// End, in row order with the file's Emit and Reject calls). A source given
-// a sink that is not a CellSink quarantines such rows instead, so nothing
-// unreadable is stored unaccounted.
-type CellSink interface {
-	Sink
-	Nulled(c NulledCell) error
-}
-
-// DefaultMaxNulledRatio is max_nulled_ratio's default: a column with more
-// than half its loaded cells unreadable is a broken extract, not noise.
-const DefaultMaxNulledRatio = 0.5
-
 // ingest runs every source into the store, keeping the books of the manifest
 // and the metrics. It fails on the first source that fails.
 func (r *run) ingest(ctx context.Context) error {
 	for _, spec := range r.opts.Sources {
-		sm := &SourceManifest{ByReason: map[string]int64{}, NulledByReason: map[string]map[string]int64{}}
-		r.man.Sources[spec.Name] = sm
+		sm := &pipeline.SourceManifest{ByReason: map[string]int64{}, NulledByReason: map[string]map[string]int64{}}
+		r.Man.Sources[spec.Name] = sm
 		s := &sink{run: r, spec: spec, man: sm, reid: map[string]map[string]string{}}
-		err := spec.Source.Read(ctx, r.mem, s)
+		err := spec.Source.Read(ctx, r.Mem, s)
 		if s.del != nil { // a file was open when the source failed
 			s.del.Abort()
 			s.del = nil
@@ -87,38 +45,36 @@ func (r *run) ingest(ctx context.Context) error {
 			return fmt.Errorf("%s: quarantine of cells: %w", spec.Name, err)
 		}
 		r.countSource(spec.Name, sm)
-		r.log.Info().Str("source", spec.Name).Int64("read", sm.Read).Int64("loaded", sm.Loaded).
+		r.Log.Info().Str("source", spec.Name).Int64("read", sm.Read).Int64("loaded", sm.Loaded).
 			Int64("quarantined", sm.Quarantined).Int64("cells_nulled", sm.Nulled).Int("files", len(sm.Files)).Msg("ingested")
 	}
-	if r.opts.Metrics != nil {
+	if r.Metrics != nil {
 		var unmatched int
-		for _, sm := range r.man.Sources {
+		for _, sm := range r.Man.Sources {
 			unmatched += len(sm.Unmatched)
 		}
-		r.opts.Metrics.ObjectionsUnmatched.Set(float64(unmatched))
+		r.Metrics.ObjectionsUnmatched.Set(float64(unmatched))
 		// Every source's newest file, whether or not this run found one,
 		// so a one-shot run's pushed metrics carry it too.
-		if dt, ok := r.opts.Store.(DeliveryTimes); ok {
-			expected := make(map[string]time.Duration, len(r.opts.Sources))
-			for _, spec := range r.opts.Sources {
-				expected[spec.Name] = spec.ExpectedEvery
-			}
-			r.opts.Metrics.SetSourceFreshness(expected, dt)
+		expected := make(map[string]time.Duration, len(r.opts.Sources))
+		for _, spec := range r.opts.Sources {
+			expected[spec.Name] = spec.ExpectedEvery
 		}
+		r.Metrics.SetSourceFreshness(expected, r.opts.Store)
 	}
 	for _, spec := range r.opts.Sources {
-		sm := r.man.Sources[spec.Name]
+		sm := r.Man.Sources[spec.Name]
 		if sm.Read > 0 && float64(sm.Quarantined) > r.opts.MaxQuarantineRatio*float64(sm.Read) {
 			return fmt.Errorf("%s: %d of %d rows quarantined (%s), above max_quarantine_ratio %g: %w",
-				spec.Name, sm.Quarantined, sm.Read, topReasons(sm.ByReason, 3), r.opts.MaxQuarantineRatio, ErrTolerance)
+				spec.Name, sm.Quarantined, sm.Read, topReasons(sm.ByReason, 3), r.opts.MaxQuarantineRatio, pipeline.ErrTolerance)
 		}
 	}
 	maxNulled := r.opts.MaxNulledRatio
 	if maxNulled <= 0 {
-		maxNulled = DefaultMaxNulledRatio
+		maxNulled = pipeline.DefaultMaxNulledRatio
 	}
 	for _, spec := range r.opts.Sources {
-		if err := checkNulled(spec.Name, r.man.Sources[spec.Name], maxNulled); err != nil {
+		if err := checkNulled(spec.Name, r.Man.Sources[spec.Name], maxNulled); err != nil {
 			return err
 		}
 	}
@@ -127,7 +83,7 @@ func (r *run) ingest(ctx context.Context) error {
 
 // checkNulled fails a source one of whose columns has more than max of
 // its loaded cells unreadable, naming the column.
-func checkNulled(source string, sm *SourceManifest, max float64) error {
+func checkNulled(source string, sm *pipeline.SourceManifest, max float64) error {
 	if sm.Loaded == 0 {
 		return nil
 	}
@@ -143,7 +99,7 @@ func checkNulled(source string, sm *SourceManifest, max float64) error {
 		}
 		if float64(n) > max*float64(sm.Loaded) {
 			return fmt.Errorf("%s: column %s: %d of %d loaded cells unreadable (%s), above max_nulled_ratio %g: %w",
-				source, c, n, sm.Loaded, topReasons(sm.NulledByReason[c], 3), max, ErrTolerance)
+				source, c, n, sm.Loaded, topReasons(sm.NulledByReason[c], 3), max, pipeline.ErrTolerance)
 		}
 	}
 	return nil
@@ -169,38 +125,38 @@ func topReasons(by map[string]int64, n int) string {
 	return strings.Join(parts, ", ")
 }
 
-func (r *run) countSource(name string, sm *SourceManifest) {
-	if r.opts.Metrics == nil {
+func (r *run) countSource(name string, sm *pipeline.SourceManifest) {
+	if r.Metrics == nil {
 		return
 	}
-	r.opts.Metrics.RowsRead.WithLabelValues(name).Add(float64(sm.Read))
-	r.opts.Metrics.RowsLoaded.WithLabelValues(name).Add(float64(sm.Loaded))
+	r.Metrics.RowsRead.WithLabelValues(name).Add(float64(sm.Read))
+	r.Metrics.RowsLoaded.WithLabelValues(name).Add(float64(sm.Loaded))
 	reasons := make([]string, 0, len(sm.ByReason))
 	for reason := range sm.ByReason {
 		reasons = append(reasons, reason)
 	}
 	sort.Strings(reasons)
 	for _, reason := range reasons {
-		r.opts.Metrics.RowsQuarantined.WithLabelValues(name, reason).Add(float64(sm.ByReason[reason]))
+		r.Metrics.RowsQuarantined.WithLabelValues(name, reason).Add(float64(sm.ByReason[reason]))
 	}
 	for col, by := range sm.NulledByReason {
 		for reason, n := range by {
-			r.opts.Metrics.CellsNulled.WithLabelValues(name, col, reason).Add(float64(n))
+			r.Metrics.CellsNulled.WithLabelValues(name, col, reason).Add(float64(n))
 		}
 	}
 	// The rates of this delivery; a run that read nothing new of the
 	// source leaves the last delivery's in place.
 	if sm.Read > 0 {
-		r.opts.Metrics.SourceQuarantined.WithLabelValues(name).Set(float64(sm.Quarantined) / float64(sm.Read))
+		r.Metrics.SourceQuarantined.WithLabelValues(name).Set(float64(sm.Quarantined) / float64(sm.Read))
 	}
 	if sm.Loaded > 0 {
-		r.opts.Metrics.SourceNulled.WithLabelValues(name).Set(nulledShare(sm))
+		r.Metrics.SourceNulled.WithLabelValues(name).Set(nulledShare(sm))
 	}
 }
 
 // nulledShare is the largest share of a column's loaded cells that were
 // unreadable and nulled: the figure max_nulled_ratio bounds.
-func nulledShare(sm *SourceManifest) float64 {
+func nulledShare(sm *pipeline.SourceManifest) float64 {
 	var most int64
 	for _, by := range sm.NulledByReason {
 		var n int64
@@ -215,58 +171,50 @@ func nulledShare(sm *SourceManifest) float64 {
 // sink is the ingest stage's pipeline.Sink for one source.
 type sink struct {
 	run   *run
-	spec  SourceSpec
-	man   *SourceManifest
+	spec  pipeline.SourceSpec
+	man   *pipeline.SourceManifest
 	q     quarantine
 	cells cellsFile
 	reid  map[string]map[string]string // of committed files
 
 	fileReid map[string]map[string]string // of the open file, merged on End
-	file     *FileManifest
-	ref      FileRef
-	del      Delivery
+	file     *pipeline.FileManifest
+	ref      pipeline.FileRef
+	del      pipeline.Delivery
 	byReason map[string]int64 // this file's rejects, merged on End
 	// this file's nulled cells by column and reason, and its unmatched
 	// objection rows, merged on End
 	nulled    map[string]map[string]int64
-	unmatched []UnmatchedRow
+	unmatched []pipeline.UnmatchedRow
 }
 
 var (
-	_ CellSink   = (*sink)(nil)
-	_ KnownFiles = (*sink)(nil)
-	_ ShapeSink  = (*sink)(nil)
+	_ pipeline.CellSink   = (*sink)(nil)
+	_ pipeline.KnownFiles = (*sink)(nil)
+	_ pipeline.ShapeSink  = (*sink)(nil)
 )
 
 // Shape records the file's skipped lines and doubly encoded rows; the
 // latter are warned of, for someone to ask the council's supplier to fix
 // the export (they are loaded as they are).
-func (s *sink) Shape(f FileRef, sh FileShape) error {
+func (s *sink) Shape(f pipeline.FileRef, sh pipeline.FileShape) error {
 	if s.file == nil || f.SHA256 != s.ref.SHA256 {
 		return fmt.Errorf("shape of %s outside its file", f.Name)
 	}
 	s.file.SkippedLines, s.file.MojibakeRows = sh.SkippedLines, sh.MojibakeRows
 	if sh.MojibakeRows > 0 {
-		s.run.log.Warn().Str("source", s.spec.Name).Str("file", f.Name).Int64("rows", sh.MojibakeRows).
+		s.run.Log.Warn().Str("source", s.spec.Name).Str("file", f.Name).Int64("rows", sh.MojibakeRows).
 			Msg("text looks doubly encoded (UTF-8 read as Windows-1252 before export); loaded as it is, not repaired")
 	}
 	return nil
 }
 
-// knownStore is a Store that remembers its deliveries' sizes and times.
-type knownStore interface {
-	Known(source, name string, size int64, modTime time.Time) (string, bool)
-}
-
-// Known answers for the store, when it can.
+// Known answers for the store.
 func (s *sink) Known(name string, size int64, modTime time.Time) (string, bool) {
-	if ks, ok := s.run.opts.Store.(knownStore); ok {
-		return ks.Known(s.spec.Name, name, size, modTime)
-	}
-	return "", false
+	return s.run.opts.Store.Known(s.spec.Name, name, size, modTime)
 }
 
-func (s *sink) Begin(f FileRef) (bool, error) {
+func (s *sink) Begin(f pipeline.FileRef) (bool, error) {
 	if s.file != nil {
 		return false, fmt.Errorf("file %s begun before %s ended", f.Name, s.ref.Name)
 	}
@@ -274,7 +222,7 @@ func (s *sink) Begin(f FileRef) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	s.man.Files = append(s.man.Files, FileManifest{Name: f.Name, SHA256: f.SHA256, Bytes: f.Size, Skipped: seen})
+	s.man.Files = append(s.man.Files, pipeline.FileManifest{Name: f.Name, SHA256: f.SHA256, Bytes: f.Size, Skipped: seen})
 	if seen {
 		return false, nil
 	}
@@ -296,7 +244,7 @@ func (s *sink) Emit(rec arrow.Record) error {
 	return s.del.Write(rec)
 }
 
-func (s *sink) Reject(rj Rejected) error {
+func (s *sink) Reject(rj pipeline.Rejected) error {
 	if s.file == nil {
 		return fmt.Errorf("reject outside a file")
 	}
@@ -306,15 +254,15 @@ func (s *sink) Reject(rj Rejected) error {
 		// Only a row whose person cannot be identified is rejected (the
 		// connector keeps every other objection): it is an objection that
 		// cannot be honoured, and someone must trace it by hand.
-		s.unmatched = append(s.unmatched, UnmatchedRow{File: s.ref.Name, Row: rj.Row, Reason: rj.Reason})
+		s.unmatched = append(s.unmatched, pipeline.UnmatchedRow{File: s.ref.Name, Row: rj.Row, Reason: rj.Reason})
 	}
-	return s.q.write(s.run.runDir, s.spec, s.ref.Name, rj)
+	return s.q.write(s.run.Dir, s.spec, s.ref.Name, rj)
 }
 
 // sourceObjections is the objections source's name (CONTRACTS §2).
 const sourceObjections = "objections"
 
-func (s *sink) Nulled(c NulledCell) error {
+func (s *sink) Nulled(c pipeline.NulledCell) error {
 	if s.file == nil {
 		return fmt.Errorf("nulled cell outside a file")
 	}
@@ -324,7 +272,7 @@ func (s *sink) Nulled(c NulledCell) error {
 		s.nulled[c.Column] = by
 	}
 	by[c.Reason]++
-	return s.cells.write(s.run.runDir, s.spec.Name, s.ref.Name, c)
+	return s.cells.write(s.run.Dir, s.spec.Name, s.ref.Name, c)
 }
 
 func (s *sink) Reid(ns, pseudonym, raw string) error {
@@ -340,7 +288,7 @@ func (s *sink) Reid(ns, pseudonym, raw string) error {
 	return nil
 }
 
-func (s *sink) End(f FileRef, rowsRead int64) error {
+func (s *sink) End(f pipeline.FileRef, rowsRead int64) error {
 	if s.file == nil || f.SHA256 != s.ref.SHA256 {
 		return fmt.Errorf("end of %s without its begin", f.Name)
 	}
@@ -422,7 +370,7 @@ func (q *csvOut) abort() {
 	}
 }
 
-func (q *quarantine) write(runDir string, spec SourceSpec, file string, rj Rejected) error {
+func (q *quarantine) write(runDir string, spec pipeline.SourceSpec, file string, rj pipeline.Rejected) error {
 	if q.f == nil {
 		f, err := atomicfile.Create(filepath.Join(runDir, "quarantine", spec.Name+".csv"), 0o640)
 		if err != nil {
@@ -441,7 +389,7 @@ func (q *quarantine) write(runDir string, spec SourceSpec, file string, rj Rejec
 		if i < len(rj.Values) {
 			v = rj.Values[i]
 		}
-		row = append(row, neutralise(v))
+		row = append(row, pipeline.Neutralise(v))
 	}
 	return q.w.Write(row)
 }
@@ -450,7 +398,7 @@ func (q *quarantine) write(runDir string, spec SourceSpec, file string, rj Rejec
 // first nulled cell: one line per optional cell stored as null.
 type cellsFile struct{ csvOut }
 
-func (q *cellsFile) write(runDir, source, file string, c NulledCell) error {
+func (q *cellsFile) write(runDir, source, file string, c pipeline.NulledCell) error {
 	if q.f == nil {
 		f, err := atomicfile.Create(filepath.Join(runDir, "quarantine", source+"_cells.csv"), 0o640)
 		if err != nil {
@@ -461,5 +409,5 @@ func (q *cellsFile) write(runDir, source, file string, c NulledCell) error {
 			return err
 		}
 	}
-	return q.w.Write([]string{file, strconv.FormatInt(c.Row, 10), c.Column, c.Reason, neutralise(c.Value)})
+	return q.w.Write([]string{file, strconv.FormatInt(c.Row, 10), c.Column, c.Reason, pipeline.Neutralise(c.Value)})
 }

@@ -1,7 +1,8 @@
-package pipeline
+package train
 
 import (
 	"context"
+	"earlyhelp/pipeline"
 	"errors"
 	"fmt"
 	"runtime"
@@ -128,9 +129,9 @@ type foldRun struct {
 	d     time.Time
 	once  sync.Once
 	err   error
-	fr    *FoldResult
-	fs    *foldScores
-	s     *snapshot
+	fr    *pipeline.FoldResult
+	fs    *pipeline.FoldScores
+	s     *pipeline.Snapshot
 	train []time.Time // foldTraining's dates
 	// byGroup lists the test rows of each group; groups holds each group's
 	// shared rows, first is the first group with households.
@@ -147,24 +148,24 @@ type foldRun struct {
 }
 
 // backtestModels are the candidates and the rules baseline, if any.
-func (r *run) backtestModels() []Candidate {
-	models := append(append([]Candidate{}, r.opts.Candidates...), r.opts.Comparisons...)
+func (r *run) backtestModels() []pipeline.Candidate {
+	models := append(append([]pipeline.Candidate{}, r.opts.Candidates...), r.opts.Comparisons...)
 	if r.opts.Rules != nil {
-		models = append(models, Candidate{Name: BaselineRules})
+		models = append(models, pipeline.Candidate{Name: pipeline.BaselineRules})
 	}
 	return models
 }
 
 // setup builds the fold's test table and splits it into groups.
-func (r *run) setupFold(ctx context.Context, fo *foldRun, start time.Time, models []Candidate) error {
+func (r *run) setupFold(ctx context.Context, fo *foldRun, start time.Time, models []pipeline.Candidate) error {
 	fo.train = r.foldTraining(fo.d, start)
-	fo.fr = &FoldResult{AsOf: fo.d.Format(time.DateOnly), Groups: crossFitGroups, Models: map[string]EvalMetrics{}}
-	s, err := r.snapshotAt(ctx, fo.d)
+	fo.fr = &pipeline.FoldResult{AsOf: fo.d.Format(time.DateOnly), Groups: crossFitGroups, Models: map[string]pipeline.EvalMetrics{}}
+	s, err := r.SnapshotAt(ctx, fo.d)
 	if err != nil {
 		return err
 	}
 	fo.s = s
-	hh, err := stringColumn(s.table.Record, ColHousehold)
+	hh, err := pipeline.StringColumn(s.Table.Record, pipeline.ColHousehold)
 	if err != nil {
 		return err
 	}
@@ -172,17 +173,17 @@ func (r *run) setupFold(ctx context.Context, fo *foldRun, start time.Time, model
 	if n == 0 {
 		return errors.New("no households to test")
 	}
-	fo.fs = &foldScores{asOf: fo.d, table: s.table, scores: map[string][]float64{}, labels: s.labels,
-		k: min(r.opts.Capacity, n), rows: make([]int, n)}
+	fo.fs = &pipeline.FoldScores{AsOf: fo.d, Table: s.Table, Scores: map[string][]float64{}, Labels: s.Labels,
+		K: min(r.opts.Capacity, n), Rows: make([]int, n)}
 	fo.byGroup = make([][]int, crossFitGroups)
-	for i := range fo.fs.rows {
-		fo.fs.rows[i] = i
+	for i := range fo.fs.Rows {
+		fo.fs.Rows[i] = i
 		g := testGroup(hh.Value(i))
 		fo.byGroup[g] = append(fo.byGroup[g], i)
 	}
-	fo.fr.TestHouseholds, fo.fr.K = n, fo.fs.k
+	fo.fr.TestHouseholds, fo.fr.K = n, fo.fs.K
 	for _, c := range models {
-		fo.fs.scores[c.Name] = make([]float64, n)
+		fo.fs.Scores[c.Name] = make([]float64, n)
 	}
 	fo.groups = make([]*foldGroup, crossFitGroups)
 	fo.first = -1
@@ -225,7 +226,7 @@ func (r *run) buildGroup(ctx context.Context, fo *foldRun, g int) func() (*train
 // eachModel), so no model waits for another between dates; the rows of a
 // group are built once and shared, and a model may run at most two groups
 // ahead of the slowest, which bounds the rows held at once.
-func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) ([]*FoldResult, []*foldScores, error) {
+func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) ([]*pipeline.FoldResult, []*pipeline.FoldScores, error) {
 	models := r.backtestModels()
 	names := make([]string, len(models))
 	for m, c := range models {
@@ -279,7 +280,7 @@ func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) 
 						return fmt.Errorf("%s scores: %w", c.Name, err)
 					}
 					for j, i := range fo.byGroup[g] {
-						fo.fs.scores[c.Name][i] = sc[j]
+						fo.fs.Scores[c.Name][i] = sc[j]
 					}
 					return nil
 				})
@@ -295,8 +296,8 @@ func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) 
 	if err != nil {
 		return nil, nil, err
 	}
-	frs := make([]*FoldResult, len(fos))
-	fss := make([]*foldScores, len(fos))
+	frs := make([]*pipeline.FoldResult, len(fos))
+	fss := make([]*pipeline.FoldScores, len(fos))
 	for f, fo := range fos {
 		fr, fs := fo.fr, fo.fs
 		fr.TrainingRows, fr.TrainingPos = fo.firstSet.rows, fo.firstSet.pos
@@ -308,25 +309,25 @@ func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) 
 			fr.CalibrationAsOf = fo.firstSet.cal.Format(time.DateOnly)
 		}
 		for _, c := range models {
-			fr.Models[c.Name] = r.opts.Evaluate(fs.scores[c.Name], fs.labels, fs.k)
+			fr.Models[c.Name] = r.opts.Evaluate(fs.Scores[c.Name], fs.Labels, fs.K)
 		}
-		random := randomScores(fo.s.table.Record, baseRate)
-		fs.scores[BaselineRandom] = random
-		fr.Models[BaselineRandom] = expectedRandom(r.opts.Evaluate(random, fs.labels, fs.k))
-		if dep := r.deprivedRows(fo.s.table.Record, fs.rows); dep != nil {
+		random := randomScores(fo.s.Table.Record, baseRate)
+		fs.Scores[pipeline.BaselineRandom] = random
+		fr.Models[pipeline.BaselineRandom] = expectedRandom(r.opts.Evaluate(random, fs.Labels, fs.K))
+		if dep := r.deprivedRows(fo.s.Table.Record, fs.Rows); dep != nil {
 			fr.DeprivedAUC = map[string]float64{}
 			labels := make([]bool, len(dep))
 			for j, i := range dep {
-				labels[j] = fs.labels[i]
+				labels[j] = fs.Labels[i]
 			}
-			for name, sc := range fs.scores {
+			for name, sc := range fs.Scores {
 				sub := make([]float64, len(dep))
 				for j, i := range dep {
 					sub[j] = sc[i]
 				}
 				fr.DeprivedAUC[name] = r.opts.Evaluate(sub, labels, 0).AUC
 			}
-			fr.DeprivedAUC[BaselineRandom] = 0.5
+			fr.DeprivedAUC[pipeline.BaselineRandom] = 0.5
 		}
 		frs[f], fss[f] = fr, fs
 	}
@@ -339,7 +340,7 @@ func (r *run) deprivedRows(rec arrow.Record, rows []int) []int {
 	if r.opts.DeprivedFeature == "" {
 		return nil
 	}
-	col, ok := floatColumns(rec)[r.opts.DeprivedFeature]
+	col, ok := pipeline.FloatColumns(rec)[r.opts.DeprivedFeature]
 	if !ok {
 		return nil
 	}

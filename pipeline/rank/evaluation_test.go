@@ -1,6 +1,7 @@
-package pipeline
+package rank
 
 import (
+	"earlyhelp/pipeline"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -122,16 +123,16 @@ func TestDrawListWithRules(t *testing.T) {
 		locs = append(locs, []string{"north", "south"}[i%2])
 	}
 	// h01 and h04 are cooling off after a decision last week.
-	decisions := map[string]Decision{"h01": {Decision: "offer_made", At: asOf.AddDate(0, 0, -7)}, "h04": {Decision: "not_appropriate", At: asOf.AddDate(0, 0, -3)}}
-	plain := ListRules{Capacity: 8, CooloffWeeks: 12, KeepMargin: 1}
-	base, _ := plain.selectList(hh, locs, nil, decisions, asOf, nil)
+	decisions := map[string]pipeline.Decision{"h01": {Decision: "offer_made", At: asOf.AddDate(0, 0, -7)}, "h04": {Decision: "not_appropriate", At: asOf.AddDate(0, 0, -3)}}
+	plain := pipeline.ListRules{Capacity: 8, CooloffWeeks: 12, KeepMargin: 1}
+	base, _ := selectList(plain, hh, locs, nil, decisions, asOf, nil)
 	lr := plain
-	lr.Lottery = &Lottery{Margin: 3, Seed: 99}
-	sel, _ := lr.selectList(hh, locs, nil, decisions, asOf, nil)
+	lr.Lottery = &pipeline.Lottery{Margin: 3, Seed: 99}
+	sel, _ := selectList(lr, hh, locs, nil, decisions, asOf, nil)
 	if len(sel) != 11 {
 		t.Fatalf("rules chose %d for the draw; want capacity + margin = 11", len(sel))
 	}
-	out, alloc, err := lr.drawList(sel, hh, asOf)
+	out, alloc, err := drawList(lr, sel, hh, asOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,15 +165,15 @@ func TestDrawListWithRules(t *testing.T) {
 		if hh[a.Rank-1] != a.Household {
 			t.Errorf("allocation rank %d is %s, not %s", a.Rank, hh[a.Rank-1], a.Household)
 		}
-		if a.Arm == ArmOffered != slices.Contains(names(out), a.Household) {
+		if a.Arm == pipeline.ArmOffered != slices.Contains(names(out), a.Household) {
 			t.Errorf("household %s: arm %s disagrees with the list", a.Household, a.Arm)
 		}
 	}
-	if arms[ArmOffered] != 3 || arms[ArmNotOffered] != 3 {
+	if arms[pipeline.ArmOffered] != 3 || arms[pipeline.ArmNotOffered] != 3 {
 		t.Errorf("arms %v; want 3 and 3", arms)
 	}
 	// Without a lottery drawList changes nothing.
-	same, none, err := plain.drawList(base, hh, asOf)
+	same, none, err := drawList(plain, base, hh, asOf)
 	if err != nil || !reflect.DeepEqual(same, base) || none != nil {
 		t.Errorf("drawList without a lottery changed the list: %v %v %v", same, none, err)
 	}
@@ -181,7 +182,7 @@ func TestDrawListWithRules(t *testing.T) {
 	if err := writeAllocation(dir, "20261123T060000Z", asOf, lr.Lottery, alloc); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, "list", AllocationFile))
+	f, err := os.Open(filepath.Join(dir, "list", pipeline.AllocationFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestDrawListWithRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(rows[0], AllocationColumns()) || len(rows) != 7 {
+	if !reflect.DeepEqual(rows[0], pipeline.AllocationColumns()) || len(rows) != 7 {
 		t.Fatalf("allocation file: %v", rows)
 	}
 	if rows[1][2] != alloc[0].Household || rows[1][4] != alloc[0].Arm || rows[1][6] != "99" {

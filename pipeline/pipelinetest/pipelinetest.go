@@ -1,0 +1,48 @@
+// Package pipelinetest helps tests build runs with small fake plug-ins.
+package pipelinetest
+
+import (
+	"context"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/pipeline"
+)
+
+// NoExtras gives a fake FeatureSet the answers of a council with nothing
+// beyond its table: no early help, no history span, no link rates, no
+// facts, timelines or children, no area context. Embed it and implement
+// Build, Labels and Describe.
+type NoExtras struct{}
+
+// Intervened marks no household.
+func (NoExtras) Intervened(context.Context, *pipeline.FeatureTable, int) ([]bool, error) {
+	return nil, nil
+}
+
+// DataSpan knows no span: every date counts as having history.
+func (NoExtras) DataSpan(context.Context, memory.Allocator) (time.Time, time.Time, error) {
+	return time.Time{}, time.Time{}, nil
+}
+
+// LinkMatch has no rates.
+func (NoExtras) LinkMatch(context.Context, memory.Allocator, time.Time) (map[string]float64, error) {
+	return nil, nil
+}
+
+// Facts has none.
+func (NoExtras) Facts(*pipeline.FeatureTable, int) pipeline.FamilyFacts {
+	return pipeline.FamilyFacts{}
+}
+
+// Timeline is empty.
+func (NoExtras) Timeline(*pipeline.FeatureTable, int) pipeline.Timeline { return pipeline.Timeline{} }
+
+// AuditChildren lists none.
+func (NoExtras) AuditChildren(context.Context, *pipeline.FeatureTable, int) ([]pipeline.AuditChild, error) {
+	return nil, nil
+}
+
+// Context treats no feature as area context.
+func (NoExtras) Context(string, float64) (string, bool) { return "", false }

@@ -1,0 +1,198 @@
+package rank
+
+import (
+	"bufio"
+	"context"
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// scoredChildrenHeader is CONTRACTS §4's evaluation/scored_children.csv,
+// with the equality analysis's age_band, sex and sen_status added at the
+// end (issue 21): a reader by column name is unaffected.
+var scoredChildrenHeader = []string{"as_of", "model", "person_id", "household_id", "score", "selected", "label",
+	"ethnicity5", "ethnicity", "imd_decile", "age_band", "sex", "sen_status"}
+
+// scoredChildrenColumnsBefore21 is how many columns the file had before
+// the equality columns: a training run of an older build wrote that many,
+// and a weekly run reusing its model still copies its backtest rows.
+const scoredChildrenColumnsBefore21 = 10
+
+// writeScoredChildren writes every child of every household the chosen
+// model scored: the backtest's test households with their known outcomes,
+// then this week's households with a blank label (not yet known) and
+// selected meaning on the list.
+//
+// Rows go to the file as they are made rather than being gathered first: a
+// weekly run copies the training run's backtest rows, a dozen dates of every
+// child, and holding them all as strings was 85 MB of its live heap at
+// 60,000 children, second only to the attendance index.
+func (r *run) writeScoredChildren(ctx context.Context, now *pipeline.FeatureTable, scores []float64, listed map[int]bool) error {
+	path := filepath.Join(r.Dir, "evaluation", "scored_children.csv")
+	err := atomicfile.Write(path, 0o640, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.Write(scoredChildrenHeader); err != nil {
+			return err
+		}
+		if err := r.streamScoredChildren(ctx, cw, r.Features, now, scores, listed); err != nil {
+			return err
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	if err != nil {
+		return err
+	}
+	r.Output("evaluation/scored_children.csv")
+	return nil
+}
+
+// streamScoredChildren writes writeScoredChildren's rows after the header.
+func (r *run) streamScoredChildren(ctx context.Context, cw *csv.Writer, ca pipeline.ChildAuditor, now *pipeline.FeatureTable, scores []float64, listed map[int]bool) error {
+	name := r.Man.Model.Kind
+	row := make([]string, len(scoredChildrenHeader))
+	add := func(t *pipeline.FeatureTable, hh func(int) string, score func(int) (float64, bool), selected func(int) bool, labelled bool) error {
+		kids, err := ca.AuditChildren(ctx, t, r.HorizonWeeks)
+		if err != nil {
+			return err
+		}
+		asOf := t.AsOf.Format(time.DateOnly)
+		for _, c := range kids {
+			s, ok := score(c.Row)
+			if !ok {
+				continue
+			}
+			label := ""
+			if labelled {
+				label = flag(c.Label)
+			}
+			e5 := ""
+			if r.opts.Ethnicity5 != nil {
+				e5 = r.opts.Ethnicity5(c.Ethnicity)
+			}
+			imd := ""
+			if c.IMDDecile > 0 {
+				imd = strconv.Itoa(c.IMDDecile)
+			}
+			row = append(row[:0], asOf, name, c.Person, hh(c.Row), strconv.FormatFloat(s, 'g', -1, 64),
+				flag(selected(c.Row)), label, e5, c.Ethnicity, imd, c.AgeBand, c.Sex, c.SENStatus)
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, f := range r.Folds {
+		sc := f.Scores[name]
+		hh, err := pipeline.StringColumn(f.Table.Record, pipeline.ColHousehold)
+		if err != nil {
+			return err
+		}
+		pos := make(map[int]int, len(f.Rows)) // table row → index in the test group
+		for j, i := range f.Rows {
+			pos[i] = j
+		}
+		order := append([]int(nil), f.Rows...)
+		sort.SliceStable(order, func(a, b int) bool {
+			sa, sb := sc[pos[order[a]]], sc[pos[order[b]]]
+			if sa != sb {
+				return sa > sb
+			}
+			return hh.Value(order[a]) < hh.Value(order[b])
+		})
+		top := map[int]bool{}
+		for _, i := range order[:min(f.K, len(order))] {
+			top[i] = true
+		}
+		err = add(f.Table, hh.Value, func(i int) (float64, bool) {
+			j, ok := pos[i]
+			if !ok {
+				return 0, false
+			}
+			return sc[j], true
+		}, func(i int) bool { return top[i] }, true)
+		if err != nil {
+			return fmt.Errorf("backtest %s: %w", f.AsOf.Format(time.DateOnly), err)
+		}
+	}
+	if err := r.copyBacktestChildren(cw); err != nil {
+		return fmt.Errorf("backtest rows of the training run: %w", err)
+	}
+	hh, err := pipeline.StringColumn(now.Record, pipeline.ColHousehold)
+	if err != nil {
+		return err
+	}
+	return add(now, hh.Value, func(i int) (float64, bool) { return scores[i], true }, func(i int) bool { return listed[i] }, false)
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// copyBacktestChildren copies the labelled rows of the training run's
+// scored_children.csv, so a run with a reused model is audited over the
+// same backtest as the run that trained it. Rows are read one at a time
+// into the same slice and written straight on to cw.
+func (r *run) copyBacktestChildren(cw *csv.Writer) error {
+	if r.Reused == nil {
+		return nil
+	}
+	path := filepath.Join(filepath.Dir(r.Dir), r.Reused.RunID, "evaluation", "scored_children.csv")
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.Log.Warn().Str("trained_in", r.Reused.RunID).Msg("the training run's backtest rows are gone; auditing this week's list only")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cr := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	label := -1
+	for i, h := range head {
+		if h == "label" {
+			label = i
+		}
+	}
+	// An older build's file lacks the equality columns at the end: its
+	// rows are padded with blanks (not recorded) rather than refused.
+	if label < 0 || (len(head) != len(scoredChildrenHeader) && len(head) != scoredChildrenColumnsBefore21) {
+		return fmt.Errorf("%s: not a scored_children file", path)
+	}
+	pad := len(scoredChildrenHeader) - len(head)
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if rec[label] != "" {
+			for range pad {
+				rec = append(rec, "")
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+}

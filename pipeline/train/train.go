@@ -1,0 +1,175 @@
+package train
+
+import (
+	"context"
+	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/atomicfile"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// filter returns the rows of a snapshot whose household keep allows; for
+// training, not those whose outcome an early-help offer changed.
+func (r *run) filter(ctx context.Context, s *pipeline.Snapshot, keep func(string) bool, training bool) (arrow.Record, []bool, error) {
+	hh, err := pipeline.StringColumn(s.Table.Record, pipeline.ColHousehold)
+	if err != nil {
+		return nil, nil, err
+	}
+	keepRow := make([]bool, hh.Len())
+	var labels []bool
+	for i := range keepRow {
+		k := (keep == nil || keep(hh.Value(i))) && !(training && s.Intervened != nil && s.Intervened[i])
+		keepRow[i] = k
+		if k {
+			labels = append(labels, s.Labels[i])
+		}
+	}
+	rec, err := filterRecord(r.Mem, s.Table.Record, keepRow, len(labels))
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, labels, nil
+}
+
+// appender is an Arrow builder of values of type T.
+type appender[T any] interface {
+	array.Builder
+	Append(T)
+	AppendValues([]T, []bool)
+}
+
+// keepRows copies the rows of c that keep marks into b and returns the new
+// array. Without nulls the kept values go in as one slice, which costs far
+// less than appending them one by one.
+func keepRows[T any](b appender[T], c arrow.Array, keep []bool, n int, value func(int) T) arrow.Array {
+	defer b.Release()
+	b.Reserve(n)
+	if c.NullN() == 0 {
+		vals := make([]T, 0, n)
+		for i, k := range keep {
+			if k {
+				vals = append(vals, value(i))
+			}
+		}
+		b.AppendValues(vals, nil)
+		return b.NewArray()
+	}
+	for i, k := range keep {
+		switch {
+		case !k:
+		case c.IsNull(i):
+			b.AppendNull()
+		default:
+			b.Append(value(i))
+		}
+	}
+	return b.NewArray()
+}
+
+// filterRecord keeps the rows of rec that keep marks. A feature table is
+// strings, dates and float64s; copying those directly is much cheaper than
+// Arrow's general selection kernels on tables this narrow.
+func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, n int) (arrow.Record, error) {
+	cols := make([]arrow.Array, rec.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for j, col := range rec.Columns() {
+		switch c := col.(type) {
+		case *array.Float64:
+			cols[j] = keepRows(array.NewFloat64Builder(mem), c, keep, n, c.Value)
+		case *array.String:
+			cols[j] = keepRows(array.NewStringBuilder(mem), c, keep, n, c.Value)
+		case *array.Date32:
+			cols[j] = keepRows(array.NewDate32Builder(mem), c, keep, n, c.Value)
+		default:
+			return nil, fmt.Errorf("feature table column %s is %s: not a string, date or float64",
+				rec.Schema().Field(j).Name, col.DataType())
+		}
+	}
+	return array.NewRecord(rec.Schema(), cols, int64(n)), nil
+}
+
+// train fits the chosen candidate for this run's date on every household:
+// trained on the dates before the latest whose outcomes are known, and
+// calibrated on that one.
+func (r *run) train(ctx context.Context) error {
+	c, err := r.chosen()
+	if err != nil {
+		return err
+	}
+	dates := r.foldTraining(r.TrainFor, r.Start)
+	if len(dates) == 0 {
+		return fmt.Errorf("no training date has %d weeks of history and a full horizon before %s",
+			r.opts.MinHistoryWeeks, r.TrainFor.Format(time.DateOnly))
+	}
+	// A fifth of households calibrates the model the rest train.
+	ft, err := r.fitFor(ctx, c, dates, nil, func(h string) bool { return testGroup(h) == 0 })
+	if err != nil {
+		return err
+	}
+	r.Model, r.BaseRate = ft.model, float64(ft.pos)/float64(max(1, ft.rows))
+	r.TrainDates = ft.train
+	r.PSIRef = r.psiReference()
+	mm := &pipeline.ModelManifest{Kind: c.Name, TrainingRows: ft.rows, Positives: ft.pos, HorizonWeeks: r.HorizonWeeks}
+	for _, d := range ft.train {
+		mm.TrainingDates = append(mm.TrainingDates, d.Format(time.DateOnly))
+	}
+	if !ft.cal.IsZero() && !ft.uncalibrated {
+		mm.CalibrationAsOf = ft.cal.Format(time.DateOnly)
+	}
+	if id, ok := ft.model.(interface{ ID() string }); ok {
+		mm.ID = id.ID()
+	}
+	if f, ok := ft.model.(interface{ Features() []string }); ok {
+		mm.Features = f.Features()
+	}
+	r.Man.Model = mm
+	var b []byte
+	switch {
+	case r.opts.SaveModel != nil:
+		b, err = r.opts.SaveModel(ft.model, pipeline.ModelWindow{Kind: c.Name, TrainingDates: ft.train, CalibrationAsOf: ft.cal, HorizonWeeks: r.HorizonWeeks})
+	default:
+		if j, ok := ft.model.(json.Marshaler); ok {
+			b, err = j.MarshalJSON()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("model artifact: %w", err)
+	}
+	if b != nil {
+		if err := atomicfile.WriteFile(filepath.Join(r.Dir, "model", "model.json"), b, 0o640); err != nil {
+			return err
+		}
+		r.Output("model/model.json")
+	}
+	if err := r.WriteModelCard(); err != nil {
+		return fmt.Errorf("model card: %w", err)
+	}
+	r.Log.Info().Str("model", mm.ID).Str("kind", c.Name).Int("rows", ft.rows).Int("positives", ft.pos).Msg("model trained")
+	return nil
+}
+
+// chosen is the candidate the backtest chose, or the only one there is.
+func (r *run) chosen() (pipeline.Candidate, error) {
+	name := ""
+	if r.Backtest != nil {
+		name = r.Backtest.Chosen
+	}
+	for _, c := range r.opts.Candidates {
+		if name == "" || c.Name == name {
+			return c, nil
+		}
+	}
+	return pipeline.Candidate{}, fmt.Errorf("no candidate model named %q", name)
+}
