@@ -12,18 +12,20 @@ import (
 
 // ListFolder returns the names of the regular files (links followed) in dir
 // whose lower-cased name matches any of the glob patterns, in name order:
-// the deliveries a folder connector offers. Errors name the source and the
-// folder, never a file's contents.
-func ListFolder(source, dir string, patterns ...string) ([]string, error) {
+// the deliveries a folder connector offers. Errors name the folder, never a
+// file's contents; like every error of a Source's Read, they leave naming
+// the source to the caller, which knows it (the pipeline's ingest prefixes
+// it), so the source is named once.
+func ListFolder(dir string, patterns ...string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: source folder %s: no such directory", source, dir)
+			return nil, fmt.Errorf("source folder %s: no such directory", dir)
 		}
 		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
-			return nil, fmt.Errorf("%s: source folder %s: not a directory", source, dir)
+			return nil, fmt.Errorf("source folder %s: not a directory", dir)
 		}
-		return nil, fmt.Errorf("%s: source folder %s: %w", source, dir, UnwrapPath(err))
+		return nil, fmt.Errorf("source folder %s: %w", dir, UnwrapPath(err))
 	}
 	var out []string
 	for _, e := range entries { // ReadDir sorts by name
@@ -50,8 +52,8 @@ func ListFolder(source, dir string, patterns ...string) ([]string, error) {
 // EachFile calls fn with the name of every file ListFolder finds, in name
 // order, stopping at the first error or when ctx is done: the loop of every
 // folder connector's Read.
-func EachFile(ctx context.Context, source, dir string, patterns []string, fn func(name string) error) error {
-	files, err := ListFolder(source, dir, patterns...)
+func EachFile(ctx context.Context, dir string, patterns []string, fn func(name string) error) error {
+	files, err := ListFolder(dir, patterns...)
 	if err != nil {
 		return err
 	}

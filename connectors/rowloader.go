@@ -94,7 +94,8 @@ type job struct {
 type reidPair struct{ ns, pseudonym, raw string }
 
 // NewRowLoader starts one delivery of a source. where labels the delivery
-// in errors ("file attendance_2025.csv", "query"). p must not be used by
+// in errors ("file attendance_2025.csv", "query"); the errors do not name
+// the source, which the caller of the source's Read does. p must not be used by
 // another goroutine while the loader runs (Pseudonymiser keeps a cache; the
 // loader's checkers use it and its forks); ts is safe to share. Records
 // are built in memory from mem, through a Recycler: mem's own when it is
@@ -329,7 +330,7 @@ func (l *RowLoader) Finish() (rowsRead int64, err error) {
 }
 
 func (l *RowLoader) err(err error) error {
-	return fmt.Errorf("%s: %s: %w", l.r.spec.Name, l.where, err)
+	return fmt.Errorf("%s: %w", l.where, err)
 }
 
 // keptRaws bounds the raw buffers a Rules keeps between loaders.

@@ -83,15 +83,6 @@ func describeHousehold(feature string, v float64) (string, bool) {
 	return "", false
 }
 
-// BirthDay is a person's date of birth, if the register has it.
-func (l *Link) BirthDay(personID string) (Day, bool) {
-	p, ok := l.roster.byID[personID]
-	if !ok || l.roster.persons[p].dob == openEnded {
-		return 0, false
-	}
-	return l.roster.persons[p].dob, true
-}
-
 // rosterFacts are h's own facts from the roster as of l's day: children's
 // referrals closed and early-help episodes ended in the last year, and
 // children's moves. A referral in the last year is a contact-safety fact.

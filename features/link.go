@@ -211,15 +211,6 @@ func (r *Roster) referralsOf(p PersonIndex) []referral {
 	return r.referrals[r.referralsAt[p]:r.referralsAt[p+1]]
 }
 
-// PersonOfUPN returns the person pseudonym behind a UPN pseudonym.
-func (r *Roster) PersonOfUPN(upn string) (string, bool) {
-	p, ok := r.byUPN[upn]
-	if !ok {
-		return "", false
-	}
-	return r.persons[p].id, true
-}
-
 // People is how many people the roster numbers: the length of a slice
 // indexed by PersonIndex.
 func (r *Roster) People() int { return len(r.persons) }
@@ -263,12 +254,3 @@ func (h *Household) Members() []string {
 func (h *Household) MemberIndices() []PersonIndex { return h.members }
 
 func (h *Household) childIndices() []PersonIndex { return h.members[:len(h.Children)] }
-
-// PersonOfNHS returns the person pseudonym behind an NHS number pseudonym.
-func (l *Link) PersonOfNHS(nhs string) (string, bool) {
-	p, ok := l.roster.byNHS[nhs]
-	if !ok {
-		return "", false
-	}
-	return l.roster.persons[p].id, true
-}

@@ -128,9 +128,9 @@ func (s *Source) parseErr(name string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		if pe.StartLine != pe.Line {
-			return fmt.Errorf("%s: file %s: line %d (record from line %d): %w", s.spec.Name, name, pe.Line, pe.StartLine, pe.Err)
+			return fmt.Errorf("file %s: line %d (record from line %d): %w", name, pe.Line, pe.StartLine, pe.Err)
 		}
-		return fmt.Errorf("%s: file %s: line %d: %w", s.spec.Name, name, pe.Line, pe.Err)
+		return fmt.Errorf("file %s: line %d: %w", name, pe.Line, pe.Err)
 	}
 	return s.fileErr(name, err)
 }

@@ -111,7 +111,7 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	if s.ts == nil {
 		ts, err := connectors.NewTimestampParser()
 		if err != nil {
-			return fmt.Errorf("%s: %w", s.spec.Name, err)
+			return err
 		}
 		s.ts = ts
 	}
@@ -120,7 +120,7 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	// buffers afresh. The sink has released every record when End returns.
 	rc := recycle.New(mem, connectors.RecycleBytes)
 	defer rc.Close()
-	return connectors.EachFile(ctx, s.spec.Name, s.cfg.Path, []string{s.spec.Pattern, s.spec.Pattern + ".gz"}, func(name string) error {
+	return connectors.EachFile(ctx, s.cfg.Path, []string{s.spec.Pattern, s.spec.Pattern + ".gz"}, func(name string) error {
 		return s.readFile(ctx, rc, sink, name)
 	})
 }
@@ -193,8 +193,10 @@ func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeli
 	return nil
 }
 
+// fileErr names the file. Read's errors leave the source to its caller
+// (see connectors.ListFolder), so it is named once.
 func (s *Source) fileErr(name string, err error) error {
-	return fmt.Errorf("%s: file %s: %w", s.spec.Name, name, err)
+	return fmt.Errorf("file %s: %w", name, err)
 }
 
 // digest is what one pass over a delivered file learns.

@@ -411,13 +411,13 @@ func TestReadFails(t *testing.T) {
 		wantErr string
 	}{
 		{"missing required column", "testdata/missing_column",
-			`attendance_sessions: file attendance_2025.csv: missing required column "upn"; headers found: "school_urn", "pupil", "session_date", "session", "attendance_code"; nothing close to upn; map them under sources.<name>.columns`},
+			`file attendance_2025.csv: missing required column "upn"; headers found: "school_urn", "pupil", "session_date", "session", "attendance_code"; nothing close to upn; map them under sources.<name>.columns`},
 		{"missing folder", "testdata/nope",
-			"attendance_sessions: source folder testdata/nope: no such directory"},
+			"source folder testdata/nope: no such directory"},
 		{"not a folder", notDir,
-			"attendance_sessions: source folder " + notDir + ": not a directory"},
+			"source folder " + notDir + ": not a directory"},
 		{"unterminated quote", "testdata/bad_quote",
-			`attendance_sessions: file attendance_2025.csv: line 3: extraneous or missing " in quoted-field`},
+			`file attendance_2025.csv: line 3: extraneous or missing " in quoted-field`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -461,7 +461,7 @@ func TestReadFailsOnUnreadableFiles(t *testing.T) {
 			sink := newFakeSink()
 			sink.allowEmpty = true
 			err := read(t, connectors.AttendanceSessions, dir, sink)
-			want := "attendance_sessions: file " + name + ": "
+			want := "file " + name + ": "
 			if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error: got %v; want %s...%s", err, want, tc.wantErr)
 			}

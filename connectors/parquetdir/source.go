@@ -76,11 +76,11 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	if s.ts == nil {
 		ts, err := connectors.NewTimestampParser()
 		if err != nil {
-			return fmt.Errorf("%s: %w", s.spec.Name, err)
+			return err
 		}
 		s.ts = ts
 	}
-	return connectors.EachFile(ctx, s.spec.Name, s.cfg.Path, []string{s.pattern}, func(name string) error {
+	return connectors.EachFile(ctx, s.cfg.Path, []string{s.pattern}, func(name string) error {
 		return s.readFile(ctx, mem, sink, name)
 	})
 }
@@ -183,8 +183,10 @@ func (s *Source) load(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	return rl.Finish()
 }
 
+// fileErr names the file. Read's errors leave the source to its caller
+// (see connectors.ListFolder), so it is named once.
 func (s *Source) fileErr(name string, err error) error {
-	return fmt.Errorf("%s: file %s: %w", s.spec.Name, name, err)
+	return fmt.Errorf("file %s: %w", name, err)
 }
 
 // fingerprint hashes a file as delivered and rewinds it.

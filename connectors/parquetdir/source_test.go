@@ -364,3 +364,83 @@ func checkTyped(t *testing.T, source, base string, rec arrow.Record, csvText, ba
 		}
 	}
 }
+
+// beginFails is a sink whose Begin fails, as the store's does when it
+// cannot write.
+type beginFails struct{ recSink }
+
+func (s *beginFails) Begin(pipeline.FileRef) (bool, error) {
+	return false, fmt.Errorf("store is read-only")
+}
+
+// TestReadErrorsNameTheSourceOnce: a folder connector's Read errors name
+// the file or folder and leave the source to Read's caller, so the message
+// an operator reads names it once. The caller's prefix is the one the
+// pipeline's ingest and the dry run add (fmt.Errorf("%s: %w", name, err));
+// before, the connectors added it too ("attendance_sessions:
+// attendance_sessions: file …").
+func TestReadErrorsNameTheSourceOnce(t *testing.T) {
+	const sourceName = connectors.AttendanceSessions
+	csvHeader := "school_urn,upn,session_date,session,attendance_code\n"
+	tests := []struct {
+		name    string
+		kind    string // csvdir or parquetdir
+		file    string // "" for no folder at all
+		content string
+		sink    pipeline.Sink
+		want    string // what the error must also say
+	}{
+		{"csv: no folder", "csvdir", "", "", &recSink{}, "source folder"},
+		{"parquet: no folder", "parquetdir", "", "", &recSink{}, "source folder"},
+		{"csv: unterminated quote", "csvdir", "attendance_x.csv",
+			csvHeader + "100002,E801200005003,2025-01-13,AM,\"/\n", &recSink{}, "file attendance_x.csv: line 2"},
+		{"csv: missing required column", "csvdir", "attendance_x.csv",
+			"school_urn,session_date,session,attendance_code\n", &recSink{}, `file attendance_x.csv: missing required column "upn"`},
+		{"parquet: not parquet", "parquetdir", "attendance_x.parquet", "PAR1 but no more", &recSink{}, "file attendance_x.parquet: "},
+		{"csv: sink refuses the file", "csvdir", "attendance_x.csv", csvHeader, &beginFails{}, "file attendance_x.csv: store is read-only"},
+		{"parquet: sink refuses the file", "parquetdir", "attendance_x.parquet", "PAR1", &beginFails{}, "file attendance_x.parquet: store is read-only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "in")
+			if tt.file != "" {
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, tt.file), []byte(tt.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			spec, err := connectors.Lookup(sourceName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := connectors.NewPseudonymiser(testKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var src source
+			if tt.kind == "csvdir" {
+				src, err = csvdir.New(csvdir.Config{Path: dir}, spec, p)
+			} else {
+				src, err = parquetdir.New(parquetdir.Config{Path: dir}, spec, p)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			err = src.Read(context.Background(), mem, tt.sink)
+			if err == nil {
+				t.Fatal("Read: got nil; want an error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q; want it to say %q", err, tt.want)
+			}
+			reported := fmt.Errorf("%s: %w", sourceName, err).Error()
+			if n := strings.Count(reported, sourceName); n != 1 {
+				t.Errorf("reported as %q: the source is named %d times; want once", reported, n)
+			}
+		})
+	}
+}

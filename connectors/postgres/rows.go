@@ -21,7 +21,7 @@ import (
 func (s *Source) stream(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, conn *pgx.Conn, where, dsn string) (int64, error) {
 	rows, err := conn.Query(ctx, s.cfg.Query)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %s: %s", s.spec.Name, where, scrub(err, dsn, ""))
+		return 0, fmt.Errorf("%s: %s", where, scrub(err, dsn, ""))
 	}
 	defer rows.Close()
 	fds := rows.FieldDescriptions()
@@ -45,11 +45,11 @@ func (s *Source) stream(ctx context.Context, mem memory.Allocator, sink pipeline
 		}
 		vals, err := rows.Values()
 		if err != nil {
-			return 0, fmt.Errorf("%s: %s: row %d: %s", s.spec.Name, where, line, scrub(err, dsn, ""))
+			return 0, fmt.Errorf("%s: row %d: %s", where, line, scrub(err, dsn, ""))
 		}
 		for i, v := range vals {
 			if cells[i], err = cell(v, fds[i].DataTypeOID); err != nil {
-				return 0, fmt.Errorf("%s: %s: row %d: column %q: %w", s.spec.Name, where, line, names[i], err)
+				return 0, fmt.Errorf("%s: row %d: column %q: %w", where, line, names[i], err)
 			}
 		}
 		if err := rl.Row(cells, line); err != nil {
@@ -57,7 +57,7 @@ func (s *Source) stream(ctx context.Context, mem memory.Allocator, sink pipeline
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("%s: %s: %s", s.spec.Name, where, scrub(err, dsn, ""))
+		return 0, fmt.Errorf("%s: %s", where, scrub(err, dsn, ""))
 	}
 	return rl.Finish()
 }

@@ -105,22 +105,22 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	if s.ts == nil {
 		ts, err := connectors.NewTimestampParser()
 		if err != nil {
-			return fmt.Errorf("%s: %w", s.spec.Name, err)
+			return err
 		}
 		london, err := time.LoadLocation("Europe/London")
 		if err != nil {
-			return fmt.Errorf("%s: %w", s.spec.Name, err)
+			return err
 		}
 		s.ts, s.london = ts, london
 	}
 	dsn := os.Getenv(s.cfg.DSNEnv)
 	if dsn == "" {
-		return fmt.Errorf("%s: postgres: environment variable %s is not set", s.spec.Name, s.cfg.DSNEnv)
+		return fmt.Errorf("postgres: environment variable %s is not set", s.cfg.DSNEnv)
 	}
 	ref := s.delivery()
 	ok, err := sink.Begin(ref)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", s.spec.Name, ref.Name, err)
+		return fmt.Errorf("%s: %w", ref.Name, err)
 	}
 	if !ok {
 		return nil
@@ -135,7 +135,7 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 		return err
 	}
 	if err := sink.End(ref, rows); err != nil {
-		return fmt.Errorf("%s: %s: %w", s.spec.Name, ref.Name, err)
+		return fmt.Errorf("%s: %w", ref.Name, err)
 	}
 	return nil
 }
@@ -155,7 +155,7 @@ func (s *Source) delivery() pipeline.FileRef {
 func (s *Source) connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	cc, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("%s: postgres: the connection string in %s cannot be parsed", s.spec.Name, s.cfg.DSNEnv)
+		return nil, fmt.Errorf("postgres: the connection string in %s cannot be parsed", s.cfg.DSNEnv)
 	}
 	wait := firstBackoff
 	for attempt := 1; ; attempt++ {
@@ -167,7 +167,7 @@ func (s *Source) connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 			return nil, ctx.Err()
 		}
 		if attempt == connectAttempts {
-			return nil, fmt.Errorf("%s: postgres: cannot connect after %d attempts: %s", s.spec.Name, attempt, scrub(err, dsn, cc.Password))
+			return nil, fmt.Errorf("postgres: cannot connect after %d attempts: %s", attempt, scrub(err, dsn, cc.Password))
 		}
 		if err := s.sleep(ctx, wait); err != nil {
 			return nil, err

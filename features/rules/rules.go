@@ -65,15 +65,6 @@ var _ pipeline.Model = Model{}
 // New returns the rules baseline.
 func New() Model { return Model{} }
 
-// Flags names the rules, in order.
-func Flags() []string {
-	out := make([]string, len(flags))
-	for i, f := range flags {
-		out[i] = f.name
-	}
-	return out
-}
-
 func columns(feats arrow.Record, names []string) ([][]float64, error) {
 	out := make([][]float64, len(names))
 	for i, n := range names {
