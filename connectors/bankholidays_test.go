@@ -34,7 +34,7 @@ func TestBankHolidaySessions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.date+"/"+tc.code, func(t *testing.T) {
 			row := []string{"100001", upn, tc.date, "AM", tc.code, "", ""}
-			sink := &cellSink{}
+			sink := &recordingSink{}
 			if _, err := loadRows(t, spec, [][]string{row}, 1, sink); err != nil {
 				t.Fatal(err)
 			}

@@ -315,14 +315,12 @@ type cellNote struct {
 	reason string
 }
 
-// nullCell stores spec column i's unreadable cell as null and notes it, or
-// reports false when the cell must fail the row instead: a required
-// column's, or any column's when the sink cannot count nulled cells (then
-// the row is quarantined, as before the cell policy, so nothing unreadable
-// goes unaccounted). A fail-safe column's is nulled whatever the sink.
+// nullCell stores spec column i's unreadable cell as null and notes it
+// (the sink counts it), or reports false when the cell must fail the row
+// instead: a required column's.
 func (c *checker) nullCell(i int, reason string) bool {
 	col := &c.r.cols[i]
-	if col.required || c.l.cellSink == nil && !col.failSafe {
+	if col.required {
 		return false
 	}
 	c.vals[col.field] = value{null: true}

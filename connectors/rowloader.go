@@ -42,19 +42,16 @@ const BatchRows = 32768
 // the same whatever the number of checkers. A source with a duplicate key
 // gets one checker, which sees every row in order.
 type RowLoader struct {
-	r    *Rules
-	sink pipeline.Sink
-	// cellSink is sink when it counts nulled cells; nil: rows with an
-	// unreadable optional cell are quarantined.
-	cellSink pipeline.CellSink
-	where    string // "file <name>" or another label of the delivery
-	mem      *recycle.Recycler
-	ownMem   bool // mem was made by the loader, which closes it
-	pseud    *Pseudonymiser
-	ts       *TimestampParser
-	idx      []int // per spec column: its place in the delivered header, or -1
-	header   []string
-	read     int64
+	r      *Rules
+	sink   pipeline.Sink
+	where  string // "file <name>" or another label of the delivery
+	mem    *recycle.Recycler
+	ownMem bool // mem was made by the loader, which closes it
+	pseud  *Pseudonymiser
+	ts     *TimestampParser
+	idx    []int // per spec column: its place in the delivered header, or -1
+	header []string
+	read   int64
 
 	workers int
 	cur     *RawRows      // the buffer being filled
@@ -110,7 +107,6 @@ func NewRowLoader(r *Rules, p *Pseudonymiser, ts *TimestampParser, mem memory.Al
 
 func newRowLoader(r *Rules, p *Pseudonymiser, ts *TimestampParser, mem memory.Allocator, sink pipeline.Sink, where string, workers int) *RowLoader {
 	l := &RowLoader{r: r, pseud: p, ts: ts, sink: sink, where: where, workers: max(1, workers)}
-	l.cellSink, _ = sink.(pipeline.CellSink)
 	if rc, ok := mem.(*recycle.Recycler); ok {
 		l.mem = rc
 	} else {
@@ -297,7 +293,7 @@ func (l *RowLoader) emitJob(j *job) error {
 		}
 	}
 	for _, n := range j.nulled {
-		if err := l.cellSink.Nulled(n); err != nil {
+		if err := l.sink.Nulled(n); err != nil {
 			return err
 		}
 	}

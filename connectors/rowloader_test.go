@@ -20,6 +20,7 @@ type recordingSink struct {
 	records int
 	rejects []pipeline.Rejected
 	reids   []string
+	nulled  []pipeline.NulledCell
 	failAt  int // Emit fails at this record (1-based); 0: never
 }
 
@@ -47,6 +48,13 @@ func (s *recordingSink) Reject(r pipeline.Rejected) error {
 	s.rejects = append(s.rejects, r)
 	return nil
 }
+
+func (s *recordingSink) Nulled(c pipeline.NulledCell) error {
+	s.nulled = append(s.nulled, c)
+	return nil
+}
+
+func (s *recordingSink) Shape(pipeline.FileRef, pipeline.FileShape) error { return nil }
 
 func (s *recordingSink) Reid(ns, pseudonym, raw string) error {
 	s.reids = append(s.reids, ns+"|"+pseudonym+"|"+raw)

@@ -50,7 +50,7 @@ func loadCells(t *testing.T, source string, cells map[string]string, column stri
 	if source == AttendanceSessions && row[1] != "" {
 		row[1] = validUPN(t)
 	}
-	sink := &cellSink{}
+	sink := &recordingSink{}
 	if _, err := loadRows(t, spec, [][]string{row}, 1, sink); err != nil {
 		t.Fatal(err)
 	}

@@ -81,23 +81,23 @@ func (s *Set) AuditChildren(ctx context.Context, t *pipeline.FeatureTable, horiz
 }
 
 // A Spanner knows the first and last day of the history it builds
-// features from.
+// features from. ok is false when its records do not bound the period a
+// snapshot can be built for: sparse events (a contact, an approach) whose
+// first and last say when something happened, not when the extract began
+// and ended.
 type Spanner interface {
 	Span(ctx context.Context) (from, to Day, ok bool, err error)
 }
 
-// DataSpan is the period every builder that can tell has history for: from
-// the latest of their first days to the earliest of their last, since a
-// snapshot needs all its signals. Both are zero when no builder can tell.
+// DataSpan is the period every builder that can tell (its Span's ok) has
+// history for: from the latest of their first days to the earliest of
+// their last, since a snapshot needs all its signals. Both are zero when
+// no builder can tell.
 func (s *Set) DataSpan(ctx context.Context, mem memory.Allocator) (from, to time.Time, err error) {
 	var lo, hi Day
 	found := false
 	for _, b := range s.builders {
-		sp, ok := b.(Spanner)
-		if !ok {
-			continue
-		}
-		f, t, ok, err := sp.Span(ctx)
+		f, t, ok, err := b.Span(ctx)
 		if err != nil {
 			return time.Time{}, time.Time{}, err
 		}

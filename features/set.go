@@ -29,10 +29,32 @@ type Builder interface {
 	// Describe writes one of the builder's reasons in plain English; ok is
 	// false for a feature the builder does not own.
 	Describe(r pipeline.Reason) (text string, ok bool)
+	// DropCaches lets go of what builds read; the next Build reads it
+	// again. A run drops caches once it has scored (see
+	// pipeline.CacheDropper), so a builder that kept its records would be
+	// the audit's peak of memory; one that keeps nothing does nothing.
+	DropCaches()
+
+	// Every run describes, lists and draws the families it puts on the
+	// list, measures its links and bounds its backtest, so a builder says
+	// all of these, the compiler checking it, rather than being asked
+	// whether it can at run time and silently skipped when it cannot. A
+	// builder with nothing to say gives the documented empty answer of
+	// each.
+	Factual
+	Timelined
+	ChildTimeline
+	Signaller
+	Matcher
+	Spanner
 }
 
 // A Matcher reports how many of a source's people the link placed in a
-// household, for the link_match_ratio metric.
+// household, for the link_match_ratio metric. source is "" when the
+// builder measures nothing the Linkage does not already: the roster's
+// Linkage measures the sources it can place by NHS number or person id,
+// and a builder measures only a source keyed otherwise (attendance, by
+// UPN).
 type Matcher interface {
 	MatchRate(ctx context.Context, l *Link) (source string, ratio float64, err error)
 }
@@ -88,16 +110,14 @@ func NewSet(t Tables, opts Options, builders ...Builder) *Set {
 	return &Set{tables: t, builders: builders, opts: opts, links: map[Day][]Household{}}
 }
 
-// DropCaches lets go of the roster and of what every builder that can
-// (a pipeline.CacheDropper) read; a later Build reads them again.
+// DropCaches lets go of the roster and of what every builder read; a
+// later Build reads them again.
 func (s *Set) DropCaches() {
 	s.once = sync.Once{}
 	s.roster, s.linkage, s.err = nil, nil, nil
 	s.links = map[Day][]Household{}
 	for _, b := range s.builders {
-		if d, ok := b.(pipeline.CacheDropper); ok {
-			d.DropCaches()
-		}
+		b.DropCaches()
 	}
 }
 
@@ -231,11 +251,11 @@ func (s *Set) LinkMatch(ctx context.Context, mem memory.Allocator, asOf time.Tim
 	all := r.Link(asOf)
 	rates := s.linkage.Rates(all)
 	for _, b := range s.builders {
-		if m, ok := b.(Matcher); ok {
-			src, ratio, err := m.MatchRate(ctx, all)
-			if err != nil {
-				return nil, err
-			}
+		src, ratio, err := b.MatchRate(ctx, all)
+		if err != nil {
+			return nil, err
+		}
+		if src != "" {
 			rates[src] = ratio
 		}
 	}
@@ -376,7 +396,7 @@ func TimelineEvents(kind string, evs []DatedEvent) []pipeline.TimelineEvent {
 }
 
 // Timeline draws row of t's signals over the weeks before t's date from
-// every builder that can.
+// every builder.
 func (s *Set) Timeline(t *pipeline.FeatureTable, row int) pipeline.Timeline {
 	var out pipeline.Timeline
 	hs, ok := s.links[DayOf(t.AsOf)]
@@ -391,12 +411,8 @@ func (s *Set) Timeline(t *pipeline.FeatureTable, row int) pipeline.Timeline {
 		out.Weeks[i].Start = (monday - Day(7*(pipeline.TimelineWeeks-1-i))).Time().Format(time.DateOnly)
 	}
 	for _, b := range s.builders {
-		if tb, ok := b.(Timelined); ok {
-			out.Events = append(out.Events, tb.Timeline(l, &hs[row], out.Weeks)...)
-		}
-		if cb, ok := b.(ChildTimeline); ok {
-			out.Children = append(out.Children, cb.ChildWeeks(l, &hs[row], out.Weeks)...)
-		}
+		out.Events = append(out.Events, b.Timeline(l, &hs[row], out.Weeks)...)
+		out.Children = append(out.Children, b.ChildWeeks(l, &hs[row], out.Weeks)...)
 	}
 	sort.SliceStable(out.Events, func(i, j int) bool { return out.Events[i].Date < out.Events[j].Date })
 	return out
@@ -410,10 +426,8 @@ func (s *Set) Describe(t *pipeline.FeatureTable, row int, r pipeline.Reason) str
 		if hs, ok := s.links[DayOf(t.AsOf)]; ok && row >= 0 && row < len(hs) {
 			l := &Link{AsOf: t.AsOf, Day: DayOf(t.AsOf), roster: s.roster}
 			for _, b := range s.builders {
-				if f, ok := b.(Factual); ok {
-					if text, ok := f.Fact(l, &hs[row], r); ok {
-						return text
-					}
+				if text, ok := b.Fact(l, &hs[row], r); ok {
+					return text
 				}
 			}
 		}
@@ -447,15 +461,16 @@ type Signaller interface {
 }
 
 // A ChildTimeline builder draws each child's own weeks, so the family page
-// can show one child's timeline.
+// can show one child's timeline. A builder with no weekly counts (its
+// events already name their child on the household's timeline) returns
+// nil.
 type ChildTimeline interface {
 	ChildWeeks(l *Link, h *Household, weeks []pipeline.TimelineWeek) []pipeline.ChildWeeks
 }
 
 var _ pipeline.Signaller = (*Set)(nil)
 
-// Facts gathers row of t's own facts from the roster and every builder
-// that can say them.
+// Facts gathers row of t's own facts from the roster and every builder.
 func (s *Set) Facts(t *pipeline.FeatureTable, row int) pipeline.FamilyFacts {
 	var out pipeline.FamilyFacts
 	hs, ok := s.links[DayOf(t.AsOf)]
@@ -466,16 +481,14 @@ func (s *Set) Facts(t *pipeline.FeatureTable, row int) pipeline.FamilyFacts {
 	h := &hs[row]
 	out = l.rosterFacts(h)
 	for _, b := range s.builders {
-		if sg, ok := b.(Signaller); ok {
-			f := sg.Signals(l, h)
-			out.Signals = append(out.Signals, f.Signals...)
-			out.Safety = append(out.Safety, f.Safety...)
-			for k, v := range f.Schools {
-				if out.Schools == nil {
-					out.Schools = map[string]string{}
-				}
-				out.Schools[k] = v
+		f := b.Signals(l, h)
+		out.Signals = append(out.Signals, f.Signals...)
+		out.Safety = append(out.Safety, f.Safety...)
+		for k, v := range f.Schools {
+			if out.Schools == nil {
+				out.Schools = map[string]string{}
 			}
+			out.Schools[k] = v
 		}
 	}
 	return out

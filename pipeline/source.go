@@ -34,7 +34,9 @@ type FileRef struct {
 // time alone, that it is a delivery loaded before, and give its hash: a
 // folder source then skips it without reading it. Hashing every file of a
 // two-year drop folder each week cost a large council's weekly run more
-// than reading the week's new files.
+// than reading the week's new files. It is a speed-up only, so it stays
+// optional: a sink without it is offered the file by its hash, refuses it
+// in Begin, and ends with the same rows and books.
 type KnownFiles interface {
 	Known(name string, size int64, modTime time.Time) (sha256 string, ok bool)
 }
@@ -78,6 +80,16 @@ type Sink interface {
 	// a sink keeps a value past Emit only as a copy, or retains rec.
 	Emit(rec arrow.Record) error
 	Reject(r Rejected) error
+	// Nulled counts an optional cell that could not be read: the source
+	// stored it as null and kept its row (CONTRACTS §2 cell policy). It
+	// comes after Begin and before End, in row order with the file's Emit
+	// and Reject calls. Every sink takes it, so a source never stores an
+	// unreadable cell that the manifest's books do not show.
+	Nulled(c NulledCell) error
+	// Shape tells a file's shape (lines skipped, rows with mojibake) after
+	// its rows and before End, when the source can tell and there is
+	// something to tell: the manifest keeps it beside the file.
+	Shape(f FileRef, s FileShape) error
 	// Reid records the council's own identifier behind a pseudonym, for the
 	// namespaces that the navigator list re-identifies (person_id,
 	// household_id). The store keeps them with owner-only permissions.

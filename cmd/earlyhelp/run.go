@@ -242,6 +242,9 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintf(stdout, "%-24s lines skipped (preamble, summary) %d, rows that look doubly encoded %d\n",
 				s.Name, d.skipped, d.mojibake)
 		}
+		if d.nulled > 0 {
+			fmt.Fprintf(stdout, "%-24s unreadable optional cells that would be stored as null (rows kept) %d\n", s.Name, d.nulled)
+		}
 	}
 	fmt.Fprintf(stdout, "%s is valid\n", cfg.File())
 	return nil
@@ -283,6 +286,7 @@ type dryRun struct {
 	files                          int
 	read, loaded, rejected, inFile int64
 	skipped, mojibake              int64
+	nulled                         int64 // optional cells unreadable, rows kept
 }
 
 func (d *dryRun) Shape(_ pipeline.FileRef, s pipeline.FileShape) error {
@@ -299,6 +303,7 @@ func (d *dryRun) Emit(rec arrow.Record) error {
 }
 func (d *dryRun) Reject(pipeline.Rejected) error    { d.rejected++; d.inFile++; return nil }
 func (d *dryRun) Reid(string, string, string) error { return nil }
+func (d *dryRun) Nulled(pipeline.NulledCell) error  { d.nulled++; return nil }
 func (d *dryRun) End(f pipeline.FileRef, rows int64) error {
 	if rows != d.inFile {
 		return fmt.Errorf("file %s: %d rows read but %d accounted for", f.Name, rows, d.inFile)

@@ -137,6 +137,7 @@ type bookSink struct {
 	begun, ended                int
 	open                        bool
 	emitted, rejected, rowsRead int64
+	nulled                      int64
 	reids                       int
 	lastRow                     int64
 }
@@ -217,6 +218,28 @@ func (s *bookSink) Reject(r pipeline.Rejected) error {
 		s.checkNotRaw(fmt.Sprintf("rejected row %d %s", r.Row, c.Name), v)
 	}
 	s.rejected++
+	return nil
+}
+
+func (s *bookSink) Nulled(c pipeline.NulledCell) error {
+	if !s.open {
+		s.t.Error("Nulled outside a file")
+	}
+	if c.Row < 2 {
+		s.t.Errorf("nulled cell at row %d; want a data line from 2", c.Row)
+	}
+	if !knownReasons[c.Reason] {
+		s.t.Errorf("nulled cell at row %d: unknown reason %q", c.Row, c.Reason)
+	}
+	s.checkNotRaw(fmt.Sprintf("nulled cell at row %d %s", c.Row, c.Column), c.Value)
+	s.nulled++
+	return nil
+}
+
+func (s *bookSink) Shape(f pipeline.FileRef, _ pipeline.FileShape) error {
+	if !s.open {
+		s.t.Errorf("Shape(%s) outside a file", f.Name)
+	}
 	return nil
 }
 

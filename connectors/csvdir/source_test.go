@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,8 @@ type fakeSink struct {
 	rows       []map[string]string // emitted rows by field name; null is ""
 	rejects    []pipeline.Rejected
 	reids      [][3]string // namespace, pseudonym, raw
+	nulled     []pipeline.NulledCell
+	shapes     map[string]pipeline.FileShape
 	emitted    map[string]int64
 	reject     map[string]int64
 	cur        string
@@ -90,6 +93,19 @@ func (s *fakeSink) Reid(namespace, pseudonym, raw string) error {
 	return nil
 }
 
+func (s *fakeSink) Nulled(c pipeline.NulledCell) error {
+	s.nulled = append(s.nulled, c)
+	return nil
+}
+
+func (s *fakeSink) Shape(f pipeline.FileRef, sh pipeline.FileShape) error {
+	if s.shapes == nil {
+		s.shapes = map[string]pipeline.FileShape{}
+	}
+	s.shapes[f.Name] = sh
+	return nil
+}
+
 func (s *fakeSink) End(f pipeline.FileRef, rowsRead int64) error {
 	s.ended[f.Name] = rowsRead
 	return nil
@@ -131,63 +147,67 @@ func TestRead(t *testing.T) {
 		wantFiles   []string
 		wantLoaded  int
 		wantReasons map[string]int
+		// wantNulled counts, by reason, the unreadable optional cells
+		// stored as null with their row kept (CONTRACTS §2 cell policy).
+		wantNulled map[string]int
 	}{
 		{
 			name: "persons: BOM, CRLF, header case, dd/mm/yyyy", source: connectors.Persons, dir: "persons",
 			// A dummy NHS number (9999999999) reads as none and DfE WBRI as
 			// WHITE_BRITISH; a placeholder date of birth (1900-01-01) is missing.
-			wantFiles: []string{"persons_2025.csv"}, wantLoaded: 6,
+			wantFiles: []string{"persons_2025.csv"}, wantLoaded: 10,
 			wantReasons: map[string]int{
-				pipeline.ReasonMissingRequired: 3, pipeline.ReasonBadDate: 1, pipeline.ReasonBadUPNCheck: 2,
-				pipeline.ReasonBadNHSCheck: 1, pipeline.ReasonBadCode: 1, pipeline.ReasonDuplicate: 1,
+				pipeline.ReasonMissingRequired: 3, pipeline.ReasonBadDate: 1, pipeline.ReasonDuplicate: 1,
 				pipeline.ReasonMalformedRow: 1,
 			},
+			wantNulled: map[string]int{pipeline.ReasonBadUPNCheck: 2, pipeline.ReasonBadNHSCheck: 1, pipeline.ReasonBadCode: 1},
 		},
 		{
 			name: "households: Windows-1252", source: connectors.Households, dir: "households",
 			// A to_date of 31/12/9999 is no end.
-			wantFiles: []string{"households_2025.csv"}, wantLoaded: 6,
+			wantFiles: []string{"households_2025.csv"}, wantLoaded: 8,
 			wantReasons: map[string]int{
-				pipeline.ReasonBadCode: 3, pipeline.ReasonOutOfRange: 1,
-				pipeline.ReasonDuplicate: 1, pipeline.ReasonMissingRequired: 1,
+				pipeline.ReasonBadCode: 2, pipeline.ReasonDuplicate: 1, pipeline.ReasonMissingRequired: 1,
 			},
+			wantNulled: map[string]int{pipeline.ReasonBadCode: 1, pipeline.ReasonOutOfRange: 1},
 		},
 		{
 			name: "deprivation", source: connectors.Deprivation, dir: "deprivation",
-			wantFiles: []string{"deprivation.csv"}, wantLoaded: 3,
+			wantFiles: []string{"deprivation.csv"}, wantLoaded: 5,
 			wantReasons: map[string]int{
-				pipeline.ReasonOutOfRange: 2, pipeline.ReasonBadNumber: 1, pipeline.ReasonBadCode: 2,
+				pipeline.ReasonOutOfRange: 1, pipeline.ReasonBadNumber: 1, pipeline.ReasonBadCode: 1,
 				pipeline.ReasonDuplicate: 1, pipeline.ReasonMissingRequired: 1,
 			},
+			wantNulled: map[string]int{pipeline.ReasonOutOfRange: 1, pipeline.ReasonBadCode: 1},
 		},
 		{
 			name: "csc referrals", source: connectors.CSCReferrals, dir: "csc_referrals",
-			wantFiles: []string{"csc_referrals_2025.csv"}, wantLoaded: 3,
-			wantReasons: map[string]int{
-				pipeline.ReasonBadCode: 1, pipeline.ReasonOutOfRange: 1, pipeline.ReasonDuplicate: 1,
-				pipeline.ReasonBadDate: 1,
-			},
+			wantFiles: []string{"csc_referrals_2025.csv"}, wantLoaded: 5,
+			wantReasons: map[string]int{pipeline.ReasonDuplicate: 1, pipeline.ReasonBadDate: 1},
+			wantNulled:  map[string]int{pipeline.ReasonBadCode: 1, pipeline.ReasonOutOfRange: 1},
 		},
 		{
 			name: "attendance: legacy CSV and 2024 gzip", source: connectors.AttendanceSessions, dir: "attendance",
-			wantFiles: []string{"attendance_2023.csv", "attendance_2025.csv.gz"}, wantLoaded: 9 + 8,
+			wantFiles: []string{"attendance_2023.csv", "attendance_2025.csv.gz"}, wantLoaded: 9 + 8 + 3,
 			wantReasons: map[string]int{
-				pipeline.ReasonBadCode: 2 + 6, pipeline.ReasonOutOfRange: 1 + 3, pipeline.ReasonBadNumber: 2,
-				pipeline.ReasonBadUPNCheck: 1, pipeline.ReasonMissingRequired: 1, pipeline.ReasonBadDate: 2,
+				pipeline.ReasonBadCode: 2 + 6, pipeline.ReasonOutOfRange: 1 + 2, pipeline.ReasonBadNumber: 1,
+				pipeline.ReasonBadUPNCheck: 1, pipeline.ReasonMissingRequired: 1, pipeline.ReasonBadDate: 1,
 				pipeline.ReasonMalformedRow: 1,
 			},
+			// minutes_late out of range and unreadable, mark_updated_at unreadable
+			wantNulled: map[string]int{pipeline.ReasonOutOfRange: 1, pipeline.ReasonBadNumber: 1, pipeline.ReasonBadDate: 1},
 		},
 		{
 			name: "rent accounts: money as finance systems print it", source: connectors.RentAccounts, dir: "rent_accounts",
-			wantFiles: []string{"rent_accounts_2025-01.csv"}, wantLoaded: 3,
-			wantReasons: map[string]int{
-				pipeline.ReasonBadNumber: 2, pipeline.ReasonBadCode: 1, pipeline.ReasonMissingRequired: 1,
-			},
+			wantFiles: []string{"rent_accounts_2025-01.csv"}, wantLoaded: 4,
+			wantReasons: map[string]int{pipeline.ReasonBadNumber: 2, pipeline.ReasonMissingRequired: 1},
+			wantNulled:  map[string]int{pipeline.ReasonBadCode: 1}, // arrears_stage
 		},
 		{
 			name: "hv contacts: codes and booleans", source: connectors.HVContacts, dir: "hv_contacts",
-			wantFiles: []string{"hv_contacts.csv"}, wantLoaded: 3,
-			wantReasons: map[string]int{pipeline.ReasonBadCode: 2, pipeline.ReasonBadNHSCheck: 1},
+			wantFiles: []string{"hv_contacts.csv"}, wantLoaded: 4,
+			wantReasons: map[string]int{pipeline.ReasonBadCode: 1, pipeline.ReasonBadNHSCheck: 1},
+			wantNulled:  map[string]int{pipeline.ReasonBadCode: 1}, // da_enquiry
 		},
 		{
 			name: "repeated header row", source: connectors.AttendanceSessions, dir: "repeated_header",
@@ -218,6 +238,13 @@ func TestRead(t *testing.T) {
 					t.Errorf("rejected as %s: got %d; want 0", reason, n)
 				}
 			}
+			nulled := map[string]int{}
+			for _, n := range sink.nulled {
+				nulled[n.Reason]++
+			}
+			if !maps.Equal(nulled, tc.wantNulled) {
+				t.Errorf("nulled cells by reason: got %v; want %v", nulled, tc.wantNulled)
+			}
 			for _, f := range tc.wantFiles {
 				if read, sum := sink.ended[f], sink.emitted[f]+sink.reject[f]; read != sum {
 					t.Errorf("%s: rows read %d; emitted + rejected = %d", f, read, sum)
@@ -226,6 +253,9 @@ func TestRead(t *testing.T) {
 			if t.Failed() {
 				for _, r := range sink.rejects {
 					t.Logf("rejected row %d: %s %s", r.Row, r.Reason, r.Column)
+				}
+				for _, n := range sink.nulled {
+					t.Logf("nulled row %d: %s %s", n.Row, n.Reason, n.Column)
 				}
 			}
 		})
@@ -242,7 +272,8 @@ func TestMoneyAndBooleans(t *testing.T) {
 	for _, r := range sink.rows {
 		balances = append(balances, r["balance"])
 	}
-	if got, want := strings.Join(balances, " "), "120.5 1234.56 -15.2"; got != want {
+	// The last row's arrears stage is unreadable: nulled, the row kept.
+	if got, want := strings.Join(balances, " "), "120.5 1234.56 -15.2 10"; got != want {
 		t.Errorf("balances %q; want %q", got, want)
 	}
 	sink = newFakeSink()
@@ -253,7 +284,8 @@ func TestMoneyAndBooleans(t *testing.T) {
 	for _, r := range sink.rows {
 		flags = append(flags, r["contact_type"]+"/"+r["da_enquiry"]+"/"+r["da_disclosed"])
 	}
-	if got, want := strings.Join(flags, " "), "NEW_BIRTH/asked/false SIX_EIGHT_WEEK/asked/false TWELVE_MONTH//"; got != want {
+	// The targeted contact's da_enquiry is unreadable: nulled, the row kept.
+	if got, want := strings.Join(flags, " "), "NEW_BIRTH/asked/false SIX_EIGHT_WEEK/asked/false TWELVE_MONTH// TARGETED//false"; got != want {
 		t.Errorf("contacts %q; want %q", got, want)
 	}
 }
@@ -298,11 +330,23 @@ func TestPersonsValues(t *testing.T) {
 	}
 	for line, want := range map[int64]string{
 		7: "missing_required/person_id", 9: "bad_date/date_of_birth", 10: "missing_required/date_of_birth",
-		11: "bad_upn_check/upn", 13: "bad_nhs_check/nhs_number", 14: "", 15: "bad_code/sex", 16: "",
-		17: "duplicate/person_id", 18: "malformed_row/",
+		11: "", 13: "", 14: "", 15: "", 16: "", 17: "duplicate/person_id", 18: "malformed_row/",
 	} {
 		if rows[line] != want {
 			t.Errorf("line %d: got %q; want %q", line, rows[line], want)
+		}
+	}
+	// An unreadable optional cell is nulled and counted, its row kept.
+	nulled := map[int64]string{}
+	for _, n := range sink.nulled {
+		nulled[n.Row] = n.Reason + "/" + n.Column
+	}
+	for line, want := range map[int64]string{
+		11: "bad_upn_check/upn", 12: "bad_upn_check/upn", 13: "bad_nhs_check/nhs_number", 14: "",
+		15: "bad_code/sex", 16: "",
+	} {
+		if nulled[line] != want {
+			t.Errorf("line %d nulled: got %q; want %q", line, nulled[line], want)
 		}
 	}
 	// Re-identification covers every loaded person and nothing else.
@@ -342,18 +386,20 @@ func TestHouseholdsValues(t *testing.T) {
 		roles = append(roles, r["role"])
 		lsoas = append(lsoas, r["lsoa_code"])
 	}
-	if got := strings.Join(roles, ","); got != "child,parent,carer,child,child,child" {
+	// Two rows are kept with an unreadable optional cell nulled (a UPRN, a
+	// to_date before the from_date).
+	if got := strings.Join(roles, ","); got != "child,parent,carer,child,child,child,child,child" {
 		t.Errorf("roles: got %s", got)
 	}
-	if got := strings.Join(lsoas, ","); got != "E01000001,E01000001,E01000002,E01000003,E01000003,E01000001" {
+	if got := strings.Join(lsoas, ","); got != "E01000001,E01000001,E01000002,E01000003,E01000003,E01000003,E01000003,E01000001" {
 		t.Errorf("lsoa codes: got %s", got)
 	}
 	namespaces := map[string]int{}
 	for _, r := range sink.reids {
 		namespaces[r[0]]++
 	}
-	if namespaces[connectors.NSPerson] != 6 || namespaces[connectors.NSHousehold] != 6 || len(namespaces) != 2 {
-		t.Errorf("Reid namespaces: got %v; want 6 person_id and 6 household_id", namespaces)
+	if namespaces[connectors.NSPerson] != 8 || namespaces[connectors.NSHousehold] != 8 || len(namespaces) != 2 {
+		t.Errorf("Reid namespaces: got %v; want 8 person_id and 8 household_id", namespaces)
 	}
 }
 
@@ -382,6 +428,9 @@ func TestAttendanceCodesByDate(t *testing.T) {
 		"2025-01-14 PM Y2 not_counted",
 		"2025-01-15 AM K aea",
 		"2025-01-15 PM U unauth",
+		"2025-01-23 AM L present", // minutes_late out of range: nulled
+		"2025-01-23 PM L present", // minutes_late unreadable: nulled
+		"2025-01-24 AM / present", // mark_updated_at unreadable: nulled
 		"2025-01-24 PM / present",
 		"2025-01-24 PM / present",
 	}
@@ -397,6 +446,9 @@ func TestAttendanceCodesByDate(t *testing.T) {
 	}
 	if late["minutes_late"] != "45" {
 		t.Errorf("minutes_late: got %q; want 45", late["minutes_late"])
+	}
+	if r := sink.rows[15:18]; r[0]["minutes_late"] != "" || r[1]["minutes_late"] != "" || r[2]["mark_updated_at"] != "" {
+		t.Errorf("rows with an unreadable optional cell: %v; want the cell null", r)
 	}
 	if len(sink.reids) != 0 {
 		t.Errorf("attendance re-identified %d values; want none", len(sink.reids))
@@ -510,8 +562,8 @@ func TestRedeliveredFileSkipped(t *testing.T) {
 	if _, ok := sink.ended["attendance_2023.csv"]; ok {
 		t.Error("End called for a skipped file")
 	}
-	if len(sink.rows) != 8 {
-		t.Errorf("rows loaded: got %d; want 8 (the gzip file only)", len(sink.rows))
+	if len(sink.rows) != 11 {
+		t.Errorf("rows loaded: got %d; want 11 (the gzip file only)", len(sink.rows))
 	}
 }
 
@@ -718,8 +770,10 @@ func writeAttendance(b *testing.B, path string, rows int) {
 // countingSink counts what it is sent and keeps nothing.
 type countingSink struct{ rows, rejects int64 }
 
-func (s *countingSink) Begin(pipeline.FileRef) (bool, error) { return true, nil }
-func (s *countingSink) Emit(rec arrow.Record) error          { s.rows += rec.NumRows(); return nil }
-func (s *countingSink) Reject(pipeline.Rejected) error       { s.rejects++; return nil }
-func (s *countingSink) Reid(string, string, string) error    { return nil }
-func (s *countingSink) End(pipeline.FileRef, int64) error    { return nil }
+func (s *countingSink) Begin(pipeline.FileRef) (bool, error)             { return true, nil }
+func (s *countingSink) Emit(rec arrow.Record) error                      { s.rows += rec.NumRows(); return nil }
+func (s *countingSink) Reject(pipeline.Rejected) error                   { s.rejects++; return nil }
+func (s *countingSink) Reid(string, string, string) error                { return nil }
+func (s *countingSink) End(pipeline.FileRef, int64) error                { return nil }
+func (s *countingSink) Nulled(pipeline.NulledCell) error                 { return nil }
+func (s *countingSink) Shape(pipeline.FileRef, pipeline.FileShape) error { return nil }

@@ -41,6 +41,7 @@ type recSink struct {
 	rows    []string
 	rejects []pipeline.Rejected
 	reids   []string
+	nulled  []pipeline.NulledCell
 	read    int64
 }
 
@@ -68,7 +69,9 @@ func (s *recSink) Reid(ns, p, raw string) error {
 	s.reids = append(s.reids, ns+"/"+p+"/"+raw)
 	return nil
 }
-func (s *recSink) End(_ pipeline.FileRef, rows int64) error { s.read += rows; return nil }
+func (s *recSink) End(_ pipeline.FileRef, rows int64) error         { s.read += rows; return nil }
+func (s *recSink) Nulled(c pipeline.NulledCell) error               { s.nulled = append(s.nulled, c); return nil }
+func (s *recSink) Shape(pipeline.FileRef, pipeline.FileShape) error { return nil }
 
 type source interface {
 	Read(ctx context.Context, mem memory.Allocator, sink pipeline.Sink) error

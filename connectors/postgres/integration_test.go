@@ -78,8 +78,9 @@ func TestIntegrationPostgres(t *testing.T) {
 			if len(want.rows) == 0 && name != connectors.Objections {
 				t.Errorf("csvdir loaded no rows")
 			}
-			if len(got.rows) != len(want.rows) || got.rejects != want.rejects {
-				t.Errorf("loaded %d, rejected %d; want %d, %d", len(got.rows), got.rejects, len(want.rows), want.rejects)
+			if len(got.rows) != len(want.rows) || got.rejects != want.rejects || len(got.nulled) != len(want.nulled) {
+				t.Errorf("loaded %d, rejected %d, nulled %d cells; want %d, %d, %d", len(got.rows), got.rejects, len(got.nulled),
+					len(want.rows), want.rejects, len(want.nulled))
 			}
 			sort.Strings(got.rows)
 			sort.Strings(want.rows)
@@ -189,6 +190,7 @@ func firstLine(t *testing.T, r io.Reader) string {
 type result struct {
 	rows    []string
 	rejects int
+	nulled  []pipeline.NulledCell
 }
 
 type sink struct{ r *result }
@@ -204,9 +206,11 @@ func (s sink) Emit(rec arrow.Record) error {
 	}
 	return nil
 }
-func (s sink) Reject(pipeline.Rejected) error    { s.r.rejects++; return nil }
-func (s sink) Reid(string, string, string) error { return nil }
-func (s sink) End(pipeline.FileRef, int64) error { return nil }
+func (s sink) Reject(pipeline.Rejected) error                   { s.r.rejects++; return nil }
+func (s sink) Reid(string, string, string) error                { return nil }
+func (s sink) Nulled(c pipeline.NulledCell) error               { s.r.nulled = append(s.r.nulled, c); return nil }
+func (s sink) Shape(pipeline.FileRef, pipeline.FileShape) error { return nil }
+func (s sink) End(pipeline.FileRef, int64) error                { return nil }
 
 func read(t *testing.T, newSrc func() (pipeline.Source, error)) *result {
 	t.Helper()

@@ -56,10 +56,12 @@ func (s *nopSink) Begin(f pipeline.FileRef) (bool, error) {
 	s.begun = append(s.begun, f)
 	return true, nil
 }
-func (s *nopSink) Emit(arrow.Record) error           { return nil }
-func (s *nopSink) Reject(pipeline.Rejected) error    { return nil }
-func (s *nopSink) Reid(string, string, string) error { return nil }
-func (s *nopSink) End(pipeline.FileRef, int64) error { return nil }
+func (s *nopSink) Emit(arrow.Record) error                          { return nil }
+func (s *nopSink) Reject(pipeline.Rejected) error                   { return nil }
+func (s *nopSink) Reid(string, string, string) error                { return nil }
+func (s *nopSink) Nulled(pipeline.NulledCell) error                 { return nil }
+func (s *nopSink) Shape(pipeline.FileRef, pipeline.FileShape) error { return nil }
+func (s *nopSink) End(pipeline.FileRef, int64) error                { return nil }
 
 func TestReadWithoutDSN(t *testing.T) {
 	t.Setenv("EARLYHELP_TEST_UNSET_DSN", "")

@@ -126,3 +126,9 @@ func assessmentText(c contact) string {
 	}
 	return ""
 }
+
+// ChildWeeks draws no child's weeks: health visiting has no weekly counts,
+// and each contact on the household's timeline already names its child.
+func (b *Builder) ChildWeeks(*features.Link, *features.Household, []pipeline.TimelineWeek) []pipeline.ChildWeeks {
+	return nil
+}

@@ -135,3 +135,9 @@ func crossed(from, to float64) bool {
 	}
 	return false
 }
+
+// ChildWeeks draws no child's weeks: housing records are the household's,
+// not a child's, and have no weekly counts.
+func (b *Builder) ChildWeeks(*features.Link, *features.Household, []pipeline.TimelineWeek) []pipeline.ChildWeeks {
+	return nil
+}
