@@ -262,19 +262,18 @@ func (c *Calibrated) Base() pipeline.Model { return c.base }
 // Method is the calibration method.
 func (c *Calibrated) Method() string { return c.method }
 
-// Features are the base model's features, if it names them.
-func (c *Calibrated) Features() []string {
-	if f, ok := c.base.(interface{ Features() []string }); ok {
-		return f.Features()
-	}
-	return nil
-}
+// Features are the base model's features.
+func (c *Calibrated) Features() []string { return c.base.Features() }
+
+// Coefficients are the base model's: calibration is monotone and does not
+// change which feature counts for how much.
+func (c *Calibrated) Coefficients() map[string]float64 { return c.base.Coefficients() }
 
 // ID names the calibrated model by its content.
 func (c *Calibrated) ID() string {
-	prefix := calibratedKind
-	if id, ok := c.base.(interface{ ID() string }); ok {
-		prefix = id.ID()
+	prefix := c.base.ID()
+	if prefix == "" {
+		prefix = calibratedKind
 	}
 	return contentID(prefix+"+"+c.method+"-", c, 8)
 }

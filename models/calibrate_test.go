@@ -13,11 +13,12 @@ import (
 
 	"earlyhelp/models"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/pipelinetest"
 )
 
 // raw scores a household by its column "s" as it stands: a mis-calibrated
 // model whose ranking is right.
-type raw struct{}
+type raw struct{ pipelinetest.ModelExtras }
 
 func (raw) Score(_ context.Context, feats arrow.Record) ([]float64, error) {
 	return append([]float64(nil), feats.Column(0).(*array.Float64).Float64Values()...), nil

@@ -294,6 +294,9 @@ func (f *Forest) Explain(feats arrow.Record, row int, n int) []pipeline.Reason {
 // Features names the forest's inputs.
 func (f *Forest) Features() []string { return append([]string(nil), f.features...) }
 
+// Coefficients is nil: a forest has no weight per feature.
+func (f *Forest) Coefficients() map[string]float64 { return nil }
+
 // Trees is the number of trees.
 func (f *Forest) Trees() int { return len(f.trees) }
 

@@ -36,17 +36,18 @@ type FeatureSet interface {
 	Timeliner
 	ChildAuditor
 	Contexter
+	// DropCaches lets go of what builds read from the store; a later Build
+	// reads it again. The score stage calls it when done: no later stage
+	// builds features, and the audit stage would otherwise run beside all
+	// of it (at 120,000 children the audit had become the weekly run's
+	// peak of memory). It must not run beside a Build, and tables built
+	// before it can no longer be described, listed by child or drawn.
+	DropCaches()
 }
 
-// A CacheDropper is a FeatureSet that keeps what it read from the store
-// between builds. A run has it drop that once the score stage is done: no
-// later stage builds features, and the audit stage would otherwise run
-// beside all of it (at 120,000 children the audit had become the weekly
-// run's peak of memory).
+// A CacheDropper drops what it read from the store (FeatureSet.DropCaches);
+// the feature builders are ones too.
 type CacheDropper interface {
-	// DropCaches lets go of what builds read; a later Build reads it again.
-	// It must not run beside a Build, and tables built before it can no
-	// longer be described, listed by child or drawn.
 	DropCaches()
 }
 

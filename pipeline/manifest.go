@@ -98,14 +98,6 @@ type FileShape struct {
 	MojibakeRows int64
 }
 
-// A ShapeSink is a Sink told each file's shape, after the file's rows and
-// before End. The shape is reported, not needed: a sink that is not one
-// loads the same rows.
-type ShapeSink interface {
-	Sink
-	Shape(f FileRef, s FileShape) error
-}
-
 // HouseholdCounts says who was scored and who was left out, and why.
 type HouseholdCounts struct {
 	Scored   int            `json:"scored"`

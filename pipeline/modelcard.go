@@ -69,22 +69,6 @@ type FeatureWeight struct {
 	Note string `json:"note,omitempty"`
 }
 
-// coefficients finds the per-feature weights of m, looking through
-// calibration to the model it wraps; false for a model without them.
-func coefficients(m Model) (map[string]float64, bool) {
-	for m != nil {
-		if w, ok := m.(interface{ Coefficients() map[string]float64 }); ok {
-			return w.Coefficients(), true
-		}
-		b, ok := m.(interface{ Base() Model })
-		if !ok {
-			break
-		}
-		m = b.Base()
-	}
-	return nil, false
-}
-
 // modelWeights lists m's weights, largest in size first, marking context
 // features and explaining each need signal with a negative weight against
 // its family (the features whose names share the first word, as absence_…,
@@ -93,8 +77,11 @@ func coefficients(m Model) (map[string]float64, bool) {
 // signal, once the rest is known, went with fewer referrals, which the
 // card asks the council to review.
 func modelWeights(m Model, ctx Contexter) []FeatureWeight {
-	w, ok := coefficients(m)
-	if !ok {
+	if m == nil {
+		return nil
+	}
+	w := m.Coefficients()
+	if w == nil {
 		return nil
 	}
 	out := make([]FeatureWeight, 0, len(w))

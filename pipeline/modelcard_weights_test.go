@@ -15,12 +15,21 @@ type weighted struct{ w map[string]float64 }
 func (weighted) Score(context.Context, arrow.Record) ([]float64, error) { return nil, nil }
 func (weighted) Explain(arrow.Record, int, int) []Reason                { return nil }
 func (m weighted) Coefficients() map[string]float64                     { return m.w }
+func (weighted) ID() string                                             { return "weighted" }
+func (weighted) Features() []string                                     { return nil }
 
 type wrapped struct{ base Model }
 
 func (wrapped) Score(context.Context, arrow.Record) ([]float64, error) { return nil, nil }
 func (wrapped) Explain(arrow.Record, int, int) []Reason                { return nil }
-func (m wrapped) Base() Model                                          { return m.base }
+func (m wrapped) Coefficients() map[string]float64 {
+	if m.base == nil {
+		return nil
+	}
+	return m.base.Coefficients()
+}
+func (wrapped) ID() string         { return "wrapped" }
+func (wrapped) Features() []string { return nil }
 
 type areaContext struct{}
 

@@ -41,16 +41,6 @@ type NulledCell struct {
 	Value  string
 }
 
-// A CellSink is a Sink that keeps rows whose optional cells are
-// unreadable, given each such cell through Nulled (after Begin, before
-// End, in row order with the file's Emit and Reject calls). A source given
-// a sink that is not a CellSink quarantines such rows instead, so nothing
-// unreadable is stored unaccounted.
-type CellSink interface {
-	Sink
-	Nulled(c NulledCell) error
-}
-
 // DefaultMaxNulledRatio is max_nulled_ratio's default: a column with more
 // than half its loaded cells unreadable is a broken extract, not noise.
 const DefaultMaxNulledRatio = 0.5

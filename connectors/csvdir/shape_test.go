@@ -26,7 +26,7 @@ func (s *shapeSink) Shape(f pipeline.FileRef, sh pipeline.FileShape) error {
 	return nil
 }
 
-var _ pipeline.ShapeSink = (*shapeSink)(nil)
+var _ pipeline.Sink = (*shapeSink)(nil)
 
 const (
 	shapeHeader = "school_urn,upn,session_date,session,attendance_code,minutes_late,mark_updated_at"

@@ -142,3 +142,10 @@ func (Model) Explain(feats arrow.Record, row int, n int) []pipeline.Reason {
 
 // ID names the baseline in manifests and model cards.
 func (Model) ID() string { return "rules-supporting-families-3" }
+
+// Features is nil: the rules count flags from several columns rather than
+// weigh named inputs, so a table is never refused for its columns.
+func (Model) Features() []string { return nil }
+
+// Coefficients is nil: a count of flags has no weight per feature.
+func (Model) Coefficients() map[string]float64 { return nil }

@@ -189,9 +189,8 @@ type sink struct {
 }
 
 var (
-	_ pipeline.CellSink   = (*sink)(nil)
+	_ pipeline.Sink       = (*sink)(nil)
 	_ pipeline.KnownFiles = (*sink)(nil)
-	_ pipeline.ShapeSink  = (*sink)(nil)
 )
 
 // Shape records the file's skipped lines and doubly encoded rows; the

@@ -30,9 +30,8 @@ func (f nullingSource) Read(ctx context.Context, mem memory.Allocator, sink pipe
 	if err := emitPeople(sink, mem, f.emit); err != nil {
 		return err
 	}
-	cs := sink.(pipeline.CellSink)
 	for i := range f.nulled {
-		if err := cs.Nulled(pipeline.NulledCell{Row: i + 2, Column: "ethnicity", Reason: pipeline.ReasonBadCode, Value: "=WBRIX"}); err != nil {
+		if err := sink.Nulled(pipeline.NulledCell{Row: i + 2, Column: "ethnicity", Reason: pipeline.ReasonBadCode, Value: "=WBRIX"}); err != nil {
 			return err
 		}
 	}

@@ -44,5 +44,22 @@ func (NoExtras) AuditChildren(context.Context, *pipeline.FeatureTable, int) ([]p
 	return nil, nil
 }
 
+// DropCaches has nothing to drop.
+func (NoExtras) DropCaches() {}
+
 // Context treats no feature as area context.
 func (NoExtras) Context(string, float64) (string, bool) { return "", false }
+
+// ModelExtras gives a fake Model the answers of a model that names
+// nothing: no id, no feature list (so no table is refused), no weights.
+// Embed it and implement Score and Explain.
+type ModelExtras struct{}
+
+// ID is empty.
+func (ModelExtras) ID() string { return "" }
+
+// Features is nil: the model does not name its inputs.
+func (ModelExtras) Features() []string { return nil }
+
+// Coefficients is nil.
+func (ModelExtras) Coefficients() map[string]float64 { return nil }

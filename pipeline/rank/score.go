@@ -19,9 +19,7 @@ import (
 // score scores every eligible household as of the run date, ranks them and
 // exports the list.
 func (r *run) score(ctx context.Context) error {
-	if d, ok := r.Features.(pipeline.CacheDropper); ok {
-		defer d.DropCaches()
-	}
+	defer r.Features.DropCaches()
 	s, err := r.SnapshotAt(ctx, r.AsOf)
 	if err != nil {
 		return err

@@ -479,7 +479,7 @@ func (flatTrainer) Fit(context.Context, arrow.Record, []bool) (pipeline.Model, e
 	return flatModel{}, nil
 }
 
-type flatModel struct{}
+type flatModel struct{ pipelinetest.ModelExtras }
 
 func (flatModel) Score(_ context.Context, feats arrow.Record) ([]float64, error) {
 	col := feats.Column(feats.Schema().FieldIndices("f1")[0]).(*array.Float64)

@@ -89,7 +89,7 @@ func (r recorder) Fit(_ context.Context, feats arrow.Record, _ []bool) (pipeline
 // xModel when calibrating.
 type fittedX struct{ xModel }
 
-type xModel struct{}
+type xModel struct{ pipelinetest.ModelExtras }
 
 func (xModel) Score(_ context.Context, feats arrow.Record) ([]float64, error) {
 	return append([]float64(nil), feats.Column(2).(*array.Float64).Float64Values()...), nil
@@ -311,6 +311,9 @@ func (s shiftedX) Score(_ context.Context, feats arrow.Record) ([]float64, error
 	return out, nil
 }
 func (shiftedX) Explain(arrow.Record, int, int) []pipeline.Reason { return nil }
+func (shiftedX) ID() string                                       { return "" }
+func (shiftedX) Features() []string                               { return nil }
+func (shiftedX) Coefficients() map[string]float64                 { return nil }
 
 // TestBacktestWorkers: the backtest's figures are the same whether its
 // models train one at a time or several at once, for candidates whose

@@ -128,12 +128,7 @@ func (r *run) train(ctx context.Context) error {
 	if !ft.cal.IsZero() && !ft.uncalibrated {
 		mm.CalibrationAsOf = ft.cal.Format(time.DateOnly)
 	}
-	if id, ok := ft.model.(interface{ ID() string }); ok {
-		mm.ID = id.ID()
-	}
-	if f, ok := ft.model.(interface{ Features() []string }); ok {
-		mm.Features = f.Features()
-	}
+	mm.ID, mm.Features = ft.model.ID(), ft.model.Features()
 	r.Man.Model = mm
 	var b []byte
 	switch {
