@@ -348,7 +348,7 @@ func (r *run) finish(runErr error) (*Manifest, error) {
 }
 
 func (r *run) writeManifest() error {
-	b, err := r.man.marshal()
+	b, err := r.man.Marshal()
 	if err != nil {
 		return err
 	}
