@@ -49,6 +49,9 @@ const (
 // runsFolder is data_dir's folder of run folders.
 const runsFolder = "runs"
 
+// quarantineCellsSuffix ends quarantine/<source>_cells.csv.
+const quarantineCellsSuffix = "_cells.csv"
+
 // Run is one run folder. Its methods return paths and do no I/O, except
 // the readers (Manifest, List), which say so.
 type Run struct {
@@ -89,7 +92,7 @@ func (r Run) QuarantineCSV(source string) string {
 // QuarantineCellsCSV is quarantine/<source>_cells.csv: the optional cells
 // that could not be read and were stored as null, their rows kept.
 func (r Run) QuarantineCellsCSV(source string) string {
-	return filepath.Join(r.QuarantineDir(), source+"_cells.csv")
+	return filepath.Join(r.QuarantineDir(), source+quarantineCellsSuffix)
 }
 
 func (r Run) ModelDir() string      { return r.Path(ModelFolder) }

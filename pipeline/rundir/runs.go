@@ -73,9 +73,9 @@ func Previous(r Run, asOf time.Time) (Run, error) {
 		}
 		p := Open(joinSibling(r, e.Name()))
 		var m struct {
-			Status string           `json:"status"`
-			AsOf   string           `json:"as_of"`
-			List   *struct{}        `json:"list"`
+			Status string    `json:"status"`
+			AsOf   string    `json:"as_of"`
+			List   *struct{} `json:"list"`
 		}
 		b, err := os.ReadFile(p.ManifestPath())
 		if errors.Is(err, fs.ErrNotExist) {
