@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/rundir"
 )
 
 // RunIDFormat is the layout of run ids (CONTRACTS §4), in UTC.
@@ -18,7 +19,7 @@ const RunIDFormat = "20060102T150405Z"
 // folder. The folder is created empty; it fails if it already exists.
 func (s *Store) NewRun(t time.Time) (id, dir string, err error) {
 	id = t.UTC().Format(RunIDFormat)
-	dir = filepath.Join(s.dir, runsDir, id)
+	dir = rundir.ForID(s.dir, id).Dir
 	if err := os.MkdirAll(filepath.Dir(dir), 0o750); err != nil {
 		return "", "", err
 	}
