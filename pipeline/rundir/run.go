@@ -44,6 +44,10 @@ const (
 	AllocationFile = ListFolder + "/evaluation_allocation.csv"
 
 	AuditFolder = "audit"
+
+	// TransparencyFolder is what earlyhelp transparency writes into a run:
+	// the algorithmic transparency record and its companions.
+	TransparencyFolder = "governance"
 )
 
 // runsFolder is data_dir's folder of run folders.
@@ -126,6 +130,9 @@ func (r Run) FamiliesJSON() string {
 func (r Run) ListStateJSON() string { return r.Path(ListStateFile) }
 func (r Run) AllocationCSV() string { return r.Path(AllocationFile) }
 func (r Run) AuditDir() string      { return r.Path(AuditFolder) }
+// TransparencyDir is governance/, earlyhelp transparency's documents.
+func (r Run) TransparencyDir() string { return r.Path(TransparencyFolder) }
+
 func (r Run) Audit() Audit          { return Audit{Dir: r.AuditDir()} }
 func (r Run) String() string        { return r.Dir }
 
