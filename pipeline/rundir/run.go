@@ -130,11 +130,12 @@ func (r Run) FamiliesJSON() string {
 func (r Run) ListStateJSON() string { return r.Path(ListStateFile) }
 func (r Run) AllocationCSV() string { return r.Path(AllocationFile) }
 func (r Run) AuditDir() string      { return r.Path(AuditFolder) }
+
 // TransparencyDir is governance/, earlyhelp transparency's documents.
 func (r Run) TransparencyDir() string { return r.Path(TransparencyFolder) }
 
-func (r Run) Audit() Audit          { return Audit{Dir: r.AuditDir()} }
-func (r Run) String() string        { return r.Dir }
+func (r Run) Audit() Audit   { return Audit{Dir: r.AuditDir()} }
+func (r Run) String() string { return r.Dir }
 
 // parentOf is the runs folder r is in.
 func parentOf(r Run) string { return filepath.Dir(r.Dir) }
