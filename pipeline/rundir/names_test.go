@@ -93,6 +93,45 @@ func TestSpellsRunFile(t *testing.T) {
 	}
 }
 
+// TestRunFileLiterals: the scan flags run-file names and run folders as
+// path parts, and passes over struct tags, log keys and folders of other
+// parents.
+func TestRunFileLiterals(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"a file name", `p := filepath.Join(dir, "list", "navigator_list.csv")`, []string{`"list"`, `"navigator_list.csv"`}},
+		{"a folder of a run", `p := filepath.Join(runDir, "audit")`, []string{`"audit"`}},
+		{"a folder under a run folder", `p := filepath.Join(dir, "audit", "this_week")`, []string{`"audit"`, `"this_week"`}},
+		{"the runs folder", `p := path.Join(dataDir, "runs", id)`, []string{`"runs"`}},
+		{"a folder of another parent", `p := filepath.Join(dataDir, "cache", "audit")`, nil},
+		{"a log key", `log.Str("model", id)`, nil},
+		{"a struct tag", "type T struct{ X int `json:\"manifest.json\"` }", nil},
+		{"a constant", `const f = "scores.parquet"`, []string{`"scores.parquet"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "package p\n"
+			if strings.HasPrefix(tc.src, "type") || strings.HasPrefix(tc.src, "const") {
+				src += tc.src + "\n"
+			} else {
+				src += "func f() {\n" + tc.src + "\n}\n"
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), "x.go", src, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, l := range runFileLiterals(f) {
+				got = append(got, l.lit)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("got %v; want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestNoRunFileNamesOutside is issue 22's acceptance: no Go file outside
 // this package spells a run file's name; each uses Run's methods.
 func TestNoRunFileNamesOutside(t *testing.T) {
@@ -160,10 +199,22 @@ func runFileLiterals(f *ast.File) []literal {
 		case *ast.CallExpr:
 			if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Join" {
 				if pkg, ok := sel.X.(*ast.Ident); ok && (pkg.Name == "filepath" || pkg.Name == "path") {
-					for _, a := range n.Args {
-						if bl, ok := a.(*ast.BasicLit); ok {
-							joinArgs[bl] = true
+					for i, a := range n.Args {
+						bl, ok := a.(*ast.BasicLit)
+						if !ok {
+							continue
 						}
+						// A folder named under another literal folder is
+						// that folder's (data_dir/cache/audit), not a
+						// run's.
+						if i > 0 {
+							if prev, ok := n.Args[i-1].(*ast.BasicLit); ok {
+								if v, err := strconv.Unquote(prev.Value); err == nil && !runFolders[v] {
+									continue
+								}
+							}
+						}
+						joinArgs[bl] = true
 					}
 				}
 			}

@@ -142,3 +142,6 @@ func parentOf(r Run) string { return filepath.Dir(r.Dir) }
 
 // joinSibling is the folder of run id beside r.
 func joinSibling(r Run, id string) string { return filepath.Join(parentOf(r), id) }
+
+// DataDir is the data_dir the run belongs to (the folder holding runs/).
+func (r Run) DataDir() string { return filepath.Dir(parentOf(Run{Dir: filepath.Clean(r.Dir)})) }
