@@ -50,6 +50,10 @@ const (
 	TransparencyFolder = "governance"
 )
 
+// IDFormat is the layout of run ids (CONTRACTS §4: YYYYMMDDTHHMMSSZ), in
+// UTC: they sort by the time the run started.
+const IDFormat = "20060102T150405Z"
+
 // runsFolder is data_dir's folder of run folders.
 const runsFolder = "runs"
 

@@ -13,7 +13,7 @@ import (
 )
 
 // RunIDFormat is the layout of run ids (CONTRACTS §4), in UTC.
-const RunIDFormat = "20060102T150405Z"
+const RunIDFormat = rundir.IDFormat
 
 // NewRun reserves runs/<id> for a run starting at t and returns its id and
 // folder. The folder is created empty; it fails if it already exists.
