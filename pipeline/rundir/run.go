@@ -82,12 +82,11 @@ func (r Run) ID() string { return filepath.Base(r.Dir) }
 // Path joins a relative name (one of the constants above) onto the folder.
 func (r Run) Path(rel string) string { return filepath.Join(r.Dir, filepath.FromSlash(rel)) }
 
-func (r Run) ManifestPath() string { return r.Path(ManifestFile) }
-func (r Run) MetricsProm() string  { return r.Path(MetricsFile) }
-func (r Run) FeaturesParquet() string {
-	return r.Path(FeaturesFile)
-}
-func (r Run) ScoresParquet() string { return r.Path(ScoresFile) }
+// The run's own files, at the top of its folder.
+func (r Run) ManifestPath() string    { return r.Path(ManifestFile) }
+func (r Run) MetricsProm() string     { return r.Path(MetricsFile) }
+func (r Run) FeaturesParquet() string { return r.Path(FeaturesFile) }
+func (r Run) ScoresParquet() string   { return r.Path(ScoresFile) }
 
 // QuarantineDir holds one CSV of rejected rows per source.
 func (r Run) QuarantineDir() string { return r.Path(QuarantineFolder) }
@@ -103,49 +102,49 @@ func (r Run) QuarantineCellsCSV(source string) string {
 	return filepath.Join(r.QuarantineDir(), source+quarantineCellsSuffix)
 }
 
-func (r Run) ModelDir() string      { return r.Path(ModelFolder) }
-func (r Run) ModelJSON() string     { return r.Path(ModelFile) }
-func (r Run) ModelCardJSON() string { return r.Path(ModelCardJSONFile) }
-func (r Run) ModelCardMD() string   { return r.Path(ModelCardMDFile) }
-func (r Run) GovernanceJSON() string {
-	return r.Path(GovernanceFile)
-}
+// The model the run trained (or reused), its card and governance check.
+func (r Run) ModelDir() string       { return r.Path(ModelFolder) }
+func (r Run) ModelJSON() string      { return r.Path(ModelFile) }
+func (r Run) ModelCardJSON() string  { return r.Path(ModelCardJSONFile) }
+func (r Run) ModelCardMD() string    { return r.Path(ModelCardMDFile) }
+func (r Run) GovernanceJSON() string { return r.Path(GovernanceFile) }
 
-func (r Run) BacktestDir() string  { return r.Path(BacktestFolder) }
-func (r Run) BacktestJSON() string { return r.Path(BacktestFile) }
-func (r Run) BacktestMetricsCSV() string {
-	return r.Path(BacktestMetricsFile)
-}
-func (r Run) BacktestCalibrationCSV() string {
-	return r.Path(BacktestCalibrationFile)
-}
+// The temporal backtest (CONTRACTS §5).
+func (r Run) BacktestDir() string            { return r.Path(BacktestFolder) }
+func (r Run) BacktestJSON() string           { return r.Path(BacktestFile) }
+func (r Run) BacktestMetricsCSV() string     { return r.Path(BacktestMetricsFile) }
+func (r Run) BacktestCalibrationCSV() string { return r.Path(BacktestCalibrationFile) }
 
+// Every child of every scored household (the fairness audit's input), and
+// earlyhelp evaluate's oracle.
 func (r Run) EvaluationDir() string     { return r.Path(EvaluationFolder) }
 func (r Run) ScoredChildrenCSV() string { return r.Path(ScoredChildrenFile) }
 func (r Run) OracleJSON() string        { return r.Path(OracleFile) }
 
-func (r Run) ListDir() string     { return r.Path(ListFolder) }
-func (r Run) ListCSV() string     { return r.Path(ListCSVFile) }
-func (r Run) ListHTML() string    { return r.Path(ListHTMLFile) }
-func (r Run) ListParquet() string { return r.Path(ListParquetFile) }
-func (r Run) FamiliesJSON() string {
-	return r.Path(FamiliesFile)
-}
+// The weekly list (CONTRACTS §6) and what goes with it.
+func (r Run) ListDir() string       { return r.Path(ListFolder) }
+func (r Run) ListCSV() string       { return r.Path(ListCSVFile) }
+func (r Run) ListHTML() string      { return r.Path(ListHTMLFile) }
+func (r Run) ListParquet() string   { return r.Path(ListParquetFile) }
+func (r Run) FamiliesJSON() string  { return r.Path(FamiliesFile) }
 func (r Run) ListStateJSON() string { return r.Path(ListStateFile) }
 func (r Run) AllocationCSV() string { return r.Path(AllocationFile) }
-func (r Run) AuditDir() string      { return r.Path(AuditFolder) }
+
+// AuditDir is audit/, the fairness audit; Audit names its files.
+func (r Run) AuditDir() string { return r.Path(AuditFolder) }
+func (r Run) Audit() Audit     { return Audit{Dir: r.AuditDir()} }
 
 // TransparencyDir is governance/, earlyhelp transparency's documents.
 func (r Run) TransparencyDir() string { return r.Path(TransparencyFolder) }
 
-func (r Run) Audit() Audit   { return Audit{Dir: r.AuditDir()} }
+// String is the run's folder, for messages.
 func (r Run) String() string { return r.Dir }
+
+// DataDir is the data_dir the run belongs to (the folder holding runs/).
+func (r Run) DataDir() string { return filepath.Dir(parentOf(Run{Dir: filepath.Clean(r.Dir)})) }
 
 // parentOf is the runs folder r is in.
 func parentOf(r Run) string { return filepath.Dir(r.Dir) }
 
 // joinSibling is the folder of run id beside r.
 func joinSibling(r Run, id string) string { return filepath.Join(parentOf(r), id) }
-
-// DataDir is the data_dir the run belongs to (the folder holding runs/).
-func (r Run) DataDir() string { return filepath.Dir(parentOf(Run{Dir: filepath.Clean(r.Dir)})) }
