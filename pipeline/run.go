@@ -230,7 +230,7 @@ func (r *run) finish(runErr error) (*Manifest, error) {
 }
 
 func (r *run) writeManifest() error {
-	b, err := r.st.Man.marshal()
+	b, err := r.st.Man.Marshal()
 	if err != nil {
 		return err
 	}

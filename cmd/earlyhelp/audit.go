@@ -14,6 +14,7 @@ import (
 	"earlyhelp/models/fairness"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/rundir"
 )
 
 // auditConfig maps the configuration's audit section onto the audit's
@@ -98,7 +99,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *dir == "" {
 		return &usageError{"--run is required"}
 	}
-	if _, err := os.Stat(filepath.Join(*dir, "evaluation", "scored_children.csv")); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(rundir.Open(*dir).ScoredChildrenCSV()); errors.Is(err, fs.ErrNotExist) {
 		return &usageError{fmt.Sprintf("--run %s: no evaluation/scored_children.csv (is it a finished run's folder?)", *dir)}
 	}
 	var cfg *config.Config
@@ -127,13 +128,13 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// The decisions are the data folder's, as the run's audit read them:
 	// runs/<id> sits in data_dir/runs.
-	ac.Decisions = decisionRowsFor(filepath.Dir(filepath.Dir(filepath.Clean(*dir))))
+	ac.Decisions = decisionRowsFor(rundir.Open(*dir).DataDir())
 	a, err := fairness.AuditRun(*dir, ac)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "fairness: %s\n", a.Headline())
-	fmt.Fprintf(stdout, "audit written to %s\n", filepath.Join(*dir, "audit"))
+	fmt.Fprintf(stdout, "audit written to %s\n", rundir.Open(*dir).AuditDir())
 	return nil
 }
 
@@ -141,7 +142,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // manifest.json records it (written after the score stage, so the run's
 // own audit stage finds it), or "unknown" for a run that recorded none.
 func runIoDVintage(runDir string) string {
-	b, err := os.ReadFile(filepath.Join(runDir, "manifest.json"))
+	b, err := os.ReadFile(rundir.Open(runDir).ManifestPath())
 	if err != nil {
 		return "unknown"
 	}

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"earlyhelp/models/fairness"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/review/decisions"
+	"earlyhelp/pipeline/rundir"
 )
 
 // decisionRowsFor gives the audit the run's listed households, every
@@ -21,7 +21,7 @@ import (
 func decisionRowsFor(dataDir string) func(runDir string) ([]fairness.DecisionRow, error) {
 	return func(runDir string) ([]fairness.DecisionRow, error) {
 		var st pipeline.ListState
-		if ok, err := readOptionalJSON(filepath.Join(runDir, "list", "list_state.json"), &st); !ok {
+		if ok, err := readOptionalJSON(rundir.Open(runDir).ListStateJSON(), &st); !ok {
 			return nil, err
 		}
 		localities, err := listLocalitiesByPseudonym(runDir)
@@ -59,7 +59,7 @@ func decisionRowsFor(dataDir string) func(runDir string) ([]fairness.DecisionRow
 // to their localities, from families.json.
 func listLocalitiesByPseudonym(runDir string) (map[string]string, error) {
 	var fams []pipeline.ListFamily
-	if _, err := readOptionalJSON(filepath.Join(runDir, "list", pipeline.FamiliesFile), &fams); err != nil {
+	if _, err := readOptionalJSON(rundir.Open(runDir).FamiliesJSON(), &fams); err != nil {
 		return nil, err
 	}
 	out := make(map[string]string, len(fams))

@@ -5,13 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/rundir"
 )
 
 // runBacktest is `earlyhelp backtest` (CONTRACTS §5): ingest what is new,
@@ -71,7 +71,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if man != nil {
 		printBacktest(stdout, man)
 		fmt.Fprintf(stdout, "backtest %s %s: %s\n", man.RunID, man.Status,
-			filepath.Join(cfg.DataDir, "runs", man.RunID, "backtest"))
+			rundir.ForID(cfg.DataDir, man.RunID).BacktestDir())
 	}
 	return err
 }

@@ -21,6 +21,7 @@ import (
 	"earlyhelp/connectors/synthetic"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/rundir"
 )
 
 // demoMarker marks a folder as the demo's own, so a second demo may clear it
@@ -87,14 +88,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// The synthetic council's truth is a yardstick: only evaluate reads it,
 	// after the run, on the backtest's own households and labels.
-	o, err := evaluateRun(filepath.Join(cfg.DataDir, "runs", man.RunID), filepath.Join(*dir, "truth"))
+	o, err := evaluateRun(rundir.ForID(cfg.DataDir, man.RunID).Dir, filepath.Join(*dir, "truth"))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
 	printOracle(stdout, o)
 	fmt.Fprintf(stdout, "\ndemo finished in %.1fs\n", time.Since(start).Seconds())
-	locs, err := listLocalities(filepath.Join(cfg.DataDir, "runs", man.RunID, "list", "navigator_list.csv"))
+	locs, err := listLocalities(rundir.ForID(cfg.DataDir, man.RunID).ListCSV())
 	if err != nil {
 		return err
 	}
@@ -250,12 +251,12 @@ func printSummary(w io.Writer, cfg *config.Config, m *pipeline.Manifest) {
 	} else {
 		fmt.Fprintln(w, "fairness: no audit was run")
 	}
-	runDir := filepath.Join(cfg.DataDir, "runs", m.RunID)
+	rd := rundir.ForID(cfg.DataDir, m.RunID)
 	fmt.Fprintln(w, "\noutputs:")
-	fmt.Fprintf(w, "  manifest  %s\n", filepath.Join(runDir, "manifest.json"))
+	fmt.Fprintf(w, "  manifest  %s\n", rd.ManifestPath())
 	fmt.Fprintf(w, "  store     %s\n", filepath.Join(cfg.DataDir, "store"))
 	for _, o := range m.Outputs {
-		fmt.Fprintf(w, "  %-9s %s\n", outputLabel(o), filepath.Join(runDir, o))
+		fmt.Fprintf(w, "  %-9s %s\n", outputLabel(o), rd.Path(o))
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"earlyhelp/models/evaluate"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"earlyhelp/pipeline/store"
 )
 
@@ -43,14 +44,14 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	printOracle(stdout, o)
-	fmt.Fprintf(stdout, "written to %s\n", filepath.Join(*dir, "evaluation", "oracle.json"))
+	fmt.Fprintf(stdout, "written to %s\n", rundir.Open(*dir).OracleJSON())
 	return nil
 }
 
 // evaluateRun computes and writes a run's oracle.
 func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 	var bt pipeline.Backtest
-	if err := atomicfile.ReadJSON(filepath.Join(runDir, "backtest", "backtest.json"), &bt); errors.Is(err, fs.ErrNotExist) {
+	if err := atomicfile.ReadJSON(rundir.Open(runDir).BacktestJSON(), &bt); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("evaluate: the run has no backtest: %w", err)
 	} else if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
@@ -59,7 +60,7 @@ func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 	for _, f := range bt.Folds {
 		k[f.AsOf] = f.K
 	}
-	hh, err := backtestHouseholds(filepath.Join(runDir, "evaluation", "scored_children.csv"), bt.Chosen, k)
+	hh, err := backtestHouseholds(rundir.Open(runDir).ScoredChildrenCSV(), bt.Chosen, k)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
@@ -96,7 +97,7 @@ func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(runDir, "evaluation", "oracle.json"), out, 0o640); err != nil {
+	if err := atomicfile.WriteFile(rundir.Open(runDir).OracleJSON(), out, 0o640); err != nil {
 		return nil, err
 	}
 	return o, nil

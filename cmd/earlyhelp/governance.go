@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/governance"
+	"earlyhelp/pipeline/rundir"
 )
 
 // governancePolicy maps the config's governance block onto the check's
@@ -34,7 +34,7 @@ func governancePolicy(cfg *config.Config) *governance.Policy {
 // governanceHook is the run's governance stage: the check over the data
 // folder's runs, with the audit's findings and the navigators' decisions.
 func governanceHook(cfg *config.Config) (func(context.Context, pipeline.GovernanceInput) (*pipeline.ShouldRun, error), error) {
-	c, err := governance.New(governancePolicy(cfg), filepath.Join(cfg.DataDir, "runs"), auditFindings, decisionsFor(cfg.DataDir))
+	c, err := governance.New(governancePolicy(cfg), rundir.RunsDir(cfg.DataDir), auditFindings, decisionsFor(cfg.DataDir))
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func governanceHook(cfg *config.Config) (func(context.Context, pipeline.Governan
 // the same finding is recognised run after run while its figures move.
 func auditFindings(runDir string) ([]governance.Finding, error) {
 	var res fairness.Result
-	if ok, err := readOptionalJSON(filepath.Join(runDir, "audit", "audit.json"), &res); !ok {
+	if ok, err := readOptionalJSON(rundir.Open(runDir).Audit().JSON(), &res); !ok {
 		return nil, err
 	}
 	a := fairness.RunAudit{Backtest: &res}

@@ -16,9 +16,9 @@ import (
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 
-	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/review"
+	"earlyhelp/pipeline/rundir"
 	"earlyhelp/pipeline/store"
 )
 
@@ -134,7 +134,7 @@ func prune(ctx context.Context, cfg *config.Config, now time.Time, trim func(tim
 	rep.Cutoffs.Evaluation = now.Add(-time.Duration(ret.EvaluationWeeks) * week)
 	rep.Cutoffs.AccessLog = now.Add(-time.Duration(ret.AccessLogWeeks) * week)
 
-	runs, err := listRuns(filepath.Join(cfg.DataDir, "runs"))
+	runs, err := listRuns(cfg.DataDir)
 	if err != nil {
 		return rep, err
 	}
@@ -160,7 +160,7 @@ func prune(ctx context.Context, cfg *config.Config, now time.Time, trim func(tim
 		}
 		rep.RunsKept++
 		if r.started.Before(rep.Cutoffs.Quarantine) {
-			files, n, err := removeTree(filepath.Join(r.dir, "quarantine"))
+			files, n, err := removeTree(rundir.Open(r.dir).QuarantineDir())
 			rep.QuarantineFiles += files
 			rep.QuarantineBytes += n
 			if err != nil {
@@ -168,7 +168,7 @@ func prune(ctx context.Context, cfg *config.Config, now time.Time, trim func(tim
 			}
 		}
 		if r.started.Before(rep.Cutoffs.Evaluation) && !protected[r.id] {
-			files, n, err := removeTree(filepath.Join(r.dir, "evaluation"))
+			files, n, err := removeTree(rundir.Open(r.dir).EvaluationDir())
 			if files > 0 {
 				rep.EvaluationFolders++
 			}
@@ -194,29 +194,23 @@ type runFolder struct {
 	hasList   bool
 }
 
-// listRuns lists the run folders under dir, oldest first. A run whose
+// listRuns lists the run folders of dataDir, oldest first. A run whose
 // manifest cannot be read is listed as not succeeded: it protects nothing.
-func listRuns(dir string) ([]runFolder, error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+func listRuns(dataDir string) ([]runFolder, error) {
+	all, err := rundir.All(dataDir)
 	if err != nil {
-		return nil, fmt.Errorf("runs folder: %w", err)
+		return nil, err
 	}
 	var out []runFolder
-	for _, e := range entries {
-		started, err := time.Parse(store.RunIDFormat, e.Name())
-		if !e.IsDir() || err != nil {
+	for _, run := range all {
+		started, err := time.Parse(store.RunIDFormat, run.ID())
+		if err != nil {
 			continue
 		}
-		r := runFolder{id: e.Name(), dir: filepath.Join(dir, e.Name()), started: started}
-		if b, err := os.ReadFile(filepath.Join(r.dir, "manifest.json")); err == nil {
-			var m pipeline.Manifest
-			if json.Unmarshal(b, &m) == nil {
-				r.succeeded = m.Status == "succeeded"
-				r.hasList = m.List != nil
-			}
+		r := runFolder{id: run.ID(), dir: run.Dir, started: started}
+		if m, err := run.Manifest(); err == nil {
+			r.succeeded = m.Status == rundir.Succeeded
+			r.hasList = m.List != nil
 		}
 		out = append(out, r)
 	}
@@ -269,7 +263,7 @@ func reduceToManifest(dir string) (int64, error) {
 	}
 	var bytes int64
 	for _, e := range entries {
-		if e.Name() == "manifest.json" {
+		if e.Name() == rundir.ManifestFile { // at the top of the run folder
 			continue
 		}
 		_, n, err := removeTree(filepath.Join(dir, e.Name()))

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"sort"
@@ -21,6 +20,7 @@ import (
 	"earlyhelp/connectors"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/rundir"
 )
 
 // commonFlags are the flags every pipeline command takes.
@@ -141,7 +141,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer stop()
 	man, err := batchPush(ctx, cfg, asOf, log, *pushURL, func(o *runSetup) { o.train.Retrain = *retrain })
 	if man != nil {
-		fmt.Fprintf(stdout, "run %s %s: %s\n", man.RunID, man.Status, filepath.Join(cfg.DataDir, "runs", man.RunID))
+		fmt.Fprintf(stdout, "run %s %s: %s\n", man.RunID, man.Status, rundir.ForID(cfg.DataDir, man.RunID).Dir)
 	}
 	return err
 }
@@ -199,7 +199,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				fmt.Fprintf(stdout, "%-24s read %d, loaded %d, quarantined %d\n", name, s.Read, s.Loaded, s.Quarantined)
 			}
 		}
-		fmt.Fprintf(stdout, "ingest %s %s: %s\n", man.RunID, man.Status, filepath.Join(cfg.DataDir, "runs", man.RunID))
+		fmt.Fprintf(stdout, "ingest %s %s: %s\n", man.RunID, man.Status, rundir.ForID(cfg.DataDir, man.RunID).Dir)
 	}
 	return err
 }

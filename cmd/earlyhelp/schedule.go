@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/rundir"
 	"earlyhelp/pipeline/store"
 )
 
@@ -464,16 +462,11 @@ func previousFire(sched cron.Schedule, now time.Time) (time.Time, bool) {
 // (run ids sort by time). Unreadable manifests are skipped: a run that died
 // before writing one has nothing to say.
 func runManifests(dataDir string) []*pipeline.Manifest {
-	paths, _ := filepath.Glob(filepath.Join(dataDir, "runs", "*", "manifest.json"))
+	runs, _ := rundir.All(dataDir)
 	var out []*pipeline.Manifest
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		var m pipeline.Manifest
-		if json.Unmarshal(b, &m) == nil {
-			out = append(out, &m)
+	for _, r := range runs {
+		if m, err := rundir.ReadManifest[pipeline.BacktestSummary](r); err == nil {
+			out = append(out, m)
 		}
 	}
 	return out

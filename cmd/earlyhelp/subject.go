@@ -29,6 +29,7 @@ import (
 	"earlyhelp/pipeline/review"
 	"earlyhelp/pipeline/review/decisions"
 	"earlyhelp/pipeline/review/users"
+	"earlyhelp/pipeline/rundir"
 	"earlyhelp/pipeline/store"
 )
 
@@ -255,18 +256,16 @@ func buildSubjectReport(ctx context.Context, cfg *config.Config, person string) 
 		return false
 	}
 	allocs := map[[2]string]subjectAllocation{}
-	runsDir := filepath.Join(cfg.DataDir, "runs")
-	entries, err := os.ReadDir(runsDir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("runs: %w", err)
+	runs, err := rundir.All(cfg.DataDir)
+	if err != nil {
+		return nil, err
 	}
-	for _, e := range entries {
-		if !e.IsDir() || !runID.MatchString(e.Name()) || len(spans) == 0 {
+	for _, run := range runs {
+		if !runID.MatchString(run.ID()) || len(spans) == 0 {
 			continue
 		}
-		dir := filepath.Join(runsDir, e.Name())
-		if err := subjectRun(dir, e.Name(), spans, member, rep, allocs); err != nil {
-			return nil, fmt.Errorf("run %s: %w", e.Name(), err)
+		if err := subjectRun(run, spans, member, rep, allocs); err != nil {
+			return nil, fmt.Errorf("run %s: %w", run.ID(), err)
 		}
 	}
 	if path := reviewPath(cfg.DataDir, decisionsFile); fileExists(path) && len(spans) > 0 {
@@ -401,32 +400,33 @@ func memberships(ctx context.Context, st *store.Store, person string) ([]subject
 }
 
 // subjectRun adds what one run folder recorded about the households.
-func subjectRun(dir, id string, spans map[string][]subjectMembership, member func(hh, asOf string) bool, rep *subjectReport, allocs map[[2]string]subjectAllocation) error {
+func subjectRun(run rundir.Run, spans map[string][]subjectMembership, member func(hh, asOf string) bool, rep *subjectReport, allocs map[[2]string]subjectAllocation) error {
 	var man struct {
 		AsOf   string `json:"as_of"`
 		Status string `json:"status"`
 	}
-	if ok, err := readOptionalJSON(filepath.Join(dir, "manifest.json"), &man); !ok {
+	if ok, err := readOptionalJSON(run.ManifestPath(), &man); !ok {
 		return err
 	}
-	scores, n, err := readScores(filepath.Join(dir, "scores.parquet"), spans)
+	id := run.ID()
+	scores, n, err := readScores(run.ScoresParquet(), spans)
 	if err != nil {
-		return fmt.Errorf("scores.parquet: %w", err)
+		return fmt.Errorf("%s: %w", rundir.ScoresFile, err)
 	}
 	for _, s := range scores {
 		s.RunID, s.AsOf, s.Status, s.OutOf, s.Member = id, man.AsOf, man.Status, n, member(s.Household, man.AsOf)
 		rep.Scores = append(rep.Scores, s)
 	}
-	ev, err := readEvaluated(filepath.Join(dir, "evaluation", "scored_children.csv"), spans)
+	ev, err := readEvaluated(run.ScoredChildrenCSV(), spans)
 	if err != nil {
-		return fmt.Errorf("evaluation/scored_children.csv: %w", err)
+		return fmt.Errorf("%s: %w", rundir.ScoredChildrenFile, err)
 	}
 	for _, e := range ev {
 		e.RunID, e.Member = id, member(e.Household, e.AsOf)
 		rep.Evaluated = append(rep.Evaluated, e)
 	}
 	var fams []pipeline.ListFamily
-	if ok, err := readOptionalJSON(filepath.Join(dir, "list", pipeline.FamiliesFile), &fams); err != nil {
+	if ok, err := readOptionalJSON(run.FamiliesJSON(), &fams); err != nil {
 		return err
 	} else if ok {
 		for _, f := range fams {
@@ -438,7 +438,7 @@ func subjectRun(dir, id string, spans map[string][]subjectMembership, member fun
 				ContactSafety: f.ContactSafety, Context: f.Context, Member: member(f.Pseudonym, man.AsOf)})
 		}
 	}
-	return readAllocationFile(filepath.Join(dir, "list", pipeline.AllocationFile), spans, allocs)
+	return readAllocationFile(run.AllocationCSV(), spans, allocs)
 }
 
 // readScores returns the rows of scores.parquet for the households, and

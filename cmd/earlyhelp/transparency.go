@@ -16,6 +16,7 @@ import (
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/rundir"
 	"earlyhelp/pipeline/transparency"
 )
 
@@ -34,12 +35,13 @@ func runTransparency(ctx context.Context, args []string, stdout, stderr io.Write
 	if *dir == "" {
 		return &usageError{"--run is required"}
 	}
-	if _, err := os.Stat(filepath.Join(*dir, "manifest.json")); errors.Is(err, fs.ErrNotExist) {
+	rd := rundir.Open(*dir)
+	if _, err := os.Stat(rd.ManifestPath()); errors.Is(err, fs.ErrNotExist) {
 		return &usageError{fmt.Sprintf("--run %s: no manifest.json (is it a run's folder?)", *dir)}
 	}
 	path := *cfgPath
 	if path == "" {
-		path = filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Clean(*dir)))), "earlyhelp.yaml")
+		path = filepath.Join(filepath.Dir(rd.DataDir()), "earlyhelp.yaml")
 		if _, err := os.Stat(path); err != nil {
 			return &usageError{fmt.Sprintf("--run %s: no configuration at %s; give it with --config", *dir, path)}
 		}
@@ -49,7 +51,7 @@ func runTransparency(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	var man pipeline.Manifest
-	if err := atomicfile.ReadJSON(filepath.Join(*dir, "manifest.json"), &man); err != nil {
+	if err := atomicfile.ReadJSON(rd.ManifestPath(), &man); err != nil {
 		return fmt.Errorf("transparency: %w", err)
 	}
 	if man.ConfigSHA256 != "" && man.ConfigSHA256 != cfg.SHA256() {
@@ -142,13 +144,13 @@ func orInt(v, def int) int {
 // with the audit's own settings.
 func equalityTables(runDir string, ac fairness.Config) ([]transparency.EqualityTable, error) {
 	var out []transparency.EqualityTable
-	audited, err := readAuditTables(filepath.Join(runDir, "audit"), []attrTitle{
+	audited, err := readAuditTables(rundir.Open(runDir).Audit(), []attrTitle{
 		{"ethnicity5", "Ethnic group (five groups)"}, {"imd_quintile", "Area deprivation (IMD quintile, Q1 most deprived)"}})
 	if err != nil {
 		return nil, err
 	}
 	out = append(out, audited...)
-	f, err := os.Open(filepath.Join(runDir, "evaluation", "scored_children.csv"))
+	f, err := os.Open(rundir.Open(runDir).ScoredChildrenCSV())
 	if errors.Is(err, fs.ErrNotExist) {
 		return out, nil
 	}
@@ -219,18 +221,22 @@ func equalityTables(runDir string, ac fairness.Config) ([]transparency.EqualityT
 
 type attrTitle struct{ attr, title string }
 
+// auditTablesFrom says where readAuditTables's figures come from.
+const auditTablesFrom = "the run's audit: " + rundir.AuditFolder + "/" + rundir.PublishableFile +
+	" and " + rundir.AuditFolder + "/" + rundir.DisparitiesFile
+
 // readAuditTables reads the run's own audit figures for attrs: the
 // publishable group table and the findings of disparities.csv, for the
 // list's decision ("selected").
-func readAuditTables(auditDir string, attrs []attrTitle) ([]transparency.EqualityTable, error) {
-	pub, err := readCSVFile(filepath.Join(auditDir, "publishable", "group_metrics.csv"))
+func readAuditTables(audit rundir.Audit, attrs []attrTitle) ([]transparency.EqualityTable, error) {
+	pub, err := readCSVFile(audit.PublishableCSV())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil // the run was not audited
 	}
 	if err != nil {
 		return nil, err
 	}
-	disp, err := readCSVFile(filepath.Join(auditDir, "disparities.csv"))
+	disp, err := readCSVFile(audit.DisparitiesCSV())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -246,7 +252,7 @@ func readAuditTables(auditDir string, attrs []attrTitle) ([]transparency.Equalit
 	}
 	var out []transparency.EqualityTable
 	for _, a := range attrs {
-		t := transparency.EqualityTable{Attribute: a.attr, Title: a.title, From: "the run's audit: audit/publishable/group_metrics.csv and audit/disparities.csv"}
+		t := transparency.EqualityTable{Attribute: a.attr, Title: a.title, From: auditTablesFrom}
 		for _, p := range pub {
 			if p["decision_id"] == "selected" && p["attribute"] == a.attr {
 				t.Rows = append(t.Rows, transparency.EqualityRow{Group: p["group"], Values: p, Findings: findings[[2]string{a.attr, p["group"]}]})

@@ -2,11 +2,11 @@ package fairness
 
 import (
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"sort"
 	"strconv"
 )
@@ -199,13 +199,13 @@ func decisionMetricWords(m string) string {
 }
 
 // DecisionsFile is audit/decisions.csv.
-const DecisionsFile = "decisions.csv"
+const DecisionsFile = rundir.DecisionsFile
 
 // WriteDecisions writes audit/decisions.csv: restricted to auditors like
 // the rest of audit/, so counts are shown; the report and the site
 // suppress them.
 func WriteDecisions(dir string, cells []DecisionCell) error {
-	return atomicfile.Write(filepath.Join(dir, DecisionsFile), 0o640, func(w io.Writer) error {
+	return atomicfile.Write(rundir.Audit{Dir: dir}.DecisionsCSV(), 0o640, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"attribute", "group", "metric", "households", "count", "share", "ref_group", "ratio", "ratio_lo", "ratio_hi", "finding"})
 		num := func(f float64) string {

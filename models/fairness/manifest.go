@@ -3,6 +3,7 @@ package fairness
 import (
 	"crypto/sha256"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,12 +11,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 )
 
 // ManifestName is the audit's record of what it audited, in audit/.
-const ManifestName = "audit_manifest.json"
+const ManifestName = rundir.AuditManifestFile
 
 // EthnicityClassification names the code list groups are drawn from.
 const EthnicityClassification = "ONS Census 2021 ethnic group: 19 categories, 5 high-level groups; NOT_STATED and blank as UNKNOWN"
@@ -81,7 +81,7 @@ func (m *Manifest) Apply(cfg *Config) {
 // ReadManifest reads runDir/audit/audit_manifest.json; ok is false when
 // there is none.
 func ReadManifest(runDir string) (m *Manifest, ok bool, err error) {
-	b, err := os.ReadFile(filepath.Join(runDir, "audit", ManifestName))
+	b, err := os.ReadFile(rundir.Open(runDir).Audit().ManifestJSON())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -144,7 +144,7 @@ func writeManifest(dir, scoredPath string, labelled []Row, cfg *Config, res *Res
 	if res != nil {
 		m.MComparisons = res.MComparisons
 	}
-	return atomicfile.Write(filepath.Join(dir, ManifestName), 0o640, func(w io.Writer) error {
+	return atomicfile.Write(rundir.Audit{Dir: dir}.ManifestJSON(), 0o640, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)

@@ -2,12 +2,12 @@ package fairness
 
 import (
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -352,7 +352,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 			data.Week = append(data.Week, row)
 		}
 	}
-	if err := atomicfile.Write(filepath.Join(dir, "report.html"), 0o640, func(w io.Writer) error {
+	if err := atomicfile.Write(rundir.Audit{Dir: dir}.ReportHTML(), 0o640, func(w io.Writer) error {
 		return reportTemplate.Execute(w, data)
 	}); err != nil {
 		return err
@@ -368,7 +368,7 @@ func ChartID(attribute, metric string) string {
 // FindingsFile, beside report.html, is what the review site's /audit page
 // opens with: the findings in words (at most maxFindings), each with the
 // anchor of its chart in the report, then the inconclusive comparisons.
-const FindingsFile = "findings.json"
+const FindingsFile = rundir.FindingsFile
 
 // ReportFinding is one entry of FindingsFile.
 type ReportFinding struct {
@@ -417,7 +417,7 @@ func writeFindings(dir string, a *RunAudit, plots []reportPlot) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, FindingsFile), b, 0o640)
+	return atomicfile.WriteFile(rundir.Audit{Dir: dir}.FindingsJSON(), b, 0o640)
 }
 
 func gridTitles() []string {

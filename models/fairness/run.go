@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"earlyhelp/pipeline/rundir"
 )
 
 // RunAudit is the audit of a run folder (CONTRACTS §4): the rows of
@@ -28,7 +29,7 @@ type RunAudit struct {
 // AuditRun reads runDir/evaluation/scored_children.csv, audits it with cfg
 // and writes runDir/audit/.
 func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
-	scored := filepath.Join(runDir, "evaluation", "scored_children.csv")
+	scored := rundir.Open(runDir).ScoredChildrenCSV()
 	f, err := os.Open(scored)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
@@ -60,7 +61,7 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 	}
 	clear(rows[len(labelled):]) // drop the unlabelled rows' strings
 	out := &RunAudit{}
-	dir := filepath.Join(runDir, "audit")
+	dir := rundir.Open(runDir).AuditDir()
 	if len(labelled) > 0 {
 		bcfg := fit(cfg, len(labelled))
 		key := ""
@@ -89,7 +90,7 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 		if out.ThisWeek, err = Audit(week, wcfg); err != nil {
 			return nil, fmt.Errorf("audit of this week's list: %w", err)
 		}
-		if err := out.ThisWeek.Write(filepath.Join(dir, "this_week")); err != nil {
+		if err := out.ThisWeek.Write(rundir.Audit{Dir: dir}.ThisWeek().Dir); err != nil {
 			return nil, err
 		}
 	}
@@ -395,7 +396,7 @@ func (a *RunAudit) Headline() string {
 		}
 	}
 	if len(f) == 0 {
-		return fmt.Sprintf("no finding on recall for any ethnicity group or deprivation quintile: %s comparison(s) within the tolerance band, %s inconclusive, %s with too few households to judge; see audit/report.html",
+		return fmt.Sprintf("no finding on recall for any ethnicity group or deprivation quintile: %s comparison(s) within the tolerance band, %s inconclusive, %s with too few households to judge; see "+rundir.AuditReportFile,
 			countWords(count[ClassWithin]), countWords(count[ClassInconclusive]), countWords(count[ClassInsufficient]))
 	}
 	more := ""
@@ -403,5 +404,5 @@ func (a *RunAudit) Headline() string {
 		more = fmt.Sprintf("; %s more finding(s) on recall", countWords(len(f)-1))
 	}
 	return strings.ToUpper(Sentence(f[0])[:1]) + Sentence(f[0])[1:] + more +
-		fmt.Sprintf("; %s inconclusive; see audit/report.html", countWords(count[ClassInconclusive]))
+		fmt.Sprintf("; %s inconclusive; see "+rundir.AuditReportFile, countWords(count[ClassInconclusive]))
 }

@@ -2,11 +2,11 @@ package fairness
 
 import (
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -19,20 +19,20 @@ func (r *Result) Write(dir string) error {
 		name string
 		fn   func(w io.Writer) error
 	}{
-		{"audit.json", r.writeJSON},
-		{"group_metrics.csv", func(w io.Writer) error { return r.writeGroups(w, func(string) bool { return true }) }},
-		{"intersections/group_metrics.csv", func(w io.Writer) error {
+		{rundir.AuditJSONFile, r.writeJSON},
+		{rundir.GroupMetricsFile, func(w io.Writer) error { return r.writeGroups(w, func(string) bool { return true }) }},
+		{rundir.IntersectionsFile, func(w io.Writer) error {
 			return r.writeGroups(w, func(a string) bool { return strings.Contains(a, "×") })
 		}},
-		{"disparities.csv", r.writeDisparities},
-		{"summary.csv", r.writeSummary},
-		{"topk_curve.csv", r.writeTopK},
-		{"calibration_bins.csv", r.writeCalibrationBins},
-		{"calibration_summary.csv", r.writeCalibration},
-		{"publishable/group_metrics.csv", r.writePublishable},
+		{rundir.DisparitiesFile, r.writeDisparities},
+		{rundir.SummaryFile, r.writeSummary},
+		{rundir.TopKCurveFile, r.writeTopK},
+		{rundir.CalibrationBinsFile, r.writeCalibrationBins},
+		{rundir.CalibrationSummaryFile, r.writeCalibration},
+		{rundir.PublishableFile, r.writePublishable},
 	}
 	for _, f := range files {
-		if err := atomicfile.Write(filepath.Join(dir, f.name), 0o640, f.fn); err != nil {
+		if err := atomicfile.Write(rundir.Audit{Dir: dir}.Path(f.name), 0o640, f.fn); err != nil {
 			return fmt.Errorf("audit output: %w", err)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 )
 
 // Namespaces of the re-identification lookup: the council's own household
@@ -34,7 +34,8 @@ type Reidentifier interface {
 	Reidentify(namespace, pseudonym string) (string, error)
 }
 
-// Exporter writes list/navigator_list.csv and list/navigator_list.html.
+// Exporter writes the run's list: its CSV, Parquet copy, printable HTML
+// and families (rundir.ListCSVFile and beside it).
 type Exporter struct {
 	reid    Reidentifier
 	marking string
@@ -103,33 +104,28 @@ func (e *Exporter) Export(ctx context.Context, runDir string, l *pipeline.List) 
 		}
 		rows = append(rows, r)
 	}
-	csvPath := filepath.Join("list", "navigator_list.csv")
-	if err := atomicfile.Write(filepath.Join(runDir, csvPath), 0o640, func(w io.Writer) error {
+	rd := rundir.Open(runDir)
+	if err := atomicfile.Write(rd.ListCSV(), 0o640, func(w io.Writer) error {
 		return writeCSV(w, rows)
 	}); err != nil {
 		return nil, err
 	}
-	pqPath := filepath.Join("list", "navigator_list.parquet")
-	if err := writeParquet(filepath.Join(runDir, pqPath), rows); err != nil {
+	if err := rd.WriteList(listRows(rows)); err != nil {
 		return nil, err
 	}
-	htmlPath := filepath.Join("list", "navigator_list.html")
-	if err := atomicfile.Write(filepath.Join(runDir, htmlPath), 0o640, func(w io.Writer) error {
+	if err := atomicfile.Write(rd.ListHTML(), 0o640, func(w io.Writer) error {
 		return e.writeHTML(w, l, rows)
 	}); err != nil {
 		return nil, err
 	}
-	famPath := filepath.Join("list", FamiliesFile)
-	if err := writeFamilies(filepath.Join(runDir, famPath), l, rows); err != nil {
+	if err := writeFamilies(rd.FamiliesJSON(), l, rows); err != nil {
 		return nil, err
 	}
-	return []string{csvPath, pqPath, htmlPath, famPath}, nil
+	return []string{rundir.ListCSVFile, rundir.ListParquetFile, rundir.ListHTMLFile, rundir.FamiliesFile}, nil
 }
 
-// FamiliesFile and Family are pipeline's (the review site reads them too).
-const FamiliesFile = pipeline.FamiliesFile
-
-// Family is one entry of FamiliesFile.
+// Family is one entry of list/families.json (pipeline's: the review site
+// reads it too).
 type Family = pipeline.ListFamily
 
 func writeFamilies(path string, l *pipeline.List, rows []row) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/rundir"
 )
 
 type lookup map[string]string
@@ -51,7 +52,7 @@ func TestExport(t *testing.T) {
 	}
 	// families.json pairs each reference with its pseudonym for the review
 	// site's decisions.
-	b, err := os.ReadFile(filepath.Join(dir, "list", FamiliesFile))
+	b, err := os.ReadFile(rundir.Open(dir).FamiliesJSON())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestExportSafetyPack(t *testing.T) {
 		t.Errorf("the new columns are not at the end: %v", rows[0])
 	}
 	var fams []Family
-	b, _ := os.ReadFile(filepath.Join(dir, "list", FamiliesFile))
+	b, _ := os.ReadFile(rundir.Open(dir).FamiliesJSON())
 	if err := json.Unmarshal(b, &fams); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 )
 
 // Check computes every criterion for the run in, writes its
@@ -28,7 +29,7 @@ func (c *Checker) Check(ctx context.Context, in pipeline.GovernanceInput) (*pipe
 	if err != nil {
 		return nil, fmt.Errorf("governance: %w", err)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(in.RunDir, pipeline.GovernanceFile), append(b, '\n'), 0o640); err != nil {
+	if err := atomicfile.WriteFile(rundir.Open(in.RunDir).GovernanceJSON(), append(b, '\n'), 0o640); err != nil {
 		return nil, fmt.Errorf("governance: %w", err)
 	}
 	return &res.ShouldRun, nil
@@ -197,8 +198,7 @@ func (c *Checker) observations(in pipeline.GovernanceInput, earlier []*Result) (
 // nil when that run's folder no longer has it (pruned): earlier runs'
 // observations then carry its figures.
 func readBacktest(runDir string) (*pipeline.Backtest, error) {
-	// The path pipeline.writeBacktest writes.
-	b, err := readFile(filepath.Join(runDir, "backtest", "backtest.json"))
+	b, err := readFile(rundir.Open(runDir).BacktestJSON())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -207,7 +207,7 @@ func readBacktest(runDir string) (*pipeline.Backtest, error) {
 	}
 	var bt pipeline.Backtest
 	if err := json.Unmarshal(b, &bt); err != nil {
-		return nil, fmt.Errorf("governance: reused model's backtest.json: %w", err)
+		return nil, fmt.Errorf("governance: reused model's %s: %w", rundir.BacktestFile, err)
 	}
 	return &bt, nil
 }

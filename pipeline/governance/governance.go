@@ -11,10 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/rundir"
 )
 
 // Criterion names: the earlyhelp_governance_criterion_met label values.
@@ -137,13 +137,13 @@ const MinResolvedOffers = 10
 
 // Read reads a run's model/governance.json.
 func Read(runDir string) (*Result, error) {
-	b, err := readFile(filepath.Join(runDir, pipeline.GovernanceFile))
+	b, err := readFile(rundir.Open(runDir).GovernanceJSON())
 	if err != nil {
 		return nil, err
 	}
 	var r Result
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", pipeline.GovernanceFile, err)
+		return nil, fmt.Errorf("%s: %w", rundir.GovernanceFile, err)
 	}
 	return &r, nil
 }

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/rundir"
 )
 
 // errNoList is a data_dir with no succeeded run to show yet.
@@ -31,8 +32,8 @@ type week struct {
 	groups map[string]string
 }
 
-// family is one listed household: its row of navigator_list.csv and its
-// entry of families.json.
+// family is one listed household: its row of the list and its entry of
+// families.json.
 type family struct {
 	Rank        int
 	Ref         string // household_ref, the council's own id
@@ -62,10 +63,11 @@ type family struct {
 	hasDetail bool // families.json had this household's score and band
 }
 
-// runs reads data_dir/runs, caching the latest list by run id so a page
-// view costs one directory listing until a new run succeeds.
+// runs reads data_dir's run folders through rundir, caching the latest list
+// by run id so a page view costs one directory listing until a new run
+// succeeds.
 type runs struct {
-	dir string // data_dir/runs
+	dataDir string
 
 	mu     sync.Mutex
 	cached *week
@@ -74,73 +76,47 @@ type runs struct {
 // manifests returns every run's manifest, newest first. A run folder
 // without a readable manifest is shown as such rather than hidden.
 func (r *runs) manifests() ([]pipeline.Manifest, error) {
-	ents, err := os.ReadDir(r.dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	all, err := rundir.All(r.dataDir)
 	if err != nil {
-		return nil, fmt.Errorf("runs: %w", err)
+		return nil, err
 	}
 	var out []pipeline.Manifest
-	for _, e := range ents {
-		if !e.IsDir() {
-			continue
-		}
-		var m pipeline.Manifest
-		b, err := os.ReadFile(filepath.Join(r.dir, e.Name(), "manifest.json"))
-		if err == nil {
-			err = json.Unmarshal(b, &m)
-		}
+	for _, run := range all {
+		m, err := rundir.ReadManifest[pipeline.BacktestSummary](run)
 		if err != nil {
-			m = pipeline.Manifest{RunID: e.Name(), Status: "unreadable"}
+			m = &pipeline.Manifest{RunID: run.ID(), Status: "unreadable"}
 		}
 		if m.RunID == "" {
-			m.RunID = e.Name()
+			m.RunID = run.ID()
 		}
-		out = append(out, m)
+		out = append(out, *m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].RunID > out[j].RunID })
 	return out, nil
 }
 
 // latest returns the newest succeeded run that wrote a list.
-func (r *runs) latest() (string, error) {
-	ms, err := r.manifests()
-	if err != nil {
-		return "", err
+func (r *runs) latest() (rundir.Run, error) {
+	run, err := rundir.Latest(r.dataDir)
+	if errors.Is(err, rundir.ErrNoRun) {
+		return rundir.Run{}, errNoList
 	}
-	for _, m := range ms {
-		if m.Status != "succeeded" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(r.dir, m.RunID, "list", "navigator_list.csv")); err == nil {
-			return m.RunID, nil
-		}
-	}
-	return "", errNoList
-}
-
-// file is a path inside the latest succeeded run.
-func (r *runs) file(rel ...string) (string, error) {
-	id, err := r.latest()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(append([]string{r.dir, id}, rel...)...), nil
+	return run, err
 }
 
 // week returns the latest list.
 func (r *runs) week() (*week, error) {
-	id, err := r.latest()
+	run, err := r.latest()
 	if err != nil {
 		return nil, err
 	}
+	id := run.ID()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.cached != nil && r.cached.RunID == id {
 		return r.cached, nil
 	}
-	w, err := readWeek(filepath.Join(r.dir, id))
+	w, err := readWeek(run)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", id, err)
 	}
@@ -149,35 +125,29 @@ func (r *runs) week() (*week, error) {
 	return w, nil
 }
 
-func readWeek(runDir string) (*week, error) {
+func readWeek(run rundir.Run) (*week, error) {
 	w := &week{byRef: map[string]*family{}}
-	b, err := os.ReadFile(filepath.Join(runDir, "manifest.json"))
+	m, err := run.Manifest()
 	if err != nil {
-		return nil, err
-	}
-	var m pipeline.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	w.AsOf = m.AsOf
-	f, err := os.Open(filepath.Join(runDir, "list", "navigator_list.csv"))
+	rows, err := run.List()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if w.Families, err = readList(f); err != nil {
-		return nil, fmt.Errorf("navigator_list.csv: %w", err)
-	}
-	for _, fam := range w.Families {
+	for _, lr := range rows {
+		fam := listFamily(lr)
+		w.Families = append(w.Families, fam)
 		w.byRef[fam.Ref] = fam
 	}
-	b, err = os.ReadFile(filepath.Join(runDir, "list", pipeline.FamiliesFile))
+	b, err := os.ReadFile(run.FamiliesJSON())
 	if err != nil {
 		return nil, err
 	}
 	var extra []pipeline.ListFamily
 	if err := json.Unmarshal(b, &extra); err != nil {
-		return nil, fmt.Errorf("%s: %w", pipeline.FamiliesFile, err)
+		return nil, fmt.Errorf("%s: %w", rundir.FamiliesFile, err)
 	}
 	listed := map[string]bool{}
 	for _, e := range extra {
@@ -186,10 +156,26 @@ func readWeek(runDir string) (*week, error) {
 			listed[e.Pseudonym] = true
 		}
 	}
-	if w.groups, err = readGroups(filepath.Join(runDir, "evaluation", "scored_children.csv"), w.AsOf, listed); err != nil {
+	if w.groups, err = readGroups(run.ScoredChildrenCSV(), w.AsOf, listed); err != nil {
 		return nil, fmt.Errorf("scored_children.csv: %w", err)
 	}
 	return w, nil
+}
+
+// listFamily is a list row as the pages show it: the score to three
+// decimals and the last decision's date as the CSV gives them.
+func listFamily(lr rundir.ListRow) *family {
+	f := &family{
+		Rank: lr.Rank, Ref: lr.Household, Locality: lr.Locality, Band: lr.Band,
+		Score: strconv.FormatFloat(lr.Score, 'f', 3, 64), Status: lr.Status,
+		WeeksOnList: strconv.Itoa(lr.WeeksOnList), Children: strconv.Itoa(lr.Children),
+		ChildRefs: lr.ChildRefs, Reasons: lr.Reasons, Decision: lr.Decision,
+		ContactSafety: lr.ContactSafety, Likelihood: lr.Likelihood, Context: lr.Context,
+	}
+	if !lr.DecisionAt.IsZero() {
+		f.DecisionAt = lr.DecisionAt.Format(time.DateOnly)
+	}
+	return f
 }
 
 // merge adds a household's families.json entry to its CSV row. The JSON's
@@ -250,82 +236,4 @@ func readGroups(path, asOf string, listed map[string]bool) (map[string]string, e
 			out[hh] = strings.Clone(rec[ie])
 		}
 	}
-}
-
-// added reports whether col is one of navigator_list.csv's columns added at
-// its end after the first release (CONTRACTS §6): a list from an older run
-// lacks them and is still read.
-func added(col string) bool {
-	switch col {
-	case "contact_safety", "likelihood", "context":
-		return true
-	}
-	return false
-}
-
-// readList reads navigator_list.csv (CONTRACTS §6), undoing the
-// spreadsheet neutralisation of its cells for display.
-func readList(r io.Reader) ([]*family, error) {
-	cr := csv.NewReader(r)
-	header, err := cr.Read()
-	if err != nil {
-		return nil, err
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[h] = i
-	}
-	for _, want := range pipeline.ListColumns() {
-		if _, ok := col[want]; !ok && !added(want) {
-			return nil, fmt.Errorf("no column %q", want)
-		}
-	}
-	var out []*family
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		get := func(name string) string {
-			i, ok := col[name]
-			if !ok {
-				return "" // a column added after this run was written
-			}
-			return unneutralise(rec[i])
-		}
-		rank, err := strconv.Atoi(get("rank"))
-		if err != nil {
-			return nil, fmt.Errorf("row %d: rank: %w", len(out)+2, err)
-		}
-		out = append(out, &family{
-			Rank: rank, Ref: get("household_ref"), Locality: get("locality"), Band: get("band"),
-			Score: get("score"), Status: get("status"), WeeksOnList: get("weeks_on_list"),
-			Children: get("children"), ChildRefs: split(get("child_refs")), Reasons: split(get("reasons")),
-			Decision: get("last_decision"), DecisionAt: get("last_decision_date"),
-			ContactSafety: split(get("contact_safety")), Likelihood: get("likelihood"), Context: split(get("context")),
-		})
-	}
-}
-
-func split(s string) []string {
-	if s == "" {
-		return nil
-	}
-	parts := strings.Split(s, ";")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
-	}
-	return parts
-}
-
-// unneutralise drops the quote the export puts before a cell a
-// spreadsheet would read as a formula; html/template escapes what is shown.
-func unneutralise(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
-		return s[1:]
-	}
-	return s
 }

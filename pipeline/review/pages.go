@@ -17,6 +17,7 @@ import (
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/review/decisions"
 	"earlyhelp/pipeline/review/users"
+	"earlyhelp/pipeline/rundir"
 )
 
 // page is what every template gets.
@@ -423,7 +424,7 @@ func (s *Site) decide(w http.ResponseWriter, r *http.Request, sess *session) {
 	}
 	kind := form.Decision
 	if f.Pseudonym == "" {
-		s.fail(w, r, fmt.Errorf("rank %d of run %s has no pseudonym in %s", f.Rank, wk.RunID, "families.json"))
+		s.fail(w, r, fmt.Errorf("rank %d of run %s has no pseudonym in %s", f.Rank, wk.RunID, rundir.FamiliesFile))
 		return
 	}
 	// Logged before it is stored: a decision the access log does not
@@ -511,7 +512,7 @@ func overrideRows(ovs []decisions.Override) []overrideRow {
 }
 
 func (s *Site) audit(w http.ResponseWriter, r *http.Request, sess *session) {
-	id, err := s.runs.latest()
+	run, err := s.runs.latest()
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -521,9 +522,9 @@ func (s *Site) audit(w http.ResponseWriter, r *http.Request, sess *session) {
 		s.fail(w, r, err)
 		return
 	}
-	v := auditView{RunID: id}
+	v := auditView{RunID: run.ID()}
 	for _, m := range ms {
-		if m.RunID == id {
+		if m.RunID == run.ID() {
 			v.Headline = m.Fairness
 		}
 	}
@@ -533,18 +534,14 @@ func (s *Site) audit(w http.ResponseWriter, r *http.Request, sess *session) {
 		return
 	}
 	v.Overrides = overrideRows(ov)
-	if p, err := s.runs.file("audit", "findings.json"); err == nil {
-		if b, err := os.ReadFile(p); err == nil {
-			var f fairnessFindings
-			if json.Unmarshal(b, &f) == nil {
-				v.Findings = &f
-			}
+	if b, err := os.ReadFile(run.Audit().FindingsJSON()); err == nil {
+		var f fairnessFindings
+		if json.Unmarshal(b, &f) == nil {
+			v.Findings = &f
 		}
 	}
-	if p, err := s.runs.file("audit", "report.html"); err == nil {
-		_, statErr := os.Stat(p)
-		v.HasReport = statErr == nil
-	}
+	_, statErr := os.Stat(run.Audit().ReportHTML())
+	v.HasReport = statErr == nil
 	s.render(w, r, http.StatusOK, "audit.html", sess, "Fairness audit", v)
 }
 
@@ -552,12 +549,12 @@ func (s *Site) audit(w http.ResponseWriter, r *http.Request, sess *session) {
 // only. It is a document of its own with its styles inline, so it gets a
 // CSP that allows inline style and still no script.
 func (s *Site) auditReport(w http.ResponseWriter, r *http.Request, sess *session) {
-	p, err := s.runs.file("audit", "report.html")
+	run, err := s.runs.latest()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	b, err := os.ReadFile(p)
+	b, err := os.ReadFile(run.Audit().ReportHTML())
 	if errors.Is(err, os.ErrNotExist) {
 		s.errorPage(w, r, http.StatusNotFound, "No fairness report", "The latest run did not write a fairness report.")
 		return
@@ -579,27 +576,23 @@ type modelView struct {
 }
 
 func (s *Site) model(w http.ResponseWriter, r *http.Request, sess *session) {
-	id, err := s.runs.latest()
+	run, err := s.runs.latest()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := modelView{RunID: id}
-	if p, err := s.runs.file("model", "model_card.md"); err == nil {
-		if b, err := os.ReadFile(p); err == nil {
-			v.Text = string(b)
-		}
+	v := modelView{RunID: run.ID()}
+	if b, err := os.ReadFile(run.ModelCardMD()); err == nil {
+		v.Text = string(b)
 	}
-	if p, err := s.runs.file("model", "model_card.json"); err == nil {
-		if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &v.Card) == nil {
-			for k, val := range v.Card {
-				switch val.(type) {
-				case string, float64, bool:
-					v.Keys = append(v.Keys, k)
-				}
+	if b, err := os.ReadFile(run.ModelCardJSON()); err == nil && json.Unmarshal(b, &v.Card) == nil {
+		for k, val := range v.Card {
+			switch val.(type) {
+			case string, float64, bool:
+				v.Keys = append(v.Keys, k)
 			}
-			sort.Strings(v.Keys)
 		}
+		sort.Strings(v.Keys)
 	}
 	s.render(w, r, http.StatusOK, "model.html", sess, "Model card", v)
 }

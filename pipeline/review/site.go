@@ -147,7 +147,7 @@ func New(cfg Config) (*Site, error) {
 		return nil, err
 	}
 	s := &Site{
-		cfg: cfg, runs: &runs{dir: filepath.Join(cfg.DataDir, "runs")}, pages: pages, access: al,
+		cfg: cfg, runs: &runs{dataDir: cfg.DataDir}, pages: pages, access: al,
 		sessions: map[string]*session{},
 	}
 	s.routes()

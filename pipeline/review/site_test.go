@@ -21,6 +21,7 @@ import (
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/review/decisions"
 	"earlyhelp/pipeline/review/users"
+	"earlyhelp/pipeline/rundir"
 )
 
 const password = "correct horse battery"
@@ -104,6 +105,16 @@ func fixture(t *testing.T) (dataDir string, uf *users.File) {
 	}
 	write("manifest.json", man)
 	write("list/navigator_list.csv", strings.Join(pipeline.ListColumns(), ",")+"\n"+listRows)
+	// The export writes the list's Parquet copy beside the CSV, and the
+	// site reads that: here it is the CSV's rows, as rundir reads them.
+	rd := rundir.Open(run)
+	rows, err := rd.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rd.WriteList(rows); err != nil {
+		t.Fatal(err)
+	}
 	write("list/families.json", families())
 	write("evaluation/scored_children.csv", "as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile\n"+
 		"2025-06-02,logistic,pp1,hh_aaaa,0.3,0,0,White,WHITE_BRITISH,3\n"+ // a backtest date: not this week's
@@ -114,7 +125,7 @@ func fixture(t *testing.T) (dataDir string, uf *users.File) {
 	write("model/model_card.md", "# Model card\n\nIntended use: a prompt for a navigator's conversation.\n")
 	write("audit/report.html", "<!DOCTYPE html><html><body><h1>Fairness report</h1></body></html>")
 
-	uf, err := users.Load(filepath.Join(dataDir, "review", "users.json"))
+	uf, err = users.Load(filepath.Join(dataDir, "review", "users.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -592,40 +603,6 @@ func TestHelpAndGuidance(t *testing.T) {
 	}
 }
 
-// TestReadListColumns: a list from before the three added columns is
-// read; one missing an original column is refused.
-func TestReadListColumns(t *testing.T) {
-	old := "rank,household_ref,locality,band,score,status,weeks_on_list,children,child_refs,reasons,reason_codes,last_decision,last_decision_date\n" +
-		"1,HH-1,North,high,0.3,new,1,1,P-1 (age 7),late arrivals,late_13w,,\n"
-	tests := []struct {
-		name, csv      string
-		wantErr        string
-		wantLikelihood string
-		wantSafety     int
-	}{
-		{"current", strings.Join(pipeline.ListColumns(), ",") + "\n" + listRows, "", "about 1 in 4", 1},
-		{"before the added columns", old, "", "", 0},
-		{"no reasons column", strings.Replace(old, "reasons,", "", 1), `no column "reasons"`, "", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fams, err := readList(strings.NewReader(tt.csv))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v; want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fams[0].Likelihood != tt.wantLikelihood || len(fams[0].ContactSafety) != tt.wantSafety {
-				t.Errorf("first row: likelihood %q, %d safety; want %q, %d", fams[0].Likelihood, len(fams[0].ContactSafety), tt.wantLikelihood, tt.wantSafety)
-			}
-		})
-	}
-}
-
 // TestFamilyPageSafetyFirst: the contact-safety panel is the first thing
 // above the reasons on a family with safety facts, and absent without.
 func TestFamilyPageSafetyFirst(t *testing.T) {
@@ -868,5 +845,25 @@ func TestAuditPageOpensWithFindings(t *testing.T) {
 	}
 	if !strings.Contains(table, ">12<") || !strings.Contains(table, "suppressed") {
 		t.Errorf("overrides table: want the total 12 shown and the 3 (and 9) suppressed:\n%s", table)
+	}
+}
+
+// TestListReadFromParquet: the site reads the list's Parquet copy through
+// rundir, not the CSV: with the CSV emptied to its header, the families
+// are still listed.
+func TestListReadFromParquet(t *testing.T) {
+	dataDir, uf := fixture(t)
+	run, err := rundir.Latest(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(run.ListCSV(), []byte(strings.Join(pipeline.ListColumns(), ",")+"\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, dataDir, uf)
+	c, _ := h.signIn(t, "nav", password)
+	code, body, _ := get(t, c, h.srv.URL+"/list")
+	if code != http.StatusOK || !strings.Contains(body, "HH-1001") || !strings.Contains(body, "HH-3003") {
+		t.Fatalf("list: %d; want HH-1001 and HH-3003 from the Parquet", code)
 	}
 }

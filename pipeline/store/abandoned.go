@@ -3,17 +3,13 @@ package store
 import (
 	"bytes"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 )
-
-// manifestFile is runs/<id>/manifest.json, which pipeline.Run writes; the
-// store only ever rewrites its status.
-const manifestFile = "manifest.json"
 
 // Run statuses MarkAbandoned reads and writes (pipeline.Manifest.Status).
 const (
@@ -37,7 +33,7 @@ func (s *Store) MarkAbandoned() (int, error) {
 	if !s.locked {
 		return 0, errors.New("store: marking abandoned runs needs the run lock: a running manifest may be a live run's")
 	}
-	entries, err := os.ReadDir(filepath.Join(s.dir, runsDir))
+	entries, err := os.ReadDir(rundir.RunsDir(s.dir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -50,7 +46,9 @@ func (s *Store) MarkAbandoned() (int, error) {
 		if !e.IsDir() {
 			continue
 		}
-		ok, err := markAbandoned(filepath.Join(s.dir, runsDir, e.Name(), manifestFile))
+		// The manifest is pipeline.Run's; the store only ever rewrites its
+		// status.
+		ok, err := markAbandoned(rundir.ForID(s.dir, e.Name()).ManifestPath())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("store: run %s: %w", e.Name(), err))
 		}
@@ -74,7 +72,7 @@ func markAbandoned(path string) (bool, error) {
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
-		return false, fmt.Errorf("%s: %w", manifestFile, err)
+		return false, fmt.Errorf("%s: %w", rundir.ManifestFile, err)
 	}
 	var status string
 	if raw, ok := m["status"]; !ok || json.Unmarshal(raw, &status) != nil || status != statusRunning {
@@ -83,12 +81,12 @@ func markAbandoned(path string) (bool, error) {
 	m["status"] = json.RawMessage(`"` + statusAbandoned + `"`)
 	out, err := json.Marshal(m)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", manifestFile, err)
+		return false, fmt.Errorf("%s: %w", rundir.ManifestFile, err)
 	}
 	// Indented as pipeline.Run writes it, for the operator who opens it.
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, out, "", "  "); err != nil {
-		return false, fmt.Errorf("%s: %w", manifestFile, err)
+		return false, fmt.Errorf("%s: %w", rundir.ManifestFile, err)
 	}
 	pretty.WriteByte('\n')
 	if err := atomicfile.WriteFile(path, pretty.Bytes(), 0o640); err != nil {

@@ -3,10 +3,11 @@ package store
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"earlyhelp/pipeline/rundir"
 )
 
 // TestMarkAbandoned: with the lock held, every run whose manifest says
@@ -31,12 +32,12 @@ func TestMarkAbandoned(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, r := range runs {
-		runDir := filepath.Join(dir, runsDir, r.id)
+		runDir := rundir.ForID(dir, r.id).Dir
 		if err := os.MkdirAll(runDir, 0o750); err != nil {
 			t.Fatal(err)
 		}
 		if r.manifest != "" {
-			if err := os.WriteFile(filepath.Join(runDir, manifestFile), []byte(r.manifest), 0o640); err != nil {
+			if err := os.WriteFile(rundir.Open(runDir).ManifestPath(), []byte(r.manifest), 0o640); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -64,7 +65,7 @@ func TestMarkAbandoned(t *testing.T) {
 		if r.manifest == "" {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, runsDir, r.id, manifestFile))
+		b, err := os.ReadFile(rundir.ForID(dir, r.id).ManifestPath())
 		if err != nil {
 			t.Fatal(err)
 		}

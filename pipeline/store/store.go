@@ -27,7 +27,6 @@ import (
 // Layout under the data directory.
 const (
 	storeDir  = "store"
-	runsDir   = "runs"
 	stateFile = "state.json"
 	reidDir   = "reid"
 	lockFile  = "run.lock"

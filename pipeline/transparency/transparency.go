@@ -15,6 +15,7 @@ import (
 
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 )
 
 // ToComplete marks a field only the council can answer.
@@ -133,25 +134,26 @@ func Write(in Input) (*Result, error) {
 		in.Now = time.Now
 	}
 	r := &run{in: in, written: in.Now().UTC().Format(time.DateOnly)}
-	if err := atomicfile.ReadJSON(filepath.Join(in.RunDir, "manifest.json"), &r.man); err != nil {
+	rd := rundir.Open(in.RunDir)
+	if err := atomicfile.ReadJSON(rd.ManifestPath(), &r.man); err != nil {
 		return nil, fmt.Errorf("transparency: %w", err)
 	}
 	var card pipeline.ModelCard
-	switch err := atomicfile.ReadJSON(filepath.Join(in.RunDir, "model", "model_card.json"), &card); {
+	switch err := atomicfile.ReadJSON(rd.ModelCardJSON(), &card); {
 	case err == nil:
 		r.card = &card
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("transparency: %w", err)
 	}
 	var err error
-	if r.decisions, err = countDecisions(filepath.Join(in.RunDir, "audit", "decisions.csv")); err != nil {
+	if r.decisions, err = countDecisions(rd.Audit().DecisionsCSV()); err != nil {
 		return nil, fmt.Errorf("transparency: %w", err)
 	}
-	if r.governance, err = readGovernance(filepath.Join(in.RunDir, "model", "governance.json")); err != nil {
+	if r.governance, err = readGovernance(rd.GovernanceJSON()); err != nil {
 		return nil, fmt.Errorf("transparency: %w", err)
 	}
 	fields := r.atrs()
-	res := &Result{Dir: filepath.Join(in.RunDir, "governance"), Fields: fields, NoTargets: in.Settings.Governance == nil}
+	res := &Result{Dir: rd.TransparencyDir(), Fields: fields, NoTargets: in.Settings.Governance == nil}
 	for _, f := range fields {
 		if f.ToComplete {
 			res.ToComplete++
