@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/rundir"
 	"errors"
 	"time"
 )
@@ -9,7 +10,7 @@ import (
 // GovernanceFile is the governance check's output in a run folder (issue
 // 21): the verdict and its evidence, which the model card shows and
 // `earlyhelp transparency` reads.
-const GovernanceFile = "model/governance.json"
+const GovernanceFile = rundir.GovernanceFile
 
 // Verdicts of the governance check.
 const (
@@ -106,7 +107,7 @@ func Audit(audit func(ctx context.Context, runDir string) (headline string, err 
 		}
 		r.Fairness = headline
 		r.Man.Fairness = headline
-		r.Output("audit/")
+		r.Output(rundir.AuditFolder + "/")
 		return r.WriteModelCard()
 	})
 }

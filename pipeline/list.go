@@ -202,14 +202,7 @@ type ListEntry struct {
 	Timeline *Timeline
 }
 
-// FamiliesFile, beside the list, is what the review site's family pages
-// show beyond the list's columns: each listed household's pseudonym (the
-// key navigators' decisions are stored under, so the decisions store holds
-// no council identifier) and its timeline. It pairs references with
-// pseudonyms, so it is as confidential as the list itself.
-const FamiliesFile = "families.json"
-
-// ListFamily is one entry of list/FamiliesFile.
+// ListFamily is one entry of the list's families.json (rundir.FamiliesFile).
 type ListFamily struct {
 	Rank      int       `json:"rank"`
 	Household string    `json:"household_ref"`
@@ -301,10 +294,6 @@ type Lottery struct {
 	Seed int64
 }
 
-// AllocationFile, beside the list, records the draw: one row per household
-// in the lottery with its arm. Pseudonyms only.
-const AllocationFile = "evaluation_allocation.csv"
-
 // Allocation is one household's draw.
 type Allocation struct {
 	Household string // pseudonym
@@ -336,9 +325,6 @@ type PastAllocation struct {
 	Household string // pseudonym
 	Arm       string
 }
-
-// EvaluationArmsFile, in audit/, is the lottery's outcomes by arm.
-const EvaluationArmsFile = "evaluation_arms.csv"
 
 // EvaluationArmsColumns is the header of audit/EvaluationArmsFile.
 func EvaluationArmsColumns() []string {

@@ -2,10 +2,10 @@ package pipeline
 
 import (
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/json"
 	"fmt"
 	"math"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -179,14 +179,14 @@ func (r *State) WriteModelCard() error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(r.Dir, "model", "model_card.json"), append(b, '\n'), 0o640); err != nil {
+	if err := atomicfile.WriteFile(rundir.Open(r.Dir).ModelCardJSON(), append(b, '\n'), 0o640); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(r.Dir, "model", "model_card.md"), []byte(c.markdown()), 0o640); err != nil {
+	if err := atomicfile.WriteFile(rundir.Open(r.Dir).ModelCardMD(), []byte(c.markdown()), 0o640); err != nil {
 		return err
 	}
-	r.Output("model/model_card.json")
-	r.Output("model/model_card.md")
+	r.Output(rundir.ModelCardJSONFile)
+	r.Output(rundir.ModelCardMDFile)
 	return nil
 }
 

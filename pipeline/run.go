@@ -3,10 +3,10 @@ package pipeline
 import (
 	"context"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -211,12 +211,12 @@ func (r *run) finish(runErr error) (*Manifest, error) {
 		}
 	}
 	if r.opts.Gatherer != nil {
-		path := filepath.Join(r.st.Dir, "metrics.prom")
+		path := rundir.Open(r.st.Dir).MetricsProm()
 		// WriteToTextfile writes to a temporary file and renames it.
 		if err := prometheus.WriteToTextfile(path, r.opts.Gatherer); err != nil && runErr == nil {
 			runErr = &StageError{Stage: "finish", Err: err}
 		}
-		r.st.Man.Outputs = append(r.st.Man.Outputs, "metrics.prom")
+		r.st.Output(rundir.MetricsFile)
 	}
 	if err := r.writeManifest(); err != nil && runErr == nil {
 		runErr = &StageError{Stage: "finish", Err: err}
@@ -234,5 +234,5 @@ func (r *run) writeManifest() error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(r.st.Dir, "manifest.json"), b, 0o640)
+	return atomicfile.WriteFile(rundir.Open(r.st.Dir).ManifestPath(), b, 0o640)
 }

@@ -13,6 +13,7 @@ import (
 
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/rank"
+	"earlyhelp/pipeline/rundir"
 )
 
 // contextCodes are the model features that may never be reasons: the
@@ -60,7 +61,7 @@ func TestListIsSafeToHandOver(t *testing.T) {
 			}
 			checkReasons(t, rows)
 			var fams []pipeline.ListFamily
-			readJSON(t, filepath.Join(run, "list", pipeline.FamiliesFile), &fams)
+			readJSON(t, rundir.Open(run).FamiliesJSON(), &fams)
 			checkReasonDates(t, fams, asOf, 52)
 			var bt pipeline.Backtest
 			readJSON(t, filepath.Join(run, "backtest", "backtest.json"), &bt)

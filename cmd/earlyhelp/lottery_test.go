@@ -12,6 +12,7 @@ import (
 
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/review/decisions"
+	"earlyhelp/pipeline/rundir"
 )
 
 // TestEvaluationLotteryRun: a run with list.evaluation lists exactly the
@@ -63,11 +64,11 @@ func TestEvaluationLotteryRun(t *testing.T) {
 	if ev == nil || ev.Margin != margin || ev.Seed != 11 || ev.Offered != margin || ev.NotOffered != margin {
 		t.Fatalf("manifest evaluation %+v; want margin %d, seed 11, %d per arm", ev, margin, margin)
 	}
-	rows := readCSVRows(t, filepath.Join(run, "list", pipeline.AllocationFile))
+	rows := readCSVRows(t, rundir.Open(run).AllocationCSV())
 	if len(rows) != 2*margin {
 		t.Fatalf("%d allocation rows; want %d", len(rows), 2*margin)
 	}
-	b, err = os.ReadFile(filepath.Join(run, "list", pipeline.FamiliesFile))
+	b, err = os.ReadFile(rundir.Open(run).FamiliesJSON())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestEvaluationLotteryRun(t *testing.T) {
 			t.Errorf("database allocation %+v disagrees with the run's file", a)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(run, "audit", pipeline.EvaluationArmsFile)); err != nil {
+	if _, err := os.Stat(rundir.Open(run).Audit().EvaluationArmsCSV()); err != nil {
 		t.Errorf("first run: %v", err)
 	}
 	st.Close()
@@ -135,7 +136,7 @@ func TestEvaluationLotteryRun(t *testing.T) {
 	runs, _ = filepath.Glob(filepath.Join(dir, "var", "runs", "*"))
 	sort.Strings(runs)
 	arms := map[string]map[string]string{}
-	for _, r := range readCSVRows(t, filepath.Join(runs[len(runs)-1], "audit", pipeline.EvaluationArmsFile)) {
+	for _, r := range readCSVRows(t, rundir.Open(runs[len(runs)-1]).Audit().EvaluationArmsCSV()) {
 		arms[r["measure"]] = r
 	}
 	num := func(measure, col string) float64 {

@@ -553,21 +553,21 @@ func readAllocationFile(path string, spans map[string][]subjectMembership, alloc
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
-		return fmt.Errorf("%s: %w", pipeline.AllocationFile, err)
+		return fmt.Errorf("%s: %w", rundir.AllocationFile, err)
 	}
 	for n, r := range rows {
 		if n == 0 {
 			continue
 		}
 		if len(r) < 5 {
-			return fmt.Errorf("%s: row %d: want %d columns", pipeline.AllocationFile, n+1, len(pipeline.AllocationColumns()))
+			return fmt.Errorf("%s: row %d: want %d columns", rundir.AllocationFile, n+1, len(pipeline.AllocationColumns()))
 		}
 		if _, ok := spans[r[2]]; !ok {
 			continue
 		}
 		rank, err := strconv.Atoi(r[3])
 		if err != nil {
-			return fmt.Errorf("%s: row %d: rank: %w", pipeline.AllocationFile, n+1, err)
+			return fmt.Errorf("%s: row %d: rank: %w", rundir.AllocationFile, n+1, err)
 		}
 		allocs[[2]string{r[0], r[2]}] = subjectAllocation{RunID: r[0], AsOf: r[1], Household: r[2], Rank: rank, Arm: r[4]}
 	}

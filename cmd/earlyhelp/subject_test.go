@@ -25,6 +25,7 @@ import (
 	"earlyhelp/pipeline/review"
 	"earlyhelp/pipeline/review/decisions"
 	"earlyhelp/pipeline/review/users"
+	"earlyhelp/pipeline/rundir"
 )
 
 // The subject moved from household H1001 to H2002 on 2025-04-01.
@@ -133,7 +134,7 @@ func seedSubjectRun(t *testing.T, dataDir, id, asOf string, scores map[string][2
 	}
 	if fams != nil {
 		fb, _ := json.Marshal(fams)
-		if err := os.WriteFile(filepath.Join(dir, "list", pipeline.FamiliesFile), fb, 0o640); err != nil {
+		if err := os.WriteFile(rundir.Open(dir).FamiliesJSON(), fb, 0o640); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,7 +144,7 @@ func seedSubjectRun(t *testing.T, dataDir, id, asOf string, scores map[string][2
 		for _, r := range alloc {
 			sb.WriteString(strings.Join(r, ",") + "\n")
 		}
-		if err := os.WriteFile(filepath.Join(dir, "list", pipeline.AllocationFile), []byte(sb.String()), 0o640); err != nil {
+		if err := os.WriteFile(rundir.Open(dir).AllocationCSV(), []byte(sb.String()), 0o640); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/csv"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -371,7 +371,7 @@ func (q *csvOut) abort() {
 
 func (q *quarantine) write(runDir string, spec pipeline.SourceSpec, file string, rj pipeline.Rejected) error {
 	if q.f == nil {
-		f, err := atomicfile.Create(filepath.Join(runDir, "quarantine", spec.Name+".csv"), 0o640)
+		f, err := atomicfile.Create(rundir.Open(runDir).QuarantineCSV(spec.Name), 0o640)
 		if err != nil {
 			return err
 		}
@@ -399,7 +399,7 @@ type cellsFile struct{ csvOut }
 
 func (q *cellsFile) write(runDir, source, file string, c pipeline.NulledCell) error {
 	if q.f == nil {
-		f, err := atomicfile.Create(filepath.Join(runDir, "quarantine", source+"_cells.csv"), 0o640)
+		f, err := atomicfile.Create(rundir.Open(runDir).QuarantineCellsCSV(source), 0o640)
 		if err != nil {
 			return err
 		}

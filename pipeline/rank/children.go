@@ -5,6 +5,7 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -38,7 +39,7 @@ const scoredChildrenColumnsBefore21 = 10
 // child, and holding them all as strings was 85 MB of its live heap at
 // 60,000 children, second only to the attendance index.
 func (r *run) writeScoredChildren(ctx context.Context, now *pipeline.FeatureTable, scores []float64, listed map[int]bool) error {
-	path := filepath.Join(r.Dir, "evaluation", "scored_children.csv")
+	path := rundir.Open(r.Dir).ScoredChildrenCSV()
 	err := atomicfile.Write(path, 0o640, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		if err := cw.Write(scoredChildrenHeader); err != nil {
@@ -53,7 +54,7 @@ func (r *run) writeScoredChildren(ctx context.Context, now *pipeline.FeatureTabl
 	if err != nil {
 		return err
 	}
-	r.Output("evaluation/scored_children.csv")
+	r.Output(rundir.ScoredChildrenFile)
 	return nil
 }
 
@@ -150,7 +151,7 @@ func (r *run) copyBacktestChildren(cw *csv.Writer) error {
 	if r.Reused == nil {
 		return nil
 	}
-	path := filepath.Join(filepath.Dir(r.Dir), r.Reused.RunID, "evaluation", "scored_children.csv")
+	path := rundir.Open(filepath.Join(filepath.Dir(r.Dir), r.Reused.RunID)).ScoredChildrenCSV()
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Log.Warn().Str("trained_in", r.Reused.RunID).Msg("the training run's backtest rows are gone; auditing this week's list only")

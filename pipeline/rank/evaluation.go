@@ -4,11 +4,11 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -88,7 +88,7 @@ func drawList(lr pipeline.ListRules, sel []listed, households []string, asOf tim
 
 // writeAllocation writes list/AllocationFile atomically.
 func writeAllocation(runDir, runID string, asOf time.Time, l *pipeline.Lottery, alloc []pipeline.Allocation) error {
-	return atomicfile.Write(filepath.Join(runDir, "list", pipeline.AllocationFile), 0o640, func(w io.Writer) error {
+	return atomicfile.Write(rundir.Open(runDir).AllocationCSV(), 0o640, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		cw.Write(pipeline.AllocationColumns())
 		for _, a := range alloc {
@@ -112,7 +112,7 @@ func (r *run) recordAllocation(ctx context.Context, l *pipeline.Lottery, alloc [
 	if err := writeAllocation(r.Dir, r.ID, r.AsOf, l, alloc); err != nil {
 		return fmt.Errorf("evaluation allocation: %w", err)
 	}
-	r.Output("list/" + pipeline.AllocationFile)
+	r.Output(rundir.AllocationFile)
 	if r.opts.RecordAllocation != nil {
 		if err := r.opts.RecordAllocation(ctx, r.ID, r.AsOf, *l, alloc); err != nil {
 			return fmt.Errorf("evaluation allocation: %w", err)
@@ -206,10 +206,10 @@ func (r *run) evaluationArms(ctx context.Context) error {
 	rows = append(rows,
 		[]string{"pending_horizon", strconv.Itoa(pending), "", "", "", "", known},
 		[]string{"unmatched", strconv.Itoa(unmatched), "", "", "", "", known})
-	if err := atomicfile.WriteCSV(filepath.Join(r.Dir, "audit", pipeline.EvaluationArmsFile), rows); err != nil {
+	if err := atomicfile.WriteCSV(rundir.Open(r.Dir).Audit().EvaluationArmsCSV(), rows); err != nil {
 		return fmt.Errorf("evaluation arms: %w", err)
 	}
-	r.Output("audit/" + pipeline.EvaluationArmsFile)
+	r.Output(rundir.AuditFolder + "/" + rundir.EvaluationArmsFile)
 	return nil
 }
 

@@ -2,10 +2,10 @@ package rank
 
 import (
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/rundir"
 	"encoding/csv"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -182,7 +182,7 @@ func TestDrawListWithRules(t *testing.T) {
 	if err := writeAllocation(dir, "20261123T060000Z", asOf, lr.Lottery, alloc); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, "list", pipeline.AllocationFile))
+	f, err := os.Open(rundir.Open(dir).AllocationCSV())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,11 @@ package rank
 
 import (
 	"earlyhelp/pipeline"
-	"encoding/json"
+	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 )
@@ -156,52 +154,19 @@ func churn(sel []listed) float64 {
 	return float64(n) / float64(len(sel))
 }
 
-const listStateFile = "list_state.json"
-
-// previousListState reads the list state of the latest succeeded run in
-// runsDir before asOf, other than the current one; nil when there is none.
-func previousListState(runsDir, current string, asOf time.Time) (*pipeline.ListState, error) {
-	entries, err := os.ReadDir(runsDir)
+// previousListState reads the list state of the run whose list came before
+// this one (rundir.Previous); nil when there is none.
+func previousListState(dir string, asOf time.Time) (*pipeline.ListState, error) {
+	prev, err := rundir.Previous(rundir.Open(dir), asOf)
+	if errors.Is(err, rundir.ErrNoRun) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("runs folder: %w", err)
+		return nil, err
 	}
-	// Run ids sort by start time; walk back from the newest.
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
-		if !e.IsDir() || e.Name() == current {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(runsDir, e.Name(), "manifest.json"))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("run %s: %w", e.Name(), err)
-		}
-		var m struct {
-			Status string    `json:"status"`
-			AsOf   string    `json:"as_of"`
-			List   *struct{} `json:"list"`
-		}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("run %s manifest: %w", e.Name(), err)
-		}
-		d, err := time.Parse(time.DateOnly, m.AsOf)
-		if m.Status != "succeeded" || m.List == nil || err != nil || !d.Before(asOf) {
-			continue
-		}
-		b, err = os.ReadFile(filepath.Join(runsDir, e.Name(), "list", listStateFile))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("run %s: %w", e.Name(), err)
-		}
-		var st pipeline.ListState
-		if err := json.Unmarshal(b, &st); err != nil {
-			return nil, fmt.Errorf("run %s list state: %w", e.Name(), err)
-		}
-		return &st, nil
+	var st pipeline.ListState
+	if err := atomicfile.ReadJSON(prev.ListStateJSON(), &st); err != nil {
+		return nil, fmt.Errorf("run %s list state: %w", prev.ID(), err)
 	}
-	return nil, nil
+	return &st, nil
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,7 +86,7 @@ func (r *run) score(ctx context.Context) error {
 	}
 	rules := r.opts.ListRules
 	rules.Capacity = r.opts.Capacity
-	prev, err := previousListState(filepath.Dir(r.Dir), filepath.Base(r.Dir), r.AsOf)
+	prev, err := previousListState(r.Dir, r.AsOf)
 	if err != nil {
 		return fmt.Errorf("last week's list: %w", err)
 	}
@@ -166,18 +166,18 @@ func (r *run) score(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(r.Dir, "list", listStateFile), b, 0o640); err != nil {
+	if err := atomicfile.WriteFile(rundir.Open(r.Dir).ListStateJSON(), b, 0o640); err != nil {
 		return err
 	}
-	r.Output("list/" + listStateFile)
-	if err := atomicfile.WriteParquet(filepath.Join(r.Dir, "features.parquet"), t.Record); err != nil {
+	r.Output(rundir.ListStateFile)
+	if err := atomicfile.WriteParquet(rundir.Open(r.Dir).FeaturesParquet(), t.Record); err != nil {
 		return err
 	}
-	r.Output("features.parquet")
+	r.Output(rundir.FeaturesFile)
 	if err := r.writeScores(hh, scores, rank, codes); err != nil {
 		return err
 	}
-	r.Output("scores.parquet")
+	r.Output(rundir.ScoresFile)
 	if err := r.writeScoredChildren(ctx, t, scores, listed); err != nil {
 		return fmt.Errorf("scored children: %w", err)
 	}
@@ -268,7 +268,7 @@ func (r *run) writeScores(hh *array.String, scores []float64, rank []int, codes 
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	return atomicfile.WriteParquet(filepath.Join(r.Dir, "scores.parquet"), rec)
+	return atomicfile.WriteParquet(rundir.Open(r.Dir).ScoresParquet(), rec)
 }
 
 // topOfList is the backtest's calibration of the list by band, from this

@@ -4,11 +4,11 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -392,10 +392,10 @@ func (r *run) writeBacktest(bt *pipeline.Backtest) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(r.Dir, "backtest", "backtest.json"), append(b, '\n'), 0o640); err != nil {
+	if err := atomicfile.WriteFile(rundir.Open(r.Dir).BacktestJSON(), append(b, '\n'), 0o640); err != nil {
 		return err
 	}
-	r.Output("backtest/backtest.json")
+	r.Output(rundir.BacktestFile)
 	rows := [][]string{{"as_of", "model", "n", "positives", "base_rate", "auc", "average_precision", "k", "precision_at_k", "recall_at_k", "brier"}}
 	line := func(asOf, name string, m pipeline.EvalMetrics) []string {
 		return []string{asOf, name, strconv.Itoa(m.N), strconv.Itoa(m.Positives), fnum(m.BaseRate), fnum(m.AUC),
@@ -410,20 +410,20 @@ func (r *run) writeBacktest(bt *pipeline.Backtest) error {
 	for _, n := range names {
 		rows = append(rows, line("mean", n, bt.Mean[n]))
 	}
-	if err := atomicfile.WriteCSV(filepath.Join(r.Dir, "backtest", "metrics.csv"), rows); err != nil {
+	if err := atomicfile.WriteCSV(rundir.Open(r.Dir).BacktestMetricsCSV(), rows); err != nil {
 		return err
 	}
-	r.Output("backtest/metrics.csv")
+	r.Output(rundir.BacktestMetricsFile)
 	cal := [][]string{{"model", "decile", "households", "mean_score", "observed_rate"}}
 	for _, n := range names {
 		for _, b := range bt.Calibration[n].Bins {
 			cal = append(cal, []string{n, strconv.Itoa(b.Decile), strconv.Itoa(b.Households), fnum(b.MeanScore), fnum(b.ObservedRate)})
 		}
 	}
-	if err := atomicfile.WriteCSV(filepath.Join(r.Dir, "backtest", "calibration.csv"), cal); err != nil {
+	if err := atomicfile.WriteCSV(rundir.Open(r.Dir).BacktestCalibrationCSV(), cal); err != nil {
 		return err
 	}
-	r.Output("backtest/calibration.csv")
+	r.Output(rundir.BacktestCalibrationFile)
 	return nil
 }
 

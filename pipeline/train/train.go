@@ -4,9 +4,9 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/rundir"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -143,10 +143,10 @@ func (r *run) train(ctx context.Context) error {
 		return fmt.Errorf("model artifact: %w", err)
 	}
 	if b != nil {
-		if err := atomicfile.WriteFile(filepath.Join(r.Dir, "model", "model.json"), b, 0o640); err != nil {
+		if err := atomicfile.WriteFile(rundir.Open(r.Dir).ModelJSON(), b, 0o640); err != nil {
 			return err
 		}
-		r.Output("model/model.json")
+		r.Output(rundir.ModelFile)
 	}
 	if err := r.WriteModelCard(); err != nil {
 		return fmt.Errorf("model card: %w", err)
