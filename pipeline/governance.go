@@ -12,42 +12,6 @@ import (
 // `earlyhelp transparency` reads.
 const GovernanceFile = rundir.GovernanceFile
 
-// Verdicts of the governance check.
-const (
-	VerdictContinue  = "continue"
-	VerdictSwitchOff = "switch off"
-	// VerdictNoTargets: the council set no target or review date, so no
-	// one can say whether the model should still run.
-	VerdictNoTargets = "no targets set"
-)
-
-// ShouldRun is the governance check's answer to "should this still run?":
-// the verdict, who owns the decision, and each switch-off criterion with
-// its evidence.
-type ShouldRun struct {
-	Verdict    string `json:"verdict"`
-	Owner      string `json:"owner,omitempty"`
-	Contact    string `json:"contact,omitempty"`
-	ReviewDate string `json:"review_date,omitempty"`
-	// ReviewDue is true once the review date is reached, and when none was
-	// set: a model without a review date is overdue one.
-	ReviewDue bool                  `json:"review_due"`
-	Criteria  []GovernanceCriterion `json:"criteria"`
-}
-
-// GovernanceCriterion is one switch-off criterion: its figure this run
-// against the threshold set in advance, in words a DPO can check.
-type GovernanceCriterion struct {
-	Name string `json:"name"`
-	// Checked is false when the council set no target for it: it is
-	// listed so the gap shows, and never met.
-	Checked   bool   `json:"checked"`
-	Met       bool   `json:"met"`
-	Value     string `json:"value"`
-	Threshold string `json:"threshold"`
-	Evidence  string `json:"evidence"`
-}
-
 // GovernanceInput is what a run hands the governance check after its
 // audit: the check reads the audit's findings and earlier runs itself.
 type GovernanceInput struct {

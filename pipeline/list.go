@@ -51,21 +51,6 @@ func (lr ListRules) Band(score, baseRate float64) string {
 	return BandRaised
 }
 
-// ListState is list/list_state.json: who was listed, so next week's list
-// can tell new from continuing and returning households. It holds
-// pseudonyms only.
-type ListState struct {
-	AsOf   string                  `json:"as_of"`
-	Listed map[string]ListedRecord `json:"listed"` // every household ever listed
-}
-
-// ListedRecord is one household's listing history.
-type ListedRecord struct {
-	FirstListed string `json:"first_listed"`
-	LastListed  string `json:"last_listed"`
-	WeeksOnList int    `json:"weeks_on_list"` // consecutive weeks up to LastListed
-}
-
 // Statuses of a listed household (CONTRACTS §6).
 const (
 	StatusNew        = "new"        // not on any earlier list
@@ -80,60 +65,11 @@ const (
 	DefaultHigh       = 3
 )
 
-// TopTolerance is how far a band's mean score may lie from its observed
-// outcome rate in the backtest before the band is merged into the next.
-const TopTolerance = 0.03
-
-// TopOfList is how the list itself fared in the backtest: on every date,
-// the K households the chosen model ranked highest. A model calibrated
-// over deciles can still overstate the few households at the top, which
-// are all a navigator sees; so the listed households' scores are corrected
-// by the ratio of their outcomes to their scores, the bands are drawn on
-// the corrected score, and a band whose corrected mean lies outside
-// TopTolerance of its outcome rate is merged into its neighbour. Each
-// date's correction is cross-fitted (its ratio comes from the other
-// dates), so the figures test the correction rather than restate it.
-type TopOfList struct {
-	Model     string            `json:"model"`
-	Tolerance float64           `json:"tolerance"`
-	Listed    BandCalibration   `json:"listed"`
-	Bands     []BandCalibration `json:"bands"`
-	// MergedInto maps a band to the band it was merged into.
-	MergedInto map[string]string `json:"merged_into,omitempty"`
-}
-
-// BandCalibration is one band of the backtest's lists.
-type BandCalibration struct {
-	Band       string   `json:"band"`
-	Holds      []string `json:"holds"` // the bands it holds after merging
-	Households int      `json:"households"`
-	Positives  int      `json:"positives"`
-	// MeanScore is the model's own calibrated score; Corrected the score
-	// times the listed households' ratio from the other dates.
-	MeanScore    float64 `json:"mean_score"`
-	Corrected    float64 `json:"mean_corrected_score"`
-	ObservedRate float64 `json:"observed_rate"`
-	// Ratio is the outcomes over the scores on every date: for "all
-	// listed", what a list's scores are multiplied by.
-	Ratio  float64 `json:"ratio"`
-	Within bool    `json:"within_tolerance"`
-}
-
-// Correct is a listed household's score corrected for the over-confidence
-// the backtest found at the top of the list; the score itself when no
-// backtest has said.
-func (top *TopOfList) Correct(score float64) float64 {
-	if top == nil || top.Listed.Households == 0 {
-		return score
-	}
-	return min(score*top.Listed.Ratio, 1)
-}
-
 // BandOf is the band a listed household shows, drawn on its corrected
 // score and after the backtest's merges, and its likelihood in words: the
 // band's outcome rate on the backtest's lists, or the corrected score when
 // the backtest's lists had no household in the band.
-func (top *TopOfList) BandOf(rules ListRules, score, baseRate float64) (string, string) {
+func (rules ListRules) BandOf(top *TopOfList, score, baseRate float64) (string, string) {
 	c := top.Correct(score)
 	band := rules.Band(c, baseRate)
 	if top == nil {

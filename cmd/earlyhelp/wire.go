@@ -256,7 +256,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 			Candidates: cands, Rules: rules.New(), Calibrate: calibrate,
 			Comparisons: comparisons, DeprivedFeature: deprived,
 			Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks, MinHistoryWeeks: minHistoryWeeks,
-			Evaluate: evaluateAdapter, Capacity: cfg.List.Capacity, ListRules: listRules,
+			Evaluate: evaluate.Compute, Capacity: cfg.List.Capacity, ListRules: listRules,
 			Models: newFileModels(cfg.DataDir),
 		},
 		rank: rank.Config{
@@ -324,15 +324,6 @@ func calibrate(ctx context.Context, m pipeline.Model, feats arrow.Record, labels
 		method = models.Isotonic
 	}
 	return models.Calibrate(ctx, m, feats, labels, method)
-}
-
-func evaluateAdapter(scores []float64, labels []bool, k int) pipeline.EvalMetrics {
-	m := evaluate.Compute(scores, labels, k)
-	return pipeline.EvalMetrics{
-		N: m.N, Positives: m.Positives, BaseRate: m.BaseRate, AUC: m.AUC,
-		AveragePrecision: m.AveragePrecision, K: m.K, PrecisionAtK: m.PrecisionAtK,
-		RecallAtK: m.RecallAtK, Brier: m.Brier,
-	}
 }
 
 // codeVersion names the build: the module version, or the VCS revision

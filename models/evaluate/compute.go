@@ -1,24 +1,14 @@
 package evaluate
 
 import (
-	"encoding/json"
+	"earlyhelp/pipeline/rundir"
 	"math"
 )
 
-// Metrics summarises one set of scores against outcomes. Undefined values
-// are NaN in Go and null in JSON (encoding/json cannot write NaN).
-type Metrics struct {
-	N                int     `json:"n"`
-	Positives        int     `json:"positives"`
-	BaseRate         float64 `json:"base_rate"`
-	AUC              float64 `json:"auc"`
-	AveragePrecision float64 `json:"average_precision"`
-	PrecisionAtK     float64 `json:"precision_at_k"`
-	RecallAtK        float64 `json:"recall_at_k"`
-	Brier            float64 `json:"brier"`
-	// K is the cut-off actually used: the requested k, cut to N.
-	K int `json:"k"`
-}
+// Metrics summarises one set of scores against outcomes; undefined values
+// (an AUC with one class) are NaN, written as null. It is the run folder's
+// type, so the backtest, its files and this package share one definition.
+type Metrics = rundir.EvalMetrics
 
 // Compute returns every metric of scores against labels with cut-off k.
 func Compute(scores []float64, labels []bool, k int) Metrics {
@@ -41,56 +31,9 @@ func Compute(scores []float64, labels []bool, k int) Metrics {
 	}
 }
 
-// metricsJSON is Metrics with nullable floats.
-type metricsJSON struct {
-	N                int      `json:"n"`
-	Positives        int      `json:"positives"`
-	BaseRate         *float64 `json:"base_rate"`
-	AUC              *float64 `json:"auc"`
-	AveragePrecision *float64 `json:"average_precision"`
-	PrecisionAtK     *float64 `json:"precision_at_k"`
-	RecallAtK        *float64 `json:"recall_at_k"`
-	Brier            *float64 `json:"brier"`
-	K                int      `json:"k"`
-}
-
-// MarshalJSON writes NaN and infinities as null.
-func (m Metrics) MarshalJSON() ([]byte, error) {
-	return json.Marshal(metricsJSON{
-		N: m.N, Positives: m.Positives, K: m.K,
-		BaseRate: nullable(m.BaseRate), AUC: nullable(m.AUC),
-		AveragePrecision: nullable(m.AveragePrecision),
-		PrecisionAtK:     nullable(m.PrecisionAtK), RecallAtK: nullable(m.RecallAtK),
-		Brier: nullable(m.Brier),
-	})
-}
-
-// UnmarshalJSON reads null (or an absent field) as NaN.
-func (m *Metrics) UnmarshalJSON(b []byte) error {
-	var j metricsJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return err
-	}
-	*m = Metrics{
-		N: j.N, Positives: j.Positives, K: j.K,
-		BaseRate: value(j.BaseRate), AUC: value(j.AUC),
-		AveragePrecision: value(j.AveragePrecision),
-		PrecisionAtK:     value(j.PrecisionAtK), RecallAtK: value(j.RecallAtK),
-		Brier: value(j.Brier),
-	}
-	return nil
-}
-
 func nullable(f float64) *float64 {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil
 	}
 	return &f
-}
-
-func value(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
 }

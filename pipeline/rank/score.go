@@ -122,7 +122,7 @@ func (r *run) score(ctx context.Context) error {
 		i := order[s.pos]
 		listed[i] = true
 		reasons := why[i]
-		band, likely := r.topOfList().BandOf(rules, scores[i], r.BaseRate)
+		band, likely := rules.BandOf(r.topOfList(), scores[i], r.BaseRate)
 		e := pipeline.ListEntry{
 			// The list's score is corrected for the top's over-confidence in
 			// the backtest; scores.parquet keeps the model's own.

@@ -37,7 +37,7 @@ func TestTopOfList(t *testing.T) {
 	if len(top.Bands) != 1 || top.Bands[0].Band != pipeline.BandVeryHigh {
 		t.Errorf("bands %+v; want one, very high (0.2 is 10 times 0.02)", top.Bands)
 	}
-	band, likely := top.BandOf(pipeline.ListRules{}, 0.4, 0.02)
+	band, likely := pipeline.ListRules{}.BandOf(top, 0.4, 0.02)
 	if band != pipeline.BandVeryHigh || likely != "about 1 in 5" {
 		t.Errorf("bandOf = %q, %q", band, likely)
 	}
