@@ -21,6 +21,7 @@ import (
 	"earlyhelp/connectors/synthetic"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/contract"
 )
 
 // demoMarker marks a folder as the demo's own, so a second demo may clear it
@@ -125,7 +126,7 @@ func listLocalities(path string) ([]string, error) {
 	if err != nil || len(rows) == 0 {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	col := slices.Index(rows[0], "locality")
+	col := slices.Index(rows[0], contract.ColLocality)
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range rows[1:] {

@@ -2,6 +2,7 @@ package export
 
 import (
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/contract"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -14,7 +15,7 @@ import (
 var listSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "rank", Type: arrow.PrimitiveTypes.Int32},
 	{Name: "household_ref", Type: arrow.BinaryTypes.String},
-	{Name: "locality", Type: arrow.BinaryTypes.String},
+	{Name: contract.ColLocality, Type: arrow.BinaryTypes.String},
 	{Name: "band", Type: arrow.BinaryTypes.String},
 	{Name: "score", Type: arrow.PrimitiveTypes.Float64},
 	{Name: "status", Type: arrow.BinaryTypes.String},

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // errNoList is a data_dir with no succeeded run to show yet.
@@ -229,7 +230,7 @@ func readGroups(path, asOf string, listed map[string]bool) (map[string]string, e
 	for i, h := range header {
 		col[h] = i
 	}
-	ia, ih, ie := col["as_of"], col["household_id"], col["ethnicity5"]
+	ia, ih, ie := col["as_of"], col[contract.ColHouseholdID], col["ethnicity5"]
 	if _, ok := col["ethnicity5"]; !ok {
 		return nil, errors.New("no ethnicity5 column")
 	}
@@ -301,7 +302,7 @@ func readList(r io.Reader) ([]*family, error) {
 			return nil, fmt.Errorf("row %d: rank: %w", len(out)+2, err)
 		}
 		out = append(out, &family{
-			Rank: rank, Ref: get("household_ref"), Locality: get("locality"), Band: get("band"),
+			Rank: rank, Ref: get("household_ref"), Locality: get(contract.ColLocality), Band: get("band"),
 			Score: get("score"), Status: get("status"), WeeksOnList: get("weeks_on_list"),
 			Children: get("children"), ChildRefs: split(get("child_refs")), Reasons: split(get("reasons")),
 			Decision: get("last_decision"), DecisionAt: get("last_decision_date"),
