@@ -10,8 +10,8 @@ import (
 // VocabularyVersion names the code tables below: the spellings accepted in
 // each coded column and the canonical value each is stored as
 // (domain-data §2.3, §2.6, §3.6, §4.1, §8). Bump it when a table changes,
-// as the attendance code sets are dated (codes.go), so a store's contents
-// can be traced to the tables that read them.
+// as the attendance code sets are dated (pipeline/contract), so a store's
+// contents can be traced to the tables that read them.
 const VocabularyVersion = "2025-12-reference-2"
 
 // ReasonAmbiguousCode is a cell holding a real code that maps to more than
