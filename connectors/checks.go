@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // This file holds the checks of CONTRACTS §2 that the row loop applies:
@@ -22,39 +23,38 @@ func cellCheck(source string, c Column) func(string) (string, string) {
 		return checkUPRN
 	}
 	switch c.Name {
-	case "sex":
+	case contract.ColSex:
 		return oneOf("M", "F")
-	case "ethnicity":
+	case contract.ColEthnicity:
 		return checkEthnicity
-	case "sen_status":
+	case contract.ColSENStatus:
 		return senStatuses.check
-	case "role":
-		return oneOf("parent", "carer", "child", "other_adult")
-	case "lsoa_code":
+	case contract.ColRole:
+		return oneOf(contract.Roles()...)
+	case contract.ColLSOACode:
 		return checkLSOA
-	case "vintage":
+	case contract.ColVintage:
 		return oneOf("IoD2019", "IoD2025")
-	case "session":
-		return oneOf("AM", "PM")
-	case "outcome":
+	case contract.ColSession:
+		return oneOf(contract.SessionAM, contract.SessionPM)
+	case contract.ColOutcome:
 		if source == CSCReferrals {
-			return oneOf("nfa", "early_help", "assessment", "cin_plan", "cp_plan", "looked_after")
+			return oneOf(contract.CSCOutcomes()...)
 		}
-	case "contact_type":
+	case contract.ColContactType:
 		return contactTypes.check
-	case "attendance_status":
+	case contract.ColAttendanceStatus:
 		return attendanceStatuses.check
-	case "da_enquiry":
+	case contract.ColDAEnquiry:
 		return daEnquiry.check
-	case "instrument":
+	case contract.ColInstrument:
 		return instruments.check
-	case "subject":
+	case contract.ColSubject:
 		return subjects.check
-	case "duty_owed":
-		return oneOf("prevention", "relief", "none_advice_only", "ineligible")
-	case "arrears_stage":
-		return oneOf("none", "letter_1", "letter_2", "nosp_served", "claim_issued",
-			"order_suspended", "order_outright", "warrant_applied", "evicted")
+	case contract.ColDutyOwed:
+		return oneOf(contract.DutiesOwed()...)
+	case contract.ColArrearsStage:
+		return oneOf(contract.ArrearsStages()...)
 	}
 	return nil
 }
@@ -155,14 +155,14 @@ func attendanceCheck(date, code, category int) rowCheck {
 	return func(v []value) (string, string) {
 		days := int32(v[date].n)
 		if wd := Weekday(days); wd == time.Saturday || wd == time.Sunday {
-			return pipeline.ReasonOutOfRange, "session_date"
+			return pipeline.ReasonOutOfRange, contract.ColSessionDate
 		}
 		c, cat, ok := AttendanceCategoryDays(v[code].s, days)
 		if IsBankHoliday(days) && c != "#" {
-			return pipeline.ReasonOutOfRange, "session_date"
+			return pipeline.ReasonOutOfRange, contract.ColSessionDate
 		}
 		if !ok {
-			return pipeline.ReasonBadCode, "attendance_code"
+			return pipeline.ReasonBadCode, contract.ColAttendanceCode
 		}
 		v[code].s = c
 		v[category] = value{s: cat}
@@ -186,7 +186,7 @@ func scoreRange(instrument, score int) rowCheck {
 	return func(v []value) (string, string) {
 		r, ok := scoreRanges[v[instrument].s]
 		if ok && !v[score].null && (v[score].n < r[0] || v[score].n > r[1]) {
-			return pipeline.ReasonOutOfRange, "score_total"
+			return pipeline.ReasonOutOfRange, contract.ColScoreTotal
 		}
 		return "", ""
 	}

@@ -3,138 +3,37 @@ package connectors
 import (
 	"strings"
 	"time"
+
+	"earlyhelp/pipeline/contract"
 )
 
-// Statistical categories of an attendance mark (domain-data §1.2, §1.3).
+// Statistical categories of an attendance mark: the vocabulary's, named
+// here too because the checks and their tests read them as connectors'.
 const (
-	CategoryPresent    = "present"
-	CategoryAEA        = "aea" // approved educational activity: counts as attended
-	CategoryAuth       = "auth"
-	CategoryUnauth     = "unauth"
-	CategoryNotCounted = "not_counted" // outside possible sessions
-	CategoryMissing    = "missing"     // no mark entered: excluded from possible and flagged
+	CategoryPresent    = contract.CategoryPresent
+	CategoryAEA        = contract.CategoryAEA
+	CategoryAuth       = contract.CategoryAuth
+	CategoryUnauth     = contract.CategoryUnauth
+	CategoryNotCounted = contract.CategoryNotCounted
+	CategoryMissing    = contract.CategoryMissing
 )
 
-// codeSet2024Days is 2024-08-19 as days since 1970-01-01: marks for
-// sessions from that day are read with the 2024 code set (School Attendance
-// (Pupil Registration) (England) Regulations 2024), earlier ones with the
-// code set they were recorded under.
-const codeSet2024Days = 19954
+// codeSet2024Days is the first day of the 2024 code set (contract).
+const codeSet2024Days = contract.CodeSet2024Days
 
 // CodeSet2024Start is the first session date read with the 2024 code set.
-func CodeSet2024Start() time.Time { return time.Date(2024, 8, 19, 0, 0, 0, 0, time.UTC) }
+func CodeSet2024Start() time.Time { return contract.CodeSet2024Start() }
 
 // AttendanceCategory reads an attendance mark as recorded for a session on
-// sessionDate (only its calendar date counts). It accepts the code with
-// surrounding blanks, lower-case letters, the "[C1]" bracketed form and the
-// single-character substitutes some LA systems use for multi-character codes,
-// and returns the canonical code and its category. ok is false for a code
-// that is not valid on that date, including a 2024 code before 19 August
-// 2024 and a withdrawn one (H, J, Y, F, the COVID X01-X09) after it: such
-// marks are quarantined, never guessed.
+// sessionDate; the code table is contract's (contract.AttendanceCategory).
 func AttendanceCategory(code string, sessionDate time.Time) (canonical, category string, ok bool) {
-	y, m, d := sessionDate.Date()
-	return AttendanceCategoryDays(code, daysFromCivil(y, int(m), d))
+	return contract.AttendanceCategory(code, sessionDate)
 }
 
 // AttendanceCategoryDays is AttendanceCategory for a session date given as
 // days since 1970-01-01 (an Arrow date32).
 func AttendanceCategoryDays(code string, sessionDays int32) (canonical, category string, ok bool) {
-	c := canonicalCode(code)
-	legacy, current := codeCategories(c)
-	category = current
-	if sessionDays < codeSet2024Days {
-		category = legacy
-	}
-	if category == "" {
-		return "", "", false
-	}
-	return c, category, true
-}
-
-// canonicalCode undoes the ways a mark is written that do not change its
-// meaning. The result is only a candidate: codeCategories decides.
-func canonicalCode(raw string) string {
-	s := strings.TrimSpace(raw)
-	if len(s) >= 3 && s[0] == '[' && s[len(s)-1] == ']' {
-		s = strings.TrimSpace(s[1 : len(s)-1])
-	}
-	if len(s) == 1 {
-		// Before upper-casing: "a" is the substitute for Y2, not the letter A.
-		if sub := substitute(s[0]); sub != "" {
-			return sub
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'a' && c <= 'z' {
-			return strings.ToUpper(s) // rare: allocate only then
-		}
-	}
-	return s
-}
-
-// substitute decodes the single-character stand-ins that LA systems use
-// for codes longer than one character (domain-data §1.2).
-func substitute(c byte) string {
-	switch c {
-	case '<':
-		return "C1"
-	case '>':
-		return "C2"
-	case '?':
-		return "J1"
-	case '$':
-		return "Y1"
-	case 'a':
-		return "Y2"
-	case '%':
-		return "Y3"
-	case '`':
-		return "Y4"
-	case ':':
-		return "Y5"
-	case '|':
-		return "Y6"
-	case '_':
-		return "Y7"
-	case '+':
-		return "X01"
-	}
-	return ""
-}
-
-// codeCategories gives a canonical code's category under the code set in
-// force before 19 August 2024 (legacy) and under the 2024 set (current); ""
-// means the code is not valid in that set.
-func codeCategories(c string) (legacy, current string) {
-	switch c {
-	case "/", `\`, "L":
-		return CategoryPresent, CategoryPresent
-	case "V", "P", "W", "B":
-		return CategoryAEA, CategoryAEA
-	case "K":
-		return "", CategoryAEA
-	case "J": // interview: approved educational activity until replaced by J1
-		return CategoryAEA, ""
-	case "M", "S", "C", "T", "R", "I", "E":
-		return CategoryAuth, CategoryAuth
-	case "C1", "C2", "J1":
-		return "", CategoryAuth
-	case "H", "F": // agreed (extended) family holiday
-		return CategoryAuth, ""
-	case "G", "N", "O", "U":
-		return CategoryUnauth, CategoryUnauth
-	case "D", "X", "Z", "#":
-		return CategoryNotCounted, CategoryNotCounted
-	case "Q", "Y1", "Y2", "Y3", "Y4", "Y5", "Y6", "Y7":
-		return "", CategoryNotCounted
-	case "Y", // exceptional circumstances, split into Y1-Y7
-		"X01", "X02", "X03", "X04", "X05", "X06", "X07", "X08", "X09": // COVID, 2020-22
-		return CategoryNotCounted, ""
-	case "-":
-		return CategoryMissing, CategoryMissing
-	}
-	return "", ""
+	return contract.AttendanceCategoryDays(code, sessionDays)
 }
 
 // EthnicityCode returns the ONS 2021 19-category code (domain-data §4.1), or

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // This file matches a delivered header row to a source's contract columns.
@@ -58,25 +60,25 @@ func NormaliseHeader(h string) string {
 // contract column whatever the source; it is only used for a source that
 // has that column.
 var headerVariants = map[string]string{
-	"dob":               "date_of_birth",
-	"birth_date":        "date_of_birth",
-	"nhs_no":            "nhs_number",
-	"nhs_num":           "nhs_number",
-	"pupil_upn":         "upn",
-	"urn":               "school_urn",
-	"school_urn_number": "school_urn",
-	"date":              "session_date",
-	"am_pm":             "session",
-	"mark":              "attendance_code",
-	"attendance_mark":   "attendance_code",
-	"mins_late":         "minutes_late",
-	"late_minutes":      "minutes_late",
-	"last_updated":      "mark_updated_at",
-	"updated_at":        "mark_updated_at",
-	"lsoa":              "lsoa_code",
-	"lsoa11cd":          "lsoa_code",
-	"lsoa21cd":          "lsoa_code",
-	"gender":            "sex",
+	"dob":               contract.ColDateOfBirth,
+	"birth_date":        contract.ColDateOfBirth,
+	"nhs_no":            contract.ColNHSNumber,
+	"nhs_num":           contract.ColNHSNumber,
+	"pupil_upn":         contract.ColUPN,
+	"urn":               contract.ColSchoolURN,
+	"school_urn_number": contract.ColSchoolURN,
+	"date":              contract.ColSessionDate,
+	"am_pm":             contract.ColSession,
+	"mark":              contract.ColAttendanceCode,
+	"attendance_mark":   contract.ColAttendanceCode,
+	"mins_late":         contract.ColMinutesLate,
+	"late_minutes":      contract.ColMinutesLate,
+	"last_updated":      contract.ColMarkUpdatedAt,
+	"updated_at":        contract.ColMarkUpdatedAt,
+	"lsoa":              contract.ColLSOACode,
+	"lsoa11cd":          contract.ColLSOACode,
+	"lsoa21cd":          contract.ColLSOACode,
+	"gender":            contract.ColSex,
 }
 
 // headerMatcher resolves delivered headers against one source's columns.

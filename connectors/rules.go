@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // This file turns a Spec into the row checks of CONTRACTS §2: how each
@@ -161,7 +163,7 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 		covered[i] = true
 		col := column{
 			name: c.Name, required: c.Required && !c.FailSafe, ns: c.Pseudonym, field: i,
-			nullWords: c.Name != "attendance_code", failSafe: c.FailSafe,
+			nullWords: c.Name != contract.ColAttendanceCode, failSafe: c.FailSafe,
 			kind: r.fields[i], typ: r.types[i],
 			check: cellCheck(spec.Name, c),
 		}
@@ -176,53 +178,53 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 	field := func(name string) int { return fieldIdx[name] }
 	switch spec.Name {
 	case Persons:
-		r.key, r.keyCol = []int{field("person_id")}, "person_id"
+		r.key, r.keyCol = []int{field(contract.ColPersonID)}, contract.ColPersonID
 	case Households:
-		r.rowChk = append(r.rowChk, notBefore(field("to_date"), field("from_date"), "to_date"))
-		r.key = []int{field("household_id"), field("person_id"), field("from_date")}
-		r.keyCol = "household_id"
+		r.rowChk = append(r.rowChk, notBefore(field(contract.ColToDate), field(contract.ColFromDate), contract.ColToDate))
+		r.key = []int{field(contract.ColHouseholdID), field(contract.ColPersonID), field(contract.ColFromDate)}
+		r.keyCol = contract.ColHouseholdID
 	case Deprivation:
 		// Unchanged LSOAs keep their code from 2011 to 2021, so one file
 		// may hold an LSOA once per IoD vintage.
-		r.key, r.keyCol = []int{field("lsoa_code"), field("vintage")}, "lsoa_code"
+		r.key, r.keyCol = []int{field(contract.ColLSOACode), field(contract.ColVintage)}, contract.ColLSOACode
 	case CSCReferrals:
-		r.rowChk = append(r.rowChk, notBefore(field("case_closed_date"), field("referral_date"), "case_closed_date"))
-		r.key, r.keyCol = []int{field("referral_id")}, "referral_id"
+		r.rowChk = append(r.rowChk, notBefore(field(contract.ColCaseClosedDate), field(contract.ColReferralDate), contract.ColCaseClosedDate))
+		r.key, r.keyCol = []int{field(contract.ColReferralID)}, contract.ColReferralID
 	case HVContacts:
-		r.key, r.keyCol = []int{field("contact_id")}, "contact_id"
+		r.key, r.keyCol = []int{field(contract.ColContactID)}, contract.ColContactID
 	case HVAssessments:
 		// One contact may record several instruments, for mother and child.
-		r.key = []int{field("contact_id"), field("instrument"), field("subject"), field("nhs_number")}
-		r.keyCol = "contact_id"
-		r.rowChk = append(r.rowChk, scoreRange(field("instrument"), field("score_total")))
+		r.key = []int{field(contract.ColContactID), field(contract.ColInstrument), field(contract.ColSubject), field(contract.ColNHSNumber)}
+		r.keyCol = contract.ColContactID
+		r.rowChk = append(r.rowChk, scoreRange(field(contract.ColInstrument), field(contract.ColScoreTotal)))
 	case HomelessnessCases:
-		r.rowChk = append(r.rowChk, notBefore(field("case_closed_date"), field("approach_date"), "case_closed_date"))
-		r.key, r.keyCol = []int{field("case_ref")}, "case_ref"
+		r.rowChk = append(r.rowChk, notBefore(field(contract.ColCaseClosedDate), field(contract.ColApproachDate), contract.ColCaseClosedDate))
+		r.key, r.keyCol = []int{field(contract.ColCaseRef)}, contract.ColCaseRef
 	case TemporaryAccom:
-		r.rowChk = append(r.rowChk, notBefore(field("placement_end"), field("placement_start"), "placement_end"))
-		r.key, r.keyCol = []int{field("placement_id")}, "placement_id"
+		r.rowChk = append(r.rowChk, notBefore(field(contract.ColPlacementEnd), field(contract.ColPlacementStart), contract.ColPlacementEnd))
+		r.key, r.keyCol = []int{field(contract.ColPlacementID)}, contract.ColPlacementID
 	case RentAccounts:
-		r.key, r.keyCol = []int{field("tenancy_ref"), field("snapshot_date")}, "tenancy_ref"
+		r.key, r.keyCol = []int{field(contract.ColTenancyRef), field(contract.ColSnapshotDate)}, contract.ColTenancyRef
 		if opts.BalanceSign == BalanceNegativeArrears {
-			r.rowChk = append(r.rowChk, negate(field("balance")))
+			r.rowChk = append(r.rowChk, negate(field(contract.ColBalance)))
 		}
 	case EarlyHelpEpisodes:
-		r.rowChk = append(r.rowChk, notBefore(field("end_date"), field("start_date"), "end_date"))
-		r.key, r.keyCol = []int{field("episode_id")}, "episode_id"
+		r.rowChk = append(r.rowChk, notBefore(field(contract.ColEndDate), field(contract.ColStartDate), contract.ColEndDate))
+		r.key, r.keyCol = []int{field(contract.ColEpisodeID)}, contract.ColEpisodeID
 	case Objections:
 		r.padShort = true
 		// No duplicate check: a repeated objection is harmless, and
 		// rejecting one (perhaps the one not withdrawn) could lose it.
-		r.rowChk = append(r.rowChk, notBefore(field("withdrawn_date"), field("received_date"), "withdrawn_date"))
+		r.rowChk = append(r.rowChk, notBefore(field(contract.ColWithdrawnDate), field(contract.ColReceivedDate), contract.ColWithdrawnDate))
 	case AttendanceSessions:
 		// No duplicate check: a re-sent mark is an amendment and the latest
 		// wins downstream; a key set over ten million rows would not pay.
-		cat, ok := fieldIdx["category"]
+		cat, ok := fieldIdx[contract.ColCategory]
 		if !ok {
 			return nil, fmt.Errorf("%s: schema has no category field", spec.Name)
 		}
 		covered[cat] = true
-		r.rowChk = append(r.rowChk, attendanceCheck(field("session_date"), field("attendance_code"), cat))
+		r.rowChk = append(r.rowChk, attendanceCheck(field(contract.ColSessionDate), field(contract.ColAttendanceCode), cat))
 	}
 	for i, ok := range covered {
 		if !ok {
@@ -279,15 +281,15 @@ func fieldKind(t arrow.DataType) (kind, error) {
 // it has one, else the stored type's.
 func intRange(name string, t arrow.Type) (lo, hi int64) {
 	switch name {
-	case "imd_decile", "idaci_decile":
+	case contract.ColIMDDecile, contract.ColIDACIDecile:
 		return 1, 10
-	case "school_urn":
+	case contract.ColSchoolURN:
 		return 100000, 999999 // six digits
-	case "minutes_late":
+	case contract.ColMinutesLate:
 		return 0, 180
-	case "asq_domains_below":
+	case contract.ColASQDomainsBelow:
 		return 0, 5
-	case "score_total":
+	case contract.ColScoreTotal:
 		return 0, math.MaxInt16 // by instrument: scoreRange
 	}
 	switch t {

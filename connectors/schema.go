@@ -5,22 +5,25 @@ import (
 	"sort"
 
 	"github.com/apache/arrow/go/v15/arrow"
+
+	"earlyhelp/pipeline/contract"
 )
 
-// Source names of CONTRACTS §2.
+// Source names of CONTRACTS §2, defined in pipeline/contract; connectors
+// names them too because every connector and its tests speak of them.
 const (
-	Persons            = "persons"
-	Households         = "households"
-	Deprivation        = "deprivation"
-	AttendanceSessions = "attendance_sessions"
-	CSCReferrals       = "csc_referrals"
-	HVContacts         = "hv_contacts"
-	HVAssessments      = "hv_assessments"
-	HomelessnessCases  = "homelessness_cases"
-	TemporaryAccom     = "temporary_accommodation"
-	RentAccounts       = "rent_accounts"
-	EarlyHelpEpisodes  = "early_help_episodes"
-	Objections         = "objections"
+	Persons            = contract.Persons
+	Households         = contract.Households
+	Deprivation        = contract.Deprivation
+	AttendanceSessions = contract.AttendanceSessions
+	CSCReferrals       = contract.CSCReferrals
+	HVContacts         = contract.HVContacts
+	HVAssessments      = contract.HVAssessments
+	HomelessnessCases  = contract.HomelessnessCases
+	TemporaryAccom     = contract.TemporaryAccom
+	RentAccounts       = contract.RentAccounts
+	EarlyHelpEpisodes  = contract.EarlyHelpEpisodes
+	Objections         = contract.Objections
 )
 
 // Column describes one column of a source as councils send it.
@@ -58,25 +61,20 @@ func (s Spec) ColumnNames() []string {
 	return out
 }
 
-// Pseudonym namespaces. A value is pseudonymised under its namespace, so the
-// same digits as a UPRN and as a case reference give different pseudonyms,
-// while lead_person_id and person_id share one.
+// Pseudonym namespaces, defined in pipeline/contract (which says why each
+// is what it is).
 const (
-	NSPerson    = "person_id"
-	NSHousehold = "household_id"
-	NSUPN       = "upn"
-	NSNHS       = "nhs_number"
-	NSUPRN      = "uprn"
-	NSCaseRef   = "case_ref"
-	NSTenancy   = "tenancy_ref"
-	// The source systems' own record ids: not identifiers of a person, but
-	// a council officer can look a family up by them, so they leave the
-	// connectors as pseudonyms too (joins, such as an assessment to its
-	// contact, still match).
-	NSContact   = "contact_id"
-	NSReferral  = "referral_id"
-	NSEpisode   = "episode_id"
-	NSPlacement = "placement_id"
+	NSPerson    = contract.NSPerson
+	NSHousehold = contract.NSHousehold
+	NSUPN       = contract.NSUPN
+	NSNHS       = contract.NSNHS
+	NSUPRN      = contract.NSUPRN
+	NSCaseRef   = contract.NSCaseRef
+	NSTenancy   = contract.NSTenancy
+	NSContact   = contract.NSContact
+	NSReferral  = contract.NSReferral
+	NSEpisode   = contract.NSEpisode
+	NSPlacement = contract.NSPlacement
 )
 
 func nullable(name string, t arrow.DataType) arrow.Field {
@@ -101,252 +99,252 @@ func Specs() map[string]Spec {
 		{
 			Name: Persons, Pattern: "persons*.csv",
 			Columns: []Column{
-				{Name: "person_id", Required: true, Pseudonym: NSPerson},
-				{Name: "upn", Pseudonym: NSUPN},
-				{Name: "nhs_number", Pseudonym: NSNHS},
-				{Name: "date_of_birth", Required: true},
-				{Name: "sex"},
-				{Name: "ethnicity"},
+				{Name: contract.ColPersonID, Required: true, Pseudonym: NSPerson},
+				{Name: contract.ColUPN, Pseudonym: NSUPN},
+				{Name: contract.ColNHSNumber, Pseudonym: NSNHS},
+				{Name: contract.ColDateOfBirth, Required: true},
+				{Name: contract.ColSex},
+				{Name: contract.ColEthnicity},
 				// For the equality analysis only (eqia.md): never a feature.
-				{Name: "sen_status"},
+				{Name: contract.ColSENStatus},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("person_id", str),
-				nullable("upn", str),
-				nullable("nhs_number", str),
-				required("date_of_birth", date),
-				nullable("sex", str),
-				nullable("ethnicity", str),
-				nullable("sen_status", str),
+				required(contract.ColPersonID, str),
+				nullable(contract.ColUPN, str),
+				nullable(contract.ColNHSNumber, str),
+				required(contract.ColDateOfBirth, date),
+				nullable(contract.ColSex, str),
+				nullable(contract.ColEthnicity, str),
+				nullable(contract.ColSENStatus, str),
 			}, nil),
 		},
 		{
 			Name: Households, Pattern: "households*.csv",
 			Columns: []Column{
-				{Name: "household_id", Required: true, Pseudonym: NSHousehold},
-				{Name: "person_id", Required: true, Pseudonym: NSPerson},
-				{Name: "role", Required: true},
-				{Name: "uprn", Pseudonym: NSUPRN},
-				{Name: "lsoa_code", Required: true},
-				{Name: "locality"},
-				{Name: "from_date", Required: true},
-				{Name: "to_date"},
+				{Name: contract.ColHouseholdID, Required: true, Pseudonym: NSHousehold},
+				{Name: contract.ColPersonID, Required: true, Pseudonym: NSPerson},
+				{Name: contract.ColRole, Required: true},
+				{Name: contract.ColUPRN, Pseudonym: NSUPRN},
+				{Name: contract.ColLSOACode, Required: true},
+				{Name: contract.ColLocality},
+				{Name: contract.ColFromDate, Required: true},
+				{Name: contract.ColToDate},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("household_id", str),
-				required("person_id", str),
-				required("role", str),
-				nullable("uprn", str),
-				required("lsoa_code", str),
-				nullable("locality", str),
-				required("from_date", date),
-				nullable("to_date", date),
+				required(contract.ColHouseholdID, str),
+				required(contract.ColPersonID, str),
+				required(contract.ColRole, str),
+				nullable(contract.ColUPRN, str),
+				required(contract.ColLSOACode, str),
+				nullable(contract.ColLocality, str),
+				required(contract.ColFromDate, date),
+				nullable(contract.ColToDate, date),
 			}, nil),
 		},
 		{
 			Name: Deprivation, Pattern: "deprivation*.csv",
 			Columns: []Column{
-				{Name: "lsoa_code", Required: true},
-				{Name: "imd_decile", Required: true},
-				{Name: "idaci_decile"},
-				{Name: "vintage"},
+				{Name: contract.ColLSOACode, Required: true},
+				{Name: contract.ColIMDDecile, Required: true},
+				{Name: contract.ColIDACIDecile},
+				{Name: contract.ColVintage},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("lsoa_code", str),
-				required("imd_decile", arrow.PrimitiveTypes.Int8),
-				nullable("idaci_decile", arrow.PrimitiveTypes.Int8),
-				nullable("vintage", str),
+				required(contract.ColLSOACode, str),
+				required(contract.ColIMDDecile, arrow.PrimitiveTypes.Int8),
+				nullable(contract.ColIDACIDecile, arrow.PrimitiveTypes.Int8),
+				nullable(contract.ColVintage, str),
 			}, nil),
 		},
 		{
 			Name: AttendanceSessions, Pattern: "attendance*.csv",
 			Columns: []Column{
-				{Name: "school_urn", Required: true},
-				{Name: "upn", Required: true, Pseudonym: NSUPN},
-				{Name: "session_date", Required: true},
-				{Name: "session", Required: true},
-				{Name: "attendance_code", Required: true},
-				{Name: "minutes_late"},
-				{Name: "mark_updated_at"},
+				{Name: contract.ColSchoolURN, Required: true},
+				{Name: contract.ColUPN, Required: true, Pseudonym: NSUPN},
+				{Name: contract.ColSessionDate, Required: true},
+				{Name: contract.ColSession, Required: true},
+				{Name: contract.ColAttendanceCode, Required: true},
+				{Name: contract.ColMinutesLate},
+				{Name: contract.ColMarkUpdatedAt},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("school_urn", arrow.PrimitiveTypes.Int32),
-				required("upn", str),
-				required("session_date", date),
-				required("session", str), // "AM" or "PM"
+				required(contract.ColSchoolURN, arrow.PrimitiveTypes.Int32),
+				required(contract.ColUPN, str),
+				required(contract.ColSessionDate, date),
+				required(contract.ColSession, str), // "AM" or "PM"
 				// The canonical code: legacy single-character substitutes are
 				// decoded, case is normalised.
-				required("attendance_code", str),
-				nullable("minutes_late", arrow.PrimitiveTypes.Int16),
-				nullable("mark_updated_at", arrow.FixedWidthTypes.Timestamp_s),
+				required(contract.ColAttendanceCode, str),
+				nullable(contract.ColMinutesLate, arrow.PrimitiveTypes.Int16),
+				nullable(contract.ColMarkUpdatedAt, arrow.FixedWidthTypes.Timestamp_s),
 				// Derived: present, aea, auth, unauth, not_counted or missing
 				// (domain-data §1.2, by the code set of the session's
 				// academic year).
-				required("category", str),
+				required(contract.ColCategory, str),
 			}, nil),
 		},
 		{
 			Name: CSCReferrals, Pattern: "csc_referrals*.csv",
 			Columns: []Column{
-				{Name: "referral_id", Required: true, Pseudonym: NSReferral},
-				{Name: "person_id", Required: true, Pseudonym: NSPerson},
-				{Name: "referral_date", Required: true},
-				{Name: "referral_source"},
-				{Name: "outcome"},
-				{Name: "case_closed_date"},
+				{Name: contract.ColReferralID, Required: true, Pseudonym: NSReferral},
+				{Name: contract.ColPersonID, Required: true, Pseudonym: NSPerson},
+				{Name: contract.ColReferralDate, Required: true},
+				{Name: contract.ColReferralSource},
+				{Name: contract.ColOutcome},
+				{Name: contract.ColCaseClosedDate},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("referral_id", str),
-				required("person_id", str),
-				required("referral_date", date),
-				nullable("referral_source", str),
-				nullable("outcome", str),
-				nullable("case_closed_date", date),
+				required(contract.ColReferralID, str),
+				required(contract.ColPersonID, str),
+				required(contract.ColReferralDate, date),
+				nullable(contract.ColReferralSource, str),
+				nullable(contract.ColOutcome, str),
+				nullable(contract.ColCaseClosedDate, date),
 			}, nil),
 		},
 		{
 			Name: HVContacts, Pattern: "hv_contacts*.csv",
 			Columns: []Column{
-				{Name: "contact_id", Required: true, Pseudonym: NSContact},
-				{Name: "nhs_number", Required: true, Pseudonym: NSNHS},
-				{Name: "contact_type", Required: true},
-				{Name: "appointment_date", Required: true},
-				{Name: "attendance_status", Required: true},
-				{Name: "da_enquiry"},
-				{Name: "da_disclosed"},
+				{Name: contract.ColContactID, Required: true, Pseudonym: NSContact},
+				{Name: contract.ColNHSNumber, Required: true, Pseudonym: NSNHS},
+				{Name: contract.ColContactType, Required: true},
+				{Name: contract.ColAppointmentDate, Required: true},
+				{Name: contract.ColAttendanceStatus, Required: true},
+				{Name: contract.ColDAEnquiry},
+				{Name: contract.ColDADisclosed},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("contact_id", str),
-				required("nhs_number", str),
+				required(contract.ColContactID, str),
+				required(contract.ColNHSNumber, str),
 				// ANTENATAL, NEW_BIRTH, SIX_EIGHT_WEEK, TWELVE_MONTH,
 				// TWO_TWO_HALF_YEAR, TARGETED, OTHER
-				required("contact_type", str),
-				required("appointment_date", date),
+				required(contract.ColContactType, str),
+				required(contract.ColAppointmentDate, date),
 				// NHS attended-or-did-not-attend codes: 5 attended on
 				// time, 6 arrived late but seen, 7 arrived late and not
 				// seen, 2 cancelled by or for the patient, 3 did not
 				// attend without warning, 4 cancelled or postponed by the
 				// provider, 0 not applicable. 3 and 7 are "was not
 				// brought" for a child (WasNotBrought).
-				required("attendance_status", str),
+				required(contract.ColAttendanceStatus, str),
 				// asked, not_asked_partner_present, not_asked_other,
 				// declined, not_recorded (vocabulary.go)
-				nullable("da_enquiry", str),
-				nullable("da_disclosed", boolean),
+				nullable(contract.ColDAEnquiry, str),
+				nullable(contract.ColDADisclosed, boolean),
 			}, nil),
 		},
 		{
 			Name: HVAssessments, Pattern: "hv_assessments*.csv",
 			Columns: []Column{
-				{Name: "contact_id", Required: true, Pseudonym: NSContact},
-				{Name: "nhs_number", Required: true, Pseudonym: NSNHS},
-				{Name: "instrument", Required: true},
-				{Name: "subject"},
-				{Name: "score_total"},
-				{Name: "asq_domains_below"},
-				{Name: "outcome"},
+				{Name: contract.ColContactID, Required: true, Pseudonym: NSContact},
+				{Name: contract.ColNHSNumber, Required: true, Pseudonym: NSNHS},
+				{Name: contract.ColInstrument, Required: true},
+				{Name: contract.ColSubject},
+				{Name: contract.ColScoreTotal},
+				{Name: contract.ColASQDomainsBelow},
+				{Name: contract.ColOutcome},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("contact_id", str),
-				required("nhs_number", str),
-				required("instrument", str), // WHOOLEY, EPDS, ASQ3, GAD2, ASQSE2
-				nullable("subject", str),    // mother, father_partner, child
-				nullable("score_total", arrow.PrimitiveTypes.Int16),
-				nullable("asq_domains_below", arrow.PrimitiveTypes.Int8),
-				nullable("outcome", str),
+				required(contract.ColContactID, str),
+				required(contract.ColNHSNumber, str),
+				required(contract.ColInstrument, str), // WHOOLEY, EPDS, ASQ3, GAD2, ASQSE2
+				nullable(contract.ColSubject, str),    // mother, father_partner, child
+				nullable(contract.ColScoreTotal, arrow.PrimitiveTypes.Int16),
+				nullable(contract.ColASQDomainsBelow, arrow.PrimitiveTypes.Int8),
+				nullable(contract.ColOutcome, str),
 			}, nil),
 		},
 		{
 			Name: HomelessnessCases, Pattern: "homelessness*.csv",
 			Columns: []Column{
-				{Name: "case_ref", Required: true, Pseudonym: NSCaseRef},
-				{Name: "approach_date", Required: true},
-				{Name: "lead_person_id", Required: true, Pseudonym: NSPerson},
-				{Name: "uprn_at_approach", Pseudonym: NSUPRN},
-				{Name: "duty_owed"},
-				{Name: "reason_loss_of_settled_home"},
-				{Name: "main_duty_decision"},
-				{Name: "case_closed_date"},
+				{Name: contract.ColCaseRef, Required: true, Pseudonym: NSCaseRef},
+				{Name: contract.ColApproachDate, Required: true},
+				{Name: contract.ColLeadPersonID, Required: true, Pseudonym: NSPerson},
+				{Name: contract.ColUPRNAtApproach, Pseudonym: NSUPRN},
+				{Name: contract.ColDutyOwed},
+				{Name: contract.ColReasonLossOfSettledHome},
+				{Name: contract.ColMainDutyDecision},
+				{Name: contract.ColCaseClosedDate},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("case_ref", str),
-				required("approach_date", date),
-				required("lead_person_id", str),
-				nullable("uprn_at_approach", str),
-				nullable("duty_owed", str), // prevention, relief, none_advice_only, ineligible
-				nullable("reason_loss_of_settled_home", str),
-				nullable("main_duty_decision", str),
-				nullable("case_closed_date", date),
+				required(contract.ColCaseRef, str),
+				required(contract.ColApproachDate, date),
+				required(contract.ColLeadPersonID, str),
+				nullable(contract.ColUPRNAtApproach, str),
+				nullable(contract.ColDutyOwed, str), // prevention, relief, none_advice_only, ineligible
+				nullable(contract.ColReasonLossOfSettledHome, str),
+				nullable(contract.ColMainDutyDecision, str),
+				nullable(contract.ColCaseClosedDate, date),
 			}, nil),
 		},
 		{
 			Name: TemporaryAccom, Pattern: "temporary_accommodation*.csv",
 			Columns: []Column{
-				{Name: "placement_id", Required: true, Pseudonym: NSPlacement},
-				{Name: "case_ref", Required: true, Pseudonym: NSCaseRef},
-				{Name: "placement_start", Required: true},
-				{Name: "placement_end"},
-				{Name: "ta_type"},
-				{Name: "out_of_area"},
+				{Name: contract.ColPlacementID, Required: true, Pseudonym: NSPlacement},
+				{Name: contract.ColCaseRef, Required: true, Pseudonym: NSCaseRef},
+				{Name: contract.ColPlacementStart, Required: true},
+				{Name: contract.ColPlacementEnd},
+				{Name: contract.ColTAType},
+				{Name: contract.ColOutOfArea},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("placement_id", str),
-				required("case_ref", str),
-				required("placement_start", date),
-				nullable("placement_end", date),
-				nullable("ta_type", str),
-				nullable("out_of_area", boolean),
+				required(contract.ColPlacementID, str),
+				required(contract.ColCaseRef, str),
+				required(contract.ColPlacementStart, date),
+				nullable(contract.ColPlacementEnd, date),
+				nullable(contract.ColTAType, str),
+				nullable(contract.ColOutOfArea, boolean),
 			}, nil),
 		},
 		{
 			Name: RentAccounts, Pattern: "rent_accounts*.csv",
 			Columns: []Column{
-				{Name: "tenancy_ref", Required: true, Pseudonym: NSTenancy},
-				{Name: "lead_person_id", Required: true, Pseudonym: NSPerson},
-				{Name: "snapshot_date", Required: true},
-				{Name: "balance", Required: true},
-				{Name: "weekly_rent"},
-				{Name: "arrears_stage"},
+				{Name: contract.ColTenancyRef, Required: true, Pseudonym: NSTenancy},
+				{Name: contract.ColLeadPersonID, Required: true, Pseudonym: NSPerson},
+				{Name: contract.ColSnapshotDate, Required: true},
+				{Name: contract.ColBalance, Required: true},
+				{Name: contract.ColWeeklyRent},
+				{Name: contract.ColArrearsStage},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("tenancy_ref", str),
-				required("lead_person_id", str),
-				required("snapshot_date", date),
-				required("balance", money),
-				nullable("weekly_rent", money),
+				required(contract.ColTenancyRef, str),
+				required(contract.ColLeadPersonID, str),
+				required(contract.ColSnapshotDate, date),
+				required(contract.ColBalance, money),
+				nullable(contract.ColWeeklyRent, money),
 				// none, letter_1, letter_2, nosp_served, claim_issued,
 				// order_suspended, order_outright, warrant_applied, evicted
-				nullable("arrears_stage", str),
+				nullable(contract.ColArrearsStage, str),
 			}, nil),
 		},
 		{
 			Name: EarlyHelpEpisodes, Pattern: "early_help*.csv",
 			Columns: []Column{
-				{Name: "episode_id", Required: true, Pseudonym: NSEpisode},
-				{Name: "household_id", Required: true, Pseudonym: NSHousehold},
-				{Name: "start_date", Required: true},
-				{Name: "end_date"},
+				{Name: contract.ColEpisodeID, Required: true, Pseudonym: NSEpisode},
+				{Name: contract.ColHouseholdID, Required: true, Pseudonym: NSHousehold},
+				{Name: contract.ColStartDate, Required: true},
+				{Name: contract.ColEndDate},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("episode_id", str),
-				required("household_id", str),
-				required("start_date", date),
-				nullable("end_date", date),
+				required(contract.ColEpisodeID, str),
+				required(contract.ColHouseholdID, str),
+				required(contract.ColStartDate, date),
+				nullable(contract.ColEndDate, date),
 			}, nil),
 		},
 		{
 			Name: Objections, Pattern: "objections*.csv",
 			Columns: []Column{
-				{Name: "person_id", Required: true, Pseudonym: NSPerson},
-				{Name: "received_date", Required: true, FailSafe: true},
-				{Name: "withdrawn_date"},
+				{Name: contract.ColPersonID, Required: true, Pseudonym: NSPerson},
+				{Name: contract.ColReceivedDate, Required: true, FailSafe: true},
+				{Name: contract.ColWithdrawnDate},
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
-				required("person_id", str),
+				required(contract.ColPersonID, str),
 				// Null when the extract's date could not be read: the
 				// objection stands from the start of time.
-				nullable("received_date", date),
-				nullable("withdrawn_date", date),
+				nullable(contract.ColReceivedDate, date),
+				nullable(contract.ColWithdrawnDate, date),
 			}, nil),
 		},
 	}
@@ -372,9 +370,4 @@ func Lookup(name string) (Spec, error) {
 }
 
 // Names lists every source in CONTRACTS §2 order.
-func Names() []string {
-	return []string{
-		Persons, Households, Deprivation, AttendanceSessions, HVContacts, HVAssessments,
-		HomelessnessCases, TemporaryAccom, RentAccounts, CSCReferrals, EarlyHelpEpisodes, Objections,
-	}
-}
+func Names() []string { return contract.Sources() }

@@ -4,13 +4,14 @@ import (
 	"strings"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // VocabularyVersion names the code tables below: the spellings accepted in
 // each coded column and the canonical value each is stored as
 // (domain-data §2.3, §2.6, §3.6, §4.1, §8). Bump it when a table changes,
-// as the attendance code sets are dated (codes.go), so a store's contents
-// can be traced to the tables that read them.
+// as the attendance code sets are dated (pipeline/contract), so a store's
+// contents can be traced to the tables that read them.
 const VocabularyVersion = "2025-12-reference-2"
 
 // ReasonAmbiguousCode is a cell holding a real code that maps to more than
@@ -46,10 +47,7 @@ func codes(canonical []string, aliases map[string]string) vocab {
 
 // Contact types (hv_contacts.contact_type): CONTRACTS §2 and the
 // reference's further reviews and settings.
-var contactTypes = codes([]string{
-	"ANTENATAL", "NEW_BIRTH", "SIX_EIGHT_WEEK", "TWELVE_MONTH", "TWO_TWO_HALF_YEAR", "TARGETED", "OTHER",
-	"THREE_FOUR_MONTH", "SIX_MONTH", "CLINIC", "TELEPHONE",
-}, nil)
+var contactTypes = codes(contract.ContactTypes(), nil)
 
 // Attendance statuses (hv_contacts.attendance_status), the NHS "attended
 // or did not attend" codes, stored as the code: 5 attended on time, 6
@@ -57,11 +55,12 @@ var contactTypes = codes([]string{
 // for the patient, 3 did not attend without warning, 4 cancelled or
 // postponed by the provider, 0 not applicable. Children's services count
 // 3 and 7 as "was not brought" (domain-data §2.3).
-var attendanceStatuses = codes([]string{"0", "2", "3", "4", "5", "6", "7"}, nil)
+var attendanceStatuses = codes(contract.AttendanceStatuses(), nil)
 
 // WasNotBrought reports whether a stored attendance_status is a missed
-// appointment that children's services count as "was not brought".
-func WasNotBrought(status string) bool { return status == "3" || status == "7" }
+// appointment that children's services count as "was not brought"
+// (contract.WasNotBrought).
+func WasNotBrought(status string) bool { return contract.WasNotBrought(status) }
 
 // Domestic-abuse routine enquiry (hv_contacts.da_enquiry): the reference's
 // enum, with the booleans older extracts use (yes: asked; no: not asked,
@@ -76,20 +75,20 @@ var daEnquiry = codes([]string{
 // Instruments (hv_assessments.instrument). The ASQ-3 forms are one
 // instrument for the features (domains below cut-off); the form's month is
 // not kept. ASQ:SE-2 is its own instrument.
-var instruments = codes([]string{"WHOOLEY", "EPDS", "ASQ3", "GAD2", "ASQSE2"}, map[string]string{
-	"ASQ3_24": "ASQ3", "ASQ3_27": "ASQ3", "ASQ3_30": "ASQ3",
-	"ASQSE2_24": "ASQSE2", "ASQSE2_30": "ASQSE2", "ASQSE2_36": "ASQSE2",
-	"GAD-2": "GAD2", "ASQ-3": "ASQ3", "ASQ:SE-2": "ASQSE2",
+var instruments = codes(contract.Instruments(), map[string]string{
+	"ASQ3_24": contract.InstrumentASQ3, "ASQ3_27": contract.InstrumentASQ3, "ASQ3_30": contract.InstrumentASQ3,
+	"ASQSE2_24": contract.InstrumentASQSE2, "ASQSE2_30": contract.InstrumentASQSE2, "ASQSE2_36": contract.InstrumentASQSE2,
+	"GAD-2": contract.InstrumentGAD2, "ASQ-3": contract.InstrumentASQ3, "ASQ:SE-2": contract.InstrumentASQSE2,
 })
 
 // scoreRanges are the totals each instrument can give (domain-data §2.3):
 // a total outside is unreadable.
 var scoreRanges = map[string][2]int64{
-	"WHOOLEY": {0, 2},
-	"EPDS":    {0, 30},
-	"GAD2":    {0, 6},
-	"ASQ3":    {0, 300}, // five domains of 0-60
-	"ASQSE2":  {0, 400}, // the longest form's items × 15, rounded up
+	contract.InstrumentWhooley: {0, 2},
+	contract.InstrumentEPDS:    {0, 30},
+	contract.InstrumentGAD2:    {0, 6},
+	contract.InstrumentASQ3:    {0, 300}, // five domains of 0-60
+	contract.InstrumentASQSE2:  {0, 400}, // the longest form's items × 15, rounded up
 }
 
 // Assessment subjects (hv_assessments.subject).
@@ -113,36 +112,29 @@ var senStatuses = codes([]string{"none", "sen_support", "ehcp"}, map[string]stri
 // (domain-data §4.1). Only codes listed here are read: free text is not
 // guessed at.
 var ethnicity = func() vocab {
-	m := codes([]string{
-		"ASIAN_BANGLADESHI", "ASIAN_CHINESE", "ASIAN_INDIAN", "ASIAN_PAKISTANI", "ASIAN_OTHER",
-		"BLACK_AFRICAN", "BLACK_CARIBBEAN", "BLACK_OTHER",
-		"MIXED_WHITE_ASIAN", "MIXED_WHITE_BLACK_AFRICAN", "MIXED_WHITE_BLACK_CARIBBEAN", "MIXED_OTHER",
-		"WHITE_BRITISH", "WHITE_IRISH", "WHITE_GYPSY_IRISH_TRAVELLER", "WHITE_ROMA", "WHITE_OTHER",
-		"OTHER_ARAB", "OTHER_ANY",
-		"NOT_STATED",
-	}, nil)
+	m := codes(append(contract.Ethnicity19(), contract.EthNotStated), nil)
 	dfe := map[string]string{
-		"ABAN": "ASIAN_BANGLADESHI", "CHNE": "ASIAN_CHINESE", "AIND": "ASIAN_INDIAN", "APKN": "ASIAN_PAKISTANI", "AOTH": "ASIAN_OTHER",
-		"BAFR": "BLACK_AFRICAN", "BCRB": "BLACK_CARIBBEAN", "BOTH": "BLACK_OTHER",
-		"MWAS": "MIXED_WHITE_ASIAN", "MWBA": "MIXED_WHITE_BLACK_AFRICAN", "MWBC": "MIXED_WHITE_BLACK_CARIBBEAN", "MOTH": "MIXED_OTHER",
-		"WBRI": "WHITE_BRITISH", "WIRI": "WHITE_IRISH", "WIRT": "WHITE_GYPSY_IRISH_TRAVELLER", "WOTH": "WHITE_OTHER",
-		"OOTH": "OTHER_ANY", "OARA": "OTHER_ARAB",
-		"REFU": "NOT_STATED", "NOBT": "NOT_STATED",
+		"ABAN": contract.EthAsianBangladeshi, "CHNE": contract.EthAsianChinese, "AIND": contract.EthAsianIndian, "APKN": contract.EthAsianPakistani, "AOTH": contract.EthAsianOther,
+		"BAFR": contract.EthBlackAfrican, "BCRB": contract.EthBlackCaribbean, "BOTH": contract.EthBlackOther,
+		"MWAS": contract.EthMixedWhiteAsian, "MWBA": contract.EthMixedWhiteBlackAfrican, "MWBC": contract.EthMixedWhiteBlackCaribbean, "MOTH": contract.EthMixedOther,
+		"WBRI": contract.EthWhiteBritish, "WIRI": contract.EthWhiteIrish, "WIRT": contract.EthWhiteGypsyIrishTraveller, "WOTH": contract.EthWhiteOther,
+		"OOTH": contract.EthOtherAny, "OARA": contract.EthOtherArab,
+		"REFU": contract.EthNotStated, "NOBT": contract.EthNotStated,
 		// Extended codes, rolled up to their main code.
-		"WENG": "WHITE_BRITISH", "WSCO": "WHITE_BRITISH", "WWEL": "WHITE_BRITISH", "WNIR": "WHITE_BRITISH",
-		"WCOR": "WHITE_BRITISH", "WOWB": "WHITE_BRITISH",
-		"AMPK": "ASIAN_PAKISTANI", "AKPA": "ASIAN_PAKISTANI", "AOPK": "ASIAN_PAKISTANI",
-		"BSOM": "BLACK_AFRICAN", "BNGN": "BLACK_AFRICAN", "BGHA": "BLACK_AFRICAN", "BSLN": "BLACK_AFRICAN",
-		"OIRQ": "OTHER_ANY", "OAFG": "OTHER_ANY",
+		"WENG": contract.EthWhiteBritish, "WSCO": contract.EthWhiteBritish, "WWEL": contract.EthWhiteBritish, "WNIR": contract.EthWhiteBritish,
+		"WCOR": contract.EthWhiteBritish, "WOWB": contract.EthWhiteBritish,
+		"AMPK": contract.EthAsianPakistani, "AKPA": contract.EthAsianPakistani, "AOPK": contract.EthAsianPakistani,
+		"BSOM": contract.EthBlackAfrican, "BNGN": contract.EthBlackAfrican, "BGHA": contract.EthBlackAfrican, "BSLN": contract.EthBlackAfrican,
+		"OIRQ": contract.EthOtherAny, "OAFG": contract.EthOtherAny,
 	}
 	// The NHS letters' own labels: C is "any other White background", R
 	// "Chinese" (which the NHS files under Other, the ONS under Asian).
 	nhs := map[string]string{
-		"A": "WHITE_BRITISH", "B": "WHITE_IRISH", "C": "WHITE_OTHER",
-		"D": "MIXED_WHITE_BLACK_CARIBBEAN", "E": "MIXED_WHITE_BLACK_AFRICAN", "F": "MIXED_WHITE_ASIAN", "G": "MIXED_OTHER",
-		"H": "ASIAN_INDIAN", "J": "ASIAN_PAKISTANI", "K": "ASIAN_BANGLADESHI", "L": "ASIAN_OTHER",
-		"M": "BLACK_CARIBBEAN", "N": "BLACK_AFRICAN", "P": "BLACK_OTHER",
-		"R": "ASIAN_CHINESE", "S": "OTHER_ANY", "Z": "NOT_STATED", "99": "NOT_STATED",
+		"A": contract.EthWhiteBritish, "B": contract.EthWhiteIrish, "C": contract.EthWhiteOther,
+		"D": contract.EthMixedWhiteBlackCaribbean, "E": contract.EthMixedWhiteBlackAfrican, "F": contract.EthMixedWhiteAsian, "G": contract.EthMixedOther,
+		"H": contract.EthAsianIndian, "J": contract.EthAsianPakistani, "K": contract.EthAsianBangladeshi, "L": contract.EthAsianOther,
+		"M": contract.EthBlackCaribbean, "N": contract.EthBlackAfrican, "P": contract.EthBlackOther,
+		"R": contract.EthAsianChinese, "S": contract.EthOtherAny, "Z": contract.EthNotStated, "99": contract.EthNotStated,
 	}
 	for k, v := range dfe {
 		m[k] = v

@@ -4,15 +4,16 @@ import (
 	"fmt"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // Household feature columns, computed from the roster beside the core ones.
 const (
-	FeatYoungestAge      = "youngest_child_age"
-	FeatUnderFive        = "children_under_5"
-	FeatPriorReferrals   = "prior_closed_referrals_12m"    // children's referrals closed in the year before the date
-	FeatPriorEarlyHelp   = "prior_early_help_episodes_12m" // the household's episodes ended in the year before the date
-	FeatHouseholdMoves12 = "household_moves_12m"           // a child's moves into a household in the last year
+	FeatYoungestAge      = contract.FeatYoungestAge
+	FeatUnderFive        = contract.FeatUnderFive
+	FeatPriorReferrals   = contract.FeatPriorReferrals   // children's referrals closed in the year before the date
+	FeatPriorEarlyHelp   = contract.FeatPriorEarlyHelp   // the household's episodes ended in the year before the date
+	FeatHouseholdMoves12 = contract.FeatHouseholdMoves12 // a child's moves into a household in the last year
 )
 
 var householdColumns = []string{FeatYoungestAge, FeatUnderFive, FeatPriorReferrals, FeatPriorEarlyHelp, FeatHouseholdMoves12}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // Linkage measures how much of each source the roster can place: for every
@@ -30,12 +32,12 @@ var linkedSources = []struct {
 	source, dateCol, keyCol string
 	by                      string // "nhs", "person" or "case"
 }{
-	{"hv_contacts", "appointment_date", "nhs_number", "nhs"},
-	{"hv_assessments", "", "nhs_number", "nhs"},
-	{"homelessness_cases", "approach_date", "lead_person_id", "person"},
-	{"rent_accounts", "snapshot_date", "lead_person_id", "person"},
-	{"temporary_accommodation", "placement_start", "case_ref", "case"},
-	{"csc_referrals", "referral_date", "person_id", "person"},
+	{contract.HVContacts, contract.ColAppointmentDate, contract.ColNHSNumber, "nhs"},
+	{contract.HVAssessments, "", contract.ColNHSNumber, "nhs"},
+	{contract.HomelessnessCases, contract.ColApproachDate, contract.ColLeadPersonID, "person"},
+	{contract.RentAccounts, contract.ColSnapshotDate, contract.ColLeadPersonID, "person"},
+	{contract.TemporaryAccom, contract.ColPlacementStart, contract.ColCaseRef, "case"},
+	{contract.CSCReferrals, contract.ColReferralDate, contract.ColPersonID, "person"},
 }
 
 // LoadLinkage reads the identifying columns of the linked sources. Sources
@@ -56,10 +58,10 @@ func LoadLinkage(ctx context.Context, mem memory.Allocator, t Tables, r *Roster)
 				date = g.Date(rec, src.dateCol)
 			}
 			var caseRef interface{ Value(int) string }
-			if src.source == "homelessness_cases" {
+			if src.source == contract.HomelessnessCases {
 				// A placement names its case, not a person: remember
 				// whose each case is.
-				caseRef = g.Str(rec, "case_ref")
+				caseRef = g.Str(rec, contract.ColCaseRef)
 			}
 			if g.Err != nil {
 				return g.Err

@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // Tables is what features read from the store.
@@ -45,16 +47,6 @@ func ScanSince(ctx context.Context, mem memory.Allocator, t Tables, source, colu
 	return t.Scan(ctx, mem, source, fn)
 }
 
-// Source names read here (CONTRACTS §2).
-const (
-	srcPersons     = "persons"
-	srcHouseholds  = "households"
-	srcDeprivation = "deprivation"
-	srcReferrals   = "csc_referrals"
-	srcEpisodes    = "early_help_episodes"
-	srcObjections  = "objections"
-)
-
 const openEnded = Day(math.MaxInt32)
 
 // Outcome severities, in the order of CONTRACTS §2; the label counts
@@ -70,8 +62,8 @@ const (
 )
 
 var outcomes = map[string]uint8{
-	"nfa": outcomeNFA, "early_help": outcomeEarlyHelp, "assessment": outcomeAssessment,
-	"cin_plan": outcomeCINPlan, "cp_plan": outcomeCPPlan, "looked_after": outcomeLookedAfter,
+	contract.OutcomeNFA: outcomeNFA, contract.OutcomeEarlyHelp: outcomeEarlyHelp, contract.OutcomeAssessment: outcomeAssessment,
+	contract.OutcomeCINPlan: outcomeCINPlan, contract.OutcomeCPPlan: outcomeCPPlan, contract.OutcomeLookedAfter: outcomeLookedAfter,
 }
 
 type person struct {
@@ -155,12 +147,12 @@ func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vint
 		byID: map[string]int32{}, byUPN: map[string]int32{}, byNHS: map[string]int32{}, imd: map[string]int8{},
 		objections: map[int32][]period{}, episodes: map[string][]period{},
 	}
-	if err := t.Scan(ctx, mem, srcPersons, r.addPersons); err != nil {
+	if err := t.Scan(ctx, mem, contract.Persons, r.addPersons); err != nil {
 		return nil, fmt.Errorf("persons: %w", err)
 	}
 	spells := map[[3]string]spell{}
 	var order [][3]string
-	err := t.Scan(ctx, mem, srcHouseholds, func(rec arrow.Record) error {
+	err := t.Scan(ctx, mem, contract.Households, func(rec arrow.Record) error {
 		return r.addSpells(rec, spells, &order)
 	})
 	if err != nil {
@@ -177,7 +169,7 @@ func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vint
 		return a.from < b.from
 	})
 	byVintage := map[string]map[string]int8{}
-	err = t.Scan(ctx, mem, srcDeprivation, func(rec arrow.Record) error {
+	err = t.Scan(ctx, mem, contract.Deprivation, func(rec arrow.Record) error {
 		return addDeprivation(rec, byVintage)
 	})
 	if err != nil {
@@ -191,7 +183,7 @@ func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vint
 	}
 	refs := map[string]referral{}
 	var refOrder []string
-	err = t.Scan(ctx, mem, srcReferrals, func(rec arrow.Record) error {
+	err = t.Scan(ctx, mem, contract.CSCReferrals, func(rec arrow.Record) error {
 		return r.addReferrals(rec, refs, &refOrder)
 	})
 	if err != nil {
@@ -207,10 +199,10 @@ func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vint
 		}
 		return a.date < b.date
 	})
-	if err := t.Scan(ctx, mem, srcObjections, r.addObjections); err != nil {
+	if err := t.Scan(ctx, mem, contract.Objections, r.addObjections); err != nil {
 		return nil, fmt.Errorf("objections: %w", err)
 	}
-	if err := t.Scan(ctx, mem, srcEpisodes, r.addEpisodes); err != nil {
+	if err := t.Scan(ctx, mem, contract.EarlyHelpEpisodes, r.addEpisodes); err != nil {
 		return nil, fmt.Errorf("early_help_episodes: %w", err)
 	}
 	r.index()
@@ -219,7 +211,7 @@ func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vint
 
 func (r *Roster) addObjections(rec arrow.Record) error {
 	var g Getter
-	pid, from, to := g.Str(rec, "person_id"), g.Date(rec, "received_date"), g.Date(rec, "withdrawn_date")
+	pid, from, to := g.Str(rec, contract.ColPersonID), g.Date(rec, contract.ColReceivedDate), g.Date(rec, contract.ColWithdrawnDate)
 	if g.Err != nil {
 		return g.Err
 	}
@@ -242,7 +234,7 @@ func (r *Roster) addObjections(rec arrow.Record) error {
 
 func (r *Roster) addEpisodes(rec arrow.Record) error {
 	var g Getter
-	hh, from, to := g.Str(rec, "household_id"), g.Date(rec, "start_date"), g.Date(rec, "end_date")
+	hh, from, to := g.Str(rec, contract.ColHouseholdID), g.Date(rec, contract.ColStartDate), g.Date(rec, contract.ColEndDate)
 	if g.Err != nil {
 		return g.Err
 	}
@@ -286,14 +278,14 @@ func (r *Roster) personIndex(id string) int32 {
 
 func (r *Roster) addPersons(rec arrow.Record) error {
 	var g Getter
-	id, upn, eth := g.Owned(rec, "person_id"), g.Owned(rec, "upn"), g.Owned(rec, "ethnicity")
-	nhs, sex := g.Owned(rec, "nhs_number"), g.Owned(rec, "sex")
-	dob := g.Date(rec, "date_of_birth")
+	id, upn, eth := g.Owned(rec, contract.ColPersonID), g.Owned(rec, contract.ColUPN), g.Owned(rec, contract.ColEthnicity)
+	nhs, sex := g.Owned(rec, contract.ColNHSNumber), g.Owned(rec, contract.ColSex)
+	dob := g.Date(rec, contract.ColDateOfBirth)
 	// sen_status came later than the store's first persons files: a
 	// record without it has no SEN status recorded.
 	var sen Owned
-	if len(rec.Schema().FieldIndices("sen_status")) > 0 {
-		sen = g.Owned(rec, "sen_status")
+	if len(rec.Schema().FieldIndices(contract.ColSENStatus)) > 0 {
+		sen = g.Owned(rec, contract.ColSENStatus)
 	}
 	if g.Err != nil {
 		return g.Err
@@ -325,9 +317,9 @@ func (r *Roster) addPersons(rec arrow.Record) error {
 
 func (r *Roster) addSpells(rec arrow.Record, spells map[[3]string]spell, order *[][3]string) error {
 	var g Getter
-	hh, pid, role := g.Owned(rec, "household_id"), g.Owned(rec, "person_id"), g.Owned(rec, "role")
-	lsoa, loc := g.Owned(rec, "lsoa_code"), g.Owned(rec, "locality")
-	from, to := g.Date(rec, "from_date"), g.Date(rec, "to_date")
+	hh, pid, role := g.Owned(rec, contract.ColHouseholdID), g.Owned(rec, contract.ColPersonID), g.Owned(rec, contract.ColRole)
+	lsoa, loc := g.Owned(rec, contract.ColLSOACode), g.Owned(rec, contract.ColLocality)
+	from, to := g.Date(rec, contract.ColFromDate), g.Date(rec, contract.ColToDate)
 	if g.Err != nil {
 		return g.Err
 	}
@@ -356,7 +348,7 @@ func (r *Roster) addSpells(rec arrow.Record, spells map[[3]string]spell, order *
 // differently, and a single map would keep whichever row came last.
 func addDeprivation(rec arrow.Record, byVintage map[string]map[string]int8) error {
 	var g Getter
-	lsoa, dec, vin := g.Str(rec, "lsoa_code"), g.Int8(rec, "imd_decile"), g.Str(rec, "vintage")
+	lsoa, dec, vin := g.Str(rec, contract.ColLSOACode), g.Int8(rec, contract.ColIMDDecile), g.Str(rec, contract.ColVintage)
 	if g.Err != nil {
 		return g.Err
 	}
@@ -419,8 +411,8 @@ func (r *Roster) IoDVintage() string { return r.vintage }
 
 func (r *Roster) addReferrals(rec arrow.Record, refs map[string]referral, order *[]string) error {
 	var g Getter
-	id, pid, out := g.Str(rec, "referral_id"), g.Str(rec, "person_id"), g.Str(rec, "outcome")
-	date, closed := g.Date(rec, "referral_date"), g.Date(rec, "case_closed_date")
+	id, pid, out := g.Str(rec, contract.ColReferralID), g.Str(rec, contract.ColPersonID), g.Str(rec, contract.ColOutcome)
+	date, closed := g.Date(rec, contract.ColReferralDate), g.Date(rec, contract.ColCaseClosedDate)
 	if g.Err != nil {
 		return g.Err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // A Builder derives one signal family's feature columns for every household
@@ -82,8 +83,8 @@ const (
 
 // Core feature columns, computed here rather than by a builder.
 const (
-	FeatChildren        = "children"
-	FeatAreaDeprivation = "area_deprivation" // 11 − IMD decile: 10 = most deprived
+	FeatChildren        = contract.FeatChildren
+	FeatAreaDeprivation = contract.FeatAreaDeprivation // 11 − IMD decile: 10 = most deprived
 )
 
 // Set is the pipeline's FeatureSet: the roster, the builders and the links

@@ -7,6 +7,8 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // ErrMissingColumn is returned (wrapped) when a feature the model needs is not
@@ -15,7 +17,7 @@ var ErrMissingColumn = errors.New("missing feature column")
 
 // Columns of a feature table that identify the row rather than describe it.
 const (
-	householdID = "household_id"
+	householdID = contract.ColHouseholdID
 	asOf        = "as_of"
 )
 

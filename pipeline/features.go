@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/contract"
 	"fmt"
 	"time"
 
@@ -54,9 +55,9 @@ type CacheDropper interface {
 // Columns of a feature table that are not model inputs. Every other numeric
 // column is a feature.
 const (
-	ColHousehold = "household_id" // pseudonym
+	ColHousehold = contract.ColHouseholdID // pseudonym
 	ColAsOf      = "as_of"
-	ColLocality  = "locality"
+	ColLocality  = contract.ColLocality
 	// ColChildren lists the household's children as "pseudonym:age" pairs
 	// joined by ";" for the list's child_refs.
 	ColChildren = "child_refs"

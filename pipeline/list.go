@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"earlyhelp/pipeline/contract"
 	"time"
 )
 
@@ -191,7 +192,7 @@ type FamilySignal struct {
 
 // ListColumns is navigator_list.csv's header, in CONTRACTS §6 order.
 func ListColumns() []string {
-	return []string{"rank", "household_ref", "locality", "band", "score", "status", "weeks_on_list",
+	return []string{"rank", "household_ref", contract.ColLocality, "band", "score", "status", "weeks_on_list",
 		"children", "child_refs", "reasons", "reason_codes", "last_decision", "last_decision_date",
 		"contact_safety", "likelihood", "context"}
 }
@@ -250,7 +251,7 @@ type MarginDraw struct {
 
 // AllocationColumns is the header of list/AllocationFile.
 func AllocationColumns() []string {
-	return []string{"run_id", "as_of", "household_id", "rank", "arm", "margin", "seed"}
+	return []string{"run_id", "as_of", contract.ColHouseholdID, "rank", "arm", "margin", "seed"}
 }
 
 // PastAllocation is a household's first draw in an earlier week's lottery,

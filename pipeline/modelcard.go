@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 	"encoding/json"
 	"fmt"
@@ -114,7 +115,7 @@ func (r *State) WriteModelCard() error {
 	c := ModelCard{
 		ModelID: mm.ID, Kind: mm.Kind, RunID: r.Man.RunID, AsOf: r.Man.AsOf, Label: cardLabel,
 		HorizonWeeks: mm.HorizonWeeks, TrainingDates: mm.TrainingDates, TrainingRows: mm.TrainingRows,
-		Positives: mm.Positives, Features: mm.Features, Excluded: []string{"ethnicity"},
+		Positives: mm.Positives, Features: mm.Features, Excluded: []string{contract.ColEthnicity},
 		Fairness:    "no fairness audit was run with this model",
 		Calibration: mm.CalibrationAsOf, ChoiceRule: ChoiceRule, OracleAUC: r.OracleAUC,
 		IntendedUse: cardUse, Limits: cardLimits, WrittenAt: r.Now().UTC().Format(time.RFC3339),

@@ -24,6 +24,7 @@ import (
 	"earlyhelp/connectors/synthetic"
 	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/contract"
 )
 
 // BenchStage is one timed stage of bench.json.
@@ -208,8 +209,8 @@ func printBench(w io.Writer, r *BenchReport) {
 // weeklySources are the sources split at the held-back week, by the column
 // that dates a row.
 var weeklySources = map[string]string{
-	"attendance_sessions": "session_date",
-	"rent_accounts":       "snapshot_date",
+	contract.AttendanceSessions: contract.ColSessionDate,
+	contract.RentAccounts:       contract.ColSnapshotDate,
 }
 
 // holdBack moves the rows of weeklySources dated on or after from out of

@@ -21,6 +21,7 @@ import (
 	"earlyhelp/connectors/synthetic"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 )
 
@@ -126,7 +127,7 @@ func listLocalities(path string) ([]string, error) {
 	if err != nil || len(rows) == 0 {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	col := slices.Index(rows[0], "locality")
+	col := slices.Index(rows[0], contract.ColLocality)
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range rows[1:] {

@@ -20,6 +20,7 @@ import (
 	"earlyhelp/models/evaluate"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 	"earlyhelp/pipeline/store"
 )
@@ -71,7 +72,7 @@ func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 	}
 	byRef := map[string][]int{}
 	for i := range hh {
-		ref, err := st.Reidentify("household_id", hh[i].pseudonym)
+		ref, err := st.Reidentify(contract.NSHousehold, hh[i].pseudonym)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: a backtest household cannot be re-identified: %w", err)
 		}
@@ -122,7 +123,7 @@ func backtestHouseholds(path, model string, dates map[string]int) ([]oracleHouse
 	defer f.Close()
 	cr := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
 	cr.ReuseRecord = true
-	col, err := csvHeader(cr, "as_of", "model", "household_id", "score", "label", "imd_decile")
+	col, err := csvHeader(cr, "as_of", "model", contract.ColHouseholdID, "score", "label", contract.ColIMDDecile)
 	if err != nil {
 		return nil, fmt.Errorf("scored_children.csv: %w", err)
 	}
@@ -140,7 +141,7 @@ func backtestHouseholds(path, model string, dates map[string]int) ([]oracleHouse
 		if _, ok := dates[asOf]; !ok || rec[col["model"]] != model || rec[col["label"]] == "" {
 			continue
 		}
-		key := [2]string{asOf, rec[col["household_id"]]}
+		key := [2]string{asOf, rec[col[contract.ColHouseholdID]]}
 		i, ok := at[key]
 		if !ok {
 			score, err := strconv.ParseFloat(rec[col["score"]], 64)
@@ -151,7 +152,7 @@ func backtestHouseholds(path, model string, dates map[string]int) ([]oracleHouse
 			if err != nil {
 				return nil, fmt.Errorf("scored_children.csv: row %d: as_of: %w", n, err)
 			}
-			dec, _ := strconv.Atoi(rec[col["imd_decile"]])
+			dec, _ := strconv.Atoi(rec[col[contract.ColIMDDecile]])
 			i = len(out)
 			at[key] = i
 			out = append(out, oracleHousehold{OracleRow: evaluate.OracleRow{AsOf: asOf, Score: score, IMDDecile: dec},
@@ -173,7 +174,7 @@ func readTruth(path string, hh []oracleHousehold, byRef map[string][]int) error 
 	defer f.Close()
 	cr := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
 	cr.ReuseRecord = true
-	col, err := csvHeader(cr, "household_id", "week_start", "need", "p_referral_26w")
+	col, err := csvHeader(cr, contract.ColHouseholdID, "week_start", "need", "p_referral_26w")
 	if err != nil {
 		return fmt.Errorf("household_weeks.csv: %w", err)
 	}
@@ -185,7 +186,7 @@ func readTruth(path string, hh []oracleHousehold, byRef map[string][]int) error 
 		if err != nil {
 			return fmt.Errorf("household_weeks.csv: row %d: %w", n, err)
 		}
-		is, ok := byRef[rec[col["household_id"]]]
+		is, ok := byRef[rec[col[contract.ColHouseholdID]]]
 		if !ok {
 			continue
 		}

@@ -40,7 +40,7 @@ func commands() []command {
 		{"transparency", "draft the run's ATRS record, DPIA, equality impact assessment and privacy notice into DIR/governance/ (--run DIR)", runTransparency},
 		{"evaluate", "synthetic councils only: hold a run's backtest against the council's truth (--run DIR --truth D/truth)", runEvaluate},
 		{"validate", "check a config and every source it names, writing nothing", runValidate},
-		{"subject", "subject access: every score, rank, reason and decision recorded for a person's households (--person ID --user ENGINEER, password on stdin)", runSubject},
+		{subjectCommand, "subject access: every score, rank, reason and decision recorded for a person's households (--person ID --user ENGINEER, password on stdin)", runSubject},
 		{"store", "check the store's files against their checksums (check), or take damaged ones out for re-ingest (repair)", runStore},
 		{"bench", "time every stage of a cold and a weekly run on a synthetic council", runBench},
 		{"prune", "apply the retention: block once: old runs to their manifests, quarantine, evaluation/, the access log", runPrune},

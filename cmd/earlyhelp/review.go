@@ -120,7 +120,7 @@ func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	verb, args := args[0], args[1:]
 	fs := flag.NewFlagSet("users "+verb, flag.ContinueOnError)
-	role := fs.String("role", "", "navigator, auditor or engineer (add)")
+	role := fs.String(users.RoleKey, "", "navigator, auditor or engineer (add)")
 	locs := fs.String("localities", "", "a navigator's localities, comma-separated (add)")
 	var cf commonFlags
 	cf.withConfig(fs)

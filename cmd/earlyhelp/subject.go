@@ -26,6 +26,7 @@ import (
 	"earlyhelp/connectors"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/review"
 	"earlyhelp/pipeline/review/decisions"
 	"earlyhelp/pipeline/review/users"
@@ -136,13 +137,17 @@ standard input. The request is written to the access log under the
 person's pseudonym; nothing else is written.
 `
 
+// subjectCommand names `earlyhelp subject` (subject access, UK GDPR Art.
+// 15) and its access-log page: no relation to hv_assessments.subject.
+const subjectCommand = "subject"
+
 // runSubject is `earlyhelp subject`: subject access.
 func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return subjectAccess(ctx, args, os.Stdin, stdout, stderr, time.Now)
 }
 
 func subjectAccess(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) error {
-	fset := flag.NewFlagSet("subject", flag.ContinueOnError)
+	fset := flag.NewFlagSet(subjectCommand, flag.ContinueOnError)
 	person := fset.String("person", "", "the council's person_id (required)")
 	user := fset.String("user", "", "the engineer making the request; password on standard input (required)")
 	format := fset.String("format", "text", "text or json")
@@ -176,11 +181,11 @@ func subjectAccess(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if err != nil {
 		return err
 	}
-	ps := p.Pseudonym(connectors.NSPerson, connectors.NormaliseID(connectors.NSPerson, raw))
+	ps := p.Pseudonym(contract.NSPerson, connectors.NormaliseID(contract.NSPerson, raw))
 	// Logged before anything is shown: a request that cannot be logged is
 	// not answered.
 	err = review.AppendAccess(reviewPath(cfg.DataDir, accessLogFile), review.Access{
-		At: now().UTC(), User: *user, Role: users.Engineer, Page: "subject", Why: review.WhySubjectAccess, Person: ps,
+		At: now().UTC(), User: *user, Role: users.Engineer, Page: subjectCommand, Why: review.WhySubjectAccess, Person: ps,
 	})
 	if err != nil {
 		return fmt.Errorf("subject: %w", err)
@@ -350,11 +355,11 @@ func memberships(ctx context.Context, st *store.Store, person string) ([]subject
 			}
 			return rec.Column(idx[0])
 		}
-		pc, _ := col("person_id").(*array.String)
-		hc, _ := col("household_id").(*array.String)
-		rc, _ := col("role").(*array.String)
-		from, _ := col("from_date").(*array.Date32)
-		to, _ := col("to_date").(*array.Date32)
+		pc, _ := col(contract.ColPersonID).(*array.String)
+		hc, _ := col(contract.ColHouseholdID).(*array.String)
+		rc, _ := col(contract.ColRole).(*array.String)
+		from, _ := col(contract.ColFromDate).(*array.Date32)
+		to, _ := col(contract.ColToDate).(*array.Date32)
 		if pc == nil || hc == nil || from == nil {
 			return errors.New("stored households lack person_id, household_id or from_date")
 		}
@@ -388,7 +393,7 @@ func memberships(ctx context.Context, st *store.Store, person string) ([]subject
 	for i := range uniq {
 		// The lookup holds only households that were listed; others stay
 		// by pseudonym.
-		uniq[i].Ref, _ = st.Reidentify(connectors.NSHousehold, uniq[i].Household)
+		uniq[i].Ref, _ = st.Reidentify(contract.NSHousehold, uniq[i].Household)
 	}
 	sort.Slice(uniq, func(i, j int) bool {
 		if uniq[i].From != uniq[j].From {
@@ -508,7 +513,7 @@ func readEvaluated(path string, spans map[string][]subjectMembership) ([]subject
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.ReuseRecord = true
-	col, err := csvHeader(r, "as_of", "model", "household_id", "score", "selected", "label")
+	col, err := csvHeader(r, "as_of", "model", contract.ColHouseholdID, "score", "selected", "label")
 	if err != nil {
 		return nil, err
 	}
@@ -522,7 +527,7 @@ func readEvaluated(path string, spans map[string][]subjectMembership) ([]subject
 		if err != nil {
 			return nil, err
 		}
-		hh := rec[col["household_id"]]
+		hh := rec[col[contract.ColHouseholdID]]
 		if _, ok := spans[hh]; !ok {
 			continue
 		}

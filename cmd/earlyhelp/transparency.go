@@ -16,6 +16,7 @@ import (
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/config"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 	"earlyhelp/pipeline/transparency"
 )
@@ -178,14 +179,14 @@ func equalityTables(runDir string, ac fairness.Config) ([]transparency.EqualityT
 	} else if ok {
 		m.Apply(&ac)
 	}
-	titles := []attrTitle{{"age_band", "Child's age band"}, {"sex", "Child's sex"}}
+	titles := []attrTitle{{"age_band", "Child's age band"}, {contract.ColSex, "Child's sex"}}
 	ac.Attributes = []fairness.Attribute{
 		fairness.NewAttribute("age_band", pipeline.ChildAgeBands, func(r *fairness.Row) string { return r.AgeBand }),
-		fairness.NewAttribute("sex", []string{"F", "M"}, func(r *fairness.Row) string { return r.Sex }),
+		fairness.NewAttribute(contract.ColSex, []string{"F", "M"}, func(r *fairness.Row) string { return r.Sex }),
 	}
 	if sen {
-		titles = append(titles, attrTitle{"sen_status", "Special educational needs (disability)"})
-		ac.Attributes = append(ac.Attributes, fairness.NewAttribute("sen_status", []string{"none", "sen_support", "ehcp"},
+		titles = append(titles, attrTitle{contract.ColSENStatus, "Special educational needs (disability)"})
+		ac.Attributes = append(ac.Attributes, fairness.NewAttribute(contract.ColSENStatus, []string{"none", "sen_support", "ehcp"},
 			func(r *fairness.Row) string { return r.SENStatus }))
 	}
 	// References by these attributes' own largest groups: the audit's

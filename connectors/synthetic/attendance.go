@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 const attendanceDir = "incoming/attendance_sessions"
@@ -155,7 +156,7 @@ func (a *attendance) fileFor(d day) (*csvFile, error) {
 		return nil, err
 	}
 	if bom {
-		a.g.defects.add(rel, 1, "school_urn", defectBOM, true)
+		a.g.defects.add(rel, 1, contract.ColSchoolURN, defectBOM, true)
 	}
 	a.made++
 	a.open = append(a.open, monthFile{key, f})
@@ -377,18 +378,18 @@ func (a *attendance) write(f *csvFile, e *enrolment, date []byte, code string, m
 		rd := a.g.rDef
 		switch u := rd.Float64() * (lightBadUPN + lightBadCode + lightBadDate); {
 		case u < lightBadUPN:
-			defect, column = defectUPNCheck, "upn"
+			defect, column = defectUPNCheck, contract.ColUPN
 			prefix = slices.Clone(prefix)
 			i := slices.Index(prefix, ',') + 1
 			prefix[i] = wrongCheckLetter(prefix[i], rd)
 		case u < lightBadUPN+lightBadCode:
-			defect, column = defectCode, "attendance_code"
+			defect, column = defectCode, contract.ColAttendanceCode
 			code = "H" // withdrawn in August 2024
 			if legacy {
 				code = "?X"
 			}
 		default:
-			defect, column = defectDate, "session_date"
+			defect, column = defectDate, contract.ColSessionDate
 			bad := append([]byte(nil), date[:4]...)
 			date = append(append(bad, "-02-30"...), date[10:]...)
 		}

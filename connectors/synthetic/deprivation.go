@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 const deprivationFile = "incoming/deprivation/deprivation.csv"
@@ -18,7 +19,7 @@ func (g *generator) writeDeprivation() error {
 		return err
 	}
 	if bom {
-		g.defects.add(deprivationFile, 1, "lsoa_code", defectBOM, true)
+		g.defects.add(deprivationFile, 1, contract.ColLSOACode, defectBOM, true)
 	}
 	order := make([]int, len(g.w.lsoas))
 	for i := range order {

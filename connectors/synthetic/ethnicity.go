@@ -1,6 +1,10 @@
 package synthetic
 
-import "math"
+import (
+	"math"
+
+	"earlyhelp/pipeline/contract"
+)
 
 // ethnicity is one ONS 2021 category (domain-data §4.1) with how the
 // generator treats it.
@@ -19,26 +23,26 @@ type ethnicity struct {
 }
 
 var ethnicities = []ethnicity{
-	{"ASIAN_BANGLADESHI", 1.8, 0.7, 1.0, -0.45},
-	{"ASIAN_CHINESE", 0.8, -0.2, 0.5, -0.8},
-	{"ASIAN_INDIAN", 4.2, -0.2, 0.6, -0.7},
-	{"ASIAN_PAKISTANI", 4.7, 0.6, 1.0, -0.45},
-	{"ASIAN_OTHER", 2.3, 0.2, 0.9, -0.5},
-	{"BLACK_AFRICAN", 5.2, 0.5, 0.55, 0.1},
-	{"BLACK_CARIBBEAN", 0.9, 0.5, 1.1, 0.3},
-	{"BLACK_OTHER", 0.8, 0.5, 1.0, 0.15},
-	{"MIXED_WHITE_ASIAN", 1.7, 0.1, 1.0, 0.2},
-	{"MIXED_WHITE_BLACK_AFRICAN", 1.0, 0.4, 1.0, 0.35},
-	{"MIXED_WHITE_BLACK_CARIBBEAN", 1.6, 0.5, 1.2, 0.55},
-	{"MIXED_OTHER", 2.9, 0.2, 1.0, 0.3},
-	{"WHITE_BRITISH", 60.2, 0, 1.0, 0},
-	{"WHITE_IRISH", 0.3, -0.1, 1.0, 0},
-	{"WHITE_GYPSY_IRISH_TRAVELLER", 0.35, 0.6, 3.0, 0.7},
-	{"WHITE_ROMA", 0.25, 0.6, 2.5, 0.6},
-	{"WHITE_OTHER", 7.0, 0.1, 0.9, -0.1},
-	{"OTHER_ARAB", 0.8, 0.4, 0.9, -0.1},
-	{"OTHER_ANY", 1.7, 0.2, 0.9, 0},
-	{"NOT_STATED", 1.5, 0, 1.0, 0},
+	{contract.EthAsianBangladeshi, 1.8, 0.7, 1.0, -0.45},
+	{contract.EthAsianChinese, 0.8, -0.2, 0.5, -0.8},
+	{contract.EthAsianIndian, 4.2, -0.2, 0.6, -0.7},
+	{contract.EthAsianPakistani, 4.7, 0.6, 1.0, -0.45},
+	{contract.EthAsianOther, 2.3, 0.2, 0.9, -0.5},
+	{contract.EthBlackAfrican, 5.2, 0.5, 0.55, 0.1},
+	{contract.EthBlackCaribbean, 0.9, 0.5, 1.1, 0.3},
+	{contract.EthBlackOther, 0.8, 0.5, 1.0, 0.15},
+	{contract.EthMixedWhiteAsian, 1.7, 0.1, 1.0, 0.2},
+	{contract.EthMixedWhiteBlackAfrican, 1.0, 0.4, 1.0, 0.35},
+	{contract.EthMixedWhiteBlackCaribbean, 1.6, 0.5, 1.2, 0.55},
+	{contract.EthMixedOther, 2.9, 0.2, 1.0, 0.3},
+	{contract.EthWhiteBritish, 60.2, 0, 1.0, 0},
+	{contract.EthWhiteIrish, 0.3, -0.1, 1.0, 0},
+	{contract.EthWhiteGypsyIrishTraveller, 0.35, 0.6, 3.0, 0.7},
+	{contract.EthWhiteRoma, 0.25, 0.6, 2.5, 0.6},
+	{contract.EthWhiteOther, 7.0, 0.1, 0.9, -0.1},
+	{contract.EthOtherArab, 0.8, 0.4, 0.9, -0.1},
+	{contract.EthOtherAny, 1.7, 0.2, 0.9, 0},
+	{contract.EthNotStated, 1.5, 0, 1.0, 0},
 }
 
 // ethnicityByDecile returns, per IMD decile, the cumulative distribution of

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/encoding/unicode"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 // The hostile profile (Config.Defects == DefectsHostile) renders the
@@ -65,11 +66,11 @@ const (
 // from a community health system.
 var hostileColumns = map[string]map[string]string{
 	connectors.AttendanceSessions: {
-		"school_urn": "Sch No", "upn": "Pupil Ref", "session_date": "Day", "session": "Half",
-		"attendance_code": "Mark Code", "minutes_late": "Late By", "mark_updated_at": "Changed",
+		contract.ColSchoolURN: "Sch No", contract.ColUPN: "Pupil Ref", contract.ColSessionDate: "Day", contract.ColSession: "Half",
+		contract.ColAttendanceCode: "Mark Code", contract.ColMinutesLate: "Late By", contract.ColMarkUpdatedAt: "Changed",
 	},
 	connectors.HVContacts: {
-		"contact_id": "Encounter", "appointment_date": "Appt", "attendance_status": "Outcome Code",
+		contract.ColContactID: "Encounter", contract.ColAppointmentDate: "Appt", contract.ColAttendanceStatus: "Outcome Code",
 	},
 }
 
@@ -179,7 +180,7 @@ func humanHeader(col string) string {
 	words := strings.Split(col, "_")
 	for i, w := range words {
 		switch w {
-		case "id", "upn", "urn", "nhs", "lsoa", "imd", "uprn", "ta", "asq", "da":
+		case "id", contract.ColUPN, "urn", "nhs", "lsoa", "imd", contract.ColUPRN, "ta", "asq", "da":
 			words[i] = strings.ToUpper(w)
 		default:
 			words[i] = strings.ToUpper(w[:1]) + w[1:]

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 const householdsFile = "incoming/households/households.csv"
@@ -21,8 +22,8 @@ func (g *generator) writeHouseholds() error {
 	date := appendISO
 	if g.light() {
 		date = appendDMY
-		g.defects.add(householdsFile, 0, "from_date", defectDMY, true)
-		g.defects.add(householdsFile, 0, "to_date", defectDMY, true)
+		g.defects.add(householdsFile, 0, contract.ColFromDate, defectDMY, true)
+		g.defects.add(householdsFile, 0, contract.ColToDate, defectDMY, true)
 	}
 	var b []byte
 	for hi := range g.w.households {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 const (
@@ -48,7 +49,7 @@ var (
 		cumulative([]float64{0.55, 0.15, 0.07, 0.13, 0.05, 0, 0.05}), // private
 		cumulative([]float64{0, 0.25, 0.15, 0.3, 0.1, 0.1, 0.1}),     // social
 	}
-	dutyNames   = []string{"prevention", "relief", "none_advice_only", "ineligible"}
+	dutyNames   = contract.DutiesOwed()
 	dutyCrisis  = cumulative([]float64{0.4, 0.55, 0.04, 0.01})
 	dutyBackgr  = cumulative([]float64{0.6, 0.26, 0.11, 0.03})
 	taTypeNames = []string{"bnb", "hostel", "nightly_paid", "private_sector_leased", "la_stock"}

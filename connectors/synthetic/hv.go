@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 const (
@@ -38,7 +39,7 @@ const (
 	hvDone // no more mandated contacts
 )
 
-var hvTypeNames = [...]string{"ANTENATAL", "NEW_BIRTH", "SIX_EIGHT_WEEK", "TWELVE_MONTH", "TWO_TWO_HALF_YEAR", "TARGETED"}
+var hvTypeNames = [...]string{contract.ContactAntenatal, contract.ContactNewBirth, contract.ContactSixEightWeek, contract.ContactTwelveMonth, contract.ContactTwoTwoHalfYear, contract.ContactTargeted}
 
 // hvWindows gives, per mandated contact, days from birth: the share seen on
 // time, the on-time window and the late window (§2.1–2.2 coverage).

@@ -1,6 +1,10 @@
 package synthetic
 
-import "strconv"
+import (
+	"strconv"
+
+	"earlyhelp/pipeline/contract"
+)
 
 const linksFile = "truth/links.csv"
 
@@ -25,7 +29,7 @@ type links struct {
 }
 
 func (g *generator) newLinks() (*links, error) {
-	f, err := g.out.create(linksFile, 0o644, false, "source", "source_record_id", "person_id", "household_id")
+	f, err := g.out.create(linksFile, 0o644, false, "source", "source_record_id", contract.ColPersonID, contract.ColHouseholdID)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 const personsFile = "incoming/persons/persons.csv"
@@ -56,10 +57,10 @@ func (g *generator) writePersons() error {
 		b = append(b, '\n')
 		row := f.end(b)
 		if badNHS[i] {
-			g.defects.add(personsFile, row, "nhs_number", defectNHSCheck, false)
+			g.defects.add(personsFile, row, contract.ColNHSNumber, defectNHSCheck, false)
 		}
 		if dup[i] {
-			g.defects.add(personsFile, f.end(b), "person_id", defectDuplicate, false)
+			g.defects.add(personsFile, f.end(b), contract.ColPersonID, defectDuplicate, false)
 		}
 	}
 	g.rows[connectors.Persons] = f.rows

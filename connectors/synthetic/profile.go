@@ -1,6 +1,10 @@
 package synthetic
 
-import "fmt"
+import (
+	"fmt"
+
+	"earlyhelp/pipeline/contract"
+)
 
 // Tenures of a household. Tenure shifts need (§7.2), decides who has a
 // council rent account (social renters) and how exposed a family is to
@@ -27,23 +31,21 @@ const (
 	groupNone
 )
 
-var groupNames = [5]string{"Asian", "Black", "Mixed", "White", "Other"}
+var groupNames = [5]string{contract.GroupAsian, contract.GroupBlack, contract.GroupMixed, contract.GroupWhite, contract.GroupOther}
 
-// groupOf maps an index of ethnicities to its five-group index.
+// groupOf maps an index of ethnicities to its five-group index, by the
+// vocabulary's own mapping.
 func groupOf(e int) int {
-	switch code := ethnicities[e].code; {
-	case code == "NOT_STATED":
-		return groupNone
-	case code[:3] == "ASI":
-		return groupAsian
-	case code[:3] == "BLA":
-		return groupBlack
-	case code[:3] == "MIX":
-		return groupMixed
-	case code[:3] == "WHI":
-		return groupWhite
+	g, ok := contract.EthnicGroup5(ethnicities[e].code)
+	if !ok {
+		return groupNone // NOT_STATED
 	}
-	return groupOther
+	for i, n := range groupNames {
+		if n == g {
+			return i
+		}
+	}
+	return groupNone
 }
 
 // profile is an LA's population mix (§4.1 asks for the LA profile as an

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 // The realistic profile (Config.Defects == DefectsRealistic) renders the
@@ -88,10 +89,10 @@ const (
 
 // freeTextColumns can hold any text a clerk types, so a non-ASCII value
 // there is plausible and makes a Windows-1252 rendering observable.
-var freeTextColumns = map[string]bool{"locality": true}
+var freeTextColumns = map[string]bool{contract.ColLocality: true}
 
 // caseColumns hold codes the loader reads case-insensitively.
-var caseColumns = map[string]bool{"attendance_code": true, "session": true, "sex": true, "ethnicity": true}
+var caseColumns = map[string]bool{contract.ColAttendanceCode: true, contract.ColSession: true, contract.ColSex: true, contract.ColEthnicity: true}
 
 // filePlan is what the realistic pass does to one clean file as a whole.
 type filePlan struct {

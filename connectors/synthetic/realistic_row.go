@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 // columns classifies a file's columns by what the spec says they hold, so
@@ -57,13 +58,13 @@ func newColumns(spec connectors.Spec, header []string) *columns {
 			c.stamp = i
 		}
 		switch name {
-		case "attendance_code":
+		case contract.ColAttendanceCode:
 			c.code = i
-		case "session":
+		case contract.ColSession:
 			c.session = i
-		case "session_date":
+		case contract.ColSessionDate:
 			c.sessionDate = i
-		case "balance":
+		case contract.ColBalance:
 			c.balance = i
 		}
 		if !col.Required {
@@ -210,7 +211,7 @@ func (rr *rowRenderer) structural(rec []string) bool {
 		}
 		minutes := -1
 		for i, name := range c.names {
-			if name == "minutes_late" {
+			if name == contract.ColMinutesLate {
 				minutes, stamp = i, rr.vals[i]
 				rr.vals[i] = ""
 			}

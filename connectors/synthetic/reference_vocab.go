@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 // The reference vocabulary (Config.Vocabulary == VocabularyReference)
@@ -90,7 +91,7 @@ const (
 // endDateColumns are the columns whose empty cell means "still open": a
 // system's sentinel stands there.
 var endDateColumns = map[string]bool{
-	"to_date": true, "case_closed_date": true, "placement_end": true, "end_date": true, "withdrawn_date": true,
+	contract.ColToDate: true, contract.ColCaseClosedDate: true, contract.ColPlacementEnd: true, contract.ColEndDate: true, contract.ColWithdrawnDate: true,
 }
 
 var (
@@ -106,20 +107,20 @@ var (
 	// code in a classification (WHITE_ROMA in both: DfE's WROM is Gypsy or
 	// Roma) is not rendered in it.
 	ethnicityDfE = map[string][]string{
-		"ASIAN_BANGLADESHI": {"ABAN"}, "ASIAN_CHINESE": {"CHNE"}, "ASIAN_INDIAN": {"AIND"},
-		"ASIAN_PAKISTANI": {"APKN", "AMPK", "AKPA"}, "ASIAN_OTHER": {"AOTH"},
-		"BLACK_AFRICAN": {"BAFR", "BSOM", "BNGN"}, "BLACK_CARIBBEAN": {"BCRB"}, "BLACK_OTHER": {"BOTH"},
-		"MIXED_WHITE_ASIAN": {"MWAS"}, "MIXED_WHITE_BLACK_AFRICAN": {"MWBA"}, "MIXED_WHITE_BLACK_CARIBBEAN": {"MWBC"},
-		"MIXED_OTHER": {"MOTH"}, "WHITE_BRITISH": {"WBRI", "WENG", "WSCO", "WWEL"}, "WHITE_IRISH": {"WIRI"},
-		"WHITE_GYPSY_IRISH_TRAVELLER": {"WIRT"}, "WHITE_OTHER": {"WOTH"}, "OTHER_ARAB": {"OARA"}, "OTHER_ANY": {"OOTH"},
-		"NOT_STATED": {"REFU", "NOBT"},
+		contract.EthAsianBangladeshi: {"ABAN"}, contract.EthAsianChinese: {"CHNE"}, contract.EthAsianIndian: {"AIND"},
+		contract.EthAsianPakistani: {"APKN", "AMPK", "AKPA"}, contract.EthAsianOther: {"AOTH"},
+		contract.EthBlackAfrican: {"BAFR", "BSOM", "BNGN"}, contract.EthBlackCaribbean: {"BCRB"}, contract.EthBlackOther: {"BOTH"},
+		contract.EthMixedWhiteAsian: {"MWAS"}, contract.EthMixedWhiteBlackAfrican: {"MWBA"}, contract.EthMixedWhiteBlackCaribbean: {"MWBC"},
+		contract.EthMixedOther: {"MOTH"}, contract.EthWhiteBritish: {"WBRI", "WENG", "WSCO", "WWEL"}, contract.EthWhiteIrish: {"WIRI"},
+		contract.EthWhiteGypsyIrishTraveller: {"WIRT"}, contract.EthWhiteOther: {"WOTH"}, contract.EthOtherArab: {"OARA"}, contract.EthOtherAny: {"OOTH"},
+		contract.EthNotStated: {"REFU", "NOBT"},
 	}
 	ethnicityNHS = map[string][]string{
-		"WHITE_BRITISH": {"A"}, "WHITE_IRISH": {"B"}, "WHITE_OTHER": {"C"},
-		"MIXED_WHITE_BLACK_CARIBBEAN": {"D"}, "MIXED_WHITE_BLACK_AFRICAN": {"E"}, "MIXED_WHITE_ASIAN": {"F"}, "MIXED_OTHER": {"G"},
-		"ASIAN_INDIAN": {"H"}, "ASIAN_PAKISTANI": {"J"}, "ASIAN_BANGLADESHI": {"K"}, "ASIAN_OTHER": {"L"},
-		"BLACK_CARIBBEAN": {"M"}, "BLACK_AFRICAN": {"N"}, "BLACK_OTHER": {"P"}, "ASIAN_CHINESE": {"R"}, "OTHER_ANY": {"S"},
-		"NOT_STATED": {"Z", "99"},
+		contract.EthWhiteBritish: {"A"}, contract.EthWhiteIrish: {"B"}, contract.EthWhiteOther: {"C"},
+		contract.EthMixedWhiteBlackCaribbean: {"D"}, contract.EthMixedWhiteBlackAfrican: {"E"}, contract.EthMixedWhiteAsian: {"F"}, contract.EthMixedOther: {"G"},
+		contract.EthAsianIndian: {"H"}, contract.EthAsianPakistani: {"J"}, contract.EthAsianBangladeshi: {"K"}, contract.EthAsianOther: {"L"},
+		contract.EthBlackCaribbean: {"M"}, contract.EthBlackAfrican: {"N"}, contract.EthBlackOther: {"P"}, contract.EthAsianChinese: {"R"}, contract.EthOtherAny: {"S"},
+		contract.EthNotStated: {"Z", "99"},
 	}
 )
 
@@ -212,10 +213,10 @@ func (g *generator) planReference(plans []*filePlan) {
 			g.defects.add(rel, 0, "", defectRefTwoDigitYear, true)
 		}
 		if rf.stampDate {
-			g.defects.add(rel, 0, "mark_updated_at", defectRefStampDate, true)
+			g.defects.add(rel, 0, contract.ColMarkUpdatedAt, defectRefStampDate, true)
 		}
 		if p.spec.Name == connectors.HVContacts {
-			g.defects.add(rel, 0, "da_enquiry", defectRefDAEnquiry, true)
+			g.defects.add(rel, 0, contract.ColDAEnquiry, defectRefDAEnquiry, true)
 		}
 	}
 }
@@ -252,7 +253,7 @@ func (rr *rowRenderer) reference() {
 			continue
 		}
 		switch name {
-		case "da_enquiry":
+		case contract.ColDAEnquiry:
 			switch vals[i] {
 			case "true":
 				vals[i] = "asked"
@@ -265,7 +266,7 @@ func (rr *rowRenderer) reference() {
 					u -= o.p
 				}
 			}
-		case "ethnicity":
+		case contract.ColEthnicity:
 			kind, table := defectRefEthnicityDfE, ethnicityDfE
 			if v.r.IntN(2) == 1 {
 				kind, table = defectRefEthnicityNHS, ethnicityNHS
@@ -281,12 +282,12 @@ func (rr *rowRenderer) reference() {
 					}
 				}
 			}
-		case "instrument":
-			if vals[i] == "ASQ3" && v.contactType(rr.rowValue("contact_id")) == "TWO_TWO_HALF_YEAR" {
+		case contract.ColInstrument:
+			if vals[i] == "ASQ3" && v.contactType(rr.rowValue(contract.ColContactID)) == "TWO_TWO_HALF_YEAR" {
 				vals[i] = [...]string{"ASQ3_24", "ASQ3_27", "ASQ3_30"}[v.r.IntN(3)]
 				rr.mark(i, defectRefASQForm, true)
 			}
-		case "balance":
+		case contract.ColBalance:
 			if strings.HasPrefix(vals[i], "-") && v.due(defectRefMoney, refRateMoney) {
 				if s, ok := creditForm(vals[i], v.r.IntN(3)); ok {
 					vals[i] = s
@@ -317,7 +318,7 @@ func (rr *rowRenderer) reference() {
 	for _, i := range c.nullable {
 		// An IoD row without its vintage could not be told from the other
 		// release's: the loader would leave it out.
-		if !free(i) || vals[i] != "" || c.names[i] == "vintage" {
+		if !free(i) || vals[i] != "" || c.names[i] == contract.ColVintage {
 			continue
 		}
 		switch {
@@ -365,7 +366,7 @@ func rowCopy(rec []string) []string { return append([]string(nil), rec...) }
 
 func (rr *rowRenderer) referenceAssessments(v *referenceVocab, rec []string) {
 	col := rr.c.index
-	instr, subj, nhs, score, below, out := col("instrument"), col("subject"), col("nhs_number"), col("score_total"), col("asq_domains_below"), col("outcome")
+	instr, subj, nhs, score, below, out := col(contract.ColInstrument), col(contract.ColSubject), col(contract.ColNHSNumber), col(contract.ColScoreTotal), col(contract.ColASQDomainsBelow), col(contract.ColOutcome)
 	if instr < 0 || subj < 0 || nhs < 0 || score < 0 {
 		return
 	}
@@ -390,13 +391,13 @@ func (rr *rowRenderer) referenceAssessments(v *referenceVocab, rec []string) {
 	case (rec[instr] == "WHOOLEY" || rec[instr] == "EPDS") && rec[subj] == "mother":
 		if v.due(defectRefGAD2, refRateGAD2) {
 			s, o := gad2()
-			rr.added1(row("GAD2", "mother", rec[nhs], s, o), "instrument", defectRefGAD2)
+			rr.added1(row("GAD2", "mother", rec[nhs], s, o), contract.ColInstrument, defectRefGAD2)
 		}
 		if p := v.partner(rec[nhs]); rec[instr] == "WHOOLEY" && p != "" && v.due(defectRefPartner, refRatePartner) {
 			s, o := gad2()
-			rr.added1(row("GAD2", "father_partner", p, s, o), "subject", defectRefPartner)
+			rr.added1(row("GAD2", "father_partner", p, s, o), contract.ColSubject, defectRefPartner)
 		}
-	case rec[instr] == "ASQ3" && rec[subj] == "child" && v.contactType(rec[col("contact_id")]) == "TWO_TWO_HALF_YEAR":
+	case rec[instr] == "ASQ3" && rec[subj] == "child" && v.contactType(rec[col(contract.ColContactID)]) == "TWO_TWO_HALF_YEAR":
 		if v.due(defectRefASQSE2, refRateASQSE2) {
 			// Totals in steps of 5; the 24- and 30-month forms' cut-offs
 			// are about 50 and 57.
@@ -404,14 +405,14 @@ func (rr *rowRenderer) referenceAssessments(v *referenceVocab, rec []string) {
 			if v.r.Float64() < refRateASQSE2High {
 				s, o = 60+5*v.r.IntN(20), "refer_further"
 			}
-			rr.added1(row([...]string{"ASQSE2_24", "ASQSE2_30"}[v.r.IntN(2)], "child", rec[nhs], s, o), "instrument", defectRefASQSE2)
+			rr.added1(row([...]string{"ASQSE2_24", "ASQSE2_30"}[v.r.IntN(2)], "child", rec[nhs], s, o), contract.ColInstrument, defectRefASQSE2)
 		}
 	}
 }
 
 func (rr *rowRenderer) referenceContacts(v *referenceVocab, rec []string) {
 	col := rr.c.index
-	id, typ, date, status := col("contact_id"), col("contact_type"), col("appointment_date"), col("attendance_status")
+	id, typ, date, status := col(contract.ColContactID), col(contract.ColContactType), col(contract.ColAppointmentDate), col(contract.ColAttendanceStatus)
 	if id < 0 || typ < 0 || date < 0 || status < 0 || rec[status] != "5" && rec[status] != "6" {
 		return
 	}
@@ -434,12 +435,12 @@ func (rr *rowRenderer) referenceContacts(v *referenceVocab, rec []string) {
 		if v.files[rr.p].yy && twoDigitsReadBack(d+after) {
 			out[date] = dmyy(d + after)
 		}
-		for _, c := range []string{"da_enquiry", "da_disclosed"} {
+		for _, c := range []string{contract.ColDAEnquiry, contract.ColDADisclosed} {
 			if i := col(c); i >= 0 {
 				out[i] = ""
 			}
 		}
-		rr.added1(out, "contact_type", defectRefContactType)
+		rr.added1(out, contract.ColContactType, defectRefContactType)
 	}
 	if rec[typ] == "SIX_EIGHT_WEEK" {
 		if v.due(defectRefContactType+"/34", refRateThreeFour) {
@@ -463,7 +464,7 @@ func (rr *rowRenderer) referenceContacts(v *referenceVocab, rec []string) {
 // ones moved by at most one, as most areas' were.
 func (rr *rowRenderer) referenceIoD2019(v *referenceVocab, rec []string) {
 	col := rr.c.index
-	imd, idaci, vin := col("imd_decile"), col("idaci_decile"), col("vintage")
+	imd, idaci, vin := col(contract.ColIMDDecile), col(contract.ColIDACIDecile), col(contract.ColVintage)
 	if imd < 0 || vin < 0 || rec[vin] != "IoD2025" {
 		return
 	}
@@ -477,7 +478,7 @@ func (rr *rowRenderer) referenceIoD2019(v *referenceVocab, rec []string) {
 			out[i] = strconv.Itoa(min(10, max(1, n+v.r.IntN(3)-1)))
 		}
 	}
-	rr.added1(out, "vintage", defectRefIoD2019)
+	rr.added1(out, contract.ColVintage, defectRefIoD2019)
 }
 
 // index is the column named name, or -1.
@@ -571,9 +572,9 @@ func readContactTypes(path string, into map[string]string) error {
 	id, typ := -1, -1
 	for i, h := range header {
 		switch strings.TrimPrefix(h, "\ufeff") {
-		case "contact_id":
+		case contract.ColContactID:
 			id = i
-		case "contact_type":
+		case contract.ColContactType:
 			typ = i
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 // Referral model (domain-data §4.4). Each child has two weekly hazards, for
@@ -36,7 +37,7 @@ var (
 )
 
 // Outcomes in order of severity; the first two are the milder ones.
-var outcomes = [6]string{"nfa", "early_help", "assessment", "cin_plan", "cp_plan", "looked_after"}
+var outcomes = [6]string{contract.OutcomeNFA, contract.OutcomeEarlyHelp, contract.OutcomeAssessment, contract.OutcomeCINPlan, contract.OutcomeCPPlan, contract.OutcomeLookedAfter}
 
 const firstSevere = 2
 
@@ -309,6 +310,6 @@ func (r *referrals) record(ci, o, band int, d, closed day) {
 	r.buf = b
 	row := r.f.end(b)
 	if blank {
-		r.g.defects.add(referralsFile, row, "person_id", defectMissing, false)
+		r.g.defects.add(referralsFile, row, contract.ColPersonID, defectMissing, false)
 	}
 }

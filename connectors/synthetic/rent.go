@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"earlyhelp/connectors"
+	"earlyhelp/pipeline/contract"
 )
 
 const rentDir = "incoming/rent_accounts"
@@ -23,10 +24,7 @@ const (
 	rentBurnIn   = 104 // weeks simulated before the window
 )
 
-var stageNames = []string{
-	"none", "letter_1", "letter_2", "nosp_served", "claim_issued",
-	"order_suspended", "order_outright", "warrant_applied", "evicted",
-}
+var stageNames = contract.ArrearsStages()
 
 const (
 	stageNone = iota

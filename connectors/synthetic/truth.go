@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"math"
 	"strconv"
+
+	"earlyhelp/pipeline/contract"
 )
 
 const (
@@ -45,7 +47,7 @@ type truthWeeks struct {
 const aucBins = 8000 // log10(p) from -8 to 0
 
 func (g *generator) newTruthWeeks(need *needState, ref *referrals) (*truthWeeks, error) {
-	f, err := g.out.create(householdWeeksFile, 0o644, false, "household_id", "week_start", "need", "p_referral_26w")
+	f, err := g.out.create(householdWeeksFile, 0o644, false, contract.ColHouseholdID, "week_start", "need", "p_referral_26w")
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +191,7 @@ func aucBin(p float64) int {
 // writeTruthPersons writes each person's household at End, ethnicity and
 // the IMD decile they live in at End.
 func (g *generator) writeTruthPersons() error {
-	f, err := g.out.create(truthPersonsFile, 0o644, false, "person_id", "household_id", "ethnicity", "imd_decile")
+	f, err := g.out.create(truthPersonsFile, 0o644, false, contract.ColPersonID, contract.ColHouseholdID, contract.ColEthnicity, contract.ColIMDDecile)
 	if err != nil {
 		return err
 	}

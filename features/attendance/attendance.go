@@ -13,28 +13,29 @@ import (
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // Source is the store source this package reads.
-const Source = "attendance_sessions"
+const Source = contract.AttendanceSessions
 
 // Feature columns, in the order Build fills them.
 const (
-	AbsenceRate4w       = "absence_rate_4w"
-	AbsenceRate13w      = "absence_rate_13w"
-	AbsenceRate52w      = "absence_rate_52w"
-	UnauthorisedRate13w = "unauthorised_rate_13w"
-	AbsenceChange4w     = "absence_change_4w" // last 4 weeks against the 9 before
-	LateBeforeClose13w  = "late_before_close_13w"
-	LateAfterClose13w   = "late_after_close_13w"
-	PersistentAbsence   = "persistent_absence_children"
-	SevereAbsence       = "severe_absence_children"  // 50% or more over the last year
-	AbsenceChange6w     = "absence_change_6w"        // last 6 weeks against the 13 before
-	MondayFriday13w     = "monday_friday_excess_13w" // Mon/Fri absence rate minus midweek
-	Illness13w          = "illness_rate_13w"         // I
-	NoReason13w         = "no_reason_rate_13w"       // N and O: unexplained
-	Holiday52w          = "holiday_sessions_52w"     // G: term-time holiday
-	NoMark13w           = "sessions_without_mark_13w"
+	AbsenceRate4w       = contract.FeatAbsenceRate4w
+	AbsenceRate13w      = contract.FeatAbsenceRate13w
+	AbsenceRate52w      = contract.FeatAbsenceRate52w
+	UnauthorisedRate13w = contract.FeatUnauthorisedRate13w
+	AbsenceChange4w     = contract.FeatAbsenceChange4w // last 4 weeks against the 9 before
+	LateBeforeClose13w  = contract.FeatLateBeforeClose13w
+	LateAfterClose13w   = contract.FeatLateAfterClose13w
+	PersistentAbsence   = contract.FeatPersistentAbsence
+	SevereAbsence       = contract.FeatSevereAbsence   // 50% or more over the last year
+	AbsenceChange6w     = contract.FeatAbsenceChange6w // last 6 weeks against the 13 before
+	MondayFriday13w     = contract.FeatMondayFriday13w // Mon/Fri absence rate minus midweek
+	Illness13w          = contract.FeatIllness13w      // I
+	NoReason13w         = contract.FeatNoReason13w     // N and O: unexplained
+	Holiday52w          = contract.FeatHoliday52w      // G: term-time holiday
+	NoMark13w           = contract.FeatNoMark13w
 )
 
 var columns = []string{

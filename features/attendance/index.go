@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
+	"earlyhelp/pipeline/contract"
 )
 
 // Marks in the grid, from the connector's statistical category and, for
@@ -176,11 +177,11 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 	var keys []string
 	var after []int32
 	prev := int32(-1)
-	err := features.ScanSince(ctx, mem, t, Source, "session_date", since, func(rec arrow.Record) error {
+	err := features.ScanSince(ctx, mem, t, Source, contract.ColSessionDate, since, func(rec arrow.Record) error {
 		var g features.Getter
-		upn, date, sess := g.Str(rec, "upn"), g.Date(rec, "session_date"), g.Str(rec, "session")
-		code, cat, upd := g.Str(rec, "attendance_code"), g.Str(rec, "category"), g.Timestamp(rec, "mark_updated_at")
-		urn := g.Int32(rec, "school_urn")
+		upn, date, sess := g.Str(rec, contract.ColUPN), g.Date(rec, contract.ColSessionDate), g.Str(rec, contract.ColSession)
+		code, cat, upd := g.Str(rec, contract.ColAttendanceCode), g.Str(rec, contract.ColCategory), g.Timestamp(rec, contract.ColMarkUpdatedAt)
+		urn := g.Int32(rec, contract.ColSchoolURN)
 		if g.Err != nil {
 			return g.Err
 		}
@@ -218,7 +219,7 @@ func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, sin
 				lastU, lastP = u, p
 				idx.note(p, urn.Value(i), features.Day(date.Value(i)))
 			}
-			e := entry{pupil: p, day: features.Day(date.Value(i)), pm: sess.Value(i) == "PM", mark: markOf(cat.Value(i), code.Value(i))}
+			e := entry{pupil: p, day: features.Day(date.Value(i)), pm: sess.Value(i) == contract.SessionPM, mark: markOf(cat.Value(i), code.Value(i))}
 			if upd.IsValid(i) {
 				if s := int64(upd.Value(i)) - stampEpoch; s > 0 && s < math.MaxUint32 {
 					e.stamp = uint32(s)
@@ -298,31 +299,34 @@ func (idx *Index) slot(p int32, d features.Day, pm bool) int {
 	return k
 }
 
+// markOf reads a stored mark: its category, as the vocabulary classified
+// it at ingestion, split further only by the codes the vocabulary names
+// for the features (contract.CodeLate, …), so no code is classified twice.
 func markOf(category, code string) uint8 {
 	switch category {
-	case "present":
-		if code == "L" {
+	case contract.CategoryPresent:
+		if code == contract.CodeLate {
 			return markLate
 		}
 		return markPresent
-	case "aea":
+	case contract.CategoryAEA:
 		return markAEA
-	case "auth":
-		if code == "I" {
+	case contract.CategoryAuth:
+		if code == contract.CodeIllness {
 			return markIllness
 		}
 		return markAuth
-	case "unauth":
+	case contract.CategoryUnauth:
 		switch code {
-		case "U":
+		case contract.CodeLateAfterClose:
 			return markLateAfter
-		case "G":
+		case contract.CodeHoliday:
 			return markHoliday
-		case "N", "O":
+		case contract.CodeNoReasonYet, contract.CodeUnauthOther:
 			return markNoReason
 		}
 		return markUnauth
-	case "not_counted":
+	case contract.CategoryNotCounted:
 		return markNotCounted
 	}
 	return markMissing

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // Tables is an in-memory store: records by source, scanned in order.
@@ -71,9 +73,9 @@ type Person struct{ ID, UPN, DOB, Ethnicity string }
 // Persons builds a persons record.
 func Persons(mem memory.Allocator, rows ...Person) arrow.Record {
 	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
-		{Name: "person_id", Type: str}, {Name: "upn", Type: str, Nullable: true},
-		{Name: "nhs_number", Type: str, Nullable: true}, {Name: "date_of_birth", Type: date},
-		{Name: "sex", Type: str, Nullable: true}, {Name: "ethnicity", Type: str, Nullable: true},
+		{Name: contract.ColPersonID, Type: str}, {Name: contract.ColUPN, Type: str, Nullable: true},
+		{Name: contract.ColNHSNumber, Type: str, Nullable: true}, {Name: contract.ColDateOfBirth, Type: date},
+		{Name: contract.ColSex, Type: str, Nullable: true}, {Name: contract.ColEthnicity, Type: str, Nullable: true},
 	}, nil))
 	defer b.Release()
 	for _, p := range rows {
@@ -93,10 +95,10 @@ type Spell struct{ Household, Person, Role, LSOA, Locality, From, To string }
 // Households builds a households record.
 func Households(mem memory.Allocator, rows ...Spell) arrow.Record {
 	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
-		{Name: "household_id", Type: str}, {Name: "person_id", Type: str}, {Name: "role", Type: str},
-		{Name: "uprn", Type: str, Nullable: true}, {Name: "lsoa_code", Type: str},
-		{Name: "locality", Type: str, Nullable: true}, {Name: "from_date", Type: date},
-		{Name: "to_date", Type: date, Nullable: true},
+		{Name: contract.ColHouseholdID, Type: str}, {Name: contract.ColPersonID, Type: str}, {Name: contract.ColRole, Type: str},
+		{Name: contract.ColUPRN, Type: str, Nullable: true}, {Name: contract.ColLSOACode, Type: str},
+		{Name: contract.ColLocality, Type: str, Nullable: true}, {Name: contract.ColFromDate, Type: date},
+		{Name: contract.ColToDate, Type: date, Nullable: true},
 	}, nil))
 	defer b.Release()
 	for _, s := range rows {
@@ -122,8 +124,8 @@ type Area struct {
 // Deprivation builds a deprivation record.
 func Deprivation(mem memory.Allocator, rows ...Area) arrow.Record {
 	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
-		{Name: "lsoa_code", Type: str}, {Name: "imd_decile", Type: arrow.PrimitiveTypes.Int8},
-		{Name: "idaci_decile", Type: arrow.PrimitiveTypes.Int8, Nullable: true}, {Name: "vintage", Type: str, Nullable: true},
+		{Name: contract.ColLSOACode, Type: str}, {Name: contract.ColIMDDecile, Type: arrow.PrimitiveTypes.Int8},
+		{Name: contract.ColIDACIDecile, Type: arrow.PrimitiveTypes.Int8, Nullable: true}, {Name: contract.ColVintage, Type: str, Nullable: true},
 	}, nil))
 	defer b.Release()
 	for _, a := range rows {
@@ -144,9 +146,9 @@ type Referral struct{ ID, Person, Date, Outcome, Closed string }
 // Referrals builds a csc_referrals record.
 func Referrals(mem memory.Allocator, rows ...Referral) arrow.Record {
 	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
-		{Name: "referral_id", Type: str}, {Name: "person_id", Type: str}, {Name: "referral_date", Type: date},
-		{Name: "referral_source", Type: str, Nullable: true}, {Name: "outcome", Type: str, Nullable: true},
-		{Name: "case_closed_date", Type: date, Nullable: true},
+		{Name: contract.ColReferralID, Type: str}, {Name: contract.ColPersonID, Type: str}, {Name: contract.ColReferralDate, Type: date},
+		{Name: contract.ColReferralSource, Type: str, Nullable: true}, {Name: contract.ColOutcome, Type: str, Nullable: true},
+		{Name: contract.ColCaseClosedDate, Type: date, Nullable: true},
 	}, nil))
 	defer b.Release()
 	for _, r := range rows {
@@ -169,14 +171,14 @@ type Mark struct {
 // Attendance builds an attendance_sessions record for one pupil.
 func Attendance(mem memory.Allocator, upn string, marks []Mark) arrow.Record {
 	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
-		{Name: "school_urn", Type: arrow.PrimitiveTypes.Int32},
-		{Name: "upn", Type: str},
-		{Name: "session_date", Type: date},
-		{Name: "session", Type: str},
-		{Name: "attendance_code", Type: str},
-		{Name: "minutes_late", Type: arrow.PrimitiveTypes.Int16, Nullable: true},
-		{Name: "mark_updated_at", Type: arrow.FixedWidthTypes.Timestamp_s, Nullable: true},
-		{Name: "category", Type: str},
+		{Name: contract.ColSchoolURN, Type: arrow.PrimitiveTypes.Int32},
+		{Name: contract.ColUPN, Type: str},
+		{Name: contract.ColSessionDate, Type: date},
+		{Name: contract.ColSession, Type: str},
+		{Name: contract.ColAttendanceCode, Type: str},
+		{Name: contract.ColMinutesLate, Type: arrow.PrimitiveTypes.Int16, Nullable: true},
+		{Name: contract.ColMarkUpdatedAt, Type: arrow.FixedWidthTypes.Timestamp_s, Nullable: true},
+		{Name: contract.ColCategory, Type: str},
 	}, nil))
 	defer b.Release()
 	for _, m := range marks {
@@ -226,8 +228,8 @@ type Objection struct{ Person, Received, Withdrawn string }
 // Objections builds an objections record.
 func Objections(mem memory.Allocator, rows ...Objection) arrow.Record {
 	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
-		{Name: "person_id", Type: str}, {Name: "received_date", Type: date},
-		{Name: "withdrawn_date", Type: date, Nullable: true},
+		{Name: contract.ColPersonID, Type: str}, {Name: contract.ColReceivedDate, Type: date},
+		{Name: contract.ColWithdrawnDate, Type: date, Nullable: true},
 	}, nil))
 	defer b.Release()
 	for _, o := range rows {
@@ -244,8 +246,8 @@ type Episode struct{ ID, Household, Start, End string }
 // Episodes builds an early_help_episodes record.
 func Episodes(mem memory.Allocator, rows ...Episode) arrow.Record {
 	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
-		{Name: "episode_id", Type: str}, {Name: "household_id", Type: str},
-		{Name: "start_date", Type: date}, {Name: "end_date", Type: date, Nullable: true},
+		{Name: contract.ColEpisodeID, Type: str}, {Name: contract.ColHouseholdID, Type: str},
+		{Name: contract.ColStartDate, Type: date}, {Name: contract.ColEndDate, Type: date, Nullable: true},
 	}, nil))
 	defer b.Release()
 	for _, e := range rows {

@@ -6,6 +6,7 @@ import (
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 var _ features.Factual = (*Builder)(nil)
@@ -64,6 +65,6 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 }
 
 var reviewNames = map[string]string{
-	"NEW_BIRTH": "the new-birth", "SIX_EIGHT_WEEK": "the 6–8 week", "TWELVE_MONTH": "the 12-month",
-	"TWO_TWO_HALF_YEAR": "the 2–2½ year",
+	contract.ContactNewBirth: "the new-birth", contract.ContactSixEightWeek: "the 6–8 week", contract.ContactTwelveMonth: "the 12-month",
+	contract.ContactTwoTwoHalfYear: "the 2–2½ year",
 }

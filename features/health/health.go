@@ -14,28 +14,29 @@ import (
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // Sources read here.
 const (
-	Contacts    = "hv_contacts"
-	Assessments = "hv_assessments"
+	Contacts    = contract.HVContacts
+	Assessments = contract.HVAssessments
 )
 
 // Feature columns, in the order Build fills them.
 const (
-	WasNotBrought12m = "hv_was_not_brought_12m" // contacts missed (NHS status 3) in the last year
-	Targeted12m      = "hv_targeted_contacts_12m"
-	LowMood12m       = "hv_low_mood_12m"          // EPDS ≥ 13 or a positive Whooley
-	ASQBelow12m      = "hv_asq_domains_below_12m" // most ASQ-3 domains below cut-off
-	DADisclosed12m   = "hv_domestic_abuse_disclosed_12m"
+	WasNotBrought12m = contract.FeatWasNotBrought12m // contacts missed (NHS status 3) in the last year
+	Targeted12m      = contract.FeatTargeted12m
+	LowMood12m       = contract.FeatLowMood12m  // EPDS ≥ 13 or a positive Whooley
+	ASQBelow12m      = contract.FeatASQBelow12m // most ASQ-3 domains below cut-off
+	DADisclosed12m   = contract.FeatDADisclosed12m
 	// MandatedMissed12m counts mandated reviews (new birth, 6–8 weeks, 12
 	// months, 2–2½ years) whose window closed in the last year without an
 	// attended contact of that type, over the household's children.
-	MandatedMissed12m = "hv_mandated_reviews_missed_12m"
+	MandatedMissed12m = contract.FeatMandatedMissed12m
 	// LateNewBirth counts children under one whose new-birth visit came
 	// after day 14 (the national measure, C3).
-	LateNewBirth = "hv_late_new_birth_visit"
+	LateNewBirth = contract.FeatLateNewBirth
 )
 
 var columns = []string{WasNotBrought12m, Targeted12m, LowMood12m, ASQBelow12m, DADisclosed12m, MandatedMissed12m, LateNewBirth}
@@ -47,15 +48,8 @@ var mandated = [...]struct {
 	kind    string
 	dueDays features.Day
 }{
-	{"NEW_BIRTH", 30}, {"SIX_EIGHT_WEEK", 70}, {"TWELVE_MONTH", 456}, {"TWO_TWO_HALF_YEAR", 913},
+	{contract.ContactNewBirth, 30}, {contract.ContactSixEightWeek, 70}, {contract.ContactTwelveMonth, 456}, {contract.ContactTwoTwoHalfYear, 913},
 }
-
-// wasNotBrought says whether an NHS attendance status is a missed
-// appointment: 3 (did not attend) and 7 (arrived late and could not be
-// seen), as children's services count "was not brought" for a child. The
-// connectors' vocabulary (connectors.WasNotBrought) says the same;
-// features may not import connectors.
-func wasNotBrought(status string) bool { return status == "3" || status == "7" }
 
 // open is a day after every other: a review never held.
 const open = features.Day(math.MaxInt32)
@@ -136,9 +130,9 @@ func load(ctx context.Context, mem memory.Allocator, t features.Tables) (map[str
 	byID := map[string]at{}
 	err := t.Scan(ctx, mem, Contacts, func(rec arrow.Record) error {
 		var g features.Getter
-		id, nhs, typ, status := g.Str(rec, "contact_id"), g.Str(rec, "nhs_number"), g.Str(rec, "contact_type"), g.Str(rec, "attendance_status")
-		date := g.Date(rec, "appointment_date")
-		da := g.Bool(rec, "da_disclosed")
+		id, nhs, typ, status := g.Str(rec, contract.ColContactID), g.Str(rec, contract.ColNHSNumber), g.Str(rec, contract.ColContactType), g.Str(rec, contract.ColAttendanceStatus)
+		date := g.Date(rec, contract.ColAppointmentDate)
+		da := g.Bool(rec, contract.ColDADisclosed)
 		if g.Err != nil {
 			return g.Err
 		}
@@ -146,9 +140,9 @@ func load(ctx context.Context, mem memory.Allocator, t features.Tables) (map[str
 			c := contact{
 				day:           features.Day(date.Value(i)),
 				kind:          typ.Value(i),
-				attended:      status.Value(i) == "5" || status.Value(i) == "6",
-				wasNotBrought: wasNotBrought(status.Value(i)),
-				targeted:      typ.Value(i) == "TARGETED",
+				attended:      contract.Attended(status.Value(i)),
+				wasNotBrought: contract.WasNotBrought(status.Value(i)),
+				targeted:      typ.Value(i) == contract.ContactTargeted,
 				daDisclosed:   da.IsValid(i) && da.Value(i),
 				status:        status.Value(i),
 			}
@@ -164,8 +158,8 @@ func load(ctx context.Context, mem memory.Allocator, t features.Tables) (map[str
 	// An assessment has no date of its own: it takes its contact's.
 	err = t.Scan(ctx, mem, Assessments, func(rec arrow.Record) error {
 		var g features.Getter
-		id, nhs, instr := g.Str(rec, "contact_id"), g.Str(rec, "nhs_number"), g.Str(rec, "instrument")
-		score, below := g.Int16(rec, "score_total"), g.Int8(rec, "asq_domains_below")
+		id, nhs, instr := g.Str(rec, contract.ColContactID), g.Str(rec, contract.ColNHSNumber), g.Str(rec, contract.ColInstrument)
+		score, below := g.Int16(rec, contract.ColScoreTotal), g.Int8(rec, contract.ColASQDomainsBelow)
 		if g.Err != nil {
 			return g.Err
 		}
@@ -179,11 +173,11 @@ func load(ctx context.Context, mem memory.Allocator, t features.Tables) (map[str
 				c.score = score.Value(i)
 			}
 			switch instr.Value(i) {
-			case "EPDS":
+			case contract.InstrumentEPDS:
 				c.lowMood = score.IsValid(i) && score.Value(i) >= 13
-			case "WHOOLEY":
+			case contract.InstrumentWhooley:
 				c.lowMood = score.IsValid(i) && score.Value(i) >= 1
-			case "ASQ3":
+			case contract.InstrumentASQ3:
 				if below.IsValid(i) {
 					c.asqBelow = below.Value(i)
 				}

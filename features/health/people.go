@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"earlyhelp/features"
+	"earlyhelp/pipeline/contract"
 )
 
 // people are the contacts of each person the roster numbers, and what the
@@ -96,7 +97,7 @@ func summarise(cs []contact, born features.Day) reviewDays {
 				rd.held[j] = min(rd.held[j], c.day)
 			}
 		}
-		if c.kind == "NEW_BIRTH" && c.day-born > newBirthOnTimeDays {
+		if c.kind == contract.ContactNewBirth && c.day-born > newBirthOnTimeDays {
 			rd.late = min(rd.late, c.day)
 		}
 	}

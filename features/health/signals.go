@@ -6,6 +6,7 @@ import (
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 var _ features.Signaller = (*Builder)(nil)
@@ -51,17 +52,17 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 				add(DADisclosed12m, c.day, 1.0, fmt.Sprintf("domestic abuse was disclosed at a %s on %s", name, on(c.day)))
 			}
 			switch c.instrument {
-			case "EPDS":
+			case contract.InstrumentEPDS:
 				if c.scored && c.score >= EPDSThreshold {
 					out.Safety = append(out.Safety, pipeline.SafetyFact{Kind: pipeline.SafetyPerinatalMood, Date: c.day.Time()})
 					add(LowMood12m, c.day, 0.9, fmt.Sprintf("a parent's EPDS score was %d on %s (%d or more suggests possible depression)", c.score, on(c.day), EPDSThreshold))
 				}
-			case "WHOOLEY":
+			case contract.InstrumentWhooley:
 				if c.scored && c.score >= 1 {
 					out.Safety = append(out.Safety, pipeline.SafetyFact{Kind: pipeline.SafetyPerinatalMood, Date: c.day.Time()})
 					add(LowMood12m, c.day, 0.8, fmt.Sprintf("a parent answered yes to a Whooley mood question on %s", on(c.day)))
 				}
-			case "ASQ3":
+			case contract.InstrumentASQ3:
 				if c.asqKnown && c.asqBelow > 0 {
 					add(ASQBelow12m, c.day, 0.5+0.1*float64(c.asqBelow),
 						fmt.Sprintf("a development check (ASQ-3) on %s found %d area(s) below the cut-off", on(c.day), c.asqBelow))

@@ -6,15 +6,16 @@ import (
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 var _ features.Timelined = (*Builder)(nil)
 
 // contactNames are the contact types in words.
 var contactNames = map[string]string{
-	"ANTENATAL": "antenatal contact", "NEW_BIRTH": "new birth visit", "SIX_EIGHT_WEEK": "6–8 week review",
-	"TWELVE_MONTH": "12-month review", "TWO_TWO_HALF_YEAR": "2–2½ year review", "TARGETED": "targeted contact",
-	"OTHER": "health-visitor contact",
+	contract.ContactAntenatal: "antenatal contact", contract.ContactNewBirth: "new birth visit", contract.ContactSixEightWeek: "6–8 week review",
+	contract.ContactTwelveMonth: "12-month review", contract.ContactTwoTwoHalfYear: "2–2½ year review", contract.ContactTargeted: "targeted contact",
+	contract.ContactOther: "health-visitor contact",
 }
 
 // Timeline lists h's health-visiting contacts and assessments dated in the
@@ -64,31 +65,31 @@ func contactText(c contact, isChild bool, born features.Day, hasBirth bool) stri
 		name = "health-visitor contact"
 	}
 	switch c.status {
-	case "5", "6":
-		if c.kind == "NEW_BIRTH" && hasBirth && c.day >= born {
+	case contract.StatusAttended, contract.StatusLateSeen:
+		if c.kind == contract.ContactNewBirth && hasBirth && c.day >= born {
 			age := int(c.day - born)
 			if age > newBirthOnTimeDays {
 				return fmt.Sprintf("%s held (late: day %d)", name, age)
 			}
 			return fmt.Sprintf("%s held (day %d)", name, age)
 		}
-		if c.status == "6" {
+		if c.status == contract.StatusLateSeen {
 			return name + " held (arrived late)"
 		}
 		return name + " held"
-	case "3":
+	case contract.StatusDNA:
 		if isChild {
 			return name + ": was not brought"
 		}
 		return name + ": did not attend"
-	case "7":
+	case contract.StatusLateNotSeen:
 		if isChild {
 			return name + ": brought late and could not be seen (counts as was not brought)"
 		}
 		return name + ": arrived late and could not be seen"
-	case "2":
+	case contract.StatusCancelledPatient:
 		return name + ": cancelled by the family"
-	case "4":
+	case contract.StatusCancelledByCare:
 		return name + ": cancelled or postponed by the service"
 	}
 	return ""
@@ -97,7 +98,7 @@ func contactText(c contact, isChild bool, born features.Day, hasBirth bool) stri
 // assessmentText says an assessment's result.
 func assessmentText(c contact) string {
 	switch c.instrument {
-	case "EPDS":
+	case contract.InstrumentEPDS:
 		if !c.scored {
 			return "EPDS completed"
 		}
@@ -105,7 +106,7 @@ func assessmentText(c contact) string {
 			return fmt.Sprintf("EPDS %d (at or above 13)", c.score)
 		}
 		return fmt.Sprintf("EPDS %d (below 13)", c.score)
-	case "WHOOLEY":
+	case contract.InstrumentWhooley:
 		if !c.scored {
 			return "Whooley questions asked"
 		}
@@ -113,7 +114,7 @@ func assessmentText(c contact) string {
 			return "Whooley positive"
 		}
 		return "Whooley negative"
-	case "ASQ3":
+	case contract.InstrumentASQ3:
 		switch {
 		case !c.asqKnown:
 			return "ASQ-3 completed"

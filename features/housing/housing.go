@@ -15,32 +15,38 @@ import (
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // Sources read here.
 const (
-	Cases      = "homelessness_cases"
-	Placements = "temporary_accommodation"
-	Rent       = "rent_accounts"
+	Cases      = contract.HomelessnessCases
+	Placements = contract.TemporaryAccom
+	Rent       = contract.RentAccounts
 )
 
 // Feature columns, in the order Build fills them.
 const (
-	Approaches12m   = "homeless_approaches_12m"
-	OpenDuty        = "homeless_duty_open" // a prevention or relief duty open on the date
-	WeeksInTA       = "weeks_in_temporary_accommodation"
-	OutOfArea       = "ta_out_of_area"
-	ArrearsWeeks    = "rent_arrears_weeks" // latest balance over weekly rent
-	ArrearsStage    = "rent_arrears_stage" // 0 none … 8 evicted
-	ArrearsRising8w = "rent_arrears_rising_8w"
+	Approaches12m   = contract.FeatApproaches12m
+	OpenDuty        = contract.FeatOpenDuty // a prevention or relief duty open on the date
+	WeeksInTA       = contract.FeatWeeksInTA
+	OutOfArea       = contract.FeatOutOfArea
+	ArrearsWeeks    = contract.FeatArrearsWeeks // latest balance over weekly rent
+	ArrearsStage    = contract.FeatArrearsStage // 0 none … 8 evicted
+	ArrearsRising8w = contract.FeatArrearsRising8w
 )
 
 var columns = []string{Approaches12m, OpenDuty, WeeksInTA, OutOfArea, ArrearsWeeks, ArrearsStage, ArrearsRising8w}
 
-var stages = map[string]float64{
-	"none": 0, "letter_1": 1, "letter_2": 2, "nosp_served": 3, "claim_issued": 4,
-	"order_suspended": 5, "order_outright": 6, "warrant_applied": 7, "evicted": 8,
-}
+// stages numbers each arrears stage by its place in the vocabulary's
+// order of escalation: 0 none … 8 evicted.
+var stages = func() map[string]float64 {
+	m := map[string]float64{}
+	for i, s := range contract.ArrearsStages() {
+		m[s] = float64(i)
+	}
+	return m
+}()
 
 type homelessCase struct {
 	approach, closed features.Day
@@ -115,8 +121,8 @@ func (b *Builder) read(ctx context.Context) error {
 	lead := map[string]string{} // case_ref → lead person
 	err := b.tables.Scan(ctx, b.mem, Cases, func(rec arrow.Record) error {
 		var g features.Getter
-		ref, who, duty := g.Str(rec, "case_ref"), g.Str(rec, "lead_person_id"), g.Str(rec, "duty_owed")
-		from, to := g.Date(rec, "approach_date"), g.Date(rec, "case_closed_date")
+		ref, who, duty := g.Str(rec, contract.ColCaseRef), g.Str(rec, contract.ColLeadPersonID), g.Str(rec, contract.ColDutyOwed)
+		from, to := g.Date(rec, contract.ColApproachDate), g.Date(rec, contract.ColCaseClosedDate)
 		if g.Err != nil {
 			return g.Err
 		}
@@ -125,7 +131,7 @@ func (b *Builder) read(ctx context.Context) error {
 			if to.IsValid(i) {
 				c.closed = features.Day(to.Value(i))
 			}
-			c.duty = duty.IsValid(i) && (duty.Value(i) == "prevention" || duty.Value(i) == "relief")
+			c.duty = duty.IsValid(i) && (duty.Value(i) == contract.DutyPrevention || duty.Value(i) == contract.DutyRelief)
 			if duty.IsValid(i) {
 				c.owed = duty.Value(i)
 			}
@@ -139,7 +145,7 @@ func (b *Builder) read(ctx context.Context) error {
 	}
 	err = b.tables.Scan(ctx, b.mem, Placements, func(rec arrow.Record) error {
 		var g features.Getter
-		ref, from, to, away := g.Str(rec, "case_ref"), g.Date(rec, "placement_start"), g.Date(rec, "placement_end"), g.Bool(rec, "out_of_area")
+		ref, from, to, away := g.Str(rec, contract.ColCaseRef), g.Date(rec, contract.ColPlacementStart), g.Date(rec, contract.ColPlacementEnd), g.Bool(rec, contract.ColOutOfArea)
 		if g.Err != nil {
 			return g.Err
 		}
@@ -166,8 +172,8 @@ func (b *Builder) read(ctx context.Context) error {
 	tenancies := map[string]string{}
 	err = b.tables.Scan(ctx, b.mem, Rent, func(rec arrow.Record) error {
 		var g features.Getter
-		ten := g.Str(rec, "tenancy_ref")
-		who, day, bal, rent, stage := g.Str(rec, "lead_person_id"), g.Date(rec, "snapshot_date"), g.Float64(rec, "balance"), g.Float64(rec, "weekly_rent"), g.Str(rec, "arrears_stage")
+		ten := g.Str(rec, contract.ColTenancyRef)
+		who, day, bal, rent, stage := g.Str(rec, contract.ColLeadPersonID), g.Date(rec, contract.ColSnapshotDate), g.Float64(rec, contract.ColBalance), g.Float64(rec, contract.ColWeeklyRent), g.Str(rec, contract.ColArrearsStage)
 		if g.Err != nil {
 			return g.Err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 var _ features.Timelined = (*Builder)(nil)
@@ -24,10 +25,10 @@ var arrearsSteps = []float64{2, 4, 8, 13, 26}
 
 // approachTexts say an approach by the duty owed.
 var approachTexts = map[string]string{
-	"prevention":       "approached the council as homeless: prevention duty accepted",
-	"relief":           "approached the council as homeless: relief duty accepted",
-	"none_advice_only": "approached the council as homeless: advice only",
-	"ineligible":       "approached the council as homeless: not eligible",
+	contract.DutyPrevention:     "approached the council as homeless: prevention duty accepted",
+	contract.DutyRelief:         "approached the council as homeless: relief duty accepted",
+	contract.DutyNoneAdviceOnly: "approached the council as homeless: advice only",
+	contract.DutyIneligible:     "approached the council as homeless: not eligible",
 }
 
 // Timeline lists h's housing events dated in the pipeline.TimelineWeeks
@@ -57,7 +58,7 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 			add(c.approach, text)
 			if c.closed != open && c.closed >= c.approach {
 				switch c.owed {
-				case "prevention", "relief":
+				case contract.DutyPrevention, contract.DutyRelief:
 					add(c.closed, c.owed+" duty ended")
 				default:
 					add(c.closed, "homelessness case closed")

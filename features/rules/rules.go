@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // A flag is one rule over the household table's feature columns.
@@ -20,38 +21,28 @@ type flag struct {
 	on   func(v []float64) bool
 }
 
-// The feature columns the rules read. They are the signal families'
-// column names, written out because a plug-in does not import its siblings
-// (DESIGN); the tests import the families' constants, so a rename there
-// fails here.
-const (
-	colAbsence13w    = "absence_rate_13w"
-	colWasNotBrought = "hv_was_not_brought_12m"
-	colOpenDuty      = "homeless_duty_open"
-	colWeeksInTA     = "weeks_in_temporary_accommodation"
-	colArrearsStage  = "rent_arrears_stage"
-)
-
 // Arrears at or past a notice seeking possession (stage 3 of housing's
 // 0 … 8 scale) count as a housing crisis.
 const arrearsCrisisStage = 3
 
+// The flags read the families' columns by the vocabulary's names
+// (pipeline/contract): a plug-in does not import its siblings (DESIGN).
 var flags = []flag{
 	{
 		// Attendance under 90% over the last 13 weeks, for any child: the
 		// household column is the worst child's absence rate.
 		name: "rule_attendance_under_90",
-		cols: []string{colAbsence13w},
+		cols: []string{contract.FeatAbsenceRate13w},
 		on:   func(v []float64) bool { return v[0] > 0.10 },
 	},
 	{
 		name: "rule_missed_health_visits",
-		cols: []string{colWasNotBrought},
+		cols: []string{contract.FeatWasNotBrought12m},
 		on:   func(v []float64) bool { return v[0] >= 1 },
 	},
 	{
 		name: "rule_housing_crisis",
-		cols: []string{colOpenDuty, colWeeksInTA, colArrearsStage},
+		cols: []string{contract.FeatOpenDuty, contract.FeatWeeksInTA, contract.FeatArrearsStage},
 		on:   func(v []float64) bool { return v[0] > 0 || v[1] > 0 || v[2] >= arrearsCrisisStage },
 	},
 }

@@ -2,6 +2,7 @@ package fairness
 
 import (
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 	"encoding/csv"
 	"fmt"
@@ -44,7 +45,7 @@ type DecisionCell struct {
 }
 
 // decisionAttributes are audited in this order.
-var decisionAttributes = []string{"ethnicity5", "imd_quintile", "locality"}
+var decisionAttributes = []string{"ethnicity5", "imd_quintile", contract.ColLocality}
 
 // AuditDecisions compares, for each attribute, each group's share of
 // listed households with each decision against the largest group's,
@@ -100,7 +101,7 @@ func groupOf(attr string, r DecisionRow) string {
 		v = r.Ethnicity5
 	case "imd_quintile":
 		v = r.IMDQuintile
-	case "locality":
+	case contract.ColLocality:
 		v = r.Locality
 	}
 	if v == "" {
@@ -207,7 +208,7 @@ const DecisionsFile = rundir.DecisionsFile
 func WriteDecisions(dir string, cells []DecisionCell) error {
 	return atomicfile.Write(rundir.Audit{Dir: dir}.DecisionsCSV(), 0o640, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"attribute", "group", "metric", "households", "count", "share", "ref_group", "ratio", "ratio_lo", "ratio_hi", "finding"})
+		cw.Write([]string{"attribute", "group", "metric", colHouseholds, "count", "share", "ref_group", "ratio", "ratio_lo", "ratio_hi", "finding"})
 		num := func(f float64) string {
 			if math.IsNaN(f) {
 				return ""

@@ -3,6 +3,8 @@ package fairness
 import (
 	"fmt"
 	"strconv"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // Attribute is a protected characteristic: its groups in canonical order
@@ -62,7 +64,7 @@ func Intersect(a, b Attribute) Attribute {
 func DefaultAttributes() []Attribute {
 	e5 := NewAttribute("ethnicity5", ethnicity5, func(r *Row) string { return r.Ethnicity5 })
 	e19 := NewAttribute("ethnicity19", ethnicity19, func(r *Row) string { return r.Ethnicity })
-	dec := NewAttribute("imd_decile", deciles, func(r *Row) string {
+	dec := NewAttribute(contract.ColIMDDecile, deciles, func(r *Row) string {
 		if r.IMDDecile == 0 {
 			return Unknown
 		}

@@ -1,5 +1,7 @@
 package fairness
 
+import "earlyhelp/pipeline/contract"
+
 // PublishableColumns are the columns of publishable/group_metrics.csv. Only
 // counts that cannot be derived from each other are published: no
 // not_selected next to n (§4.9.2), and no fp/fn/tn, which with n, selected
@@ -70,7 +72,7 @@ func sdcLayout(attrs []Attribute) (offset []int, lines []sdcLine) {
 		}
 	}
 	nest("ethnicity19", "ethnicity5", func(code string) string { g, _ := GroupOf5(code); return g })
-	nest("imd_decile", "imd_quintile", func(d string) string {
+	nest(contract.ColIMDDecile, "imd_quintile", func(d string) string {
 		n, _ := atoiOK(d)
 		return Quintile(n)
 	})

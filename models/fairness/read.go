@@ -8,14 +8,16 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // known columns of the §4.1 layout; any other column lands in Row.Extra.
 var knownColumns = map[string]bool{
-	"as_of": true, "model": true, "family_id": true, "id": true, "person_id": true,
-	"household_id": true, "score": true, "selected": true, "label": true,
-	"ethnicity": true, "ethnicity5": true, "imd_decile": true, "imd_quintile": true,
-	"age_band": true, "sex": true, "sen_status": true,
+	"as_of": true, "model": true, "family_id": true, "id": true, contract.ColPersonID: true,
+	contract.ColHouseholdID: true, "score": true, "selected": true, "label": true,
+	contract.ColEthnicity: true, "ethnicity5": true, contract.ColIMDDecile: true, "imd_quintile": true,
+	"age_band": true, contract.ColSex: true, contract.ColSENStatus: true,
 }
 
 // ReadCSV reads scored children in the §4.1 / scored_children.csv layout.
@@ -47,7 +49,7 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 		return nil, errors.New("header: no score column")
 	}
 	idCol := ""
-	for _, c := range []string{"family_id", "id", "person_id"} {
+	for _, c := range []string{"family_id", "id", contract.ColPersonID} {
 		if _, ok := col[c]; ok {
 			idCol = c
 			break
@@ -89,7 +91,7 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 		}
 		row.AsOf, row.Model = share(row.AsOf), share(row.Model)
 		row.Ethnicity, row.Ethnicity5 = share(row.Ethnicity), share(row.Ethnicity5)
-		row.AgeBand, row.Sex, row.SENStatus = share(get("age_band")), share(get("sex")), share(get("sen_status"))
+		row.AgeBand, row.Sex, row.SENStatus = share(get("age_band")), share(get(contract.ColSex)), share(get(contract.ColSENStatus))
 		ids = append(append(ids[:0], row.ID...), row.HouseholdID...)
 		both := string(ids)
 		row.ID, row.HouseholdID = both[:len(row.ID)], both[len(row.ID):]
@@ -108,7 +110,7 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 func parseRow(get func(string) string, idCol string) (Row, error) {
 	r := Row{
 		AsOf: get("as_of"), Model: get("model"), ID: get(idCol),
-		HouseholdID: get("household_id"), Ethnicity: get("ethnicity"), Ethnicity5: get("ethnicity5"),
+		HouseholdID: get(contract.ColHouseholdID), Ethnicity: get(contract.ColEthnicity), Ethnicity5: get("ethnicity5"),
 	}
 	var err error
 	if r.Score, err = strconv.ParseFloat(get("score"), 64); err != nil {
@@ -120,7 +122,7 @@ func parseRow(get func(string) string, idCol string) (Row, error) {
 	if r.Label, err = parseFlag(get("label")); err != nil {
 		return r, fmt.Errorf("label: %w", err)
 	}
-	if d := get("imd_decile"); d != "" && d != Unknown && d != "null" && d != "NA" {
+	if d := get(contract.ColIMDDecile); d != "" && d != Unknown && d != "null" && d != "NA" {
 		if r.IMDDecile, err = strconv.Atoi(d); err != nil || r.IMDDecile < 1 || r.IMDDecile > 10 {
 			return r, fmt.Errorf("imd_decile %q not 1..10", d)
 		}

@@ -2,6 +2,7 @@ package fairness
 
 import (
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 	"encoding/json"
 	"fmt"
@@ -269,7 +270,7 @@ func (a *RunAudit) writeReport(dir, weekAsOf string) error {
 		plots := map[[2]string]*reportPlot{}
 		var order [][2]string
 		for _, d := range r.Disparities {
-			if d.Decision != "selected" || !slices.Contains(gridMetrics, d.Metric) || d.Attribute == "ethnicity19" || d.Attribute == "imd_decile" {
+			if d.Decision != "selected" || !slices.Contains(gridMetrics, d.Metric) || d.Attribute == "ethnicity19" || d.Attribute == contract.ColIMDDecile {
 				continue
 			}
 			key := [2]string{d.Attribute, d.Group}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // Unknown is the explicit group for missing, not stated or unmatched values
@@ -38,18 +40,12 @@ type Row struct {
 	Extra map[string]string
 }
 
-// ethnicity19 lists the ONS 2021 codes in ONS order (domain-data §4.1); the
-// canonical group order of §4.2 follows it.
-var ethnicity19 = []string{
-	"ASIAN_BANGLADESHI", "ASIAN_CHINESE", "ASIAN_INDIAN", "ASIAN_PAKISTANI", "ASIAN_OTHER",
-	"BLACK_AFRICAN", "BLACK_CARIBBEAN", "BLACK_OTHER",
-	"MIXED_WHITE_ASIAN", "MIXED_WHITE_BLACK_AFRICAN", "MIXED_WHITE_BLACK_CARIBBEAN", "MIXED_OTHER",
-	"WHITE_BRITISH", "WHITE_IRISH", "WHITE_GYPSY_IRISH_TRAVELLER", "WHITE_ROMA", "WHITE_OTHER",
-	"OTHER_ARAB", "OTHER_ANY",
-}
+// ethnicity19 lists the ONS 2021 codes in ONS order (domain-data §4.1,
+// pipeline/contract); the canonical group order of §4.2 follows it.
+var ethnicity19 = contract.Ethnicity19()
 
 // ethnicity5 lists the five high-level groups in ONS order.
-var ethnicity5 = []string{"Asian", "Black", "Mixed", "White", "Other"}
+var ethnicity5 = contract.Ethnicity5()
 
 var quintiles = []string{"Q1", "Q2", "Q3", "Q4", "Q5"}
 
@@ -60,23 +56,11 @@ var deciles = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}
 // silent UNKNOWN would hide a crosswalk bug as missingness.
 func GroupOf5(code string) (string, error) {
 	switch code {
-	case "", "NOT_STATED", Unknown:
+	case "", contract.EthNotStated, Unknown:
 		return Unknown, nil
 	}
-	for _, c := range ethnicity19 {
-		if c == code {
-			switch {
-			case strings.HasPrefix(c, "ASIAN_"):
-				return "Asian", nil
-			case strings.HasPrefix(c, "BLACK_"):
-				return "Black", nil
-			case strings.HasPrefix(c, "MIXED_"):
-				return "Mixed", nil
-			case strings.HasPrefix(c, "WHITE_"):
-				return "White", nil
-			}
-			return "Other", nil
-		}
+	if g, ok := contract.EthnicGroup5(code); ok {
+		return g, nil
 	}
 	return "", fmt.Errorf("ethnicity %q is not an ONS 2021 19-category code", code)
 }
@@ -105,7 +89,7 @@ func (r *Row) normalise() error {
 	if err != nil {
 		return err
 	}
-	if r.Ethnicity == "NOT_STATED" || r.Ethnicity == "" {
+	if r.Ethnicity == contract.EthNotStated || r.Ethnicity == "" {
 		r.Ethnicity = Unknown
 	}
 	switch {

@@ -14,6 +14,10 @@ import (
 // Write puts the §4.10 files in dir, each atomically (temp name in the same
 // folder, then rename) through atomicfile.Write. report.html and the
 // manifest's run metadata belong to the caller, which knows the run.
+// colHouseholds heads the audit CSVs' count of households, as the JSON's
+// "households" does: a count, not the households source.
+const colHouseholds = "households"
+
 func (r *Result) Write(dir string) error {
 	files := []struct {
 		name string
@@ -61,7 +65,7 @@ func writeAll(w io.Writer, header []string, rows [][]string) error {
 }
 
 func (r *Result) writeGroups(w io.Writer, keep func(attr string) bool) error {
-	header := []string{"decision_id", "attribute", "group", "known", "children", "households", "child_dates", "n",
+	header := []string{"decision_id", "attribute", "group", "known", "children", colHouseholds, "child_dates", "n",
 		"selected", "n_labelled", "pos", "neg", "tp", "fp", "fn", "tn", "hh_pos", "hh_neg", "hh_tp", "hh_fp", "hh_fn", "hh_tn"}
 	for _, m := range RateMetrics {
 		header = append(header, m, m+"_num", m+"_den", m+"_households", m+"_lo", m+"_hi", m+"_rel")

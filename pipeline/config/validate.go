@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 // Defaults of CONTRACTS §3.
@@ -324,12 +325,12 @@ func (c *Config) Validate() error {
 // config accepts their absence in writing: without them a run would score
 // people who objected, list families already in early help, or learn from
 // no outcomes.
-var SafetySources = []string{"objections", "early_help_episodes", "csc_referrals"}
+var SafetySources = []string{contract.Objections, contract.EarlyHelpEpisodes, contract.CSCReferrals}
 
 var safetyWhy = map[string]string{
-	"objections":          "the run would score and list people who objected to profiling (UK GDPR Art. 21)",
-	"early_help_episodes": "the run would list families already in early help",
-	"csc_referrals":       "the run has no outcomes to learn from and would list families with an open social-care case",
+	contract.Objections:        "the run would score and list people who objected to profiling (UK GDPR Art. 21)",
+	contract.EarlyHelpEpisodes: "the run would list families already in early help",
+	contract.CSCReferrals:      "the run has no outcomes to learn from and would list families with an open social-care case",
 }
 
 func oneOf(v string, options ...string) bool {

@@ -18,18 +18,13 @@ import (
 
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 )
 
-// Namespaces of the re-identification lookup: the council's own household
-// and person ids (CONTRACTS §2 column names). UPNs, NHS numbers and UPRNs are
-// never re-identified.
-const (
-	nsHousehold = "household_id"
-	nsPerson    = "person_id"
-)
-
-// Reidentifier returns the council's id behind a pseudonym.
+// Reidentifier returns the council's id behind a pseudonym. The list asks
+// only for contract.NSHousehold and contract.NSPerson: UPNs, NHS numbers
+// and UPRNs are never re-identified.
 type Reidentifier interface {
 	Reidentify(namespace, pseudonym string) (string, error)
 }
@@ -141,7 +136,7 @@ func writeFamilies(path string, l *pipeline.List, rows []row) error {
 }
 
 func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {
-	hh, err := e.reid.Reidentify(nsHousehold, en.Household)
+	hh, err := e.reid.Reidentify(contract.NSHousehold, en.Household)
 	if err != nil {
 		return row{}, err
 	}
@@ -158,7 +153,7 @@ func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {
 	// Only the children of listed households are re-identified, once each.
 	refs := map[string]string{}
 	for _, c := range en.Children {
-		id, err := e.reid.Reidentify(nsPerson, c.Person)
+		id, err := e.reid.Reidentify(contract.NSPerson, c.Person)
 		if err != nil {
 			return row{}, err
 		}

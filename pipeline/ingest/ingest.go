@@ -4,6 +4,7 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 	"encoding/csv"
 	"fmt"
@@ -259,7 +260,7 @@ func (s *sink) Reject(rj pipeline.Rejected) error {
 }
 
 // sourceObjections is the objections source's name (CONTRACTS §2).
-const sourceObjections = "objections"
+const sourceObjections = contract.Objections
 
 func (s *sink) Nulled(c pipeline.NulledCell) error {
 	if s.file == nil {

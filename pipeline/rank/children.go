@@ -5,6 +5,7 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 	"encoding/csv"
 	"errors"
@@ -21,8 +22,8 @@ import (
 // scoredChildrenHeader is CONTRACTS §4's evaluation/scored_children.csv,
 // with the equality analysis's age_band, sex and sen_status added at the
 // end (issue 21): a reader by column name is unaffected.
-var scoredChildrenHeader = []string{"as_of", "model", "person_id", "household_id", "score", "selected", "label",
-	"ethnicity5", "ethnicity", "imd_decile", "age_band", "sex", "sen_status"}
+var scoredChildrenHeader = []string{"as_of", "model", contract.ColPersonID, contract.ColHouseholdID, "score", "selected", "label",
+	"ethnicity5", contract.ColEthnicity, contract.ColIMDDecile, "age_band", contract.ColSex, contract.ColSENStatus}
 
 // scoredChildrenColumnsBefore21 is how many columns the file had before
 // the equality columns: a training run of an older build wrote that many,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 )
 
@@ -215,7 +216,7 @@ func readGroups(path, asOf string, listed map[string]bool) (map[string]string, e
 	for i, h := range header {
 		col[h] = i
 	}
-	ia, ih, ie := col["as_of"], col["household_id"], col["ethnicity5"]
+	ia, ih, ie := col["as_of"], col[contract.ColHouseholdID], col["ethnicity5"]
 	if _, ok := col["ethnicity5"]; !ok {
 		return nil, errors.New("no ethnicity5 column")
 	}

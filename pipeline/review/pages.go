@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/review/decisions"
 	"earlyhelp/pipeline/review/users"
 	"earlyhelp/pipeline/rundir"
@@ -128,7 +129,7 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request, _ *session) {
 	s.cfg.Throttle.Success(name)
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
 	http.SetCookie(w, s.cookie(sessionCookie, s.startSession(u), 0))
-	s.cfg.Log.Info().Str("role", u.Role).Msg("review: signed in")
+	s.cfg.Log.Info().Str(users.RoleKey, u.Role).Msg("review: signed in")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -184,7 +185,7 @@ func (s *Site) list(w http.ResponseWriter, r *http.Request, sess *session) {
 		return
 	}
 	v := listView{Week: wk, Localities: sess.user.Localities, Sort: r.URL.Query().Get("sort"),
-		Locality: r.URL.Query().Get("locality"), Sorts: []string{"rank", "status", "locality", "weeks"}}
+		Locality: r.URL.Query().Get(contract.ColLocality), Sorts: []string{"rank", "status", contract.ColLocality, "weeks"}}
 	for _, f := range wk.Families {
 		if mine(sess.user, f.Locality) && (v.Locality == "" || f.Locality == v.Locality) {
 			row := *f
@@ -197,7 +198,7 @@ func (s *Site) list(w http.ResponseWriter, r *http.Request, sess *session) {
 	switch v.Sort {
 	case "status":
 		sort.SliceStable(v.Families, func(i, j int) bool { return v.Families[i].Status < v.Families[j].Status })
-	case "locality":
+	case contract.ColLocality:
 		sort.SliceStable(v.Families, func(i, j int) bool { return v.Families[i].Locality < v.Families[j].Locality })
 	case "weeks":
 		sort.SliceStable(v.Families, func(i, j int) bool { return v.Families[i].WeeksOnList > v.Families[j].WeeksOnList })

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"earlyhelp/pipeline/atomicfile"
+	"earlyhelp/pipeline/contract"
 )
 
 // ListRow is one household of the navigator list (CONTRACTS §6),
@@ -47,7 +48,7 @@ type ListRow struct {
 var listSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "rank", Type: arrow.PrimitiveTypes.Int32},
 	{Name: "household_ref", Type: arrow.BinaryTypes.String},
-	{Name: "locality", Type: arrow.BinaryTypes.String},
+	{Name: contract.ColLocality, Type: arrow.BinaryTypes.String},
 	{Name: "band", Type: arrow.BinaryTypes.String},
 	{Name: "score", Type: arrow.PrimitiveTypes.Float64},
 	{Name: "status", Type: arrow.BinaryTypes.String},
@@ -181,7 +182,7 @@ func listRecord(rec arrow.Record) ([]ListRow, error) {
 	out := make([]ListRow, 0, rec.NumRows())
 	for i := 0; i < int(rec.NumRows()); i++ {
 		lr := ListRow{
-			Rank: i32("rank", i), Household: str("household_ref", i), Locality: str("locality", i),
+			Rank: i32("rank", i), Household: str("household_ref", i), Locality: str(contract.ColLocality, i),
 			Band: str("band", i), Score: cols["score"].(*array.Float64).Value(i), Status: str("status", i),
 			WeeksOnList: i32("weeks_on_list", i), Children: i32("children", i),
 			ChildRefs: splitCell(str("child_refs", i)), Reasons: splitCell(str("reasons", i)),

@@ -1,6 +1,7 @@
 package rundir
 
 import (
+	"earlyhelp/pipeline/contract"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -59,7 +60,7 @@ func readListCSV(rd io.Reader) ([]ListRow, error) {
 			return unneutralise(rec[i])
 		}
 		lr := ListRow{
-			Household: get("household_ref"), Locality: get("locality"), Band: get("band"), Status: get("status"),
+			Household: get("household_ref"), Locality: get(contract.ColLocality), Band: get("band"), Status: get("status"),
 			ChildRefs: splitCell(get("child_refs")), Reasons: splitCell(get("reasons")),
 			ReasonCodes: splitCell(get("reason_codes")), Decision: get("last_decision"),
 			ContactSafety: splitCell(get("contact_safety")), Likelihood: get("likelihood"),

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // healthSources hold health data (UK GDPR Art. 9): their processing needs
 // the Art. 9(2)(g) condition as well as a lawful basis.
-var healthSources = map[string]bool{"hv_contacts": true, "hv_assessments": true}
+var healthSources = map[string]bool{contract.HVContacts: true, contract.HVAssessments: true}
 
 // dpia drafts the data protection impact assessment.
 func (r *run) dpia() []byte {
@@ -57,7 +59,7 @@ func (r *run) dpia() []byte {
 	b.WriteString("## 4. Objections (Art. 21)\n\n")
 	b.WriteString("An objection is recorded in the council's objections register (the `objections` source: person, date received, date withdrawn). " +
 		"While it stands, no household with that member is scored, listed or used for training. Objections fail safe: a row whose person can be identified is honoured whatever else is wrong with it, and an unreadable withdrawal date means not withdrawn.\n\n")
-	if m := r.man.Sources["objections"]; m != nil {
+	if m := r.man.Sources[contract.Objections]; m != nil {
 		fmt.Fprintf(&b, "- Objection rows this run: %d read, %d loaded, %d that matched no one (`objections_unmatched` in the manifest).\n", m.Read, m.Loaded, len(m.Unmatched))
 	} else {
 		b.WriteString("- **No objections source was read in this run**: configure one before go-live.\n")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // eqiaColumns are the equality tables' columns: the audit's publishable
@@ -61,7 +63,7 @@ func (r *run) eqia() []byte {
 		}
 		b.WriteString("\n")
 	}
-	if !have["sen_status"] {
+	if !have[contract.ColSENStatus] {
 		b.WriteString("## Special educational needs (disability)\n\nNot supplied: the persons extract carries no `sen_status`. Supply it (none, sen_support, ehcp) to see the list's figures by SEN status.\n\n")
 	}
 	b.WriteString("## Characteristics the run cannot see\n\n")

@@ -3,6 +3,8 @@ package transparency
 import (
 	"bytes"
 	"fmt"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // privacyNotice drafts the plain-English text a council adapts for its
@@ -53,16 +55,16 @@ func (r *run) privacyNotice() []byte {
 
 // plainSource says in plain English what each source is.
 var plainSource = map[string]string{
-	"persons":                 "Basic details about you and your children: date of birth, and the reference numbers schools and the NHS use.",
-	"households":              "Who lives with whom, and the area you live in.",
-	"deprivation":             "Published figures on how deprived each small area is.",
-	"attendance_sessions":     "Your children's school attendance and lateness.",
-	"hv_contacts":             "Health visitor appointments, and whether they were kept.",
-	"hv_assessments":          "Health visitor checks of a baby's development and a parent's mood.",
-	"homelessness_cases":      "Whether you have asked the council for help with homelessness.",
-	"temporary_accommodation": "Any temporary accommodation the council has provided.",
-	"rent_accounts":           "Council or housing association rent arrears.",
-	"csc_referrals":           "Past referrals to children's social care.",
-	"early_help_episodes":     "Early help your family has already had.",
-	"objections":              "Whether anyone in your household has asked us not to include them.",
+	contract.Persons:            "Basic details about you and your children: date of birth, and the reference numbers schools and the NHS use.",
+	contract.Households:         "Who lives with whom, and the area you live in.",
+	contract.Deprivation:        "Published figures on how deprived each small area is.",
+	contract.AttendanceSessions: "Your children's school attendance and lateness.",
+	contract.HVContacts:         "Health visitor appointments, and whether they were kept.",
+	contract.HVAssessments:      "Health visitor checks of a baby's development and a parent's mood.",
+	contract.HomelessnessCases:  "Whether you have asked the council for help with homelessness.",
+	contract.TemporaryAccom:     "Any temporary accommodation the council has provided.",
+	contract.RentAccounts:       "Council or housing association rent arrears.",
+	contract.CSCReferrals:       "Past referrals to children's social care.",
+	contract.EarlyHelpEpisodes:  "Early help your family has already had.",
+	contract.Objections:         "Whether anyone in your household has asked us not to include them.",
 }

@@ -46,6 +46,10 @@ const (
 // the password wrong, so a caller cannot tell users which names exist.
 var ErrBadCredentials = errors.New("users: bad credentials")
 
+// RoleKey names an account's role in flags and logs, as its JSON does: an
+// account's role, no relation to a household member's (households.role).
+const RoleKey = "role"
+
 // User is one person who may sign in.
 type User struct {
 	Name       string   `json:"name"`
