@@ -76,27 +76,27 @@ func New(cfg Config, spec connectors.Spec, p *connectors.Pseudonymiser) (*Source
 		return nil, errors.New("csvdir: spec has no name")
 	}
 	if cfg.Path == "" {
-		return nil, fmt.Errorf("%s: csvdir: path is empty", spec.Name)
+		return nil, fmt.Errorf("csvdir: path is empty")
 	}
 	if _, err := filepath.Match(spec.Pattern, ""); err != nil || spec.Pattern == "" {
-		return nil, fmt.Errorf("%s: csvdir: bad file pattern %q", spec.Name, spec.Pattern)
+		return nil, fmt.Errorf("csvdir: bad file pattern %q", spec.Pattern)
 	}
 	if p == nil {
-		return nil, fmt.Errorf("%s: csvdir: no pseudonymiser", spec.Name)
+		return nil, fmt.Errorf("csvdir: no pseudonymiser")
 	}
 	switch cfg.Encoding {
 	case "", EncodingAuto, EncodingUTF8, EncodingWindows1252:
 	default:
-		return nil, fmt.Errorf("%s: csvdir: encoding %q: want %q, %q or %q", spec.Name, cfg.Encoding, EncodingAuto, EncodingUTF8, EncodingWindows1252)
+		return nil, fmt.Errorf("csvdir: encoding %q: want %q, %q or %q", cfg.Encoding, EncodingAuto, EncodingUTF8, EncodingWindows1252)
 	}
 	switch cfg.Delimiter {
 	case "", DelimiterAuto, ",", ";", "\t", "|":
 	default:
-		return nil, fmt.Errorf("%s: csvdir: delimiter %q: want %q, \",\", \";\", \"\\t\" or \"|\"", spec.Name, cfg.Delimiter, DelimiterAuto)
+		return nil, fmt.Errorf("csvdir: delimiter %q: want %q, \",\", \";\", \"\\t\" or \"|\"", cfg.Delimiter, DelimiterAuto)
 	}
 	opts := connectors.LoadOptions{BalanceSign: cfg.BalanceSign, Columns: cfg.Columns}
 	if err := opts.Validate(spec.Name); err != nil {
-		return nil, fmt.Errorf("%s: csvdir: %w", spec.Name, err)
+		return nil, fmt.Errorf("csvdir: %w", err)
 	}
 	r, err := connectors.NewRules(spec, opts)
 	if err != nil {

@@ -50,18 +50,18 @@ func New(cfg Config, spec connectors.Spec, p *connectors.Pseudonymiser) (*Source
 		return nil, errors.New("parquetdir: spec has no name")
 	}
 	if cfg.Path == "" {
-		return nil, fmt.Errorf("%s: parquetdir: path is empty", spec.Name)
+		return nil, fmt.Errorf("parquetdir: path is empty")
 	}
 	pattern := strings.TrimSuffix(strings.ToLower(spec.Pattern), ".csv") + ".parquet"
 	if _, err := filepath.Match(pattern, ""); err != nil || spec.Pattern == "" {
-		return nil, fmt.Errorf("%s: parquetdir: bad file pattern %q", spec.Name, spec.Pattern)
+		return nil, fmt.Errorf("parquetdir: bad file pattern %q", spec.Pattern)
 	}
 	if p == nil {
-		return nil, fmt.Errorf("%s: parquetdir: no pseudonymiser", spec.Name)
+		return nil, fmt.Errorf("parquetdir: no pseudonymiser")
 	}
 	opts := connectors.LoadOptions{BalanceSign: cfg.BalanceSign}
 	if err := opts.Validate(spec.Name); err != nil {
-		return nil, fmt.Errorf("%s: parquetdir: %w", spec.Name, err)
+		return nil, fmt.Errorf("parquetdir: %w", err)
 	}
 	r, err := connectors.NewRules(spec, opts)
 	if err != nil {

@@ -73,22 +73,22 @@ func New(cfg Config, spec connectors.Spec, p *connectors.Pseudonymiser) (*Source
 		return nil, errors.New("postgres: spec has no name")
 	}
 	if cfg.DSNEnv == "" {
-		return nil, fmt.Errorf("%s: postgres: dsn_env is empty", spec.Name)
+		return nil, fmt.Errorf("postgres: dsn_env is empty")
 	}
 	if strings.ContainsAny(cfg.DSNEnv, "=:/@ ") {
 		// Most likely a connection string pasted where its variable's name
 		// belongs: say so without echoing it.
-		return nil, fmt.Errorf("%s: postgres: dsn_env must name an environment variable, not hold a connection string", spec.Name)
+		return nil, fmt.Errorf("postgres: dsn_env must name an environment variable, not hold a connection string")
 	}
 	if strings.TrimSpace(cfg.Query) == "" {
-		return nil, fmt.Errorf("%s: postgres: query is empty", spec.Name)
+		return nil, fmt.Errorf("postgres: query is empty")
 	}
 	if p == nil {
-		return nil, fmt.Errorf("%s: postgres: no pseudonymiser", spec.Name)
+		return nil, fmt.Errorf("postgres: no pseudonymiser")
 	}
 	opts := connectors.LoadOptions{BalanceSign: cfg.BalanceSign}
 	if err := opts.Validate(spec.Name); err != nil {
-		return nil, fmt.Errorf("%s: postgres: %w", spec.Name, err)
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	r, err := connectors.NewRules(spec, opts)
 	if err != nil {
