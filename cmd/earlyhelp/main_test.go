@@ -481,6 +481,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "--config", "/nonexistent/earlyhelp.yaml"}, exitUsage, "no such file"},
 		// Only commands that write a profile take --cpuprofile.
 		{[]string{"serve", "--cpuprofile", "cpu.prof"}, exitUsage, "cpuprofile"},
+		{[]string{"serve", "--memprofile", "mem.prof"}, exitUsage, "memprofile"},
 	}
 	for _, tc := range tests {
 		code, stdout, stderr := runCLI(t, tc.args...)
@@ -504,8 +505,9 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// TestCPUProfile: a command that takes --cpuprofile writes the profile.
-// ingest once took the flag and wrote nothing.
+// TestCPUProfile: a command that takes --cpuprofile and --memprofile
+// writes both profiles (gzipped pprof protobufs). ingest once took the
+// flag and wrote nothing.
 func TestCPUProfile(t *testing.T) {
 	dir := t.TempDir()
 	if code, _, stderr := runCLI(t, "synth", "--out", dir, "--children", "200"); code != 0 {
@@ -515,12 +517,16 @@ func TestCPUProfile(t *testing.T) {
 		{"ingest", "--config", filepath.Join(dir, "earlyhelp.yaml")},
 	} {
 		prof := filepath.Join(t.TempDir(), "cpu.prof")
-		args = append(args, "--log-level", "warn", "--cpuprofile", prof)
+		mem := filepath.Join(t.TempDir(), "mem.prof")
+		args = append(args, "--log-level", "warn", "--cpuprofile", prof, "--memprofile", mem)
 		if code, _, stderr := runCLI(t, args...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
-		if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
-			t.Errorf("%s --cpuprofile wrote no profile (%v)", args[0], err)
+		for flag, path := range map[string]string{"--cpuprofile": prof, "--memprofile": mem} {
+			b, err := os.ReadFile(path)
+			if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+				t.Errorf("%s %s wrote no gzipped profile (%d bytes, %v)", args[0], flag, len(b), err)
+			}
 		}
 	}
 }

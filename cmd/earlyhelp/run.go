@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
-	"runtime/pprof"
 	"sort"
 	"strconv"
 	"time"
@@ -29,6 +27,7 @@ type commonFlags struct {
 	logFormat  string
 	logLevel   string
 	cpuProfile string
+	memProfile string
 }
 
 // withConfig adds the --config flag, for commands that read a council's
@@ -57,32 +56,6 @@ func (c *commonFlags) load(stderr io.Writer) (*config.Config, zerolog.Logger, er
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format on stderr: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-}
-
-// profiled adds --cpuprofile, for the commands that run the pipeline and
-// call profile: a flag taken and then ignored would leave an engineer
-// profiling nothing.
-func (c *commonFlags) profiled(fs *flag.FlagSet) {
-	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
-}
-
-// profile starts the CPU profile if one was asked for; stop ends it.
-func (c *commonFlags) profile() (stop func(), err error) {
-	if c.cpuProfile == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(c.cpuProfile)
-	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
 }
 
 // parseFlags parses args, turning flag errors into usage errors.

@@ -45,6 +45,15 @@ const (
 	trainingSnapshots = 20
 	snapshotStepWeeks = 4
 	minHistoryWeeks   = 26
+	// maxTrainingRows bounds a model's training rows: beyond it every row
+	// with the outcome is kept and a share of the rest (issue 25). The
+	// demo council's 103,000 rows are under it and untouched; a
+	// 300,000-child council's 1.5 million are sampled to about a third,
+	// which took its cold run from 547 s to 500 s and its train stage
+	// from 8.9 to 6.9 GiB. On the 20,000-child councils, keeping a
+	// quarter of the rows without the outcome moved AUC by at most 0.005
+	// on every world (precision@K moved within its noise).
+	maxTrainingRows = 500_000
 )
 
 // keyEnv holds the pseudonym key (hex) when no key file is configured.
@@ -255,7 +264,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		train: train.Config{
 			Candidates: cands, Rules: rules.New(), Calibrate: calibrate,
 			Comparisons: comparisons, DeprivedFeature: deprived,
-			Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks, MinHistoryWeeks: minHistoryWeeks,
+			Snapshots: trainingSnapshots, StepWeeks: snapshotStepWeeks, MinHistoryWeeks: minHistoryWeeks, MaxTrainingRows: maxTrainingRows,
 			Evaluate: evaluate.Compute, Capacity: cfg.List.Capacity, ListRules: listRules,
 			Models: newFileModels(cfg.DataDir),
 		},

@@ -215,7 +215,7 @@ func (r *run) buildGroup(ctx context.Context, fo *foldRun, g int) func() (*train
 			return nil, nil, err
 		}
 		if g == fo.first {
-			fo.firstSet.rows, fo.firstSet.pos, fo.firstSet.train, fo.firstSet.cal = len(ts.labels), ts.pos, ts.train, ts.cal
+			fo.firstSet.rows, fo.firstSet.pos, fo.firstSet.train, fo.firstSet.cal = ts.rows, ts.pos, ts.train, ts.cal
 		}
 		return ts, test, nil
 	}

@@ -38,6 +38,12 @@ type Config struct {
 	// SaveModel writes the model artifact (model/model.json); nil uses the
 	// model's own MarshalJSON if it has one.
 	SaveModel func(m pipeline.Model, w pipeline.ModelWindow) ([]byte, error)
+	// MaxTrainingRows bounds the rows a model trains on (0: no bound).
+	// Beyond it, every row with the outcome is kept and a share of those
+	// without, so the backtest's time and memory stop growing with the
+	// council once it is large enough to learn from; calibration always
+	// sees every row of its held-out households.
+	MaxTrainingRows int
 	// Training uses up to Snapshots as-of dates, StepWeeks apart; none with
 	// less than MinHistoryWeeks of stored history.
 	Snapshots       int

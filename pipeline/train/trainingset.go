@@ -4,6 +4,7 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -22,6 +23,11 @@ type trainingSet struct {
 	rec    arrow.Record
 	labels []bool
 	pos    int
+	// rows counts the training rows before any negatives were sampled
+	// out: the population the base rate is of. negShare is the share of
+	// rows without the outcome kept (1: all), set from the first date.
+	rows     int
+	negShare float64
 	// calRec and calLabels are the calibration rows, nil without
 	// calibration. heldOutPos is the outcomes among the held-out households;
 	// when under minCalibrationOutcomes the set widened to every household
@@ -94,6 +100,13 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, keep, calibrat
 		if err != nil {
 			return nil, err
 		}
+		ts.rows += len(lab)
+		if ts.negShare == 0 {
+			ts.negShare = negativeShare(r.opts.MaxTrainingRows, len(lab)*len(ts.train))
+		}
+		if rec, lab, err = sampleNegatives(r.Mem, rec, lab, d, ts.negShare); err != nil {
+			return nil, err
+		}
 		recs = append(recs, rec)
 		ts.labels = append(ts.labels, lab...)
 		if calibrating == nil {
@@ -134,6 +147,53 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, keep, calibrat
 	return ts, err
 }
 
+// negativeShare is the share of rows without the outcome a training set
+// of about rows rows keeps under the bound max (0: none): 1 below it.
+func negativeShare(max, rows int) float64 {
+	if max <= 0 || rows <= max {
+		return 1
+	}
+	return float64(max) / float64(rows)
+}
+
+// sampleNegatives keeps every training row with the outcome and a share
+// q of those without, chosen by a hash of the
+// household and the date so that every candidate and every rerun draws
+// the same rows. Outcomes are rare (about 3 in 100 households), so the
+// rows without one carry little of what a model learns per row, yet they
+// are nearly all of its cost in time and memory; the slopes of a logistic
+// model are unchanged in expectation by sampling on the outcome, and the
+// intercept's shift is taken out by calibration, which sees every row of
+// its held-out households.
+func sampleNegatives(mem memory.Allocator, rec arrow.Record, labels []bool, d time.Time, q float64) (arrow.Record, []bool, error) {
+	if q <= 0 || q >= 1 {
+		return rec, labels, nil
+	}
+	hh, err := pipeline.StringColumn(rec, pipeline.ColHousehold)
+	if err != nil {
+		rec.Release()
+		return nil, nil, err
+	}
+	day := d.Format(time.DateOnly)
+	keep := make([]bool, len(labels))
+	var kept []bool
+	for i, y := range labels {
+		h := fnv.New64a()
+		h.Write([]byte(hh.Value(i)))
+		h.Write([]byte(day))
+		if y || float64(h.Sum64()>>11)/(1<<53) < q {
+			keep[i] = true
+			kept = append(kept, y)
+		}
+	}
+	out, err := filterRecord(mem, rec, keep, len(kept))
+	rec.Release()
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, kept, nil
+}
+
 // fitOn trains c on ts and calibrates it. It only reads ts, so models of
 // different candidates may fit on one set at once.
 func (r *run) fitOn(ctx context.Context, c pipeline.Candidate, ts *trainingSet) (*fitted, error) {
@@ -143,7 +203,7 @@ func (r *run) fitOn(ctx context.Context, c pipeline.Candidate, ts *trainingSet) 
 		if err != nil {
 			return nil, fmt.Errorf("%s: fit on %d rows (%d positive): %w", c.Name, len(ts.labels), ts.pos, err)
 		}
-		f.model, f.rows, f.pos = m, len(ts.labels), ts.pos
+		f.model, f.rows, f.pos = m, ts.rows, ts.pos
 	} else if c.Name == pipeline.BaselineRules {
 		f.model = r.opts.Rules
 	}
