@@ -5,7 +5,7 @@ import "earlyhelp/pipeline/rundir"
 // The manifest's types live with the run folder they describe; these
 // aliases keep pipeline's names for its callers.
 type (
-	Manifest           = rundir.Manifest[BacktestSummary]
+	Manifest           = rundir.Manifest
 	SourceManifest     = rundir.SourceManifest
 	UnmatchedRow       = rundir.UnmatchedRow
 	FileManifest       = rundir.FileManifest

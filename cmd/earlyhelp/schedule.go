@@ -465,7 +465,7 @@ func runManifests(dataDir string) []*pipeline.Manifest {
 	runs, _ := rundir.All(dataDir)
 	var out []*pipeline.Manifest
 	for _, r := range runs {
-		if m, err := rundir.ReadManifest[pipeline.BacktestSummary](r); err == nil {
+		if m, err := r.Manifest(); err == nil {
 			out = append(out, m)
 		}
 	}

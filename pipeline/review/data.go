@@ -83,7 +83,7 @@ func (r *runs) manifests() ([]pipeline.Manifest, error) {
 	}
 	var out []pipeline.Manifest
 	for _, run := range all {
-		m, err := rundir.ReadManifest[pipeline.BacktestSummary](run)
+		m, err := run.Manifest()
 		if err != nil {
 			m = &pipeline.Manifest{RunID: run.ID(), Status: "unreadable"}
 		}

@@ -10,12 +10,7 @@ import (
 // Manifest is runs/<id>/manifest.json: what a run read, what it did and how
 // it ended. It is rewritten atomically after every stage, so a run that dies
 // still leaves one.
-//
-// B is the backtest's summary. Its type belongs to the stage that runs the
-// backtest (pipeline.BacktestSummary, with the models' metrics and the
-// top-of-list calibration), which a leaf cannot import; a reader that does
-// not need it uses json.RawMessage (Run.Manifest).
-type Manifest[B any] struct {
+type Manifest struct {
 	RunID       string     `json:"run_id"`
 	Council     string     `json:"council"`
 	AsOf        string     `json:"as_of"`
@@ -39,7 +34,7 @@ type Manifest[B any] struct {
 	LinkMatch  map[string]float64 `json:"link_match_rates"`
 	Households *HouseholdCounts   `json:"households,omitempty"`
 	Model      *ModelManifest     `json:"model,omitempty"`
-	Backtest   *B                 `json:"backtest,omitempty"`
+	Backtest   *BacktestSummary   `json:"backtest,omitempty"`
 	List       *ListManifest      `json:"list,omitempty"`
 	// Fairness is the audit's headline for auditors, when the run audited.
 	Fairness string `json:"fairness_headline,omitempty"`
@@ -157,7 +152,7 @@ type StageTiming struct {
 
 // Marshal is the manifest as the run writes it: indented, one trailing
 // newline.
-func (m *Manifest[B]) Marshal() ([]byte, error) {
+func (m *Manifest) Marshal() ([]byte, error) {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, err
@@ -165,16 +160,9 @@ func (m *Manifest[B]) Marshal() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// Manifest reads the run's manifest.json, its backtest summary left as
-// JSON.
-func (r Run) Manifest() (*Manifest[json.RawMessage], error) {
-	return ReadManifest[json.RawMessage](r)
-}
-
-// ReadManifest reads the run's manifest.json with its backtest summary
-// decoded as a B.
-func ReadManifest[B any](r Run) (*Manifest[B], error) {
-	var m Manifest[B]
+// Manifest reads the run's manifest.json.
+func (r Run) Manifest() (*Manifest, error) {
+	var m Manifest
 	if err := atomicfile.ReadJSON(r.ManifestPath(), &m); err != nil {
 		return nil, err
 	}
