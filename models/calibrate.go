@@ -256,9 +256,6 @@ func (c *Calibrated) ExplainAll(ctx context.Context, feats arrow.Record, n int) 
 	return pipeline.ExplainAll(ctx, c.base, feats, n)
 }
 
-// Base is the uncalibrated model.
-func (c *Calibrated) Base() pipeline.Model { return c.base }
-
 // Method is the calibration method.
 func (c *Calibrated) Method() string { return c.method }
 

@@ -19,9 +19,6 @@ type FeatureSet interface {
 	// Labels says, for each household of t, whether a child of it had the
 	// outcome within horizonWeeks after t's as-of date.
 	Labels(ctx context.Context, t *FeatureTable, horizonWeeks int) ([]bool, error)
-	// Describe turns a reason for row of t into a sentence a navigator can
-	// read, with the household's own facts and dates where it can.
-	Describe(t *FeatureTable, row int, r Reason) string
 
 	// What every run needs beyond the table (issue 22: required, so the
 	// compiler checks it, rather than asked for at run time and skipped
@@ -37,18 +34,18 @@ type FeatureSet interface {
 	Timeliner
 	ChildAuditor
 	Contexter
-	// DropCaches lets go of what builds read from the store; a later Build
-	// reads it again. The score stage calls it when done: no later stage
-	// builds features, and the audit stage would otherwise run beside all
-	// of it (at 120,000 children the audit had become the weekly run's
-	// peak of memory). It must not run beside a Build, and tables built
-	// before it can no longer be described, listed by child or drawn.
-	DropCaches()
+	CacheDropper
 }
 
-// A CacheDropper drops what it read from the store (FeatureSet.DropCaches);
-// the feature builders are ones too.
+// A CacheDropper (a FeatureSet, and each feature builder) keeps what it
+// read from the store between builds until told to drop it. The score
+// stage drops it when done: no later stage builds features, and the audit
+// stage would otherwise run beside all of it (at 120,000 children the
+// audit had become the weekly run's peak of memory).
 type CacheDropper interface {
+	// DropCaches lets go of what builds read; a later Build reads it
+	// again. It must not run beside a Build, and tables built before it
+	// can no longer be listed by child or drawn.
 	DropCaches()
 }
 

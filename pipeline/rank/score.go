@@ -104,8 +104,8 @@ func (r *run) score(ctx context.Context) error {
 		if f, ok := facts[i]; ok {
 			return f
 		}
-		f := &pipeline.FamilyFacts{}
-		*f = r.Features.Facts(t, i)
+		ff := r.Features.Facts(t, i)
+		f := &ff
 		f.Signals = r.opts.Reasons.Recent(f.Signals, r.AsOf)
 		facts[i] = f
 		return f

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
 	"testing"
@@ -165,6 +166,18 @@ func TestMaxTrainingRows(t *testing.T) {
 		if f.TrainingRows != all.Folds[i].TrainingRows || f.TrainingPos != all.Folds[i].TrainingPos {
 			t.Errorf("fold %s: training rows %d (%d positive) bounded, %d (%d) not: the books are of the population",
 				f.AsOf, f.TrainingRows, f.TrainingPos, all.Folds[i].TrainingRows, all.Folds[i].TrainingPos)
+		}
+	}
+}
+
+// TestFNV64a: the inline hash is hash/fnv's FNV-1a of the two strings
+// joined, so the rows a bound keeps are those hash/fnv would choose.
+func TestFNV64a(t *testing.T) {
+	for _, tc := range [][2]string{{"", ""}, {"h00001", "2026-03-02"}, {"Hé", "x"}} {
+		h := fnv.New64a()
+		h.Write([]byte(tc[0] + tc[1]))
+		if got, want := fnv64a(tc[0], tc[1]), h.Sum64(); got != want {
+			t.Errorf("fnv64a(%q, %q) = %x; want %x", tc[0], tc[1], got, want)
 		}
 	}
 }
