@@ -65,29 +65,17 @@ var Header = pipeline.ListColumns()
 //go:embed templates/list.html
 var templates embed.FS
 
-// row is one re-identified list row, as both files show it.
+// row is one re-identified list row: the run folder's typed row (the
+// Parquet copy's, unrounded) with the text the CSV and the page show.
 type row struct {
-	Rank        int
-	Household   string
-	Locality    string
-	Band        string
-	Score       string
-	Status      string
-	WeeksOnList int
-	Children    int
-	ChildRefs   []string
-	Reasons     []string
-	ReasonCodes []string
-	Decision    string
-	DecisionAt  string
-	// Added with the safety pack (CONTRACTS §6, at the end of the CSV).
-	ContactSafety []string
-	Likelihood    string
-	Context       []string
-	score         float64   // unrounded, for the Parquet copy
-	decisionAt    time.Time // for the Parquet copy
-	family        Family    // the family page's entry
+	rundir.ListRow
+	score      string // to three places
+	decisionAt string // yyyy-mm-dd; "" without a decision
+	family     Family // the family page's entry
 }
+
+// DecisionDate is the page's date of the last decision.
+func (r row) DecisionDate() string { return r.decisionAt }
 
 // Export writes both files; either both are complete or the run fails.
 func (e *Exporter) Export(ctx context.Context, runDir string, l *pipeline.List) ([]string, error) {
@@ -105,7 +93,11 @@ func (e *Exporter) Export(ctx context.Context, runDir string, l *pipeline.List) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := rd.WriteList(listRows(rows)); err != nil {
+	typed := make([]rundir.ListRow, len(rows))
+	for i, r := range rows {
+		typed[i] = r.ListRow
+	}
+	if err := rd.WriteList(typed); err != nil {
 		return nil, err
 	}
 	if err := atomicfile.Write(rd.ListHTML(), 0o640, func(w io.Writer) error {
@@ -140,15 +132,14 @@ func (e *Exporter) reidentify(en pipeline.ListEntry) (row, error) {
 	if err != nil {
 		return row{}, err
 	}
-	r := row{
+	r := row{ListRow: rundir.ListRow{
 		Rank: en.Rank, Household: hh, Locality: en.Locality, Band: en.Band,
-		Score: strconv.FormatFloat(en.Score, 'f', 3, 64), Status: en.Status,
-		WeeksOnList: en.WeeksOnList, Children: len(en.Children),
-		Decision: en.LastDecision, score: en.Score, decisionAt: en.LastDecisionAt,
+		Score: en.Score, Status: en.Status, WeeksOnList: en.WeeksOnList, Children: len(en.Children),
+		Decision: en.LastDecision, DecisionAt: en.LastDecisionAt,
 		ContactSafety: en.ContactSafety, Likelihood: en.Likelihood, Context: en.Context,
-	}
+	}, score: strconv.FormatFloat(en.Score, 'f', 3, 64)}
 	if !en.LastDecisionAt.IsZero() {
-		r.DecisionAt = en.LastDecisionAt.Format(time.DateOnly)
+		r.decisionAt = en.LastDecisionAt.Format(time.DateOnly)
 	}
 	// Only the children of listed households are re-identified, once each.
 	refs := map[string]string{}
@@ -232,9 +223,9 @@ func writeCSV(w io.Writer, rows []row) error {
 	n := pipeline.Neutralise
 	for _, r := range rows {
 		rec := []string{
-			strconv.Itoa(r.Rank), n(r.Household), n(r.Locality), r.Band, r.Score, r.Status,
+			strconv.Itoa(r.Rank), n(r.Household), n(r.Locality), r.Band, r.score, r.Status,
 			strconv.Itoa(r.WeeksOnList), strconv.Itoa(r.Children), n(strings.Join(r.ChildRefs, ";")),
-			n(strings.Join(r.Reasons, ";")), n(strings.Join(r.ReasonCodes, ";")), n(r.Decision), r.DecisionAt,
+			n(strings.Join(r.Reasons, ";")), n(strings.Join(r.ReasonCodes, ";")), n(r.Decision), r.decisionAt,
 			n(strings.Join(r.ContactSafety, "; ")), n(r.Likelihood), n(strings.Join(r.Context, "; ")),
 		}
 		if err := cw.Write(rec); err != nil {
