@@ -76,13 +76,13 @@ func New(cfg Config, spec connectors.Spec, p *connectors.Pseudonymiser) (*Source
 		return nil, errors.New("csvdir: spec has no name")
 	}
 	if cfg.Path == "" {
-		return nil, fmt.Errorf("csvdir: path is empty")
+		return nil, errors.New("csvdir: path is empty")
 	}
 	if _, err := filepath.Match(spec.Pattern, ""); err != nil || spec.Pattern == "" {
 		return nil, fmt.Errorf("csvdir: bad file pattern %q", spec.Pattern)
 	}
 	if p == nil {
-		return nil, fmt.Errorf("csvdir: no pseudonymiser")
+		return nil, errors.New("csvdir: no pseudonymiser")
 	}
 	switch cfg.Encoding {
 	case "", EncodingAuto, EncodingUTF8, EncodingWindows1252:

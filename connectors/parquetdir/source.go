@@ -50,14 +50,14 @@ func New(cfg Config, spec connectors.Spec, p *connectors.Pseudonymiser) (*Source
 		return nil, errors.New("parquetdir: spec has no name")
 	}
 	if cfg.Path == "" {
-		return nil, fmt.Errorf("parquetdir: path is empty")
+		return nil, errors.New("parquetdir: path is empty")
 	}
 	pattern := strings.TrimSuffix(strings.ToLower(spec.Pattern), ".csv") + ".parquet"
 	if _, err := filepath.Match(pattern, ""); err != nil || spec.Pattern == "" {
 		return nil, fmt.Errorf("parquetdir: bad file pattern %q", spec.Pattern)
 	}
 	if p == nil {
-		return nil, fmt.Errorf("parquetdir: no pseudonymiser")
+		return nil, errors.New("parquetdir: no pseudonymiser")
 	}
 	opts := connectors.LoadOptions{BalanceSign: cfg.BalanceSign}
 	if err := opts.Validate(spec.Name); err != nil {

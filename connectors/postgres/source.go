@@ -73,18 +73,18 @@ func New(cfg Config, spec connectors.Spec, p *connectors.Pseudonymiser) (*Source
 		return nil, errors.New("postgres: spec has no name")
 	}
 	if cfg.DSNEnv == "" {
-		return nil, fmt.Errorf("postgres: dsn_env is empty")
+		return nil, errors.New("postgres: dsn_env is empty")
 	}
 	if strings.ContainsAny(cfg.DSNEnv, "=:/@ ") {
 		// Most likely a connection string pasted where its variable's name
 		// belongs: say so without echoing it.
-		return nil, fmt.Errorf("postgres: dsn_env must name an environment variable, not hold a connection string")
+		return nil, errors.New("postgres: dsn_env must name an environment variable, not hold a connection string")
 	}
 	if strings.TrimSpace(cfg.Query) == "" {
-		return nil, fmt.Errorf("postgres: query is empty")
+		return nil, errors.New("postgres: query is empty")
 	}
 	if p == nil {
-		return nil, fmt.Errorf("postgres: no pseudonymiser")
+		return nil, errors.New("postgres: no pseudonymiser")
 	}
 	opts := connectors.LoadOptions{BalanceSign: cfg.BalanceSign}
 	if err := opts.Validate(spec.Name); err != nil {
