@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,9 +53,13 @@ type State struct {
 	snapshots map[string]*Snapshot
 }
 
-// Output records a file or folder (relative to the run folder) the run wrote.
+// Output records a file or folder (relative to the run folder) the run
+// wrote, once: the audit and the governance check rewrite the model card
+// the train stage wrote, and the manifest lists a file, not each write.
 func (s *State) Output(rel string) {
-	s.Man.Outputs = append(s.Man.Outputs, rel)
+	if !slices.Contains(s.Man.Outputs, rel) {
+		s.Man.Outputs = append(s.Man.Outputs, rel)
+	}
 }
 
 // Snapshot is the features, labels and interventions as of one date.

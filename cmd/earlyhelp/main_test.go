@@ -103,6 +103,18 @@ func TestDemoSummaryAndOutputs(t *testing.T) {
 			t.Errorf("missing output %s", rel)
 		}
 	}
+	// The manifest lists each file once, however often a stage rewrote it
+	// (the model card is written three times), and only files that exist.
+	listed := map[string]bool{}
+	for _, rel := range m.Outputs {
+		if listed[rel] {
+			t.Errorf("manifest lists %s twice", rel)
+		}
+		listed[rel] = true
+		if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
+			t.Errorf("manifest lists %s, which is not there", rel)
+		}
+	}
 	f, err := os.Open(filepath.Join(dir, "list", "navigator_list.csv"))
 	if err != nil {
 		t.Fatal(err)
