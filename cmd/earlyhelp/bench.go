@@ -88,6 +88,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer stop()
 	work := *dir
+	if work != "" {
+		// A folder an earlier bench used still holds its store and the week
+		// it delivered: the cold run would not be cold, and the week would
+		// be read twice.
+		if entries, err := os.ReadDir(work); err == nil && len(entries) > 0 {
+			return &usageError{fmt.Sprintf("--dir %s is not empty: the bench needs a new or empty folder", work)}
+		} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
 	if work == "" {
 		if work, err = os.MkdirTemp("", "earlyhelp-bench-"); err != nil {
 			return err

@@ -652,6 +652,23 @@ func TestSecondWeekList(t *testing.T) {
 	}
 }
 
+// TestBenchRefusesUsedFolder: a --dir holding an earlier bench's store and
+// delivered week would make the cold run warm and read the week twice, so
+// the bench refuses it before generating anything.
+func TestBenchRefusesUsedFolder(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "held"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "bench", "--children", "100", "--dir", dir, "--out", filepath.Join(t.TempDir(), "b.json"))
+	if code != 2 || !strings.Contains(stderr, "is not empty") {
+		t.Errorf("bench on a used folder: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "incoming")); err == nil {
+		t.Error("bench generated into a used folder")
+	}
+}
+
 // TestBenchSmall runs earlyhelp bench at a CI size: every stage of both runs
 // is reported with a time, and the incremental run reuses the model and
 // ingests only the held-back week.
