@@ -27,6 +27,12 @@ type LogisticTrainer struct {
 	// Penalty is "l2" (default) or "l1": L1 sets the weights of features
 	// that add nothing to exactly zero, so the model uses fewer signals.
 	Penalty string
+	// CPerRow, when positive, sets C to CPerRow over the training rows
+	// (C is then ignored). liblinear sums the loss over rows, so a fixed C
+	// pulls the weights less the larger the council; a C per row keeps the
+	// penalty's weight against the mean loss the same at any size, and so
+	// the shrinkage the backtest chose on one council size at another.
+	CPerRow float64
 }
 
 // Penalties.
@@ -51,6 +57,9 @@ func (t LogisticTrainer) Fit(ctx context.Context, feats arrow.Record, labels []b
 
 func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []bool) (*Logistic, error) {
 	c, eps := cmp.Or(t.C, 1), cmp.Or(t.Eps, 0.01)
+	if t.CPerRow < 0 || math.IsNaN(t.CPerRow) || math.IsInf(t.CPerRow, 0) {
+		return nil, fmt.Errorf("C per row %g must be positive and finite", t.CPerRow)
+	}
 	penalty := cmp.Or(t.Penalty, PenaltyL2)
 	if penalty != PenaltyL2 && penalty != PenaltyL1 {
 		return nil, fmt.Errorf("penalty %q: want l1 or l2", t.Penalty)
@@ -73,6 +82,9 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	}
 	if positives == 0 || positives == rows {
 		return nil, fmt.Errorf("all %d labels are %t: need both classes", rows, labels[0])
+	}
+	if t.CPerRow > 0 {
+		c = t.CPerRow / float64(rows)
 	}
 	m := &Logistic{features: FeatureColumns(feats), penalty: penalty}
 	x, err := Matrix(feats, m.features)

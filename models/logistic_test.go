@@ -168,6 +168,7 @@ func TestLogisticErrors(t *testing.T) {
 		{"one class", 3, []bool{true, true, true}, models.LogisticTrainer{}, "logistic: all 3 labels are true: need both classes"},
 		{"mismatched labels", 3, []bool{true, false}, models.LogisticTrainer{}, "logistic: 2 labels for 3 rows"},
 		{"negative C", 2, []bool{true, false}, models.LogisticTrainer{C: -1}, "logistic: C -1 and Eps 0 must be positive"},
+		{"negative C per row", 2, []bool{true, false}, models.LogisticTrainer{CPerRow: -1}, "logistic: C per row -1 must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,6 +219,37 @@ func TestLogisticL1(t *testing.T) {
 	}
 	if _, err := (models.LogisticTrainer{Penalty: "l3"}).Fit(context.Background(), train, labels); err == nil {
 		t.Error("penalty l3 accepted")
+	}
+}
+
+// TestLogisticCPerRow: a C per row is the fixed C it comes to on the
+// training rows, and the same C per row pulls a larger council's weights
+// as hard, where a fixed C pulls them less.
+func TestLogisticCPerRow(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	coef := func(n int, tr models.LogisticTrainer) float64 {
+		t.Helper()
+		train, labels := synthetic(t, mem, n, 1, false)
+		defer train.Release()
+		m, err := tr.Fit(context.Background(), train, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.(*models.Logistic).Coefficients()["x1"]
+	}
+	perRow := coef(3000, models.LogisticTrainer{CPerRow: 3})
+	if fixed := coef(3000, models.LogisticTrainer{C: 3.0 / 3000}); perRow != fixed {
+		t.Errorf("C per row 3 on 3000 rows gives x1 %v; C 0.001 gives %v", perRow, fixed)
+	}
+	unpenalised := coef(3000, models.LogisticTrainer{})
+	if !(perRow > 0 && perRow < 0.8*unpenalised) {
+		t.Errorf("x1 %v with C per row 3, %v with C 1: the penalty should shrink it", perRow, unpenalised)
+	}
+	// Four times the rows: a fixed C's pull weakens, a C per row's holds.
+	bigFixed, bigPerRow := coef(12000, models.LogisticTrainer{C: 3.0 / 3000}), coef(12000, models.LogisticTrainer{CPerRow: 3})
+	if !(bigFixed > bigPerRow+0.2) || math.Abs(bigPerRow-perRow) > 0.05 {
+		t.Errorf("x1 at 12000 rows: fixed C %v, C per row %v (at 3000 rows: %v)", bigFixed, bigPerRow, perRow)
 	}
 }
 

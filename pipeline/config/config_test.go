@@ -105,7 +105,7 @@ func TestDefaults(t *testing.T) {
 		{"horizon_weeks", c.Model.HorizonWeeks, DefaultHorizonWeeks},
 		{"capacity", c.List.Capacity, DefaultCapacity},
 		{"use_deprivation", *c.Model.UseDeprivation, true},
-		{"candidates", strings.Join(c.Model.Candidates, ","), "logistic,logistic_l1"},
+		{"candidates", strings.Join(c.Model.Candidates, ","), "logistic_ridge,logistic_l1"},
 		{"listen", c.Server.Listen, DefaultListen},
 		{"schedule.retries", *c.Schedule.Retries, DefaultRetries},
 		{"schedule.retry_backoff", c.Schedule.RetryBackoff, DefaultRetryBackoff},

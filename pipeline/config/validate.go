@@ -49,7 +49,7 @@ const (
 var supportedKinds = map[string]bool{"csvdir": true, "parquetdir": true, "postgres": true}
 
 // Models this build can train.
-var supportedModels = map[string]bool{"logistic": true, "logistic_l1": true, "forest": true}
+var supportedModels = map[string]bool{"logistic": true, "logistic_l1": true, "logistic_ridge": true, "forest": true}
 
 func (c *Config) defaults() {
 	c.Governance.defaults()
@@ -67,7 +67,7 @@ func (c *Config) defaults() {
 	// The forest is a candidate on request only: on the synthetic councils
 	// it ranks below the logistic models and doubles the backtest's time.
 	if len(c.Model.Candidates) == 0 {
-		c.Model.Candidates = []string{"logistic", "logistic_l1"}
+		c.Model.Candidates = []string{"logistic_ridge", "logistic_l1"}
 	}
 	if c.Model.UseDeprivation == nil {
 		t := true
@@ -235,7 +235,7 @@ func (c *Config) Validate() error {
 	}
 	for _, m := range c.Model.Candidates {
 		if !supportedModels[m] {
-			return c.Errorf("model.candidates", "%q is not a model this build can train (supported: logistic, logistic_l1, forest)", m)
+			return c.Errorf("model.candidates", "%q is not a model this build can train (supported: logistic, logistic_l1, logistic_ridge, forest)", m)
 		}
 	}
 	if v, ok := iodVintage(c.Model.IodVintage); ok {
