@@ -37,7 +37,8 @@ type ModelWindow struct {
 }
 
 // ChoiceRule is how the backtest chooses among the candidate models.
-const ChoiceRule = "highest mean precision@K over the folds, ties broken by mean average precision"
+const ChoiceRule = "highest mean precision@K over the folds (ties broken by mean average precision), " +
+	"unless its lead over the candidate with the highest mean average precision is no bigger than the lead's standard error across the folds; then that candidate"
 
 // The backtest's types are the run folder's (backtest/backtest.json and
 // the manifest's summary of it); these aliases keep pipeline's names.
