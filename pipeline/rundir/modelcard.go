@@ -104,7 +104,7 @@ func (c ModelCard) Markdown() string {
 		b.WriteString("\nThe calibration gap is the largest difference between the share of households with the outcome and the mean score, over score deciles of at least 100 households in the backtest: 0.02 means a decile scored 10% had between 8% and 12% with the outcome.\n")
 		b.WriteString("\n")
 		if len(c.DeprivedAUC) > 0 {
-			b.WriteString("### What the family's own signals add\n\nAUC within IMD deciles 1 and 2 (the most deprived fifth of areas, where most of a list lies and area deprivation cannot tell families apart), and the chosen kind of model trained without area deprivation (`_without_deprivation`, reported, never chosen):\n\n| model | AUC | AUC within IMD deciles 1–2 |\n|---|---|---|\n")
+			b.WriteString("### What the family's own signals add\n\nAUC within IMD deciles 1 and 2 (the most deprived fifth of areas, where most of a list lies and area deprivation cannot tell families apart), and a candidate model trained without area deprivation (`_without_deprivation`, reported, never chosen):\n\n| model | AUC | AUC within IMD deciles 1–2 |\n|---|---|---|\n")
 			for _, name := range sortedKeys(c.DeprivedAUC) {
 				fmt.Fprintf(&b, "| %s | %.3f | %.3f |\n", name, c.Backtest[name].AUC, c.DeprivedAUC[name])
 			}
