@@ -22,6 +22,7 @@ var badConfigs = map[string]string{
 	"no_sources.bad.yaml":        "no_sources.bad.yaml: sources: at least one source is required",
 	"missing_council.bad.yaml":   "missing_council.bad.yaml: council: is required",
 	"unsupported_kind.bad.yaml":  `unsupported_kind.bad.yaml:5: sources.persons.kind: "ftp" is not a source kind (known: csvdir, parquetdir, postgres)`,
+	"unsupported_model.bad.yaml": `unsupported_model.bad.yaml:6: model.candidates: "xgboost" is not a model this build can train (supported: forest, logistic, logistic_l1, logistic_ridge)`,
 	"postgres_no_query.bad.yaml": "postgres_no_query.bad.yaml:4: sources.persons.query: is required for kind postgres",
 	"bad_encoding.bad.yaml":      `bad_encoding.bad.yaml:4: sources.persons.encoding: "latin-9": want auto, utf-8 or windows-1252, for kind csvdir only`,
 	"missing_path.bad.yaml":      "missing_path.bad.yaml:4: sources.persons.path: is required for kind csvdir",

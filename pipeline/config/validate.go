@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +52,12 @@ var supportedKinds = map[string]bool{"csvdir": true, "parquetdir": true, "postgr
 
 // Models this build can train.
 var supportedModels = map[string]bool{"logistic": true, "logistic_l1": true, "logistic_ridge": true, "forest": true}
+
+// names lists a table's names, sorted, for an error message: written out
+// by hand, the message fell behind the table when a model was added.
+func names(supported map[string]bool) string {
+	return strings.Join(slices.Sorted(maps.Keys(supported)), ", ")
+}
 
 func (c *Config) defaults() {
 	c.Governance.defaults()
@@ -201,7 +209,7 @@ func (c *Config) Validate() error {
 		case s.Kind == "":
 			return c.Errorf(key+".kind", "is required")
 		case !supportedKinds[s.Kind]:
-			return c.Errorf(key+".kind", "%q is not a source kind (known: csvdir, parquetdir, postgres)", s.Kind)
+			return c.Errorf(key+".kind", "%q is not a source kind (known: %s)", s.Kind, names(supportedKinds))
 		case s.Kind != "postgres" && s.Path == "":
 			return c.Errorf(key+".path", "is required for kind %s", s.Kind)
 		case s.Kind == "postgres" && s.DSNEnv == "":
@@ -235,7 +243,7 @@ func (c *Config) Validate() error {
 	}
 	for _, m := range c.Model.Candidates {
 		if !supportedModels[m] {
-			return c.Errorf("model.candidates", "%q is not a model this build can train (supported: logistic, logistic_l1, logistic_ridge, forest)", m)
+			return c.Errorf("model.candidates", "%q is not a model this build can train (supported: %s)", m, names(supportedModels))
 		}
 	}
 	if v, ok := iodVintage(c.Model.IodVintage); ok {
