@@ -68,6 +68,13 @@ func TestBadConfigs(t *testing.T) {
 			}
 		})
 	}
+	// And the other way: an expectation whose fixture is missing (say, one
+	// never committed) would otherwise pass without testing anything.
+	for name := range badConfigs {
+		if _, err := os.Stat(filepath.Join(fixtures, name)); err != nil {
+			t.Errorf("badConfigs expects %s, which is not a fixture: %v", name, err)
+		}
+	}
 }
 
 func TestGoodConfigs(t *testing.T) {
