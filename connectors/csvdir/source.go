@@ -120,6 +120,7 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	// buffers afresh. The sink has released every record when End returns.
 	rc := recycle.New(mem, connectors.RecycleBytes)
 	defer rc.Close()
+	defer s.pseud.Forget() // see Forget: no raw identifier outlives the read
 	return connectors.EachFile(ctx, s.cfg.Path, []string{s.spec.Pattern, s.spec.Pattern + ".gz"}, func(name string) error {
 		return s.readFile(ctx, rc, sink, name)
 	})

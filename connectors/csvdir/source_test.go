@@ -777,3 +777,44 @@ func (s *countingSink) Reid(string, string, string) error                { retur
 func (s *countingSink) End(pipeline.FileRef, int64) error                { return nil }
 func (s *countingSink) Nulled(pipeline.NulledCell) error                 { return nil }
 func (s *countingSink) Shape(pipeline.FileRef, pipeline.FileShape) error { return nil }
+
+// memoSink records how many identifiers the source's pseudonymiser held
+// as each file ended.
+type memoSink struct {
+	*fakeSink
+	p    *connectors.Pseudonymiser
+	seen int
+}
+
+func (s *memoSink) End(f pipeline.FileRef, rowsRead int64) error {
+	s.seen = max(s.seen, s.p.Memoised())
+	return s.fakeSink.End(f, rowsRead)
+}
+
+// TestReadForgetsIdentifiers: the memo of raw identifiers to pseudonyms
+// lives for one read only, so no UPN or NHS number stays in memory for the
+// rest of the run.
+func TestReadForgetsIdentifiers(t *testing.T) {
+	spec, err := connectors.Lookup(connectors.Persons)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := connectors.NewPseudonymiser(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := New(Config{Path: filepath.Join("testdata", "persons")}, spec, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memoSink{fakeSink: newFakeSink(), p: src.pseud}
+	if err := src.Read(context.Background(), memory.NewGoAllocator(), sink); err != nil {
+		t.Fatal(err)
+	}
+	if sink.seen == 0 {
+		t.Fatal("the pseudonymiser memoised nothing during the read: the test proves nothing")
+	}
+	if n := src.pseud.Memoised(); n != 0 {
+		t.Errorf("after the read the pseudonymiser still holds %d identifiers; want 0", n)
+	}
+}
