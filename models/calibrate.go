@@ -46,8 +46,38 @@ var (
 	_ pipeline.BatchExplainer = (*Calibrated)(nil)
 )
 
-// Calibrate fits method on m's scores of feats against labels.
+// Calibrate fits method on m's scores of feats against labels, every row
+// weighing the same. It is CalibrateWeighted with nil weights.
 func Calibrate(ctx context.Context, m pipeline.Model, feats arrow.Record, labels []bool, method string) (*Calibrated, error) {
+	return CalibrateWeighted(ctx, m, feats, labels, nil, method)
+}
+
+// CalibrateWeighted fits method on m's scores of feats against labels, row i
+// counting weights[i] times. Weights exist because the calibration rows may
+// be sampled on the outcome: every row with the outcome kept and only a
+// share q of those without, each kept row without the outcome then standing
+// for 1/q rows and weighing 1/q. Unweighted, such a sample's outcome rate is
+// too high and so are the fitted probabilities; weighted, the fit estimates
+// the full data's. nil weights mean every row weighs 1, and give exactly
+// what Calibrate gives. Otherwise there must be one weight a label, each
+// finite and positive. Weights are an input to the fit only: the fitted
+// model, its saved form and its ID do not record them.
+func CalibrateWeighted(ctx context.Context, m pipeline.Model, feats arrow.Record, labels []bool, weights []float64, method string) (*Calibrated, error) {
+	if weights != nil {
+		if len(weights) != len(labels) {
+			return nil, fmt.Errorf("calibrate: %d weights for %d labels", len(weights), len(labels))
+		}
+		total := 0.0
+		for i, w := range weights {
+			if !(w > 0) || math.IsInf(w, 1) {
+				return nil, fmt.Errorf("calibrate: row %d weighs %v: weights must be finite and positive", i, w)
+			}
+			total += w
+		}
+		if math.IsInf(total, 1) {
+			return nil, errors.New("calibrate: the weights sum to more than a float64 holds")
+		}
+	}
 	scores, err := m.Score(ctx, feats)
 	if err != nil {
 		return nil, fmt.Errorf("calibrate: %w", err)
@@ -72,13 +102,23 @@ func Calibrate(ctx context.Context, m pipeline.Model, feats arrow.Record, labels
 		for i, s := range scores {
 			x[i] = c.input(s)
 		}
-		c.a, c.b = fitPlatt(x, labels, c.logit)
+		c.a, c.b = fitPlatt(x, labels, weights, c.logit)
 	case Isotonic:
-		c.xs, c.ys = fitIsotonic(scores, labels)
+		c.xs, c.ys = fitIsotonic(scores, labels, weights)
 	default:
 		return nil, fmt.Errorf("calibrate: unknown method %q (want %s or %s)", method, Platt, Isotonic)
 	}
 	return c, nil
+}
+
+// weight returns row i's weight: w[i], or 1 when w is nil. Multiplying by
+// the 1 is exact, so unweighted fits are bit for bit what they were before
+// weights existed.
+func weight(w []float64, i int) float64 {
+	if w == nil {
+		return 1
+	}
+	return w[i]
 }
 
 // probabilities says whether every score lies in [0, 1].
@@ -106,13 +146,18 @@ func (c *Calibrated) input(s float64) float64 {
 // perfectly separated fold does not send the slope to infinity. It starts
 // from the identity (a = 1, b = 0) when x are log-odds already, and from
 // the base rate otherwise.
-func fitPlatt(x []float64, y []bool, logOdds bool) (a, b float64) {
+//
+// Row i counts w[i] times (every row once when w is nil; see
+// CalibrateWeighted): in the weighted counts of rows with and without the
+// outcome behind the smoothed targets and the starting intercept, and in
+// the loss, its gradient and its Hessian.
+func fitPlatt(x []float64, y []bool, w []float64, logOdds bool) (a, b float64) {
 	var np, nn float64
-	for _, l := range y {
+	for i, l := range y {
 		if l {
-			np++
+			np += weight(w, i)
 		} else {
-			nn++
+			nn += weight(w, i)
 		}
 	}
 	hi, lo := (np+1)/(np+2), 1/(nn+2)
@@ -129,7 +174,7 @@ func fitPlatt(x []float64, y []bool, logOdds bool) (a, b float64) {
 		for i, xi := range x {
 			f := a*xi + b
 			// −[t·log σ(f) + (1−t)·log(1−σ(f))], written to stay finite.
-			sum += math.Log1p(math.Exp(-math.Abs(f))) + math.Max(f, 0) - t[i]*f
+			sum += weight(w, i) * (math.Log1p(math.Exp(-math.Abs(f))) + math.Max(f, 0) - t[i]*f)
 		}
 		return sum
 	}
@@ -142,14 +187,15 @@ func fitPlatt(x []float64, y []bool, logOdds bool) (a, b float64) {
 	for iter := 0; iter < 100; iter++ {
 		var g1, g2, h11, h12, h22 float64
 		for i, xi := range x {
+			wi := weight(w, i)
 			p := sigmoid(a*xi + b)
-			d := p - t[i]
-			w := math.Max(p*(1-p), 1e-12)
+			d := wi * (p - t[i])
+			v := wi * math.Max(p*(1-p), 1e-12)
 			g1 += d * xi
 			g2 += d
-			h11 += w * xi * xi
-			h12 += w * xi
-			h22 += w
+			h11 += v * xi * xi
+			h12 += v * xi
+			h22 += v
 		}
 		h11 += 1e-9
 		h22 += 1e-9
@@ -177,8 +223,11 @@ func fitPlatt(x []float64, y []bool, logOdds bool) (a, b float64) {
 }
 
 // fitIsotonic pools adjacent violators over the scores in ascending order
-// and returns each block's mean score and observed rate.
-func fitIsotonic(s []float64, y []bool) (xs, ys []float64) {
+// and returns each block's mean score and observed rate. Row i counts w[i]
+// times (every row once when w is nil; see CalibrateWeighted): a block's
+// size is its rows' total weight, and its mean score and rate are weighted
+// means.
+func fitIsotonic(s []float64, y []bool, w []float64) (xs, ys []float64) {
 	idx := make([]int, len(s))
 	for i := range idx {
 		idx[i] = i
@@ -191,11 +240,12 @@ func fitIsotonic(s []float64, y []bool) (xs, ys []float64) {
 		bl := block{}
 		v := s[idx[k]]
 		for ; k < len(idx) && s[idx[k]] == v; k++ {
-			bl.sumX += s[idx[k]]
+			wi := weight(w, idx[k])
+			bl.sumX += wi * s[idx[k]]
 			if y[idx[k]] {
-				bl.sumY++
+				bl.sumY += wi
 			}
-			bl.n++
+			bl.n += wi
 		}
 		blocks = append(blocks, bl)
 		for len(blocks) > 1 {
