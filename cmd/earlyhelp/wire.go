@@ -141,6 +141,9 @@ type runSetup struct {
 	// only, when "ingest" or "backtest", stops the run after that stage:
 	// the nightly ingest job and earlyhelp backtest.
 	only string
+	// memLimit is backtest.max_memory in bytes (0: none), the process's
+	// soft memory limit while the run goes.
+	memLimit int64
 
 	store  *store.Store
 	reg    *prometheus.Registry
@@ -183,6 +186,13 @@ func (s *runSetup) run(ctx context.Context) (*pipeline.Manifest, error) {
 	}
 	opts := s.opts
 	opts.Stages, opts.Job = stages, s.only
+	if s.memLimit > 0 {
+		// Process-wide, so put back what was there (GOMEMLIMIT's, or
+		// none) for whatever the process does next.
+		prev := debug.SetMemoryLimit(s.memLimit)
+		defer debug.SetMemoryLimit(prev)
+		opts.Log.Info().Int64("bytes", s.memLimit).Msg("soft memory limit set from backtest.max_memory")
+	}
 	return pipeline.Run(ctx, opts)
 }
 
@@ -287,6 +297,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		audit:      auditHook(cfg, metrics),
 		governance: gov,
 		store:      st, reg: reg, unlock: unlock,
+		memLimit: cfg.Backtest.MaxMemoryBytes(),
 	}
 	return setup, nil
 }
@@ -337,12 +348,12 @@ func withoutDeprivation(cands []pipeline.Candidate) []pipeline.Candidate {
 // calibrate fits Platt scaling to a model's probabilities and isotonic
 // steps to the rules baseline's flag counts, whose few values Platt's curve
 // would smooth over.
-func calibrate(ctx context.Context, m pipeline.Model, feats arrow.Record, labels []bool) (pipeline.Model, error) {
+func calibrate(ctx context.Context, m pipeline.Model, feats arrow.Record, labels []bool, weights []float64) (pipeline.Model, error) {
 	method := models.Platt
 	if _, ok := m.(rules.Model); ok {
 		method = models.Isotonic
 	}
-	return models.Calibrate(ctx, m, feats, labels, method)
+	return models.CalibrateWeighted(ctx, m, feats, labels, weights, method)
 }
 
 // codeVersion names the build: the module version, or the VCS revision

@@ -159,6 +159,17 @@ func (r *run) backtest(ctx context.Context) error {
 	}
 	bt.From, bt.To = dates[0].Format(time.DateOnly), dates[len(dates)-1].Format(time.DateOnly)
 	r.Folds = r.Folds[:0]
+	// Each fold's models train on three groups of five and calibrate on a
+	// fourth. The test dates' snapshots stay whole: every household of them
+	// is scored, and the audit reads them.
+	most := 0
+	for _, d := range dates {
+		most = max(most, len(r.foldTraining(d, start)))
+	}
+	r.rows = newSampler(float64(crossFitGroups-2)/crossFitGroups, most, func(d time.Time) bool {
+		return slices.ContainsFunc(dates, d.Equal)
+	})
+	defer r.rows.release()
 	frs, fss, err := r.runFolds(ctx, dates, start)
 	if err != nil {
 		return err

@@ -121,7 +121,7 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 		Stages: backtestStages(t, Config{
 			Candidates: []pipeline.Candidate{{Name: "x", Trainer: recorder{&fits}}},
 			Rules:      xModel{},
-			Calibrate: func(_ context.Context, m pipeline.Model, feats arrow.Record, _ []bool) (pipeline.Model, error) {
+			Calibrate: func(_ context.Context, m pipeline.Model, feats arrow.Record, _ []bool, _ []float64) (pipeline.Model, error) {
 				if _, ok := m.(fittedX); ok {
 					cals = append(cals, seenIn(feats))
 				} else {
@@ -340,7 +340,7 @@ func TestBacktestWorkers(t *testing.T) {
 					{Name: "b", Trainer: orderedTrainer{fits: &fitsB}},
 				},
 				Rules: xModel{},
-				Calibrate: func(_ context.Context, m pipeline.Model, _ arrow.Record, _ []bool) (pipeline.Model, error) {
+				Calibrate: func(_ context.Context, m pipeline.Model, _ arrow.Record, _ []bool, _ []float64) (pipeline.Model, error) {
 					return m, nil
 				},
 				Snapshots:       3,

@@ -203,9 +203,7 @@ func (r *run) setupFold(ctx context.Context, fo *foldRun, start time.Time, model
 // other three train, and g is scored.
 func (r *run) buildGroup(ctx context.Context, fo *foldRun, g int) func() (*trainingSet, arrow.Record, error) {
 	return func() (*trainingSet, arrow.Record, error) {
-		ts, err := r.trainingSet(ctx, fo.train,
-			func(h string) bool { return testGroup(h) != g },
-			func(h string) bool { return testGroup(h) == (g+1)%crossFitGroups })
+		ts, err := r.trainingSet(ctx, fo.train, g, (g+1)%crossFitGroups)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -2,15 +2,13 @@ package train
 
 import (
 	"context"
-	"fmt"
 	"hash/fnv"
 	"math"
-	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/rs/zerolog"
 
@@ -34,81 +32,6 @@ func TestNegativeShare(t *testing.T) {
 			t.Errorf("negativeShare(%d, %d) = %g; want %g", tc.max, tc.rows, got, tc.want)
 		}
 	}
-}
-
-// sampleTable is n households h0000… with every seventh one positive.
-func sampleTable(t *testing.T, mem memory.Allocator, n int) (arrow.Record, []bool) {
-	t.Helper()
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: pipeline.ColHousehold, Type: arrow.BinaryTypes.String},
-		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
-	}, nil)
-	b := array.NewRecordBuilder(mem, schema)
-	defer b.Release()
-	labels := make([]bool, n)
-	for i := range n {
-		b.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("h%05d", i))
-		b.Field(1).(*array.Float64Builder).Append(float64(i))
-		labels[i] = i%7 == 0
-	}
-	return b.NewRecord(), labels
-}
-
-// TestSampleNegatives: every row with the outcome stays, about the share
-// asked of the others, the same rows on every call for a date (so every
-// candidate and every rerun learns from the same rows), other rows on
-// another date, and the kept labels line up with the kept rows.
-func TestSampleNegatives(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	const n, q = 20000, 0.25
-	d1, d2 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 30, 0, 0, 0, 0, time.UTC)
-	kept := func(d time.Time) ([]float64, []bool) {
-		rec, labels := sampleTable(t, mem, n)
-		out, lab, err := sampleNegatives(mem, rec, labels, d, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer out.Release()
-		xs := slices.Clone(out.Column(1).(*array.Float64).Float64Values())
-		if int(out.NumRows()) != len(lab) {
-			t.Fatalf("%d rows but %d labels", out.NumRows(), len(lab))
-		}
-		return xs, lab
-	}
-	a, labA := kept(d1)
-	pos, neg := 0, 0
-	for i, x := range a {
-		if want := int(x)%7 == 0; labA[i] != want {
-			t.Fatalf("row %d (x=%g): label %v; want %v", i, x, labA[i], want)
-		}
-		if labA[i] {
-			pos++
-		} else {
-			neg++
-		}
-	}
-	if wantPos := (n + 6) / 7; pos != wantPos {
-		t.Errorf("kept %d rows with the outcome; want all %d", pos, wantPos)
-	}
-	if share := float64(neg) / float64(n-(n+6)/7); math.Abs(share-q) > 0.02 {
-		t.Errorf("kept %.3f of the rows without the outcome; want about %.2f", share, q)
-	}
-	if again, _ := kept(d1); !slices.Equal(a, again) {
-		t.Error("two draws for one date kept different rows")
-	}
-	if other, _ := kept(d2); slices.Equal(a, other) {
-		t.Error("another date kept the same rows: each date should draw its own")
-	}
-	rec, labels := sampleTable(t, mem, 10)
-	out, lab, err := sampleNegatives(mem, rec, labels, d1, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != rec || len(lab) != 10 {
-		t.Error("a share of 1 should hand the rows back as they are")
-	}
-	out.Release()
 }
 
 // rowCounter trains xModel and counts each fit's rows and positives.
@@ -180,4 +103,146 @@ func TestFNV64a(t *testing.T) {
 			t.Errorf("fnv64a(%q, %q) = %x; want %x", tc[0], tc[1], got, want)
 		}
 	}
+}
+
+// calRecord is what one calibration saw: its rows, outcomes and the
+// weighted count of its rows.
+type calRecord struct {
+	rows, pos int
+	weight    float64
+}
+
+// TestCalibrationRowsBounded: with the bound, a calibration keeps every row
+// with the outcome and fewer rows in all, and its weights add up to about
+// the rows it stands for; without the bound it sees every row, unweighted.
+func TestCalibrationRowsBounded(t *testing.T) {
+	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
+	backtest := func(max int) (cals []calRecord) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		var rows, pos []int
+		_, err := pipeline.Run(context.Background(), pipeline.Options{
+			RunID: "20261124T020000Z", RunDir: t.TempDir(), AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+			Features: gridFeatures{n: 700, start: start, end: end}, HorizonWeeks: 26,
+			Mem: mem, Log: zerolog.Nop(),
+			Stages: backtestStages(t, Config{
+				Candidates: []pipeline.Candidate{{Name: "x", Trainer: rowCounter{&rows, &pos}}},
+				Snapshots:  3, StepWeeks: 4, MinHistoryWeeks: 26, Capacity: 20, Workers: 1,
+				MaxTrainingRows: max,
+				Calibrate: func(_ context.Context, m pipeline.Model, feats arrow.Record, labels []bool, w []float64) (pipeline.Model, error) {
+					c := calRecord{rows: int(feats.NumRows()), pos: countTrue(labels)}
+					for i := range labels {
+						c.weight++
+						if w != nil {
+							c.weight += w[i] - 1
+						}
+					}
+					cals = append(cals, c)
+					return m, nil
+				},
+				Evaluate: func(scores []float64, _ []bool, k int) pipeline.EvalMetrics {
+					return pipeline.EvalMetrics{N: len(scores), K: k}
+				},
+			}),
+		})
+		if err != nil {
+			t.Fatalf("backtest: %v", err)
+		}
+		return cals
+	}
+	all, bounded := backtest(0), backtest(200)
+	if len(all) == 0 || len(all) != len(bounded) {
+		t.Fatalf("%d calibrations bounded, %d not", len(bounded), len(all))
+	}
+	for i, b := range bounded {
+		a := all[i]
+		if a.weight != float64(a.rows) {
+			t.Errorf("calibration %d unbounded: weights add to %g over %d rows; want every row once", i, a.weight, a.rows)
+		}
+		if b.rows >= a.rows || b.pos != a.pos {
+			t.Errorf("calibration %d: %d rows, %d with the outcome bounded; %d, %d not: want fewer rows, every outcome", i, b.rows, b.pos, a.rows, a.pos)
+		}
+		if math.Abs(b.weight-float64(a.rows)) > 0.25*float64(a.rows) {
+			t.Errorf("calibration %d: the bounded rows weigh %.0f; want about the %d rows they stand for", i, b.weight, a.rows)
+		}
+	}
+}
+
+// TestSnapshotsLetGo: once the backtest has drawn a training date's rows
+// it lets the snapshot go, and keeps the test dates' whole; each date is
+// built once.
+func TestSnapshotsLetGo(t *testing.T) {
+	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	var rows, pos []int
+	feats := &countingFeatures{gridFeatures: gridFeatures{n: 300, start: start, end: end}, built: map[string]int{}}
+	stages := backtestStages(t, Config{
+		Candidates: []pipeline.Candidate{{Name: "x", Trainer: rowCounter{&rows, &pos}}},
+		Snapshots:  3, StepWeeks: 4, MinHistoryWeeks: 26, Capacity: 20, Workers: 2,
+		Evaluate: func(scores []float64, _ []bool, k int) pipeline.EvalMetrics {
+			return pipeline.EvalMetrics{N: len(scores), K: k}
+		},
+	})
+	var held, gone int
+	stages = append(stages, pipeline.StageFunc("check", func(_ context.Context, st *pipeline.State) error {
+		tested := map[string]bool{}
+		for _, f := range st.Backtest.Folds {
+			tested[f.AsOf] = true
+			if _, ok := st.Cached(mustDate(t, f.AsOf)); !ok {
+				t.Errorf("test date %s: its snapshot was let go; the audit reads it", f.AsOf)
+			}
+		}
+		for d := range feats.built {
+			if _, ok := st.Cached(mustDate(t, d)); ok {
+				held++
+				if !tested[d] {
+					t.Errorf("training date %s: its snapshot is still held after its rows were drawn", d)
+				}
+			} else {
+				gone++
+			}
+		}
+		return nil
+	}))
+	_, err := pipeline.Run(context.Background(), pipeline.Options{
+		RunID: "20261124T020000Z", RunDir: t.TempDir(), AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+		Features: feats, HorizonWeeks: 26, Mem: mem, Log: zerolog.Nop(), Stages: stages,
+	})
+	if err != nil {
+		t.Fatalf("backtest: %v", err)
+	}
+	if held == 0 || gone == 0 {
+		t.Errorf("%d snapshots held, %d let go: want both", held, gone)
+	}
+	for d, n := range feats.built {
+		if n != 1 {
+			t.Errorf("snapshot %s built %d times; want once", d, n)
+		}
+	}
+}
+
+// countingFeatures counts the snapshots built of each date.
+type countingFeatures struct {
+	gridFeatures
+	mu    sync.Mutex
+	built map[string]int
+}
+
+func (c *countingFeatures) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (*pipeline.FeatureTable, error) {
+	c.mu.Lock()
+	c.built[asOf.Format(time.DateOnly)]++
+	c.mu.Unlock()
+	return c.gridFeatures.Build(ctx, mem, asOf)
+}
+
+func mustDate(t *testing.T, s string) time.Time {
+	t.Helper()
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -33,16 +33,18 @@ type Config struct {
 	// flags); nil leaves it out of the backtest.
 	Rules pipeline.Model
 	// Calibrate turns a model's scores into probabilities, fitted on
-	// held-out households; nil leaves scores as they are.
-	Calibrate func(ctx context.Context, m pipeline.Model, feats arrow.Record, labels []bool) (pipeline.Model, error)
+	// held-out households, row i weighing weights[i] (nil: all 1; see
+	// MaxTrainingRows); nil leaves scores as they are.
+	Calibrate func(ctx context.Context, m pipeline.Model, feats arrow.Record, labels []bool, weights []float64) (pipeline.Model, error)
 	// SaveModel writes the model artifact (model/model.json); nil uses the
 	// model's own MarshalJSON if it has one.
 	SaveModel func(m pipeline.Model, w pipeline.ModelWindow) ([]byte, error)
 	// MaxTrainingRows bounds the rows a model trains on (0: no bound).
 	// Beyond it, every row with the outcome is kept and a share of those
 	// without, so the backtest's time and memory stop growing with the
-	// council once it is large enough to learn from; calibration always
-	// sees every row of its held-out households.
+	// council once it is large enough to learn from. Calibration rows are
+	// bounded at half as many the same way, each kept row without the
+	// outcome weighing the inverse of its share.
 	MaxTrainingRows int
 	// Training uses up to Snapshots as-of dates, StepWeeks apart; none with
 	// less than MinHistoryWeeks of stored history.
@@ -122,4 +124,5 @@ func New(cfg Config) ([]pipeline.Stage, error) {
 type run struct {
 	*pipeline.State
 	opts Config
+	rows *sampler // the stage's training rows by date
 }

@@ -7,6 +7,7 @@ import (
 	"earlyhelp/pipeline/rundir"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -113,8 +114,14 @@ func (r *run) train(ctx context.Context) error {
 		return fmt.Errorf("no training date has %d weeks of history and a full horizon before %s",
 			r.opts.MinHistoryWeeks, r.TrainFor.Format(time.DateOnly))
 	}
-	// A fifth of households calibrates the model the rest train.
-	ft, err := r.fitFor(ctx, c, dates, nil, func(h string) bool { return testGroup(h) == 0 })
+	// A fifth of households calibrates the model the rest train. Every
+	// snapshot but the drift reference's is let go once its rows are drawn.
+	psi := newest(dates, psiSnapshots)
+	r.rows = newSampler(float64(crossFitGroups-1)/crossFitGroups, len(dates), func(d time.Time) bool {
+		return slices.ContainsFunc(psi, d.Equal)
+	})
+	defer r.rows.release()
+	ft, err := r.fitFor(ctx, c, dates, noGroup, 0)
 	if err != nil {
 		return err
 	}
