@@ -239,6 +239,12 @@ func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (
 	return t, nil
 }
 
+// ForgetTable lets go of the households of the table of asOf (see
+// pipeline.TableForgetter).
+func (s *Set) ForgetTable(asOf time.Time) {
+	delete(s.links, DayOf(asOf))
+}
+
 var _ pipeline.LinkMatcher = (*Set)(nil)
 
 // LinkMatch returns, per source, the share of its people found in a

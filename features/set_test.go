@@ -105,6 +105,36 @@ func TestLinkExcludeAndLabel(t *testing.T) {
 	}
 }
 
+// TestForgetTable: once the run lets a table go, the set keeps nothing of
+// it: asking for its labels is an error, not an answer from stale
+// households; another date's table is untouched.
+func TestForgetTable(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tb := council(mem)
+	defer tb.Release()
+	set := features.NewSet(tb, features.Options{UseDeprivation: true})
+	ctx := context.Background()
+	d1, d2 := time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 24, 0, 0, 0, 0, time.UTC)
+	t1, err := set.Build(ctx, mem, d1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer t1.Release()
+	t2, err := set.Build(ctx, mem, d2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer t2.Release()
+	set.ForgetTable(d1)
+	if _, err := set.Labels(ctx, t1, 26); err == nil {
+		t.Error("labels of a forgotten table: no error; want one")
+	}
+	if _, err := set.Labels(ctx, t2, 26); err != nil {
+		t.Errorf("labels of the other table: %v", err)
+	}
+}
+
 func TestBuildIgnoresEthnicity(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)

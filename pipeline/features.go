@@ -35,6 +35,19 @@ type FeatureSet interface {
 	ChildAuditor
 	Contexter
 	CacheDropper
+	TableForgetter
+}
+
+// A TableForgetter keeps something of every table it built (the feature
+// set keeps each date's households, for labels, reasons and the audit's
+// children) until the run lets the table go (State.Forget). The backtest
+// builds some fifty tables of which it keeps six: at 300,000 children
+// their households were a few hundred MB the heap carried for nothing.
+type TableForgetter interface {
+	// ForgetTable lets go of what is kept for the table of asOf. It is
+	// called with no Build running; the table can no longer be labelled,
+	// listed by child or drawn.
+	ForgetTable(asOf time.Time)
 }
 
 // A CacheDropper (a FeatureSet, and each feature builder) keeps what it

@@ -111,12 +111,18 @@ func (s *State) Cached(asOf time.Time) (*Snapshot, bool) {
 	return sn, ok
 }
 
-// Forget releases the snapshot of a date, for a date read once.
+// Forget releases the snapshot of a date, for a date read once, and tells
+// the feature set to let go of what it kept for it.
 func (s *State) Forget(asOf time.Time) {
 	s.snapMu.Lock()
 	key := asOf.Format(time.DateOnly)
 	sn, ok := s.snapshots[key]
 	delete(s.snapshots, key)
+	if ok {
+		// Under the lock: builds, which add to what the set keeps, run
+		// under it too.
+		s.Features.ForgetTable(sn.Table.AsOf)
+	}
 	s.snapMu.Unlock()
 	if ok {
 		sn.Table.Release()

@@ -47,6 +47,9 @@ func (NoExtras) AuditChildren(context.Context, *pipeline.FeatureTable, int) ([]p
 // DropCaches has nothing to drop.
 func (NoExtras) DropCaches() {}
 
+// ForgetTable keeps nothing to forget.
+func (NoExtras) ForgetTable(time.Time) {}
+
 // Context treats no feature as area context.
 func (NoExtras) Context(string, float64) (string, bool) { return "", false }
 
