@@ -51,7 +51,9 @@ type BenchReport struct {
 	Incremental []BenchStage `json:"incremental_run"`
 	IncrTotal   BenchStage   `json:"incremental_run_total"`
 	NewRows     int64        `json:"incremental_new_rows"`
-	Note        string       `json:"note"`
+	MaxMemory   string       `json:"max_memory,omitempty"` // backtest.max_memory of both runs
+
+	Note string `json:"note"`
 }
 
 const benchNote = "cold run: ingest of all history, backtest, train, score and list, audit. " +
@@ -69,6 +71,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	weeks := fs.Int("weeks", 104, "weeks of history")
 	dir := fs.String("dir", "", "working folder (default: a temporary folder, removed afterwards)")
 	out := fs.String("out", "bench.json", "where to write the report")
+	maxMemory := fs.String("max-memory", "", "the runs' backtest.max_memory, a soft memory limit such as 3500MiB (default: none)")
 	var cf commonFlags
 	cf.register(fs)
 	cf.profiled(fs)
@@ -77,6 +80,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *children < 100 {
 		return &usageError{"--children must be at least 100"}
+	}
+	if _, err := config.ParseBytes(*maxMemory); err != nil {
+		return &usageError{"--max-memory " + err.Error()}
 	}
 	log, err := logger(stderr, cf.logFormat, cf.logLevel)
 	if err != nil {
@@ -126,6 +132,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	cfg.Backtest.MaxMemory, rep.MaxMemory = *maxMemory, *maxMemory
 	coldAsOf := lastWeek
 	if rep.Cold, rep.ColdTotal, err = benchRun(ctx, cfg, coldAsOf, true, log); err != nil {
 		return fmt.Errorf("bench: cold run: %w", err)
@@ -195,7 +202,11 @@ func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain b
 }
 
 func printBench(w io.Writer, r *BenchReport) {
-	fmt.Fprintf(w, "earlyhelp bench: %d children, %d weeks, seed %d, %d CPUs, %s\n\n", r.Children, r.Weeks, r.Seed, r.CPUs, r.GoVersion)
+	limit := ""
+	if r.MaxMemory != "" {
+		limit = ", backtest.max_memory " + r.MaxMemory
+	}
+	fmt.Fprintf(w, "earlyhelp bench: %d children, %d weeks, seed %d, %d CPUs, %s%s\n\n", r.Children, r.Weeks, r.Seed, r.CPUs, r.GoVersion, limit)
 	row := func(run string, s BenchStage) {
 		rate := ""
 		if s.PerSecond > 0 {

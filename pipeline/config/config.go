@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,10 +48,54 @@ type Config struct {
 	// Retention says how long runs, quarantine files, evaluation outputs
 	// and the access log are kept (`earlyhelp prune`).
 	Retention Retention `yaml:"retention"`
+	// Backtest bounds what the model-making may use (issue 25).
+	Backtest Backtest `yaml:"backtest"`
 
 	file  string
 	lines map[string]int // dotted key path → line
 	sum   string
+}
+
+// Backtest bounds the backtest, where a run's memory peaks.
+type Backtest struct {
+	// MaxMemory is a soft limit on the run's memory, such as "4GiB" or
+	// "3500MiB" (units B, KiB, MiB, GiB; KB, MB, GB are powers of ten).
+	// While a run goes, Go's collector works harder as the heap nears it
+	// (runtime/debug.SetMemoryLimit) rather than let the heap grow to
+	// twice what is live. It is soft: a run whose live data exceed it
+	// still finishes, slowly. Empty: no limit but GOMEMLIMIT's.
+	MaxMemory string `yaml:"max_memory"`
+}
+
+// MaxMemoryBytes is MaxMemory in bytes, 0 when unset. Load has checked it.
+func (b Backtest) MaxMemoryBytes() int64 {
+	n, _ := ParseBytes(b.MaxMemory)
+	return n
+}
+
+// ParseBytes reads a size such as "4GiB", "3500MiB" or "6GB"; "" is 0.
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		scale  float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	for _, u := range units {
+		num, ok := strings.CutSuffix(s, u.suffix)
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) || v*u.scale > math.MaxInt64/2 {
+			break
+		}
+		return int64(v * u.scale), nil
+	}
+	return 0, fmt.Errorf("%q: want a size such as 4GiB or 3500MiB", s)
 }
 
 // Source is where one source's extracts come from.

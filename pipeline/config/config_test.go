@@ -32,6 +32,7 @@ var badConfigs = map[string]string{
 	"bad_yaml.bad.yaml":          "bad_yaml.bad.yaml:1: did not find expected ',' or ']'",
 	"bad_retries.bad.yaml":       "bad_retries.bad.yaml:7: schedule.retries: must be between 0 and 10, got -1",
 	"bad_timeout.bad.yaml":       "bad_timeout.bad.yaml:7: schedule.job_timeout: must be at least 1s, got 10ms",
+	"bad_max_memory.bad.yaml":    `bad_max_memory.bad.yaml:6: backtest.max_memory: "4 gigs": want a size such as 4GiB or 3500MiB`,
 	// The safety sources, each refused on its own (issue 20).
 	"no_objections.bad.yaml":          "no_objections.bad.yaml:3: sources: objections is not configured: without it the run would score and list people who objected to profiling (UK GDPR Art. 21). Configure it, or list it under missing_sources_accepted with a written reason",
 	"no_early_help_episodes.bad.yaml": "no_early_help_episodes.bad.yaml:3: sources: early_help_episodes is not configured: without it the run would list families already in early help. Configure it, or list it under missing_sources_accepted with a written reason",
@@ -191,5 +192,32 @@ func TestMaxWait(t *testing.T) {
 				t.Errorf("got max_wait %s; want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"", 0, true},
+		{"4GiB", 4 << 30, true},
+		{"3500MiB", 3500 << 20, true},
+		{" 1.5 GiB ", 3 << 29, true},
+		{"6GB", 6e9, true},
+		{"512KiB", 512 << 10, true},
+		{"1000B", 1000, true},
+		{"4", 0, false},
+		{"4 gigs", 0, false},
+		{"-1GiB", 0, false},
+		{"GiB", 0, false},
+		{"1e30GiB", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := ParseBytes(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
 	}
 }

@@ -59,6 +59,9 @@ func names(supported map[string]bool) string {
 	return strings.Join(slices.Sorted(maps.Keys(supported)), ", ")
 }
 
+// minMaxMemory is the least backtest.max_memory may be.
+const minMaxMemory = 256 << 20
+
 func (c *Config) defaults() {
 	c.Governance.defaults()
 	if c.MaxQuarantineRatio == nil {
@@ -250,6 +253,11 @@ func (c *Config) Validate() error {
 		c.Model.IodVintage = v
 	} else {
 		return c.Errorf("model.iod_vintage", "%q: want 2019 or 2025 (IoD2019, IoD2025), or leave it out for the newest the deprivation source holds", c.Model.IodVintage)
+	}
+	if n, err := ParseBytes(c.Backtest.MaxMemory); err != nil {
+		return c.Errorf("backtest.max_memory", "%v", err)
+	} else if n > 0 && n < minMaxMemory {
+		return c.Errorf("backtest.max_memory", "%s is under %d MiB: too little for any council's run", c.Backtest.MaxMemory, minMaxMemory>>20)
 	}
 	if n := c.List.Capacity; n < 1 || n > 100000 {
 		return c.Errorf("list.capacity", "must be between 1 and 100000, got %d", n)
