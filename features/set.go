@@ -35,6 +35,11 @@ type Builder interface {
 	// pipeline.CacheDropper), so a builder that kept its records would be
 	// the audit's peak of memory; one that keeps nothing does nothing.
 	DropCaches()
+	// Preload reads from the store what builds as of asOf will need and
+	// that needs no roster, so the set can read it beside the roster
+	// (Build); Build would read it anyway. Safe beside another builder's
+	// Preload or Build.
+	Preload(ctx context.Context, asOf time.Time) error
 
 	// Every run describes, lists and draws the families it puts on the
 	// list, measures its links and bounds its backtest, so a builder says
@@ -146,8 +151,20 @@ func (s *Set) columns() []string {
 
 // Build returns the household table as of asOf.
 func (s *Set) Build(ctx context.Context, mem memory.Allocator, asOf time.Time) (*pipeline.FeatureTable, error) {
+	// The builders' own reads need no roster, so they go beside its load:
+	// one after the other, a 300,000-child weekly run spent 6 of its 24
+	// seconds of features on the roster with a core idle.
+	var pre sync.WaitGroup
+	preErrs := make([]error, len(s.builders))
+	for i, b := range s.builders {
+		pre.Go(func() { preErrs[i] = b.Preload(ctx, asOf) })
+	}
 	r, err := s.Roster(ctx, mem)
+	pre.Wait()
 	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(preErrs...); err != nil {
 		return nil, err
 	}
 	all := r.Link(asOf)

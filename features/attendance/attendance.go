@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
@@ -106,6 +107,12 @@ func (b *Builder) indexFor(ctx context.Context, day features.Day) (*Index, error
 	}
 	b.idx, b.since, b.full, b.built = idx, since, since == features.Day(math.MinInt32), 0
 	return idx, nil
+}
+
+// Preload reads the marks a build as of asOf needs.
+func (b *Builder) Preload(ctx context.Context, asOf time.Time) error {
+	_, err := b.indexFor(ctx, features.DayOf(asOf))
+	return err
 }
 
 // DropCaches lets go of the marks read; the next build reads them again.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -115,6 +116,9 @@ func New(t features.Tables, mem memory.Allocator) *Builder {
 
 // Columns names the features.
 func (b *Builder) Columns() []string { return append([]string(nil), columns...) }
+
+// Preload reads the contacts and assessments every build needs.
+func (b *Builder) Preload(ctx context.Context, _ time.Time) error { return b.load(ctx) }
 
 func (b *Builder) load(ctx context.Context) error {
 	b.once.Do(func() { b.byNHS, b.err = load(ctx, b.mem, b.tables) })

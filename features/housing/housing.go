@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -110,6 +111,10 @@ func (b *Builder) DropCaches() {
 	b.once = sync.Once{}
 	b.cases, b.placements, b.rent, b.err, b.people = nil, nil, nil, nil, nil
 }
+
+// Preload reads the cases, placements and rent snapshots every build
+// needs.
+func (b *Builder) Preload(ctx context.Context, _ time.Time) error { return b.load(ctx) }
 
 func (b *Builder) load(ctx context.Context) error {
 	b.once.Do(func() { b.err = b.read(ctx) })
