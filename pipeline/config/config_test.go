@@ -32,6 +32,7 @@ var badConfigs = map[string]string{
 	"bad_yaml.bad.yaml":          "bad_yaml.bad.yaml:1: did not find expected ',' or ']'",
 	"bad_retries.bad.yaml":       "bad_retries.bad.yaml:7: schedule.retries: must be between 0 and 10, got -1",
 	"bad_timeout.bad.yaml":       "bad_timeout.bad.yaml:7: schedule.job_timeout: must be at least 1s, got 10ms",
+	"small_max_memory.bad.yaml":  "small_max_memory.bad.yaml:6: backtest.max_memory: 100MiB is under 256 MiB: too little for any council's run",
 	"bad_max_memory.bad.yaml":    `bad_max_memory.bad.yaml:6: backtest.max_memory: "4 gigs": want a size such as 4GiB or 3500MiB`,
 	// The safety sources, each refused on its own (issue 20).
 	"no_objections.bad.yaml":          "no_objections.bad.yaml:3: sources: objections is not configured: without it the run would score and list people who objected to profiling (UK GDPR Art. 21). Configure it, or list it under missing_sources_accepted with a written reason",
@@ -135,6 +136,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if l := full.List; l.KeepMargin != 1.5 || l.LocalityQuotas["South"] != 25 || l.Bands.VeryHigh != 6 || l.Bands.High != 3 {
 		t.Errorf("list rules lost: %+v", l)
+	}
+	if got := full.Backtest.MaxMemoryBytes(); got != 3500<<20 {
+		t.Errorf("backtest.max_memory = %d bytes; want 3500 MiB", got)
 	}
 	names := full.SourceNames()
 	if !sort.StringsAreSorted(names) || len(names) != 12 {
