@@ -74,21 +74,24 @@ func decileGap(scores []float64, y []bool) float64 {
 	return gap
 }
 
+// calibrationCases are each method on each kind of score: probabilities,
+// and the rules baseline's flag counts.
+var calibrationCases = []struct {
+	name   string
+	method string
+	counts bool
+}{
+	{"platt on probabilities", models.Platt, false},
+	{"isotonic on probabilities", models.Isotonic, false},
+	{"isotonic on flag counts", models.Isotonic, true},
+	{"platt on flag counts", models.Platt, true},
+}
+
 func TestCalibrate(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	ctx := context.Background()
-	tests := []struct {
-		name   string
-		method string
-		counts bool
-	}{
-		{"platt on probabilities", models.Platt, false},
-		{"isotonic on probabilities", models.Isotonic, false},
-		{"isotonic on flag counts", models.Isotonic, true},
-		{"platt on flag counts", models.Platt, true},
-	}
-	for _, tc := range tests {
+	for _, tc := range calibrationCases {
 		t.Run(tc.name, func(t *testing.T) {
 			fitRec, fitY, _ := planted(t, mem, 20000, 1, tc.counts)
 			defer fitRec.Release()
@@ -248,17 +251,7 @@ func near(a, b, rel float64) bool {
 func TestCalibrateWeightedDuplication(t *testing.T) {
 	mem := checkedAllocator(t)
 	ctx := context.Background()
-	tests := []struct {
-		name   string
-		method string
-		counts bool
-	}{
-		{"platt on probabilities", models.Platt, false},
-		{"platt on flag counts", models.Platt, true},
-		{"isotonic on probabilities", models.Isotonic, false},
-		{"isotonic on flag counts", models.Isotonic, true},
-	}
-	for _, tc := range tests {
+	for _, tc := range calibrationCases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, y, _ := planted(t, mem, 400, 3, tc.counts)
 			defer rec.Release()

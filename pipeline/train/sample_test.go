@@ -47,32 +47,8 @@ func (c rowCounter) Fit(_ context.Context, feats arrow.Record, labels []bool) (p
 // on fewer rows, while the backtest's training rows and base rate are
 // still those of the whole population (the bands are drawn on it).
 func TestMaxTrainingRows(t *testing.T) {
-	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
-	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
 	backtest := func(max int) (rows, pos []int, bt pipeline.Backtest) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		defer mem.AssertSize(t, 0)
-		dir := t.TempDir()
-		_, err := pipeline.Run(context.Background(), pipeline.Options{
-			RunID: "20261124T020000Z", RunDir: dir, AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
-			Features: gridFeatures{n: 700, start: start, end: end}, HorizonWeeks: 26,
-			Mem: mem, Log: zerolog.Nop(),
-			Stages: backtestStages(t, Config{
-				Candidates: []pipeline.Candidate{{Name: "x", Trainer: rowCounter{&rows, &pos}}},
-				Snapshots:  3, StepWeeks: 4, MinHistoryWeeks: 26, Capacity: 20, Workers: 1,
-				MaxTrainingRows: max,
-				Evaluate: func(scores []float64, _ []bool, k int) pipeline.EvalMetrics {
-					return pipeline.EvalMetrics{N: len(scores), K: k}
-				},
-			}),
-		})
-		if err != nil {
-			t.Fatalf("backtest: %v", err)
-		}
-		if err := atomicfile.ReadJSON(rundir.Open(dir).BacktestJSON(), &bt); err != nil {
-			t.Fatal(err)
-		}
-		return rows, pos, bt
+		return boundedBacktest(t, max, nil)
 	}
 	allRows, allPos, all := backtest(0)
 	rows, pos, bounded := backtest(200)
@@ -105,6 +81,39 @@ func TestFNV64a(t *testing.T) {
 	}
 }
 
+// boundedBacktest runs the backtest of one counted candidate on 700
+// households with MaxTrainingRows max (0: no bound) and the calibration
+// cal (nil: none), and returns each fit's rows and positives and
+// backtest.json.
+func boundedBacktest(t *testing.T, max int, cal func(context.Context, pipeline.Model, arrow.Record, []bool, []float64) (pipeline.Model, error)) (rows, pos []int, bt pipeline.Backtest) {
+	t.Helper()
+	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	_, err := pipeline.Run(context.Background(), pipeline.Options{
+		RunID: "20261124T020000Z", RunDir: dir, AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+		Features: gridFeatures{n: 700, start: start, end: end}, HorizonWeeks: 26,
+		Mem: mem, Log: zerolog.Nop(),
+		Stages: backtestStages(t, Config{
+			Candidates: []pipeline.Candidate{{Name: "x", Trainer: rowCounter{&rows, &pos}}},
+			Snapshots:  3, StepWeeks: 4, MinHistoryWeeks: 26, Capacity: 20, Workers: 1,
+			MaxTrainingRows: max, Calibrate: cal,
+			Evaluate: func(scores []float64, _ []bool, k int) pipeline.EvalMetrics {
+				return pipeline.EvalMetrics{N: len(scores), K: k}
+			},
+		}),
+	})
+	if err != nil {
+		t.Fatalf("backtest: %v", err)
+	}
+	if err := atomicfile.ReadJSON(rundir.Open(dir).BacktestJSON(), &bt); err != nil {
+		t.Fatal(err)
+	}
+	return rows, pos, bt
+}
+
 // calRecord is what one calibration saw: its rows, outcomes and the
 // weighted count of its rows.
 type calRecord struct {
@@ -116,39 +125,18 @@ type calRecord struct {
 // with the outcome and fewer rows in all, and its weights add up to about
 // the rows it stands for; without the bound it sees every row, unweighted.
 func TestCalibrationRowsBounded(t *testing.T) {
-	start := time.Date(2024, 7, 22, 0, 0, 0, 0, time.UTC)
-	end := time.Date(2026, 7, 19, 0, 0, 0, 0, time.UTC)
 	backtest := func(max int) (cals []calRecord) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		defer mem.AssertSize(t, 0)
-		var rows, pos []int
-		_, err := pipeline.Run(context.Background(), pipeline.Options{
-			RunID: "20261124T020000Z", RunDir: t.TempDir(), AsOf: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
-			Features: gridFeatures{n: 700, start: start, end: end}, HorizonWeeks: 26,
-			Mem: mem, Log: zerolog.Nop(),
-			Stages: backtestStages(t, Config{
-				Candidates: []pipeline.Candidate{{Name: "x", Trainer: rowCounter{&rows, &pos}}},
-				Snapshots:  3, StepWeeks: 4, MinHistoryWeeks: 26, Capacity: 20, Workers: 1,
-				MaxTrainingRows: max,
-				Calibrate: func(_ context.Context, m pipeline.Model, feats arrow.Record, labels []bool, w []float64) (pipeline.Model, error) {
-					c := calRecord{rows: int(feats.NumRows()), pos: countTrue(labels)}
-					for i := range labels {
-						c.weight++
-						if w != nil {
-							c.weight += w[i] - 1
-						}
-					}
-					cals = append(cals, c)
-					return m, nil
-				},
-				Evaluate: func(scores []float64, _ []bool, k int) pipeline.EvalMetrics {
-					return pipeline.EvalMetrics{N: len(scores), K: k}
-				},
-			}),
+		boundedBacktest(t, max, func(_ context.Context, m pipeline.Model, feats arrow.Record, labels []bool, w []float64) (pipeline.Model, error) {
+			c := calRecord{rows: int(feats.NumRows()), pos: countTrue(labels)}
+			for i := range labels {
+				c.weight++
+				if w != nil {
+					c.weight += w[i] - 1
+				}
+			}
+			cals = append(cals, c)
+			return m, nil
 		})
-		if err != nil {
-			t.Fatalf("backtest: %v", err)
-		}
 		return cals
 	}
 	all, bounded := backtest(0), backtest(200)
