@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -66,10 +67,6 @@ func benchIngest(b *testing.B, children int, oneFile bool) {
 			b.Fatal(err)
 		}
 	}
-	spec, err := connectors.Lookup(connectors.AttendanceSessions)
-	if err != nil {
-		b.Fatal(err)
-	}
 	p, err := connectors.NewPseudonymiser([]byte("benchmark-pseudonym-key-32-bytes"))
 	if err != nil {
 		b.Fatal(err)
@@ -85,49 +82,124 @@ func benchIngest(b *testing.B, children int, oneFile bool) {
 	cpu0 := cpuTime(b)
 	for b.Loop() {
 		iter++
-		dataDir := filepath.Join(root, "data"+strconv.Itoa(iter))
-		src, err := csvdir.New(csvdir.Config{Path: incoming}, spec, p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		st, err := store.Open(dataDir, time.Now)
-		if err != nil {
-			b.Fatal(err)
-		}
-		id, runDir, err := st.NewRun(time.Now())
-		if err != nil {
-			b.Fatal(err)
-		}
-		man, err := pipeline.Run(context.Background(), pipeline.Options{
-			RunID: id, RunDir: runDir, AsOf: time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC),
-			Stages: []pipeline.Stage{ingest.New(ingest.Config{
-				Sources:            []pipeline.SourceSpec{{Name: spec.Name, Columns: spec.ColumnNames(), Source: src}},
-				Store:              st,
-				MaxQuarantineRatio: 0.05,
-			})},
-			Job: "ingest",
-			Mem: memory.DefaultAllocator,
-			Log: zerolog.Nop(),
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		sm := man.Sources[spec.Name]
-		if sm.Read != wantRows || sm.Loaded != wantRows {
-			b.Fatalf("read %d, loaded %d rows; want %d", sm.Read, sm.Loaded, wantRows)
-		}
-		rows += sm.Loaded
-		b.StopTimer()
-		if err := os.RemoveAll(dataDir); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
+		rows += ingestAttendance(b, incoming, filepath.Join(root, "data"+strconv.Itoa(iter)), p, wantRows)
 	}
 	// CPU per row is the figure to compare when the machine is shared: it
 	// moves little with other load, where rows/s does.
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(rows), "cpu_ns/row")
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak_MiB")
+	b.ReportMetric(float64(wantRows), "rows/op")
+}
+
+// ingestAttendance runs the ingest stage over the attendance extracts in
+// incoming into a new store in dataDir, checks every row loaded, removes
+// the store (untimed) and returns the rows.
+func ingestAttendance(b *testing.B, incoming, dataDir string, p *connectors.Pseudonymiser, wantRows int64) int64 {
+	spec, err := connectors.Lookup(connectors.AttendanceSessions)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := csvdir.New(csvdir.Config{Path: incoming}, spec, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(dataDir, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id, runDir, err := st.NewRun(time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	man, err := pipeline.Run(context.Background(), pipeline.Options{
+		RunID: id, RunDir: runDir, AsOf: time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC),
+		Stages: []pipeline.Stage{ingest.New(ingest.Config{
+			Sources:            []pipeline.SourceSpec{{Name: spec.Name, Columns: spec.ColumnNames(), Source: src}},
+			Store:              st,
+			MaxQuarantineRatio: 0.05,
+		})},
+		Job: "ingest",
+		Mem: memory.DefaultAllocator,
+		Log: zerolog.Nop(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sm := man.Sources[spec.Name]
+	if sm.Read != wantRows || sm.Loaded != wantRows {
+		b.Fatalf("read %d, loaded %d rows; want %d", sm.Read, sm.Loaded, wantRows)
+	}
+	b.StopTimer()
+	if err := os.RemoveAll(dataDir); err != nil {
+		b.Fatal(err)
+	}
+	b.StartTimer()
+	return sm.Loaded
+}
+
+// BenchmarkIngestVsDuckDB times earlyhelp's attendance ingest and DuckDB's
+// CSV-to-Parquet on the same extracts, one after the other in each
+// iteration (issue 25: ingest ≥ 2.5 × DuckDB). It runs where a DuckDB
+// CLI is: EARLYHELP_DUCKDB names it (default: duckdb on the PATH; any
+// program taking -c SQL will do, such as testdata/duckdb/duckdb-c.mjs over
+// npm's @duckdb/node-api). EARLYHELP_BENCH_CHILDREN sizes the council
+// (default 12,000). It reports both times and duckdb_over_earlyhelp, the
+// ratio of DuckDB's time to earlyhelp's.
+func BenchmarkIngestVsDuckDB(b *testing.B) {
+	duck := os.Getenv("EARLYHELP_DUCKDB")
+	if duck == "" {
+		if path, err := exec.LookPath("duckdb"); err == nil {
+			duck = path
+		}
+	}
+	if duck == "" {
+		b.Skip("no DuckDB CLI: install duckdb, or set EARLYHELP_DUCKDB to a program taking -c SQL")
+	}
+	children := 12_000
+	if v := os.Getenv("EARLYHELP_BENCH_CHILDREN"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 {
+			b.Fatalf("EARLYHELP_BENCH_CHILDREN=%q: want a number of children, at least 100", v)
+		}
+		children = n
+	}
+	root := b.TempDir()
+	sum, err := synthetic.Generate(context.Background(), synthetic.Config{
+		Out: filepath.Join(root, "council"), Children: children, Weeks: 104, Defects: synthetic.DefectsNone,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	wantRows := sum.Rows[connectors.AttendanceSessions]
+	incoming := filepath.Join(root, "council", "incoming", connectors.AttendanceSessions)
+	p, err := connectors.NewPseudonymiser([]byte("benchmark-pseudonym-key-32-bytes"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ours, theirs time.Duration
+	iter := 0
+	for b.Loop() {
+		iter++
+		start := time.Now()
+		ingestAttendance(b, incoming, filepath.Join(root, "data"+strconv.Itoa(iter)), p, wantRows)
+		ours += time.Since(start)
+		out := filepath.Join(root, "duck"+strconv.Itoa(iter)+".parquet")
+		sql := fmt.Sprintf("COPY (SELECT * FROM read_csv('%s', header = true)) TO '%s' (FORMAT parquet)",
+			filepath.Join(incoming, "*.csv"), out)
+		start = time.Now()
+		if msg, err := exec.Command(duck, "-c", sql).CombinedOutput(); err != nil {
+			b.Fatalf("%s: %v: %s", duck, err, msg)
+		}
+		theirs += time.Since(start)
+		b.StopTimer()
+		os.Remove(out)
+		b.StartTimer()
+	}
+	n := float64(iter)
+	b.ReportMetric(ours.Seconds()/n, "earlyhelp_s")
+	b.ReportMetric(theirs.Seconds()/n, "duckdb_s")
+	b.ReportMetric(theirs.Seconds()/ours.Seconds(), "duckdb_over_earlyhelp")
 	b.ReportMetric(float64(wantRows), "rows/op")
 }
 
