@@ -133,7 +133,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if rep.NewRows, err = holdBack(work, held, lastWeek); err != nil {
 		return fmt.Errorf("bench: holding back the last week: %w", err)
 	}
-	rep.HoldBack = BenchStage{Stage: "hold back", Seconds: time.Since(start).Seconds(), Items: rep.NewRows, Unit: "rows", PeakRSSMiB: mark.peak()}
+	rep.HoldBack = BenchStage{Stage: "hold back", Seconds: time.Since(start).Seconds(), Items: rep.NewRows, Unit: "rows held", PeakRSSMiB: mark.peak()}
+	rep.HoldBack.PerSecond = float64(rep.HoldBack.Items) / rep.HoldBack.Seconds
 	cfg, err := config.Load(filepath.Join(work, "earlyhelp.yaml"))
 	if err != nil {
 		return err

@@ -705,6 +705,9 @@ func TestBenchSmall(t *testing.T) {
 	if cold["ingest"].Items == 0 || cold["ingest"].PerSecond <= 0 || cold["score"].Items == 0 {
 		t.Errorf("cold run throughput missing: %+v", rep.Cold)
 	}
+	if rep.HoldBack.Items != rep.NewRows || rep.HoldBack.Seconds <= 0 {
+		t.Errorf("hold back stage %+v; want its %d rows and a time", rep.HoldBack, rep.NewRows)
+	}
 	if rep.NewRows == 0 || incr["ingest"].Items != rep.NewRows {
 		t.Errorf("incremental run read %d rows; %d were held back", incr["ingest"].Items, rep.NewRows)
 	}
