@@ -53,23 +53,12 @@ func BenchmarkIngestAttendance(b *testing.B) {
 }
 
 func benchIngest(b *testing.B, children int, oneFile bool) {
-	root := b.TempDir()
-	sum, err := synthetic.Generate(context.Background(), synthetic.Config{
-		Out: filepath.Join(root, "council"), Children: children, Weeks: 104, Defects: synthetic.DefectsNone,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	wantRows := sum.Rows[connectors.AttendanceSessions]
-	incoming := filepath.Join(root, "council", "incoming", connectors.AttendanceSessions)
+	root, incoming, wantRows, p := attendanceCouncil(b, children)
 	if oneFile {
+		var err error
 		if incoming, err = concatCSV(incoming, filepath.Join(root, "one_file")); err != nil {
 			b.Fatal(err)
 		}
-	}
-	p, err := connectors.NewPseudonymiser([]byte("benchmark-pseudonym-key-32-bytes"))
-	if err != nil {
-		b.Fatal(err)
 	}
 	// The generator's memory is not the ingest's: give it back and start
 	// the peak afresh.
@@ -90,6 +79,23 @@ func benchIngest(b *testing.B, children int, oneFile bool) {
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak_MiB")
 	b.ReportMetric(float64(wantRows), "rows/op")
+}
+
+// attendanceCouncil generates a clean council of children in a temporary
+// folder root, and returns its attendance extracts' folder, their rows and
+// a pseudonymiser.
+func attendanceCouncil(b *testing.B, children int) (root, incoming string, rows int64, p *connectors.Pseudonymiser) {
+	root = b.TempDir()
+	sum, err := synthetic.Generate(context.Background(), synthetic.Config{
+		Out: filepath.Join(root, "council"), Children: children, Weeks: 104, Defects: synthetic.DefectsNone,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if p, err = connectors.NewPseudonymiser([]byte("benchmark-pseudonym-key-32-bytes")); err != nil {
+		b.Fatal(err)
+	}
+	return root, filepath.Join(root, "council", "incoming", connectors.AttendanceSessions), sum.Rows[connectors.AttendanceSessions], p
 }
 
 // ingestAttendance runs the ingest stage over the attendance extracts in
@@ -164,19 +170,7 @@ func BenchmarkIngestVsDuckDB(b *testing.B) {
 		}
 		children = n
 	}
-	root := b.TempDir()
-	sum, err := synthetic.Generate(context.Background(), synthetic.Config{
-		Out: filepath.Join(root, "council"), Children: children, Weeks: 104, Defects: synthetic.DefectsNone,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	wantRows := sum.Rows[connectors.AttendanceSessions]
-	incoming := filepath.Join(root, "council", "incoming", connectors.AttendanceSessions)
-	p, err := connectors.NewPseudonymiser([]byte("benchmark-pseudonym-key-32-bytes"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	root, incoming, wantRows, p := attendanceCouncil(b, children)
 	var ours, theirs time.Duration
 	iter := 0
 	for b.Loop() {
