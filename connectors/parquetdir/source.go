@@ -181,7 +181,13 @@ func (s *Source) load(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
 		return 0, s.fileErr(name, err)
 	}
-	return rl.Finish()
+	n, err := rl.Finish()
+	if err == nil {
+		// A cancel seen only by the sink, during the last emits, still
+		// stops the read short of ending it.
+		err = ctx.Err()
+	}
+	return n, err
 }
 
 // fileErr names the file. Read's errors leave the source to its caller
