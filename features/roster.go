@@ -33,6 +33,23 @@ type SinceScanner interface {
 	ScanSince(ctx context.Context, mem memory.Allocator, source, column string, since int32, fn func(arrow.Record) error) error
 }
 
+// A DeliveryCache is Tables that names its deliveries and keeps a folder
+// for what readers derive from them, so a reader can keep on disk what it
+// made of the deliveries so far and, the next time, read only those that
+// came since (the attendance index of a weekly run).
+type DeliveryCache interface {
+	// Deliveries names, in load order, the deliveries ScanSince(source,
+	// column, since) reads, each by a name that stands for the same rows
+	// for as long as it is listed; ok is false when some cannot be named,
+	// and then nothing may be skipped.
+	Deliveries(source, column string, since int32) (names []string, ok bool)
+	// ScanSinceAfter is ScanSince without the first skip deliveries.
+	ScanSinceAfter(ctx context.Context, mem memory.Allocator, source, column string, since int32, skip int, fn func(arrow.Record) error) error
+	// CacheDir is the folder to keep derived files in. Its files may go
+	// at any time (the store empties it when deliveries are forgotten).
+	CacheDir() (string, error)
+}
+
 // ScanSince calls fn for the records of source that may hold a row whose
 // column is on or after since: through t's ScanSince when t is a
 // SinceScanner, otherwise every record, as Scan does. It is only for a

@@ -72,6 +72,13 @@ func TestFaults(t *testing.T) {
 				if err := os.WriteFile(newest, bad, 0o640); err != nil {
 					t.Fatal(err)
 				}
+				// The attendance index the last run cached already holds
+				// the delivery, so a weekly run would not read it again
+				// (the next retrain, which reads the store in full, or
+				// `store check` finds it): without the cache, it does.
+				if err := os.RemoveAll(filepath.Join(cfg.DataDir, "cache", "store")); err != nil {
+					t.Fatal(err)
+				}
 				return func() { os.WriteFile(newest, good, 0o640) }
 			},
 			wantErr: "attendance_sessions",

@@ -145,6 +145,10 @@ type runSetup struct {
 	// soft memory limit while the run goes.
 	memLimit int64
 
+	// attendance is the run's attendance builder, whose index read is
+	// logged once the run ends.
+	attendance *attendance.Builder
+
 	store  *store.Store
 	reg    *prometheus.Registry
 	unlock func()
@@ -193,7 +197,23 @@ func (s *runSetup) run(ctx context.Context) (*pipeline.Manifest, error) {
 		defer debug.SetMemoryLimit(prev)
 		opts.Log.Info().Int64("bytes", s.memLimit).Msg("soft memory limit set from backtest.max_memory")
 	}
-	return pipeline.Run(ctx, opts)
+	man, err := pipeline.Run(ctx, opts)
+	s.logIndexRead()
+	return man, err
+}
+
+// logIndexRead says whether the attendance index was resumed from the
+// store's cache, so an engineer can tell why a weekly run was slow.
+func (s *runSetup) logIndexRead() {
+	if s.attendance == nil {
+		return
+	}
+	switch r := s.attendance.LastRead(); {
+	case r.Resumed:
+		s.opts.Log.Info().Int("new_deliveries", r.NewDeliveries).Msg("attendance index resumed from the store's cache with the deliveries since")
+	case r.CacheErr != nil:
+		s.opts.Log.Warn().Err(r.CacheErr).Msg("attendance index read from the store in full: its cache could not be used")
+	}
 }
 
 // setupRun opens the store, takes its lock, reserves a run folder and wires
@@ -265,8 +285,9 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		VeryHigh: cfg.List.Bands.VeryHigh, High: cfg.List.Bands.High,
 		Lottery: lotteryOf(cfg),
 	}
+	att := attendance.New(st, mem)
 	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, IoDVintage: cfg.Model.IodVintage, RunDate: asOf},
-		attendance.New(st, mem), health.New(st, mem), housing.New(st, mem))
+		att, health.New(st, mem), housing.New(st, mem))
 	setup := &runSetup{
 		opts: pipeline.Options{
 			RunID: id, RunDir: dir, AsOf: asOf, Council: cfg.Council,
@@ -297,7 +318,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		audit:      auditHook(cfg, metrics),
 		governance: gov,
 		store:      st, reg: reg, unlock: unlock,
-		memLimit: cfg.Backtest.MaxMemoryBytes(),
+		memLimit: cfg.Backtest.MaxMemoryBytes(), attendance: att,
 	}
 	return setup, nil
 }

@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,6 +61,7 @@ type Builder struct {
 	since features.Day // the first day idx holds marks from
 	full  bool         // idx holds every mark
 	built int          // builds from idx
+	read  IndexRead    // how idx was read
 }
 
 // lookbackDays is how far before an as-of date features, facts and
@@ -101,12 +104,102 @@ func (b *Builder) indexFor(ctx context.Context, day features.Day) (*Index, error
 		// back through its dates reads the store twice at most.
 		since = features.Day(math.MinInt32)
 	}
-	idx, err := LoadSince(ctx, b.mem, b.tables, since)
+	idx, err := b.load(ctx, since)
 	if err != nil {
 		return nil, err
 	}
 	b.idx, b.since, b.full, b.built = idx, since, since == features.Day(math.MinInt32), 0
 	return idx, nil
+}
+
+// IndexRead says how the builder last read its index, for tests and the
+// bench: from the store in full, or resumed from the cache with the
+// deliveries that came since.
+type IndexRead struct {
+	Resumed       bool
+	NewDeliveries int   // read after the cached ones
+	CacheErr      error // why a cache found was not used; nil if none was found
+}
+
+// LastRead is how the index was last read.
+func (b *Builder) LastRead() IndexRead {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.read
+}
+
+// load reads the marks dated on or after since. From a store that names
+// its deliveries, a read from a day (a weekly run's) goes on from the
+// index the last such read left in the store's cache folder, when the
+// store's deliveries still begin with the ones it was read from, reading
+// only the rest; and it leaves its own index there for the next.
+// TestResumedIndexSameAsFull holds it to giving what a full read gives.
+func (b *Builder) load(ctx context.Context, since features.Day) (*Index, error) {
+	// speed-up; fallback tested by TestResumedIndexSameAsFull: Tables
+	// without a cache are read from since, as a refused cache is.
+	dc, ok := b.tables.(features.DeliveryCache)
+	if !ok {
+		b.read = IndexRead{}
+		return LoadSince(ctx, b.mem, b.tables, since)
+	}
+	dir, err := dc.CacheDir()
+	if err != nil {
+		return nil, fmt.Errorf("attendance: %w", err)
+	}
+	path := filepath.Join(dir, cacheFile)
+	if since == features.Day(math.MinInt32) {
+		// The whole history, for a backtest: kept for the next week's run
+		// to resume from, since a retrain's run reads nothing else.
+		b.read = IndexRead{}
+		idx, err := LoadSince(ctx, b.mem, b.tables, since)
+		if err != nil {
+			return nil, err
+		}
+		return idx, b.keep(dc, path, since, idx)
+	}
+	read := IndexRead{}
+	c, found, err := readCache(path)
+	if err != nil {
+		read.CacheErr = fmt.Errorf("attendance: index cache %s: %w", path, err)
+	}
+	var ld *loader
+	if found && err == nil && c.since <= since {
+		names, ok := dc.Deliveries(Source, contract.ColSessionDate, int32(c.since))
+		if ok && len(names) >= len(c.deliveries) && slices.Equal(names[:len(c.deliveries)], c.deliveries) {
+			ld = resumeLoader(c.idx, since)
+			read.Resumed, read.NewDeliveries = true, len(names)-len(c.deliveries)
+			err = dc.ScanSinceAfter(ctx, b.mem, Source, contract.ColSessionDate, int32(c.since), len(c.deliveries), ld.record)
+		} else {
+			read.CacheErr = fmt.Errorf("attendance: index cache %s: read from deliveries the store no longer begins with", path)
+		}
+	}
+	c.idx = nil // taken over by the loader, or not wanted
+	if ld == nil {
+		ld = newLoader(since)
+		err = features.ScanSince(ctx, b.mem, b.tables, Source, contract.ColSessionDate, since, ld.record)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("attendance: %w", err)
+	}
+	idx := ld.finish()
+	b.read = read
+	return idx, b.keep(dc, path, since, idx)
+}
+
+// keep leaves idx, read from since, in the cache at path for the next
+// run, unless the cache already holds it.
+func (b *Builder) keep(dc features.DeliveryCache, path string, since features.Day, idx *Index) error {
+	names, ok := dc.Deliveries(Source, contract.ColSessionDate, int32(since))
+	if !ok {
+		return nil
+	}
+	if have, err := readCacheHead(path); err == nil && have.since == since && slices.Equal(have.deliveries, names) {
+		return nil
+	}
+	if err := writeCache(path, cached{since: since, deliveries: names, idx: idx}); err != nil {
+		return fmt.Errorf("attendance: index cache: %w", err)
+	}
+	return nil
 }
 
 // Preload reads the marks a build as of asOf needs.

@@ -84,10 +84,14 @@ func (idx *Index) School(p int32, day features.Day) int32 {
 	if int(p) >= len(idx.schools) {
 		return 0
 	}
+	// Only a year back, as every feature reads: the index may hold more
+	// (a backtest's whole history) or less, and the school shown must not
+	// depend on which. On the same day, the lower URN, whatever the order
+	// the schools were first seen in.
 	var urn int32
-	best := features.Day(math.MinInt32)
+	best := day - lookbackDays - 1
 	for _, s := range idx.schools[p] {
-		if s.last < day && s.last > best {
+		if s.last < day && (s.last > best || s.last == best && urn != 0 && s.urn < urn) {
 			urn, best = s.urn, s.last
 		}
 	}
@@ -153,117 +157,167 @@ func Load(ctx context.Context, mem memory.Allocator, t features.Tables) (*Index,
 // since (a weekly run's older year); rows before since in the deliveries it
 // does read are skipped here.
 func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, since features.Day) (*Index, error) {
-	idx := &Index{pupils: map[string]int32{}, older: map[int][]version{}, stamps: map[int]uint32{}}
+	ld := newLoader(since)
+	if err := features.ScanSince(ctx, mem, t, Source, contract.ColSessionDate, since, ld.record); err != nil {
+		return nil, fmt.Errorf("attendance: %w", err)
+	}
+	return ld.finish(), nil
+}
+
+// loader reads attendance records into an index, in load order.
+type loader struct {
+	idx   *Index
+	since features.Day
 	// From a known first day, marks go straight into a grid that grows
 	// (see grower); from the beginning of time they are gathered first, to
 	// size the grid from their first and last days.
-	var grid *grower
-	if since != features.Day(math.MinInt32) {
-		grid = newGrower(idx, since)
-	}
+	grid *grower
 	// Entries are kept in fixed-size chunks: one slice grown by append would
 	// copy tens of millions of entries again and again, and a copy that large
 	// cannot be preempted, so the garbage collector's workers spin waiting
 	// for it (seen in profiles as most of the load's CPU).
-	const chunk = 1 << 20
-	var chunks [][]entry
-	var entries []entry
-	minDay, maxDay := features.Day(math.MaxInt32), features.Day(math.MinInt32)
+	chunks         [][]entry
+	entries        []entry
+	minDay, maxDay features.Day
 	// Extracts list a school's pupils in the same order day after day, so
 	// the pupil who followed the last one the time before is most often the
 	// next one: checking them first saves most map lookups, which were the
 	// load's largest cost. keys[p] is pupil p's UPN pseudonym, after[p]
 	// the pupil seen after p last time (-1: none yet).
-	var keys []string
-	var after []int32
-	prev := int32(-1)
-	err := features.ScanSince(ctx, mem, t, Source, contract.ColSessionDate, since, func(rec arrow.Record) error {
-		var g features.Getter
-		upn, date, sess := g.Str(rec, contract.ColUPN), g.Date(rec, contract.ColSessionDate), g.Str(rec, contract.ColSession)
-		code, cat, upd := g.Str(rec, contract.ColAttendanceCode), g.Str(rec, contract.ColCategory), g.Timestamp(rec, contract.ColMarkUpdatedAt)
-		urn := g.Int32(rec, contract.ColSchoolURN)
-		if g.Err != nil {
-			return g.Err
+	keys  []string
+	after []int32
+	prev  int32
+	// The run of rows of one pupil at one school being read, noted as a
+	// school seen once it ends rather than row by row.
+	runP    int32
+	runURN  int32
+	runLast features.Day
+}
+
+// chunk is how many entries a chunk holds.
+const chunk = 1 << 20
+
+func newLoader(since features.Day) *loader {
+	ld := &loader{
+		idx:    &Index{pupils: map[string]int32{}, older: map[int][]version{}, stamps: map[int]uint32{}},
+		since:  since,
+		minDay: features.Day(math.MaxInt32), maxDay: features.Day(math.MinInt32),
+		prev: -1, runP: -1,
+	}
+	if since != features.Day(math.MinInt32) {
+		ld.grid = newGrower(ld.idx, since)
+	}
+	return ld
+}
+
+// record reads one record's rows, skipping those dated before since.
+func (ld *loader) record(rec arrow.Record) error {
+	var g features.Getter
+	upn, date, sess := g.Str(rec, contract.ColUPN), g.Date(rec, contract.ColSessionDate), g.Str(rec, contract.ColSession)
+	code, cat, upd := g.Str(rec, contract.ColAttendanceCode), g.Str(rec, contract.ColCategory), g.Timestamp(rec, contract.ColMarkUpdatedAt)
+	urn := g.Int32(rec, contract.ColSchoolURN)
+	if g.Err != nil {
+		return g.Err
+	}
+	idx := ld.idx
+	// Extracts list a pupil's sessions together (AM and PM at least), so
+	// the last pupil seen is checked first of all.
+	lastU, lastP := "", int32(-1)
+	for i := 0; i < int(rec.NumRows()); i++ {
+		day := features.Day(date.Value(i))
+		if day < ld.since {
+			continue
 		}
-		// Extracts list a pupil's sessions together (AM and PM at least), so
-		// the last pupil seen is checked first of all.
-		lastU, lastP := "", int32(-1)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			if features.Day(date.Value(i)) < since {
-				continue
-			}
-			u := upn.Value(i)
-			p := lastP
-			if lastP < 0 || u != lastU {
-				p = -1
-				if prev >= 0 {
-					if q := after[prev]; q >= 0 && keys[q] == u {
-						p = q
-					}
-				}
-				if p < 0 {
-					var ok bool
-					if p, ok = idx.pupils[u]; !ok {
-						p = int32(len(keys))
-						// A copy: u points into the record's buffer of every
-						// row's pseudonym, which the key would keep alive.
-						k := strings.Clone(u)
-						idx.pupils[k] = p
-						keys, after = append(keys, k), append(after, -1)
-					}
-				}
-				if prev >= 0 {
-					after[prev] = p
-				}
-				prev = p
-				lastU, lastP = u, p
-				idx.note(p, urn.Value(i), features.Day(date.Value(i)))
-			}
-			e := entry{pupil: p, day: features.Day(date.Value(i)), pm: sess.Value(i) == contract.SessionPM, mark: markOf(cat.Value(i), code.Value(i))}
-			if upd.IsValid(i) {
-				if s := int64(upd.Value(i)) - stampEpoch; s > 0 && s < math.MaxUint32 {
-					e.stamp = uint32(s)
+		u := upn.Value(i)
+		p := lastP
+		if lastP < 0 || u != lastU {
+			p = -1
+			if ld.prev >= 0 {
+				if q := ld.after[ld.prev]; q >= 0 && ld.keys[q] == u {
+					p = q
 				}
 			}
-			minDay, maxDay = min(minDay, e.day), max(maxDay, e.day)
-			if grid != nil {
-				grid.add(e)
-				continue
-			}
-			if len(entries) == cap(entries) {
-				if entries != nil {
-					chunks = append(chunks, entries)
+			if p < 0 {
+				var ok bool
+				if p, ok = idx.pupils[u]; !ok {
+					p = int32(len(ld.keys))
+					// A copy: u points into the record's buffer of every
+					// row's pseudonym, which the key would keep alive.
+					k := strings.Clone(u)
+					idx.pupils[k] = p
+					ld.keys, ld.after = append(ld.keys, k), append(ld.after, -1)
 				}
-				entries = make([]entry, 0, chunk)
 			}
-			entries = append(entries, e)
+			if ld.prev >= 0 {
+				ld.after[ld.prev] = p
+			}
+			ld.prev = p
+			lastU, lastP = u, p
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("attendance: %w", err)
-	}
-	if grid != nil {
-		if minDay > maxDay {
-			return &Index{pupils: idx.pupils, older: idx.older, stamps: idx.stamps, schools: idx.schools}, nil
+		// A pupil's school is the one of their latest mark there, whatever
+		// the order rows come in, so it does not depend on where a read
+		// began (a weekly run's year, or a resumed index, see resume.go).
+		if u := urn.Value(i); p != ld.runP || u != ld.runURN {
+			ld.endRun()
+			ld.runP, ld.runURN, ld.runLast = p, u, day
+		} else if day > ld.runLast {
+			ld.runLast = day
 		}
-		grid.finish(minDay, maxDay)
-		return idx, nil
+		e := entry{pupil: p, day: day, pm: sess.Value(i) == contract.SessionPM, mark: markOf(cat.Value(i), code.Value(i))}
+		if upd.IsValid(i) {
+			if s := int64(upd.Value(i)) - stampEpoch; s > 0 && s < math.MaxUint32 {
+				e.stamp = uint32(s)
+			}
+		}
+		ld.minDay, ld.maxDay = min(ld.minDay, e.day), max(ld.maxDay, e.day)
+		if ld.grid != nil {
+			ld.grid.add(e)
+			continue
+		}
+		if len(ld.entries) == cap(ld.entries) {
+			if ld.entries != nil {
+				ld.chunks = append(ld.chunks, ld.entries)
+			}
+			ld.entries = make([]entry, 0, chunk)
+		}
+		ld.entries = append(ld.entries, e)
 	}
-	if len(entries) > 0 {
-		chunks = append(chunks, entries)
+	return nil
+}
+
+// endRun notes the school of the run of rows just read.
+func (ld *loader) endRun() {
+	if ld.runP >= 0 {
+		ld.idx.note(ld.runP, ld.runURN, ld.runLast)
 	}
-	if len(chunks) == 0 {
-		return idx, nil
+	ld.runP = -1
+}
+
+// finish lays the marks read out as the index.
+func (ld *loader) finish() *Index {
+	ld.endRun()
+	idx := ld.idx
+	if ld.grid != nil {
+		if ld.minDay > ld.maxDay {
+			return &Index{pupils: idx.pupils, older: idx.older, stamps: idx.stamps, schools: idx.schools}
+		}
+		ld.grid.finish(ld.minDay, ld.maxDay)
+		return idx
 	}
-	idx.start, idx.days = minDay, int(maxDay-minDay)+1
+	if len(ld.entries) > 0 {
+		ld.chunks = append(ld.chunks, ld.entries)
+	}
+	if len(ld.chunks) == 0 {
+		return idx
+	}
+	idx.start, idx.days = ld.minDay, int(ld.maxDay-ld.minDay)+1
 	n := len(idx.pupils) * idx.days * 2
 	idx.marks = make([]uint8, n)
 	// Rows arrive in load order, so on equal stamps the later delivery wins.
-	for _, part := range chunks {
+	for _, part := range ld.chunks {
 		idx.place(part)
 	}
-	return idx, nil
+	return idx
 }
 
 // place puts entries, in load order, into the grid.

@@ -2,6 +2,7 @@ package featurestest
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -58,3 +59,39 @@ func latestDate(r arrow.Record, column string) (arrow.Date32, bool) {
 	}
 	return latest, seen
 }
+
+// CachedTables is SinceTables that is also a features.DeliveryCache: a
+// record's name is its address, so a record put in another's place reads
+// as another delivery, and the cache folder is Dir.
+type CachedTables struct {
+	*SinceTables
+	Dir string
+}
+
+var _ features.DeliveryCache = CachedTables{}
+
+// Deliveries names the records ScanSince would read.
+func (t CachedTables) Deliveries(source, column string, since int32) ([]string, bool) {
+	var names []string
+	for _, r := range t.Tables[source] {
+		if latest, ok := latestDate(r, column); ok && int32(latest) < since {
+			continue
+		}
+		names = append(names, fmt.Sprintf("%p", r))
+	}
+	return names, true
+}
+
+// ScanSinceAfter is ScanSince without the first skip records it would read.
+func (t CachedTables) ScanSinceAfter(ctx context.Context, mem memory.Allocator, source, column string, since int32, skip int, fn func(arrow.Record) error) error {
+	n := 0
+	return t.ScanSince(ctx, mem, source, column, since, func(r arrow.Record) error {
+		if n++; n <= skip {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+// CacheDir is Dir.
+func (t CachedTables) CacheDir() (string, error) { return t.Dir, nil }

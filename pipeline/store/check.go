@@ -95,7 +95,7 @@ func (s *Store) Forget(files []string) ([]Forgotten, error) {
 	}
 	// Files go once the state no longer names them: a crash in between
 	// leaves only unreferenced files, which nothing reads.
-	var errs []error
+	errs := []error{s.clearCache()}
 	for _, d := range gone {
 		if d.File == "" {
 			continue

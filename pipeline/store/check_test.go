@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -132,6 +133,13 @@ func TestForget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
+	cache, err := s.CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cache, "derived.bin"), []byte("rows of p2"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Forget([]string{"persons/nothing.arrow"}); err == nil || len(s.state.Deliveries) != 5 {
 		t.Fatalf("Forget of no delivery's file = %v, %d deliveries left; want an error and all 5", err, len(s.state.Deliveries))
 	}
@@ -142,6 +150,10 @@ func TestForget(t *testing.T) {
 	want := []Forgotten{{"persons", "p2.csv", true}, {"persons", "p3.csv", false}}
 	if !slices.Equal(got, want) {
 		t.Errorf("Forget = %v; want %v", got, want)
+	}
+	// What was derived from the deliveries goes with them.
+	if _, err := os.Stat(cache); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cache folder after Forget: %v; want it gone", err)
 	}
 	for _, f := range []struct {
 		rel  string

@@ -35,11 +35,7 @@ func (s *Store) Scan(ctx context.Context, mem memory.Allocator, source string, f
 // with every value of column null) is always read. Rows are not filtered:
 // a delivery that is read hands fn all its rows, older ones too.
 func (s *Store) ScanSince(ctx context.Context, mem memory.Allocator, source, column string, since int32, fn func(arrow.Record) error) error {
-	files := s.files(source, func(d delivered) bool {
-		span, ok := d.Dates[column]
-		return !ok || int32(span.Max) >= since
-	})
-	return s.scan(ctx, mem, files, fn)
+	return s.ScanSinceAfter(ctx, mem, source, column, since, 0, fn)
 }
 
 // scan calls fn for every record of files, in order, decoding on a second

@@ -331,3 +331,45 @@ func TestDateSpansAdd(t *testing.T) {
 		})
 	}
 }
+
+// TestScanSinceAfter: Deliveries names what ScanSince reads, in order, by
+// the stored file's checksum, and ScanSinceAfter reads the same without
+// the first ones; a store with fewer than asked to skip is an error, and
+// one whose state predates checksums cannot name its deliveries.
+func TestScanSinceAfter(t *testing.T) {
+	s, _, mem, _ := threeTerms(t)
+	since := int32(day("2024-10-02"))
+	names, ok := s.Deliveries("attendance_sessions", "session_date", since)
+	if !ok || len(names) != 2 || names[0] == "" || names[0] == names[1] {
+		t.Fatalf("Deliveries = %v, %t; want the autumn and spring terms' two checksums", names, ok)
+	}
+	for i, d := range s.state.Deliveries[:2] {
+		if names[i] != d.FileSHA256 {
+			t.Errorf("name %d = %s; want the stored file's checksum %s", i, names[i], d.FileSHA256)
+		}
+	}
+	read := func(skip int) ([]string, error) {
+		var got []string
+		err := s.ScanSinceAfter(context.Background(), mem, "attendance_sessions", "session_date", since, skip, func(rec arrow.Record) error {
+			c := rec.Column(0).(*array.String)
+			for i := 0; i < c.Len(); i++ {
+				got = append(got, c.Value(i))
+			}
+			return nil
+		})
+		return got, err
+	}
+	for skip, want := range [][]string{{"a1", "a2", "s1", "s2", "s3"}, {"s1", "s2", "s3"}, nil} {
+		got, err := read(skip)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("ScanSinceAfter skipping %d = %v, %v; want %v", skip, got, err, want)
+		}
+	}
+	if _, err := read(3); err == nil {
+		t.Error("ScanSinceAfter skipping more than held succeeded; want an error")
+	}
+	s.state.Deliveries[1].FileSHA256 = ""
+	if _, ok := s.Deliveries("attendance_sessions", "session_date", since); ok {
+		t.Error("Deliveries named a delivery without a checksum")
+	}
+}
