@@ -49,6 +49,10 @@ func (r *Roster) index() {
 		number[h] = int32(i)
 	}
 	spellsAt := offsets(len(r.persons), len(r.spells), func(i int) int32 { return r.spells[i].person })
+	// Sized once: grown by append, copying hundreds of thousands of
+	// entries again and again was a tenth of a large roster's load.
+	r.byName = make([]named, 0, len(r.persons))
+	r.spans = make([]span, 0, len(r.spells))
 	for p := range r.persons {
 		if spellsAt[p+1] > spellsAt[p] {
 			pp := &r.persons[p]

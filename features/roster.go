@@ -167,16 +167,12 @@ func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vint
 	if err := t.Scan(ctx, mem, contract.Persons, r.addPersons); err != nil {
 		return nil, fmt.Errorf("persons: %w", err)
 	}
-	spells := map[[3]string]spell{}
-	var order [][3]string
+	spells := map[spellKey]int32{}
 	err := t.Scan(ctx, mem, contract.Households, func(rec arrow.Record) error {
-		return r.addSpells(rec, spells, &order)
+		return r.addSpells(rec, spells)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("households: %w", err)
-	}
-	for _, k := range order {
-		r.spells = append(r.spells, spells[k])
 	}
 	sort.SliceStable(r.spells, func(i, j int) bool {
 		a, b := r.spells[i], r.spells[j]
@@ -332,7 +328,16 @@ func (r *Roster) addPersons(rec arrow.Record) error {
 	return nil
 }
 
-func (r *Roster) addSpells(rec arrow.Record, spells map[[3]string]spell, order *[][3]string) error {
+// spellKey is a spell's identity: a later delivery of the same person's
+// spell in the same household from the same day replaces it.
+type spellKey struct {
+	household, person string
+	from              Day
+}
+
+// addSpells appends rec's spells to r.spells, in the order they are first
+// delivered; spells holds where each is.
+func (r *Roster) addSpells(rec arrow.Record, spells map[spellKey]int32) error {
 	var g Getter
 	hh, pid, role := g.Owned(rec, contract.ColHouseholdID), g.Owned(rec, contract.ColPersonID), g.Owned(rec, contract.ColRole)
 	lsoa, loc := g.Owned(rec, contract.ColLSOACode), g.Owned(rec, contract.ColLocality)
@@ -351,11 +356,13 @@ func (r *Roster) addSpells(rec arrow.Record, spells map[[3]string]spell, order *
 		if to.IsValid(i) {
 			s.to = Day(to.Value(i))
 		}
-		k := [3]string{s.household, pid.Value(i), fmt.Sprint(s.from)}
-		if _, seen := spells[k]; !seen {
-			*order = append(*order, k)
+		k := spellKey{s.household, pid.Value(i), s.from}
+		if at, seen := spells[k]; seen {
+			r.spells[at] = s
+			continue
 		}
-		spells[k] = s
+		spells[k] = int32(len(r.spells))
+		r.spells = append(r.spells, s)
 	}
 	return nil
 }
