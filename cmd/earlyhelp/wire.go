@@ -208,11 +208,15 @@ func (s *runSetup) logIndexRead() {
 	if s.attendance == nil {
 		return
 	}
-	switch r := s.attendance.LastRead(); {
+	r := s.attendance.LastRead()
+	switch {
 	case r.Resumed:
 		s.opts.Log.Info().Int("new_deliveries", r.NewDeliveries).Msg("attendance index resumed from the store's cache with the deliveries since")
 	case r.CacheErr != nil:
 		s.opts.Log.Warn().Err(r.CacheErr).Msg("attendance index read from the store in full: its cache could not be used")
+	}
+	if r.KeepErr != nil {
+		s.opts.Log.Warn().Err(r.KeepErr).Msg("attendance index not cached: the next weekly run reads the store in full")
 	}
 }
 

@@ -119,6 +119,7 @@ type IndexRead struct {
 	Resumed       bool
 	NewDeliveries int   // read after the cached ones
 	CacheErr      error // why a cache found was not used; nil if none was found
+	KeepErr       error // why the index was not cached for the next read
 }
 
 // LastRead is how the index was last read.
@@ -142,20 +143,23 @@ func (b *Builder) load(ctx context.Context, since features.Day) (*Index, error) 
 		b.read = IndexRead{}
 		return LoadSince(ctx, b.mem, b.tables, since)
 	}
+	// The cache only saves time: one that cannot be had, read or written
+	// (a read-only data folder, say) is noted for the log, never an error.
 	dir, err := dc.CacheDir()
 	if err != nil {
-		return nil, fmt.Errorf("attendance: %w", err)
+		b.read = IndexRead{CacheErr: fmt.Errorf("attendance: index cache: %w", err)}
+		return LoadSince(ctx, b.mem, b.tables, since)
 	}
 	path := filepath.Join(dir, cacheFile)
 	if since == features.Day(math.MinInt32) {
 		// The whole history, for a backtest: kept for the next week's run
 		// to resume from, since a retrain's run reads nothing else.
-		b.read = IndexRead{}
 		idx, err := LoadSince(ctx, b.mem, b.tables, since)
 		if err != nil {
 			return nil, err
 		}
-		return idx, b.keep(dc, path, since, idx)
+		b.read = IndexRead{KeepErr: b.keep(dc, path, since, idx)}
+		return idx, nil
 	}
 	read := IndexRead{}
 	c, found, err := readCache(path)
@@ -182,8 +186,9 @@ func (b *Builder) load(ctx context.Context, since features.Day) (*Index, error) 
 		return nil, fmt.Errorf("attendance: %w", err)
 	}
 	idx := ld.finish()
+	read.KeepErr = b.keep(dc, path, since, idx)
 	b.read = read
-	return idx, b.keep(dc, path, since, idx)
+	return idx, nil
 }
 
 // keep leaves idx, read from since, in the cache at path for the next

@@ -3,6 +3,7 @@ package attendance
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -235,4 +236,40 @@ func arrowInt32(mem memory.Allocator, n int, v int32) arrow.Array {
 
 func arrowRecord(schema *arrow.Schema, cols []arrow.Array, n int64) arrow.Record {
 	return array.NewRecord(schema, cols, n)
+}
+
+// TestIndexCacheUnwritable: a cache folder that cannot be written (here a
+// file where the folder should be) costs the next run its resume, not
+// this one its index: the read succeeds, the same as without a cache,
+// and says why nothing was kept.
+func TestIndexCacheUnwritable(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	weeks, delivered := weeklyDeliveries(mem)
+	last := len(weeks) - 1
+	defer func() {
+		for _, r := range delivered[last] {
+			r.Release()
+		}
+	}()
+	notDir := filepath.Join(t.TempDir(), "cache")
+	if err := os.WriteFile(notDir, []byte("a file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tb := ft.Tables{Source: delivered[last]}
+	day := features.DayOf(weeks[last])
+	for _, since := range []features.Day{day, features.Day(math.MinInt32 + lookbackDays)} {
+		b := New(ft.CachedTables{SinceTables: &ft.SinceTables{Tables: tb}, Dir: notDir}, mem)
+		got, err := b.indexFor(context.Background(), since)
+		if err != nil {
+			t.Fatalf("index with an unwritable cache: %v", err)
+		}
+		if read := b.LastRead(); read.KeepErr == nil || read.Resumed {
+			t.Errorf("read %+v; want nothing resumed and why nothing was kept", read)
+		}
+		want, err := New(&ft.SinceTables{Tables: tb}, mem).indexFor(context.Background(), since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameIndex(t, "unwritable cache", got, want)
+	}
 }
