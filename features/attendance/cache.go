@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"slices"
 
@@ -234,6 +235,23 @@ func (d *decoder) varint() int64 {
 	return v
 }
 
+// maxCacheDays bounds an index's days (a century), and dayBound its days,
+// so a damaged file cannot make a grid or a day sum overflow.
+const (
+	maxCacheDays = 36600
+	dayBound     = 1 << 28
+)
+
+// day reads a day: math.MinInt32 (from the beginning of time), or one
+// within dayBound of 1970.
+func (d *decoder) day() features.Day {
+	v := d.varint()
+	if d.err == nil && v != math.MinInt32 && (v < -dayBound || v > dayBound) {
+		d.err = fmt.Errorf("day %d out of range", v)
+	}
+	return features.Day(v)
+}
+
 // length reads a count of items at least min bytes each.
 func (d *decoder) length(min int64) int {
 	n := d.uvarint()
@@ -269,7 +287,7 @@ func (d *decoder) head(c *cached) error {
 	if v := d.uvarint(); d.err == nil && v != cacheFormat {
 		return fmt.Errorf("format %d, not %d", v, cacheFormat)
 	}
-	c.since = features.Day(d.varint())
+	c.since = d.day()
 	c.deliveries = make([]string, d.length(1))
 	for i := range c.deliveries {
 		c.deliveries[i] = d.str()
@@ -283,8 +301,10 @@ func (d *decoder) cached() (cached, error) {
 		return c, err
 	}
 	idx := &Index{older: map[int][]version{}, stamps: map[int]uint32{}}
-	idx.start = features.Day(d.varint())
-	idx.days = int(d.uvarint())
+	idx.start = d.day()
+	if idx.days = int(d.uvarint()); d.err == nil && (idx.days > maxCacheDays || c.since != features.Day(math.MinInt32) && idx.days > 0 && idx.start < c.since) {
+		return c, fmt.Errorf("%d days from day %d, read from day %d", idx.days, idx.start, c.since)
+	}
 	pupils := d.length(1)
 	idx.pupils = make(map[string]int32, pupils)
 	for p := range pupils {
@@ -295,6 +315,11 @@ func (d *decoder) cached() (cached, error) {
 		return c, fmt.Errorf("%d slots for %d pupils over %d days", n, pupils, idx.days)
 	}
 	idx.marks = d.bytes(n)
+	for _, m := range idx.marks {
+		if m&^stampedBit > markMissing {
+			return c, fmt.Errorf("no mark %d", m)
+		}
+	}
 	for range d.length(2) {
 		k, st := d.uvarint(), d.uvarint()
 		if d.err == nil && (k >= uint64(n) || st > 1<<32-1 || idx.marks[k]&stampedBit == 0) {
@@ -307,7 +332,7 @@ func (d *decoder) cached() (cached, error) {
 		vs := make([]version, d.length(2))
 		for i := range vs {
 			m, st := d.uvarint(), d.uvarint()
-			if d.err == nil && (m > 0xff || st > 1<<32-1) {
+			if d.err == nil && (m > uint64(markMissing) || st > 1<<32-1) {
 				return c, errors.New("an older version out of range")
 			}
 			vs[i] = version{uint8(m), uint32(st)}
@@ -325,7 +350,7 @@ func (d *decoder) cached() (cached, error) {
 	for p := range idx.schools {
 		ss := make([]schoolSeen, d.length(2))
 		for i := range ss {
-			ss[i] = schoolSeen{urn: int32(d.varint()), last: features.Day(d.varint())}
+			ss[i] = schoolSeen{urn: int32(d.varint()), last: d.day()}
 		}
 		idx.schools[p] = ss
 	}

@@ -1,0 +1,79 @@
+package attendance
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features"
+	ft "earlyhelp/features/featurestest"
+)
+
+// FuzzIndexCache: whatever bytes an index cache holds, reading it is an
+// error or an index that can be resumed and counted, never a panic. The
+// checksum is left out, so that what passes it can be anything the format
+// can say, not only what a writer wrote.
+func FuzzIndexCache(f *testing.F) {
+	mem := memory.NewGoAllocator()
+	tb := ft.Tables{Source: {
+		ft.Attendance(mem, "u-1", ft.SchoolDays("2025-06-02", "2025-06-20")),
+		ft.Attendance(mem, "u-2", []ft.Mark{
+			ft.NewMark("2025-06-03", "AM", "O", "unauth", "2025-06-04T09:00:00Z"),
+			ft.NewMark("2025-06-03", "AM", "I", "auth", "2025-06-05T09:00:00Z"),
+		}),
+	}}
+	defer tb.Release()
+	since := features.DayOf(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	idx, err := LoadSince(context.Background(), mem, tb, since)
+	if err != nil {
+		f.Fatal(err)
+	}
+	path := filepath.Join(f.TempDir(), cacheFile)
+	if err := writeCache(path, cached{since: since, deliveries: []string{"a", "b"}, idx: idx}); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	body := good[:len(good)-4]
+	f.Add(body)
+	f.Add(body[:len(body)/2])
+	f.Add([]byte(cacheMagic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := &decoder{r: bufio.NewReader(bytes.NewReader(b)), left: int64(len(b))}
+		c, err := d.cached()
+		if err != nil {
+			return
+		}
+		for _, from := range []features.Day{c.since, c.idx.start + 3} {
+			if from < c.since {
+				continue
+			}
+			ld := resumeLoader(copyIndex(c.idx), from)
+			got := ld.finish()
+			end := from + lookbackDays
+			for _, p := range got.pupils {
+				got.tallies(p, end, 1<<31)
+				got.School(p, end)
+				got.active(p, features.Window{From: from, To: end})
+			}
+		}
+	})
+}
+
+// copyIndex is a copy of idx that resumeLoader may take over.
+func copyIndex(idx *Index) *Index {
+	c := &Index{start: idx.start, days: idx.days, marks: bytes.Clone(idx.marks),
+		pupils: map[string]int32{}, stamps: idx.stamps, older: idx.older, schools: idx.schools}
+	for k, v := range idx.pupils {
+		c.pupils[k] = v
+	}
+	return c
+}
