@@ -2,6 +2,7 @@ package rank
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
@@ -42,11 +43,15 @@ const scoredChildrenColumnsBefore21 = 10
 func (r *run) writeScoredChildren(ctx context.Context, now *pipeline.FeatureTable, scores []float64, listed map[int]bool) error {
 	path := rundir.Open(r.Dir).ScoredChildrenCSV()
 	err := atomicfile.Write(path, 0o640, func(w io.Writer) error {
-		cw := csv.NewWriter(w)
+		// The CSV writer writes into bw itself (csv.NewWriter keeps a
+		// bufio.Writer it is given), so rows copied as they are (see
+		// copyBacktestChildren) go in between its own in order.
+		bw := bufio.NewWriterSize(w, 1<<16)
+		cw := csv.NewWriter(bw)
 		if err := cw.Write(scoredChildrenHeader); err != nil {
 			return err
 		}
-		if err := r.streamScoredChildren(ctx, cw, r.Features, now, scores, listed); err != nil {
+		if err := r.streamScoredChildren(ctx, cw, bw, r.Features, now, scores, listed); err != nil {
 			return err
 		}
 		cw.Flush()
@@ -60,7 +65,7 @@ func (r *run) writeScoredChildren(ctx context.Context, now *pipeline.FeatureTabl
 }
 
 // streamScoredChildren writes writeScoredChildren's rows after the header.
-func (r *run) streamScoredChildren(ctx context.Context, cw *csv.Writer, ca pipeline.ChildAuditor, now *pipeline.FeatureTable, scores []float64, listed map[int]bool) error {
+func (r *run) streamScoredChildren(ctx context.Context, cw *csv.Writer, raw io.Writer, ca pipeline.ChildAuditor, now *pipeline.FeatureTable, scores []float64, listed map[int]bool) error {
 	name := r.Man.Model.Kind
 	row := make([]string, len(scoredChildrenHeader))
 	add := func(t *pipeline.FeatureTable, hh func(int) string, score func(int) (float64, bool), selected func(int) bool, labelled bool) error {
@@ -127,7 +132,7 @@ func (r *run) streamScoredChildren(ctx context.Context, cw *csv.Writer, ca pipel
 			return fmt.Errorf("backtest %s: %w", f.AsOf.Format(time.DateOnly), err)
 		}
 	}
-	if err := r.copyBacktestChildren(cw); err != nil {
+	if err := r.copyBacktestChildren(cw, raw); err != nil {
 		return fmt.Errorf("backtest rows of the training run: %w", err)
 	}
 	hh, err := pipeline.StringColumn(now.Record, pipeline.ColHousehold)
@@ -148,7 +153,12 @@ func flag(b bool) string {
 // scored_children.csv, so a run with a reused model is audited over the
 // same backtest as the run that trained it. Rows are read one at a time
 // into the same slice and written straight on to cw.
-func (r *run) copyBacktestChildren(cw *csv.Writer) error {
+//
+// With raw set (cw's own writer) and a file of today's columns, lines are
+// copied as they are: parsing and writing again the backtest's million and
+// more rows was most of a large council's weekly score stage after its
+// features. A line with a quote in it goes the slow way, with the rest.
+func (r *run) copyBacktestChildren(cw *csv.Writer, raw io.Writer) error {
 	if r.Reused == nil {
 		return nil
 	}
@@ -162,7 +172,10 @@ func (r *run) copyBacktestChildren(cw *csv.Writer) error {
 		return err
 	}
 	defer f.Close()
-	cr := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	br := bufio.NewReaderSize(f, 1<<16)
+	// csv.Reader reads from br itself, a line at a time, so after the
+	// header br is at the first row.
+	cr := csv.NewReader(br)
 	cr.ReuseRecord = true
 	head, err := cr.Read()
 	if err != nil {
@@ -180,6 +193,21 @@ func (r *run) copyBacktestChildren(cw *csv.Writer) error {
 		return fmt.Errorf("%s: not a scored_children file", path)
 	}
 	pad := len(scoredChildrenHeader) - len(head)
+	if raw != nil && pad == 0 {
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		rest, err := copyLabelledLines(br, raw, label, len(head))
+		if err != nil || rest == nil {
+			if err != nil {
+				err = fmt.Errorf("%s: %w", path, err)
+			}
+			return err
+		}
+		cr = csv.NewReader(rest)
+		cr.ReuseRecord = true
+	}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -195,6 +223,46 @@ func (r *run) copyBacktestChildren(cw *csv.Writer) error {
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// copyLabelledLines copies to w, as they are, the lines of br whose field
+// label (of fields) is not empty, up to the first line a CSV reader must
+// read itself (one with a quote or a carriage return in it, or too long to
+// buffer): then rest is that line and what follows, for the slow way.
+func copyLabelledLines(br *bufio.Reader, w io.Writer, label, fields int) (rest io.Reader, err error) {
+	for n := 2; ; n++ {
+		line, err := br.ReadSlice('\n')
+		switch {
+		case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull):
+			return nil, err
+		case errors.Is(err, bufio.ErrBufferFull) || bytes.IndexByte(line, '"') >= 0 || bytes.IndexByte(line, '\r') >= 0:
+			return io.MultiReader(bytes.NewReader(bytes.Clone(line)), br), nil
+		case len(line) == 0:
+			return nil, nil // the end
+		}
+		body := bytes.TrimSuffix(line, []byte{'\n'})
+		if len(body) == 0 {
+			continue // a blank line, which a CSV reader skips
+		}
+		if c := bytes.Count(body, []byte{','}); c != fields-1 {
+			return nil, fmt.Errorf("record on line %d: wrong number of fields (%d, not %d)", n, c+1, fields)
+		}
+		at := 0
+		for range label {
+			at += bytes.IndexByte(body[at:], ',') + 1
+		}
+		if at < len(body) && body[at] != ',' {
+			if _, werr := w.Write(body); werr != nil {
+				return nil, werr
+			}
+			if _, werr := w.Write([]byte{'\n'}); werr != nil {
+				return nil, werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil, nil
 		}
 	}
 }

@@ -1,9 +1,11 @@
 package rank
 
 import (
+	"bufio"
 	"bytes"
 	"earlyhelp/pipeline"
 	"encoding/csv"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +32,18 @@ func TestCopyBacktestChildrenFromAnOlderRun(t *testing.T) {
 		{name: "with them", file: now,
 			want: [][]string{{"2025-09-01", "logistic", "p2", "h2", "0.1", "0", "0", "Asian", "ASIAN_INDIAN", "1", "5-10", "F", "ehcp"}}},
 		{name: "another shape", file: "as_of,label,x\n2025-09-01,1,2\n", bad: true},
+		{name: "rows copied as they are, a quoted one and those after it parsed",
+			file: now + "2026-07-20,logistic,p3,h3,0.3,1,,White,WHITE_BRITISH,2,5-10,M,\n" +
+				"2025-09-01,logistic,p4,h4,0.4,1,1,White,WHITE_BRITISH,2,5-10,M,none\n\n" +
+				"2025-09-01,logistic,p5,h5,0.5,0,0,\"Mixed, other\",MIXED_OTHER,,11-15,F,\n" +
+				"2025-09-01,logistic,p6,h6,0.6,0,1,Black,BLACK_AFRICAN,4,16+,M,",
+			want: [][]string{
+				{"2025-09-01", "logistic", "p2", "h2", "0.1", "0", "0", "Asian", "ASIAN_INDIAN", "1", "5-10", "F", "ehcp"},
+				{"2025-09-01", "logistic", "p4", "h4", "0.4", "1", "1", "White", "WHITE_BRITISH", "2", "5-10", "M", "none"},
+				{"2025-09-01", "logistic", "p5", "h5", "0.5", "0", "0", "Mixed, other", "MIXED_OTHER", "", "11-15", "F", ""},
+				{"2025-09-01", "logistic", "p6", "h6", "0.6", "0", "1", "Black", "BLACK_AFRICAN", "4", "16+", "M", ""},
+			}},
+		{name: "a row short of fields", file: now + "2025-09-01,logistic,p7,h7,0.7,0,1\n", bad: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,30 +56,43 @@ func TestCopyBacktestChildrenFromAnOlderRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := &run{State: &pipeline.State{Dir: filepath.Join(runs, "20260720T060000Z"), Reused: &pipeline.SavedModel{RunID: "20260601T060000Z"}}}
-			var buf bytes.Buffer
-			cw := csv.NewWriter(&buf)
-			err := r.copyBacktestChildren(cw)
-			cw.Flush()
-			if tc.bad {
-				if err == nil {
-					t.Fatal("a file of another shape was copied")
+			// Parsed and written again, and copied as lines where it can.
+			var outputs []string
+			for _, lines := range []bool{false, true} {
+				var buf bytes.Buffer
+				bw := bufio.NewWriter(&buf)
+				cw := csv.NewWriter(bw)
+				var raw io.Writer
+				if lines {
+					raw = bw
 				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := csv.NewReader(&buf).ReadAll()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("copied %d rows; want %d", len(got), len(tc.want))
-			}
-			for i := range got {
-				if strings.Join(got[i], ",") != strings.Join(tc.want[i], ",") {
-					t.Errorf("row %d: got %q; want %q", i, got[i], tc.want[i])
+				err := r.copyBacktestChildren(cw, raw)
+				cw.Flush()
+				if tc.bad {
+					if err == nil {
+						t.Fatalf("a file of another shape was copied (as lines: %t)", lines)
+					}
+					continue
 				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				outputs = append(outputs, buf.String())
+				got, err := csv.NewReader(&buf).ReadAll()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(tc.want) {
+					t.Fatalf("as lines %t: copied %d rows; want %d", lines, len(got), len(tc.want))
+				}
+				for i := range got {
+					if strings.Join(got[i], ",") != strings.Join(tc.want[i], ",") {
+						t.Errorf("as lines %t: row %d: got %q; want %q", lines, i, got[i], tc.want[i])
+					}
+				}
+			}
+			if len(outputs) == 2 && outputs[0] != outputs[1] {
+				t.Errorf("copied as lines:\n%s\nparsed:\n%s", outputs[1], outputs[0])
 			}
 		})
 	}
