@@ -232,3 +232,53 @@ func TestReadCSVEqualityColumns(t *testing.T) {
 		t.Errorf("read %+v from a file without the columns", r)
 	}
 }
+
+// TestReadCSVLinesAsCSV: rows split at their commas read as encoding/csv
+// reads them: every testdata input, and a file with blank lines, an extra
+// column, a last line without its newline, and a quoted line part-way
+// (from which csv reads the rest), read against the same file with its
+// first row's first field quoted, which csv reads whole. A row short of
+// fields is an error either way.
+func TestReadCSVLinesAsCSV(t *testing.T) {
+	inputs := map[string]string{}
+	paths, _ := filepath.Glob(filepath.Join("testdata", "*", "input.csv"))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[p] = string(b)
+	}
+	if len(inputs) == 0 {
+		t.Fatal("no testdata/*/input.csv")
+	}
+	inputs["mixed"] = "as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile,note\n" +
+		"2025-09-01,m,p1,h1,0.5,1,0,White,WHITE_BRITISH,3, spaced \n\n" +
+		"2025-09-01,m,p2,h2,0.25,0,1,Asian,ASIAN_INDIAN,,x\n" +
+		"2025-09-01,m,p3,h3,0.125,0,,\"Mixed\",MIXED_OTHER,1,\"a, b\"\n" +
+		"2025-09-01,m,p4,h4,0.0625,1,1,Black,BLACK_AFRICAN,10,y"
+	for name, in := range inputs {
+		head, body, _ := strings.Cut(in, "\n")
+		quoted := head + "\n\"" + body // the first field of the first row quoted
+		if strings.HasPrefix(body, "\n") {
+			t.Fatalf("%s: a blank first row", name)
+		}
+		split, err := ReadCSV(strings.NewReader(in))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		i := strings.IndexByte(quoted[len(head)+2:], ',')
+		quoted = quoted[:len(head)+2+i] + "\"" + quoted[len(head)+2+i:]
+		whole, err := ReadCSV(strings.NewReader(quoted))
+		if err != nil {
+			t.Fatalf("%s quoted: %v", name, err)
+		}
+		if len(split) == 0 || !reflect.DeepEqual(split, whole) {
+			t.Errorf("%s: rows split at commas\n%+v\ndiffer from csv's\n%+v", name, split, whole)
+		}
+	}
+	short := "as_of,model,person_id,household_id,score,selected,label\n2025-09-01,m,p1,h1,0.5,1\n"
+	if _, err := ReadCSV(strings.NewReader(short)); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("a row short of fields: %v; want an error at line 2", err)
+	}
+}
