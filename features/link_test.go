@@ -103,3 +103,38 @@ func randomRoster(mem memory.Allocator, rng *rand.Rand) ft.Tables {
 			ft.Area{LSOA: "E01000001", IMDDecile: 2}, ft.Area{LSOA: "E01000002", IMDDecile: 7}, ft.Area{LSOA: "E01000003", IMDDecile: 10})},
 	}
 }
+
+// hinted is Tables with a size hint, right or wrong.
+type hinted struct {
+	ft.Tables
+	rows int64
+}
+
+func (h hinted) LargestDelivery(string) int64 { return h.rows }
+
+// TestRosterSizeHints: a roster read with its maps sized from a hint, too
+// small, about right or far too large, is the roster read without one,
+// and it links the same households.
+func TestRosterSizeHints(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tb := randomRoster(mem, rand.New(rand.NewPCG(3, 4)))
+	defer tb.Release()
+	want, err := features.LoadRoster(context.Background(), mem, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2020, 3, 2, 0, 0, 0, 0, time.UTC)
+	for _, rows := range []int64{-5, 3, int64(tb["persons"][0].NumRows()), 1 << 18} {
+		got, err := features.LoadRoster(context.Background(), mem, hinted{tb, rows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("hint %d: the roster differs from one read without a hint", rows)
+		}
+		if g, w := got.Link(day), want.Link(day); len(g.Households) == 0 || !reflect.DeepEqual(g.Households, w.Households) {
+			t.Errorf("hint %d: %d households linked; want the %d linked without a hint", rows, len(g.Households), len(w.Households))
+		}
+	}
+}

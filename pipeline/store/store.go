@@ -185,6 +185,19 @@ func (s *Store) LastDelivered(source string) (time.Time, bool) {
 
 var _ pipeline.DeliveryTimes = (*Store)(nil)
 
+// LargestDelivery is the most rows one delivery of source loaded: about
+// how many distinct records a reader will find when a source comes as
+// whole extracts, for sizing what it reads them into.
+func (s *Store) LargestDelivery(source string) int64 {
+	var n int64
+	for _, d := range s.state.Deliveries {
+		if d.Source == source {
+			n = max(n, d.RowsLoaded)
+		}
+	}
+	return n
+}
+
 // RowsLoaded is the number of rows of source in the store.
 func (s *Store) RowsLoaded(source string) int64 {
 	var n int64
