@@ -97,3 +97,77 @@ func TestAuditRunCache(t *testing.T) {
 		t.Errorf("changed rows: reused %v, %v", c != nil && c.Reused, err)
 	}
 }
+
+// sameAuditFiles fails unless dirs a and b hold the same audit files.
+func sameAuditFiles(t *testing.T, what, a, b string) {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(filepath.Join(a, "audit"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(a, p)
+		want, _ := os.ReadFile(p)
+		got, err := os.ReadFile(filepath.Join(b, rel))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %s differs", what, rel)
+		}
+		n++
+		return nil
+	})
+	if n < 10 {
+		t.Errorf("%s: compared %d files", what, n)
+	}
+}
+
+// TestAuditRunCacheByLines: a weekly run's file holds its training run's
+// backtest lines and a new week. The backtest's audit is found in the
+// cache by those lines, and the run's audit files, this week's and the
+// manifest included, are those of an audit without a cache. It holds too
+// for a file with a quoted backtest line, which is read whole and found
+// by its rows, as is an audit kept by its rows before audits were kept by
+// their lines.
+func TestAuditRunCacheByLines(t *testing.T) {
+	cfg := fairness.DefaultConfig()
+	cfg.Bootstrap = 40
+	cfg.CapacityFractions = []float64{0.1}
+	training := scoredChildren(11)
+	// Another week: this week's rows scored differently.
+	cut := strings.Index(training, "\n2026-07-20,")
+	var week strings.Builder
+	for i, line := range strings.Split(strings.TrimSuffix(training[cut+1:], "\n"), "\n") {
+		f := strings.Split(line, ",")
+		f[0], f[4], f[5] = "2026-07-27", fmt.Sprintf("%.4f", float64((i*37)%1000)/1000), map[bool]string{true: "1", false: "0"}[i%9 == 0]
+		week.WriteString(strings.Join(f, ",") + "\n")
+	}
+	weekly := training[:cut+1] + week.String()
+	quoted := strings.Replace(training, ",logistic,", `,"logistic",`, 1)
+	quotedWeekly := strings.Replace(weekly, ",logistic,", `,"logistic",`, 1)
+	for _, tc := range []struct{ name, training, weekly string }{
+		{"lines", training, weekly},
+		{"a quoted line", quoted, quotedWeekly},
+		// Kept by its rows only, as audits were before they were kept by
+		// their lines, and found so.
+		{"kept by rows, read as lines", quoted, weekly},
+	} {
+		cfg.CacheDir = t.TempDir()
+		if a, err := fairness.AuditRun(auditDir(t, tc.training), cfg); err != nil || a.Reused {
+			t.Fatalf("%s: training run's audit: reused %v, %v", tc.name, a != nil && a.Reused, err)
+		}
+		cached := auditDir(t, tc.weekly)
+		b, err := fairness.AuditRun(cached, cfg)
+		if err != nil || !b.Reused {
+			t.Fatalf("%s: weekly run's audit: reused %v, %v", tc.name, b != nil && b.Reused, err)
+		}
+		if b.ThisWeek == nil {
+			t.Fatalf("%s: no audit of this week", tc.name)
+		}
+		fresh := cfg
+		fresh.CacheDir = ""
+		plain := auditDir(t, tc.weekly)
+		if _, err := fairness.AuditRun(plain, fresh); err != nil {
+			t.Fatal(err)
+		}
+		sameAuditFiles(t, tc.name, plain, cached)
+	}
+}

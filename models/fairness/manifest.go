@@ -108,14 +108,46 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// writeManifest records the audit of labelled rows with cfg.
-func writeManifest(dir, scoredPath string, labelled []Row, cfg *Config, res *Result) error {
+// labelledSummary is what the manifest says of the labelled rows audited.
+type labelledSummary struct {
+	Rows   int
+	Window [2]string // the first and last as_of
+	Models map[string]bool
+}
+
+// add counts a labelled row of date asOf scored by model.
+func (s *labelledSummary) add(asOf, model string) {
+	s.Rows++
+	if s.Models == nil {
+		s.Models = map[string]bool{}
+	}
+	s.Models[model] = true
+	if s.Window[0] == "" || asOf < s.Window[0] {
+		s.Window[0] = asOf
+	}
+	if asOf > s.Window[1] {
+		s.Window[1] = asOf
+	}
+}
+
+// summariseLabelled sums up labelled rows for the manifest.
+func summariseLabelled(labelled []Row) labelledSummary {
+	var s labelledSummary
+	for i := range labelled {
+		s.add(labelled[i].AsOf, labelled[i].Model)
+	}
+	return s
+}
+
+// writeManifest records the audit of the labelled rows summed up in lab
+// with cfg.
+func writeManifest(dir, scoredPath string, lab labelledSummary, cfg *Config, res *Result) error {
 	sum, err := fileSHA256(scoredPath)
 	if err != nil {
 		return fmt.Errorf("audit manifest: %w", err)
 	}
 	m := Manifest{ScoredChildrenSHA256: sum, EthnicityClassification: EthnicityClassification,
-		Provenance: cfg.Provenance, Rows: len(labelled),
+		Provenance: cfg.Provenance, Rows: lab.Rows, LabelWindow: lab.Window,
 		Bootstrap: ManifestBootstrap{B: cfg.Bootstrap, Seed: cfg.Seed, CILevel: cfg.CILevel,
 			Resamples: "households, all their child-dates together, within each group; math/rand/v2 PCG(seed, resample)"},
 		Settings: ManifestSettings{Reference: cfg.Reference, MinDenVerdict: cfg.MinDenVerdict,
@@ -126,18 +158,7 @@ func writeManifest(dir, scoredPath string, labelled []Row, cfg *Config, res *Res
 	if m.Settings.Reference == nil {
 		m.Settings.Reference = map[string]string{}
 	}
-	models := map[string]bool{}
-	for i := range labelled {
-		r := &labelled[i]
-		models[r.Model] = true
-		if m.LabelWindow[0] == "" || r.AsOf < m.LabelWindow[0] {
-			m.LabelWindow[0] = r.AsOf
-		}
-		if r.AsOf > m.LabelWindow[1] {
-			m.LabelWindow[1] = r.AsOf
-		}
-	}
-	for id := range models {
+	for id := range lab.Models {
 		m.ModelIDs = append(m.ModelIDs, id)
 	}
 	slices.Sort(m.ModelIDs)

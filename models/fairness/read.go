@@ -36,6 +36,50 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 		}
 		rows = make([]Row, 0, n)
 	}
+	rr, err := newRowReader(r)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		rec, err := rr.next()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		row, err := rr.row(rec)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+}
+
+// rowReader reads the records of a scored-children file after its header
+// and makes rows of them.
+type rowReader struct {
+	recs  *records
+	col   map[string]int
+	idCol string
+	// Columns beyond the layout's, found once rather than by going over
+	// the header's map on every row.
+	extras []extra
+	// The values of few kinds (dates, model names, ethnicity codes) are
+	// shared, and each row's two ids are copied out together, so a row does
+	// not keep its whole CSV record alive.
+	shared map[string]string
+	ids    []byte
+	line   int // the record's, counting the header as 1
+}
+
+type extra struct {
+	name string
+	i    int
+}
+
+// newRowReader reads r's header.
+func newRowReader(r io.Reader) (*rowReader, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	cr := csv.NewReader(br) // reads from br itself, a line at a time
 	cr.ReuseRecord = true
@@ -43,83 +87,79 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
-	recs := &records{br: br, fields: len(head)}
-	col := map[string]int{}
+	rr := &rowReader{recs: &records{br: br, fields: len(head)}, col: map[string]int{}, shared: map[string]string{}, line: 1}
 	for i, h := range head {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+		rr.col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
 	}
-	if _, ok := col["score"]; !ok {
+	if _, ok := rr.col["score"]; !ok {
 		return nil, errors.New("header: no score column")
 	}
-	idCol := ""
 	for _, c := range []string{"family_id", "id", contract.ColPersonID} {
-		if _, ok := col[c]; ok {
-			idCol = c
+		if _, ok := rr.col[c]; ok {
+			rr.idCol = c
 			break
 		}
 	}
-	if idCol == "" {
+	if rr.idCol == "" {
 		return nil, errors.New("header: no family_id, id or person_id column")
 	}
-	// The values of few kinds (dates, model names, ethnicity codes) are
-	// shared, and each row's two ids are copied out together, so a row does
-	// not keep its whole CSV record alive.
-	shared := map[string]string{}
-	share := func(s string) string {
-		v, ok := shared[s]
-		if !ok {
-			v = strings.Clone(s)
-			shared[v] = v
-		}
-		return v
-	}
-	var ids []byte
-	// Columns beyond the layout's, found once rather than by going over
-	// the header's map on every row.
-	type extra struct {
-		name string
-		i    int
-	}
-	var extras []extra
-	for name, i := range col {
+	for name, i := range rr.col {
 		if !knownColumns[name] {
-			extras = append(extras, extra{name, i})
+			rr.extras = append(rr.extras, extra{name, i})
 		}
 	}
-	for line := 2; ; line++ {
-		rec, err := recs.Read()
-		if errors.Is(err, io.EOF) {
-			return rows, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		row, err := parseRow(get, idCol)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		row.AsOf, row.Model = share(row.AsOf), share(row.Model)
-		row.Ethnicity, row.Ethnicity5 = share(row.Ethnicity), share(row.Ethnicity5)
-		row.AgeBand, row.Sex, row.SENStatus = share(get("age_band")), share(get(contract.ColSex)), share(get(contract.ColSENStatus))
-		ids = append(append(ids[:0], row.ID...), row.HouseholdID...)
-		both := string(ids)
-		row.ID, row.HouseholdID = both[:len(row.ID)], both[len(row.ID):]
-		for _, x := range extras {
-			if x.i < len(rec) {
-				if row.Extra == nil {
-					row.Extra = map[string]string{}
-				}
-				row.Extra[x.name] = strings.TrimSpace(rec[x.i])
-			}
-		}
-		rows = append(rows, row)
+	return rr, nil
+}
+
+// next is the next record, reused by the following call; io.EOF at the end.
+func (rr *rowReader) next() ([]string, error) {
+	rr.line++
+	rec, err := rr.recs.Read()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("line %d: %w", rr.line, err)
 	}
+	return rec, err
+}
+
+// field is the trimmed value of column name in rec, "" without the column.
+func (rr *rowReader) field(rec []string, name string) string {
+	if i, ok := rr.col[name]; ok && i < len(rec) {
+		return strings.TrimSpace(rec[i])
+	}
+	return ""
+}
+
+func (rr *rowReader) share(s string) string {
+	v, ok := rr.shared[s]
+	if !ok {
+		v = strings.Clone(s)
+		rr.shared[v] = v
+	}
+	return v
+}
+
+// row makes a row of rec, which it does not keep.
+func (rr *rowReader) row(rec []string) (Row, error) {
+	get := func(name string) string { return rr.field(rec, name) }
+	row, err := parseRow(get, rr.idCol)
+	if err != nil {
+		return row, fmt.Errorf("line %d: %w", rr.line, err)
+	}
+	row.AsOf, row.Model = rr.share(row.AsOf), rr.share(row.Model)
+	row.Ethnicity, row.Ethnicity5 = rr.share(row.Ethnicity), rr.share(row.Ethnicity5)
+	row.AgeBand, row.Sex, row.SENStatus = rr.share(get("age_band")), rr.share(get(contract.ColSex)), rr.share(get(contract.ColSENStatus))
+	rr.ids = append(append(rr.ids[:0], row.ID...), row.HouseholdID...)
+	both := string(rr.ids)
+	row.ID, row.HouseholdID = both[:len(row.ID)], both[len(row.ID):]
+	for _, x := range rr.extras {
+		if x.i < len(rec) {
+			if row.Extra == nil {
+				row.Extra = map[string]string{}
+			}
+			row.Extra[x.name] = strings.TrimSpace(rec[x.i])
+		}
+	}
+	return row, nil
 }
 
 func parseRow(get func(string) string, idCol string) (Row, error) {
@@ -201,11 +241,15 @@ type records struct {
 	rec    []string
 	cr     *csv.Reader // once the rest is csv's
 	line   int         // physical lines read, for errors
+	// raw is the last record's line as it stands in the file, while lines
+	// are split here; "" once csv reads the rest.
+	raw string
 }
 
 // Read returns the next record, reused by the next call; io.EOF at the end.
 func (r *records) Read() ([]string, error) {
 	if r.cr != nil {
+		r.raw = ""
 		return r.cr.Read()
 	}
 	for {
@@ -216,6 +260,7 @@ func (r *records) Read() ([]string, error) {
 		case errors.Is(err, bufio.ErrBufferFull) || bytes.IndexByte(b, '"') >= 0 || bytes.IndexByte(b, '\r') >= 0:
 			r.cr = csv.NewReader(io.MultiReader(bytes.NewReader(bytes.Clone(b)), r.br))
 			r.cr.ReuseRecord, r.cr.FieldsPerRecord = true, r.fields
+			r.raw = ""
 			return r.cr.Read()
 		case len(b) == 0:
 			return nil, io.EOF
@@ -229,6 +274,7 @@ func (r *records) Read() ([]string, error) {
 			continue // csv skips blank lines
 		}
 		line := string(body)
+		r.raw = line
 		r.rec = r.rec[:0]
 		for {
 			i := strings.IndexByte(line, ',')

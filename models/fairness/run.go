@@ -30,57 +30,40 @@ type RunAudit struct {
 // and writes runDir/audit/.
 func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 	scored := rundir.Open(runDir).ScoredChildrenCSV()
-	f, err := os.Open(scored)
-	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	rows, err := ReadCSV(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("audit: scored_children.csv: %w", err)
-	}
-	latest := ""
-	for _, r := range rows {
-		if r.Label < 0 && r.AsOf > latest {
-			latest = r.AsOf
-		}
-	}
-	// This week's rows are copied out; the labelled rows, most of the
-	// file, are kept in place and in order, so the file is held once.
-	var week []Row
-	for _, r := range rows {
-		if r.Label < 0 && r.AsOf == latest {
-			week = append(week, r)
-		}
-	}
-	labelled := rows[:0]
-	for _, r := range rows {
-		if r.Label >= 0 {
-			labelled = append(labelled, r)
-		}
-	}
-	clear(rows[len(labelled):]) // drop the unlabelled rows' strings
 	out := &RunAudit{}
 	dir := rundir.Open(runDir).AuditDir()
-	if len(labelled) > 0 {
-		bcfg := fit(cfg, len(labelled))
-		key := ""
-		if cfg.CacheDir != "" {
-			key = auditKey(labelled, &bcfg)
-			out.Backtest, out.Reused = cachedAudit(cfg.CacheDir, key, &bcfg)
+	var week []Row
+	latest := ""
+	done := false
+	rawKey := "" // the backtest's key by its lines, known to miss
+	var err error
+	if cfg.CacheDir != "" {
+		// A weekly run's backtest rows are the training run's, line for
+		// line: digested as they stand, a cached audit of them is found
+		// without making a row of any (see scanScored).
+		sc, err := scanScored(scored)
+		if err != nil {
+			return nil, fmt.Errorf("audit: scored_children.csv: %w", err)
 		}
-		if out.Backtest == nil {
-			if out.Backtest, err = Audit(labelled, bcfg); err != nil {
-				return nil, fmt.Errorf("audit of the backtest: %w", err)
+		if sc.raw && sc.labelled.Rows > 0 {
+			bcfg := fit(cfg, sc.labelled.Rows)
+			key := sc.key(&bcfg)
+			if res, ok := cachedAudit(cfg.CacheDir, key, &bcfg); ok {
+				out.Backtest, out.Reused = res, true
+				if err := out.Backtest.Write(dir); err != nil {
+					return nil, err
+				}
+				if err := writeManifest(dir, scored, sc.labelled, &bcfg, out.Backtest); err != nil {
+					return nil, err
+				}
+				week, latest, done = sc.week, sc.latest, true
+			} else {
+				rawKey = key
 			}
-			if key != "" {
-				keepAudit(cfg.CacheDir, key, out.Backtest)
-			}
 		}
-		if err := out.Backtest.Write(dir); err != nil {
-			return nil, err
-		}
-		if err := writeManifest(dir, scored, labelled, &bcfg, out.Backtest); err != nil {
+	}
+	if !done {
+		if week, latest, err = auditBacktest(out, dir, scored, cfg, rawKey); err != nil {
 			return nil, err
 		}
 	}
@@ -112,6 +95,76 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// auditBacktest reads every row of scored, audits the labelled ones into
+// out.Backtest and dir (from cfg.CacheDir when kept there under rawKey,
+// or under the rows' digest when rawKey is "") and returns this week's
+// rows and their date.
+func auditBacktest(out *RunAudit, dir, scored string, cfg Config, rawKey string) ([]Row, string, error) {
+	f, err := os.Open(scored)
+	if err != nil {
+		return nil, "", fmt.Errorf("audit: %w", err)
+	}
+	rows, err := ReadCSV(f)
+	f.Close()
+	if err != nil {
+		return nil, "", fmt.Errorf("audit: scored_children.csv: %w", err)
+	}
+	latest := ""
+	for _, r := range rows {
+		if r.Label < 0 && r.AsOf > latest {
+			latest = r.AsOf
+		}
+	}
+	// This week's rows are copied out; the labelled rows, most of the
+	// file, are kept in place and in order, so the file is held once.
+	var week []Row
+	for _, r := range rows {
+		if r.Label < 0 && r.AsOf == latest {
+			week = append(week, r)
+		}
+	}
+	labelled := rows[:0]
+	for _, r := range rows {
+		if r.Label >= 0 {
+			labelled = append(labelled, r)
+		}
+	}
+	clear(rows[len(labelled):]) // drop the unlabelled rows' strings
+	if len(labelled) == 0 {
+		return week, latest, nil
+	}
+	bcfg := fit(cfg, len(labelled))
+	key := rawKey
+	if cfg.CacheDir != "" {
+		// By its rows: a file that could not be digested as lines, or an
+		// audit kept before audits were kept by lines, which is then kept
+		// by its lines too, so an upgrade does not bootstrap it again.
+		rowKey := auditKey(labelled, &bcfg)
+		out.Backtest, out.Reused = cachedAudit(cfg.CacheDir, rowKey, &bcfg)
+		switch {
+		case key == "":
+			key = rowKey
+		case out.Backtest != nil:
+			keepAudit(cfg.CacheDir, key, out.Backtest)
+		}
+	}
+	if out.Backtest == nil {
+		if out.Backtest, err = Audit(labelled, bcfg); err != nil {
+			return nil, "", fmt.Errorf("audit of the backtest: %w", err)
+		}
+		if key != "" {
+			keepAudit(cfg.CacheDir, key, out.Backtest)
+		}
+	}
+	if err := out.Backtest.Write(dir); err != nil {
+		return nil, "", err
+	}
+	if err := writeManifest(dir, scored, summariseLabelled(labelled), &bcfg, out.Backtest); err != nil {
+		return nil, "", err
+	}
+	return week, latest, nil
 }
 
 // groupDecisions gives each listed household the ethnicity5 of its first
