@@ -22,6 +22,9 @@ import (
 // same either way.
 //
 // idx is taken over: the loader's index reuses its maps.
+// resumeDays is the room a resumed grid leaves for the days to come.
+const resumeDays = 21
+
 func resumeLoader(idx *Index, since features.Day) *loader {
 	ld := newLoader(since)
 	if idx.days == 0 || len(idx.pupils) == 0 {
@@ -61,11 +64,14 @@ func resumeLoader(idx *Index, since features.Day) *loader {
 		first, last = min(first, from+features.Day(lo/2)), max(last, from+features.Day(hi/2))
 	}
 	g := ld.grid
-	g.cap = max(growDays, int(end-since))
+	// Room for the deliveries to come, which bring a week or two of days
+	// and a few new pupils: growing the grid for them would copy it into
+	// one of twice the size, and a weekly run's peak of memory is here.
+	g.cap = max(growDays, int(end-since)+resumeDays)
 	g.rows = int(rows)
 	out := ld.idx
 	out.days = g.cap
-	out.marks = make([]uint8, int(rows)*g.cap*2)
+	out.marks = make([]uint8, int(rows)*g.cap*2, (int(rows)+int(rows)/32+64)*g.cap*2)
 	shift := int(from - since) // where the kept days begin in a new row
 	newSlot := func(k int) (int, bool) {
 		p, r := k/(idx.days*2), k%(idx.days*2)
