@@ -54,7 +54,11 @@ type BenchReport struct {
 	Incremental []BenchStage `json:"incremental_run"`
 	IncrTotal   BenchStage   `json:"incremental_run_total"`
 	NewRows     int64        `json:"incremental_new_rows"`
-	MaxMemory   string       `json:"max_memory,omitempty"` // backtest.max_memory of both runs
+	// IncrIndex says how the incremental run read its attendance index:
+	// "resumed" from the cold run's cache with the week's deliveries, or
+	// "read in full" (and why, when a cache was refused).
+	IncrIndex string `json:"incremental_attendance_index"`
+	MaxMemory string `json:"max_memory,omitempty"` // backtest.max_memory of both runs
 
 	Note string `json:"note"`
 }
@@ -141,13 +145,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.Backtest.MaxMemory, rep.MaxMemory = *maxMemory, *maxMemory
 	coldAsOf := lastWeek
-	if rep.Cold, rep.ColdTotal, err = benchRun(ctx, cfg, coldAsOf, true, log); err != nil {
+	if rep.Cold, rep.ColdTotal, _, err = benchRun(ctx, cfg, coldAsOf, true, log); err != nil {
 		return fmt.Errorf("bench: cold run: %w", err)
 	}
 	if err := release(held, filepath.Join(work, "incoming")); err != nil {
 		return fmt.Errorf("bench: delivering the last week: %w", err)
 	}
-	if rep.Incremental, rep.IncrTotal, err = benchRun(ctx, cfg, coldAsOf.AddDate(0, 0, 7), false, log); err != nil {
+	if rep.Incremental, rep.IncrTotal, rep.IncrIndex, err = benchRun(ctx, cfg, coldAsOf.AddDate(0, 0, 7), false, log); err != nil {
 		return fmt.Errorf("bench: incremental run: %w", err)
 	}
 	printBench(stdout, rep)
@@ -162,12 +166,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// benchRun runs the pipeline once and turns its manifest into stage rows.
-func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain bool, log zerolog.Logger) ([]BenchStage, BenchStage, error) {
+// benchRun runs the pipeline once and turns its manifest into stage rows;
+// index says how the run read its attendance index.
+func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain bool, log zerolog.Logger) (stages []BenchStage, total BenchStage, index string, err error) {
 	mark := newRSSMark()
 	peaks := map[string]float64{}
 	start := time.Now()
+	var setup *runSetup
 	man, err := batch(ctx, cfg, asOf, log, func(o *runSetup) {
+		setup = o
 		o.train.Retrain = retrain
 		o.opts.OnStage = func(stage string, done bool) {
 			if !done {
@@ -178,9 +185,17 @@ func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain b
 		}
 	})
 	if err != nil {
-		return nil, BenchStage{}, err
+		return nil, BenchStage{}, "", err
 	}
-	total := BenchStage{Stage: "total", Seconds: time.Since(start).Seconds(), PeakRSSMiB: mark.max}
+	total = BenchStage{Stage: "total", Seconds: time.Since(start).Seconds(), PeakRSSMiB: mark.max}
+	switch r := setup.attendance.LastRead(); {
+	case r.Resumed:
+		index = fmt.Sprintf("resumed from the cache with %d new deliveries", r.NewDeliveries)
+	case r.CacheErr != nil:
+		index = "read in full: " + r.CacheErr.Error()
+	default:
+		index = "read in full"
+	}
 	var read int64
 	for _, s := range man.Sources {
 		read += s.Read
@@ -205,7 +220,7 @@ func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain b
 		}
 		out = append(out, bs)
 	}
-	return out, total, nil
+	return out, total, index, nil
 }
 
 func printBench(w io.Writer, r *BenchReport) {
@@ -233,6 +248,7 @@ func printBench(w io.Writer, r *BenchReport) {
 	}
 	row("incremental", r.IncrTotal)
 	fmt.Fprintf(w, "\nincremental delivery: %d new rows\n", r.NewRows)
+	fmt.Fprintf(w, "incremental run's attendance index: %s\n", r.IncrIndex)
 }
 
 // weeklySources are the sources split at the held-back week, by the column

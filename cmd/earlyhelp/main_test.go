@@ -714,6 +714,11 @@ func TestBenchSmall(t *testing.T) {
 	if incr["train"].Items != 0 {
 		t.Errorf("incremental run trained on %d rows; it should reuse the model", incr["train"].Items)
 	}
+	// The week's run resumes the index the cold run kept, reading only
+	// the deliveries the week brought.
+	if !strings.HasPrefix(rep.IncrIndex, "resumed from the cache with ") || strings.HasPrefix(rep.IncrIndex, "resumed from the cache with 0 ") {
+		t.Errorf("incremental run's attendance index: %q; want it resumed with the week's deliveries", rep.IncrIndex)
+	}
 	if rep.ColdTotal.PeakRSSMiB <= 0 && runtime.GOOS == "linux" {
 		t.Error("no peak RSS on Linux")
 	}
