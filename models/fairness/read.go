@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"earlyhelp/pipeline/contract"
+	"earlyhelp/pipeline/rundir"
 )
 
 // known columns of the §4.1 layout; any other column lands in Row.Extra.
@@ -59,7 +60,7 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 // rowReader reads the records of a scored-children file after its header
 // and makes rows of them.
 type rowReader struct {
-	recs  *records
+	recs  *rundir.CSVLines
 	col   map[string]int
 	idCol string
 	// Columns beyond the layout's, found once rather than by going over
@@ -87,7 +88,7 @@ func newRowReader(r io.Reader) (*rowReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
-	rr := &rowReader{recs: &records{br: br, fields: len(head)}, col: map[string]int{}, shared: map[string]string{}, line: 1}
+	rr := &rowReader{recs: rundir.NewCSVLines(br, len(head)), col: map[string]int{}, shared: map[string]string{}, line: 1}
 	for i, h := range head {
 		rr.col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
 	}
@@ -226,68 +227,4 @@ func countLines(rs io.ReadSeeker) (int, error) {
 		return 0, fmt.Errorf("counting lines: %w", err)
 	}
 	return n, nil
-}
-
-// records reads the CSV records after a header of fields fields from br.
-// A line with no quote or carriage return in it, as a writer of this
-// layout writes every line, is split at its commas: encoding/csv's
-// reading was most of the audit of a weekly run, whose file holds the
-// backtest's 1.5 million rows at 300,000 children. From the first line
-// that needs it on, encoding/csv reads the rest, as it would have read it
-// all.
-type records struct {
-	br     *bufio.Reader
-	fields int
-	rec    []string
-	cr     *csv.Reader // once the rest is csv's
-	line   int         // physical lines read, for errors
-	// raw is the last record's line as it stands in the file, while lines
-	// are split here; "" once csv reads the rest.
-	raw string
-}
-
-// Read returns the next record, reused by the next call; io.EOF at the end.
-func (r *records) Read() ([]string, error) {
-	if r.cr != nil {
-		r.raw = ""
-		return r.cr.Read()
-	}
-	for {
-		b, err := r.br.ReadSlice('\n')
-		switch {
-		case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull):
-			return nil, err
-		case errors.Is(err, bufio.ErrBufferFull) || bytes.IndexByte(b, '"') >= 0 || bytes.IndexByte(b, '\r') >= 0:
-			r.cr = csv.NewReader(io.MultiReader(bytes.NewReader(bytes.Clone(b)), r.br))
-			r.cr.ReuseRecord, r.cr.FieldsPerRecord = true, r.fields
-			r.raw = ""
-			return r.cr.Read()
-		case len(b) == 0:
-			return nil, io.EOF
-		}
-		r.line++
-		body := bytes.TrimSuffix(b, []byte{'\n'})
-		if len(body) == 0 {
-			if errors.Is(err, io.EOF) {
-				return nil, io.EOF
-			}
-			continue // csv skips blank lines
-		}
-		line := string(body)
-		r.raw = line
-		r.rec = r.rec[:0]
-		for {
-			i := strings.IndexByte(line, ',')
-			if i < 0 {
-				r.rec = append(r.rec, line)
-				break
-			}
-			r.rec = append(r.rec, line[:i])
-			line = line[i+1:]
-		}
-		if len(r.rec) != r.fields {
-			return nil, fmt.Errorf("record has %d fields, the header %d: %w", len(r.rec), r.fields, csv.ErrFieldCount)
-		}
-		return r.rec, nil
-	}
 }

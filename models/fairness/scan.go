@@ -63,10 +63,10 @@ func scanScored(path string) (*scoredScan, error) {
 			sc.latest = max(sc.latest, row.AsOf)
 			continue
 		}
-		if rr.recs.raw == "" {
+		if rr.recs.Raw() == "" {
 			sc.raw = false
 		}
-		io.WriteString(sc.digest, rr.recs.raw)
+		io.WriteString(sc.digest, rr.recs.Raw())
 		sc.digest.Write([]byte{'\n'})
 		sc.labelled.add(rr.field(rec, "as_of"), rr.field(rec, "model"))
 	}

@@ -2,7 +2,6 @@ package rank
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
@@ -154,10 +153,11 @@ func flag(b bool) string {
 // same backtest as the run that trained it. Rows are read one at a time
 // into the same slice and written straight on to cw.
 //
-// With raw set (cw's own writer) and a file of today's columns, lines are
-// copied as they are: parsing and writing again the backtest's million and
-// more rows was most of a large council's weekly score stage after its
-// features. A line with a quote in it goes the slow way, with the rest.
+// With raw set (the writer cw writes into) and a file of today's columns,
+// lines are copied as they stand: parsing and writing again the
+// backtest's million and more rows was most of a large council's weekly
+// score stage after its features. Lines encoding/csv reads (from one with
+// a quote in it on) are written again by cw.
 func (r *run) copyBacktestChildren(cw *csv.Writer, raw io.Writer) error {
 	if r.Reused == nil {
 		return nil
@@ -174,7 +174,7 @@ func (r *run) copyBacktestChildren(cw *csv.Writer, raw io.Writer) error {
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<16)
 	// csv.Reader reads from br itself, a line at a time, so after the
-	// header br is at the first row.
+	// header br is at the first row (see rundir.CSVLines).
 	cr := csv.NewReader(br)
 	cr.ReuseRecord = true
 	head, err := cr.Read()
@@ -193,76 +193,36 @@ func (r *run) copyBacktestChildren(cw *csv.Writer, raw io.Writer) error {
 		return fmt.Errorf("%s: not a scored_children file", path)
 	}
 	pad := len(scoredChildrenHeader) - len(head)
-	if raw != nil && pad == 0 {
+	lines := rundir.NewCSVLines(br, len(head))
+	asLines := raw != nil && pad == 0
+	if asLines {
 		cw.Flush()
 		if err := cw.Error(); err != nil {
 			return err
 		}
-		rest, err := copyLabelledLines(br, raw, label, len(head))
-		if err != nil || rest == nil {
-			if err != nil {
-				err = fmt.Errorf("%s: %w", path, err)
-			}
-			return err
-		}
-		cr = csv.NewReader(rest)
-		cr.ReuseRecord = true
 	}
 	for {
-		rec, err := cr.Read()
+		rec, err := lines.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if rec[label] != "" {
-			for range pad {
-				rec = append(rec, "")
-			}
-			if err := cw.Write(rec); err != nil {
+		if rec[label] == "" {
+			continue
+		}
+		if line := lines.Raw(); asLines && line != "" {
+			if _, err := io.WriteString(raw, line+"\n"); err != nil {
 				return err
 			}
+			continue
 		}
-	}
-}
-
-// copyLabelledLines copies to w, as they are, the lines of br whose field
-// label (of fields) is not empty, up to the first line a CSV reader must
-// read itself (one with a quote or a carriage return in it, or too long to
-// buffer): then rest is that line and what follows, for the slow way.
-func copyLabelledLines(br *bufio.Reader, w io.Writer, label, fields int) (rest io.Reader, err error) {
-	for n := 2; ; n++ {
-		line, err := br.ReadSlice('\n')
-		switch {
-		case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull):
-			return nil, err
-		case errors.Is(err, bufio.ErrBufferFull) || bytes.IndexByte(line, '"') >= 0 || bytes.IndexByte(line, '\r') >= 0:
-			return io.MultiReader(bytes.NewReader(bytes.Clone(line)), br), nil
-		case len(line) == 0:
-			return nil, nil // the end
+		for range pad {
+			rec = append(rec, "")
 		}
-		body := bytes.TrimSuffix(line, []byte{'\n'})
-		if len(body) == 0 {
-			continue // a blank line, which a CSV reader skips
-		}
-		if c := bytes.Count(body, []byte{','}); c != fields-1 {
-			return nil, fmt.Errorf("record on line %d: wrong number of fields (%d, not %d)", n, c+1, fields)
-		}
-		at := 0
-		for range label {
-			at += bytes.IndexByte(body[at:], ',') + 1
-		}
-		if at < len(body) && body[at] != ',' {
-			if _, werr := w.Write(body); werr != nil {
-				return nil, werr
-			}
-			if _, werr := w.Write([]byte{'\n'}); werr != nil {
-				return nil, werr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil, nil
+		if err := cw.Write(rec); err != nil {
+			return err
 		}
 	}
 }
