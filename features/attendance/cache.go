@@ -209,16 +209,26 @@ func (d *decoder) count(n int64) {
 	}
 }
 
+// ReadByte reads a byte of a varint, counted against the bytes left.
+func (d *decoder) ReadByte() (byte, error) {
+	b, err := d.r.ReadByte()
+	if err == nil {
+		d.count(1)
+	}
+	return b, err
+}
+
 func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, err := binary.ReadUvarint(d.r)
-	if err != nil {
+	v, err := binary.ReadUvarint(d)
+	if err != nil && d.err == nil {
 		d.err = err
+	}
+	if d.err != nil {
 		return 0
 	}
-	d.count(int64(uvarintLen(v)))
 	return v
 }
 
@@ -226,12 +236,13 @@ func (d *decoder) varint() int64 {
 	if d.err != nil {
 		return 0
 	}
-	v, err := binary.ReadVarint(d.r)
-	if err != nil {
+	v, err := binary.ReadVarint(d)
+	if err != nil && d.err == nil {
 		d.err = err
+	}
+	if d.err != nil {
 		return 0
 	}
-	d.count(int64(varintLen(v)))
 	return v
 }
 
@@ -359,14 +370,4 @@ func (d *decoder) cached() (cached, error) {
 	}
 	c.idx = idx
 	return c, nil
-}
-
-func uvarintLen(v uint64) int {
-	var b [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(b[:], v)
-}
-
-func varintLen(v int64) int {
-	var b [binary.MaxVarintLen64]byte
-	return binary.PutVarint(b[:], v)
 }
