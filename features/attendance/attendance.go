@@ -158,7 +158,7 @@ func (b *Builder) load(ctx context.Context, since features.Day) (*Index, error) 
 		if err != nil {
 			return nil, err
 		}
-		b.read = IndexRead{KeepErr: b.keep(dc, path, since, idx)}
+		b.read = IndexRead{KeepErr: b.keep(dc, path, since, idx, nil)}
 		return idx, nil
 	}
 	read := IndexRead{}
@@ -186,19 +186,30 @@ func (b *Builder) load(ctx context.Context, since features.Day) (*Index, error) 
 		return nil, fmt.Errorf("attendance: %w", err)
 	}
 	idx := ld.finish()
-	read.KeepErr = b.keep(dc, path, since, idx)
+	if !found || read.CacheErr != nil {
+		c = cached{} // nothing usable there: write
+	}
+	read.KeepErr = b.keep(dc, path, since, idx, &c)
 	b.read = read
 	return idx, nil
 }
 
 // keep leaves idx, read from since, in the cache at path for the next
-// run, unless the cache already holds it.
-func (b *Builder) keep(dc features.DeliveryCache, path string, since features.Day, idx *Index) error {
+// run, unless the cache already holds it: have is what the cache holds,
+// as read already, or nil for its head to be read.
+func (b *Builder) keep(dc features.DeliveryCache, path string, since features.Day, idx *Index, have *cached) error {
 	names, ok := dc.Deliveries(Source, contract.ColSessionDate, int32(since))
 	if !ok {
 		return nil
 	}
-	if have, err := readCacheHead(path); err == nil && have.since == since && slices.Equal(have.deliveries, names) {
+	if have == nil {
+		h, err := readCacheHead(path)
+		have = &h
+		if err != nil {
+			have = &cached{}
+		}
+	}
+	if have.deliveries != nil && have.since == since && slices.Equal(have.deliveries, names) {
 		return nil
 	}
 	if err := writeCache(path, cached{since: since, deliveries: names, idx: idx}); err != nil {
