@@ -188,14 +188,7 @@ func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain b
 		return nil, BenchStage{}, "", err
 	}
 	total = BenchStage{Stage: "total", Seconds: time.Since(start).Seconds(), PeakRSSMiB: mark.max}
-	switch r := setup.attendance.LastRead(); {
-	case r.Resumed:
-		index = fmt.Sprintf("resumed from the cache with %d new deliveries", r.NewDeliveries)
-	case r.CacheErr != nil:
-		index = "read in full: " + r.CacheErr.Error()
-	default:
-		index = "read in full"
-	}
+	index = setup.attendance.LastRead().String()
 	var read int64
 	for _, s := range man.Sources {
 		read += s.Read

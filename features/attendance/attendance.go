@@ -122,6 +122,17 @@ type IndexRead struct {
 	KeepErr       error // why the index was not cached for the next read
 }
 
+// String says how the index was read, as the bench reports it.
+func (r IndexRead) String() string {
+	switch {
+	case r.Resumed:
+		return fmt.Sprintf("resumed from the cache with %d new deliveries", r.NewDeliveries)
+	case r.CacheErr != nil:
+		return "read in full: " + r.CacheErr.Error()
+	}
+	return "read in full"
+}
+
 // LastRead is how the index was last read.
 func (b *Builder) LastRead() IndexRead {
 	b.mu.Lock()
