@@ -70,23 +70,7 @@ func TestAuditRunCache(t *testing.T) {
 	if a.Headline() != b.Headline() {
 		t.Errorf("headlines differ:\n%s\n%s", a.Headline(), b.Headline())
 	}
-	n := 0
-	filepath.WalkDir(filepath.Join(first, "audit"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(first, p)
-		want, _ := os.ReadFile(p)
-		got, err := os.ReadFile(filepath.Join(second, rel))
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s differs after reading the audit back", rel)
-		}
-		n++
-		return nil
-	})
-	if n < 10 {
-		t.Errorf("compared %d files", n)
-	}
+	sameAuditFiles(t, "read back", first, second)
 	// Flip one outcome: a different backtest is audited afresh.
 	changed := strings.Replace(csv, ",0,,WHITE_BRITISH,", ",1,,WHITE_BRITISH,", 1)
 	if changed == csv {
