@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"strings"
@@ -307,8 +308,11 @@ func (l *RowLoader) emitJob(j *job) error {
 
 // Finish checks the rows still buffered, waits until the sink has been
 // given everything, and returns how many rows were given, the count the
-// sink's End expects.
-func (l *RowLoader) Finish() (rowsRead int64, err error) {
+// sink's End expects. A cancel of ctx is an error even when everything was
+// given: the loader may have read a whole file before the sink saw its
+// first rows, and a cancel made during those emits must still stop the
+// file from being ended as read.
+func (l *RowLoader) Finish(ctx context.Context) (rowsRead int64, err error) {
 	if !l.started {
 		return 0, nil // no row was given
 	}
@@ -321,6 +325,9 @@ func (l *RowLoader) Finish() (rowsRead int64, err error) {
 	l.stop()
 	if p := l.failed.Load(); p != nil {
 		return 0, l.err(*p)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	return l.read, nil
 }

@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -126,7 +127,7 @@ func loadRows(t *testing.T, spec Spec, rows [][]string, workers int, sink pipeli
 			return 0, err
 		}
 	}
-	return l.Finish()
+	return l.Finish(context.Background())
 }
 
 // TestCheckersGiveTheSameOutput: however many checkers a loader runs, the

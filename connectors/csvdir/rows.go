@@ -78,13 +78,7 @@ func (s *Source) parse(ctx context.Context, mem memory.Allocator, sink pipeline.
 	}
 	shape.SkippedLines = preamble + footer
 	shape.MojibakeRows = mj.rows
-	n, err := rl.Finish()
-	if err == nil {
-		// The loader may have lexed the whole file before the sink saw
-		// its first batch: a cancel during those emits must still stop
-		// the file from being ended as read.
-		err = ctx.Err()
-	}
+	n, err := rl.Finish(ctx)
 	return n, shape, err
 }
 

@@ -181,13 +181,7 @@ func (s *Source) load(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
 		return 0, s.fileErr(name, err)
 	}
-	n, err := rl.Finish()
-	if err == nil {
-		// A cancel seen only by the sink, during the last emits, still
-		// stops the read short of ending it.
-		err = ctx.Err()
-	}
-	return n, err
+	return rl.Finish(ctx)
 }
 
 // fileErr names the file. Read's errors leave the source to its caller

@@ -59,13 +59,7 @@ func (s *Source) stream(ctx context.Context, mem memory.Allocator, sink pipeline
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("%s: %s", where, scrub(err, dsn, ""))
 	}
-	n, err := rl.Finish()
-	if err == nil {
-		// A cancel seen only by the sink, during the last emits, still
-		// stops the read short of ending it.
-		err = ctx.Err()
-	}
-	return n, err
+	return rl.Finish(ctx)
 }
 
 // cell writes a value as the text a CSV extract would hold: dates
