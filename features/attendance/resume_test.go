@@ -87,7 +87,7 @@ func withSchool(mem memory.Allocator, rec arrow.Record, urn int32) arrow.Record 
 	b := arrowInt32(mem, int(rec.NumRows()), urn)
 	defer b.Release()
 	cols[i] = b
-	return arrowRecord(rec.Schema(), cols, rec.NumRows())
+	return array.NewRecord(rec.Schema(), cols, rec.NumRows())
 }
 
 // TestResumedIndexSameAsFull: week after week, an index resumed from the
@@ -232,10 +232,6 @@ func arrowInt32(mem memory.Allocator, n int, v int32) arrow.Array {
 		b.Append(v)
 	}
 	return b.NewArray()
-}
-
-func arrowRecord(schema *arrow.Schema, cols []arrow.Array, n int64) arrow.Record {
-	return array.NewRecord(schema, cols, n)
 }
 
 // TestIndexCacheUnwritable: a cache folder that cannot be written (here a
