@@ -1,7 +1,6 @@
 package attendance
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
+	"earlyhelp/features/cachefile"
 	ft "earlyhelp/features/featurestest"
 )
 
@@ -47,8 +47,11 @@ func FuzzIndexCache(f *testing.F) {
 	f.Add(body[:len(body)/2])
 	f.Add([]byte(cacheMagic))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d := &decoder{r: bufio.NewReader(bytes.NewReader(b)), left: int64(len(b))}
-		c, err := d.cached()
+		d := cachefile.NewDecoder(bytes.NewReader(b), int64(len(b)))
+		if d.Header(cacheMagic, cacheFormat) != nil {
+			return
+		}
+		c, err := decodeCached(d)
 		if err != nil {
 			return
 		}
