@@ -1,12 +1,25 @@
 package features
 
 import (
+	"context"
+	"fmt"
 	"sort"
 	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"earlyhelp/features/cachefile"
 )
 
+// LoadRawRoster is LoadRosterVintage's roster before it is indexed, with
+// the spells and deciles as read, for tests to check the index against.
+func LoadRawRoster(ctx context.Context, mem memory.Allocator, t Tables, vintage string) (*Roster, error) {
+	return readRoster(ctx, mem, t, vintage)
+}
+
 // ScanLink is Link as it was before the roster was indexed: a pass over
-// every spell, households gathered in a map and sorted.
+// every spell of a raw roster (LoadRawRoster), households gathered in a
+// map and sorted.
 func ScanLink(r *Roster, asOf time.Time) []Household {
 	d := DayOf(asOf)
 	byHH := map[string]*Household{}
@@ -50,5 +63,19 @@ func ScanLink(r *Roster, asOf time.Time) []Household {
 	return out
 }
 
-// DecileOf is the deprivation decile of an area, 0 if unknown.
+// DecileOf is the deprivation decile of an area in a raw roster, 0 if
+// unknown.
 func (r *Roster) DecileOf(lsoa string) int { return int(r.imd[lsoa]) }
+
+// Dump is everything r holds, printed, for tests to compare rosters read
+// different ways (maps print in key order; nil and empty lists alike).
+func Dump(r *Roster) string { return fmt.Sprintf("%+v", *r) }
+
+// DecodeRoster is the roster cache's decoder over a file's body after its
+// magic and format, for fuzzing.
+func DecodeRoster(d *cachefile.Decoder) (*Roster, error) {
+	r, _ := decodeRoster(d)
+	return r, d.Err()
+}
+
+const RosterMagic, RosterFormat = rosterMagic, rosterFormat

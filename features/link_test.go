@@ -29,8 +29,12 @@ func TestLinkMatchesSpellScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw, err := features.LoadRawRoster(context.Background(), mem, tb, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for day := time.Date(2014, 6, 1, 0, 0, 0, 0, time.UTC); day.Year() < 2026; day = day.AddDate(0, 0, 53) {
-		got, want := r.Link(day), features.ScanLink(r, day)
+		got, want := r.Link(day), features.ScanLink(raw, day)
 		if len(got.Households) != len(want) {
 			t.Fatalf("%s: %d households; want %d", day.Format(time.DateOnly), len(got.Households), len(want))
 		}
@@ -40,7 +44,7 @@ func TestLinkMatchesSpellScan(t *testing.T) {
 				!reflect.DeepEqual(g.Children, w.Children) || !reflect.DeepEqual(g.Adults, w.Adults) {
 				t.Fatalf("%s household %d = %+v; want %+v", day.Format(time.DateOnly), i, g, w)
 			}
-			if d := r.DecileOf(g.LSOA); got.IMDDecile(&g) != d {
+			if d := raw.DecileOf(g.LSOA); got.IMDDecile(&g) != d {
 				t.Errorf("%s %s: decile %d; want %d", day.Format(time.DateOnly), g.ID, got.IMDDecile(&g), d)
 			}
 			for k, m := range g.Members() {

@@ -40,14 +40,25 @@ var linkedSources = []struct {
 	{contract.CSCReferrals, contract.ColReferralDate, contract.ColPersonID, "person"},
 }
 
-// LoadLinkage reads the identifying columns of the linked sources. Sources
-// with nothing stored are left out.
-func LoadLinkage(ctx context.Context, mem memory.Allocator, t Tables, r *Roster) (*Linkage, error) {
+// LoadLinkage reads the identifying columns of the linked sources, for
+// Rates as of dates whose 52 weeks begin on or after since: whole
+// deliveries of a dated source with nothing from since on may be left out
+// (every linked source's date is a required column, so none is undated).
+// Sources with nothing stored are left out.
+func LoadLinkage(ctx context.Context, mem memory.Allocator, t Tables, r *Roster, since Day) (*Linkage, error) {
 	lk := &Linkage{bySource: map[string][]linked{}}
 	caseLead := map[string]linked{} // homelessness case → its lead person and approach
 	for _, src := range linkedSources {
 		var recs []linked
-		err := t.Scan(ctx, mem, src.source, func(rec arrow.Record) error {
+		scan := func(fn func(arrow.Record) error) error {
+			// Homelessness cases are read whole: a placement of the year
+			// may belong to a case approached long before.
+			if src.dateCol == "" || src.source == contract.HomelessnessCases {
+				return t.Scan(ctx, mem, src.source, fn)
+			}
+			return ScanSince(ctx, mem, t, src.source, src.dateCol, since, fn)
+		}
+		err := scan(func(rec arrow.Record) error {
 			var g Getter
 			key := g.Str(rec, src.keyCol)
 			var date interface {

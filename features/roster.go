@@ -133,11 +133,12 @@ type referral struct {
 // spells, area deprivation and social-care referrals. It is read once and
 // serves every as-of date.
 type Roster struct {
-	persons   []person
-	byID      map[string]int32
-	byUPN     map[string]int32
-	byNHS     map[string]int32 // NHS number pseudonym → person
-	spells    []spell          // sorted by person, then from
+	persons []person
+	byID    map[string]int32
+	byNHS   map[string]int32 // NHS number pseudonym → person
+	// spells and imd are read from the sources and laid out by index
+	// (spans, areas), then let go of: nothing reads them after.
+	spells    []spell // sorted by person, then from
 	imd       map[string]int8
 	referrals []referral // sorted by person, then date
 	// While the sources are read: objections by person, the periods in
@@ -179,9 +180,21 @@ func LoadRoster(ctx context.Context, mem memory.Allocator, t Tables) (*Roster, e
 // present. A vintage asked for that the source does not hold is an error:
 // mixing in another release would quietly change every area's decile.
 func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vintage string) (*Roster, error) {
+	r, err := readRoster(ctx, mem, t, vintage)
+	if err != nil {
+		return nil, err
+	}
+	r.index()
+	// At 300,000 children the spells were 80 MB of a weekly run's heap.
+	r.spells, r.imd = nil, nil
+	return r, nil
+}
+
+// readRoster reads the sources into a roster not yet indexed.
+func readRoster(ctx context.Context, mem memory.Allocator, t Tables, vintage string) (*Roster, error) {
 	people := sizeHint(t, contract.Persons)
 	r := &Roster{
-		byID: make(map[string]int32, people), byUPN: map[string]int32{}, byNHS: make(map[string]int32, people), imd: map[string]int8{},
+		byID: make(map[string]int32, people), byNHS: make(map[string]int32, people), imd: map[string]int8{},
 		objections: map[int32][]period{}, episodes: map[string][]period{},
 		persons: make([]person, 0, people),
 	}
@@ -241,7 +254,6 @@ func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vint
 	if err := t.Scan(ctx, mem, contract.EarlyHelpEpisodes, r.addEpisodes); err != nil {
 		return nil, fmt.Errorf("early_help_episodes: %w", err)
 	}
-	r.index()
 	return r, nil
 }
 
@@ -342,7 +354,6 @@ func (r *Roster) addPersons(rec arrow.Record) error {
 		}
 		if upn.IsValid(i) && upn.Value(i) != "" {
 			pp.upn = upn.Value(i)
-			r.byUPN[pp.upn] = p
 		}
 		if nhs.IsValid(i) && nhs.Value(i) != "" {
 			r.byNHS[nhs.Value(i)] = p

@@ -77,6 +77,9 @@ type Options struct {
 	// stands on it is left out of every table the run builds, training
 	// snapshots included; zero means the as-of date only.
 	RunDate time.Time
+	// RosterCache, when set, keeps the indexed roster between runs (see
+	// LoadRosterCached); nil reads it from the tables every time.
+	RosterCache DeliveryCache
 }
 
 // Reasons households are left out of scoring.
@@ -99,11 +102,15 @@ type Set struct {
 	builders []Builder
 	opts     Options
 
-	once    sync.Once
-	roster  *Roster
-	linkage *Linkage
-	err     error
-	links   map[Day][]Household // households of each built table, in row order
+	once   sync.Once
+	roster *Roster
+	read   RosterRead // how roster was read
+	err    error
+	// linkage is read for LinkMatch, on its first call, with the records
+	// from linkedSince on.
+	linkage     *Linkage
+	linkedSince Day
+	links       map[Day][]Household // households of each built table, in row order
 }
 
 var (
@@ -130,12 +137,14 @@ func (s *Set) DropCaches() {
 // Roster loads (once) and returns the roster.
 func (s *Set) Roster(ctx context.Context, mem memory.Allocator) (*Roster, error) {
 	s.once.Do(func() {
-		if s.roster, s.err = LoadRosterVintage(ctx, mem, s.tables, s.opts.IoDVintage); s.err == nil {
-			s.linkage, s.err = LoadLinkage(ctx, mem, s.tables, s.roster)
-		}
+		s.roster, s.read, s.err = LoadRosterCached(ctx, mem, s.tables, s.opts.RosterCache, s.opts.IoDVintage)
 	})
 	return s.roster, s.err
 }
+
+// RosterRead says how the roster was last read: from the store's cache, or
+// from the store and why not from the cache.
+func (s *Set) RosterRead() RosterRead { return s.read }
 
 func (s *Set) columns() []string {
 	cols := []string{FeatChildren}
@@ -273,6 +282,15 @@ func (s *Set) LinkMatch(ctx context.Context, mem memory.Allocator, asOf time.Tim
 		return nil, err
 	}
 	all := r.Link(asOf)
+	// Read here rather than with the roster: a backtest never asks, and a
+	// run asks once its table is built, when no load competes for the CPU.
+	if since := Before(asOf, 52).From; s.linkage == nil || since < s.linkedSince {
+		if s.linkage, err = LoadLinkage(ctx, mem, s.tables, r, since); err != nil {
+			s.linkage = nil
+			return nil, err
+		}
+		s.linkedSince = since
+	}
 	rates := s.linkage.Rates(all)
 	for _, b := range s.builders {
 		src, ratio, err := b.MatchRate(ctx, all)

@@ -54,10 +54,14 @@ func TestIoDVintage(t *testing.T) {
 			if r.IoDVintage() != tc.vintage {
 				t.Errorf("vintage %q; want %q", r.IoDVintage(), tc.vintage)
 			}
-			if d := r.DecileOf("E01000001"); d != tc.decile1 {
+			raw, err := features.LoadRawRoster(context.Background(), mem, tb, tc.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := raw.DecileOf("E01000001"); d != tc.decile1 {
 				t.Errorf("E01000001 decile %d; want %d", d, tc.decile1)
 			}
-			if d := r.DecileOf("E01000003"); d != tc.decile3 {
+			if d := raw.DecileOf("E01000003"); d != tc.decile3 {
 				t.Errorf("E01000003 decile %d; want %d", d, tc.decile3)
 			}
 		})

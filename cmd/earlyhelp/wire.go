@@ -145,9 +145,11 @@ type runSetup struct {
 	// soft memory limit while the run goes.
 	memLimit int64
 
-	// attendance is the run's attendance builder, whose index read is
-	// logged once the run ends.
+	// attendance is the run's attendance builder and features its feature
+	// set: how they read the attendance index and the roster is logged
+	// once the run ends.
 	attendance *attendance.Builder
+	features   *features.Set
 
 	store  *store.Store
 	reg    *prometheus.Registry
@@ -198,13 +200,26 @@ func (s *runSetup) run(ctx context.Context) (*pipeline.Manifest, error) {
 		opts.Log.Info().Int64("bytes", s.memLimit).Msg("soft memory limit set from backtest.max_memory")
 	}
 	man, err := pipeline.Run(ctx, opts)
-	s.logIndexRead()
+	s.logCacheReads()
 	return man, err
 }
 
-// logIndexRead says whether the attendance index was resumed from the
-// store's cache, so an engineer can tell why a weekly run was slow.
-func (s *runSetup) logIndexRead() {
+// logCacheReads says whether the attendance index and the roster came
+// from the store's cache, so an engineer can tell why a weekly run was
+// slow.
+func (s *runSetup) logCacheReads() {
+	if s.features != nil {
+		r := s.features.RosterRead()
+		if r.Cached {
+			s.opts.Log.Info().Msg("roster read from the store's cache")
+		}
+		if r.CacheErr != nil {
+			s.opts.Log.Warn().Err(r.CacheErr).Msg("roster read from the store: its cache could not be used")
+		}
+		if r.KeepErr != nil {
+			s.opts.Log.Warn().Err(r.KeepErr).Msg("roster not cached: the next run reads the store")
+		}
+	}
 	if s.attendance == nil {
 		return
 	}
@@ -290,7 +305,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		Lottery: lotteryOf(cfg),
 	}
 	att := attendance.New(st, mem)
-	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, IoDVintage: cfg.Model.IodVintage, RunDate: asOf},
+	fs := features.NewSet(st, features.Options{UseDeprivation: *cfg.Model.UseDeprivation, IoDVintage: cfg.Model.IodVintage, RunDate: asOf, RosterCache: st},
 		att, health.New(st, mem), housing.New(st, mem))
 	setup := &runSetup{
 		opts: pipeline.Options{
@@ -322,7 +337,7 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 		audit:      auditHook(cfg, metrics),
 		governance: gov,
 		store:      st, reg: reg, unlock: unlock,
-		memLimit: cfg.Backtest.MaxMemoryBytes(), attendance: att,
+		memLimit: cfg.Backtest.MaxMemoryBytes(), attendance: att, features: fs,
 	}
 	return setup, nil
 }

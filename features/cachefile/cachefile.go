@@ -270,3 +270,43 @@ func (d *Decoder) Bytes(n int) []byte {
 
 // Str reads a string Str wrote.
 func (d *Decoder) Str() string { return string(d.Bytes(d.Length(1))) }
+
+// Strs writes a list of strings as their lengths, then their bytes end to
+// end, for Decoder.Strs to read back in one allocation.
+func (e *Encoder) Strs(ss []string) {
+	e.Uvarint(uint64(len(ss)))
+	for _, s := range ss {
+		e.Uvarint(uint64(len(s)))
+	}
+	for _, s := range ss {
+		if e.err == nil {
+			_, e.err = e.w.WriteString(s)
+		}
+	}
+}
+
+// Strs reads what Encoder.Strs wrote. The strings share one copy of their
+// bytes, laid out in the order written: a reader that keeps them all keeps
+// one allocation, not one each.
+func (d *Decoder) Strs() []string {
+	lens := make([]int, d.Length(1))
+	total := 0
+	for i := range lens {
+		lens[i] = d.Length(0)
+		total += lens[i]
+		if d.err == nil && int64(total) > d.left {
+			d.Fail(fmt.Errorf("strings of %d bytes are more than the file holds", total))
+		}
+	}
+	all := string(d.Bytes(total))
+	if d.err != nil {
+		return nil
+	}
+	out := make([]string, len(lens))
+	at := 0
+	for i, n := range lens {
+		out[i] = all[at : at+n]
+		at += n
+	}
+	return out
+}

@@ -67,8 +67,9 @@ func appendDate(b array.Builder, s string) {
 	b.(*array.Date32Builder).Append(Day(s))
 }
 
-// Person is one row of persons.
-type Person struct{ ID, UPN, DOB, Ethnicity string }
+// Person is one row of persons; NHS is the NHS number pseudonym, null
+// when "".
+type Person struct{ ID, UPN, DOB, Ethnicity, NHS string }
 
 // Persons builds a persons record.
 func Persons(mem memory.Allocator, rows ...Person) arrow.Record {
@@ -81,7 +82,7 @@ func Persons(mem memory.Allocator, rows ...Person) arrow.Record {
 	for _, p := range rows {
 		appendStr(b.Field(0), p.ID)
 		appendStr(b.Field(1), p.UPN)
-		b.Field(2).AppendNull()
+		appendStr(b.Field(2), p.NHS)
 		appendDate(b.Field(3), p.DOB)
 		appendStr(b.Field(4), "F")
 		appendStr(b.Field(5), p.Ethnicity)
