@@ -4,8 +4,10 @@ package attendance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -173,28 +175,35 @@ func (b *Builder) load(ctx context.Context, since features.Day) (*Index, error) 
 		return idx, nil
 	}
 	read := IndexRead{}
-	c, found, err := readCache(path)
-	if err != nil {
-		read.CacheErr = fmt.Errorf("attendance: index cache %s: %w", path, err)
-	}
 	var ld *loader
-	if found && err == nil && c.since <= since {
+	// The head first: a cache of other deliveries is not worth reading.
+	c, err := readCacheHead(path)
+	found := err == nil
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		read.CacheErr = fmt.Errorf("attendance: index cache %s: %w", path, err)
+	case c.since <= since:
 		names, ok := dc.Deliveries(Source, contract.ColSessionDate, int32(c.since))
-		if ok && len(names) >= len(c.deliveries) && slices.Equal(names[:len(c.deliveries)], c.deliveries) {
-			ld = resumeLoader(c.idx, since)
-			read.Resumed, read.NewDeliveries = true, len(names)-len(c.deliveries)
-			err = dc.ScanSinceAfter(ctx, b.mem, Source, contract.ColSessionDate, int32(c.since), len(c.deliveries), ld.record)
-		} else {
+		if !ok || len(names) < len(c.deliveries) || !slices.Equal(names[:len(c.deliveries)], c.deliveries) {
 			read.CacheErr = fmt.Errorf("attendance: index cache %s: read from deliveries the store no longer begins with", path)
+			break
+		}
+		if _, ld, err = readResumed(path, since); err != nil {
+			read.CacheErr = fmt.Errorf("attendance: index cache %s: %w", path, err)
+			ld = nil
+			break
+		}
+		read.Resumed, read.NewDeliveries = true, len(names)-len(c.deliveries)
+		if err = dc.ScanSinceAfter(ctx, b.mem, Source, contract.ColSessionDate, int32(c.since), len(c.deliveries), ld.record); err != nil {
+			return nil, fmt.Errorf("attendance: %w", err)
 		}
 	}
-	c.idx = nil // taken over by the loader, or not wanted
 	if ld == nil {
 		ld = newLoader(since)
-		err = features.ScanSince(ctx, b.mem, b.tables, Source, contract.ColSessionDate, since, ld.record)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("attendance: %w", err)
+		if err := features.ScanSince(ctx, b.mem, b.tables, Source, contract.ColSessionDate, since, ld.record); err != nil {
+			return nil, fmt.Errorf("attendance: %w", err)
+		}
 	}
 	idx := ld.finish()
 	if !found || read.CacheErr != nil {

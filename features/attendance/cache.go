@@ -1,9 +1,6 @@
 package attendance
 
 import (
-	"errors"
-	"fmt"
-	"math"
 	"slices"
 
 	"earlyhelp/features"
@@ -93,18 +90,19 @@ func writeCache(path string, c cached) error {
 	})
 }
 
-// readCache reads the cache at path. A missing file is (cached{}, false,
-// nil); a file of another format or damaged is an error, for the caller to
-// read the store instead.
-func readCache(path string) (c cached, found bool, err error) {
-	found, err = cachefile.Read(path, cacheMagic, cacheFormat, func(d *cachefile.Decoder) error {
-		c, err = decodeCached(d)
+// readResumed reads the cache at path into a loader that goes on from its
+// index as of since (decodeResumed). A missing file is (cached{}, nil,
+// nil); a file of another format, damaged, or read from after since is an
+// error, for the caller to read the store instead.
+func readResumed(path string, since features.Day) (c cached, ld *loader, err error) {
+	found, err := cachefile.Read(path, cacheMagic, cacheFormat, func(d *cachefile.Decoder) error {
+		c, ld, err = decodeResumed(d, since)
 		return err
 	})
 	if err != nil || !found {
-		return cached{}, false, err
+		return cached{}, nil, err
 	}
-	return c, true, nil
+	return c, ld, nil
 }
 
 // readCacheHead reads what deliveries from which day the cache at path was
@@ -132,71 +130,4 @@ func decodeHead(d *cachefile.Decoder, c *cached) error {
 		c.deliveries[i] = d.Str()
 	}
 	return d.Err()
-}
-
-// decodeCached reads a cache's body after its magic and format.
-func decodeCached(d *cachefile.Decoder) (cached, error) {
-	var c cached
-	if err := decodeHead(d, &c); err != nil {
-		return c, err
-	}
-	idx := &Index{older: map[int][]version{}, stamps: map[int]uint32{}}
-	idx.start = features.Day(d.Day())
-	if idx.days = int(d.Uvarint()); d.Err() == nil && (idx.days > maxCacheDays || c.since != features.Day(math.MinInt32) && idx.days > 0 && idx.start < c.since) {
-		return c, fmt.Errorf("%d days from day %d, read from day %d", idx.days, idx.start, c.since)
-	}
-	pupils := d.Length(1)
-	idx.pupils = make(map[string]int32, pupils)
-	for p := range pupils {
-		idx.pupils[d.Str()] = int32(p)
-	}
-	n := d.Length(1)
-	if d.Err() == nil && (len(idx.pupils) != pupils || n != pupils*idx.days*2) {
-		return c, fmt.Errorf("%d slots for %d pupils over %d days", n, pupils, idx.days)
-	}
-	idx.marks = d.Bytes(n)
-	for _, m := range idx.marks {
-		if m&^stampedBit > markMissing {
-			return c, fmt.Errorf("no mark %d", m)
-		}
-	}
-	for range d.Length(2) {
-		k, st := d.Uvarint(), d.Uvarint()
-		if d.Err() == nil && (k >= uint64(n) || st > 1<<32-1 || idx.marks[k]&stampedBit == 0) {
-			return c, fmt.Errorf("a stamp out of place at slot %d", k)
-		}
-		idx.stamps[int(k)] = uint32(st)
-	}
-	for range d.Length(2) {
-		k := d.Uvarint()
-		vs := make([]version, d.Length(2))
-		for i := range vs {
-			m, st := d.Uvarint(), d.Uvarint()
-			if d.Err() == nil && (m > uint64(markMissing) || st > 1<<32-1) {
-				return c, errors.New("an older version out of range")
-			}
-			vs[i] = version{uint8(m), uint32(st)}
-		}
-		if d.Err() == nil && k >= uint64(n) {
-			return c, fmt.Errorf("older versions out of place at slot %d", k)
-		}
-		idx.older[int(k)] = vs
-	}
-	schools := d.Length(1)
-	if d.Err() == nil && schools > pupils {
-		return c, fmt.Errorf("schools for %d pupils of %d", schools, pupils)
-	}
-	idx.schools = make([][]schoolSeen, schools)
-	for p := range idx.schools {
-		ss := make([]schoolSeen, d.Length(2))
-		for i := range ss {
-			ss[i] = schoolSeen{urn: int32(d.Varint()), last: features.Day(d.Day())}
-		}
-		idx.schools[p] = ss
-	}
-	if err := d.Err(); err != nil {
-		return c, err
-	}
-	c.idx = idx
-	return c, nil
 }

@@ -89,12 +89,22 @@ func (g *grower) finish(first, last features.Day) {
 func (g *grower) move(start features.Day, days int) {
 	idx := g.idx
 	old, oldStart, oldDays := idx.marks, idx.start, idx.days
-	marks := make([]uint8, g.rows*days*2)
 	shift := int(start - oldStart) // ≥ 0 when cutting, 0 when growing
 	keep := min(days, oldDays-shift)
+	var marks []uint8
+	if shift >= 0 && days <= oldDays {
+		// Cutting: each row moves to the left of where it was, so the
+		// grid is laid out again where it is, rows in order. A second grid
+		// beside it was a weekly run's peak of memory.
+		marks = old[:g.rows*days*2]
+	} else {
+		marks = make([]uint8, g.rows*days*2)
+	}
 	for p := range g.rows {
 		src := old[(p*oldDays+shift)*2:]
-		copy(marks[p*days*2:p*days*2+keep*2], src[:keep*2])
+		row := marks[p*days*2 : (p+1)*days*2]
+		copy(row[:keep*2], src[:keep*2])
+		clear(row[keep*2:])
 	}
 	slot := func(k int) int {
 		p, r := k/(oldDays*2), k%(oldDays*2)

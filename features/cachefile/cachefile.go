@@ -310,3 +310,39 @@ func (d *Decoder) Strs() []string {
 	}
 	return out
 }
+
+// Fill reads len(b) bytes into b, for a reader that places what it reads
+// rather than holding a copy.
+func (d *Decoder) Fill(b []byte) {
+	if d.err != nil {
+		clear(b)
+		return
+	}
+	if int64(len(b)) > d.left {
+		d.Fail(io.ErrUnexpectedEOF)
+		clear(b)
+		return
+	}
+	if _, err := io.ReadFull(d.r, b); err != nil {
+		d.Fail(err)
+		clear(b)
+		return
+	}
+	d.count(int64(len(b)))
+}
+
+// Discard reads n bytes and drops them.
+func (d *Decoder) Discard(n int) {
+	if d.err != nil {
+		return
+	}
+	if int64(n) > d.left {
+		d.Fail(io.ErrUnexpectedEOF)
+		return
+	}
+	if _, err := d.r.Discard(n); err != nil {
+		d.Fail(err)
+		return
+	}
+	d.count(int64(n))
+}
