@@ -65,7 +65,7 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 			return "", false
 		}
 		text := fmt.Sprintf("rent arrears of %.1f weeks' rent on %s", latest.arrearsWeeks, date(latest.day))
-		if name, ok := stageNames[latest.stage]; ok {
+		if name, ok := stageNames[latest.stage()]; ok {
 			text += ", action reached: " + name
 		}
 		return text, true

@@ -60,13 +60,27 @@ type placement struct {
 	outOfArea  bool
 }
 
+// snapshot is one rent account snapshot. Millions are held, so it holds
+// no pointer (the collector need not scan them) and its tenancy is a
+// number: 32 bytes, not 48 and a string.
 type snapshot struct {
-	tenancy        string // tenancy pseudonym: a stage change is within one tenancy
-	staged         bool   // arrears_stage is present
-	day            features.Day
-	arrearsWeeks   float64
-	stage, balance float64
+	day          features.Day
+	tenancy      int32 // numbered in the order first read; a stage change is within one tenancy
+	arrearsWeeks float64
+	balance      float64
+	st           uint8 // arrears_stage's number + 1; 0 when the stage is null
 }
+
+// stage is the arrears stage's number, 0 (none) when it is null.
+func (s *snapshot) stage() float64 {
+	if s.st == 0 {
+		return 0
+	}
+	return float64(s.st - 1)
+}
+
+// staged says whether arrears_stage is present.
+func (s *snapshot) staged() bool { return s.st != 0 }
 
 // Builder computes the housing features, reading the sources once, keyed by
 // the lead person's pseudonym.
@@ -170,11 +184,10 @@ func (b *Builder) read(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("housing: %w", err)
 	}
-	// A rent snapshot's strings would point into its record and keep the
-	// whole extract (millions of weekly snapshots, every column) alive: a
-	// tenancy is kept as one copy per tenancy, and a person's key is copied
-	// when first seen.
-	tenancies := map[string]string{}
+	// A person's key is copied when first seen: a string pointing into its
+	// record would keep the whole extract (millions of weekly snapshots,
+	// every column) alive.
+	tenancies := map[string]int32{}
 	err = b.tables.Scan(ctx, b.mem, Rent, func(rec arrow.Record) error {
 		var g features.Getter
 		ten := g.Str(rec, contract.ColTenancyRef)
@@ -185,15 +198,15 @@ func (b *Builder) read(ctx context.Context) error {
 		for i := 0; i < int(rec.NumRows()); i++ {
 			t, ok := tenancies[ten.Value(i)]
 			if !ok {
-				t = strings.Clone(ten.Value(i))
-				tenancies[t] = t
+				t = int32(len(tenancies))
+				tenancies[strings.Clone(ten.Value(i))] = t
 			}
 			s := snapshot{tenancy: t, day: features.Day(day.Value(i)), balance: bal.Value(i)}
 			if rent.IsValid(i) && rent.Value(i) > 0 && s.balance > 0 {
 				s.arrearsWeeks = s.balance / rent.Value(i)
 			}
 			if stage.IsValid(i) {
-				s.stage, s.staged = stages[stage.Value(i)], true
+				s.st = uint8(stages[stage.Value(i)]) + 1
 			}
 			w := who.Value(i)
 			list, ok := b.rent[w]
@@ -242,7 +255,7 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 			}
 			if latest := ps.latestBefore(m, d); latest != nil {
 				cols[4][i] = max(cols[4][i], latest.arrearsWeeks)
-				cols[5][i] = max(cols[5][i], latest.stage)
+				cols[5][i] = max(cols[5][i], latest.stage())
 				if eightBefore := ps.latestBefore(m, d-56); eightBefore != nil && latest.balance > eightBefore.balance && latest.balance > 0 {
 					cols[6][i] = 1
 				}

@@ -64,19 +64,19 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 			add(ArrearsRising8w, []string{ArrearsRising8w}, latest.day, 0.4,
 				fmt.Sprintf("rent arrears rose from £%.0f to £%.0f between %s and %s", max(before.balance, 0), latest.balance, date(before.day), date(latest.day)))
 		}
-		if latest.stage < 1 {
+		if latest.stage() < 1 {
 			continue
 		}
 		reached := ps.stageReached(m, latest, d)
-		name := stageNames[latest.stage]
+		name := stageNames[latest.stage()]
 		if year.Contains(reached) {
-			add(ArrearsStage, []string{ArrearsStage}, reached, latest.stage/8,
+			add(ArrearsStage, []string{ArrearsStage}, reached, latest.stage()/8,
 				fmt.Sprintf("rent arrears action reached %s on %s", name, date(reached)))
 		}
 		switch {
-		case latest.stage >= stageClaim && latest.stage < stageEvicted && year.Contains(latest.day):
+		case latest.stage() >= stageClaim && latest.stage() < stageEvicted && year.Contains(latest.day):
 			out.Safety = append(out.Safety, pipeline.SafetyFact{Kind: pipeline.SafetyHousingAction, Date: latest.day.Time()})
-		case latest.stage == stageEvicted && year.Contains(reached):
+		case latest.stage() == stageEvicted && year.Contains(reached):
 			out.Safety = append(out.Safety, pipeline.SafetyFact{Kind: pipeline.SafetyHousingAction, Date: reached.Time()})
 		}
 	}
@@ -94,7 +94,7 @@ func (ps *people) stageReached(p features.PersonIndex, latest *snapshot, d featu
 		if s.day >= d || s.tenancy != latest.tenancy {
 			continue
 		}
-		if !s.staged || s.stage != latest.stage {
+		if !s.staged() || s.stage() != latest.stage() {
 			if s.day < reached {
 				break
 			}

@@ -79,17 +79,17 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 			var last snapshot // the tenancy before its first snapshot: no arrears, no action
 			var lastStage float64
 			for _, s := range ss {
-				if s.staged {
-					if s.stage > lastStage {
-						add(s.day, stageEvents[s.stage])
-					} else if s.stage < lastStage {
-						if s.stage == 0 {
+				if s.staged() {
+					if s.stage() > lastStage {
+						add(s.day, stageEvents[s.stage()])
+					} else if s.stage() < lastStage {
+						if s.stage() == 0 {
 							add(s.day, "rent arrears action stopped")
 						} else {
-							add(s.day, "rent arrears action stepped back: "+stageNames[s.stage])
+							add(s.day, "rent arrears action stepped back: "+stageNames[s.stage()])
 						}
 					}
-					lastStage = s.stage
+					lastStage = s.stage()
 				}
 				switch {
 				case last.balance > 0 && s.balance <= 0:
@@ -107,7 +107,7 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 // byTenancy splits a lead person's snapshots dated before d by tenancy,
 // each in date order.
 func byTenancy(ss []snapshot, d features.Day) [][]snapshot {
-	idx := map[string]int{}
+	idx := map[int32]int{}
 	var out [][]snapshot
 	for _, s := range ss {
 		if s.day >= d {
