@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"testing"
 
@@ -18,9 +19,9 @@ import (
 // TestWeeklyRunResumesIndex is issue 25's incremental weekly run on a
 // whole council: after a cold run, the next week's run resumes the
 // attendance index the cold run left in the store's cache, reading only
-// the new week's deliveries, and its scores, list and family pages are
-// byte for byte those of the same run on a copy of the data folder
-// without the cache, which reads the store in full.
+// the new week's deliveries, and reads the roster from it, and its scores,
+// list and family pages are byte for byte those of the same run on a copy
+// of the data folder without the cache, which reads the store in full.
 func TestWeeklyRunResumesIndex(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates a council and runs the pipeline three times")
@@ -64,6 +65,9 @@ func TestWeeklyRunResumesIndex(t *testing.T) {
 		return result{runDir, logs.String()}
 	}
 	inc, ref := runWeek(cfg), runWeek(&full)
+	if !strings.Contains(inc.logs, "roster read from the store's cache") || strings.Contains(ref.logs, "roster read from the store's cache") {
+		t.Fatalf("want the run with the cache to read the roster from it and the one without from the store; logs:\n%s\n---\n%s", inc.logs, ref.logs)
+	}
 	if !strings.Contains(inc.logs, "attendance index resumed") || strings.Contains(ref.logs, "attendance index resumed") {
 		t.Fatalf("want the run with the cache resumed and the one without read in full; logs:\n%d %s\n---\n%d %s", len(inc.logs), inc.logs, len(ref.logs), ref.logs)
 	}
@@ -108,4 +112,45 @@ func TestWeeklyRunResumesIndex(t *testing.T) {
 // (the list in each format and the family pages).
 func weeklyOutput(rel string) bool {
 	return rel == rundir.FeaturesFile || rel == rundir.ScoresFile || strings.HasPrefix(rel, rundir.ListFolder+string(filepath.Separator))
+}
+
+// TestScoringGCPercent: from the score stage on, a run collects at
+// scoreGCPercent, and puts the process's setting back when it ends; the
+// backtest keeps the process's.
+func TestScoringGCPercent(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set: runs leave the collector alone")
+	}
+	if testing.Short() {
+		t.Skip("generates a council and runs the pipeline")
+	}
+	dir := lightCouncil(t, "26")
+	cfg, err := config.Load(filepath.Join(dir, "earlyhelp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gogc := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	before := gogc()
+	seen := map[string]uint64{}
+	_, err = batch(context.Background(), cfg, synthetic.DefaultEnd, zerolog.Nop(), func(s *runSetup) {
+		s.train.Retrain = true
+		s.opts.OnStage = func(stage string, done bool) {
+			if !done {
+				seen[stage] = gogc()
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen["backtest"] != before || seen["score"] != scoreGCPercent || seen["audit"] != scoreGCPercent {
+		t.Errorf("GOGC at the stages' starts %v; want %d for the backtest, %d from scoring on", seen, before, scoreGCPercent)
+	}
+	if after := gogc(); after != before {
+		t.Errorf("GOGC %d after the run; want %d back", after, before)
+	}
 }
