@@ -63,8 +63,9 @@ func (s *Set) AuditChildren(ctx context.Context, t *pipeline.FeatureTable, horiz
 		for k, c := range h.Children {
 			p := h.members[k]
 			pp := &s.roster.persons[p]
-			ac := pipeline.AuditChild{Row: row, Person: c.Person, IMDDecile: imd, Ethnicity: pp.ethnicity,
-				Sex: pp.sex, SENStatus: pp.sen}
+			codes := s.roster.codes
+			ac := pipeline.AuditChild{Row: row, Person: c.Person, IMDDecile: imd, Ethnicity: codes[pp.ethnicity],
+				Sex: codes[pp.sex], SENStatus: codes[pp.sen]}
 			if pp.dob != openEnded {
 				ac.AgeBand = pipeline.ChildAgeBand(AgeOn(pp.dob, l.Day))
 			}

@@ -103,14 +103,13 @@ var outcomes = map[string]uint8{
 }
 
 type person struct {
-	id        string // pseudonym
-	upn       string // pseudonym, "" if none
-	dob       Day
-	ethnicity string
-	// sex and sen are for the equality analysis only, as ethnicity is:
-	// no feature reads them.
-	sex string
-	sen string
+	id  string // pseudonym
+	upn string // pseudonym, "" if none
+	dob Day
+	// ethnicity, sex and sen (SEN status) are for the audits only: no
+	// feature reads them. Each is a number in the roster's codes, which
+	// hold the few values recorded once rather than a string per person.
+	ethnicity, sex, sen uint32
 }
 
 type spell struct {
@@ -148,6 +147,11 @@ type Roster struct {
 	episodes   map[string][]period
 	// vintage is the IoD release imd is taken from.
 	vintage string
+	// codes are the values persons' ethnicity, sex and SEN status name;
+	// codes[0] is "" (not recorded). codeOf finds them while sources are
+	// read.
+	codes  []string
+	codeOf map[string]uint32
 
 	// What follows does not depend on the date, so it is worked out once
 	// when the roster is read rather than in every Link and Build: people
@@ -186,7 +190,7 @@ func LoadRosterVintage(ctx context.Context, mem memory.Allocator, t Tables, vint
 	}
 	r.index()
 	// At 300,000 children the spells were 80 MB of a weekly run's heap.
-	r.spells, r.imd = nil, nil
+	r.spells, r.imd, r.codeOf = nil, nil, nil
 	return r, nil
 }
 
@@ -196,6 +200,7 @@ func readRoster(ctx context.Context, mem memory.Allocator, t Tables, vintage str
 	r := &Roster{
 		byID: make(map[string]int32, people), byNHS: make(map[string]int32, people), imd: map[string]int8{},
 		objections: map[int32][]period{}, episodes: map[string][]period{},
+		codes: []string{""}, codeOf: map[string]uint32{"": 0},
 		persons: make([]person, 0, people),
 	}
 	if err := t.Scan(ctx, mem, contract.Persons, r.addPersons); err != nil {
@@ -342,15 +347,15 @@ func (r *Roster) addPersons(rec arrow.Record) error {
 		p := r.personIndex(id.Value(i))
 		pp := &r.persons[p]
 		pp.dob = Day(dob.Value(i))
-		pp.ethnicity, pp.sex, pp.sen = "", "", ""
+		pp.ethnicity, pp.sex, pp.sen = 0, 0, 0
 		if eth.IsValid(i) {
-			pp.ethnicity = eth.Value(i)
+			pp.ethnicity = r.code(eth.Value(i))
 		}
 		if sex.IsValid(i) {
-			pp.sex = sex.Value(i)
+			pp.sex = r.code(sex.Value(i))
 		}
 		if sen.col != nil && sen.IsValid(i) {
-			pp.sen = sen.Value(i)
+			pp.sen = r.code(sen.Value(i))
 		}
 		if upn.IsValid(i) && upn.Value(i) != "" {
 			pp.upn = upn.Value(i)
@@ -360,6 +365,18 @@ func (r *Roster) addPersons(rec arrow.Record) error {
 		}
 	}
 	return nil
+}
+
+// code numbers a value of ethnicity, sex or SEN status in r.codes.
+func (r *Roster) code(v string) uint32 {
+	c, ok := r.codeOf[v]
+	if !ok {
+		c = uint32(len(r.codes))
+		v = strings.Clone(v) // not the record's column
+		r.codeOf[v] = c
+		r.codes = append(r.codes, v)
+	}
+	return c
 }
 
 // spellKey is a spell's identity: a later delivery of the same person's

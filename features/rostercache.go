@@ -30,7 +30,7 @@ const rosterCacheFile = "roster.bin"
 // old file is then read from the store again rather than trusted.
 const (
 	rosterMagic  = "EHROSTER"
-	rosterFormat = 1
+	rosterFormat = 2
 )
 
 // rosterSources are the sources a roster is read from.
@@ -118,32 +118,18 @@ func writeRoster(path string, key []string, r *Roster) error {
 	return cachefile.Write(path, rosterMagic, rosterFormat, func(e *cachefile.Encoder) {
 		e.Strs(key)
 		e.Str(r.vintage)
-		// Ethnicity, sex and SEN status are a few codes each: kept once.
-		var codes []string
-		code := map[string]uint64{}
-		codeOf := func(s string) uint64 {
-			c, ok := code[s]
-			if !ok {
-				c = uint64(len(codes))
-				code[s] = c
-				codes = append(codes, s)
-			}
-			return c
-		}
 		ids, upns := make([]string, len(r.persons)), make([]string, len(r.persons))
-		attrs := make([]uint64, 0, 3*len(r.persons))
 		for i, p := range r.persons {
 			ids[i], upns[i] = p.id, p.upn
-			attrs = append(attrs, codeOf(p.ethnicity), codeOf(p.sex), codeOf(p.sen))
 		}
-		e.Strs(codes)
+		e.Strs(r.codes)
 		e.Strs(ids)
 		e.Strs(upns)
-		for i, p := range r.persons {
+		for _, p := range r.persons {
 			e.Varint(int64(p.dob))
-			e.Uvarint(attrs[3*i])
-			e.Uvarint(attrs[3*i+1])
-			e.Uvarint(attrs[3*i+2])
+			e.Uvarint(uint64(p.ethnicity))
+			e.Uvarint(uint64(p.sex))
+			e.Uvarint(uint64(p.sen))
 		}
 		nhs := make([]string, 0, len(r.byNHS))
 		for k := range r.byNHS {
@@ -217,24 +203,28 @@ func writeRoster(path string, key []string, r *Roster) error {
 func decodeRoster(d *cachefile.Decoder) (*Roster, []string) {
 	key := d.Strs()
 	r := &Roster{vintage: d.Str()}
-	codes := d.Strs()
+	r.codes = d.Strs()
 	ids, upns := d.Strs(), d.Strs()
 	if d.Err() != nil {
+		return nil, nil
+	}
+	if len(r.codes) == 0 || r.codes[0] != "" {
+		d.Fail(errors.New("no code for a value not recorded"))
 		return nil, nil
 	}
 	if len(ids) != len(upns) || len(ids) > math.MaxInt32 {
 		d.Fail(fmt.Errorf("%d people, %d UPNs", len(ids), len(upns)))
 		return nil, nil
 	}
-	code := func() string {
+	code := func() uint32 {
 		c := d.Uvarint()
-		if d.Err() == nil && c >= uint64(len(codes)) {
-			d.Fail(fmt.Errorf("code %d of %d", c, len(codes)))
+		if d.Err() == nil && c >= uint64(len(r.codes)) {
+			d.Fail(fmt.Errorf("code %d of %d", c, len(r.codes)))
 		}
 		if d.Err() != nil {
-			return ""
+			return 0
 		}
-		return codes[c]
+		return uint32(c)
 	}
 	n := len(ids)
 	r.persons = make([]person, n)
