@@ -46,7 +46,7 @@ func Write(path, magic string, format uint64, fn func(*Encoder)) error {
 // is (false, nil); one of another kind or format, damaged, or that fn
 // finds wrong is an error, for the caller to derive from the store instead.
 func Read(path, magic string, format uint64, fn func(*Decoder) error) (found bool, err error) {
-	f, err := os.Open(path)
+	f, size, err := open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -54,16 +54,12 @@ func Read(path, magic string, format uint64, fn func(*Decoder) error) (found boo
 		return false, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return false, err
-	}
-	if fi.Size() < int64(len(magic))+4 {
+	if size < int64(len(magic))+4 {
 		return false, errors.New("too short")
 	}
 	h := crc32.New(crcTable)
-	body := io.LimitReader(f, fi.Size()-4)
-	d := NewDecoder(io.TeeReader(body, h), fi.Size()-4)
+	body := io.LimitReader(f, size-4)
+	d := NewDecoder(io.TeeReader(body, h), size-4)
 	if err := d.Header(magic, format); err != nil {
 		return false, err
 	}
@@ -90,16 +86,12 @@ func Read(path, magic string, format uint64, fn func(*Decoder) error) (found boo
 // and format, without its checksum: enough to tell that a file need not be
 // written again, never to trust what it holds.
 func ReadHead(path, magic string, format uint64, fn func(*Decoder) error) error {
-	f, err := os.Open(path)
+	f, size, err := open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	d := NewDecoder(f, fi.Size()-4)
+	d := NewDecoder(f, size-4)
 	if err := d.Header(magic, format); err != nil {
 		return err
 	}
@@ -107,6 +99,20 @@ func ReadHead(path, magic string, format uint64, fn func(*Decoder) error) error 
 		return err
 	}
 	return d.err
+}
+
+// open opens path for reading, with its size.
+func open(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
 }
 
 // An Encoder writes varints, strings and bytes, keeping the first error.
