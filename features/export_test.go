@@ -8,7 +8,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
-	"earlyhelp/features/cachefile"
+	"earlyhelp/pipeline/cachefile"
 )
 
 // LoadRawRoster is LoadRosterVintage's roster before it is indexed, with

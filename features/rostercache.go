@@ -10,7 +10,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
-	"earlyhelp/features/cachefile"
+	"earlyhelp/pipeline/cachefile"
 	"earlyhelp/pipeline/contract"
 )
 

@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"earlyhelp/features"
-	"earlyhelp/features/cachefile"
+	"earlyhelp/pipeline/cachefile"
 )
 
 // The index cache keeps a weekly run's index on disk with the deliveries

@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
-	"earlyhelp/features/cachefile"
+	"earlyhelp/pipeline/cachefile"
 	ft "earlyhelp/features/featurestest"
 )
 

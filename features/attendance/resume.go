@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"earlyhelp/features"
-	"earlyhelp/features/cachefile"
+	"earlyhelp/pipeline/cachefile"
 )
 
 // resumeDays is the room a resumed grid leaves for the days to come.
