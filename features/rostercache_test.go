@@ -15,8 +15,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
-	"earlyhelp/pipeline/cachefile"
 	ft "earlyhelp/features/featurestest"
+	"earlyhelp/pipeline/cachefile"
 )
 
 // fullRoster is randomRoster with every roster source: NHS numbers, social

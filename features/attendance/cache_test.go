@@ -11,8 +11,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
-	"earlyhelp/pipeline/cachefile"
 	ft "earlyhelp/features/featurestest"
+	"earlyhelp/pipeline/cachefile"
 )
 
 // FuzzIndexCache: whatever bytes an index cache holds, reading it is an
