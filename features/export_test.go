@@ -72,9 +72,10 @@ func (r *Roster) DecileOf(lsoa string) int { return int(r.imd[lsoa]) }
 func Dump(r *Roster) string { return fmt.Sprintf("%+v", *r) }
 
 // DecodeRoster is the roster cache's decoder over a file's body after its
-// magic and format, for fuzzing.
+// magic and format (the key, then the roster), for fuzzing.
 func DecodeRoster(d *cachefile.Decoder) (*Roster, error) {
-	r, _ := decodeRoster(d)
+	d.Strs()
+	r := decodeRoster(d)
 	return r, d.Err()
 }
 

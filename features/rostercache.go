@@ -86,12 +86,12 @@ func LoadRosterCached(ctx context.Context, mem memory.Allocator, t Tables, dc De
 	path := filepath.Join(dir, rosterCacheFile)
 	var r *Roster
 	found, err := cachefile.Read(path, rosterMagic, rosterFormat, func(d *cachefile.Decoder) error {
-		var had []string
-		r, had = decodeRoster(d)
-		if d.Err() == nil && !slices.Equal(had, key) {
-			// Not an error: the register was delivered again since.
+		if had := d.Strs(); d.Err() == nil && !slices.Equal(had, key) {
+			// Not an error: the register was delivered again since, and
+			// the rest of the file is not worth reading.
 			return errStale
 		}
+		r = decodeRoster(d)
 		return d.Err()
 	})
 	switch {
@@ -197,24 +197,23 @@ func writeRoster(path string, key []string, r *Roster) error {
 	})
 }
 
-// decodeRoster reads what writeRoster wrote after the magic and format:
-// the roster, checked to be one Link can walk without going out of
-// bounds, and the key it was read from. Errors are the decoder's.
-func decodeRoster(d *cachefile.Decoder) (*Roster, []string) {
-	key := d.Strs()
+// decodeRoster reads what writeRoster wrote after the key: the roster,
+// checked to be one Link can walk without going out of bounds. Errors are
+// the decoder's.
+func decodeRoster(d *cachefile.Decoder) *Roster {
 	r := &Roster{vintage: d.Str()}
 	r.codes = d.Strs()
 	ids, upns := d.Strs(), d.Strs()
 	if d.Err() != nil {
-		return nil, nil
+		return nil
 	}
 	if len(r.codes) == 0 || r.codes[0] != "" {
 		d.Fail(errors.New("no code for a value not recorded"))
-		return nil, nil
+		return nil
 	}
 	if len(ids) != len(upns) || len(ids) > math.MaxInt32 {
 		d.Fail(fmt.Errorf("%d people, %d UPNs", len(ids), len(upns)))
-		return nil, nil
+		return nil
 	}
 	code := func() uint32 {
 		c := d.Uvarint()
@@ -259,7 +258,7 @@ func decodeRoster(d *cachefile.Decoder) (*Roster, []string) {
 		d.Fail(fmt.Errorf("%d areas, %d localities", len(lsoas), len(locs)))
 	}
 	if d.Err() != nil {
-		return nil, nil
+		return nil
 	}
 	r.areas = make([]area, len(lsoas))
 	for i := range r.areas {
@@ -315,13 +314,13 @@ func decodeRoster(d *cachefile.Decoder) (*Roster, []string) {
 	r.objectionsAt = offsets(n, len(r.objectionList))
 	r.episodesAt = offsets(len(r.households), len(r.episodeList))
 	if d.Err() != nil {
-		return nil, nil
+		return nil
 	}
 	for k := range r.byName {
 		nm := &r.byName[k]
 		if nm.lo < 0 || nm.lo > nm.hi || int(nm.hi) > len(r.spans) {
 			d.Fail(fmt.Errorf("spells %d to %d of %d", nm.lo, nm.hi, len(r.spans)))
-			return nil, nil
+			return nil
 		}
 		pp := &r.persons[nm.person]
 		nm.id, nm.upn, nm.dob = pp.id, pp.upn, pp.dob
@@ -329,7 +328,7 @@ func decodeRoster(d *cachefile.Decoder) (*Roster, []string) {
 			nm.born = ymdOf(pp.dob)
 		}
 	}
-	return r, key
+	return r
 }
 
 // validOffsets: at has keys+1 entries, from 0 to items, never falling.
