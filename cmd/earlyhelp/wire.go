@@ -130,7 +130,7 @@ var _ features.SinceScanner = (*store.Store)(nil)
 
 // scoreGCPercent is the collector's GOGC from the score stage on (see
 // runSetup.run).
-const scoreGCPercent = 50
+const scoreGCPercent = 30
 
 // runSetup is everything a batch run needs, wired from a config: the
 // loop's options and each stage's own configuration, which a command may
@@ -205,10 +205,11 @@ func (s *runSetup) run(ctx context.Context) (*pipeline.Manifest, error) {
 	}
 	if os.Getenv("GOGC") == "" {
 		// From scoring on, a run holds one date's features, read in a few
-		// seconds from much more that is soon garbage: collecting twice as
-		// often took a 300,000-child weekly run's peak from 1.8 to 1.5 GB
-		// for half a second. The backtest, whose peak is its live data,
-		// keeps the default. An operator's GOGC is left alone.
+		// seconds from much more that is soon garbage: at 300,000 children
+		// a weekly run peaked at 1.85 GB with the default (100), 1.5 at 50
+		// and 1.35-1.38 at 30, for half a second more each time. The
+		// backtest, whose peak is its live data, keeps the default. An
+		// operator's GOGC is left alone.
 		gcBefore := -1 // to put back, once scoring set its own
 		on := opts.OnStage
 		opts.OnStage = func(stage string, done bool) {
