@@ -491,6 +491,10 @@ func logger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	if err != nil {
 		return zerolog.Logger{}, &usageError{fmt.Sprintf("--log-level %q: %v", level, err)}
 	}
+	// A run's stages log from several goroutines at once (the backtest's
+	// folds); a writer other than a file (a buffer, a pipe wrapper) may not
+	// take concurrent writes, so they are made one at a time.
+	w = zerolog.SyncWriter(w)
 	switch format {
 	case "json":
 		return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
