@@ -193,29 +193,17 @@ func (d *Decoder) ReadByte() (byte, error) {
 	return b, err
 }
 
-func (d *Decoder) Uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, err := binary.ReadUvarint(d)
-	if err != nil {
-		d.Fail(err)
-	}
-	if d.err != nil {
-		return 0
-	}
-	return v
-}
+func (d *Decoder) Uvarint() uint64 { return readVarint(d, binary.ReadUvarint) }
+func (d *Decoder) Varint() int64   { return readVarint(d, binary.ReadVarint) }
 
-func (d *Decoder) Varint() int64 {
+// readVarint reads a varint with read, or 0 once the decoder has an error.
+func readVarint[T uint64 | int64](d *Decoder, read func(io.ByteReader) (T, error)) T {
 	if d.err != nil {
 		return 0
 	}
-	v, err := binary.ReadVarint(d)
+	v, err := read(d)
 	if err != nil {
 		d.Fail(err)
-	}
-	if d.err != nil {
 		return 0
 	}
 	return v
@@ -261,16 +249,14 @@ func (d *Decoder) Bytes(n int) []byte {
 	if d.err != nil {
 		return nil
 	}
-	if int64(n) > d.left {
+	if int64(n) > d.left { // before the allocation a damaged length asks for
 		d.Fail(io.ErrUnexpectedEOF)
 		return nil
 	}
 	b := make([]byte, n)
-	if _, err := io.ReadFull(d.r, b); err != nil {
-		d.Fail(err)
+	if d.Fill(b); d.err != nil {
 		return nil
 	}
-	d.count(int64(n))
 	return b
 }
 
