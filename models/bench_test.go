@@ -54,6 +54,33 @@ func BenchmarkLogisticTrain(b *testing.B) {
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/fit")
 }
 
+// BenchmarkLogisticKinds times one fit of each logistic candidate on
+// 200,000 households × 55 features, the most rows a fit takes
+// (maxTrainingRows) and about the feature table's width.
+func BenchmarkLogisticKinds(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	rec, labels := wide(b, mem, 200_000, 55)
+	defer rec.Release()
+	nonNeg := func(f string) bool { return f != "f02" }
+	for _, tc := range []struct {
+		name string
+		tr   models.LogisticTrainer
+	}{
+		{"l1", models.LogisticTrainer{Penalty: models.PenaltyL1}},
+		{"ridge", models.LogisticTrainer{CPerRow: 8}},
+		{"signed", models.LogisticTrainer{CPerRow: 1000, NonNegative: nonNeg}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := tc.tr.Fit(context.Background(), rec, labels); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/fit")
+		})
+	}
+}
+
 // BenchmarkScore is issue 5's scoring target: at least 1 million
 // households/s, for the logistic model alone and calibrated.
 func BenchmarkScore(b *testing.B) {

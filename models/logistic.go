@@ -33,6 +33,14 @@ type LogisticTrainer struct {
 	// penalty's weight against the mean loss the same at any size, and so
 	// the shrinkage the backtest chose on one council size at another.
 	CPerRow float64
+	// NonNegative, when set, keeps the weight of every feature it reports
+	// true for at zero or above: a signal that, by what is known of it,
+	// can only mean more need is never read as less. Weights of correlated
+	// signals otherwise offset each other (one up, its neighbour down) by
+	// the noise of a few hundred outcomes, and a navigator would be told
+	// that a missed review lowers a family's score. It takes the L2
+	// penalty (fitBounded), not liblinear.
+	NonNegative func(feature string) bool
 }
 
 // Penalties.
@@ -104,6 +112,12 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	// standardised features and hundreds of rows the pull is negligible. Each
 	// row goes straight into liblinear's sparse layout: the dense design
 	// matrix is never held.
+	if t.NonNegative != nil {
+		if penalty != PenaltyL2 {
+			return nil, fmt.Errorf("non-negative weights take the l2 penalty, not %s", penalty)
+		}
+		return m, m.fitBounded(ctx, x, y, 1/c, t.NonNegative)
+	}
 	d := len(m.features) + 1
 	prob := newLRProblem(rows, d)
 	z := make([]float64, d)
@@ -121,6 +135,30 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	}
 	m.coefs, m.intercept = w[:d-1], w[d-1]
 	return m, nil
+}
+
+// fitBounded fits m's weights with fitBounded, the features standardised
+// as Score will standardise them.
+func (m *Logistic) fitBounded(ctx context.Context, x [][]float64, y []float64, lambda float64, nonNeg func(string) bool) error {
+	z := make([][]float64, len(m.features))
+	bounded := make([]bool, len(m.features))
+	row := make([]float64, len(m.features))
+	for j, f := range m.features {
+		z[j] = make([]float64, len(x))
+		bounded[j] = nonNeg(f)
+	}
+	for i, raw := range x {
+		m.standardise(raw, row)
+		for j, v := range row {
+			z[j][i] = v
+		}
+	}
+	coefs, b, err := fitBounded(ctx, z, y, lambda, bounded)
+	if err != nil {
+		return err
+	}
+	m.coefs, m.intercept = coefs, b
+	return nil
 }
 
 // moments returns each column's mean and population standard deviation; a
