@@ -1,6 +1,9 @@
 package features
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Day is a calendar date as days since 1970-01-01, the unit of Arrow's
 // date32 columns.
@@ -43,4 +46,20 @@ func AgeOn(dob, d Day) int {
 		age--
 	}
 	return age
+}
+
+// recencyHalfLife is how fast an event's weight in a recency feature
+// fades: halved every 8 weeks, since the reference has a crisis show in
+// attendance 0–8 weeks on and in referrals after that (domain-data §7.2).
+const recencyHalfLife = 56
+
+// Recency weighs an event on day e by how long before d it was: 1 the day
+// before d, a half 8 weeks before, a sixty-fourth a year before. Summed
+// over a family of events, it says both how many there were and how
+// recently, where a count over a year says only how many.
+func Recency(d, e Day) float64 {
+	if e >= d {
+		return 0
+	}
+	return math.Exp2(-float64(d-e-1) / recencyHalfLife)
 }

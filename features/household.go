@@ -14,9 +14,10 @@ const (
 	FeatPriorReferrals   = contract.FeatPriorReferrals   // children's referrals closed in the year before the date
 	FeatPriorEarlyHelp   = contract.FeatPriorEarlyHelp   // the household's episodes ended in the year before the date
 	FeatHouseholdMoves12 = contract.FeatHouseholdMoves12 // a child's moves into a household in the last year
+	FeatReferralsRecent  = contract.FeatReferralsRecent
 )
 
-var householdColumns = []string{FeatYoungestAge, FeatUnderFive, FeatPriorReferrals, FeatPriorEarlyHelp, FeatHouseholdMoves12}
+var householdColumns = []string{FeatYoungestAge, FeatUnderFive, FeatPriorReferrals, FeatPriorEarlyHelp, FeatHouseholdMoves12, FeatReferralsRecent}
 
 // A move is a spell that starts more than four weeks after the child's
 // birth: the first spell of a newborn is not a move.
@@ -27,7 +28,7 @@ const birthSpellDays = 28
 func (l *Link) householdFeatures(h *Household, vals []float64) {
 	r, d := l.roster, l.Day
 	youngest := -1
-	var under5, referrals, moves float64
+	var under5, referrals, moves, recent float64
 	for k, c := range h.Children {
 		if youngest < 0 || c.Age < youngest {
 			youngest = c.Age
@@ -43,6 +44,9 @@ func (l *Link) householdFeatures(h *Household, vals []float64) {
 			if ref.date < d && ref.closed != openEnded && ref.closed < d && ref.closed >= d-365 {
 				referrals++
 			}
+			if ref.date >= d-365 {
+				recent += Recency(d, ref.date)
+			}
 		}
 		moves = max(moves, float64(r.movesOf(p, d-365, d)))
 	}
@@ -53,7 +57,7 @@ func (l *Link) householdFeatures(h *Household, vals []float64) {
 		}
 	}
 	vals[0] = float64(max(youngest, 0))
-	vals[1], vals[2], vals[3], vals[4] = under5, referrals, episodes, moves
+	vals[1], vals[2], vals[3], vals[4], vals[5] = under5, referrals, episodes, moves, recent
 }
 
 // movesOf counts a person's spells starting in [from, to), other than the
@@ -80,6 +84,8 @@ func describeHousehold(feature string, v float64) (string, bool) {
 		return fmt.Sprintf("%.0f early-help episode(s) ended in the last year", v), true
 	case FeatHouseholdMoves12:
 		return fmt.Sprintf("a child moved household %.0f time(s) in the last year", v), true
+	case FeatReferralsRecent:
+		return "a child was referred to children's social care recently", true
 	}
 	return "", false
 }
@@ -107,7 +113,7 @@ func (l *Link) rosterFacts(h *Household) pipeline.FamilyFacts {
 					how = " with no further action"
 				}
 				out.Signals = append(out.Signals, pipeline.Signal{
-					Code: FeatPriorReferrals, Features: []string{FeatPriorReferrals}, Person: c.Person, Date: ref.closed.Time(),
+					Code: FeatPriorReferrals, Features: []string{FeatPriorReferrals, FeatReferralsRecent}, Person: c.Person, Date: ref.closed.Time(),
 					Text: fmt.Sprintf("a referral to children's social care made on %s was closed%s on %s", on(ref.date), how, on(ref.closed)), Salience: 0.6,
 				})
 			}

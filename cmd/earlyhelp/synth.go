@@ -144,7 +144,7 @@ func writeSynthConfig(dir string, columns map[string]map[string]string) error {
 		}
 	}
 	b.WriteString("max_quarantine_ratio: 0.05\n")
-	b.WriteString("model:\n  horizon_weeks: 26\n  candidates: [logistic_ridge, logistic_l1]\n  use_deprivation: true\n")
+	b.WriteString("model:\n  horizon_weeks: 26\n  candidates: [logistic_signed, logistic_ridge]\n  use_deprivation: true\n")
 	b.WriteString("list:\n  capacity: 60\n  cooloff_weeks: 12\n")
 	path := filepath.Join(dir, "earlyhelp.yaml")
 	// The config must load: a generator that writes a config its own

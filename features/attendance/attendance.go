@@ -41,12 +41,17 @@ const (
 	NoReason13w         = contract.FeatNoReason13w     // N and O: unexplained
 	Holiday52w          = contract.FeatHoliday52w      // G: term-time holiday
 	NoMark13w           = contract.FeatNoMark13w
+	LateRate52w         = contract.FeatLateRate52w
+	UnauthShare52w      = contract.FeatUnauthShare52w
+	AbsenceChange13w    = contract.FeatAbsenceChange13w
+	PersistentOnset     = contract.FeatPersistentOnset
 )
 
 var columns = []string{
 	AbsenceRate4w, AbsenceRate13w, AbsenceRate52w, UnauthorisedRate13w,
 	AbsenceChange4w, LateBeforeClose13w, LateAfterClose13w, PersistentAbsence,
 	SevereAbsence, AbsenceChange6w, MondayFriday13w, Illness13w, NoReason13w, Holiday52w, NoMark13w,
+	LateRate52w, UnauthShare52w, AbsenceChange13w, PersistentOnset,
 }
 
 // Builder computes the attendance features. It reads the store's attendance
@@ -300,6 +305,7 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 // fill computes the features of households lo … hi-1.
 func fill(idx *Index, l *features.Link, cols [][]float64, cutoff uint32, lo, hi int) {
 	for i := lo; i < hi; i++ {
+		var pooled tally // the year's sessions of every child
 		for _, c := range l.Households[i].Children {
 			if c.UPN == "" {
 				continue
@@ -337,7 +343,17 @@ func fill(idx *Index, l *features.Link, cols [][]float64, cutoff uint32, lo, hi 
 			cols[12][i] = max(cols[12][i], rate(w13.noReason, w13.possible))
 			cols[13][i] += float64(w52.holiday)
 			cols[14][i] += float64(w13.noMark)
+			pooled = pooled.plus(w52)
+			earlier := w52.minus(w13)
+			if w13.possible >= minSessions && earlier.possible >= minSessions {
+				cols[17][i] = max(cols[17][i], w13.absenceRate()-earlier.absenceRate())
+				if w13.absenceRate() >= lowAttendance && earlier.absenceRate() < lowAttendance {
+					cols[18][i]++
+				}
+			}
 		}
+		cols[15][i] = pooled.lateRate()
+		cols[16][i] = pooled.unauthShare()
 	}
 }
 
@@ -407,6 +423,14 @@ func (b *Builder) Describe(r pipeline.Reason) (string, bool) {
 		return fmt.Sprintf("%.0f sessions of term-time holiday over the last year", r.Value), true
 	case NoMark13w:
 		return fmt.Sprintf("%.0f sessions with no attendance mark in the last 13 weeks", r.Value), true
+	case LateRate52w:
+		return fmt.Sprintf("the children were late for %.1f%% of school sessions over the last year", pct), true
+	case UnauthShare52w:
+		return fmt.Sprintf("%.0f%% of the children's absences other than illness over the last year were unauthorised", pct), true
+	case AbsenceChange13w:
+		return fmt.Sprintf("a child's absence rose by %.0f points in the last 13 weeks against the 39 before", pct), true
+	case PersistentOnset:
+		return fmt.Sprintf("%.0f child(ren) persistently absent (10%%+) in the last 13 weeks but not in the 39 before", r.Value), true
 	}
 	return "", false
 }

@@ -102,7 +102,11 @@ func TestFeatureValues(t *testing.T) {
 		{attendance.UnauthorisedRate13w, 3.0 / 39},
 		{attendance.LateBeforeClose13w, 1},
 		{attendance.LateAfterClose13w, 1},
-		{attendance.PersistentAbsence, 0}, // under 40 possible sessions: too few to call
+		{attendance.PersistentAbsence, 0},  // under 40 possible sessions: too few to call
+		{attendance.LateRate52w, 2.0 / 39}, // L and U
+		// O, U and G unauthorised of the 3 absences other than illness,
+		// drawn towards two thirds by two absences' weight.
+		{attendance.UnauthShare52w, (3 + 2.0/3*2) / (3 + 2)},
 		{features.FeatChildren, 1},
 	}
 	for _, tc := range tests {
@@ -207,5 +211,55 @@ func TestFacts(t *testing.T) {
 	// Without the table the sentence falls back to the value.
 	if got := set.Describe(nil, 0, pipeline.Reason{Feature: attendance.AbsenceRate13w, Value: 0.25}); !strings.Contains(got, "25%") {
 		t.Errorf("fallback: %q", got)
+	}
+}
+
+// TestTrajectoryAsOf holds the household's year-long and trajectory
+// features (late rate, unauthorised share, the 13-week change and the
+// onset of persistent absence) to the as-of rule: three weeks of absence
+// and lateness from the as-of date on, and an amendment recorded after it,
+// change none of them on the date, and change every one of them once the
+// date is past them, so the test would notice a feature that ignored the
+// rows for the wrong reason.
+func TestTrajectoryAsOf(t *testing.T) {
+	asOf := time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC) // a Monday
+	base := ft.SchoolDays("2024-06-03", "2025-03-17")
+	// A few ordinary absences, so the shares have something to weigh.
+	base[10] = ft.NewMark(base[10].Date, base[10].Session, "I", "auth", "")
+	base[30] = ft.NewMark(base[30].Date, base[30].Session, "C", "auth", "")
+	base[50] = ft.NewMark(base[50].Date, base[50].Session, "L", "present", "")
+	var planted []ft.Mark
+	for _, m := range ft.SchoolDays("2025-03-17", "2025-04-07") {
+		d, _ := time.Parse(time.DateOnly, m.Date)
+		if d.Before(asOf.AddDate(0, 0, 14)) {
+			planted = append(planted, ft.NewMark(m.Date, m.Session, "O", "unauth", ""))
+		} else {
+			planted = append(planted, ft.NewMark(m.Date, m.Session, "L", "present", ""))
+		}
+	}
+	// The week before the date, amended to unexplained absence after it.
+	for _, m := range ft.SchoolDays("2025-03-10", "2025-03-15") {
+		planted = append(planted, ft.NewMark(m.Date, m.Session, "O", "unauth", "2025-03-20T09:00:00Z"))
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	all := append(append([]ft.Mark(nil), base...), planted...)
+	features := []string{attendance.LateRate52w, attendance.UnauthShare52w, attendance.AbsenceChange13w, attendance.PersistentOnset}
+
+	want, got := build(t, mem, base, asOf), build(t, mem, all, asOf)
+	for _, f := range features {
+		if got[f] != want[f] {
+			t.Errorf("%s = %v with rows dated or recorded on or after the date; want %v", f, got[f], want[f])
+		}
+	}
+	later := asOf.AddDate(0, 0, 21)
+	without, with := build(t, mem, base, later), build(t, mem, all, later)
+	for _, f := range features {
+		if with[f] <= without[f] {
+			t.Errorf("%s three weeks on = %v with the rows, %v without: the rows should raise it", f, with[f], without[f])
+		}
+	}
+	if with[attendance.PersistentOnset] != 1 {
+		t.Errorf("persistent absence onset three weeks on = %v; want 1 (two weeks absent of 13, none before)", with[attendance.PersistentOnset])
 	}
 }

@@ -400,6 +400,20 @@ func (t tally) minus(o tally) tally {
 		t.monFri - o.monFri, t.monFriAbsent - o.monFriAbsent}
 }
 
+// lateRate is the share of possible sessions marked late, before (L) or
+// after (U) the register closed.
+func (t tally) lateRate() float64 { return rate(t.late+t.lateAfter, t.possible) }
+
+// unauthShare is the unauthorised share of absences other than illness,
+// drawn towards two thirds by two absences' weight: with a handful of
+// absences a share says little, and two thirds is England's (2023/24:
+// 2.4% of sessions unauthorised of 3.6% missed other than for illness,
+// domain-data §1.5).
+func (t tally) unauthShare() float64 {
+	const prior, weight = 2.0 / 3, 2
+	return (float64(t.unauth) + prior*weight) / (float64(t.absent-t.illness) + weight)
+}
+
 func rate(n, d int) float64 {
 	if d == 0 {
 		return 0

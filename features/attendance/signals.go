@@ -66,7 +66,7 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 			})
 		}
 		if w13.possible >= minSessions && w13.absenceRate() >= lowAttendance {
-			add(AbsenceRate13w, []string{AbsenceRate13w, AbsenceRate4w, AbsenceRate52w, PersistentAbsence, SevereAbsence, UnauthorisedRate13w},
+			add(AbsenceRate13w, []string{AbsenceRate13w, AbsenceRate4w, AbsenceRate52w, PersistentAbsence, SevereAbsence, UnauthorisedRate13w, PersistentOnset, AbsenceChange13w},
 				w13.absenceRate()*5,
 				fmt.Sprintf("attendance was %d%% in the 13 weeks to %s (%d of %d sessions missed)", pct(w13), on, w13.absent, w13.possible))
 		}
@@ -77,15 +77,15 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 			}
 		}
 		if w13.late >= minLate {
-			add(LateBeforeClose13w, []string{LateBeforeClose13w}, float64(w13.late)/20,
+			add(LateBeforeClose13w, []string{LateBeforeClose13w, LateRate52w}, float64(w13.late)/20,
 				fmt.Sprintf("%d late arrivals (L) in the 13 weeks to %s", w13.late, on))
 		}
 		if w13.lateAfter >= minLateAfter {
-			add(LateAfterClose13w, []string{LateAfterClose13w, UnauthorisedRate13w}, float64(w13.lateAfter)/10,
+			add(LateAfterClose13w, []string{LateAfterClose13w, UnauthorisedRate13w, LateRate52w, UnauthShare52w}, float64(w13.lateAfter)/10,
 				fmt.Sprintf("%d arrivals after registers closed (U) in the 13 weeks to %s", w13.lateAfter, on))
 		}
 		if w13.noReason >= minNoReason {
-			add(NoReason13w, []string{NoReason13w, UnauthorisedRate13w}, float64(w13.noReason)/10,
+			add(NoReason13w, []string{NoReason13w, UnauthorisedRate13w, UnauthShare52w}, float64(w13.noReason)/10,
 				fmt.Sprintf("%d sessions missed with no reason given in the 13 weeks to %s", w13.noReason, on))
 		}
 		if w13.monFriAbsent >= minMonFriAbsent && w13.monFriExcess() >= minMonFriExcess {

@@ -38,9 +38,17 @@ const (
 	// LateNewBirth counts children under one whose new-birth visit came
 	// after day 14 (the national measure, C3).
 	LateNewBirth = contract.FeatLateNewBirth
+
+	EPDSLatest24m       = contract.FeatEPDSLatest24m
+	EPDSScreened24m     = contract.FeatEPDSScreened24m
+	WasNotBroughtRecent = contract.FeatWasNotBroughtRecent
+	TargetedRecent      = contract.FeatTargetedRecent
+	LowMoodRecent       = contract.FeatLowMoodRecent
+	DADisclosedRecent   = contract.FeatDADisclosedRecent
 )
 
-var columns = []string{WasNotBrought12m, Targeted12m, LowMood12m, ASQBelow12m, DADisclosed12m, MandatedMissed12m, LateNewBirth}
+var columns = []string{WasNotBrought12m, Targeted12m, LowMood12m, ASQBelow12m, DADisclosed12m, MandatedMissed12m, LateNewBirth,
+	EPDSLatest24m, EPDSScreened24m, WasNotBroughtRecent, TargetedRecent, LowMoodRecent, DADisclosedRecent}
 
 // mandated reviews and the age in days by which each is overdue
 // (domain-data §2.2: new birth within 30 days at the latest, 6–8 weeks by
@@ -207,11 +215,18 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 		return err
 	}
 	ps := b.peopleOf(l)
-	w := features.Before(l.AsOf, 52)
+	w, w2 := features.Before(l.AsOf, 52), features.Before(l.AsOf, 104)
 	for i := range l.Households {
 		h := &l.Households[i]
 		members := h.MemberIndices()
+		var epdsDay features.Day
 		for _, m := range members {
+			for _, c := range ps.in(m, w2) {
+				// The latest screen; of two on one day, the higher score.
+				if c.instrument == contract.InstrumentEPDS && c.scored && (cols[8][i] == 0 || c.day > epdsDay || (c.day == epdsDay && float64(c.score) > cols[7][i])) {
+					cols[7][i], cols[8][i], epdsDay = float64(c.score), 1, c.day
+				}
+			}
 			for _, c := range ps.in(m, w) {
 				if c.wasNotBrought {
 					cols[0][i]++
@@ -225,6 +240,12 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 				cols[3][i] = max(cols[3][i], float64(c.asqBelow))
 				if c.daDisclosed {
 					cols[4][i] = 1
+				}
+				r := features.Recency(l.Day, c.day)
+				for k, on := range [...]bool{c.wasNotBrought, c.targeted, c.lowMood, c.daDisclosed} {
+					if on {
+						cols[9+k][i] += r
+					}
 				}
 			}
 		}
@@ -258,6 +279,18 @@ func (b *Builder) Describe(r pipeline.Reason) (string, bool) {
 		return fmt.Sprintf("%.0f mandated health-visitor review(s) due in the last year were not held", r.Value), true
 	case LateNewBirth:
 		return "the baby's new-birth visit came after 14 days", true
+	case EPDSLatest24m:
+		return fmt.Sprintf("a parent's latest EPDS mood score in the last two years was %.0f", r.Value), true
+	case EPDSScreened24m:
+		return "a parent's mood was screened (EPDS) in the last two years", true
+	case WasNotBroughtRecent:
+		return "health-visitor appointments missed (was not brought) recently", true
+	case TargetedRecent:
+		return "targeted health-visitor contacts recently", true
+	case LowMoodRecent:
+		return "a parent screened positive for low mood recently", true
+	case DADisclosedRecent:
+		return "domestic abuse was disclosed to the health visitor recently", true
 	}
 	return "", false
 }

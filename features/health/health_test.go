@@ -69,14 +69,68 @@ func TestHealthFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer table.Release()
+	d := features.DayOf(familyAsOf)
+	jan1, oct1 := features.DayOf(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), features.DayOf(time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC))
 	want := map[string]float64{
 		health.WasNotBrought12m: 1, health.Targeted12m: 1, health.LowMood12m: 1,
 		health.ASQBelow12m: 0, health.DADisclosed12m: 1,
+		health.EPDSLatest24m: 15, health.EPDSScreened24m: 1,
+		// The was-not-brought after the date does not count.
+		health.WasNotBroughtRecent: features.Recency(d, oct1),
+		health.TargetedRecent:      features.Recency(d, jan1),
+		health.LowMoodRecent:       features.Recency(d, jan1),
+		health.DADisclosedRecent:   features.Recency(d, jan1),
 	}
 	for name, v := range want {
 		col := table.Record.Column(table.Record.Schema().FieldIndices(name)[0]).(*array.Float64)
 		if got := col.Value(0); got != v {
 			t.Errorf("%s = %v; want %v", name, got, v)
+		}
+	}
+}
+
+// TestHealthRecentAsOf: contacts and screens on or after the date (a
+// disclosure, a was-not-brought, a targeted contact and a high EPDS score)
+// change none of the recency or screening features on the date, and each
+// of them once the date is past them.
+func TestHealthRecentAsOf(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	build := func(extra [][]string, extraA [][]string, asOf time.Time) map[string]float64 {
+		t.Helper()
+		tb := oneFamily(mem, extra, extraA)
+		defer tb.Release()
+		set := features.NewSet(tb, features.Options{}, health.New(tb, mem))
+		table, err := set.Build(context.Background(), mem, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer table.Release()
+		out := map[string]float64{}
+		for i, f := range table.Record.Schema().Fields() {
+			if c, ok := table.Record.Column(i).(*array.Float64); ok {
+				out[f.Name] = c.Value(0)
+			}
+		}
+		return out
+	}
+	planted := [][]string{
+		{"p1", "n-m1", "TARGETED", "2025-03-17", "5", "true", "true"}, // on the date
+		{"p2", "n-c1", "TARGETED", "2025-03-24", "3", "", ""},         // after it, not brought
+	}
+	plantedA := [][]string{{"p1", "n-m1", "EPDS", "mother", "25", "", ""}}
+	names := []string{health.EPDSLatest24m, health.WasNotBroughtRecent, health.TargetedRecent, health.LowMoodRecent, health.DADisclosedRecent}
+	want, got := build(nil, nil, familyAsOf), build(planted, plantedA, familyAsOf)
+	for _, f := range append(names, health.EPDSScreened24m) {
+		if got[f] != want[f] {
+			t.Errorf("%s = %v with contacts on and after the date; want %v", f, got[f], want[f])
+		}
+	}
+	later := familyAsOf.AddDate(0, 0, 14)
+	without, with := build(nil, nil, later), build(planted, plantedA, later)
+	for _, f := range names {
+		if with[f] <= without[f] {
+			t.Errorf("%s two weeks on = %v with the contacts, %v without: they should raise it", f, with[f], without[f])
 		}
 	}
 }

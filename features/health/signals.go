@@ -15,6 +15,15 @@ var _ features.Signaller = (*Builder)(nil)
 // above which depression is probable (domain-data §2, NICE CG192).
 const EPDSThreshold = 13
 
+// alsoShows names, for a signal's code, the other features the same fact
+// feeds: the model's weight on any of them makes the fact a reason.
+var alsoShows = map[string][]string{
+	WasNotBrought12m: {WasNotBroughtRecent},
+	Targeted12m:      {TargetedRecent},
+	LowMood12m:       {LowMoodRecent, EPDSLatest24m},
+	DADisclosed12m:   {DADisclosedRecent},
+}
+
 // Signals are h's own health-visiting facts in the 52 weeks before l's
 // date: each dated, a child's when the record is a child's. A domestic-abuse
 // disclosure and a perinatal mood concern are contact-safety facts too,
@@ -35,10 +44,10 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 		}
 		add := func(code string, d features.Day, salience float64, text string) {
 			out.Signals = append(out.Signals, pipeline.Signal{
-				Code: code, Features: []string{code}, Person: person, Date: d.Time(), Text: text, Salience: salience,
+				Code: code, Features: append([]string{code}, alsoShows[code]...), Person: person, Date: d.Time(), Text: text, Salience: salience,
 			})
 		}
-		var notBrought []contact
+		var notBrought, targeted []contact
 		for _, c := range ps.in(m, w) {
 			name, ok := contactNames[c.kind]
 			if !ok {
@@ -46,6 +55,9 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 			}
 			if c.wasNotBrought && isChild {
 				notBrought = append(notBrought, c)
+			}
+			if c.targeted && c.attended {
+				targeted = append(targeted, c)
 			}
 			if c.daDisclosed {
 				out.Safety = append(out.Safety, pipeline.SafetyFact{Kind: pipeline.SafetyDomesticAbuse, Date: c.day.Time()})
@@ -80,6 +92,13 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 				text = fmt.Sprintf("was not brought to %d health-visitor appointments, the latest the %s on %s", n, name, on(last.day))
 			}
 			add(WasNotBrought12m, last.day, 0.6+0.1*float64(n), text)
+		}
+		if n := len(targeted); n > 0 {
+			text := fmt.Sprintf("a targeted health-visitor contact on %s", on(targeted[n-1].day))
+			if n > 1 {
+				text = fmt.Sprintf("%d targeted health-visitor contacts, the latest on %s", n, on(targeted[n-1].day))
+			}
+			add(Targeted12m, targeted[n-1].day, 0.4+0.05*float64(n), text)
 		}
 		if !isChild {
 			continue

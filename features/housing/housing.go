@@ -35,9 +35,12 @@ const (
 	ArrearsWeeks    = contract.FeatArrearsWeeks // latest balance over weekly rent
 	ArrearsStage    = contract.FeatArrearsStage // 0 none … 8 evicted
 	ArrearsRising8w = contract.FeatArrearsRising8w
+	Unpaid13w       = contract.FeatRentUnpaid13w
+	ApproachRecent  = contract.FeatApproachRecent
+	ActionRecent    = contract.FeatArrearsActionRecent
 )
 
-var columns = []string{Approaches12m, OpenDuty, WeeksInTA, OutOfArea, ArrearsWeeks, ArrearsStage, ArrearsRising8w}
+var columns = []string{Approaches12m, OpenDuty, WeeksInTA, OutOfArea, ArrearsWeeks, ArrearsStage, ArrearsRising8w, Unpaid13w, ApproachRecent, ActionRecent}
 
 // stages numbers each arrears stage by its place in the vocabulary's
 // order of escalation: 0 none … 8 evicted.
@@ -68,7 +71,8 @@ type snapshot struct {
 	tenancy      int32 // numbered in the order first read; a stage change is within one tenancy
 	arrearsWeeks float64
 	balance      float64
-	st           uint8 // arrears_stage's number + 1; 0 when the stage is null
+	rent         float32 // weekly; 0 when null
+	st           uint8   // arrears_stage's number + 1; 0 when the stage is null
 }
 
 // stage is the arrears stage's number, 0 (none) when it is null.
@@ -202,8 +206,11 @@ func (b *Builder) read(ctx context.Context) error {
 				tenancies[strings.Clone(ten.Value(i))] = t
 			}
 			s := snapshot{tenancy: t, day: features.Day(day.Value(i)), balance: bal.Value(i)}
-			if rent.IsValid(i) && rent.Value(i) > 0 && s.balance > 0 {
-				s.arrearsWeeks = s.balance / rent.Value(i)
+			if rent.IsValid(i) && rent.Value(i) > 0 {
+				s.rent = float32(rent.Value(i))
+				if s.balance > 0 {
+					s.arrearsWeeks = s.balance / rent.Value(i)
+				}
 			}
 			if stage.IsValid(i) {
 				s.st = uint8(stages[stage.Value(i)]) + 1
@@ -240,6 +247,7 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 			for _, c := range ps.casesOf(m) {
 				if year.Contains(c.approach) {
 					cols[0][i]++
+					cols[8][i] += features.Recency(d, c.approach)
 				}
 				if c.duty && c.approach < d && c.closed >= d {
 					cols[1][i] = 1
@@ -258,6 +266,12 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 				cols[5][i] = max(cols[5][i], latest.stage())
 				if eightBefore := ps.latestBefore(m, d-56); eightBefore != nil && latest.balance > eightBefore.balance && latest.balance > 0 {
 					cols[6][i] = 1
+				}
+				cols[7][i] = max(cols[7][i], float64(ps.unpaidWeeks(m, d, 13)))
+				if latest.stage() >= 1 {
+					if reached := ps.stageReached(m, latest, d); year.Contains(reached) {
+						cols[9][i] = max(cols[9][i], features.Recency(d, reached))
+					}
 				}
 			}
 		}
@@ -287,6 +301,12 @@ func (b *Builder) Describe(r pipeline.Reason) (string, bool) {
 		return fmt.Sprintf("rent arrears action at stage %.0f", r.Value), true
 	case ArrearsRising8w:
 		return "rent arrears have risen over the last 8 weeks", true
+	case Unpaid13w:
+		return fmt.Sprintf("no rent was paid in %.0f of the last 13 weeks", r.Value), true
+	case ApproachRecent:
+		return "approached the council as homeless recently", true
+	case ActionRecent:
+		return "rent arrears action was taken recently", true
 	}
 	return "", false
 }

@@ -46,13 +46,17 @@ func TestHousingFeatures(t *testing.T) {
 		)},
 		"rent_accounts": {ft.Record(mem, rent,
 			[]string{"t1", "m1", "2025-01-06", "100", "100", "none"},
-			[]string{"t1", "m1", "2025-03-10", "300", "100", "letter_2"},
+			[]string{"t1", "m1", "2025-03-03", "200", "100", "letter_1"},
+			[]string{"t1", "m1", "2025-03-10", "300", "100", "letter_2"},    // nothing paid that week
+			[]string{"t1", "m1", "2025-03-17", "400", "100", "letter_2"},    // on the date
 			[]string{"t1", "m1", "2025-03-24", "900", "100", "nosp_served"}, // after the date
 		)},
 	}
 	defer tb.Release()
 	set := features.NewSet(tb, features.Options{}, housing.New(tb, mem))
-	table, err := set.Build(context.Background(), mem, time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC))
+	asOf := time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC)
+	d := features.DayOf(asOf)
+	table, err := set.Build(context.Background(), mem, asOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,11 +64,32 @@ func TestHousingFeatures(t *testing.T) {
 	want := map[string]float64{
 		housing.Approaches12m: 1, housing.OpenDuty: 1, housing.WeeksInTA: 10, housing.OutOfArea: 1,
 		housing.ArrearsWeeks: 3, housing.ArrearsStage: 2, housing.ArrearsRising8w: 1,
+		housing.Unpaid13w:      1,
+		housing.ApproachRecent: features.Recency(d, features.DayOf(time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC))),
+		housing.ActionRecent:   features.Recency(d, features.DayOf(time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC))),
 	}
 	for name, v := range want {
 		col := table.Record.Column(table.Record.Schema().FieldIndices(name)[0]).(*array.Float64)
 		if got := col.Value(0); got != v {
 			t.Errorf("%s = %v; want %v", name, got, v)
+		}
+	}
+	// Three weeks on, the records on and after the date count: the weeks
+	// to 17 and to 24 March were unpaid too, the relief case of 1 April is
+	// a later approach, and the notice of 24 March a later action.
+	later, err := set.Build(context.Background(), mem, asOf.AddDate(0, 0, 21))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer later.Release()
+	for name, v := range map[string]float64{
+		housing.Unpaid13w:      3,
+		housing.ApproachRecent: features.Recency(d+21, features.DayOf(time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC))) + features.Recency(d+21, d+15),
+		housing.ActionRecent:   features.Recency(d+21, d+7),
+	} {
+		col := later.Record.Column(later.Record.Schema().FieldIndices(name)[0]).(*array.Float64)
+		if got := col.Value(0); got != v {
+			t.Errorf("three weeks on, %s = %v; want %v", name, got, v)
 		}
 	}
 	// The same records as the family's own dated facts: none from after

@@ -112,3 +112,30 @@ func (ps *people) latestBefore(p features.PersonIndex, d features.Day) *snapshot
 	first := sort.Search(n, func(k int) bool { return day(k) >= last })
 	return &ss[idx[first]]
 }
+
+// unpaidWeeks counts the weeks of the n before d in which person p's rent
+// account rose by the week's whole rent: a week nothing was paid. Unlike
+// the balance, which arrangements and catch-up payments pull back, it
+// counts every missed week. Snapshots a week apart on one tenancy are
+// compared (the first read of a day, as latestBefore takes it).
+func (ps *people) unpaidWeeks(p features.PersonIndex, d features.Day, n int) int {
+	idx, ss := ps.rentByDay[ps.rentAt[p]:ps.rentAt[p+1]], ps.rent[p]
+	day := func(k int) features.Day { return ss[idx[k]].day }
+	from := d - features.Day(7*n)
+	lo := sort.Search(len(idx), func(k int) bool { return day(k) >= from-7 })
+	hi := sort.Search(len(idx), func(k int) bool { return day(k) >= d })
+	unpaid := 0
+	var prev *snapshot
+	for k := lo; k < hi; k++ {
+		s := &ss[idx[k]]
+		if prev != nil && s.day == prev.day {
+			continue
+		}
+		if prev != nil && s.day >= from && s.day-prev.day == 7 && s.tenancy == prev.tenancy &&
+			s.rent > 0 && s.balance-prev.balance >= 0.99*float64(s.rent) {
+			unpaid++
+		}
+		prev = s
+	}
+	return unpaid
+}

@@ -35,10 +35,10 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 	for _, m := range h.MemberIndices() {
 		for _, c := range ps.casesOf(m) {
 			if c.duty && c.approach < d && c.closed >= d {
-				add(OpenDuty, []string{OpenDuty, Approaches12m}, d-1, 0.7,
+				add(OpenDuty, []string{OpenDuty, Approaches12m, ApproachRecent}, d-1, 0.7,
 					fmt.Sprintf("a homelessness prevention or relief duty has been open since %s (still open on %s)", date(c.approach), date(d-1)))
 			} else if year.Contains(c.approach) {
-				add(Approaches12m, []string{Approaches12m}, c.approach, 0.6,
+				add(Approaches12m, []string{Approaches12m, ApproachRecent}, c.approach, 0.6,
 					fmt.Sprintf("approached the council as homeless on %s", date(c.approach)))
 			}
 		}
@@ -61,7 +61,7 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 				fmt.Sprintf("rent arrears of %.1f weeks' rent on %s", latest.arrearsWeeks, date(latest.day)))
 		}
 		if before := ps.latestBefore(m, d-56); before != nil && latest.balance > before.balance && latest.balance > 0 && year.Contains(latest.day) {
-			add(ArrearsRising8w, []string{ArrearsRising8w}, latest.day, 0.4,
+			add(ArrearsRising8w, []string{ArrearsRising8w, Unpaid13w}, latest.day, 0.4,
 				fmt.Sprintf("rent arrears rose from £%.0f to £%.0f between %s and %s", max(before.balance, 0), latest.balance, date(before.day), date(latest.day)))
 		}
 		if latest.stage() < 1 {
@@ -70,7 +70,7 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 		reached := ps.stageReached(m, latest, d)
 		name := stageNames[latest.stage()]
 		if year.Contains(reached) {
-			add(ArrearsStage, []string{ArrearsStage}, reached, latest.stage()/8,
+			add(ArrearsStage, []string{ArrearsStage, ActionRecent}, reached, latest.stage()/8,
 				fmt.Sprintf("rent arrears action reached %s on %s", name, date(reached)))
 		}
 		switch {

@@ -51,7 +51,7 @@ const (
 var supportedKinds = map[string]bool{"csvdir": true, "parquetdir": true, "postgres": true}
 
 // Models this build can train.
-var supportedModels = map[string]bool{"logistic": true, "logistic_l1": true, "logistic_ridge": true, "forest": true}
+var supportedModels = map[string]bool{"logistic": true, "logistic_l1": true, "logistic_ridge": true, "logistic_signed": true, "forest": true}
 
 // names lists a table's names, sorted, for an error message: written out
 // by hand, the message fell behind the table when a model was added.
@@ -78,7 +78,7 @@ func (c *Config) defaults() {
 	// The forest is a candidate on request only: on the synthetic councils
 	// it ranks below the logistic models and doubles the backtest's time.
 	if len(c.Model.Candidates) == 0 {
-		c.Model.Candidates = []string{"logistic_ridge", "logistic_l1"}
+		c.Model.Candidates = []string{"logistic_signed", "logistic_ridge"}
 	}
 	if c.Model.UseDeprivation == nil {
 		t := true
