@@ -32,7 +32,9 @@ const (
 )
 
 // modelWeights lists m's weights, largest in size first, marking context
-// features and explaining each need signal with a negative weight against
+// features, saying of any other feature that is not a need signal
+// (contract.RaisesNeed) that its weight may go either way, and explaining
+// each need signal with a negative weight against
 // its family (the features whose names share the first word, as absence_…,
 // rent_… or hv_…): when the family's weights sum to more than nothing, the
 // negative one is a linear model splitting overlapping evidence; else the
@@ -71,10 +73,16 @@ func modelWeights(m Model, ctx Contexter) []FeatureWeight {
 		if fw.Context || fw.Weight >= 0 {
 			continue
 		}
+		if !contract.RaisesNeed(fw.Feature) {
+			// Illness, holiday, whether a screen was done: not need
+			// signals, so a model may weigh them either way.
+			fw.Note = "not a need signal (illness, holiday, or whether a screen was done, which says how to read its score), so its weight may go either way"
+			continue
+		}
 		var partners []string
 		net := 0.0
 		for _, o := range out {
-			if o.Context || family(o.Feature) != family(fw.Feature) {
+			if o.Context || !contract.RaisesNeed(o.Feature) || family(o.Feature) != family(fw.Feature) {
 				continue
 			}
 			net += o.Weight

@@ -41,15 +41,16 @@ func (areaContext) Context(f string, _ float64) (string, bool) { return "", f ==
 // has one — while context and positive weights carry no note.
 func TestModelWeights(t *testing.T) {
 	m := wrapped{weighted{map[string]float64{
-		"area_deprivation":            -0.9, // context: never explained as need
-		"rent_arrears_stage":          0.3,
-		"rent_arrears_weeks":          -0.29,
-		"hv_domestic_abuse_disclosed": -0.07,
-		"absence_rate_13w":            0.2,
+		"area_deprivation":                -0.9, // context: never explained as need
+		"rent_arrears_stage":              0.3,
+		"rent_arrears_weeks":              -0.29,
+		"hv_domestic_abuse_disclosed_12m": -0.07,
+		"hv_epds_screened_24m":            -0.05, // not a need signal
+		"absence_rate_13w":                0.2,
 	}}}
 	got := modelWeights(m, areaContext{})
-	if len(got) != 5 {
-		t.Fatalf("%d weights; want 5", len(got))
+	if len(got) != 6 {
+		t.Fatalf("%d weights; want 6", len(got))
 	}
 	if got[0].Feature != "area_deprivation" || !got[0].Context || got[0].Note != "" {
 		t.Errorf("first weight %+v; want area_deprivation, context, no note", got[0])
@@ -66,8 +67,11 @@ func TestModelWeights(t *testing.T) {
 	if n := notes["rent_arrears_weeks"]; !strings.Contains(n, "rent_arrears_stage (+0.30)") || !strings.Contains(n, "net +0.01") {
 		t.Errorf("rent_arrears_weeks note %q; want it to name rent_arrears_stage", notes["rent_arrears_weeks"])
 	}
-	if n := notes["hv_domestic_abuse_disclosed"]; !strings.Contains(n, "weighs against need (net -0.07)") {
-		t.Errorf("hv_domestic_abuse_disclosed note %q; want the no-partner explanation", n)
+	if n := notes["hv_domestic_abuse_disclosed_12m"]; !strings.Contains(n, "weighs against need (net -0.07)") {
+		t.Errorf("hv_domestic_abuse_disclosed_12m note %q; want the no-partner explanation", n)
+	}
+	if n := notes["hv_epds_screened_24m"]; !strings.Contains(n, "not a need signal") {
+		t.Errorf("hv_epds_screened_24m note %q; want it called no need signal, not explained against its family", n)
 	}
 	for _, f := range []string{"rent_arrears_stage", "absence_rate_13w"} {
 		if notes[f] != "" {
