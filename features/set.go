@@ -146,6 +146,9 @@ func (s *Set) Roster(ctx context.Context, mem memory.Allocator) (*Roster, error)
 // from the store and why not from the cache.
 func (s *Set) RosterRead() RosterRead { return s.read }
 
+// FeatureColumns names the table's feature columns, in order.
+func (s *Set) FeatureColumns() []string { return s.columns() }
+
 func (s *Set) columns() []string {
 	cols := []string{FeatChildren}
 	if s.opts.UseDeprivation {

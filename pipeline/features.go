@@ -36,6 +36,7 @@ type FeatureSet interface {
 	Contexter
 	CacheDropper
 	TableForgetter
+	Columner
 }
 
 // A TableForgetter keeps something of every table it built (the feature
@@ -211,6 +212,14 @@ func ChildAgeBand(age int) string {
 // they were contacted. text is the feature's value in words.
 type Contexter interface {
 	Context(feature string, value float64) (text string, ok bool)
+}
+
+// A Columner names the feature columns Build makes, before any is built:
+// a run tells by them whether a saved model can score this build's table,
+// or was trained on other features (an upgrade that added some, say) and
+// must be trained again. nil when they are not known in advance.
+type Columner interface {
+	FeatureColumns() []string
 }
 
 // An InterventionMarker says which households of a table received early

@@ -50,6 +50,9 @@ func (NoExtras) DropCaches() {}
 // ForgetTable keeps nothing to forget.
 func (NoExtras) ForgetTable(time.Time) {}
 
+// FeatureColumns does not know the columns before a build.
+func (NoExtras) FeatureColumns() []string { return nil }
+
 // Context treats no feature as area context.
 func (NoExtras) Context(string, float64) (string, bool) { return "", false }
 

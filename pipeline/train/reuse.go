@@ -4,6 +4,7 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -47,6 +48,10 @@ func (r *run) reuse(ctx context.Context) (*pipeline.SavedModel, string, error) {
 		return nil, "the saved model was trained for a later date", nil
 	case age > time.Duration(days)*24*time.Hour:
 		return nil, fmt.Sprintf("the saved model is %d days old (retrain after %d)", int(age.Hours()/24), days), nil
+	case !sameColumns(sm.Model.Features(), r.Features.FeatureColumns()):
+		// An upgrade that adds or drops a feature would otherwise fail
+		// every weekly run at scoring until the monthly retrain.
+		return nil, "the saved model was trained on other features than this build makes", nil
 	}
 	return sm, "", nil
 }
@@ -91,4 +96,13 @@ func (r *run) trainOrReuse(ctx context.Context) error {
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil
+}
+
+// sameColumns reports whether a model trained on the columns model can
+// score a table of the columns built; either nil (not known) passes.
+func sameColumns(model, built []string) bool {
+	if model == nil || built == nil {
+		return true
+	}
+	return slices.Equal(slices.Sorted(slices.Values(model)), slices.Sorted(slices.Values(built)))
 }
