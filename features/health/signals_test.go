@@ -3,6 +3,7 @@ package health_test
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,6 +50,7 @@ func TestHealthSignals(t *testing.T) {
 		{health.WasNotBrought12m, "c1", "2024-10-01"},
 		{health.DADisclosed12m, "", "2025-01-01"},
 		{health.LowMood12m, "", "2025-01-01"},
+		{health.Targeted12m, "", "2025-01-01"},
 	}
 	for _, w := range want {
 		s, ok := got[w.code]
@@ -58,6 +60,16 @@ func TestHealthSignals(t *testing.T) {
 		}
 		if d := s.Date.Format("2006-01-02"); d != w.date || s.Person != w.person || s.Text == "" {
 			t.Errorf("%s: person %q date %s text %q; want person %q date %s", w.code, s.Person, d, s.Text, w.person, w.date)
+		}
+	}
+	// Each fact names the recency feature it also evidences, so a weight on
+	// that feature makes the fact a reason.
+	for code, also := range map[string]string{
+		health.WasNotBrought12m: health.WasNotBroughtRecent, health.DADisclosed12m: health.DADisclosedRecent,
+		health.LowMood12m: health.LowMoodRecent, health.Targeted12m: health.TargetedRecent,
+	} {
+		if s, ok := got[code]; ok && !slices.Contains(s.Features, also) {
+			t.Errorf("%s signal's features %v lack %s", code, s.Features, also)
 		}
 	}
 	if _, ok := got[health.ASQBelow12m]; ok {
