@@ -73,3 +73,31 @@ func FuzzIndexCache(f *testing.F) {
 		}
 	})
 }
+
+// TestResumeRefusesAFarGrid: a cache whose grid ends more than a century
+// after the day a run resumes from is refused, not sized: the fuzzer found
+// files saying so, each of which had the resumed grid allocated at many
+// gigabytes, and run after run they stalled the process. Within a century
+// the same file resumes.
+func TestResumeRefusesAFarGrid(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tb := ft.Tables{Source: {ft.Attendance(mem, "u-1", ft.SchoolDays("2126-06-02", "2126-06-20"))}}
+	defer tb.Release()
+	since := features.DayOf(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	idx, err := LoadSince(context.Background(), mem, tb, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), cacheFile)
+	if err := writeCache(path, cached{since: since, deliveries: []string{"a"}, idx: idx}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readResumed(path, since); err == nil {
+		t.Error("resumed from 2025 a grid ending in 2126; want an error")
+	}
+	near := features.DayOf(time.Date(2100, 6, 1, 0, 0, 0, 0, time.UTC))
+	if _, ld, err := readResumed(path, near); err != nil || ld == nil {
+		t.Errorf("resuming from 2100: %v; want the index", err)
+	}
+}

@@ -44,6 +44,14 @@ func decodeResumed(d *cachefile.Decoder, since features.Day) (cached, *loader, e
 	if d.Err() == nil && (days > maxCacheDays || c.since != features.Day(math.MinInt32) && days > 0 && start < c.since) {
 		return c, nil, fmt.Errorf("%d days from day %d, read from day %d", days, start, c.since)
 	}
+	// The resumed grid runs from since to the cached grid's end: a grid
+	// said to end more than a century after since would have the grid
+	// sized (and its day numbers overflow) by a damaged file's word. The
+	// fuzzer found it: allocations of many gigabytes that, run after run,
+	// stalled the process.
+	if span := int64(start) + int64(days) - int64(since); d.Err() == nil && span > maxCacheDays {
+		return c, nil, fmt.Errorf("%d days from day %d, resumed from day %d", days, start, since)
+	}
 	keys := make([]string, d.Length(1))
 	for p := range keys {
 		keys[p] = d.Str()
