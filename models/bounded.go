@@ -153,16 +153,17 @@ func linear(eta []float64, z [][]float64, beta []float64, b float64) {
 	}
 }
 
+// logLoss is −[t·log σ(f) + (1−t)·log(1−σ(f))] for log-odds f and target
+// t, written to stay finite for any f.
+func logLoss(f, t float64) float64 {
+	return math.Log1p(math.Exp(-math.Abs(f))) + math.Max(f, 0) - t*f
+}
+
 // objective is the log-loss at eta plus the penalty.
 func objective(eta, y, beta []float64, lambda float64) float64 {
 	s := 0.0
 	for i, e := range eta {
-		// log(1+exp(e)) − y·e, computed without overflow.
-		if e > 0 {
-			s += e + math.Log1p(math.Exp(-e)) - y[i]*e
-		} else {
-			s += math.Log1p(math.Exp(e)) - y[i]*e
-		}
+		s += logLoss(e, y[i])
 	}
 	for _, v := range beta {
 		s += lambda / 2 * v * v

@@ -174,7 +174,7 @@ func fitPlatt(x []float64, y []bool, w []float64, logOdds bool) (a, b float64) {
 		for i, xi := range x {
 			f := a*xi + b
 			// −[t·log σ(f) + (1−t)·log(1−σ(f))], written to stay finite.
-			sum += weight(w, i) * (math.Log1p(math.Exp(-math.Abs(f))) + math.Max(f, 0) - t[i]*f)
+			sum += weight(w, i) * logLoss(f, t[i])
 		}
 		return sum
 	}
