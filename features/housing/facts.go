@@ -64,7 +64,7 @@ func (b *Builder) Fact(l *features.Link, h *features.Household, r pipeline.Reaso
 		if latest == nil {
 			return "", false
 		}
-		text := fmt.Sprintf("rent arrears of %.1f weeks' rent on %s", latest.arrearsWeeks, date(latest.day))
+		text := fmt.Sprintf("rent arrears of %.1f weeks' rent on %s", latest.arrearsWeeks(), date(latest.day))
 		if name, ok := stageNames[latest.stage()]; ok {
 			text += ", action reached: " + name
 		}

@@ -67,12 +67,20 @@ type placement struct {
 // no pointer (the collector need not scan them) and its tenancy is a
 // number: 32 bytes, not 48 and a string.
 type snapshot struct {
-	day          features.Day
-	tenancy      int32 // numbered in the order first read; a stage change is within one tenancy
-	arrearsWeeks float64
-	balance      float64
-	rent         float32 // weekly; 0 when null
-	st           uint8   // arrears_stage's number + 1; 0 when the stage is null
+	day     features.Day
+	tenancy int32 // numbered in the order first read; a stage change is within one tenancy
+	balance float64
+	rent    float64 // weekly; 0 when null or not positive
+	st      uint8   // arrears_stage's number + 1; 0 when the stage is null
+}
+
+// arrearsWeeks is the balance owed over the weekly rent: 0 in credit or
+// when the rent is not known.
+func (s *snapshot) arrearsWeeks() float64 {
+	if s.rent <= 0 || s.balance <= 0 {
+		return 0
+	}
+	return s.balance / s.rent
 }
 
 // stage is the arrears stage's number, 0 (none) when it is null.
@@ -207,10 +215,7 @@ func (b *Builder) read(ctx context.Context) error {
 			}
 			s := snapshot{tenancy: t, day: features.Day(day.Value(i)), balance: bal.Value(i)}
 			if rent.IsValid(i) && rent.Value(i) > 0 {
-				s.rent = float32(rent.Value(i))
-				if s.balance > 0 {
-					s.arrearsWeeks = s.balance / rent.Value(i)
-				}
+				s.rent = rent.Value(i)
 			}
 			if stage.IsValid(i) {
 				s.st = uint8(stages[stage.Value(i)]) + 1
@@ -262,7 +267,7 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 				}
 			}
 			if latest := ps.latestBefore(m, d); latest != nil {
-				cols[4][i] = max(cols[4][i], latest.arrearsWeeks)
+				cols[4][i] = max(cols[4][i], latest.arrearsWeeks())
 				cols[5][i] = max(cols[5][i], latest.stage())
 				if eightBefore := ps.latestBefore(m, d-56); eightBefore != nil && latest.balance > eightBefore.balance && latest.balance > 0 {
 					cols[6][i] = 1

@@ -132,7 +132,7 @@ func (ps *people) unpaidWeeks(p features.PersonIndex, d features.Day, n int) int
 			continue
 		}
 		if prev != nil && s.day >= from && s.day-prev.day == 7 && s.tenancy == prev.tenancy &&
-			s.rent > 0 && s.balance-prev.balance >= 0.99*float64(s.rent) {
+			s.rent > 0 && s.balance-prev.balance >= 0.99*s.rent {
 			unpaid++
 		}
 		prev = s

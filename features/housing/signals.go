@@ -56,9 +56,9 @@ func (b *Builder) Signals(l *features.Link, h *features.Household) pipeline.Fami
 		if latest == nil {
 			continue
 		}
-		if latest.arrearsWeeks >= 1 && year.Contains(latest.day) {
-			add(ArrearsWeeks, []string{ArrearsWeeks}, latest.day, min(latest.arrearsWeeks/8, 1)*0.6,
-				fmt.Sprintf("rent arrears of %.1f weeks' rent on %s", latest.arrearsWeeks, date(latest.day)))
+		if latest.arrearsWeeks() >= 1 && year.Contains(latest.day) {
+			add(ArrearsWeeks, []string{ArrearsWeeks}, latest.day, min(latest.arrearsWeeks()/8, 1)*0.6,
+				fmt.Sprintf("rent arrears of %.1f weeks' rent on %s", latest.arrearsWeeks(), date(latest.day)))
 		}
 		if before := ps.latestBefore(m, d-56); before != nil && latest.balance > before.balance && latest.balance > 0 && year.Contains(latest.day) {
 			add(ArrearsRising8w, []string{ArrearsRising8w, Unpaid13w}, latest.day, 0.4,

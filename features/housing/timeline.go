@@ -94,8 +94,8 @@ func (b *Builder) Timeline(l *features.Link, h *features.Household, _ []pipeline
 				switch {
 				case last.balance > 0 && s.balance <= 0:
 					add(s.day, "rent arrears cleared")
-				case crossed(last.arrearsWeeks, s.arrearsWeeks):
-					add(s.day, fmt.Sprintf("rent arrears: %d weeks", int(s.arrearsWeeks)))
+				case crossed(last.arrearsWeeks(), s.arrearsWeeks()):
+					add(s.day, fmt.Sprintf("rent arrears: %d weeks", int(s.arrearsWeeks())))
 				}
 				last = s
 			}
