@@ -226,8 +226,9 @@ func (b *Builder) Build(ctx context.Context, l *features.Link, cols [][]float64)
 				if c.instrument == contract.InstrumentEPDS && c.scored && (cols[8][i] == 0 || c.day > epdsDay || (c.day == epdsDay && float64(c.score) > cols[7][i])) {
 					cols[7][i], cols[8][i], epdsDay = float64(c.score), 1, c.day
 				}
-			}
-			for _, c := range ps.in(m, w) {
+				if !w.Contains(c.day) {
+					continue // the rest count over the year
+				}
 				if c.wasNotBrought {
 					cols[0][i]++
 				}
