@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // fitBounded fits an L2-penalised logistic regression whose weights on the
@@ -17,10 +19,17 @@ import (
 // squares solved by cyclic coordinate descent, where a bound is a clip: the
 // approach glmnet takes, and exact for a convex loss with box constraints.
 // A step that does not lower the objective is halved.
+//
+// Each Newton step first gathers the weighted least squares' sufficient
+// statistics (the weighted Gram matrix of the columns, and their weighted
+// products with the working response: glmnet's "covariance updates"), in
+// one pass over the rows. Coordinate descent then costs O(d²) a sweep
+// instead of O(d·n): correlated need signals take hundreds of sweeps to
+// settle, and at 200,000 rows the per-row sweeps were most of a cold run.
 func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64, nonNeg []bool) (coefs []float64, intercept float64, err error) {
 	const (
 		maxNewton = 50
-		maxPasses = 200
+		maxPasses = 10000
 		tol       = 1e-7 // on the largest weight change, in log-odds per sd
 	)
 	d, n := len(z), len(y)
@@ -38,8 +47,9 @@ func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64,
 	for i := range eta {
 		eta[i] = b
 	}
-	w, res := make([]float64, n), make([]float64, n)
-	a := make([]float64, d)
+	w, u := make([]float64, n), make([]float64, n)
+	st := newWLS(d)
+	s := make([]float64, d)
 	obj := objective(eta, y, beta, lambda)
 	oldBeta := make([]float64, d)
 	for range maxNewton {
@@ -47,48 +57,47 @@ func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64,
 			return nil, 0, err
 		}
 		// The quadratic model of the log-loss at eta: weights p(1−p) and
-		// the working residual (y−p)/w.
+		// the working response eta + (y−p)/w.
 		for i, e := range eta {
 			p := sigmoid(e)
 			w[i] = max(p*(1-p), 1e-6)
-			res[i] = (y[i] - p) / w[i]
+			u[i] = e + (y[i]-p)/w[i]
 		}
-		for j, col := range z {
-			s := 0.0
-			for i, v := range col {
-				s += w[i] * v * v
-			}
-			a[j] = s
-		}
-		var a0 float64
-		for _, v := range w {
-			a0 += v
-		}
+		st.gather(z, w, u)
 		copy(oldBeta, beta)
 		oldB := b
+		// s_j is Σ_i w_i z_ij r_i and s0 is Σ_i w_i r_i, for the residual
+		// r = u − b − zβ, kept up to date as the weights move.
+		s0 := st.q0 - st.a0*b
+		for j := range s {
+			s[j] = st.q[j] - st.c[j]*b
+			s0 -= st.c[j] * beta[j]
+		}
+		for k, bk := range beta {
+			if bk == 0 {
+				continue
+			}
+			for j := range s {
+				s[j] -= st.g[j*d+k] * bk
+			}
+		}
 		for range maxPasses {
 			move := 0.0
 			// The intercept, then each weight in turn.
-			s := 0.0
-			for i, r := range res {
-				s += w[i] * r
-			}
-			if delta := s / a0; delta != 0 {
+			if delta := s0 / st.a0; delta != 0 {
 				b += delta
-				for i := range res {
-					res[i] -= delta
+				s0 = 0
+				for j := range s {
+					s[j] -= st.c[j] * delta
 				}
 				move = max(move, math.Abs(delta))
 			}
-			for j, col := range z {
-				if a[j] == 0 {
+			for j := range beta {
+				ajj := st.g[j*d+j]
+				if ajj == 0 {
 					continue
 				}
-				s := 0.0
-				for i, v := range col {
-					s += w[i] * v * res[i]
-				}
-				nb := (s + a[j]*beta[j]) / (a[j] + lambda)
+				nb := (s[j] + ajj*beta[j]) / (ajj + lambda)
 				if nonNeg[j] && nb < 0 {
 					nb = 0
 				}
@@ -97,9 +106,11 @@ func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64,
 					continue
 				}
 				beta[j] = nb
-				for i, v := range col {
-					res[i] -= delta * v
+				row := st.g[j*d : (j+1)*d]
+				for k := range s {
+					s[k] -= row[k] * delta
 				}
+				s0 -= st.c[j] * delta
 				move = max(move, math.Abs(delta))
 			}
 			if move < tol {
@@ -136,6 +147,90 @@ func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64,
 		}
 	}
 	return beta, b, nil
+}
+
+// wls holds a weighted least-squares problem's sufficient statistics over
+// the columns z_j with row weights w and response u: the Gram matrix
+// g[j·d+k] = Σ w z_j z_k, the column sums c_j = Σ w z_j, the products
+// q_j = Σ w z_j u, and a0 = Σ w, q0 = Σ w u.
+type wls struct {
+	d      int
+	g      []float64
+	c, q   []float64
+	a0, q0 float64
+	wz     [][]float64 // a block of rows' w·z_j, reused
+}
+
+// wlsBlock is how many rows gather takes at a time: the block's columns,
+// twice over, stay in the core's cache while every pair of columns is
+// multiplied.
+const wlsBlock = 1024
+
+func newWLS(d int) *wls {
+	st := &wls{d: d, g: make([]float64, d*d), c: make([]float64, d), q: make([]float64, d), wz: make([][]float64, d)}
+	for j := range st.wz {
+		st.wz[j] = make([]float64, wlsBlock)
+	}
+	return st
+}
+
+// gather computes the statistics in one pass over the rows, a block at a
+// time.
+func (st *wls) gather(z [][]float64, w, u []float64) {
+	d := st.d
+	clear(st.g)
+	clear(st.c)
+	clear(st.q)
+	st.a0, st.q0 = 0, 0
+	for i, wi := range w {
+		st.a0 += wi
+		st.q0 += wi * u[i]
+	}
+	for lo := 0; lo < len(w); lo += wlsBlock {
+		hi := min(lo+wlsBlock, len(w))
+		wb, ub := w[lo:hi], u[lo:hi]
+		for j, col := range z {
+			wz := st.wz[j][:hi-lo]
+			for t, v := range col[lo:hi] {
+				wz[t] = wb[t] * v
+			}
+			st.c[j] += sum(wz)
+			st.q[j] += dot(wz, ub)
+			for k := 0; k <= j; k++ {
+				st.g[j*d+k] += floats.Dot(wz, z[k][lo:hi])
+			}
+		}
+	}
+	for j := range d {
+		for k := 0; k < j; k++ {
+			st.g[k*d+j] = st.g[j*d+k]
+		}
+	}
+}
+
+// dot is Σ a_i b_i, four running sums at a time so the adds overlap.
+func dot(a, b []float64) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func sum(a []float64) float64 {
+	s := 0.0
+	for _, v := range a {
+		s += v
+	}
+	return s
 }
 
 // linear sets eta to b + Σ_j beta_j z_j.
