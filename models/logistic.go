@@ -95,11 +95,11 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 		c = t.CPerRow / float64(rows)
 	}
 	m := &Logistic{features: FeatureColumns(feats), penalty: penalty}
-	x, err := Matrix(feats, m.features)
+	cols, err := Columns(feats, m.features)
 	if err != nil {
 		return nil, err
 	}
-	m.means, m.sds = moments(x, len(m.features))
+	m.means, m.sds = moments(cols, rows)
 	for j, f := range m.features {
 		if math.IsInf(m.means[j], 0) || math.IsInf(m.sds[j], 0) {
 			return nil, fmt.Errorf("feature %q: values too large to standardise", f)
@@ -116,14 +116,17 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 		if penalty != PenaltyL2 {
 			return nil, fmt.Errorf("non-negative weights take the l2 penalty, not %s", penalty)
 		}
-		return m, m.fitBounded(ctx, x, y, 1/c, t.NonNegative)
+		return m, m.fitBounded(ctx, cols, y, 1/c, t.NonNegative)
 	}
 	d := len(m.features) + 1
 	prob := newLRProblem(rows, d)
-	z := make([]float64, d)
+	raw, z := make([]float64, d-1), make([]float64, d)
 	z[d-1] = 1
-	for i, row := range x {
-		m.standardise(row, z)
+	for i := range rows {
+		for j, col := range cols {
+			raw[j] = col[i]
+		}
+		m.standardise(raw, z)
 		prob.add(z, y[i])
 	}
 	if err := ctx.Err(); err != nil {
@@ -138,22 +141,17 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 }
 
 // fitBounded fits m's weights with fitBounded, the features standardised
-// as Score will standardise them.
-func (m *Logistic) fitBounded(ctx context.Context, x [][]float64, y []float64, lambda float64, nonNeg func(string) bool) error {
-	z := make([][]float64, len(m.features))
+// as Score will standardise them. It standardises cols in place.
+func (m *Logistic) fitBounded(ctx context.Context, cols [][]float64, y []float64, lambda float64, nonNeg func(string) bool) error {
 	bounded := make([]bool, len(m.features))
-	row := make([]float64, len(m.features))
 	for j, f := range m.features {
-		z[j] = make([]float64, len(x))
 		bounded[j] = nonNeg(f)
-	}
-	for i, raw := range x {
-		m.standardise(raw, row)
-		for j, v := range row {
-			z[j][i] = v
+		mean, sd := m.means[j], m.sds[j]
+		for i, v := range cols[j] {
+			cols[j][i] = max(-zLimit, min(zLimit, (v-mean)/sd))
 		}
 	}
-	coefs, b, err := fitBounded(ctx, z, y, lambda, bounded)
+	coefs, b, err := fitBounded(ctx, cols, y, lambda, bounded)
 	if err != nil {
 		return err
 	}
@@ -161,18 +159,17 @@ func (m *Logistic) fitBounded(ctx context.Context, x [][]float64, y []float64, l
 	return nil
 }
 
-// moments returns each column's mean and population standard deviation; a
-// constant column gets sd 1 so standardising it gives 0 instead of NaN.
-func moments(x [][]float64, cols int) (means, sds []float64) {
-	means, sds = make([]float64, cols), make([]float64, cols)
-	n := float64(len(x))
-	for _, row := range x {
-		for j, v := range row {
+// moments returns each column's mean and population standard deviation
+// over its rows; a constant column gets sd 1 so standardising it gives 0
+// instead of NaN.
+func moments(cols [][]float64, rows int) (means, sds []float64) {
+	means, sds = make([]float64, len(cols)), make([]float64, len(cols))
+	n := float64(rows)
+	for j, col := range cols {
+		for _, v := range col {
 			means[j] += v / n
 		}
-	}
-	for _, row := range x {
-		for j, v := range row {
+		for _, v := range col {
 			sds[j] += (v - means[j]) * (v - means[j]) / n
 		}
 	}

@@ -75,6 +75,29 @@ func Matrix(feats arrow.Record, features []string) ([][]float64, error) {
 	return x, nil
 }
 
+// Columns is Matrix by column: out[j] holds features[j]'s values, row by
+// row. A fit that works a column at a time (the bounded fit's coordinate
+// descent, the moments) reads them from here without a row-major copy of
+// the table beside them.
+func Columns(feats arrow.Record, features []string) ([][]float64, error) {
+	rows := int(feats.NumRows())
+	out := make([][]float64, len(features))
+	for j, name := range features {
+		col, err := column(feats, name)
+		if err != nil {
+			return nil, err
+		}
+		if n := col.NullN(); n > 0 {
+			return nil, fmt.Errorf("column %q: %d null values", name, n)
+		}
+		out[j] = make([]float64, rows)
+		if err := fill(out[j], 1, 0, col); err != nil {
+			return nil, fmt.Errorf("column %q: %w", name, err)
+		}
+	}
+	return out, nil
+}
+
 // column finds exactly one column called name.
 func column(feats arrow.Record, name string) (arrow.Array, error) {
 	idx := feats.Schema().FieldIndices(name)
