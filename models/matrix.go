@@ -61,15 +61,8 @@ func Matrix(feats arrow.Record, features []string) ([][]float64, error) {
 		x[i] = data[i*cols : (i+1)*cols : (i+1)*cols]
 	}
 	for j, name := range features {
-		col, err := column(feats, name)
-		if err != nil {
+		if err := fillColumn(data, cols, j, feats, name); err != nil {
 			return nil, err
-		}
-		if n := col.NullN(); n > 0 {
-			return nil, fmt.Errorf("column %q: %d null values", name, n)
-		}
-		if err := fill(data, cols, j, col); err != nil {
-			return nil, fmt.Errorf("column %q: %w", name, err)
 		}
 	}
 	return x, nil
@@ -83,19 +76,28 @@ func Columns(feats arrow.Record, features []string) ([][]float64, error) {
 	rows := int(feats.NumRows())
 	out := make([][]float64, len(features))
 	for j, name := range features {
-		col, err := column(feats, name)
-		if err != nil {
-			return nil, err
-		}
-		if n := col.NullN(); n > 0 {
-			return nil, fmt.Errorf("column %q: %d null values", name, n)
-		}
 		out[j] = make([]float64, rows)
-		if err := fill(out[j], 1, 0, col); err != nil {
-			return nil, fmt.Errorf("column %q: %w", name, err)
+		if err := fillColumn(out[j], 1, 0, feats, name); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// fillColumn writes the feature column name, which must be numeric and
+// without nulls, into column j of the row-major data with cols columns.
+func fillColumn(data []float64, cols, j int, feats arrow.Record, name string) error {
+	col, err := column(feats, name)
+	if err != nil {
+		return err
+	}
+	if n := col.NullN(); n > 0 {
+		return fmt.Errorf("column %q: %d null values", name, n)
+	}
+	if err := fill(data, cols, j, col); err != nil {
+		return fmt.Errorf("column %q: %w", name, err)
+	}
+	return nil
 }
 
 // column finds exactly one column called name.
