@@ -194,8 +194,8 @@ func (st *wls) gather(z [][]float64, w, u []float64) {
 			for t, v := range col[lo:hi] {
 				wz[t] = wb[t] * v
 			}
-			st.c[j] += sum(wz)
-			st.q[j] += dot(wz, ub)
+			st.c[j] += floats.Sum(wz)
+			st.q[j] += floats.Dot(wz, ub)
 			for k := 0; k <= j; k++ {
 				st.g[j*d+k] += floats.Dot(wz, z[k][lo:hi])
 			}
@@ -206,31 +206,6 @@ func (st *wls) gather(z [][]float64, w, u []float64) {
 			st.g[k*d+j] = st.g[j*d+k]
 		}
 	}
-}
-
-// dot is Σ a_i b_i, four running sums at a time so the adds overlap.
-func dot(a, b []float64) float64 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-func sum(a []float64) float64 {
-	s := 0.0
-	for _, v := range a {
-		s += v
-	}
-	return s
 }
 
 // linear sets eta to b + Σ_j beta_j z_j.
