@@ -158,20 +158,16 @@ type wls struct {
 	g      []float64
 	c, q   []float64
 	a0, q0 float64
-	wz     [][]float64 // a block of rows' w·z_j, reused
+	wz     []float64 // one column's w·z_j over a block of rows, reused
 }
 
-// wlsBlock is how many rows gather takes at a time: the block's columns,
-// twice over, stay in the core's cache while every pair of columns is
-// multiplied.
+// wlsBlock is how many rows gather takes at a time: the block's stretch
+// of every column, and one column's weighted copy, stay in the core's
+// cache while every pair of columns is multiplied.
 const wlsBlock = 1024
 
 func newWLS(d int) *wls {
-	st := &wls{d: d, g: make([]float64, d*d), c: make([]float64, d), q: make([]float64, d), wz: make([][]float64, d)}
-	for j := range st.wz {
-		st.wz[j] = make([]float64, wlsBlock)
-	}
-	return st
+	return &wls{d: d, g: make([]float64, d*d), c: make([]float64, d), q: make([]float64, d), wz: make([]float64, wlsBlock)}
 }
 
 // gather computes the statistics in one pass over the rows, a block at a
@@ -190,7 +186,7 @@ func (st *wls) gather(z [][]float64, w, u []float64) {
 		hi := min(lo+wlsBlock, len(w))
 		wb, ub := w[lo:hi], u[lo:hi]
 		for j, col := range z {
-			wz := st.wz[j][:hi-lo]
+			wz := st.wz[:hi-lo]
 			for t, v := range col[lo:hi] {
 				wz[t] = wb[t] * v
 			}
