@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -121,15 +122,103 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	rc := recycle.New(mem, connectors.RecycleBytes)
 	defer rc.Close()
 	defer s.pseud.Forget() // see Forget: no raw identifier outlives the read
-	return connectors.EachFile(ctx, s.cfg.Path, []string{s.spec.Pattern, s.spec.Pattern + ".gz"}, func(name string) error {
-		return s.readFile(ctx, rc, sink, name)
-	})
+	files, err := connectors.ListFolder(s.cfg.Path, s.spec.Pattern, s.spec.Pattern+".gz")
+	if err != nil {
+		return err
+	}
+	// While a file is parsed, the next one is hashed on another goroutine
+	// (see ahead): the hash is a whole read of the file, and waiting for it
+	// between files left a core idle for a tenth of the ingest.
+	// A file the store knows by name, size and time is skipped unread.
+	// speed-up; fallback tested by TestKnownFilesFallbackSameBooks: a sink
+	// without it refuses the file in Begin once it is hashed.
+	known, _ := sink.(pipeline.KnownFiles)
+	var next *ahead
+	defer func() { next.wait() }()
+	for i, name := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cur := next
+		next = nil
+		hashNext := func() {
+			if i+1 < len(files) {
+				next = s.hashAhead(known, files[i+1])
+			}
+		}
+		err := s.readFile(ctx, rc, sink, known, name, cur, hashNext)
+		cur.wait()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ahead is a file's fingerprint taken on another goroutine while the file
+// before it is read. It is used only if the file's size and modification
+// time are still those it was hashed at; otherwise, or if hashing failed,
+// the file is hashed again where it is read, so every error and every
+// digest is the one a file-by-file read would give.
+type ahead struct {
+	done chan struct{}
+	fp   digest
+	err  error
+}
+
+// hashAhead starts hashing the named file, unless the store already knows
+// it by name, size and time (a weekly run skips such files unread, and
+// hashing them ahead would read every old delivery again).
+func (s *Source) hashAhead(known pipeline.KnownFiles, name string) *ahead {
+	path := filepath.Join(s.cfg.Path, name)
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	if known != nil {
+		if _, ok := known.Known(name, info.Size(), info.ModTime()); ok {
+			return nil
+		}
+	}
+	gz := strings.HasSuffix(strings.ToLower(name), ".gz")
+	auto := s.cfg.Encoding == "" || s.cfg.Encoding == EncodingAuto
+	a := &ahead{done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		a.fp, a.err = fingerprint(path, gz, auto)
+	}()
+	return a
+}
+
+// wait waits for the hash to finish (nil: none was started).
+func (a *ahead) wait() {
+	if a != nil {
+		<-a.done
+	}
+}
+
+// digest returns the hash taken ahead if it still describes the file as
+// it now is (info).
+func (a *ahead) digest(info os.FileInfo) (digest, bool) {
+	if a == nil {
+		return digest{}, false
+	}
+	a.wait()
+	if a.err != nil || a.fp.ref.Size != info.Size() || !a.fp.modTime.Equal(info.ModTime()) {
+		return digest{}, false
+	}
+	return a.fp, true
 }
 
 // readFile reads one file. One pass both hashes the file and, when the
 // encoding is auto, sniffs it, so a file is read twice rather than three
 // times.
-func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, name string) error {
+//
+// known is the sink's KnownFiles, nil if it has none. pre is the file's
+// hash taken ahead (nil: none); hashNext is called once
+// the file is begun, to start hashing the next file while this one is
+// parsed.
+func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeline.Sink, known pipeline.KnownFiles, name string, pre *ahead, hashNext func()) error {
 	path := filepath.Join(s.cfg.Path, name)
 	gz := strings.HasSuffix(strings.ToLower(name), ".gz")
 	enc := s.cfg.Encoding
@@ -138,11 +227,8 @@ func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeli
 	if err != nil {
 		return s.fileErr(name, connectors.UnwrapPath(err))
 	}
-	// A file the store knows by name, size and time is skipped unread.
-	// speed-up; fallback tested by TestKnownFilesFallbackSameBooks: a sink
-	// without it refuses the file in Begin once it is hashed.
-	if ks, ok := sink.(pipeline.KnownFiles); ok {
-		if sha, known := ks.Known(name, info.Size(), info.ModTime()); known {
+	if known != nil {
+		if sha, ok := known.Known(name, info.Size(), info.ModTime()); ok {
 			ok, err := sink.Begin(pipeline.FileRef{Name: name, SHA256: sha, Size: info.Size(), ModTime: info.ModTime()})
 			if err != nil {
 				return s.fileErr(name, err)
@@ -153,19 +239,22 @@ func (s *Source) readFile(ctx context.Context, mem memory.Allocator, sink pipeli
 			return nil
 		}
 	}
-	fp, err := fingerprint(path, gz, auto)
-	if err != nil {
-		return s.fileErr(name, err)
+	fp, ok := pre.digest(info)
+	if !ok {
+		if fp, err = fingerprint(path, gz, auto); err != nil {
+			return s.fileErr(name, err)
+		}
 	}
 	ref := fp.ref
 	ref.Name, ref.ModTime = name, info.ModTime()
-	ok, err := sink.Begin(ref)
+	ok, err = sink.Begin(ref)
 	if err != nil {
 		return s.fileErr(name, err)
 	}
 	if !ok {
 		return nil
 	}
+	hashNext()
 	if auto {
 		if fp.sniffErr != nil {
 			return s.fileErr(name, fp.sniffErr)
@@ -210,6 +299,9 @@ type digest struct {
 	// else EncodingWindows1252.
 	enc      string
 	sniffErr error // why the bytes could not be sniffed (not gzip)
+	// modTime is the file's modification time when it was hashed, so a
+	// hash taken ahead can be checked against the file as it is read.
+	modTime time.Time
 }
 
 // encodingUTF16 is UTF-16 with a byte-order mark, little- or big-endian
@@ -245,6 +337,7 @@ func fingerprint(path string, gz, sniff bool) (digest, error) {
 		return digest{}, connectors.UnwrapPath(err)
 	}
 	p.ref = pipeline.FileRef{SHA256: hex.EncodeToString(h.Sum(nil)), Size: fi.Size()}
+	p.modTime = fi.ModTime()
 	return p, nil
 }
 
