@@ -240,7 +240,7 @@ func printSummary(w io.Writer, cfg *config.Config, m *pipeline.Manifest) {
 	}
 	if bt := m.Backtest; bt != nil && bt.TopOfList != nil && bt.TopOfList.Listed.Households > 0 {
 		top := bt.TopOfList
-		fmt.Fprintf(w, "top of the list in the backtest: mean score %.3f, corrected %.3f, outcome rate %.3f over %d listed households;",
+		fmt.Fprintf(w, "top of the list in the backtest (each date corrected by the dates before it): mean score %.3f, corrected %.3f, outcome rate %.3f over %d listed households;",
 			top.Listed.MeanScore, top.Listed.Corrected, top.Listed.ObservedRate, top.Listed.Households)
 		for _, b := range top.Bands {
 			fmt.Fprintf(w, " %s %.3f against %.3f (%d)", b.Band, b.Corrected, b.ObservedRate, b.Households)

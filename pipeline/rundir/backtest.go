@@ -186,8 +186,10 @@ const TopTolerance = 0.03
 // by the ratio of their outcomes to their scores, the bands are drawn on
 // the corrected score, and a band whose corrected mean lies outside
 // TopTolerance of its outcome rate is merged into its neighbour. Each
-// date's correction is cross-fitted (its ratio comes from the other
-// dates), so the figures test the correction rather than restate it.
+// date's correction comes from the dates before it, as the live list's
+// comes from the backtest before it, so the figures test the correction
+// rather than restate it; the first date, with none before it, is left
+// out of the figures.
 type TopOfList struct {
 	Model     string            `json:"model"`
 	Tolerance float64           `json:"tolerance"`
@@ -204,12 +206,13 @@ type BandCalibration struct {
 	Households int      `json:"households"`
 	Positives  int      `json:"positives"`
 	// MeanScore is the model's own calibrated score; Corrected the score
-	// times the listed households' ratio from the other dates.
+	// times the listed households' ratio from the dates before.
 	MeanScore    float64 `json:"mean_score"`
 	Corrected    float64 `json:"mean_corrected_score"`
 	ObservedRate float64 `json:"observed_rate"`
-	// Ratio is the outcomes over the scores on every date: for "all
-	// listed", what a list's scores are multiplied by.
+	// Ratio is the outcomes over the scores: for "all listed", on every
+	// date, the first included, and what a live list's scores are
+	// multiplied by.
 	Ratio  float64 `json:"ratio"`
 	Within bool    `json:"within_tolerance"`
 }

@@ -111,10 +111,10 @@ func (c ModelCard) Markdown() string {
 			b.WriteString("\n")
 		}
 		if top := c.TopOfList; top != nil && top.Listed.Households > 0 {
-			fmt.Fprintf(&b, "### The top of the list\n\nOn the backtest's lists (the %d households ranked highest on each date), the mean score was %.3f and %.3f had the outcome. "+
-				"A list's scores are multiplied by the ratio of the two (%.2f), and the bands drawn on the corrected score; a band whose corrected mean lies more than %.2f from its outcome rate is merged into the next. "+
-				"Each date's correction comes from the other dates.\n\n",
-				top.Listed.Households, top.Listed.MeanScore, top.Listed.ObservedRate, top.Listed.Ratio, top.Tolerance)
+			fmt.Fprintf(&b, "### The top of the list\n\nA list's scores are multiplied by the ratio of outcomes to scores on the backtest's lists (the households ranked highest on each date): %.2f. "+
+				"To test that correction as a live list meets it, each backtest date's list was corrected by the dates before it: on the lists after the first date (%d households), the mean score was %.3f, the corrected mean %.3f, and %.3f had the outcome. "+
+				"The bands are drawn on the corrected score; a band whose corrected mean lies more than %.2f from its outcome rate is merged into the next.\n\n",
+				top.Listed.Ratio, top.Listed.Households, top.Listed.MeanScore, top.Listed.Corrected, top.Listed.ObservedRate, top.Tolerance)
 			b.WriteString("| band | holds | households | mean score | corrected | outcome rate | within |\n|---|---|---|---|---|---|---|\n")
 			for _, bc := range top.Bands {
 				fmt.Fprintf(&b, "| %s | %s | %d | %.3f | %.3f | %.3f | %t |\n", bc.Band, strings.Join(bc.Holds, ", "), bc.Households, bc.MeanScore, bc.Corrected, bc.ObservedRate, bc.Within)

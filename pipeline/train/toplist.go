@@ -31,8 +31,6 @@ func topOfList(folds []*pipeline.FoldScores, baseRates []float64, name string, r
 			pts = append(pts, listedPoint{fold: f, score: sc[i], label: fs.Labels[i]})
 		}
 	}
-	// Each date's ratio from the other dates; the bands on the corrected
-	// score.
 	sum := make([]float64, len(folds))
 	pos := make([]float64, len(folds))
 	var allSum, allPos float64
@@ -44,11 +42,36 @@ func topOfList(folds []*pipeline.FoldScores, baseRates []float64, name string, r
 			allPos++
 		}
 	}
-	for k := range pts {
-		p := &pts[k]
-		p.corrected = p.score * ratio(allPos-pos[p.fold], allSum-sum[p.fold])
-		p.band = rules.Band(p.corrected, baseRates[p.fold])
+	// Each date's ratio from the dates before it, as the live list's comes
+	// from the backtest before it; the bands on the corrected score. A
+	// ratio from the other dates, later ones included, made the check
+	// nearly an identity: with lists of one size, the pooled corrected
+	// mean is the pooled outcome rate whatever the ratios. The first date
+	// has no date before it, so it is left out of the check.
+	dates := make([]int, len(folds))
+	for f := range dates {
+		dates[f] = f
 	}
+	slices.SortStableFunc(dates, func(a, b int) int { return folds[a].AsOf.Compare(folds[b].AsOf) })
+	before := make([]float64, len(folds)) // each date's ratio; NaN: none
+	var sumBefore, posBefore float64
+	for i, f := range dates {
+		before[f] = math.NaN()
+		if i > 0 {
+			before[f] = ratio(posBefore, sumBefore)
+		}
+		sumBefore, posBefore = sumBefore+sum[f], posBefore+pos[f]
+	}
+	checked := pts[:0:0]
+	for _, p := range pts {
+		if math.IsNaN(before[p.fold]) {
+			continue
+		}
+		p.corrected = p.score * before[p.fold]
+		p.band = rules.Band(p.corrected, baseRates[p.fold])
+		checked = append(checked, p)
+	}
+	pts = checked
 	top := &pipeline.TopOfList{Model: name, Tolerance: pipeline.TopTolerance, MergedInto: map[string]string{}}
 	order := []string{pipeline.BandVeryHigh, pipeline.BandHigh, pipeline.BandRaised}
 	holds := map[string][]string{}
@@ -107,6 +130,9 @@ func topOfList(folds []*pipeline.FoldScores, baseRates []float64, name string, r
 	}
 	top.Listed = calibrateBand(pts, len(folds), func(listedPoint) bool { return true })
 	top.Listed.Band = "all listed"
+	// What the live list is corrected by: every date's outcomes over its
+	// scores, the first date's too.
+	top.Listed.Ratio = ratio(allPos, allSum)
 	return top
 }
 

@@ -3,17 +3,20 @@ package train
 import (
 	"earlyhelp/pipeline"
 	"math"
+	"slices"
 	"testing"
+	"time"
 )
 
 // TestTopOfList: scores twice the outcome rate at the top of every date
-// are corrected by the other dates' ratio, the bands are drawn on the
-// corrected score, and a band whose mean misses its rate is merged.
+// are corrected by the earlier dates' ratio (the first date left out of
+// the check), the bands are drawn on the corrected score, and a band
+// whose mean misses its rate is merged.
 func TestTopOfList(t *testing.T) {
 	var folds []*pipeline.FoldScores
 	rates := []float64{}
 	for f := 0; f < 4; f++ {
-		fs := &pipeline.FoldScores{K: 20, Scores: map[string][]float64{"m": nil}}
+		fs := &pipeline.FoldScores{K: 20, AsOf: time.Date(2025, 1, 6+28*f, 0, 0, 0, 0, time.UTC), Scores: map[string][]float64{"m": nil}}
 		for i := 0; i < 100; i++ {
 			s := 0.01
 			y := false
@@ -28,7 +31,7 @@ func TestTopOfList(t *testing.T) {
 		rates = append(rates, 0.02)
 	}
 	top := topOfList(folds, rates, "m", pipeline.ListRules{})
-	if top.Listed.Households != 80 || top.Listed.Positives != 16 {
+	if top.Listed.Households != 60 || top.Listed.Positives != 12 {
 		t.Fatalf("listed %+v", top.Listed)
 	}
 	if math.Abs(top.Listed.MeanScore-0.4) > 1e-9 || math.Abs(top.Listed.Corrected-0.2) > 1e-9 || !top.Listed.Within {
@@ -50,6 +53,51 @@ func TestTopOfList(t *testing.T) {
 	top = topOfList(folds, rates, "m", pipeline.ListRules{VeryHigh: 10, High: 3})
 	if len(top.Bands) != 1 || len(top.MergedInto) == 0 || !top.Bands[0].Within {
 		t.Errorf("bands %+v merged %v; want the two bands merged into one within tolerance", top.Bands, top.MergedInto)
+	}
+}
+
+// TestTopOfListDrift: the listed households' outcome rate falls from half
+// their score on the early dates to a quarter on the late ones. Corrected
+// by the dates before it, each late date is overstated and the check
+// says so; corrected by the other dates, the pooled figure matched the
+// pooled outcome rate exactly, and the drift went unseen. The folds come
+// in any order: the dates before are by date.
+func TestTopOfListDrift(t *testing.T) {
+	var folds []*pipeline.FoldScores
+	var rates []float64
+	for f := 0; f < 6; f++ {
+		fs := &pipeline.FoldScores{K: 20, AsOf: time.Date(2025, 1, 6+28*f, 0, 0, 0, 0, time.UTC), Scores: map[string][]float64{"m": nil}}
+		every := 5 // listed outcome rate 0.2 of a score of 0.4: ratio 0.5
+		if f >= 3 {
+			every = 10 // 0.1: ratio 0.25
+		}
+		for i := 0; i < 100; i++ {
+			s, y := 0.01, false
+			if i < 20 {
+				s, y = 0.4, i%every == 0
+			}
+			fs.Scores["m"] = append(fs.Scores["m"], s)
+			fs.Labels = append(fs.Labels, y)
+		}
+		folds = append(folds, fs)
+		rates = append(rates, 0.02)
+	}
+	slices.Reverse(folds)
+	top := topOfList(folds, rates, "m", pipeline.ListRules{})
+	// Dates 2-6 list 100 households with 4+4+2+2+2 = 14 outcomes. Each
+	// date's ratio is the earlier dates' outcomes over their scores (0.4
+	// a household, 20 a date): 4/8, 8/16, 12/24, 14/32 and 16/40.
+	wantRate := 14.0 / 100
+	wantCorrected := 20 * 0.4 * (4.0/8 + 8.0/16 + 12.0/24 + 14.0/32 + 16.0/40) / 100
+	if top.Listed.Households != 100 || math.Abs(top.Listed.ObservedRate-wantRate) > 1e-12 {
+		t.Fatalf("listed %+v; want 100 households at %v", top.Listed, wantRate)
+	}
+	if math.Abs(top.Listed.Corrected-wantCorrected) > 1e-12 || top.Listed.Within {
+		t.Errorf("corrected %v (within %v); want %v, outside the tolerance of %v",
+			top.Listed.Corrected, top.Listed.Within, wantCorrected, wantRate)
+	}
+	if want := 18.0 / (0.4 * 120); math.Abs(top.Listed.Ratio-want) > 1e-12 {
+		t.Errorf("live ratio %v; want every date's, %v", top.Listed.Ratio, want)
 	}
 }
 
