@@ -89,7 +89,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// The synthetic council's truth is a yardstick: only evaluate reads it,
 	// after the run, on the backtest's own households and labels.
-	o, err := evaluateRun(rundir.ForID(cfg.DataDir, man.RunID).Dir, filepath.Join(*dir, "truth"))
+	o, err := evaluateRun(ctx, rundir.ForID(cfg.DataDir, man.RunID).Dir, filepath.Join(*dir, "truth"))
 	if err != nil {
 		return err
 	}

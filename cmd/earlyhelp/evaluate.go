@@ -40,7 +40,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *dir == "" || *truth == "" {
 		return &usageError{"--run and --truth are required"}
 	}
-	o, err := evaluateRun(*dir, *truth)
+	o, err := evaluateRun(ctx, *dir, *truth)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // evaluateRun computes and writes a run's oracle.
-func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
+func evaluateRun(ctx context.Context, runDir, truthDir string) (*evaluate.Oracle, error) {
 	var bt pipeline.Backtest
 	if err := atomicfile.ReadJSON(rundir.Open(runDir).BacktestJSON(), &bt); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("evaluate: the run has no backtest: %w", err)
@@ -94,6 +94,12 @@ func evaluateRun(runDir, truthDir string) (*evaluate.Oracle, error) {
 		return nil, fmt.Errorf("evaluate: %d of %d backtest households have no truth on their date: is %s this council's?", missing, len(hh), truthDir)
 	}
 	o := evaluate.ComputeOracle(bt.Chosen, rows, k)
+	if n := len(bt.Folds); n > 0 {
+		// The run date's list has the capacity of the latest backtest date.
+		if o.RunDate, err = runDateFigures(ctx, runDir, truthDir, st, bt.Folds[n-1].K); err != nil {
+			return nil, fmt.Errorf("evaluate: the run date: %w", err)
+		}
+	}
 	out, err := json.MarshalIndent(o, "", "  ")
 	if err != nil {
 		return nil, err
@@ -230,6 +236,9 @@ func printOracle(w io.Writer, o *evaluate.Oracle) {
 		}
 	}
 	fmt.Fprintln(w)
+	if o.RunDate != nil {
+		printRunDate(w, o.RunDate)
+	}
 }
 
 func f3(v float64) string {

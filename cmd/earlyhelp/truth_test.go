@@ -15,7 +15,7 @@ import (
 // run) and synth (which writes it) do.
 func TestPipelineNeverReadsTruth(t *testing.T) {
 	allowed := map[string]bool{
-		"cmd/earlyhelp/evaluate.go": true, "cmd/earlyhelp/demo.go": true, "cmd/earlyhelp/synth.go": true,
+		"cmd/earlyhelp/evaluate.go": true, "cmd/earlyhelp/evaluate_rundate.go": true, "cmd/earlyhelp/demo.go": true, "cmd/earlyhelp/synth.go": true,
 	}
 	root := filepath.Join("..", "..")
 	for _, dir := range []string{"cmd", "connectors", "features", "models", "pipeline"} {

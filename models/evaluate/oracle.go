@@ -69,6 +69,8 @@ type Oracle struct {
 	Mean map[string]RankerFigures `json:"mean"`
 	// RatioToNeed is the model's mean over the need's, per figure.
 	RatioToNeed map[string]*float64 `json:"ratio_to_need"`
+	// RunDate is the run date's figures, with the features' ceiling.
+	RunDate *RunDate `json:"run_date,omitempty"`
 }
 
 // ComputeOracle works out the oracle over rows, with K households listed
