@@ -20,8 +20,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
-	"github.com/apache/arrow/go/v15/parquet/file"
-	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"earlyhelp/connectors"
 	"earlyhelp/pipeline"
@@ -449,33 +447,13 @@ func subjectRun(run rundir.Run, spans map[string][]subjectMembership, member fun
 // readScores returns the rows of scores.parquet for the households, and
 // how many households the run scored.
 func readScores(path string, spans map[string][]subjectMembership) ([]subjectScore, int, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, nil
 	}
-	if err != nil {
-		return nil, 0, err
-	}
-	defer f.Close()
-	pf, err := file.NewParquetReader(f)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 14}, memory.DefaultAllocator)
-	if err != nil {
-		return nil, 0, err
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		return nil, 0, err
-	}
-	defer tbl.Release()
-	tr := array.NewTableReader(tbl, 1<<14)
-	defer tr.Release()
 	var out []subjectScore
-	for tr.Next() {
-		rec := tr.Record()
+	rows := 0
+	err := eachParquetRecord(context.Background(), path, func(rec arrow.Record) error {
+		rows += int(rec.NumRows())
 		col := func(name string) arrow.Array {
 			idx := rec.Schema().FieldIndices(name)
 			if len(idx) == 0 {
@@ -488,15 +466,19 @@ func readScores(path string, spans map[string][]subjectMembership) ([]subjectSco
 		rk, _ := col("rank").(*array.Int32)
 		rc, _ := col("reason_codes").(*array.String)
 		if hh == nil || sc == nil || rk == nil || rc == nil {
-			return nil, 0, errors.New("want columns household_id, score, rank and reason_codes")
+			return errors.New("want columns household_id, score, rank and reason_codes")
 		}
 		for i := 0; i < hh.Len(); i++ {
 			if _, ok := spans[hh.Value(i)]; ok {
 				out = append(out, subjectScore{Household: hh.Value(i), Score: sc.Value(i), Rank: int(rk.Value(i)), ReasonCodes: rc.Value(i)})
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, int(tbl.NumRows()), tr.Err()
+	return out, rows, nil
 }
 
 // readEvaluated returns the households' rows of a run's
