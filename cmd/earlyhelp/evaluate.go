@@ -96,7 +96,11 @@ func evaluateRun(ctx context.Context, runDir, truthDir string) (*evaluate.Oracle
 	o := evaluate.ComputeOracle(bt.Chosen, rows, k)
 	if n := len(bt.Folds); n > 0 {
 		// The run date's list has the capacity of the latest backtest date.
-		if o.RunDate, err = runDateFigures(ctx, runDir, truthDir, st, bt.Folds[n-1].K); err != nil {
+		// A run that stopped after its backtest scored no household.
+		o.RunDate, err = runDateFigures(ctx, runDir, truthDir, st, bt.Folds[n-1].K)
+		if errors.Is(err, fs.ErrNotExist) {
+			o.RunDate = nil
+		} else if err != nil {
 			return nil, fmt.Errorf("evaluate: the run date: %w", err)
 		}
 	}

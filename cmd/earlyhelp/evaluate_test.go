@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,5 +52,31 @@ func TestEvaluateRunDate(t *testing.T) {
 	}
 	if rd.RatioToNeed[evaluate.RankerCeiling] == nil || !strings.Contains(stdout, "features_ceiling as a share of the need:") {
 		t.Errorf("the ceiling's ratios to the need are not reported:\n%s", stdout)
+	}
+}
+
+// TestEvaluateWithoutRunDate: a run that stopped after its backtest has
+// no features.parquet; evaluate still holds the backtest and leaves the
+// run date out.
+func TestEvaluateWithoutRunDate(t *testing.T) {
+	smallDemo(t)
+	dir, _ := latestRun(t)
+	cp := filepath.Join(t.TempDir(), "var", "runs", filepath.Base(dir))
+	if err := os.CopyFS(cp, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	// The store, for re-identification, is the demo's: link it beside.
+	if err := os.Symlink(filepath.Join(filepath.Dir(filepath.Dir(dir)), "store"), filepath.Join(filepath.Dir(filepath.Dir(cp)), "store")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(rundir.Open(cp).FeaturesParquet()); err != nil {
+		t.Fatal(err)
+	}
+	o, err := evaluateRun(t.Context(), cp, filepath.Join(demoDir, "truth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.RunDate != nil || len(o.Dates) == 0 {
+		t.Errorf("run date %+v, %d backtest dates; want none and the backtest's", o.RunDate, len(o.Dates))
 	}
 }
