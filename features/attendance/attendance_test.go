@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
@@ -33,13 +32,7 @@ func build(t *testing.T, mem memory.Allocator, marks []ft.Mark, asOf time.Time) 
 	if table.Record.NumRows() != 1 {
 		t.Fatalf("rows = %d; want 1", table.Record.NumRows())
 	}
-	out := map[string]float64{}
-	for i, f := range table.Record.Schema().Fields() {
-		if c, ok := table.Record.Column(i).(*array.Float64); ok {
-			out[f.Name] = c.Value(0)
-		}
-	}
-	return out
+	return ft.FirstRow(table.Record)
 }
 
 func TestFutureRowsIgnored(t *testing.T) {

@@ -307,3 +307,15 @@ func Record(mem memory.Allocator, schema *arrow.Schema, rows ...[]string) arrow.
 	}
 	return b.NewRecord()
 }
+
+// FirstRow maps each float64 column of rec to its first row's value: a
+// one-household feature table, by feature name.
+func FirstRow(rec arrow.Record) map[string]float64 {
+	out := map[string]float64{}
+	for i, f := range rec.Schema().Fields() {
+		if c, ok := rec.Column(i).(*array.Float64); ok && c.Len() > 0 {
+			out[f.Name] = c.Value(0)
+		}
+	}
+	return out
+}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
@@ -69,13 +68,7 @@ func familyFeatures(t *testing.T, mem memory.Allocator, extra, extraA [][]string
 		t.Fatal(err)
 	}
 	defer table.Release()
-	out := map[string]float64{}
-	for i, f := range table.Record.Schema().Fields() {
-		if c, ok := table.Record.Column(i).(*array.Float64); ok {
-			out[f.Name] = c.Value(0)
-		}
-	}
-	return out
+	return ft.FirstRow(table.Record)
 }
 
 // TestHealthFeatures builds oneFamily's features.
