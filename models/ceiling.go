@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 )
 
 // CrossFitProbabilities fits a logistic regression to probabilities
@@ -54,25 +53,19 @@ func CrossFitProbabilities(ctx context.Context, cols [][]float64, p []float64, g
 		if len(train) == 0 {
 			return nil, errors.New("ceiling: every row is in one group")
 		}
-		// Standardise on the training rows; a constant column stays 0.
+		// Standardise on the training rows, as the logistic fit does
+		// (moments: a constant column has sd 1, so it stays 0).
 		z := make([][]float64, len(cols))
-		means, sds := make([]float64, len(cols)), make([]float64, len(cols))
 		for j, c := range cols {
-			var s, ss float64
-			for _, i := range train {
-				s += c[i]
-			}
-			means[j] = s / float64(len(train))
-			for _, i := range train {
-				d := c[i] - means[j]
-				ss += d * d
-			}
-			sds[j] = math.Sqrt(ss / float64(len(train)))
 			z[j] = make([]float64, len(train))
-			if sds[j] > 0 {
-				for k, i := range train {
-					z[j][k] = (c[i] - means[j]) / sds[j]
-				}
+			for k, i := range train {
+				z[j][k] = c[i]
+			}
+		}
+		means, sds := moments(z, len(train))
+		for j := range z {
+			for k, v := range z[j] {
+				z[j][k] = (v - means[j]) / sds[j]
 			}
 		}
 		y := make([]float64, len(train))
@@ -86,9 +79,7 @@ func CrossFitProbabilities(ctx context.Context, cols [][]float64, p []float64, g
 		for _, i := range test {
 			eta := b
 			for j, c := range cols {
-				if sds[j] > 0 {
-					eta += beta[j] * (c[i] - means[j]) / sds[j]
-				}
+				eta += beta[j] * (c[i] - means[j]) / sds[j]
 			}
 			out[i] = eta
 		}
