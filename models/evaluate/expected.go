@@ -3,7 +3,7 @@ package evaluate
 import (
 	"encoding/json"
 	"math"
-	"sort"
+	"slices"
 )
 
 // RankerCeiling is the pipeline's own features fitted to the truth's
@@ -86,11 +86,9 @@ func ComputeRunDate(asOf string, k int, scores map[string][]float64, trueP []flo
 // one without (ties count a half), over the chance the pair has one of
 // each. NaN when no pair can.
 func ExpectedAUC(s, p []float64) float64 {
-	order := make([]int, len(s))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return s[order[a]] < s[order[b]] })
+	// Lowest first: ties stay together whichever way they are broken.
+	order := rankOrder(s)
+	slices.Reverse(order)
 	var num, qBelow, sumP, sumQ, self float64
 	for lo := 0; lo < len(order); {
 		hi := lo
@@ -113,20 +111,15 @@ func ExpectedAUC(s, p []float64) float64 {
 }
 
 // ExpectedPrecisionAtK is the mean probability of the k highest scores
-// (ties in the order given): the share of them expected to have the
-// outcome.
+// (ties by row, as PrecisionAtK breaks them): the share of them expected
+// to have the outcome.
 func ExpectedPrecisionAtK(s, p []float64, k int) float64 {
 	if k <= 0 || len(s) == 0 {
 		return math.NaN()
 	}
-	order := make([]int, len(s))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return s[order[a]] > s[order[b]] })
 	k = min(k, len(s))
 	var sum float64
-	for _, i := range order[:k] {
+	for _, i := range rankOrder(s)[:k] {
 		sum += p[i]
 	}
 	return sum / float64(k)

@@ -164,19 +164,14 @@ func pick(ranker string, r OracleRow) float64 {
 }
 
 // topK is the mean score and outcome rate of the k highest scores, ties
-// in the order given.
+// by row as PrecisionAtK breaks them.
 func topK(s []float64, labels []bool, k int) (mean, rate float64) {
 	if k <= 0 || len(s) == 0 {
 		return math.NaN(), math.NaN()
 	}
-	order := make([]int, len(s))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return s[order[a]] > s[order[b]] })
 	k = min(k, len(s))
 	var sum, pos float64
-	for _, i := range order[:k] {
+	for _, i := range rankOrder(s)[:k] {
 		sum += s[i]
 		if labels[i] {
 			pos++
