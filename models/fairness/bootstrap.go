@@ -133,19 +133,33 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 // carries one bit per decision.
 const maxBootDecisions = 32
 
-// bootRow is what a resample reads of one row, packed so a pass over a
-// group is sequential: the table's columns indexed through a score order
-// were a cache miss per column per row, most of the bootstrap's time at a
-// council's size.
+// bootRow is what a resample reads of one run of rows, packed so a pass
+// over a group is sequential: the table's columns indexed through a score
+// order were a cache miss per column per row, most of the bootstrap's time
+// at a council's size.
+//
+// A run is up to 255 adjacent rows of one household that differ only in
+// the child's own outcome: the children of a household on one date share
+// its score, its selection and its outcome. A resample draws households,
+// so every row of a run always carries the same weight, and the run adds
+// what its rows would one by one. With about two children to a household
+// the bootstrap reads half the rows.
 type bootRow struct {
 	score float64
-	sel   uint32 // bit d: decision d selects the row
+	sel   uint32 // bit d: decision d selects the rows
 	bin   uint8
-	// lab is 1 for a row whose household's outcome is known, yf 1 for a
-	// referred household, cl and cy the same for the child's own outcome,
-	// and first 1 for a row whose score differs from the one before it in
-	// its group.
-	lab, yf, cl, cy, first uint8
+	// n is how many rows the run stands for; lab is 1 when their
+	// household's outcome is known and yf 1 for a referred household; cl
+	// counts the rows whose child's own outcome is known and cy the
+	// referred children among them; first is 1 for a run whose score
+	// differs from the one before it in its group.
+	n, lab, yf, cl, cy, first uint8
+}
+
+// joins says whether row b, of unit ub, can join run a, of unit ua.
+func (a *bootRow) joins(b bootRow, ua, ub int32) bool {
+	return ua == ub && a.n < math.MaxUint8 && a.score == b.score && a.sel == b.sel && a.bin == b.bin &&
+		a.lab == b.lab && a.yf == b.yf
 }
 
 // stratum is one stratification's rows: groups one after another, each in
@@ -171,7 +185,7 @@ func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision) []str
 				m |= 1 << d
 			}
 		}
-		b := bootRow{score: t.score[r], sel: m, bin: t.bin[r]}
+		b := bootRow{score: t.score[r], sel: m, bin: t.bin[r], n: 1}
 		if y := t.label[r]; y >= 0 {
 			b.lab, b.yf = 1, uint8(y)
 		}
@@ -183,12 +197,12 @@ func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision) []str
 	local := map[int32]int32{}
 	group := func(st *stratum, idx []int32) {
 		clear(local)
+		lo := len(st.rows)
 		for i, r := range idx {
 			b := pack(r)
 			if i == 0 || t.score[r] != t.score[idx[i-1]] {
 				b.first = 1
 			}
-			st.rows = append(st.rows, b)
 			h := r // a table without households: each row is its own
 			if t.house != nil {
 				h = t.house[r]
@@ -198,6 +212,14 @@ func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision) []str
 				u = int32(len(local))
 				local[h] = u
 			}
+			if last := len(st.rows) - 1; last >= lo && st.rows[last].joins(b, st.unit[last], u) {
+				run := &st.rows[last]
+				run.n++
+				run.cl += b.cl
+				run.cy += b.cy
+				continue
+			}
+			st.rows = append(st.rows, b)
 			st.unit = append(st.unit, u)
 		}
 		st.starts = append(st.starts, len(st.rows))
@@ -314,8 +336,10 @@ func pick(rng *rand.Rand, k, n uint32, f func(uint32)) {
 
 // bootAcc sums one group's resample: calibration and AUC over its labelled
 // rows, and per decision the selection rate, TPR and FPR over all of them.
-// Sums are of whole numbers of rows, in the group's score order, so they
-// equal calSums.accumulate's given the same weights.
+// Its counts are whole numbers of rows, in the group's score order, so they
+// equal calSums.accumulate's given the same weights; the Brier and bin
+// score sums may differ in the last place, since a run adds its rows'
+// products at once.
 type bootAcc struct {
 	calSums
 	pb, nb, negBelow float64 // the tie block being summed, and negatives below it
@@ -349,10 +373,11 @@ func (a *bootAcc) add(rows []bootRow, w []uint32) {
 	binN, binS, binY := a.binN, a.binS, a.binY
 	for j := range rows {
 		r := &rows[j]
-		wt := float64(w[j])
+		wr := float64(w[j])     // the household's weight
+		wt := wr * float64(r.n) // the run's rows, so weighted
 		all += wt
-		wc := wt * float64(r.cy)
-		clab += wt * float64(r.cl)
+		wc := wr * float64(r.cy)
+		clab += wr * float64(r.cl)
 		cpos += wc
 		if r.sel != 0 {
 			for m := r.sel; m != 0; m &= m - 1 {

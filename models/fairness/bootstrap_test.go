@@ -154,3 +154,130 @@ func TestBootAccMatchesAccumulate(t *testing.T) {
 		}
 	}
 }
+
+// TestBootRunsMatchRows checks the runs the bootstrap reads against the
+// rows they stand for: in every group of every stratum, with a weight
+// drawn per household, the runs sum to what the rows sum to one by one
+// (calSums.accumulate for calibration and AUC, plain sums for the
+// selection and outcome counts). It also checks that each run holds rows
+// of one household only, and that runs did form, so the test reads what
+// the merge does.
+func TestBootRunsMatchRows(t *testing.T) {
+	rows := families(6000, 11)
+	cfg := DefaultConfig()
+	cfg.Capacities = []int{400}
+	cfg.Thresholds = []float64{0.12}
+	cfg.Bootstrap = 0
+	res, err := Audit(rows, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := householdUnits(rows)
+	tb := newTable(rows, cfg.CalibrationBins)
+	tb.house = u.house
+	gidx := assign(rows, cfg.Attributes)
+	decs := res.Decisions
+	strata := layout(tb, gidx, cfg.Attributes, decs)
+	rng := rand.New(rand.NewPCG(5, 6))
+	weight := make([]int32, u.nHouse)
+	runs, total := 0, 0
+	for si, st := range strata {
+		lists := [][]int32{tb.asc}
+		if si > 0 {
+			lists = groupLists(tb, gidx[si-1], len(cfg.Attributes[si-1].Groups))
+		}
+		for g, idx := range lists {
+			packed := st.rows[st.starts[g]:st.starts[g+1]]
+			runs, total = runs+len(packed), total+len(idx)
+			for h := range weight {
+				weight[h] = 0
+				if rng.IntN(3) > 0 {
+					weight[h] = int32(rng.IntN(4))
+				}
+			}
+			w := make([]int32, len(idx))
+			for i, r := range idx {
+				w[i] = weight[tb.house[r]]
+			}
+			wRun := make([]uint32, len(packed))
+			p := 0
+			for j, run := range packed {
+				if p+int(run.n) > len(idx) {
+					t.Fatalf("stratum %d group %d: runs hold more rows than the group", si, g)
+				}
+				h := tb.house[idx[p]]
+				for _, r := range idx[p : p+int(run.n)] {
+					if tb.house[r] != h {
+						t.Fatalf("stratum %d group %d: run %d joins two households", si, g, j)
+					}
+				}
+				wRun[j] = uint32(weight[h])
+				p += int(run.n)
+			}
+			if p != len(idx) {
+				t.Fatalf("stratum %d group %d: runs hold %d rows; the group has %d", si, g, p, len(idx))
+			}
+			var want calSums
+			want.reset(cfg.CalibrationBins)
+			want.accumulate(tb, idx, w)
+			var got bootAcc
+			got.reset(cfg.CalibrationBins, len(decs))
+			got.add(packed, wRun)
+			got.finish()
+			for _, c := range []struct {
+				name      string
+				got, want float64
+				exact     bool
+			}{
+				{"n", got.n, want.n, true}, {"auc numerator", got.aucNum, want.aucNum, true},
+				{"positives", got.pos, want.pos, true}, {"negatives", got.neg, want.neg, true},
+				// A run adds its rows' products at once, so these round
+				// differently in the last place.
+				{"brier", got.brier, want.brier, false}, {"ece", got.ece(), want.ece(), false},
+			} {
+				if c.got != c.want && (c.exact || math.Abs(c.got-c.want) > 1e-12*max(1, math.Abs(c.want))) {
+					t.Errorf("stratum %d group %d: %s = %v; want %v", si, g, c.name, c.got, c.want)
+				}
+			}
+			var all, clab, cpos float64
+			for i, r := range idx {
+				wt := float64(w[i])
+				all += wt
+				if y := tb.child[r]; y >= 0 {
+					clab += wt
+					cpos += wt * float64(y)
+				}
+			}
+			if got.all != all || got.clab != clab || got.cpos != cpos {
+				t.Errorf("stratum %d group %d: rows/children known/referred = %v/%v/%v; want %v/%v/%v",
+					si, g, got.all, got.clab, got.cpos, all, clab, cpos)
+			}
+			for d, dec := range decs {
+				var sel, tp, fp, ctp float64
+				for i, r := range idx {
+					if !dec.sel[r] {
+						continue
+					}
+					wt := float64(w[i])
+					sel += wt
+					switch tb.label[r] {
+					case 1:
+						tp += wt
+					case 0:
+						fp += wt
+					}
+					if tb.child[r] == 1 {
+						ctp += wt
+					}
+				}
+				if got.sel[d] != sel || got.tp[d] != tp || got.fp[d] != fp || got.ctp[d] != ctp {
+					t.Errorf("stratum %d group %d, %s: selected/tp/fp/ctp = %v/%v/%v/%v; want %v/%v/%v/%v",
+						si, g, dec.ID, got.sel[d], got.tp[d], got.fp[d], got.ctp[d], sel, tp, fp, ctp)
+				}
+			}
+		}
+	}
+	if runs > total*3/4 {
+		t.Errorf("%d runs for %d rows: households of several children should have formed runs", runs, total)
+	}
+}
