@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/floats"
@@ -27,6 +28,17 @@ import (
 // instead of O(d·n): correlated need signals take hundreds of sweeps to
 // settle, and at 200,000 rows the per-row sweeps were most of a cold run.
 func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64, nonNeg []bool) (coefs []float64, intercept float64, err error) {
+	coefs, intercept, _, err = fitBoundedFrom(ctx, z, y, lambda, nonNeg, nil, 0)
+	return coefs, intercept, err
+}
+
+// fitBoundedFrom is fitBounded starting from the weights start and
+// intercept b0 (nil: from the base rate). The objective is strictly
+// convex, so any start reaches the same optimum; one near it, such as the
+// fit of a neighbouring fold, gets there in fewer Newton steps, each a
+// pass over every row. A start weight below a bound starts at the bound.
+// It also returns how many Newton steps it took.
+func fitBoundedFrom(ctx context.Context, z [][]float64, y []float64, lambda float64, nonNeg []bool, start []float64, b0 float64) (coefs []float64, intercept float64, steps int, err error) {
 	const (
 		maxNewton = 50
 		maxPasses = 10000
@@ -34,7 +46,7 @@ func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64,
 	)
 	d, n := len(z), len(y)
 	if n == 0 {
-		return nil, 0, errors.New("no rows")
+		return nil, 0, 0, errors.New("no rows")
 	}
 	beta := make([]float64, d)
 	// Start from the base rate, so the first step is a small one.
@@ -44,9 +56,21 @@ func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64,
 	}
 	b := math.Log((pos + 0.5) / (float64(n) - pos + 0.5))
 	eta := make([]float64, n)
-	for i := range eta {
-		eta[i] = b
+	if start != nil {
+		if len(start) != d {
+			return nil, 0, 0, fmt.Errorf("a start of %d weights for %d columns", len(start), d)
+		}
+		copy(beta, start)
+		for j := range beta {
+			if nonNeg[j] && beta[j] < 0 || math.IsNaN(beta[j]) || math.IsInf(beta[j], 0) {
+				beta[j] = 0
+			}
+		}
+		if !math.IsNaN(b0) && !math.IsInf(b0, 0) {
+			b = b0
+		}
 	}
+	linear(eta, z, beta, b)
 	w, u := make([]float64, n), make([]float64, n)
 	st := newWLS(d)
 	s := make([]float64, d)
@@ -54,8 +78,9 @@ func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64,
 	oldBeta := make([]float64, d)
 	for range maxNewton {
 		if err := ctx.Err(); err != nil {
-			return nil, 0, err
+			return nil, 0, steps, err
 		}
+		steps++
 		// The quadratic model of the log-loss at eta: weights p(1−p) and
 		// the working response eta + (y−p)/w.
 		for i, e := range eta {
@@ -143,10 +168,10 @@ func fitBounded(ctx context.Context, z [][]float64, y []float64, lambda float64,
 	}
 	for _, v := range beta {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, 0, errors.New("the fit did not converge")
+			return nil, 0, steps, errors.New("the fit did not converge")
 		}
 	}
-	return beta, b, nil
+	return beta, b, steps, nil
 }
 
 // wls holds a weighted least-squares problem's sufficient statistics over

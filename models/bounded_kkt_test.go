@@ -82,3 +82,79 @@ func TestFitBoundedOptimal(t *testing.T) {
 		}
 	}
 }
+
+// TestFitBoundedFromNeighbour: started from the fit on an overlapping set
+// of rows, as the backtest's next group or date is, the bounded fit
+// reaches the optimum a start from the base rate reaches, in fewer Newton
+// steps. A start of the wrong length is refused, and one below a bound is
+// moved onto it and still reaches the optimum.
+func TestFitBoundedFromNeighbour(t *testing.T) {
+	const n, d = 20000, 10
+	rng := rand.New(rand.NewPCG(3, 4))
+	factor := make([]float64, n)
+	for i := range factor {
+		factor[i] = rng.NormFloat64()
+	}
+	z := make([][]float64, d)
+	for j := range z {
+		z[j] = make([]float64, n)
+		for i := range z[j] {
+			z[j][i] = 0.9*factor[i] + 0.44*rng.NormFloat64()
+		}
+	}
+	y := make([]float64, n)
+	for i := range y {
+		l := -2.2 + 0.5*z[0][i] + 0.3*z[1][i] - 0.6*z[2][i] + 0.2*z[5][i]
+		if rng.Float64() < 1/(1+math.Exp(-l)) {
+			y[i] = 1
+		}
+	}
+	nonNeg := make([]bool, d)
+	for j := range nonNeg {
+		nonNeg[j] = j != 6
+	}
+	rows := func(lo, hi int) [][]float64 {
+		out := make([][]float64, d)
+		for j := range z {
+			out[j] = z[j][lo:hi]
+		}
+		return out
+	}
+	ctx := context.Background()
+	const lambda = 2
+	before, b1, _, err := fitBoundedFrom(ctx, rows(0, 15000), y[:15000], lambda, nonNeg, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold, b2, coldSteps, err := fitBoundedFrom(ctx, rows(5000, n), y[5000:], lambda, nonNeg, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	below := append([]float64(nil), before...)
+	below[0] = -1 // under its bound
+	for _, c := range []struct {
+		name  string
+		start []float64
+	}{{"the neighbour's fit", before}, {"a start below a bound", below}} {
+		warm, bw, warmSteps, err := fitBoundedFrom(ctx, rows(5000, n), y[5000:], lambda, nonNeg, c.start, b1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const tol = 1e-6 // the solver stops on changes under 1e-7
+		if math.Abs(bw-b2) > tol {
+			t.Errorf("from %s: intercept %.9f; from the base rate %.9f", c.name, bw, b2)
+		}
+		for j := range cold {
+			if math.Abs(warm[j]-cold[j]) > tol {
+				t.Errorf("from %s: weight %d = %.9f; from the base rate %.9f", c.name, j, warm[j], cold[j])
+			}
+		}
+		if c.name == "the neighbour's fit" && warmSteps >= coldSteps {
+			t.Errorf("from %s: %d Newton steps; from the base rate %d, want fewer", c.name, warmSteps, coldSteps)
+		}
+		t.Logf("from %s: %d Newton steps; from the base rate %d", c.name, warmSteps, coldSteps)
+	}
+	if _, _, _, err := fitBoundedFrom(ctx, rows(0, n), y, lambda, nonNeg, before[:d-1], 0); err == nil {
+		t.Error("a start of the wrong length: want an error")
+	}
+}

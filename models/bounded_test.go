@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/models"
+	"earlyhelp/pipeline"
 )
 
 // TestLogisticNonNegative: with no feature bounded and almost no penalty,
@@ -56,5 +57,55 @@ func TestLogisticNonNegative(t *testing.T) {
 	}
 	if _, err := (models.LogisticTrainer{Penalty: models.PenaltyL1, NonNegative: func(string) bool { return true }}).Fit(context.Background(), train, labels); err == nil {
 		t.Error("an L1 fit with bounds: want an error")
+	}
+}
+
+// TestLogisticFitFrom: the bounded fit started from another sample's model
+// (the standardisations differ) gives Fit's model to within the solver's
+// tolerance; started from nothing, or from a model on other features, it
+// is Fit exactly.
+func TestLogisticFitFrom(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	a, labelsA := synthetic(t, mem, 3000, 1, false)
+	defer a.Release()
+	b, labelsB := synthetic(t, mem, 3000, 2, false)
+	defer b.Release()
+	ctx := context.Background()
+	tr := models.LogisticTrainer{CPerRow: 3, NonNegative: func(f string) bool { return f != "x2" }}
+	prev, err := tr.Fit(ctx, a, labelsA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold, err := tr.Fit(ctx, b, labelsB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := models.Without{Trainer: tr, Features: []string{"x3"}}.Fit(ctx, a, labelsA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		prev  pipeline.Model
+		exact bool
+	}{{"another sample's model", prev, false}, {"nothing", nil, true}, {"a model on other features", other, true}} {
+		got, err := tr.FitFrom(ctx, b, labelsB, c.prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, w := got.(*models.Logistic), cold.(*models.Logistic)
+		tol := 1e-6
+		if c.exact {
+			tol = 0
+		}
+		if d := math.Abs(g.Intercept() - w.Intercept()); d > tol {
+			t.Errorf("from %s: intercept %.9f; Fit gives %.9f", c.name, g.Intercept(), w.Intercept())
+		}
+		for f, want := range w.Coefficients() {
+			if got := g.Coefficients()[f]; math.Abs(got-want) > tol {
+				t.Errorf("from %s: %s = %.9f; Fit gives %.9f", c.name, f, got, want)
+			}
+		}
 	}
 }

@@ -100,6 +100,7 @@ func (r *run) dataSpan(ctx context.Context) error {
 // fitted is a model trained (and calibrated) for one date.
 type fitted struct {
 	model        pipeline.Model
+	raw          pipeline.Model // model before calibration; nil for the rules
 	rows, pos    int
 	train        []time.Time
 	cal          time.Time

@@ -246,6 +246,11 @@ func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) 
 	err := r.eachModel(ctx, names, func(ctx context.Context, m int, turn func(func() error) error) error {
 		c := models[m]
 		var passed []*foldGroup // the groups this model has finished, in order
+		// The model's fit on the group before starts the next: neighbouring
+		// groups share two of their three training groups, and neighbouring
+		// dates most of their training dates, so it is near the next
+		// optimum. The lane's order is fixed, so the start is too.
+		var prev pipeline.Model
 		for _, fo := range fos {
 			err := turn(func() error {
 				fo.once.Do(func() { fo.err = r.setupFold(ctx, fo, start, models) })
@@ -269,10 +274,11 @@ func (r *run) runFolds(ctx context.Context, dates []time.Time, start time.Time) 
 					if err := grp.prepare(r.buildGroup(ctx, fo, g)); err != nil {
 						return err
 					}
-					ft, err := r.fitOn(ctx, c, grp.ts)
+					ft, err := r.fitOn(ctx, c, grp.ts, prev)
 					if err != nil {
 						return err
 					}
+					prev = ft.raw
 					sc, err := ft.model.Score(ctx, grp.test)
 					if err != nil {
 						return fmt.Errorf("%s scores: %w", c.Name, err)

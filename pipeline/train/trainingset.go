@@ -193,15 +193,23 @@ func draw(household, day string) float64 {
 }
 
 // fitOn trains c on ts and calibrates it. It only reads ts, so models of
-// different candidates may fit on one set at once.
-func (r *run) fitOn(ctx context.Context, c pipeline.Candidate, ts *trainingSet) (*fitted, error) {
+// different candidates may fit on one set at once. prev, if not nil, is
+// c's uncalibrated model from the fold before, for a trainer that can
+// start from it (pipeline.WarmTrainer).
+func (r *run) fitOn(ctx context.Context, c pipeline.Candidate, ts *trainingSet, prev pipeline.Model) (*fitted, error) {
 	f := &fitted{train: ts.train, cal: ts.cal}
 	if c.Trainer != nil {
-		m, err := c.Trainer.Fit(ctx, ts.rec, ts.labels)
+		var m pipeline.Model
+		var err error
+		if wt, ok := c.Trainer.(pipeline.WarmTrainer); ok && prev != nil {
+			m, err = wt.FitFrom(ctx, ts.rec, ts.labels, prev)
+		} else {
+			m, err = c.Trainer.Fit(ctx, ts.rec, ts.labels)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: fit on %d rows (%d positive): %w", c.Name, len(ts.labels), ts.pos, err)
 		}
-		f.model, f.rows, f.pos = m, ts.rows, ts.pos
+		f.model, f.raw, f.rows, f.pos = m, m, ts.rows, ts.pos
 	} else if c.Name == pipeline.BaselineRules {
 		f.model = r.opts.Rules
 	}
@@ -240,7 +248,7 @@ func (r *run) fitFor(ctx context.Context, c pipeline.Candidate, dates []time.Tim
 		return nil, err
 	}
 	defer ts.release()
-	return r.fitOn(ctx, c, ts)
+	return r.fitOn(ctx, c, ts, nil)
 }
 
 // concat stacks records of one schema into one record.
