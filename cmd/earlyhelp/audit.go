@@ -93,6 +93,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfgPath := fset.String("config", "", "configuration whose audit settings to use (default: the audit's defaults)")
 	boot := fset.Int("bootstrap", -1, "bootstrap resamples (default 1000; 0 turns it off)")
 	seed := fset.Uint64("seed", 0, "bootstrap seed (default: the audit's fixed seed)")
+	var cf commonFlags
+	cf.profiled(fset)
 	if err := parseFlags(fset, args, stderr); err != nil {
 		return err
 	}
@@ -129,6 +131,11 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The decisions are the data folder's, as the run's audit read them:
 	// runs/<id> sits in data_dir/runs.
 	ac.Decisions = decisionRowsFor(rundir.Open(*dir).DataDir())
+	stop, err := cf.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	a, err := fairness.AuditRun(*dir, ac)
 	if err != nil {
 		return err

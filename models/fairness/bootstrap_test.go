@@ -281,3 +281,33 @@ func TestBootRunsMatchRows(t *testing.T) {
 		t.Errorf("%d runs for %d rows: households of several children should have formed runs", runs, total)
 	}
 }
+
+// BenchmarkBootAccAdd times one resample's pass over a council-sized
+// group, the bootstrap's inner loop, apart from drawing and laying out:
+// ns/row is per run of rows read.
+func BenchmarkBootAccAdd(b *testing.B) {
+	rows := families(1000000, 11)
+	cfg := DefaultConfig()
+	cfg.CapacityFractions = []float64{0.1}
+	cfg.Bootstrap = 0
+	res, err := Audit(rows, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := newTable(rows, cfg.CalibrationBins)
+	t.house = householdUnits(rows).house
+	st := layout(t, assign(rows, cfg.Attributes), cfg.Attributes, res.Decisions)[0]
+	rng := rand.New(rand.NewPCG(1, 2))
+	w := make([]uint32, len(st.rows))
+	for i := range w {
+		w[i] = uint32(rng.IntN(3))
+	}
+	var acc bootAcc
+	b.ResetTimer()
+	for range b.N {
+		acc.reset(cfg.CalibrationBins, len(res.Decisions))
+		acc.add(st.rows, w)
+		acc.finish()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(st.rows)), "ns/row")
+}
