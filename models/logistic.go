@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	_ pipeline.WarmTrainer    = LogisticTrainer{}
+	_ pipeline.Trainer        = LogisticTrainer{}
 	_ pipeline.Model          = (*Logistic)(nil)
 	_ pipeline.BatchExplainer = (*Logistic)(nil)
 )
@@ -41,6 +41,8 @@ type LogisticTrainer struct {
 	// that a missed review lowers a family's score. It takes the L2
 	// penalty (fitBounded), not liblinear.
 	NonNegative func(feature string) bool
+
+	start *Logistic // see StartFrom
 }
 
 // Penalties.
@@ -63,23 +65,20 @@ func (t LogisticTrainer) Fit(ctx context.Context, feats arrow.Record, labels []b
 	return m, nil
 }
 
-// FitFrom is Fit starting from prev, a model of this trainer fitted on
-// rows much like these (pipeline.WarmTrainer): the backtest's fit of the
-// group or date before. Only the fit with non-negative weights takes a
-// start; it reaches the optimum Fit would, to well within its tolerance,
-// in fewer passes over the rows. Any other fit, or a prev that is not a
-// logistic model on the same features, is Fit.
-func (t LogisticTrainer) FitFrom(ctx context.Context, feats arrow.Record, labels []bool, prev pipeline.Model) (pipeline.Model, error) {
-	p, _ := prev.(*Logistic)
-	m, err := t.fitFrom(ctx, feats, labels, p)
-	if err != nil {
-		return nil, fmt.Errorf("logistic: %w", err)
-	}
-	return m, nil
+// StartFrom returns the trainer whose fits start from prev, a model of
+// this trainer fitted on rows much like the next ones (the backtest's fit
+// of the group or date before; pipeline.Candidate.StartFrom). Only the fit
+// with non-negative weights takes a start; it reaches the optimum a fresh
+// fit reaches, to well within its tolerance, in fewer passes over the
+// rows. Any other fit, or a prev that is not a logistic model on the same
+// features, fits afresh.
+func (t LogisticTrainer) StartFrom(prev pipeline.Model) pipeline.Trainer {
+	t.start, _ = prev.(*Logistic)
+	return t
 }
 
 func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []bool) (*Logistic, error) {
-	return t.fitFrom(ctx, feats, labels, nil)
+	return t.fitFrom(ctx, feats, labels, t.start)
 }
 
 func (t LogisticTrainer) fitFrom(ctx context.Context, feats arrow.Record, labels []bool, prev *Logistic) (*Logistic, error) {

@@ -20,16 +20,10 @@ type Without struct {
 	Features []string
 }
 
-var _ pipeline.WarmTrainer = Without{}
+var _ pipeline.Trainer = Without{}
 
 // Fit fits Trainer on feats less the left-out columns.
 func (w Without) Fit(ctx context.Context, feats arrow.Record, labels []bool) (pipeline.Model, error) {
-	return w.FitFrom(ctx, feats, labels, nil)
-}
-
-// FitFrom is Fit, started from prev when Trainer can start from a model
-// (pipeline.WarmTrainer).
-func (w Without) FitFrom(ctx context.Context, feats arrow.Record, labels []bool, prev pipeline.Model) (pipeline.Model, error) {
 	var fields []arrow.Field
 	var cols []arrow.Array
 	for i, f := range feats.Schema().Fields() {
@@ -44,8 +38,5 @@ func (w Without) FitFrom(ctx context.Context, feats arrow.Record, labels []bool,
 	}
 	sub := array.NewRecord(arrow.NewSchema(fields, nil), cols, feats.NumRows())
 	defer sub.Release()
-	if wt, ok := w.Trainer.(pipeline.WarmTrainer); ok && prev != nil {
-		return wt.FitFrom(ctx, sub, labels, prev)
-	}
 	return w.Trainer.Fit(ctx, sub, labels)
 }

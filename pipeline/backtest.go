@@ -9,6 +9,11 @@ import (
 type Candidate struct {
 	Name    string
 	Trainer Trainer
+	// StartFrom, when set, gives the trainer of a fit that starts from
+	// prev, this candidate's model on the backtest's fold before: one
+	// near the optimum reaches it, to within the solver's tolerance, in
+	// fewer steps. Nil: every fit starts afresh.
+	StartFrom func(prev Model) Trainer
 }
 
 // Names of the two baselines every backtest reports (CONTRACTS §5).

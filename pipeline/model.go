@@ -65,15 +65,6 @@ type Trainer interface {
 	Fit(ctx context.Context, feats arrow.Record, labels []bool) (Model, error)
 }
 
-// A WarmTrainer can start a fit from a model it fitted before on much the
-// same rows, as the backtest's folds are: the fit reaches the optimum Fit
-// reaches, to within the solver's tolerance, in fewer steps. prev may be
-// nil, or a model the trainer cannot start from; it then fits as Fit does.
-type WarmTrainer interface {
-	Trainer
-	FitFrom(ctx context.Context, feats arrow.Record, labels []bool, prev Model) (Model, error)
-}
-
 // A Reason is one feature's part in a score: the model's own quantity, never
 // a post-hoc story.
 type Reason struct {

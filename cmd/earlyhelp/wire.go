@@ -381,24 +381,31 @@ func setupRun(cfg *config.Config, asOf time.Time, log zerolog.Logger, now func()
 func candidates(cfg *config.Config) ([]pipeline.Candidate, error) {
 	var out []pipeline.Candidate
 	for _, name := range cfg.Model.Candidates {
-		var tr pipeline.Trainer
+		var c pipeline.Candidate
 		switch name {
 		case "logistic":
-			tr = models.LogisticTrainer{}
+			c = logistic(models.LogisticTrainer{})
 		case "logistic_l1":
-			tr = models.LogisticTrainer{Penalty: models.PenaltyL1}
+			c = logistic(models.LogisticTrainer{Penalty: models.PenaltyL1})
 		case "logistic_ridge":
-			tr = models.LogisticTrainer{CPerRow: ridgeCPerRow}
+			c = logistic(models.LogisticTrainer{CPerRow: ridgeCPerRow})
 		case "logistic_signed":
-			tr = models.LogisticTrainer{CPerRow: signedCPerRow, NonNegative: contract.RaisesNeed}
+			c = logistic(models.LogisticTrainer{CPerRow: signedCPerRow, NonNegative: contract.RaisesNeed})
 		case "forest":
-			tr = models.ForestTrainer{Seed: 1}
+			c = pipeline.Candidate{Trainer: models.ForestTrainer{Seed: 1}}
 		default:
 			return nil, cfg.Errorf("model.candidates", "%q is not a model this build can train", name)
 		}
-		out = append(out, pipeline.Candidate{Name: name, Trainer: tr})
+		c.Name = name
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// logistic is a logistic candidate whose backtest fits start from the
+// fold before's.
+func logistic(t models.LogisticTrainer) pipeline.Candidate {
+	return pipeline.Candidate{Trainer: t, StartFrom: t.StartFrom}
 }
 
 // withoutDeprivation is the comparison the backtest reports beside the
@@ -411,10 +418,17 @@ func withoutDeprivation(cands []pipeline.Candidate) []pipeline.Candidate {
 		return nil
 	}
 	base := cands[0]
-	return []pipeline.Candidate{{
+	left := []string{features.FeatAreaDeprivation}
+	c := pipeline.Candidate{
 		Name:    base.Name + "_without_deprivation",
-		Trainer: models.Without{Trainer: base.Trainer, Features: []string{features.FeatAreaDeprivation}},
-	}}
+		Trainer: models.Without{Trainer: base.Trainer, Features: left},
+	}
+	if base.StartFrom != nil {
+		c.StartFrom = func(prev pipeline.Model) pipeline.Trainer {
+			return models.Without{Trainer: base.StartFrom(prev), Features: left}
+		}
+	}
+	return []pipeline.Candidate{c}
 }
 
 // calibrate fits Platt scaling to a model's probabilities and isotonic

@@ -194,18 +194,16 @@ func draw(household, day string) float64 {
 
 // fitOn trains c on ts and calibrates it. It only reads ts, so models of
 // different candidates may fit on one set at once. prev, if not nil, is
-// c's uncalibrated model from the fold before, for a trainer that can
-// start from it (pipeline.WarmTrainer).
+// c's uncalibrated model from the fold before, for a candidate whose fits
+// can start from it (pipeline.Candidate.StartFrom).
 func (r *run) fitOn(ctx context.Context, c pipeline.Candidate, ts *trainingSet, prev pipeline.Model) (*fitted, error) {
 	f := &fitted{train: ts.train, cal: ts.cal}
 	if c.Trainer != nil {
-		var m pipeline.Model
-		var err error
-		if wt, ok := c.Trainer.(pipeline.WarmTrainer); ok && prev != nil {
-			m, err = wt.FitFrom(ctx, ts.rec, ts.labels, prev)
-		} else {
-			m, err = c.Trainer.Fit(ctx, ts.rec, ts.labels)
+		tr := c.Trainer
+		if c.StartFrom != nil && prev != nil {
+			tr = c.StartFrom(prev)
 		}
+		m, err := tr.Fit(ctx, ts.rec, ts.labels)
 		if err != nil {
 			return nil, fmt.Errorf("%s: fit on %d rows (%d positive): %w", c.Name, len(ts.labels), ts.pos, err)
 		}
