@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/ipc"
@@ -143,24 +144,114 @@ func decode(ctx context.Context, mem memory.Allocator, r ipc.ReadAtSeeker, size 
 		return err
 	}
 	defer fr.Close()
-	for i := 0; i < fr.NumRecords(); i++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// RecordAt hands the record over: fn releases it.
-		rec, err := fr.RecordAt(i)
-		if err != nil {
-			return err
-		}
-		if check {
-			if err := validate(rec); err != nil {
-				rec.Release()
+	n := fr.NumRecords()
+	if n < 2 {
+		for i := range n {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rec, err := recordAt(fr, i, check)
+			if err != nil {
+				return err
+			}
+			if err := fn(rec); err != nil {
 				return err
 			}
 		}
-		if err := fn(rec); err != nil {
+		return nil
+	}
+	return decodeAhead(ctx, fr, n, check, fn)
+}
+
+// decodeWorkers is how many of a file's records are decoded at once.
+const decodeWorkers = 2
+
+// decodeAhead decodes the n records of fr on decodeWorkers goroutines,
+// worker w taking records w, w+decodeWorkers, ..., and hands them to fn in
+// order. One goroutine decoding a file was slower than the reader of its
+// rows: a backtest's first read of two years of attendance at 300,000
+// children waited 20 of its 32 seconds for records. Records are
+// independent once the footer is read (RecordAt may be called
+// concurrently), and fn sees them, and the first error, as a record-by-
+// record read gives them.
+func decodeAhead(ctx context.Context, fr *ipc.FileReader, n int, check bool, fn func(arrow.Record) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	type item struct {
+		rec arrow.Record
+		err error
+	}
+	queues := make([]chan item, decodeWorkers)
+	var wg sync.WaitGroup
+	for w := range queues {
+		q := make(chan item, 1)
+		queues[w] = q
+		wg.Go(func() {
+			defer close(q)
+			for i := w; i < n; i += decodeWorkers {
+				if ctx.Err() != nil {
+					return
+				}
+				rec, err := recordAt(fr, i, check)
+				select {
+				case q <- item{rec, err}:
+				case <-ctx.Done():
+					if rec != nil {
+						rec.Release()
+					}
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	defer func() {
+		cancel()
+		for _, q := range queues {
+			for it := range q {
+				if it.rec != nil {
+					it.rec.Release()
+				}
+			}
+		}
+		wg.Wait()
+	}()
+	for i := range n {
+		it, ok := <-queues[i%decodeWorkers]
+		if !ok { // only after ctx ended
+			return ctx.Err()
+		}
+		if it.err != nil {
+			return it.err
+		}
+		if err := fn(it.rec); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// recordAt decodes record i of fr, validated when check is set, with a
+// panic of the decoder made an error (see decode). The record is the
+// caller's to release.
+func recordAt(fr *ipc.FileReader, i int, check bool) (rec arrow.Record, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if rec != nil {
+				rec.Release()
+			}
+			rec, err = nil, fmt.Errorf("%w: the Arrow decoder panicked: %v", ErrUndecodable, p)
+		}
+	}()
+	if rec, err = fr.RecordAt(i); err != nil {
+		return nil, err
+	}
+	if check {
+		if err := validate(rec); err != nil {
+			rec.Release()
+			return nil, err
+		}
+	}
+	return rec, nil
 }
