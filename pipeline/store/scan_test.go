@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -371,5 +372,61 @@ func TestScanSinceAfter(t *testing.T) {
 	s.state.Deliveries[1].FileSHA256 = ""
 	if _, ok := s.Deliveries("attendance_sessions", "session_date", since); ok {
 		t.Error("Deliveries named a delivery without a checksum")
+	}
+}
+
+// TestScanKeepsRecordOrder: records decoded on several goroutines still
+// reach fn in load order, file by file and record by record; an error from
+// fn stops the scan there, with its error, and every buffer decoded ahead
+// is released (the checked allocator).
+func TestScanKeepsRecordOrder(t *testing.T) {
+	checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer checked.AssertSize(t, 0)
+	s, err := Open(t.TempDir(), fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	recs := func(prefix string, n int) [][]string {
+		var out [][]string
+		for i := range n {
+			id := fmt.Sprintf("%s%d", prefix, i)
+			want = append(want, id)
+			out = append(out, []string{id + "=2025-01-06"})
+		}
+		return out
+	}
+	deliver(t, s, checked, "a.csv", recs("a", 9)...)
+	deliver(t, s, checked, "b.csv", recs("b", 1)...)
+	deliver(t, s, checked, "c.csv", recs("c", 6)...)
+	var got []string
+	var records int
+	stop := errors.New("stop here")
+	for _, stopAt := range []int{-1, 4, 12} {
+		got, records = nil, 0
+		err := s.Scan(context.Background(), checked, "attendance_sessions", func(rec arrow.Record) error {
+			if records == stopAt {
+				return stop
+			}
+			records++
+			c := rec.Column(0).(*array.String)
+			for i := 0; i < c.Len(); i++ {
+				got = append(got, c.Value(i))
+			}
+			return nil
+		})
+		switch {
+		case stopAt < 0 && err != nil:
+			t.Fatal(err)
+		case stopAt >= 0 && !errors.Is(err, stop):
+			t.Fatalf("fn's error at record %d: scan gave %v", stopAt, err)
+		}
+		n := len(want)
+		if stopAt >= 0 {
+			n = stopAt
+		}
+		if !slices.Equal(got, want[:n]) {
+			t.Errorf("stopping at %d: rows %v; want %v", stopAt, got, want[:n])
+		}
 	}
 }
