@@ -7,6 +7,24 @@ import (
 	"testing"
 )
 
+// correlated is d columns of n rows, column-major, each load times a factor
+// the columns share plus noise times a noise of its own: as correlated as
+// a family's need signals.
+func correlated(rng *rand.Rand, n, d int, load, noise float64) [][]float64 {
+	factor := make([]float64, n)
+	for i := range factor {
+		factor[i] = rng.NormFloat64()
+	}
+	z := make([][]float64, d)
+	for j := range z {
+		z[j] = make([]float64, n)
+		for i := range z[j] {
+			z[j][i] = load*factor[i] + noise*rng.NormFloat64()
+		}
+	}
+	return z
+}
+
 // TestFitBoundedOptimal checks fitBounded's answer against the optimality
 // conditions of the bounded problem itself, on columns as correlated as a
 // family's need signals: the gradient of the penalised log-loss is zero in
@@ -16,17 +34,7 @@ import (
 func TestFitBoundedOptimal(t *testing.T) {
 	const n, d = 4000, 12
 	rng := rand.New(rand.NewPCG(7, 8))
-	factor := make([]float64, n)
-	for i := range factor {
-		factor[i] = rng.NormFloat64()
-	}
-	z := make([][]float64, d)
-	for j := range z {
-		z[j] = make([]float64, n)
-		for i := range z[j] {
-			z[j][i] = 0.95*factor[i] + 0.31*rng.NormFloat64()
-		}
-	}
+	z := correlated(rng, n, d, 0.95, 0.31)
 	y := make([]float64, n)
 	for i := range y {
 		// Two columns pull the odds down: bounded, they must sit at zero.
@@ -91,17 +99,7 @@ func TestFitBoundedOptimal(t *testing.T) {
 func TestFitBoundedFromNeighbour(t *testing.T) {
 	const n, d = 20000, 10
 	rng := rand.New(rand.NewPCG(3, 4))
-	factor := make([]float64, n)
-	for i := range factor {
-		factor[i] = rng.NormFloat64()
-	}
-	z := make([][]float64, d)
-	for j := range z {
-		z[j] = make([]float64, n)
-		for i := range z[j] {
-			z[j][i] = 0.9*factor[i] + 0.44*rng.NormFloat64()
-		}
-	}
+	z := correlated(rng, n, d, 0.9, 0.44)
 	y := make([]float64, n)
 	for i := range y {
 		l := -2.2 + 0.5*z[0][i] + 0.3*z[1][i] - 0.6*z[2][i] + 0.2*z[5][i]
