@@ -66,6 +66,20 @@ func families(n int, seed uint64) []Row {
 	return rows
 }
 
+// laidOut audits rows with cfg's decisions and no bootstrap, and returns
+// the result with the table and group assignment the bootstrap lays out.
+func laidOut(tb testing.TB, rows []Row, cfg Config) (*Result, *table, [][]int32) {
+	tb.Helper()
+	cfg.Bootstrap = 0
+	res, err := Audit(rows, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	t := newTable(rows, cfg.CalibrationBins)
+	t.house = householdUnits(rows).house
+	return res, t, assign(rows, cfg.Attributes)
+}
+
 func TestBootstrapReproducible(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Capacities = []int{100}
@@ -188,14 +202,7 @@ func benchBootstrap(b *testing.B, rows []Row) {
 	n := len(rows)
 	cfg := DefaultConfig()
 	cfg.CapacityFractions = []float64{0.1}
-	cfg.Bootstrap = 0
-	res, err := Audit(rows, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	t := newTable(rows, cfg.CalibrationBins)
-	t.house = householdUnits(rows).house
-	gidx := assign(rows, cfg.Attributes)
+	res, t, gidx := laidOut(b, rows, cfg)
 	cfg.Bootstrap = 32 // enough resamples that laying out the rows is a small share
 	b.ResetTimer()
 	cpu0 := cpuTime(b)

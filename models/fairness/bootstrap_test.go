@@ -3,6 +3,7 @@ package fairness
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -78,17 +79,11 @@ func TestSamplerIsMultinomial(t *testing.T) {
 // plain per-row arithmetic the same weights: calibration, AUC and every
 // decision's rates must agree to the bit, whatever the chunking.
 func TestBootAccMatchesAccumulate(t *testing.T) {
-	rows := synthetic(5000, 7) // coarse scores: many ties; some unlabelled
 	cfg := DefaultConfig()
 	cfg.Capacities = []int{300}
 	cfg.Thresholds = []float64{0.12}
-	cfg.Bootstrap = 0
-	res, err := Audit(rows, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb := newTable(rows, cfg.CalibrationBins)
-	gidx := assign(rows, cfg.Attributes)
+	// Coarse scores: many ties; some unlabelled. A household per row.
+	res, tb, gidx := laidOut(t, synthetic(5000, 7), cfg)
 	decs := res.Decisions
 	strata := layout(tb, gidx, cfg.Attributes, decs)
 	k := 0 // ethnicity5
@@ -163,23 +158,14 @@ func TestBootAccMatchesAccumulate(t *testing.T) {
 // of one household only, and that runs did form, so the test reads what
 // the merge does.
 func TestBootRunsMatchRows(t *testing.T) {
-	rows := families(6000, 11)
 	cfg := DefaultConfig()
 	cfg.Capacities = []int{400}
 	cfg.Thresholds = []float64{0.12}
-	cfg.Bootstrap = 0
-	res, err := Audit(rows, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := householdUnits(rows)
-	tb := newTable(rows, cfg.CalibrationBins)
-	tb.house = u.house
-	gidx := assign(rows, cfg.Attributes)
+	res, tb, gidx := laidOut(t, families(6000, 11), cfg)
 	decs := res.Decisions
 	strata := layout(tb, gidx, cfg.Attributes, decs)
 	rng := rand.New(rand.NewPCG(5, 6))
-	weight := make([]int32, u.nHouse)
+	weight := make([]int32, slices.Max(tb.house)+1)
 	runs, total := 0, 0
 	for si, st := range strata {
 		lists := [][]int32{tb.asc}
@@ -286,17 +272,10 @@ func TestBootRunsMatchRows(t *testing.T) {
 // group, the bootstrap's inner loop, apart from drawing and laying out:
 // ns/row is per run of rows read.
 func BenchmarkBootAccAdd(b *testing.B) {
-	rows := families(1000000, 11)
 	cfg := DefaultConfig()
 	cfg.CapacityFractions = []float64{0.1}
-	cfg.Bootstrap = 0
-	res, err := Audit(rows, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	t := newTable(rows, cfg.CalibrationBins)
-	t.house = householdUnits(rows).house
-	st := layout(t, assign(rows, cfg.Attributes), cfg.Attributes, res.Decisions)[0]
+	res, t, gidx := laidOut(b, families(1000000, 11), cfg)
+	st := layout(t, gidx, cfg.Attributes, res.Decisions)[0]
 	rng := rand.New(rand.NewPCG(1, 2))
 	w := make([]uint32, len(st.rows))
 	for i := range w {
