@@ -78,10 +78,6 @@ func (t LogisticTrainer) StartFrom(prev pipeline.Model) pipeline.Trainer {
 }
 
 func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []bool) (*Logistic, error) {
-	return t.fitFrom(ctx, feats, labels, t.start)
-}
-
-func (t LogisticTrainer) fitFrom(ctx context.Context, feats arrow.Record, labels []bool, prev *Logistic) (*Logistic, error) {
 	c, eps := cmp.Or(t.C, 1), cmp.Or(t.Eps, 0.01)
 	if t.CPerRow < 0 || math.IsNaN(t.CPerRow) || math.IsInf(t.CPerRow, 0) {
 		return nil, fmt.Errorf("C per row %g must be positive and finite", t.CPerRow)
@@ -134,7 +130,7 @@ func (t LogisticTrainer) fitFrom(ctx context.Context, feats arrow.Record, labels
 		if penalty != PenaltyL2 {
 			return nil, fmt.Errorf("non-negative weights take the l2 penalty, not %s", penalty)
 		}
-		return m, m.fitBounded(ctx, cols, y, 1/c, t.NonNegative, prev)
+		return m, m.fitBounded(ctx, cols, y, 1/c, t.NonNegative, t.start)
 	}
 	d := len(m.features) + 1
 	prob := newLRProblem(rows, d)
