@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,21 +15,20 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"earlyhelp/features"
 	"earlyhelp/models"
 	"earlyhelp/models/evaluate"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/contract"
 	"earlyhelp/pipeline/rundir"
 	"earlyhelp/pipeline/store"
+	"earlyhelp/pipeline/train"
 )
 
-// ceilingGroups and ceilingLambda: the ceiling is cross-fitted over five
-// groups of households by a hash of their pseudonym, as the backtest's
-// folds are, with a light L2 penalty on the standardised weights.
-const (
-	ceilingGroups = 5
-	ceilingLambda = 1.0
-)
+// ceilingLambda is the light L2 penalty on the ceiling's standardised
+// weights. The ceiling is cross-fitted over the backtest's own groups of
+// households (train.CrossFitGroup).
+const ceilingLambda = 1.0
 
 // runDateFigures holds the run's own scores, on every household it scored,
 // against the truth's week before the run date: the model, the need, the
@@ -65,9 +63,7 @@ func runDateFigures(ctx context.Context, runDir, truthDir string, st *store.Stor
 		}
 		byRef[ref] = append(byRef[ref], i)
 		hh[i] = oracleHousehold{pseudonym: ps, lastDay: fr.asOf.AddDate(0, 0, -1)}
-		h := fnv.New32a()
-		io.WriteString(h, ps)
-		group[i] = int(h.Sum32() % ceilingGroups)
+		group[i] = train.CrossFitGroup(ps)
 		// area_deprivation is 11 − the IMD decile.
 		deprived[i] = fr.deprivation != nil && fr.deprivation[i] >= 9
 	}
@@ -81,7 +77,7 @@ func runDateFigures(ctx context.Context, runDir, truthDir string, st *store.Stor
 		}
 		need[i], trueP[i] = h.Need, h.TrueP
 	}
-	ceiling, err := models.CrossFitProbabilities(ctx, fr.cols, trueP, group, ceilingGroups, ceilingLambda)
+	ceiling, err := models.CrossFitProbabilities(ctx, fr.cols, trueP, group, train.CrossFitGroups, ceilingLambda)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +120,10 @@ func readRunFeatures(ctx context.Context, path string) (*runFeatures, error) {
 			}
 		}
 		if out.asOf.IsZero() && rec.NumRows() > 0 {
-			idx := rec.Schema().FieldIndices(pipeline.ColAsOf)
-			if len(idx) != 1 {
-				return fmt.Errorf("no column %s", pipeline.ColAsOf)
-			}
-			d, ok := rec.Column(idx[0]).(*array.Date32)
-			if !ok {
-				return fmt.Errorf("column %s is %s, not a date", pipeline.ColAsOf, rec.Column(idx[0]).DataType())
+			var g features.Getter
+			d := g.Date(rec, pipeline.ColAsOf)
+			if g.Err != nil {
+				return g.Err
 			}
 			out.asOf = d.Value(0).ToTime()
 		}
@@ -149,17 +142,10 @@ func readRunFeatures(ctx context.Context, path string) (*runFeatures, error) {
 func readRunScores(ctx context.Context, path string) (map[string]float64, error) {
 	out := map[string]float64{}
 	err := eachParquetRecord(ctx, path, func(rec arrow.Record) error {
-		hh, err := pipeline.StringColumn(rec, pipeline.ColHousehold)
-		if err != nil {
-			return err
-		}
-		idx := rec.Schema().FieldIndices("score")
-		if len(idx) != 1 {
-			return errors.New("no column score")
-		}
-		sc, ok := rec.Column(idx[0]).(*array.Float64)
-		if !ok {
-			return fmt.Errorf("column score is %s, not float64", rec.Column(idx[0]).DataType())
+		var g features.Getter
+		hh, sc := g.Str(rec, pipeline.ColHousehold), g.Float64(rec, "score")
+		if g.Err != nil {
+			return g.Err
 		}
 		for i := 0; i < hh.Len(); i++ {
 			out[hh.Value(i)] = sc.Value(i)

@@ -17,13 +17,13 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 )
 
-// testGroup puts a household in one of crossFitGroups groups by a hash of
+// CrossFitGroup puts a household in one of CrossFitGroups groups by a hash of
 // its pseudonym. Each group of a fold is scored by models trained on the
 // other groups, so no household is in both training and test.
-func testGroup(household string) int {
+func CrossFitGroup(household string) int {
 	h := fnv.New32a()
 	h.Write([]byte(household))
-	return int(h.Sum32() % crossFitGroups)
+	return int(h.Sum32() % CrossFitGroups)
 }
 
 // backtestDates are the test dates: every StepWeeks over the BacktestWeeks
@@ -167,7 +167,7 @@ func (r *run) backtest(ctx context.Context) error {
 	for _, d := range dates {
 		most = max(most, len(r.foldTraining(d, start)))
 	}
-	r.rows = newSampler(float64(crossFitGroups-2)/crossFitGroups, most, func(d time.Time) bool {
+	r.rows = newSampler(float64(CrossFitGroups-2)/CrossFitGroups, most, func(d time.Time) bool {
 		return slices.ContainsFunc(dates, d.Equal)
 	})
 	defer r.rows.release()
@@ -216,12 +216,12 @@ func (r *run) backtest(ctx context.Context) error {
 	return nil
 }
 
-// crossFitGroups is how many groups of households a fold is split into:
+// CrossFitGroups is how many groups of households a fold is split into:
 // each group is scored by models trained on the other groups only, so every
 // household is tested on every date and precision@K is measured at the
 // list's real capacity, yet no household is ever scored by a model that saw
 // it in training.
-const crossFitGroups = 5
+const CrossFitGroups = 5
 
 // randomScores is the random baseline: an arbitrary but fixed order that,
 // as a probability, says the training base rate for everyone, so its Brier

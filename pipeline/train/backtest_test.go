@@ -154,7 +154,7 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 	}
 	// Per fold and per group of households: the one candidate is fitted, and
 	// it and the rules baseline are calibrated, on the other groups only.
-	g := crossFitGroups
+	g := CrossFitGroups
 	if len(fits) != g*len(bt.Folds) || len(cals) != g*len(bt.Folds) || len(rulesCals) != g*len(bt.Folds) {
 		t.Fatalf("%d fits and %d+%d calibrations for %d folds of %d groups", len(fits), len(cals), len(rulesCals), len(bt.Folds), g)
 	}
@@ -172,7 +172,7 @@ func TestBacktestOutOfTimeAndGrouped(t *testing.T) {
 					t.Fatalf("fold %s group %d: nothing trained", fold.AsOf, grp)
 				}
 				for h := range s.households {
-					if testGroup(h) == grp {
+					if CrossFitGroup(h) == grp {
 						t.Errorf("fold %s: household %s of test group %d in its training or calibration", fold.AsOf, h, grp)
 					}
 				}

@@ -159,7 +159,7 @@ func (r *run) backtestModels() []pipeline.Candidate {
 // setup builds the fold's test table and splits it into groups.
 func (r *run) setupFold(ctx context.Context, fo *foldRun, start time.Time, models []pipeline.Candidate) error {
 	fo.train = r.foldTraining(fo.d, start)
-	fo.fr = &pipeline.FoldResult{AsOf: fo.d.Format(time.DateOnly), Groups: crossFitGroups, Models: map[string]pipeline.EvalMetrics{}}
+	fo.fr = &pipeline.FoldResult{AsOf: fo.d.Format(time.DateOnly), Groups: CrossFitGroups, Models: map[string]pipeline.EvalMetrics{}}
 	s, err := r.SnapshotAt(ctx, fo.d)
 	if err != nil {
 		return err
@@ -175,17 +175,17 @@ func (r *run) setupFold(ctx context.Context, fo *foldRun, start time.Time, model
 	}
 	fo.fs = &pipeline.FoldScores{AsOf: fo.d, Table: s.Table, Scores: map[string][]float64{}, Labels: s.Labels,
 		K: min(r.opts.Capacity, n), Rows: make([]int, n)}
-	fo.byGroup = make([][]int, crossFitGroups)
+	fo.byGroup = make([][]int, CrossFitGroups)
 	for i := range fo.fs.Rows {
 		fo.fs.Rows[i] = i
-		g := testGroup(hh.Value(i))
+		g := CrossFitGroup(hh.Value(i))
 		fo.byGroup[g] = append(fo.byGroup[g], i)
 	}
 	fo.fr.TestHouseholds, fo.fr.K = n, fo.fs.K
 	for _, c := range models {
 		fo.fs.Scores[c.Name] = make([]float64, n)
 	}
-	fo.groups = make([]*foldGroup, crossFitGroups)
+	fo.groups = make([]*foldGroup, CrossFitGroups)
 	fo.first = -1
 	for g := range fo.groups {
 		users := len(models)
@@ -203,11 +203,11 @@ func (r *run) setupFold(ctx context.Context, fo *foldRun, start time.Time, model
 // other three train, and g is scored.
 func (r *run) buildGroup(ctx context.Context, fo *foldRun, g int) func() (*trainingSet, arrow.Record, error) {
 	return func() (*trainingSet, arrow.Record, error) {
-		ts, err := r.trainingSet(ctx, fo.train, g, (g+1)%crossFitGroups)
+		ts, err := r.trainingSet(ctx, fo.train, g, (g+1)%CrossFitGroups)
 		if err != nil {
 			return nil, nil, err
 		}
-		test, _, err := r.filter(ctx, fo.s, func(h string) bool { return testGroup(h) == g }, false)
+		test, _, err := r.filter(ctx, fo.s, func(h string) bool { return CrossFitGroup(h) == g }, false)
 		if err != nil {
 			ts.release()
 			return nil, nil, err

@@ -26,7 +26,7 @@ type dateRows struct {
 	group  []uint8   // the household's test group
 	// rows and pos count, by test group, the rows before any was sampled
 	// out and those with the outcome: the population a base rate is of.
-	rows, pos [crossFitGroups]int
+	rows, pos [CrossFitGroups]int
 }
 
 // sampler keeps a stage's dateRows. The shares are fixed from the first
@@ -98,7 +98,7 @@ func (r *run) rowsAt(ctx context.Context, d time.Time) (*dateRows, error) {
 	if !s.shared {
 		s.shared = true
 		s.trainShare = negativeShare(r.opts.MaxTrainingRows, int(float64(eligible)*s.trainFrac)*s.maxDates)
-		s.calShare = negativeShare(maxCalibrationRows(r.opts.MaxTrainingRows), eligible/crossFitGroups*s.maxDates)
+		s.calShare = negativeShare(maxCalibrationRows(r.opts.MaxTrainingRows), eligible/CrossFitGroups*s.maxDates)
 	}
 	q := max(s.trainShare, s.calShare)
 	dr := &dateRows{}
@@ -108,7 +108,7 @@ func (r *run) rowsAt(ctx context.Context, d time.Time) (*dateRows, error) {
 		if snap.Intervened != nil && snap.Intervened[i] {
 			continue
 		}
-		g := testGroup(hh.Value(i))
+		g := CrossFitGroup(hh.Value(i))
 		y := snap.Labels[i]
 		dr.rows[g]++
 		u := draw(hh.Value(i), day)

@@ -117,7 +117,7 @@ func (r *run) train(ctx context.Context) error {
 	// A fifth of households calibrates the model the rest train. Every
 	// snapshot but the drift reference's is let go once its rows are drawn.
 	psi := newest(dates, psiSnapshots)
-	r.rows = newSampler(float64(crossFitGroups-1)/crossFitGroups, len(dates), func(d time.Time) bool {
+	r.rows = newSampler(float64(CrossFitGroups-1)/CrossFitGroups, len(dates), func(d time.Time) bool {
 		return slices.ContainsFunc(psi, d.Equal)
 	})
 	defer r.rows.release()

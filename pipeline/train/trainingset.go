@@ -95,7 +95,7 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, test, cal int)
 		if err != nil {
 			return nil, err
 		}
-		for g := range crossFitGroups {
+		for g := range CrossFitGroups {
 			if trains(g) {
 				ts.rows += dr.rows[g]
 			}
@@ -144,7 +144,7 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, test, cal int)
 	}
 	all := func(g int) bool { return g != test }
 	ts.calRows = 0
-	for g := range crossFitGroups {
+	for g := range CrossFitGroups {
 		if all(g) {
 			ts.calRows += dr.rows[g]
 		}
