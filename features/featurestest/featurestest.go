@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/contract"
 )
 
@@ -312,9 +313,9 @@ func Record(mem memory.Allocator, schema *arrow.Schema, rows ...[]string) arrow.
 // one-household feature table, by feature name.
 func FirstRow(rec arrow.Record) map[string]float64 {
 	out := map[string]float64{}
-	for i, f := range rec.Schema().Fields() {
-		if c, ok := rec.Column(i).(*array.Float64); ok && c.Len() > 0 {
-			out[f.Name] = c.Value(0)
+	for name, c := range pipeline.FloatColumns(rec) {
+		if len(c) > 0 {
+			out[name] = c[0]
 		}
 	}
 	return out
