@@ -199,7 +199,16 @@ func (b *Builder) read(ctx context.Context) error {
 	// A person's key is copied when first seen: a string pointing into its
 	// record would keep the whole extract (millions of weekly snapshots,
 	// every column) alive.
+	//
+	// One map lookup a row: a tenancy's snapshots are its lead person's
+	// week after week, so the tenancy's number finds the person's list,
+	// and the person is looked up only when a tenancy's lead changes. Two
+	// more lookups a row were most of a 300,000-child weekly run's read.
 	tenancies := map[string]int32{}
+	var leadOf []int32 // by tenancy: an index into leads, -1 before its first snapshot
+	byLead := map[string]int32{}
+	var leads []string         // the lead people, as first read
+	var snapshots [][]snapshot // by lead, in snapshot order
 	err = b.tables.Scan(ctx, b.mem, Rent, func(rec arrow.Record) error {
 		var g features.Getter
 		ten := g.Str(rec, contract.ColTenancyRef)
@@ -210,8 +219,9 @@ func (b *Builder) read(ctx context.Context) error {
 		for i := 0; i < int(rec.NumRows()); i++ {
 			t, ok := tenancies[ten.Value(i)]
 			if !ok {
-				t = int32(len(tenancies))
+				t = int32(len(leadOf))
 				tenancies[strings.Clone(ten.Value(i))] = t
+				leadOf = append(leadOf, -1)
 			}
 			s := snapshot{tenancy: t, day: features.Day(day.Value(i)), balance: bal.Value(i)}
 			if rent.IsValid(i) && rent.Value(i) > 0 {
@@ -220,15 +230,24 @@ func (b *Builder) read(ctx context.Context) error {
 			if stage.IsValid(i) {
 				s.st = uint8(stages[stage.Value(i)]) + 1
 			}
-			w := who.Value(i)
-			list, ok := b.rent[w]
-			if !ok {
-				w = strings.Clone(w)
+			if w := who.Value(i); leadOf[t] < 0 || leads[leadOf[t]] != w {
+				l, ok := byLead[w]
+				if !ok {
+					l = int32(len(leads))
+					w = strings.Clone(w)
+					byLead[w] = l
+					leads, snapshots = append(leads, w), append(snapshots, nil)
+				}
+				leadOf[t] = l
 			}
-			b.rent[w] = append(list, s)
+			snapshots[leadOf[t]] = append(snapshots[leadOf[t]], s)
 		}
 		return nil
 	})
+	b.rent = make(map[string][]snapshot, len(leads))
+	for l, w := range leads {
+		b.rent[w] = snapshots[l]
+	}
 	if err != nil {
 		return fmt.Errorf("housing: %w", err)
 	}
