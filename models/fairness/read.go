@@ -114,12 +114,37 @@ func newRowReader(r io.Reader) (*rowReader, error) {
 
 // next is the next record, reused by the following call; io.EOF at the end.
 func (rr *rowReader) next() ([]string, error) {
-	rr.line++
-	rec, err := rr.recs.Read()
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("line %d: %w", rr.line, err)
+	if err := rr.advance(); err != nil {
+		return nil, err
 	}
-	return rec, err
+	return rr.recs.Record(), nil
+}
+
+// advance reads the next record without splitting its line (see
+// rundir.CSVLines); io.EOF at the end.
+func (rr *rowReader) advance() error {
+	rr.line++
+	err := rr.recs.Next()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("line %d: %w", rr.line, err)
+	}
+	return err
+}
+
+// column is the index of column name, -1 without it.
+func (rr *rowReader) column(name string) int {
+	if i, ok := rr.col[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// fieldAt is the last record's field i as it stands, nil when i < 0.
+func (rr *rowReader) fieldAt(i int) []byte {
+	if i < 0 {
+		return nil
+	}
+	return rr.recs.Field(i)
 }
 
 // field is the trimmed value of column name in rec, "" without the column.

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"strings"
 )
 
 // scoredScan is one pass over a run's scored_children.csv for an audit
@@ -42,20 +43,26 @@ func scanScored(path string) (*scoredScan, error) {
 	}
 	sc := &scoredScan{digest: sha256.New(), raw: true}
 	var unlabelled []Row
+	// A labelled line is not split: three of its fields are found where
+	// they stand, and its date and model are made strings only when they
+	// change, which they do once a backtest date.
+	label, asOfCol, modelCol := rr.column("label"), rr.column("as_of"), rr.column("model")
+	var asOf, model, lastAsOf, lastModel string
+	newline := []byte{'\n'}
 	for {
-		rec, err := rr.next()
+		err := rr.advance()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		label, err := parseFlag(rr.field(rec, "label"))
+		flag, err := parseFlag(strings.TrimSpace(string(rr.fieldAt(label))))
 		if err != nil {
 			return nil, fmt.Errorf("line %d: label: %w", rr.line, err)
 		}
-		if label < 0 {
-			row, err := rr.row(rec)
+		if flag < 0 {
+			row, err := rr.row(rr.recs.Record())
 			if err != nil {
 				return nil, err
 			}
@@ -63,12 +70,21 @@ func scanScored(path string) (*scoredScan, error) {
 			sc.latest = max(sc.latest, row.AsOf)
 			continue
 		}
-		if rr.recs.Raw() == "" {
+		line := rr.recs.Line()
+		if line == nil {
 			sc.raw = false
 		}
-		io.WriteString(sc.digest, rr.recs.Raw())
-		sc.digest.Write([]byte{'\n'})
-		sc.labelled.add(rr.field(rec, "as_of"), rr.field(rec, "model"))
+		sc.digest.Write(line)
+		sc.digest.Write(newline)
+		if a := rr.fieldAt(asOfCol); string(a) != lastAsOf {
+			lastAsOf = string(a)
+			asOf = strings.TrimSpace(lastAsOf)
+		}
+		if m := rr.fieldAt(modelCol); string(m) != lastModel {
+			lastModel = string(m)
+			model = strings.TrimSpace(lastModel)
+		}
+		sc.labelled.add(asOf, model)
 	}
 	// Filtered where they are: a copy of a 300,000-child week's rows,
 	// grown by append, was a quarter of a weekly audit's CPU.

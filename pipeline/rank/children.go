@@ -195,6 +195,7 @@ func (r *run) copyBacktestChildren(cw *csv.Writer, raw io.Writer) error {
 	pad := len(scoredChildrenHeader) - len(head)
 	lines := rundir.NewCSVLines(br, len(head))
 	asLines := raw != nil && pad == 0
+	newline := []byte{'\n'}
 	if asLines {
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -202,22 +203,26 @@ func (r *run) copyBacktestChildren(cw *csv.Writer, raw io.Writer) error {
 		}
 	}
 	for {
-		rec, err := lines.Read()
+		err := lines.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if rec[label] == "" {
+		if len(lines.Field(label)) == 0 {
 			continue
 		}
-		if line := lines.Raw(); asLines && line != "" {
-			if _, err := io.WriteString(raw, line+"\n"); err != nil {
+		if line := lines.Line(); asLines && line != nil {
+			if _, err := raw.Write(line); err != nil {
+				return err
+			}
+			if _, err := raw.Write(newline); err != nil {
 				return err
 			}
 			continue
 		}
+		rec := lines.Record()
 		for range pad {
 			rec = append(rec, "")
 		}
