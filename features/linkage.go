@@ -44,11 +44,15 @@ var linkedSources = []struct {
 // Rates as of dates whose 52 weeks begin on or after since: whole
 // deliveries of a dated source with nothing from since on may be left out
 // (every linked source's date is a required column, so none is undated).
-// Sources with nothing stored are left out.
-func LoadLinkage(ctx context.Context, mem memory.Allocator, t Tables, r *Roster, since Day) (*Linkage, error) {
+// Sources with nothing stored are left out, and so are those measured
+// already (a key of measured), unless another source needs them.
+func LoadLinkage(ctx context.Context, mem memory.Allocator, t Tables, r *Roster, since Day, measured map[string]float64) (*Linkage, error) {
 	lk := &Linkage{bySource: map[string][]linked{}}
 	caseLead := map[string]linked{} // homelessness case → its lead person and approach
 	for _, src := range linkedSources {
+		if _, ok := measured[src.source]; ok && src.source != contract.HomelessnessCases {
+			continue // placements need the cases' leads
+		}
 		var recs []linked
 		scan := func(fn func(arrow.Record) error) error {
 			// Homelessness cases are read whole: a placement of the year

@@ -14,12 +14,13 @@ import (
 	"earlyhelp/features/housing"
 )
 
-// TestHousingNeitherBoundsNorMeasures: housing gives the documented empty
-// answers of features.Builder. Its records (an approach and rent snapshots
-// of 2024 and 2025 here) do not bound the period a snapshot can be built
-// for, and its sources' link match rates are the roster Linkage's: the
-// same with the builder as without it, with no entry of its own.
-func TestHousingNeitherBoundsNorMeasures(t *testing.T) {
+// TestHousingMeasuresRentOnly: housing's records (an approach and rent
+// snapshots of 2023 to 2025 here) do not bound the period a snapshot can be
+// built for. Its rent accounts' link match rate, from the snapshots it
+// holds, is the roster Linkage's, which reads the source without the
+// builder: the same rates with the builder as without it. With it, the
+// snapshots are read once, for the build, not again for the Linkage.
+func TestHousingMeasuresRentOnly(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	str, date := arrow.BinaryTypes.String, arrow.FixedWidthTypes.Date32
@@ -37,12 +38,14 @@ func TestHousingNeitherBoundsNorMeasures(t *testing.T) {
 		"rent_accounts": {ft.Record(mem, rent,
 			[]string{"t1", "m1", "2024-06-03", "100", "100", "none"},
 			[]string{"t1", "ghost", "2025-03-10", "300", "100", "letter_2"}, // unknown to the register
+			[]string{"t1", "ghost", "2024-03-11", "300", "100", "letter_2"}, // before the year to the date
 		)},
 	}
 	defer tb.Release()
 	ctx := context.Background()
 	asOf := time.Date(2025, 3, 17, 0, 0, 0, 0, time.UTC)
-	with := features.NewSet(tb, features.Options{}, housing.New(tb, mem))
+	counted := scans{Tables: tb, n: map[string]int{}}
+	with := features.NewSet(counted, features.Options{}, housing.New(counted, mem))
 	without := features.NewSet(tb, features.Options{})
 	from, to, err := with.DataSpan(ctx, mem)
 	if err != nil || !from.IsZero() || !to.IsZero() {
@@ -59,4 +62,18 @@ func TestHousingNeitherBoundsNorMeasures(t *testing.T) {
 	if got[housing.Rent] != 0.5 || got[housing.Cases] != 1 || !maps.Equal(got, want) {
 		t.Errorf("link match with the builder %v; without %v; want the same, %s 0.5 and %s 1", got, want, housing.Rent, housing.Cases)
 	}
+	if counted.n[housing.Rent] != 1 {
+		t.Errorf("rent accounts read %d times with the builder; want once", counted.n[housing.Rent])
+	}
+}
+
+// scans counts the reads of each source.
+type scans struct {
+	features.Tables
+	n map[string]int
+}
+
+func (s scans) Scan(ctx context.Context, mem memory.Allocator, source string, fn func(arrow.Record) error) error {
+	s.n[source]++
+	return s.Tables.Scan(ctx, mem, source, fn)
 }
