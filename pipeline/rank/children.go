@@ -56,11 +56,7 @@ func (r *run) writeScoredChildren(ctx context.Context, now *pipeline.FeatureTabl
 		cw.Flush()
 		return cw.Error()
 	})
-	if err != nil {
-		return err
-	}
-	r.Output(rundir.ScoredChildrenFile)
-	return nil
+	return err
 }
 
 // streamScoredChildren writes writeScoredChildren's rows after the header.
