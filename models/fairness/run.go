@@ -30,6 +30,7 @@ type RunAudit struct {
 // and writes runDir/audit/.
 func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 	scored := rundir.Open(runDir).ScoredChildrenCSV()
+	scoredSum := hashFile(scored)
 	out := &RunAudit{}
 	dir := rundir.Open(runDir).AuditDir()
 	var week []Row
@@ -53,7 +54,7 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 				if err := out.Backtest.Write(dir); err != nil {
 					return nil, err
 				}
-				if err := writeManifest(dir, scored, sc.labelled, &bcfg, out.Backtest); err != nil {
+				if err := writeManifest(dir, scoredSum, sc.labelled, &bcfg, out.Backtest); err != nil {
 					return nil, err
 				}
 				week, latest, done = sc.week, sc.latest, true
@@ -63,7 +64,7 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 		}
 	}
 	if !done {
-		if week, latest, err = auditBacktest(out, dir, scored, cfg, rawKey); err != nil {
+		if week, latest, err = auditBacktest(out, dir, scored, scoredSum, cfg, rawKey); err != nil {
 			return nil, err
 		}
 	}
@@ -101,7 +102,7 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 // out.Backtest and dir (from cfg.CacheDir when kept there under rawKey,
 // or under the rows' digest when rawKey is "") and returns this week's
 // rows and their date.
-func auditBacktest(out *RunAudit, dir, scored string, cfg Config, rawKey string) ([]Row, string, error) {
+func auditBacktest(out *RunAudit, dir, scored string, scoredSum func() (string, error), cfg Config, rawKey string) ([]Row, string, error) {
 	f, err := os.Open(scored)
 	if err != nil {
 		return nil, "", fmt.Errorf("audit: %w", err)
@@ -161,7 +162,7 @@ func auditBacktest(out *RunAudit, dir, scored string, cfg Config, rawKey string)
 	if err := out.Backtest.Write(dir); err != nil {
 		return nil, "", err
 	}
-	if err := writeManifest(dir, scored, summariseLabelled(labelled), &bcfg, out.Backtest); err != nil {
+	if err := writeManifest(dir, scoredSum, summariseLabelled(labelled), &bcfg, out.Backtest); err != nil {
 		return nil, "", err
 	}
 	return week, latest, nil

@@ -42,6 +42,11 @@ func scanScored(path string) (*scoredScan, error) {
 		return nil, err
 	}
 	sc := &scoredScan{digest: sha256.New(), raw: true}
+	// Digested behind the scan, on its own goroutine: hashing the lines
+	// was 0.35 of the scan's 0.86 CPU-seconds on a 300,000-child weekly
+	// run, its copy into batches a twentieth of that.
+	digest := hashBehind(sc.digest)
+	defer digest.close() // before sc.digest is read, on every return
 	var unlabelled []Row
 	// A labelled line is not split: three of its fields are found where
 	// they stand, and its date and model are made strings only when they
@@ -74,8 +79,8 @@ func scanScored(path string) (*scoredScan, error) {
 		if line == nil {
 			sc.raw = false
 		}
-		sc.digest.Write(line)
-		sc.digest.Write(newline)
+		digest.write(line)
+		digest.write(newline)
 		if a := rr.fieldAt(asOfCol); string(a) != lastAsOf {
 			lastAsOf = string(a)
 			asOf = strings.TrimSpace(lastAsOf)
@@ -107,4 +112,51 @@ func (sc *scoredScan) key(cfg *Config) string {
 	io.WriteString(h, "\nscored_children.csv lines\n")
 	h.Write(sc.digest.Sum(nil))
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// behind writes to a hash on its own goroutine, in batches of up to a
+// MiB copied out of the caller's bytes.
+type behind struct {
+	buf        []byte
+	full, free chan []byte
+	done       chan struct{}
+	closed     bool
+}
+
+func hashBehind(h hash.Hash) *behind {
+	const batch, batches = 1 << 20, 3
+	b := &behind{buf: make([]byte, 0, batch), full: make(chan []byte, batches), free: make(chan []byte, batches), done: make(chan struct{})}
+	for range batches - 1 {
+		b.free <- make([]byte, 0, batch)
+	}
+	go func() {
+		defer close(b.done)
+		for p := range b.full {
+			h.Write(p)
+			b.free <- p[:0]
+		}
+	}()
+	return b
+}
+
+// write hashes a copy of p: p may change once write returns.
+func (b *behind) write(p []byte) {
+	if len(b.buf) > 0 && len(b.buf)+len(p) > cap(b.buf) {
+		b.full <- b.buf
+		b.buf = <-b.free
+	}
+	b.buf = append(b.buf, p...)
+}
+
+// close hashes what is left and waits for the hash; again, it does nothing.
+func (b *behind) close() {
+	if b.closed {
+		return
+	}
+	b.closed = true
+	if len(b.buf) > 0 {
+		b.full <- b.buf
+	}
+	close(b.full)
+	<-b.done
 }
