@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"earlyhelp/pipeline/atomicfile"
 	"encoding/csv"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -38,6 +40,7 @@ func (s *Store) SaveReid(pairs map[string]map[string]string) error {
 		if err != nil {
 			return err
 		}
+		delete(s.reidSorted, ns) // the map is the lookup from here on
 		changed := false
 		if len(m) == 0 {
 			// A first load: the new pairs are the whole lookup. Cloning
@@ -111,14 +114,105 @@ func (s *Store) loadReid(ns string) (map[string]string, error) {
 }
 
 // Reidentify returns the council's id behind a pseudonym of namespace ns.
+//
+// A lookup not loaded already is searched where it stands: SaveReid
+// writes it sorted by pseudonym, a line a pair, so a run that names a
+// list's few dozen families reads the file and searches it rather than
+// making a map of a council's register (0.48 s of a 300,000-child weekly
+// run's export). A file with a quote or a carriage return in it, which
+// would not be a pair a line, is loaded into the map as before.
 func (s *Store) Reidentify(ns, pseudonym string) (string, error) {
-	m, err := s.loadReid(ns)
-	if err != nil {
-		return "", err
+	m, loaded := s.reid[ns]
+	if !loaded {
+		lines, err := s.reidLines(ns)
+		if err != nil {
+			return "", err
+		}
+		if lines != nil {
+			if id, ok := lines.find(pseudonym); ok {
+				return id, nil
+			}
+			return "", fmt.Errorf("store: no %s behind a pseudonym on the list", ns)
+		}
+		if m, err = s.loadReid(ns); err != nil {
+			return "", err
+		}
 	}
 	id, ok := m[pseudonym]
 	if !ok {
 		return "", fmt.Errorf("store: no %s behind a pseudonym on the list", ns)
 	}
 	return id, nil
+}
+
+// sortedPairs is a lookup file as it stands: its lines after the header,
+// in pseudonym order.
+type sortedPairs struct {
+	b      []byte
+	starts []int32 // each line's first byte in b
+}
+
+// reidLines reads the lookup of ns as sorted lines, once; nil (and no
+// error) when it must be loaded into a map instead: absent, quoted, not a
+// pair a line in order, or too big for the line index.
+func (s *Store) reidLines(ns string) (*sortedPairs, error) {
+	if sp, ok := s.reidSorted[ns]; ok {
+		return sp, nil
+	}
+	b, err := os.ReadFile(s.reidPath(ns))
+	if errors.Is(err, fs.ErrNotExist) || err == nil && (bytes.ContainsAny(b, "\"\r") || len(b) > math.MaxInt32) {
+		s.reidSorted[ns] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: re-identification lookup: %w", err)
+	}
+	sp := &sortedPairs{b: b}
+	_, rest, _ := bytes.Cut(b, []byte{'\n'}) // the header
+	for at := len(b) - len(rest); at < len(b); {
+		end := bytes.IndexByte(b[at:], '\n')
+		if end < 0 {
+			end = len(b) - at
+		}
+		if end > 0 {
+			sp.starts = append(sp.starts, int32(at))
+		}
+		at += end + 1
+	}
+	for i := range sp.starts {
+		// Out of order, or a line not a pair (which csv refuses), is not
+		// as SaveReid writes it.
+		if bytes.Count(sp.line(i), []byte{','}) != 1 || i > 0 && bytes.Compare(sp.key(i-1), sp.key(i)) >= 0 {
+			sp = nil
+			break
+		}
+	}
+	s.reidSorted[ns] = sp
+	return sp, nil
+}
+
+// line is line i without its newline.
+func (sp *sortedPairs) line(i int) []byte {
+	l := sp.b[sp.starts[i]:]
+	if end := bytes.IndexByte(l, '\n'); end >= 0 {
+		l = l[:end]
+	}
+	return l
+}
+
+// key is line i's pseudonym: up to its first comma.
+func (sp *sortedPairs) key(i int) []byte {
+	k, _, _ := bytes.Cut(sp.line(i), []byte{','})
+	return k
+}
+
+// find is the id on pseudonym's line, as csv reads it; false when no line
+// has it.
+func (sp *sortedPairs) find(pseudonym string) (string, bool) {
+	i := sort.Search(len(sp.starts), func(i int) bool { return string(sp.key(i)) >= pseudonym })
+	if i == len(sp.starts) || string(sp.key(i)) != pseudonym {
+		return "", false
+	}
+	_, id, _ := bytes.Cut(sp.line(i), []byte{','})
+	return string(id), true
 }

@@ -38,6 +38,9 @@ type Store struct {
 	now   func() time.Time
 	state state
 	reid  map[string]map[string]string // loaded lazily by namespace
+	// reidSorted is a lookup read as its sorted lines, nil when it must be
+	// loaded into reid (see Reidentify).
+	reidSorted map[string]*sortedPairs
 	// writeMem holds the deliveries' compressed buffers: the IPC writer
 	// allocates one per column of every record and frees it once written.
 	writeMem *recycle.Recycler
@@ -91,7 +94,7 @@ func Open(dataDir string, now func() time.Time) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{dir: dataDir, now: now, reid: map[string]map[string]string{},
+	s := &Store{dir: dataDir, now: now, reid: map[string]map[string]string{}, reidSorted: map[string]*sortedPairs{},
 		writeMem: recycle.New(memory.DefaultAllocator, writeKeep)}
 	if err := os.MkdirAll(filepath.Join(dataDir, storeDir), 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)

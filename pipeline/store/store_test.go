@@ -244,3 +244,55 @@ func TestKnownBySizeAndTime(t *testing.T) {
 		}
 	}
 }
+
+// TestReidentifySortedLines: a lookup as SaveReid writes it is searched
+// where it stands, not loaded into a map, and gives what the map gives;
+// one with a quoted id, out of order, or with a line of three fields is
+// read as csv reads it (the last an error, as before).
+func TestReidentifySortedLines(t *testing.T) {
+	pairs := map[string]string{"a1": "P01", "b2": "P 02", "c3": "", "d4": "P04"}
+	for _, tc := range []struct {
+		name, file string
+		sorted     bool // searched where it stands
+		bad        bool // an error
+	}{
+		{"as written", "", true, false},
+		{"quoted", "pseudonym,id\na1,P01\nb2,\"P 02\"\nc3,\nd4,P04\n", false, false},
+		{"out of order", "pseudonym,id\nb2,P 02\na1,P01\n\nd4,P04\nc3,", false, false},
+		{"three fields", "pseudonym,id\na1,P01\nb2,P 02,x\nc3,\nd4,P04\n", false, true},
+	} {
+		dir := t.TempDir()
+		s, _ := Open(dir, fixedNow)
+		if tc.file == "" {
+			if err := s.SaveReid(map[string]map[string]string{"person_id": pairs}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			if err := os.MkdirAll(filepath.Join(dir, "store", "reid"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "store", "reid", "person_id.csv"), []byte(tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s2, _ := Open(dir, fixedNow)
+		for p, want := range pairs {
+			id, err := s2.Reidentify("person_id", p)
+			if tc.bad {
+				if err == nil {
+					t.Errorf("%s: Reidentify(%s) = %q; want an error", tc.name, p, id)
+				}
+				continue
+			}
+			if err != nil || id != want {
+				t.Errorf("%s: Reidentify(%s) = %q, %v; want %q", tc.name, p, id, err, want)
+			}
+		}
+		if _, err := s2.Reidentify("person_id", "b"); err == nil {
+			t.Errorf("%s: an unknown pseudonym found", tc.name)
+		}
+		if _, loaded := s2.reid["person_id"]; loaded == tc.sorted && !tc.bad {
+			t.Errorf("%s: loaded into a map %v; want %v", tc.name, loaded, !tc.sorted)
+		}
+	}
+}
