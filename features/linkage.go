@@ -122,12 +122,7 @@ func LoadLinkage(ctx context.Context, mem memory.Allocator, t Tables, r *Roster,
 // before the link's date (all records for an undated source) whose person
 // is in a household on that date.
 func (lk *Linkage) Rates(l *Link) map[string]float64 {
-	placed := make([]bool, l.roster.People())
-	for i := range l.Households {
-		for _, p := range l.Households[i].members {
-			placed[p] = true
-		}
-	}
+	placed := l.Placed()
 	w := Before(l.AsOf, 52)
 	out := map[string]float64{}
 	for src, recs := range lk.bySource {
@@ -146,4 +141,16 @@ func (lk *Linkage) Rates(l *Link) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// Placed marks, by person number, everyone in one of the link's
+// households on its date: whom a source's record can be matched to.
+func (l *Link) Placed() []bool {
+	placed := make([]bool, l.roster.People())
+	for i := range l.Households {
+		for _, p := range l.Households[i].members {
+			placed[p] = true
+		}
+	}
+	return placed
 }

@@ -17,13 +17,7 @@ func (b *Builder) MatchRate(ctx context.Context, l *features.Link) (string, floa
 	if err := b.load(ctx); err != nil {
 		return "", 0, err
 	}
-	r := l.Roster()
-	placed := make([]bool, r.People())
-	for i := range l.Households {
-		for _, p := range l.Households[i].MemberIndices() {
-			placed[p] = true
-		}
-	}
+	r, placed := l.Roster(), l.Placed()
 	w := features.Before(l.AsOf, 52)
 	var seen, found int
 	for id, ss := range b.rent {
