@@ -120,7 +120,6 @@ type behind struct {
 	buf        []byte
 	full, free chan []byte
 	done       chan struct{}
-	closed     bool
 }
 
 func hashBehind(h hash.Hash) *behind {
@@ -148,12 +147,8 @@ func (b *behind) write(p []byte) {
 	b.buf = append(b.buf, p...)
 }
 
-// close hashes what is left and waits for the hash; again, it does nothing.
+// close hashes what is left and waits for the hash.
 func (b *behind) close() {
-	if b.closed {
-		return
-	}
-	b.closed = true
 	if len(b.buf) > 0 {
 		b.full <- b.buf
 	}
