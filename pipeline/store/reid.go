@@ -122,27 +122,35 @@ func (s *Store) loadReid(ns string) (map[string]string, error) {
 // run's export). A file with a quote or a carriage return in it, which
 // would not be a pair a line, is loaded into the map as before.
 func (s *Store) Reidentify(ns, pseudonym string) (string, error) {
-	m, loaded := s.reid[ns]
-	if !loaded {
-		lines, err := s.reidLines(ns)
-		if err != nil {
-			return "", err
-		}
-		if lines != nil {
-			if id, ok := lines.find(pseudonym); ok {
-				return id, nil
-			}
-			return "", fmt.Errorf("store: no %s behind a pseudonym on the list", ns)
-		}
-		if m, err = s.loadReid(ns); err != nil {
-			return "", err
-		}
+	id, ok, err := s.lookup(ns, pseudonym)
+	if err != nil {
+		return "", err
 	}
-	id, ok := m[pseudonym]
 	if !ok {
 		return "", fmt.Errorf("store: no %s behind a pseudonym on the list", ns)
 	}
 	return id, nil
+}
+
+// lookup finds pseudonym's id in the map loaded, or else the sorted file,
+// or else the map it loads.
+func (s *Store) lookup(ns, pseudonym string) (string, bool, error) {
+	m, loaded := s.reid[ns]
+	if !loaded {
+		lines, err := s.reidLines(ns)
+		if err != nil {
+			return "", false, err
+		}
+		if lines != nil {
+			id, ok := lines.find(pseudonym)
+			return id, ok, nil
+		}
+		if m, err = s.loadReid(ns); err != nil {
+			return "", false, err
+		}
+	}
+	id, ok := m[pseudonym]
+	return id, ok, nil
 }
 
 // sortedPairs is a lookup file as it stands: its lines after the header,
@@ -169,15 +177,12 @@ func (s *Store) reidLines(ns string) (*sortedPairs, error) {
 	}
 	sp := &sortedPairs{b: b}
 	_, rest, _ := bytes.Cut(b, []byte{'\n'}) // the header
-	for at := len(b) - len(rest); at < len(b); {
-		end := bytes.IndexByte(b[at:], '\n')
-		if end < 0 {
-			end = len(b) - at
-		}
-		if end > 0 {
+	at := len(b) - len(rest)
+	for l := range bytes.Lines(rest) {
+		if l[0] != '\n' { // csv skips blank lines
 			sp.starts = append(sp.starts, int32(at))
 		}
-		at += end + 1
+		at += len(l)
 	}
 	for i := range sp.starts {
 		// Out of order, or a line not a pair (which csv refuses), is not
