@@ -75,17 +75,46 @@ func TestSamplerIsMultinomial(t *testing.T) {
 	}
 }
 
+// stratified lays rows out as the bootstrap reads them, with a top-K
+// what-if at capacity and a threshold of 0.12 as the decisions.
+func stratified(t *testing.T, rows []Row, capacity int) (Config, *table, [][]int32, []*Decision, []stratum) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Capacities = []int{capacity}
+	cfg.Thresholds = []float64{0.12}
+	res, tb, gidx := laidOut(t, rows, cfg)
+	return cfg, tb, gidx, res.Decisions, layout(tb, gidx, cfg.Attributes, res.Decisions)
+}
+
+// selectedSums adds up, row by row, the weights of a group's rows that
+// dec selected: all of them, those of referred households (tp), of
+// households not referred (fp), and of children referred (ctp).
+func selectedSums(tb *table, dec *Decision, idx, w []int32) (sel, tp, fp, ctp float64) {
+	for i, r := range idx {
+		if !dec.sel[r] {
+			continue
+		}
+		wt := float64(w[i])
+		sel += wt
+		switch tb.label[r] {
+		case 1:
+			tp += wt
+		case 0:
+			fp += wt
+		}
+		if tb.child[r] == 1 {
+			ctp += wt
+		}
+	}
+	return sel, tp, fp, ctp
+}
+
 // TestBootAccMatchesAccumulate gives the fused resample sums and the
 // plain per-row arithmetic the same weights: calibration, AUC and every
 // decision's rates must agree to the bit, whatever the chunking.
 func TestBootAccMatchesAccumulate(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Capacities = []int{300}
-	cfg.Thresholds = []float64{0.12}
 	// Coarse scores: many ties; some unlabelled. A household per row.
-	res, tb, gidx := laidOut(t, synthetic(5000, 7), cfg)
-	decs := res.Decisions
-	strata := layout(tb, gidx, cfg.Attributes, decs)
+	cfg, tb, gidx, decs, strata := stratified(t, synthetic(5000, 7), 300)
 	k := 0 // ethnicity5
 	idx := groupLists(tb, gidx[k], len(cfg.Attributes[k].Groups))[3]
 	st := strata[1+k]
@@ -124,21 +153,12 @@ func TestBootAccMatchesAccumulate(t *testing.T) {
 				t.Errorf("chunk %d: %s = %v; want %v", chunk, c.name, c.got, c.want)
 			}
 		}
+		var all float64
+		for i := range idx {
+			all += float64(w[i])
+		}
 		for d, dec := range decs {
-			var all, sel, tp, fp float64
-			for i, r := range idx {
-				wt := float64(w[i])
-				all += wt
-				if dec.sel[r] {
-					sel += wt
-					switch tb.label[r] {
-					case 1:
-						tp += wt
-					case 0:
-						fp += wt
-					}
-				}
-			}
+			sel, tp, fp, _ := selectedSums(tb, dec, idx, w)
 			if got.all != all || got.sel[d] != sel || got.tp[d] != tp || got.fp[d] != fp {
 				t.Errorf("chunk %d, %s: rows/selected/tp/fp = %v/%v/%v/%v; want %v/%v/%v/%v",
 					chunk, dec.ID, got.all, got.sel[d], got.tp[d], got.fp[d], all, sel, tp, fp)
@@ -158,12 +178,7 @@ func TestBootAccMatchesAccumulate(t *testing.T) {
 // of one household only, and that runs did form, so the test reads what
 // the merge does.
 func TestBootRunsMatchRows(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Capacities = []int{400}
-	cfg.Thresholds = []float64{0.12}
-	res, tb, gidx := laidOut(t, families(6000, 11), cfg)
-	decs := res.Decisions
-	strata := layout(tb, gidx, cfg.Attributes, decs)
+	cfg, tb, gidx, decs, strata := stratified(t, families(6000, 11), 400)
 	rng := rand.New(rand.NewPCG(5, 6))
 	weight := make([]int32, slices.Max(tb.house)+1)
 	runs, total := 0, 0
@@ -239,23 +254,7 @@ func TestBootRunsMatchRows(t *testing.T) {
 					si, g, got.all, got.clab, got.cpos, all, clab, cpos)
 			}
 			for d, dec := range decs {
-				var sel, tp, fp, ctp float64
-				for i, r := range idx {
-					if !dec.sel[r] {
-						continue
-					}
-					wt := float64(w[i])
-					sel += wt
-					switch tb.label[r] {
-					case 1:
-						tp += wt
-					case 0:
-						fp += wt
-					}
-					if tb.child[r] == 1 {
-						ctp += wt
-					}
-				}
+				sel, tp, fp, ctp := selectedSums(tb, dec, idx, w)
 				if got.sel[d] != sel || got.tp[d] != tp || got.fp[d] != fp || got.ctp[d] != ctp {
 					t.Errorf("stratum %d group %d, %s: selected/tp/fp/ctp = %v/%v/%v/%v; want %v/%v/%v/%v",
 						si, g, dec.ID, got.sel[d], got.tp[d], got.fp[d], got.ctp[d], sel, tp, fp, ctp)
