@@ -244,12 +244,12 @@ func (b *Builder) read(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("housing: %w", err)
+	}
 	b.rent = make(map[string][]snapshot, len(leads))
 	for l, w := range leads {
 		b.rent[w] = snapshots[l]
-	}
-	if err != nil {
-		return fmt.Errorf("housing: %w", err)
 	}
 	return nil
 }
