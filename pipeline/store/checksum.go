@@ -18,17 +18,80 @@ var ErrChecksum = errors.New("store file does not match its recorded sha256")
 // hashingFile is the delivery's temporary file as the IPC writer sees it:
 // every byte written is hashed on its way, so the checksum costs no second
 // read of the file.
+//
+// It gathers the writes: the IPC writer writes each buffer of a record,
+// and its padding, with a call of its own, some fifty system calls a
+// record. And it asks the kernel to start writing the file to disk as it
+// grows (startWriteback), so that the commit's fsync waits for the last
+// few megabytes rather than the whole file: at 100,000 children the
+// attendance ingest's source waited 1.3 s of its 13 s on those fsyncs,
+// with its checkers idle.
 type hashingFile struct {
-	f *os.File
-	h hash.Hash
+	f       *os.File
+	h       hash.Hash
+	buf     []byte // written, not yet passed to f
+	off     int64  // bytes passed to f
+	started int64  // bytes whose writeback has been started
+	err     error  // the first error passing bytes to f
 }
 
-func newHashingFile(f *os.File) *hashingFile { return &hashingFile{f: f, h: sha256.New()} }
+const (
+	// writeBuffer is how much a hashingFile gathers before it writes.
+	writeBuffer = 1 << 20
+	// writebackStep is how much a hashingFile writes between asking the
+	// kernel to start writing it to disk.
+	writebackStep = 8 << 20
+)
 
+func newHashingFile(f *os.File) *hashingFile {
+	return &hashingFile{f: f, h: sha256.New(), buf: make([]byte, 0, writeBuffer)}
+}
+
+// Write gathers p. An error writing the file is returned by a later Write
+// or by flush.
 func (w *hashingFile) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if len(w.buf)+len(p) > cap(w.buf) {
+		if err := w.flush(); err != nil {
+			return 0, err
+		}
+		if len(p) >= cap(w.buf) {
+			if err := w.pass(p); err != nil {
+				return 0, err
+			}
+			return len(p), nil
+		}
+	}
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+// flush passes what is gathered to the file.
+func (w *hashingFile) flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	err := w.pass(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+// pass writes p to the file and hashes it.
+func (w *hashingFile) pass(p []byte) error {
 	n, err := w.f.Write(p)
 	w.h.Write(p[:n])
-	return n, err
+	w.off += int64(n)
+	if err != nil {
+		w.err = err
+		return err
+	}
+	if w.off-w.started >= writebackStep {
+		startWriteback(w.f, w.started, w.off-w.started)
+		w.started = w.off
+	}
+	return nil
 }
 
 // Seek lets the IPC writer ask where it is, which is all it does with it;
@@ -37,9 +100,10 @@ func (w *hashingFile) Seek(offset int64, whence int) (int64, error) {
 	if offset != 0 || whence != io.SeekCurrent {
 		return 0, fmt.Errorf("store: seek %d from %d on a hashed file", offset, whence)
 	}
-	return w.f.Seek(0, io.SeekCurrent)
+	return w.off + int64(len(w.buf)), nil
 }
 
+// sum is the hash of the bytes flushed.
 func (w *hashingFile) sum() string { return hex.EncodeToString(w.h.Sum(nil)) }
 
 // hashBuffer is how much of a file verify reads at a time: large enough that

@@ -158,6 +158,9 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 			d.w.Close()
 		}
 		if err == nil {
+			err = d.hashed.flush()
+		}
+		if err == nil {
 			err = d.tmp.Sync()
 		}
 		if cerr := d.tmp.Close(); err == nil {
