@@ -43,6 +43,10 @@ type Pseudonymiser struct {
 	lastMemo map[string]string
 
 	forks []*Pseudonymiser // see fork
+
+	// ids are the identifier cells the checker using p last worked out,
+	// kept for the next checker of the same source (see idMemos).
+	ids *idMemos
 }
 
 // NewPseudonymiser returns a pseudonymiser keyed with a copy of key, which
@@ -76,21 +80,45 @@ func (p *Pseudonymiser) Clone() *Pseudonymiser {
 func (p *Pseudonymiser) Forget() {
 	p.memo = make(map[string]map[string]string)
 	p.lastNS, p.lastMemo = "", nil
+	p.ids = nil
 	for _, f := range p.forks {
 		f.Forget()
 	}
 }
 
-// Memoised counts the values p and its forks hold memoised, for tests.
+// Memoised counts the values p and its forks hold memoised, pseudonyms
+// and the identifier cells kept for a source's next file, for tests.
 func (p *Pseudonymiser) Memoised() int {
 	n := 0
 	for _, m := range p.memo {
 		n += len(m)
 	}
+	if p.ids != nil {
+		for _, c := range p.ids.cells {
+			n += c.n
+		}
+	}
 	for _, f := range p.forks {
 		n += f.Memoised()
 	}
 	return n
+}
+
+// keepIDs keeps a checker's identifier cells for the next
+// checker that uses p, until Forget.
+func (p *Pseudonymiser) keepIDs(ids *idMemos) {
+	p.ids = ids
+}
+
+// takeIDs hands over the identifier cells kept by keepIDs if they were
+// checked by r, else nil.
+func (p *Pseudonymiser) takeIDs(r *Rules) *idMemos {
+	ids := p.ids
+	p.ids = nil
+	if ids == nil || ids.rules != r {
+		return nil
+	}
+	return ids
 }
 
 // fork returns p's k-th fork (k ≥ 1), made on first use and kept with p,

@@ -235,10 +235,11 @@ func TestIdentifierMemoOnlyWhereCellsRecur(t *testing.T) {
 				t.Fatalf("%s: cell %d: pseudonym %q (reason %q); want %q", tc.name, i, e.pseudonym, e.reason, want)
 			}
 		}
-		if kept := c.idMemo[upn] != nil; kept != tc.keep {
+		if kept := c.ids.memo[upn] != nil; kept != tc.keep {
 			t.Errorf("%s: memo kept = %v; want %v", tc.name, kept, tc.keep)
 		}
 		c.release()
+		p.Forget() // the next case is another read
 	}
 }
 
@@ -264,4 +265,64 @@ func testPseudonymiser(t *testing.T) *Pseudonymiser {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestIdentifierMemoCarriesToTheNextFile: the loader of a source's second
+// file finds the identifiers the first file's checkers worked out, so a
+// pupil named in both is worked out once per checker, not once per file;
+// the second file's records are those a fresh read gives; and another
+// source's rules do not take the cells over.
+func TestIdentifierMemoCarriesToTheNextFile(t *testing.T) {
+	spec, err := Lookup(AttendanceSessions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, p := rulesFor(t, AttendanceSessions), testPseudonymiser(t)
+	upn := slices.IndexFunc(r.cols, func(c column) bool { return c.ns == NSUPN })
+	rows := attendanceRows(t, 2*BatchRows)
+	load := func(r *Rules, p *Pseudonymiser) *recordingSink {
+		t.Helper()
+		sink := &recordingSink{}
+		l := newRowLoader(r, p, nil, memory.DefaultAllocator, sink, "file test.csv", 1)
+		defer l.Release()
+		if err := l.Header(spec.ColumnNames()); err != nil {
+			t.Fatal(err)
+		}
+		for i, row := range rows {
+			if err := l.Row(row, int64(i+2)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := l.Finish(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return sink
+	}
+	// The memo counts the cells it found (hits) and worked out (misses)
+	// since it was made.
+	first := load(r, p)
+	hits, misses := p.ids.hits[upn], p.ids.misses[upn]
+	if misses == 0 {
+		t.Fatal("the first file worked out no identifier: the test proves nothing")
+	}
+	second := load(r, p)
+	if got := p.ids.misses[upn]; got != misses {
+		t.Errorf("the second file worked out %d identifiers again; want 0", got-misses)
+	}
+	if got := p.ids.hits[upn]; got != 2*hits+misses {
+		t.Errorf("the memo found %d cells over the two files; want %d, each of the second's", got, 2*hits+misses)
+	}
+	if !slices.Equal(second.rows, first.rows) {
+		t.Error("the second file's records differ from the first's, with the same rows")
+	}
+	// Other rules (another source, or the same one with other options)
+	// start afresh.
+	load(rulesFor(t, AttendanceSessions), p)
+	if got, gotHits := p.ids.misses[upn], p.ids.hits[upn]; got != misses || gotHits != hits {
+		t.Errorf("a source with other rules worked out %d identifiers and found %d; want %d and %d, as a first file", got, gotHits, misses, hits)
+	}
+	p.Forget()
+	if n := p.Memoised(); n != 0 {
+		t.Errorf("after Forget the pseudonymiser holds %d identifiers; want 0", n)
+	}
 }
