@@ -1,8 +1,12 @@
 package store
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -115,4 +119,45 @@ func personIDs(rec arrow.Record) []string {
 		out[i] = c.Value(i)
 	}
 	return out
+}
+
+// TestHashingFileGathersWrites: whatever the sizes of the writes (smaller
+// than the buffer, filling it, larger than it, past a writeback step), the
+// file holds every byte in order once flushed, Seek tells where the next
+// byte goes, and the sum is the SHA-256 of the file.
+func TestHashingFileGathersWrites(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "hashed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := newHashingFile(f)
+	var want []byte
+	sizes := []int{8, 1000, writeBuffer - 1008, 3, writeBuffer + 17, 5, writebackStep, 0, 1}
+	for k, n := range sizes {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(k*31 + i)
+		}
+		if _, err := w.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p...)
+		if at, err := w.Seek(0, io.SeekCurrent); err != nil || at != int64(len(want)) {
+			t.Fatalf("after write %d: Seek = %d, %v; want %d", k, at, err, len(want))
+		}
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the file holds %d bytes, not the %d written in order", len(got), len(want))
+	}
+	if sum := sha256.Sum256(want); w.sum() != hex.EncodeToString(sum[:]) {
+		t.Error("the sum is not the SHA-256 of the bytes written")
+	}
 }
