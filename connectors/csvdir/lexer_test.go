@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"testing"
@@ -107,4 +108,29 @@ func FuzzLexer(f *testing.F) {
 			t.Fatalf("%q:\n got %+v\nwant %+v", data, got, want)
 		}
 	})
+}
+
+// BenchmarkLexer lexes an attendance extract's lines (no quotes, seven
+// short cells) into a reused arena, as readRecords does.
+func BenchmarkLexer(b *testing.B) {
+	var data []byte
+	for i := range 100_000 {
+		data = fmt.Appendf(data, "1007%02d,A8732020%05d,2024-07-%02d,%s,%s,,\n", i%50, i/2, 1+i%28, [2]string{"AM", "PM"}[i%2], [3]string{"/", "\\", "L"}[i%3])
+	}
+	b.SetBytes(int64(len(data)))
+	var text []byte
+	var cells []int32
+	for b.Loop() {
+		x := newLexer(bytes.NewReader(data))
+		for {
+			var err error
+			text, cells, _, err = x.record(text[:0], cells[:0])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }
