@@ -28,6 +28,7 @@ type checker struct {
 	// per spec column: a cell worked out but not memoised (the memo is full)
 	scratch []idCell
 	ids     *idMemos
+	dates   []lastDate          // per spec column: the last date cell read
 	seen    map[string]struct{} // keys seen; only with one checker
 	key     []byte
 }
@@ -41,6 +42,7 @@ func newChecker(l *RowLoader, p *Pseudonymiser) *checker {
 		norm:    make([]string, len(r.cols)),
 		last:    make([]int32, len(r.cols)),
 		scratch: make([]idCell, len(r.cols)),
+		dates:   make([]lastDate, len(r.cols)),
 	}
 	for i := range c.last {
 		c.last[i] = -1
@@ -286,15 +288,11 @@ func (c *checker) parseRow(rec []string) (reason, column string) {
 				v.s, why = col.check(raw)
 			}
 		case kindDate:
-			d, err := ParseDays(raw)
-			switch {
-			case err == ErrDateSentinel:
-				// 01/01/1900, 31/12/9999, 00/00/0000: a system's "none".
-				why = readsNull
-			case err != nil:
-				why = pipeline.ReasonBadDate
+			d := &c.dates[i]
+			if raw != string(d.buf[:d.n]) { // compared in place: no copy
+				d.parse(raw)
 			}
-			v.n = int64(d)
+			v.n, why = int64(d.days), d.why
 		case kindTimestamp:
 			t, err := c.l.ts.ParseTimestamp(raw)
 			if err != nil {
@@ -335,6 +333,35 @@ func (c *checker) parseRow(rec []string) (reason, column string) {
 		}
 	}
 	return "", ""
+}
+
+// lastDate is a date column's last cell and what it read as. An
+// attendance extract lists a school's day one pupil after another, so the
+// usual date cell is the last row's, and a comparison spares parsing it.
+// The text is copied (a cell is a slice of a reused buffer) into an array,
+// so a column whose dates all differ costs no allocation.
+type lastDate struct {
+	buf  [16]byte
+	n    int // bytes of buf in use; 0: none (a date cell is never empty)
+	days int32
+	why  string // "", readsNull or pipeline.ReasonBadDate
+}
+
+// parse reads raw, and remembers it if it fits.
+func (d *lastDate) parse(raw string) {
+	days, err := ParseDays(raw)
+	d.days, d.why = days, ""
+	switch {
+	case err == ErrDateSentinel:
+		// 01/01/1900, 31/12/9999, 00/00/0000: a system's "none".
+		d.why = readsNull
+	case err != nil:
+		d.why = pipeline.ReasonBadDate
+	}
+	d.n = 0
+	if len(raw) <= len(d.buf) {
+		d.n = copy(d.buf[:], raw)
+	}
 }
 
 // cellNote is an unreadable optional cell of the row being checked.

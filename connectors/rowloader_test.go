@@ -326,3 +326,62 @@ func TestIdentifierMemoCarriesToTheNextFile(t *testing.T) {
 		t.Errorf("after Forget the pseudonymiser holds %d identifiers; want 0", n)
 	}
 }
+
+// TestDateCellsReadAlikeRepeated: a date cell read as the row before's
+// (the checker remembers the last) gives what it gives read alone, in
+// every way a date can read: valid, in another spelling, unreadable, a
+// system's "none", or too long to be remembered.
+func TestDateCellsReadAlikeRepeated(t *testing.T) {
+	spec, err := Lookup(AttendanceSessions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dates := []string{
+		"2025-01-06", "2025-01-06", "06/01/2025", "06/01/2025", "2025-01-06",
+		"2025-13-01", "2025-13-01", "2025-01-07", "01/01/1900", "01/01/1900",
+		"2025-01-07T00:00:00+00:00", "2025-01-07T00:00:00+00:00", "2025-01-08", "45123", "45123", "2025-01-08",
+	}
+	letter, ok := UPNCheckLetter("801200000001")
+	if !ok {
+		t.Fatal("no check letter")
+	}
+	row := func(d string) []string {
+		return []string{"100001", string(letter) + "801200000001", d, "AM", "/", "", ""}
+	}
+	var rows [][]string
+	for _, d := range dates {
+		rows = append(rows, row(d))
+	}
+	together := &recordingSink{}
+	if _, err := loadRows(t, spec, rows, 1, together); err != nil {
+		t.Fatal(err)
+	}
+	var alone []string
+	for _, d := range dates {
+		sink := &recordingSink{}
+		if _, err := loadRows(t, spec, [][]string{row(d)}, 1, sink); err != nil {
+			t.Fatal(err)
+		}
+		alone = append(alone, sink.rows...)
+		for _, rj := range sink.rejects {
+			alone = append(alone, "rejected: "+rj.Reason+" "+rj.Column)
+		}
+	}
+	var got []string
+	next := 0
+	for i := range dates {
+		// Rows and rejects in the order given: a reject names its line.
+		if k := slices.IndexFunc(together.rejects, func(rj pipeline.Rejected) bool { return rj.Row == int64(i+2) }); k >= 0 {
+			got = append(got, "rejected: "+together.rejects[k].Reason+" "+together.rejects[k].Column)
+			continue
+		}
+		got = append(got, together.rows[next])
+		next++
+	}
+	if !slices.Equal(got, alone) {
+		t.Errorf("read in turn:\n%s\nread alone:\n%s", strings.Join(got, "\n"), strings.Join(alone, "\n"))
+	}
+	if len(together.rejects) == 0 || len(together.rows) == 0 {
+		t.Errorf("%d rows loaded and %d rejected: the test needs both", len(together.rows), len(together.rejects))
+	}
+}
