@@ -15,6 +15,9 @@ type Store interface {
 	// SaveReid merges pseudonym → council identifier pairs, by namespace,
 	// into the re-identification lookup.
 	SaveReid(pairs map[string]map[string]string) error
+	// Settle waits until the deliveries committed are on disk and
+	// recorded; a Commit may leave its file's sync running.
+	Settle() error
 	// Known returns the hash of the delivery of source loaded under this
 	// name, size and modification time, if there is one, so a connector
 	// can skip reading an unchanged file again; "" and false otherwise.

@@ -28,6 +28,11 @@ func (r *run) ingest(ctx context.Context) error {
 			s.del.Abort()
 			s.del = nil
 		}
+		// Whether or not the read failed, what it committed goes to disk
+		// and into the store's state now.
+		if serr := r.opts.Store.Settle(); serr != nil && err == nil {
+			err = serr
+		}
 		// The files committed before a failure stay loaded and will be
 		// skipped next time, so their people must stay re-identifiable.
 		if rerr := r.opts.Store.SaveReid(s.reid); rerr != nil && err == nil {

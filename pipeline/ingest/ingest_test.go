@@ -55,6 +55,7 @@ func (s *fakeStore) NewDelivery(string, pipeline.FileRef) (pipeline.Delivery, er
 	return &fakeDelivery{s: s}, nil
 }
 func (s *fakeStore) SaveReid(map[string]map[string]string) error { return nil }
+func (s *fakeStore) Settle() error                               { return nil }
 
 // Known remembers no delivery: every file is read.
 func (s *fakeStore) Known(string, string, int64, time.Time) (string, bool) { return "", false }

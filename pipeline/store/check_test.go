@@ -31,6 +31,9 @@ func commit(t *testing.T, s *Store, mem memory.Allocator, source, name, hash str
 	if err := d.Commit(int64(len(ids)), int64(len(ids))); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Settle(); err != nil {
+		t.Fatal(err)
+	}
 	return s.state.Deliveries[len(s.state.Deliveries)-1].File
 }
 

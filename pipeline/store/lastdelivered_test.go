@@ -31,6 +31,9 @@ func TestLastDelivered(t *testing.T) {
 		if err := d.Commit(0, 0); err != nil {
 			t.Fatal(err)
 		}
+		if err := st.Settle(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	deliver("hv_contacts", "a.csv", monday)
 	deliver("hv_contacts", "b.csv", monday.AddDate(0, 0, 7))

@@ -76,6 +76,9 @@ func deliver(t testing.TB, s *Store, mem memory.Allocator, name string, recs ...
 	if err := d.Commit(int64(rows), int64(rows)); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Settle(); err != nil {
+		t.Fatal(err)
+	}
 	last := s.state.Deliveries[len(s.state.Deliveries)-1]
 	return last.File
 }
@@ -179,6 +182,9 @@ func TestDateSpansInState(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := empty.Commit(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Settle(); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "store", stateFile))

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -47,6 +48,65 @@ type Store struct {
 	// locked is set while this store holds the run lock, which
 	// MarkAbandoned needs to be sure no run is still writing.
 	locked bool
+	// syncing is the last committed delivery's file on its way to disk;
+	// the state on disk names it only once it is there (see Commit).
+	syncing *fileSync
+	// unsaved: the state in memory holds deliveries state.json does not.
+	unsaved bool
+}
+
+// fileSync is a delivery's file being synced to disk on a goroutine.
+type fileSync struct {
+	file string // relative to the store folder
+	name string // the delivered file's, for errors
+	done chan struct{}
+	err  error
+}
+
+// startSync syncs f (the store file rel, of the delivered file name) to
+// disk on a goroutine, and closes it.
+func startSync(f *os.File, rel, name string) *fileSync {
+	sy := &fileSync{file: rel, name: name, done: make(chan struct{})}
+	go func() {
+		defer close(sy.done)
+		sy.err = f.Sync()
+		if err := f.Close(); sy.err == nil {
+			sy.err = err
+		}
+	}()
+	return sy
+}
+
+// synced waits for the last committed delivery's file to reach the disk.
+// If it could not, the delivery is taken out of the state (so no state
+// saved names a file that may not be whole) and its file removed.
+func (s *Store) synced() error {
+	sy := s.syncing
+	if sy == nil {
+		return nil
+	}
+	s.syncing = nil
+	<-sy.done
+	if sy.err == nil {
+		return nil
+	}
+	s.state.Deliveries = slices.DeleteFunc(s.state.Deliveries, func(d delivered) bool { return d.File == sy.file })
+	os.Remove(s.path(sy.file))
+	return fmt.Errorf("%s: %w", sy.name, sy.err)
+}
+
+// Settle waits until every committed delivery is on disk and recorded in
+// state.json. Ingestion calls it when a source's read ends: Commit leaves
+// the last file's sync running, so that the source can read its next file
+// meanwhile.
+func (s *Store) Settle() error {
+	if s.syncing == nil && !s.unsaved {
+		return nil
+	}
+	if err := s.saveState(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 // state is store/state.json: every committed delivery, in load order.
@@ -119,12 +179,20 @@ func (s *Store) path(rel ...string) string {
 	return filepath.Join(append([]string{s.dir, storeDir}, rel...)...)
 }
 
+// saveState writes the state once the files it names are on disk.
 func (s *Store) saveState() error {
+	if err := s.synced(); err != nil {
+		return err
+	}
 	b, err := json.MarshalIndent(&s.state, "", "  ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(s.path(stateFile), append(b, '\n'), 0o640)
+	if err := atomicfile.WriteFile(s.path(stateFile), append(b, '\n'), 0o640); err != nil {
+		return err
+	}
+	s.unsaved = false
+	return nil
 }
 
 // Loaded reports whether this name and hash of source were loaded before.

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +64,9 @@ func TestDeliveries(t *testing.T) {
 	}
 	rec.Release()
 	if err := d.Commit(3, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Settle(); err != nil {
 		t.Fatal(err)
 	}
 	// An aborted delivery leaves nothing behind, not even a temporary file.
@@ -220,6 +225,9 @@ func TestKnownBySizeAndTime(t *testing.T) {
 	if err := d.Commit(0, 0); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.Settle(); err != nil {
+		t.Fatal(err)
+	}
 	st, err = Open(dir, now)
 	if err != nil {
 		t.Fatal(err)
@@ -294,5 +302,90 @@ func TestReidentifySortedLines(t *testing.T) {
 		if _, loaded := s2.reid["person_id"]; loaded == tc.sorted && !tc.bad {
 			t.Errorf("%s: loaded into a map %v; want %v", tc.name, loaded, !tc.sorted)
 		}
+	}
+}
+
+// TestCommitSyncsBehind: a Commit leaves its file's sync running, and the
+// state on disk names a delivery only once its file is synced: after the
+// next Commit saves the one before, or after Settle. A sync that fails
+// takes its delivery out of the state and its file off the disk, and the
+// error names the delivered file.
+func TestCommitSyncsBehind(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewGoAllocator()
+	onDisk := func() []string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, "store", "state.json"))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st state
+		if err := json.Unmarshal(b, &st); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, d := range st.Deliveries {
+			names = append(names, d.Name)
+		}
+		return names
+	}
+	commitOnly := func(name string) {
+		t.Helper()
+		d, err := s.NewDelivery("persons", pipeline.FileRef{Name: name, SHA256: strings.Repeat(name[:1], 16)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := record(mem, "a")
+		err = d.Write(rec)
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Commit(1, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commitOnly("a.csv")
+	if got := onDisk(); len(got) != 0 {
+		t.Errorf("after the first Commit the state on disk names %v; want none until its file is synced", got)
+	}
+	commitOnly("b.csv")
+	if got := onDisk(); !slices.Equal(got, []string{"a.csv"}) {
+		t.Errorf("after the second Commit the state on disk names %v; want [a.csv]", got)
+	}
+	if err := s.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(); !slices.Equal(got, []string{"a.csv", "b.csv"}) {
+		t.Errorf("after Settle the state on disk names %v; want [a.csv b.csv]", got)
+	}
+
+	// A sync that failed.
+	commitOnly("c.csv")
+	sy := s.syncing
+	<-sy.done
+	sy.err = errors.New("input/output error")
+	err = s.Settle()
+	if err == nil || !strings.Contains(err.Error(), "c.csv") || !strings.Contains(err.Error(), "input/output error") {
+		t.Errorf("Settle after a failed sync = %v; want the error, naming c.csv", err)
+	}
+	if ok, _ := s.Loaded("persons", pipeline.FileRef{Name: "c.csv", SHA256: strings.Repeat("c", 16)}); ok {
+		t.Error("a delivery whose file failed to sync is still in the state")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "store", sy.file)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the file that failed to sync is still there (%v)", err)
+	}
+	if err := s.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(); !slices.Equal(got, []string{"a.csv", "b.csv"}) {
+		t.Errorf("after the failed sync the state on disk names %v; want [a.csv b.csv]", got)
 	}
 }
