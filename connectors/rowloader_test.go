@@ -269,7 +269,8 @@ func testPseudonymiser(t *testing.T) *Pseudonymiser {
 
 // TestIdentifierMemoCarriesToTheNextFile: the loader of a source's second
 // file finds the identifiers the first file's checkers worked out, so a
-// pupil named in both is worked out once per checker, not once per file;
+// pupil named in both is worked out once per checker, not once per file,
+// and it runs one checker more than the first;
 // the second file's records are those a fresh read gives; and another
 // source's rules do not take the cells over.
 func TestIdentifierMemoCarriesToTheNextFile(t *testing.T) {
@@ -298,9 +299,20 @@ func TestIdentifierMemoCarriesToTheNextFile(t *testing.T) {
 		}
 		return sink
 	}
+	workers := func() int {
+		l := NewRowLoader(r, p, nil, memory.DefaultAllocator, &recordingSink{}, "file test.csv")
+		defer l.Release()
+		return l.workers
+	}
+	firstWorkers := workers()
 	// The memo counts the cells it found (hits) and worked out (misses)
 	// since it was made.
 	first := load(r, p)
+	// A later file runs a checker more, which works out its cells only
+	// once in the read.
+	if got, want := workers(), min(firstWorkers+1, maxCheckers); got != want {
+		t.Errorf("a later file's loader runs %d checkers; want %d, against the first's %d", got, want, firstWorkers)
+	}
 	hits, misses := p.ids.hits[upn], p.ids.misses[upn]
 	if misses == 0 {
 		t.Fatal("the first file worked out no identifier: the test proves nothing")
