@@ -110,7 +110,13 @@ func loadRows(t *testing.T, spec Spec, rows [][]string, workers int, sink pipeli
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := testPseudonymiser(t)
+	return loadRowsWith(t, r, testPseudonymiser(t), spec, rows, workers, sink)
+}
+
+// loadRowsWith is loadRows with the source's rules and pseudonymiser
+// given, as a source's files share them.
+func loadRowsWith(t *testing.T, r *Rules, p *Pseudonymiser, spec Spec, rows [][]string, workers int, sink pipeline.Sink) (int64, error) {
+	t.Helper()
 	ts, err := NewTimestampParser()
 	if err != nil {
 		t.Fatal(err)
@@ -284,17 +290,7 @@ func TestIdentifierMemoCarriesToTheNextFile(t *testing.T) {
 	load := func(r *Rules, p *Pseudonymiser) *recordingSink {
 		t.Helper()
 		sink := &recordingSink{}
-		l := newRowLoader(r, p, nil, memory.DefaultAllocator, sink, "file test.csv", 1)
-		defer l.Release()
-		if err := l.Header(spec.ColumnNames()); err != nil {
-			t.Fatal(err)
-		}
-		for i, row := range rows {
-			if err := l.Row(row, int64(i+2)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := l.Finish(context.Background()); err != nil {
+		if _, err := loadRowsWith(t, r, p, spec, rows, 1, sink); err != nil {
 			t.Fatal(err)
 		}
 		return sink
