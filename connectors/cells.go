@@ -92,8 +92,8 @@ func (c *checker) release() {
 // with the pseudonyms. A council sends attendance as a file a month, each
 // naming the same pupils, and a memo that began empty with every file
 // worked out each pupil again in each: a map miss, a normalisation and a
-// pseudonymiser lookup per pupil, file and checker, 15% of the ingest's
-// CPU at 100,000 children.
+// pseudonymiser lookup per pupil, file and checker. At 100,000 children
+// the two maps' lookups fell from 7% of the ingest's CPU profile to 1%.
 type idMemos struct {
 	rules *Rules // the rules the cells were checked by
 	// Identifier cells worked out, by raw value, per spec column (nil for
