@@ -21,27 +21,17 @@ var ErrChecksum = errors.New("store file does not match its recorded sha256")
 //
 // It gathers the writes: the IPC writer writes each buffer of a record,
 // and its padding, with a call of its own, some fifty system calls a
-// record. And it asks the kernel to start writing the file to disk as it
-// grows (startWriteback), so that the commit's fsync waits for the last
-// few megabytes rather than the whole file: at 100,000 children the
-// attendance ingest's source waited 1.3 s of its 13 s on those fsyncs,
-// with its checkers idle.
+// record.
 type hashingFile struct {
-	f       *os.File
-	h       hash.Hash
-	buf     []byte // written, not yet passed to f
-	off     int64  // bytes passed to f
-	started int64  // bytes whose writeback has been started
-	err     error  // the first error passing bytes to f
+	f   *os.File
+	h   hash.Hash
+	buf []byte // written, not yet passed to f
+	off int64  // bytes passed to f
+	err error  // the first error passing bytes to f
 }
 
-const (
-	// writeBuffer is how much a hashingFile gathers before it writes.
-	writeBuffer = 1 << 20
-	// writebackStep is how much a hashingFile writes between asking the
-	// kernel to start writing it to disk.
-	writebackStep = 8 << 20
-)
+// writeBuffer is how much a hashingFile gathers before it writes.
+const writeBuffer = 1 << 20
 
 func newHashingFile(f *os.File) *hashingFile {
 	return &hashingFile{f: f, h: sha256.New(), buf: make([]byte, 0, writeBuffer)}
@@ -85,13 +75,8 @@ func (w *hashingFile) pass(p []byte) error {
 	w.off += int64(n)
 	if err != nil {
 		w.err = err
-		return err
 	}
-	if w.off-w.started >= writebackStep {
-		startWriteback(w.f, w.started, w.off-w.started)
-		w.started = w.off
-	}
-	return nil
+	return err
 }
 
 // Seek lets the IPC writer ask where it is, which is all it does with it;

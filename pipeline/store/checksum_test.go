@@ -122,7 +122,7 @@ func personIDs(rec arrow.Record) []string {
 }
 
 // TestHashingFileGathersWrites: whatever the sizes of the writes (smaller
-// than the buffer, filling it, larger than it, past a writeback step), the
+// than the buffer, filling it, larger than it), the
 // file holds every byte in order once flushed, Seek tells where the next
 // byte goes, and the sum is the SHA-256 of the file.
 func TestHashingFileGathersWrites(t *testing.T) {
@@ -133,7 +133,7 @@ func TestHashingFileGathersWrites(t *testing.T) {
 	defer f.Close()
 	w := newHashingFile(f)
 	var want []byte
-	sizes := []int{8, 1000, writeBuffer - 1008, 3, writeBuffer + 17, 5, writebackStep, 0, 1}
+	sizes := []int{8, 1000, writeBuffer - 1008, 3, writeBuffer + 17, 5, 3 * writeBuffer, 0, 1}
 	for k, n := range sizes {
 		p := make([]byte, n)
 		for i := range p {
