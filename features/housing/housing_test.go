@@ -15,6 +15,18 @@ import (
 	"earlyhelp/features/housing"
 )
 
+// twoFamilies is a register of two households in one area, hA and hB,
+// each a child and a parent living there since the child's birth: people
+// are hA's child and parent, then hB's.
+func twoFamilies(mem memory.Allocator, hA, hB string, people ...ft.Person) (persons, households []arrow.Record) {
+	spells := make([]ft.Spell, len(people))
+	for i, p := range people {
+		spells[i] = ft.Spell{Household: [2]string{hA, hB}[i/2], Person: p.ID, Role: [2]string{"child", "parent"}[i%2],
+			LSOA: "E01000001", From: people[i/2*2].DOB}
+	}
+	return []arrow.Record{ft.Persons(mem, people...)}, []arrow.Record{ft.Households(mem, spells...)}
+}
+
 func field(name string, t arrow.DataType) arrow.Field {
 	return arrow.Field{Name: name, Type: t, Nullable: true}
 }
@@ -33,14 +45,11 @@ func rentSchema() *arrow.Schema {
 func TestRentFollowsTheLeadPerson(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
+	persons, households := twoFamilies(mem, "hA", "hB", ft.Person{ID: "c1", DOB: "2015-01-01"}, ft.Person{ID: "m1", DOB: "1990-01-01"},
+		ft.Person{ID: "c2", DOB: "2016-01-01"}, ft.Person{ID: "f1", DOB: "1988-01-01"})
 	tb := ft.Tables{
-		"persons": {ft.Persons(mem, ft.Person{ID: "c1", DOB: "2015-01-01"}, ft.Person{ID: "m1", DOB: "1990-01-01"},
-			ft.Person{ID: "c2", DOB: "2016-01-01"}, ft.Person{ID: "f1", DOB: "1988-01-01"})},
-		"households": {ft.Households(mem,
-			ft.Spell{Household: "hA", Person: "c1", Role: "child", LSOA: "E01000001", From: "2015-01-01"},
-			ft.Spell{Household: "hA", Person: "m1", Role: "parent", LSOA: "E01000001", From: "2015-01-01"},
-			ft.Spell{Household: "hB", Person: "c2", Role: "child", LSOA: "E01000001", From: "2016-01-01"},
-			ft.Spell{Household: "hB", Person: "f1", Role: "parent", LSOA: "E01000001", From: "2016-01-01"})},
+		"persons":    persons,
+		"households": households,
 		"rent_accounts": {ft.Record(mem, rentSchema(),
 			[]string{"t1", "m1", "2025-03-03", "200", "100", "none"},
 			[]string{"t2", "f1", "2025-03-03", "700", "100", "none"},

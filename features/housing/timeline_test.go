@@ -42,14 +42,11 @@ func TestHousingTimeline(t *testing.T) {
 		day := ft.Day("2025-01-01").ToTime().AddDate(0, 0, i).Format(time.DateOnly)
 		rents = append(rents, []string{"TEN-2", "PSN-DAD", day, fmt.Sprint(300 * ((i + 1) % 2)), "100", ""})
 	}
+	persons, households := twoFamilies(mem, "HH-A", "HH-B", ft.Person{ID: "PSN-KID", UPN: "UPN-KID", DOB: "2015-01-01"}, ft.Person{ID: "PSN-MUM", DOB: "1990-01-01"},
+		ft.Person{ID: "PSN-KID2", DOB: "2016-01-01"}, ft.Person{ID: "PSN-DAD", DOB: "1985-01-01"})
 	tb := ft.Tables{
-		"persons": {ft.Persons(mem, ft.Person{ID: "PSN-KID", UPN: "UPN-KID", DOB: "2015-01-01"}, ft.Person{ID: "PSN-MUM", DOB: "1990-01-01"},
-			ft.Person{ID: "PSN-KID2", DOB: "2016-01-01"}, ft.Person{ID: "PSN-DAD", DOB: "1985-01-01"})},
-		"households": {ft.Households(mem,
-			ft.Spell{Household: "HH-A", Person: "PSN-KID", Role: "child", LSOA: "E01000001", From: "2015-01-01"},
-			ft.Spell{Household: "HH-A", Person: "PSN-MUM", Role: "parent", LSOA: "E01000001", From: "2015-01-01"},
-			ft.Spell{Household: "HH-B", Person: "PSN-KID2", Role: "child", LSOA: "E01000001", From: "2016-01-01"},
-			ft.Spell{Household: "HH-B", Person: "PSN-DAD", Role: "parent", LSOA: "E01000001", From: "2016-01-01"})},
+		"persons":    persons,
+		"households": households,
 		"homelessness_cases": {ft.Record(mem, cases,
 			[]string{"HC-1", "2024-12-01", "PSN-MUM", "UPRN-1", "prevention", "end_of_ast", "", "2025-02-01"},
 			[]string{"HC-2", "2025-02-03", "PSN-MUM", "", "relief", "", "", ""},
