@@ -11,10 +11,25 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"earlyhelp/pipeline/hugepages"
 )
+
+// hugeHeap are the commands that run one council's batch in a process of
+// their own, whose heap grows to gigabytes: their heap is backed by huge
+// pages (package hugepages) unless EARLYHELP_HUGEPAGES is "off". Not
+// serve, whose heap_sys metric would show the mapped stretch and whose
+// weekly runs are small, nor bench, whose runs share one process after
+// generating the council, so that its figures stay comparable with the
+// benches before.
+var hugeHeap = map[string]bool{"demo": true, "ingest": true, "run": true, "backtest": true, "audit": true}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if len(os.Args) > 1 && hugeHeap[os.Args[1]] && os.Getenv("EARLYHELP_HUGEPAGES") != "off" {
+		// Errors here only mean the heap keeps the kernel's default pages.
+		_, _ = hugepages.Prepare(hugepages.Size())
+	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
