@@ -192,8 +192,10 @@ func (r *run) backtest(ctx context.Context) error {
 	}
 	bt.Chosen = choose(bt)
 	bt.Calibration = map[string]*pipeline.Calibration{}
-	for _, name := range all {
-		bt.Calibration[name] = calibration(r.Folds, name)
+	cals := make([]*pipeline.Calibration, len(all))
+	r.parallel(len(all), func(i int) { cals[i] = calibration(r.Folds, all[i]) })
+	for i, name := range all {
+		bt.Calibration[name] = cals[i]
 	}
 	baseRates := make([]float64, len(bt.Folds))
 	for f, fr := range bt.Folds {
