@@ -3,6 +3,7 @@ package features
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -95,6 +96,13 @@ type Spanner interface {
 // their last, since a snapshot needs all its signals. Both are zero when
 // no builder can tell.
 func (s *Set) DataSpan(ctx context.Context, mem memory.Allocator) (from, to time.Time, err error) {
+	// The roster is read beside the spans: the backtest builds features
+	// next, which need it, and the attendance index the spans load leaves
+	// a core idle while it places its marks. An error reading it stays
+	// with the set, for the build that needs the roster to return.
+	var roster sync.WaitGroup
+	roster.Go(func() { _, _ = s.Roster(ctx, mem) })
+	defer roster.Wait()
 	var lo, hi Day
 	found := false
 	for _, b := range s.builders {
