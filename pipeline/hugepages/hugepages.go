@@ -149,8 +149,7 @@ func Prepare(size int64) (advised int64, err error) {
 	}
 	b := make([]byte, size)
 	maps, err := os.ReadFile("/proc/self/maps")
-	runtime.KeepAlive(b)
-	b = nil
+	runtime.KeepAlive(b) // mapped until the maps are read; garbage after
 	if err == nil {
 		for _, s := range heapSpans(maps) {
 			if e := madviseHuge(s); e != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,22 +33,10 @@ func TestHeapSpans(t *testing.T) {
 		{"garbage", nil},
 		{"zz-1a737e000000 rw-p 00000000 00:00 0", nil},
 	} {
-		if got := heapSpans([]byte(tc.line)); !equal(got, tc.want) {
+		if got := heapSpans([]byte(tc.line)); !slices.Equal(got, tc.want) {
 			t.Errorf("%q: got %x, want %x", tc.line, got, tc.want)
 		}
 	}
-}
-
-func equal(a, b []Span) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestBracketedAndMemTotal(t *testing.T) {
