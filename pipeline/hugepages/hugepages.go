@@ -147,6 +147,10 @@ func Prepare(size int64) (advised int64, err error) {
 	if size < chunk {
 		return 0, fmt.Errorf("%w: %d bytes is too little to map", ErrNotAdvised, size)
 	}
+	if strconv.IntSize < 64 {
+		// A stretch of any use would not fit a 32-bit address space.
+		return 0, fmt.Errorf("%w: a 32-bit process", ErrNotAdvised)
+	}
 	b := make([]byte, size)
 	maps, err := os.ReadFile("/proc/self/maps")
 	runtime.KeepAlive(b) // mapped until the maps are read; garbage after

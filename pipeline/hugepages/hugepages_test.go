@@ -18,20 +18,20 @@ func TestHeapSpans(t *testing.T) {
 		want []Span
 	}{
 		// The Go heap: anonymous, private, read-write, whole 4 MiB chunks.
-		{"1a737dc00000-1a7397000000 rw-p 00000000 00:00 0 ", []Span{{0x1a737dc00000, 0x1a7397000000}}},
-		{"1a737dc00000-1a737e000000 rw-p 00000000 00:00 0", []Span{{0x1a737dc00000, 0x1a737e000000}}},
+		{"7dc00000-97000000 rw-p 00000000 00:00 0 ", []Span{{0x7dc00000, 0x97000000}}},
+		{"7dc00000-7e000000 rw-p 00000000 00:00 0", []Span{{0x7dc00000, 0x7e000000}}},
 		// A reservation the runtime has not mapped yet.
-		{"1a737c000000-1a737dc00000 ---p 00000000 00:00 0 ", nil},
+		{"7c000000-7dc00000 ---p 00000000 00:00 0 ", nil},
 		// A thread's stack: 8 MiB less its guard page, not chunk-aligned.
-		{"7f3206e00000-7f3207dff000 rw-p 00000000 00:00 0 ", nil},
+		{"36e00000-37dff000 rw-p 00000000 00:00 0 ", nil},
 		// Aligned at the start, not at the end.
-		{"7f3204c00000-7f3204e01000 rw-p 00000000 00:00 0 ", nil},
+		{"34c00000-34e01000 rw-p 00000000 00:00 0 ", nil},
 		// The binary's data, and named mappings.
 		{"0058e000-00599000 rw-p 0018e000 fe:00 9987750                            /tmp/ft", nil},
-		{"7ffc8ac00000-7ffc8b000000 rw-p 00000000 00:00 0                          [stack]", nil},
-		{"7ffc8ac00000-7ffc8b000000 rw-s 00000000 00:00 0 ", nil},
+		{"8ac00000-8b000000 rw-p 00000000 00:00 0                          [stack]", nil},
+		{"8ac00000-8b000000 rw-s 00000000 00:00 0 ", nil},
 		{"garbage", nil},
-		{"zz-1a737e000000 rw-p 00000000 00:00 0", nil},
+		{"zz-7e000000 rw-p 00000000 00:00 0", nil},
 	} {
 		if got := heapSpans([]byte(tc.line)); !slices.Equal(got, tc.want) {
 			t.Errorf("%q: got %x, want %x", tc.line, got, tc.want)
