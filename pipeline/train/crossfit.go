@@ -126,16 +126,7 @@ func (r *run) workers() int {
 func (r *run) eachModel(ctx context.Context, names []string, lane func(ctx context.Context, m int, turn func(func() error) error) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	slots := make(chan struct{}, r.workers())
-	turn := func(work func() error) error {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		defer func() { <-slots }()
-		return work()
-	}
+	turn := turns(ctx, r.workers())
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -157,6 +148,21 @@ func (r *run) eachModel(ctx context.Context, names []string, lane func(ctx conte
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// turns returns the turn eachModel hands its lanes: it runs work once one
+// of workers slots is free, or returns ctx's error first.
+func turns(ctx context.Context, workers int) func(work func() error) error {
+	slots := make(chan struct{}, workers)
+	return func(work func() error) error {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-slots }()
+		return work()
+	}
 }
 
 // foldRun is one backtest date while its models train, set up by the

@@ -15,16 +15,7 @@ import (
 func TestOnceWaitsWithoutATurn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	slots := make(chan struct{}, 2)
-	turn := func(work func() error) error {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		defer func() { <-slots }()
-		return work()
-	}
+	turn := turns(ctx, 2)
 	var o once
 	building, thirdRan := make(chan struct{}), make(chan struct{})
 	errBuild := errors.New("the build's own error")
