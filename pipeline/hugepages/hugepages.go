@@ -30,8 +30,6 @@
 package hugepages
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -74,10 +72,9 @@ type Span struct{ Start, End uintptr }
 // anonymous, read-write mappings that are whole heap chunks.
 func heapSpans(maps []byte) []Span {
 	var out []Span
-	sc := bufio.NewScanner(bytes.NewReader(maps))
-	for sc.Scan() {
+	for line := range strings.Lines(string(maps)) {
 		// start-end perms offset dev inode, and a path for named ones.
-		f := strings.Fields(sc.Text())
+		f := strings.Fields(line)
 		if len(f) != 5 || f[1] != "rw-p" || f[4] != "0" {
 			continue
 		}
@@ -96,9 +93,9 @@ func heapSpans(maps []byte) []Span {
 }
 
 // Size is how much heap Prepare maps by default: half the machine's
-// memory, which no batch run here comes near (a million children peak at
-// 12.5 GiB on the 24 GiB bench machine), and small enough that the
-// kernel's default overcommit check lets the mapping through.
+// memory, small enough that the kernel's default overcommit check lets the
+// mapping through. A heap that outgrows it (a million children peaked at
+// 12.5 GiB on the 24 GiB bench machine) gets 4 KiB pages beyond it.
 func Size() int64 {
 	b, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
