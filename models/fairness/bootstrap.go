@@ -26,7 +26,7 @@ var bootMetrics = []string{"selection_rate", "tpr", "fpr", "equalized_odds"}
 func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Config) {
 	B := cfg.Bootstrap
 	attrs := cfg.Attributes
-	strata := layout(t, gidx, attrs, decs)
+	strata := layout(t, gidx, attrs, decs, cfg.CalibrationBins)
 	ncal := len(res.Calibration)
 	calVals := make([][3][]float64, ncal) // ece, brier, auc per calibration row
 	for i := range calVals {
@@ -57,7 +57,7 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 			defer wg.Done()
 			var smp sampler
 			var acc bootAcc
-			var houseW, rowW []uint32
+			var houseW []uint32
 			rates := make([][3][]float64, len(decs))
 			counts := make([][]groupCounts, len(strata))
 			for si := range strata {
@@ -75,15 +75,9 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 					}
 					for g := 0; g+1 < len(st.starts); g++ {
 						acc.reset(cfg.CalibrationBins, len(decs))
-						rows := st.rows[st.starts[g]:st.starts[g+1]]
-						unit := st.unit[st.starts[g]:st.starts[g+1]]
 						houseW = slices.Grow(houseW[:0], st.nunit[g])[:st.nunit[g]]
 						smp.draw(rng, st.nunit[g], func(lo int, w []uint32) { copy(houseW[lo:], w) })
-						rowW = slices.Grow(rowW[:0], len(rows))[:len(rows)]
-						for j, h := range unit {
-							rowW[j] = houseW[h]
-						}
-						acc.add(rows, rowW)
+						acc.add(st, g, houseW)
 						acc.finish()
 						acc.counts(counts[si][g*len(decs) : (g+1)*len(decs)])
 						calVals[cal][0][b], calVals[cal][1][b], calVals[cal][2][b] = math.NaN(), math.NaN(), math.NaN()
@@ -167,17 +161,102 @@ func (a *bootRow) joins(b bootRow, ua, ub int32) bool {
 // is rows[starts[g]:starts[g+1]]; unit numbers each row's household
 // within its group, which has nunit[g] of them. known is nil for the
 // overall stratum, which has no between-group rates.
+//
+// A resample reads the rows only for the AUC, which needs their order:
+// runs holds what that pass reads of each, packed small. Every other sum
+// is linear in the households' weights, so it is summed over households
+// (units, from ustarts[g]) and over their cells of the calibration bins
+// and of the decisions (bins and sels), about a sixth as many as rows
+// where a back-test pools six dates.
 type stratum struct {
 	rows   []bootRow
 	unit   []int32
 	starts []int
 	nunit  []int
 	known  []bool
+
+	runs []bootRun
+	// Group g's blocks of runs sharing a score are ties[tieAt[g]:tieAt[g+1]],
+	// as runs of the group from and to.
+	ties    [][2]int32
+	tieAt   []int
+	units   []unitSums // group g's are units[ustarts[g]:ustarts[g+1]], by unit
+	ustarts []int
+	// Group g's bin cells are bins[bstarts[g]:bstarts[g+1]], in bin order;
+	// bin b's are from binAt[g·(nb+1)+b] to binAt[g·(nb+1)+b+1]. Likewise
+	// sels by decision, with selAt[g·(ndecs+1)+d].
+	bins, sels []cell
+	binAt      []int
+	selAt      []int
+}
+
+// bootRun is a run of rows as the AUC pass reads it, packed in a word so
+// the pass loads it once: its household (bits 0–31), how many of its rows
+// are labelled (32–39) and whether they are referred (bit 40).
+type bootRun uint64
+
+func newBootRun(unit int32, n, pos uint8) bootRun {
+	return bootRun(uint32(unit)) | bootRun(n)<<32 | bootRun(pos&1)<<40
+}
+
+// weight is the run's labelled rows under the households' weights, and
+// a mask of all ones if they are referred.
+func (r bootRun) weight(hw []uint32) (w, pos int64) {
+	return int64(hw[uint32(r)]) * int64(uint8(r>>32)), -int64(r >> 40 & 1)
+}
+
+// aucTwice is twice the AUC numerator of runs, in score order, under the
+// households' weights hw: each (positive, negative) pair counts 2 when
+// the positive scores higher and 1 when they tie. ties are the runs
+// (from, to) of each score two or more runs share.
+//
+// The main pass counts each positive's negatives before it in the order,
+// with no branch on the weight or the label, which are as good as random
+// in a resample, and nothing to say where a score changes. Within a tie
+// block that counted the negatives the order put first; a pass over the
+// tied runs alone puts that right. The counts are integers, whose adds
+// take a cycle where a float's take four, and are exact. A function of its
+// own keeps the loop's state in registers.
+func aucTwice(runs []bootRun, ties [][2]int32, hw []uint32) int64 {
+	var sum, neg int64
+	for _, r := range runs {
+		w, p := r.weight(hw)
+		sum += w & p * neg
+		neg += w &^ p
+	}
+	sum *= 2
+	for _, t := range ties {
+		var pos, neg, before int64
+		for _, r := range runs[t[0]:t[1]] {
+			w, p := r.weight(hw)
+			pos += w & p
+			before += w & p * neg
+			neg += w &^ p
+		}
+		sum += pos*neg - 2*before
+	}
+	return sum
+}
+
+// unitSums are one household's rows in a group: how many, how many with
+// the child's outcome known and referred, and their Brier sum.
+type unitSums struct {
+	all, clab, cpos int32
+	brier           float64
+}
+
+// cell is one household's rows in one calibration bin (n labelled, y
+// referred, s their scores summed) or under one decision (n selected,
+// y referred households, z households not referred, c referred children).
+type cell struct {
+	unit       int32
+	n, y, z, c int32
+	s          float64
 }
 
 // layout builds the overall stratum and one per attribute, in the order
 // res.Calibration lists their groups.
-func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision) []stratum {
+func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision, nbins int) []stratum {
 	pack := func(r int32) bootRow {
 		var m uint32
 		for d, dec := range decs {
@@ -224,9 +303,11 @@ func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision) []str
 		}
 		st.starts = append(st.starts, len(st.rows))
 		st.nunit = append(st.nunit, len(local))
+		st.cells(lo, len(local), nbins, len(decs))
 	}
 	newStratum := func(known []bool) stratum {
-		return stratum{rows: make([]bootRow, 0, len(t.asc)), unit: make([]int32, 0, len(t.asc)), starts: []int{0}, known: known}
+		return stratum{rows: make([]bootRow, 0, len(t.asc)), unit: make([]int32, 0, len(t.asc)), starts: []int{0},
+			runs: make([]bootRun, 0, len(t.asc)), ustarts: []int{0}, tieAt: []int{0}, known: known}
 	}
 	all := newStratum(nil)
 	group(&all, t.asc)
@@ -239,6 +320,83 @@ func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision) []str
 		strata = append(strata, st)
 	}
 	return strata
+}
+
+// cells sums the group just laid out, whose runs start at rows[lo] and
+// whose households number nunit, into its runs, units and cells.
+func (st *stratum) cells(lo, nunit, nbins, ndecs int) {
+	rows, unit := st.rows[lo:], st.unit[lo:]
+	units := make([]unitSums, nunit)
+	type key struct{ unit, k int32 }
+	binCells, selCells := map[key]*cell{}, map[key]*cell{}
+	get := func(m map[key]*cell, u, k int32) *cell {
+		c := m[key{u, k}]
+		if c == nil {
+			c = &cell{unit: u}
+			m[key{u, k}] = c
+		}
+		return c
+	}
+	for j := range rows {
+		r, u := &rows[j], unit[j]
+		nl, ny := int32(r.n)*int32(r.lab), int32(r.n)*int32(r.yf)
+		st.runs = append(st.runs, newBootRun(u, uint8(nl), r.yf))
+		if r.first == 0 {
+			if k := len(st.ties) - 1; k >= st.tieAt[len(st.tieAt)-1] && st.ties[k][1] == int32(j) {
+				st.ties[k][1]++
+			} else {
+				st.ties = append(st.ties, [2]int32{int32(j - 1), int32(j + 1)})
+			}
+		}
+		us := &units[u]
+		us.all += int32(r.n)
+		us.clab += int32(r.cl)
+		us.cpos += int32(r.cy)
+		us.brier += float64(nl) * (r.score - float64(r.yf)) * (r.score - float64(r.yf))
+		if nl > 0 {
+			c := get(binCells, u, int32(r.bin))
+			c.n += nl
+			c.y += ny
+			c.s += float64(nl) * r.score
+		}
+		for m := r.sel; m != 0; m &= m - 1 {
+			c := get(selCells, u, int32(bits.TrailingZeros32(m)))
+			c.n += int32(r.n)
+			c.y += ny
+			c.z += nl - ny
+			c.c += int32(r.cy)
+		}
+	}
+	st.units = append(st.units, units...)
+	st.ustarts = append(st.ustarts, len(st.units))
+	st.tieAt = append(st.tieAt, len(st.ties))
+	// Cells in (bin, household) order, so each bin is one stretch summed
+	// in registers, and households in order within it.
+	flat := func(m map[key]*cell, n int, out []cell, at []int) ([]cell, []int) {
+		keys := make([]key, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b key) int {
+			if a.k != b.k {
+				return int(a.k - b.k)
+			}
+			return int(a.unit - b.unit)
+		})
+		base, i := len(out), 0
+		for b := 0; b <= n; b++ {
+			for i < len(keys) && int(keys[i].k) < b {
+				i++
+			}
+			at = append(at, base+i)
+		}
+		for _, k := range keys {
+			out = append(out, *m[k])
+		}
+		return out, at
+	}
+	st.bins, st.binAt = flat(binCells, nbins, st.bins, st.binAt)
+	st.sels, st.selAt = flat(selCells, ndecs, st.sels, st.selAt)
 }
 
 // chunkBits sets the sampler's chunk of rows: 4,096 counters fit in the
@@ -342,9 +500,8 @@ func pick(rng *rand.Rand, k, n uint32, f func(uint32)) {
 // products at once.
 type bootAcc struct {
 	calSums
-	pb, nb, negBelow float64 // the tie block being summed, and negatives below it
-	all              float64 // resampled rows, labelled or not
-	clab, cpos       float64 // rows whose child's outcome is known, and referred children
+	all        float64 // resampled rows, labelled or not
+	clab, cpos float64 // rows whose child's outcome is known, and referred children
 	// Per decision: selected rows, and among them referred households
 	// (tp), households not referred (fp) and referred children (ctp).
 	sel, tp, fp, ctp []float64
@@ -352,7 +509,7 @@ type bootAcc struct {
 
 func (a *bootAcc) reset(nb, ndecs int) {
 	a.calSums.reset(nb)
-	a.pb, a.nb, a.negBelow, a.all, a.clab, a.cpos = 0, 0, 0, 0, 0, 0
+	a.all, a.clab, a.cpos = 0, 0, 0
 	if len(a.sel) != ndecs {
 		a.sel, a.tp, a.fp, a.ctp = make([]float64, ndecs), make([]float64, ndecs), make([]float64, ndecs), make([]float64, ndecs)
 	}
@@ -362,55 +519,61 @@ func (a *bootAcc) reset(nb, ndecs int) {
 	clear(a.ctp)
 }
 
-// add sums rows weighted by w. It has no branch on the weight, the label or
-// a change of score, which are as good as random in a resample: a row not
-// picked adds zeros, an unlabelled row adds zeros to the labelled sums, and
-// a tie block is closed by multiplying by the row's first flag. Adding +0
-// and multiplying by 1 are exact, so the sums are the same as skipping.
-func (a *bootAcc) add(rows []bootRow, w []uint32) {
-	aucNum, negBelow, pb, nb := a.aucNum, a.negBelow, a.pb, a.nb
-	brier, pos, neg, all, clab, cpos := a.brier, a.pos, a.neg, a.all, a.clab, a.cpos
-	binN, binS, binY := a.binN, a.binS, a.binY
-	for j := range rows {
-		r := &rows[j]
-		wr := float64(w[j])     // the household's weight
-		wt := wr * float64(r.n) // the run's rows, so weighted
-		all += wt
-		wc := wr * float64(r.cy)
-		clab += wr * float64(r.cl)
-		cpos += wc
-		if r.sel != 0 {
-			for m := r.sel; m != 0; m &= m - 1 {
-				d := bits.TrailingZeros32(m)
-				a.sel[d] += wt
-				a.tp[d] += wt * float64(r.yf)
-				a.fp[d] += wt * float64(r.lab-r.yf)
-				a.ctp[d] += wc
-			}
-		}
-		f := float64(r.first)
-		aucNum += f * (pb*negBelow + 0.5*pb*nb)
-		negBelow += f * nb
-		pb *= 1 - f
-		nb *= 1 - f
-		yf := float64(r.yf)
-		wl, wy := wt*float64(r.lab), wt*yf
-		s := r.score
-		binN[r.bin] += wl
-		binS[r.bin] += wl * s
-		binY[r.bin] += wy
-		brier += wl * (s - yf) * (s - yf)
-		pb += wy
-		nb += wl - wy
-		pos += wy
-		neg += wl - wy
+// add sums group g of st under the households' weights hw: the AUC over
+// its runs, everything else over its households and their cells.
+func (a *bootAcc) add(st *stratum, g int, hw []uint32) {
+	a.aucNum += float64(aucTwice(st.runs[st.starts[g]:st.starts[g+1]], st.ties[st.tieAt[g]:st.tieAt[g+1]], hw)) / 2
+
+	var all, clab, cpos int64
+	brier := a.brier
+	for u, us := range st.units[st.ustarts[g]:st.ustarts[g+1]] {
+		w := int64(hw[u])
+		all += w * int64(us.all)
+		clab += w * int64(us.clab)
+		cpos += w * int64(us.cpos)
+		brier += float64(w) * us.brier
 	}
-	a.aucNum, a.negBelow, a.pb, a.nb = aucNum, negBelow, pb, nb
-	a.brier, a.pos, a.neg, a.all, a.clab, a.cpos = brier, pos, neg, all, clab, cpos
+	a.all += float64(all)
+	a.clab += float64(clab)
+	a.cpos += float64(cpos)
+	a.brier = brier
+
+	nbins := len(a.binN)
+	for b := range nbins {
+		at := g*(nbins+1) + b
+		var n, y int64
+		var sum float64
+		for _, c := range st.bins[st.binAt[at]:st.binAt[at+1]] {
+			w := int64(hw[c.unit])
+			n += w * int64(c.n)
+			y += w * int64(c.y)
+			sum += float64(w) * c.s
+		}
+		a.binN[b] += float64(n)
+		a.binY[b] += float64(y)
+		a.binS[b] += sum
+		a.pos += float64(y)
+		a.neg += float64(n - y)
+	}
+	ndecs := len(a.sel)
+	for d := range ndecs {
+		at := g*(ndecs+1) + d
+		var sel, tp, fp, ctp int64
+		for _, c := range st.sels[st.selAt[at]:st.selAt[at+1]] {
+			w := int64(hw[c.unit])
+			sel += w * int64(c.n)
+			tp += w * int64(c.y)
+			fp += w * int64(c.z)
+			ctp += w * int64(c.c)
+		}
+		a.sel[d] += float64(sel)
+		a.tp[d] += float64(tp)
+		a.fp[d] += float64(fp)
+		a.ctp[d] += float64(ctp)
+	}
 }
 
 func (a *bootAcc) finish() {
-	a.aucNum += a.pb*a.negBelow + 0.5*a.pb*a.nb
 	a.n = a.pos + a.neg
 }
 
