@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
@@ -142,5 +145,37 @@ func TestModelCardWithoutGovernance(t *testing.T) {
 	}
 	if !strings.Contains(md, "## Should this still run?\n\n# No targets were set\n") {
 		t.Errorf("model card lacks the no-targets heading:\n%s", md)
+	}
+}
+
+// The audit stage reads the run folder; the snapshots and the backtest's
+// scored folds the run held are let go before it starts, so its
+// collections do not trace them.
+func TestAuditLetsGoOfTheRunsMemory(t *testing.T) {
+	r, _ := governanceRun(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	b := array.NewStringBuilder(mem)
+	b.AppendValues([]string{"h1", "h2"}, nil)
+	col := b.NewArray()
+	b.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: ColHousehold, Type: arrow.BinaryTypes.String}}, nil)
+	table := &FeatureTable{AsOf: r.AsOf, Record: array.NewRecord(schema, []arrow.Array{col}, 2)}
+	col.Release()
+	r.snapshots = map[string]*Snapshot{"2026-12-07": {Table: table}}
+	r.Folds = []*FoldScores{{AsOf: r.AsOf, Table: table}}
+	audited := false
+	stage := Audit(func(ctx context.Context, runDir string) (string, error) {
+		audited = true
+		if r.Folds != nil || len(r.snapshots) != 0 {
+			t.Errorf("the audit started with %d folds and %d snapshots held", len(r.Folds), len(r.snapshots))
+		}
+		mem.AssertSize(t, 0)
+		return "no findings", nil
+	})
+	if err := stage.Run(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if !audited {
+		t.Fatal("the audit did not run")
 	}
 }
