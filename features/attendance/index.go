@@ -3,8 +3,11 @@ package attendance
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -314,10 +317,44 @@ func (ld *loader) finish() *Index {
 	n := len(idx.pupils) * idx.days * 2
 	idx.marks = make([]uint8, n)
 	// Rows arrive in load order, so on equal stamps the later delivery wins.
-	for _, part := range ld.chunks {
-		idx.place(part)
-	}
+	idx.placeAll(ld.chunks, runtime.GOMAXPROCS(0))
 	return idx
+}
+
+// placeAll puts the chunks' entries, in load order, into the grid, on
+// up to workers goroutines. Worker k places the pupils p with p % workers
+// = k, in load order, so each slot sees its entries in the same order as
+// on one goroutine; a pupil's slots are its own stretch of the grid, and
+// each worker keeps the stamps and older versions of its slots apart, so
+// nothing is shared but the entries, which are only read. Placing was a
+// run's longest stretch on one core: four seconds at 300,000 children.
+func (idx *Index) placeAll(chunks [][]entry, workers int) {
+	if workers <= 1 {
+		for _, part := range chunks {
+			idx.place(part)
+		}
+		return
+	}
+	subs := make([]*Index, workers)
+	var wg sync.WaitGroup
+	for k := range subs {
+		sub := &Index{start: idx.start, days: idx.days, marks: idx.marks, older: map[int][]version{}, stamps: map[int]uint32{}}
+		subs[k] = sub
+		wg.Go(func() {
+			for _, part := range chunks {
+				for _, e := range part {
+					if int(e.pupil)%workers == k {
+						sub.placeOne(e)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, sub := range subs {
+		maps.Copy(idx.older, sub.older)
+		maps.Copy(idx.stamps, sub.stamps)
+	}
 }
 
 // place puts entries, in load order, into the grid.
