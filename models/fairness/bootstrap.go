@@ -26,7 +26,11 @@ var bootMetrics = []string{"selection_rate", "tpr", "fpr", "equalized_odds"}
 func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Config) {
 	B := cfg.Bootstrap
 	attrs := cfg.Attributes
-	strata := layout(t, gidx, attrs, decs, cfg.CalibrationBins)
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	strata := layout(t, gidx, attrs, decs, cfg.CalibrationBins, workers)
 	ncal := len(res.Calibration)
 	calVals := make([][3][]float64, ncal) // ece, brier, auc per calibration row
 	for i := range calVals {
@@ -46,10 +50,6 @@ func bootstrap(res *Result, t *table, gidx [][]int32, decs []*Decision, cfg *Con
 		}
 	}
 	disp := newDispBoot(res, strata, attrs, decs, B)
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	var wg sync.WaitGroup
 	for wk := 0; wk < workers; wk++ {
 		wg.Add(1)
@@ -256,7 +256,7 @@ type cell struct {
 
 // layout builds the overall stratum and one per attribute, in the order
 // res.Calibration lists their groups.
-func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision, nbins int) []stratum {
+func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision, nbins, workers int) []stratum {
 	pack := func(r int32) bootRow {
 		var m uint32
 		for d, dec := range decs {
@@ -273,8 +273,7 @@ func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision, nbins
 		}
 		return b
 	}
-	local := map[int32]int32{}
-	group := func(st *stratum, idx []int32) {
+	group := func(st *stratum, local map[int32]int32, idx []int32) {
 		clear(local)
 		lo := len(st.rows)
 		for i, r := range idx {
@@ -305,20 +304,33 @@ func layout(t *table, gidx [][]int32, attrs []Attribute, decs []*Decision, nbins
 		st.nunit = append(st.nunit, len(local))
 		st.cells(lo, len(local), nbins, len(decs))
 	}
-	newStratum := func(known []bool) stratum {
-		return stratum{rows: make([]bootRow, 0, len(t.asc)), unit: make([]int32, 0, len(t.asc)), starts: []int{0},
-			runs: make([]bootRun, 0, len(t.asc)), ustarts: []int{0}, tieAt: []int{0}, known: known}
+	// The strata are independent: each is laid out on a worker of its own.
+	strata := make([]stratum, 1+len(attrs))
+	jobs := make(chan int, len(strata))
+	for si := range strata {
+		jobs <- si
 	}
-	all := newStratum(nil)
-	group(&all, t.asc)
-	strata := []stratum{all}
-	for k := range attrs {
-		st := newStratum(attrs[k].Known)
-		for _, idx := range groupLists(t, gidx[k], len(attrs[k].Groups)) {
-			group(&st, idx)
-		}
-		strata = append(strata, st)
+	close(jobs)
+	var wg sync.WaitGroup
+	for range min(workers, len(strata)) {
+		wg.Go(func() {
+			local := map[int32]int32{}
+			for si := range jobs {
+				st := &strata[si]
+				*st = stratum{rows: make([]bootRow, 0, len(t.asc)), unit: make([]int32, 0, len(t.asc)), starts: []int{0},
+					runs: make([]bootRun, 0, len(t.asc)), ustarts: []int{0}, tieAt: []int{0}}
+				if si == 0 {
+					group(st, local, t.asc)
+					continue
+				}
+				st.known = attrs[si-1].Known
+				for _, idx := range groupLists(t, gidx[si-1], len(attrs[si-1].Groups)) {
+					group(st, local, idx)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	return strata
 }
 

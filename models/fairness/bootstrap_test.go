@@ -83,7 +83,7 @@ func stratified(t *testing.T, rows []Row, capacity int) (Config, *table, [][]int
 	cfg.Capacities = []int{capacity}
 	cfg.Thresholds = []float64{0.12}
 	res, tb, gidx := laidOut(t, rows, cfg)
-	return cfg, tb, gidx, res.Decisions, layout(tb, gidx, cfg.Attributes, res.Decisions, cfg.CalibrationBins)
+	return cfg, tb, gidx, res.Decisions, layout(tb, gidx, cfg.Attributes, res.Decisions, cfg.CalibrationBins, 2)
 }
 
 // selectedSums adds up, row by row, the weights of a group's rows that
@@ -274,7 +274,7 @@ func BenchmarkBootAccAdd(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.CapacityFractions = []float64{0.1}
 	res, t, gidx := laidOut(b, families(1000000, 11), cfg)
-	st := layout(t, gidx, cfg.Attributes, res.Decisions, cfg.CalibrationBins)[0]
+	st := layout(t, gidx, cfg.Attributes, res.Decisions, cfg.CalibrationBins, 1)[0]
 	rng := rand.New(rand.NewPCG(1, 2))
 	w := make([]uint32, st.nunit[0])
 	for i := range w {
