@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Result is the whole audit, restricted tier; Publishable holds the SDC tier.
@@ -76,9 +77,25 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 		}
 		seen[k] = struct{}{}
 	}
-	u := householdUnits(rows)
+	// Households and the score table, the rank order and the groups read
+	// the rows apart: four seconds on one core at a council's size, so
+	// they are made side by side.
+	var (
+		u     units
+		order []int32
+		gidx  [][]int32
+		t     *table
+		wg    sync.WaitGroup
+	)
+	wg.Go(func() {
+		u = householdUnits(rows) // sets each row's HouseLabel, which the table reads
+		t = newTable(rows, cfg.CalibrationBins)
+	})
+	wg.Go(func() { order = rankOrder(rows) })
+	wg.Go(func() { gidx = assign(rows, cfg.Attributes) })
+	wg.Wait()
+	t.house = u.house
 	z := cfg.z()
-	order := rankOrder(rows)
 	rank := make([]int32, len(rows))
 	for pos, i := range order {
 		rank[i] = int32(pos + 1)
@@ -90,7 +107,6 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 	if cfg.Bootstrap > 0 && len(decs) > maxBootDecisions {
 		return nil, fmt.Errorf("audit config: %d decisions with the bootstrap on: want at most %d", len(decs), maxBootDecisions)
 	}
-	gidx := assign(rows, cfg.Attributes)
 	res := &Result{Rows: len(rows), Decisions: decs, attrs: cfg.Attributes, Settings: cfg.settings()}
 	for i := range rows {
 		if rows[i].Label >= 0 {
@@ -132,8 +148,6 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 			}
 		}
 	}
-	t := newTable(rows, cfg.CalibrationBins)
-	t.house = u.house
 	res.calibrateAll(t, gidx, &cfg, z)
 	if cfg.Bootstrap > 0 {
 		bootstrap(res, t, gidx, decs, &cfg)
