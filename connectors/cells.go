@@ -521,7 +521,14 @@ func (c *checker) identifier(i int, raw string) *idCell {
 			e.norm, e.null, e.reason = "", true, ""
 		}
 	}
-	if e.reason == "" && !e.null {
+	switch {
+	case e.reason != "" || e.null:
+	case memo == nil:
+		// The column's values rarely recur (its memo was dropped), so the
+		// pseudonymiser's memo would only grow: at a register's size a
+		// lookup and an insert there cost twice the keyed hash.
+		e.pseudonym = c.pseud.compute(col.ns, e.norm)
+	default:
 		e.pseudonym = c.pseud.Pseudonym(col.ns, e.norm)
 	}
 	if memo == nil || len(memo) >= memoLimit {

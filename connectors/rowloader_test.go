@@ -210,8 +210,9 @@ func TestSinkErrorStopsTheLoader(t *testing.T) {
 }
 
 // TestIdentifierMemoOnlyWhereCellsRecur: a column whose identifiers never
-// recur (a register's own keys) drops its memo after the trial, one whose
-// identifiers recur keeps it, and both give every cell's own pseudonym.
+// recur (a register's own keys) drops its memo after the trial, and the
+// pseudonymiser stops memoising them too; one whose identifiers recur
+// keeps it; both give every cell's own pseudonym.
 func TestIdentifierMemoOnlyWhereCellsRecur(t *testing.T) {
 	r, p := rulesFor(t, AttendanceSessions), testPseudonymiser(t)
 	upn := slices.IndexFunc(r.cols, func(c column) bool { return c.ns == NSUPN })
@@ -243,6 +244,11 @@ func TestIdentifierMemoOnlyWhereCellsRecur(t *testing.T) {
 		}
 		if kept := c.ids.memo[upn] != nil; kept != tc.keep {
 			t.Errorf("%s: memo kept = %v; want %v", tc.name, kept, tc.keep)
+		}
+		// Nor does the pseudonymiser's own memo grow once the column's is
+		// dropped: it would hold every value, to be found again never.
+		if n := len(c.pseud.memo[NSUPN]); !tc.keep && n > memoTrial {
+			t.Errorf("%s: the pseudonymiser memoised %d UPNs after the column's memo was dropped at %d", tc.name, n, memoTrial)
 		}
 		c.release()
 		p.Forget() // the next case is another read
