@@ -73,6 +73,37 @@ func keepRows[T any](b appender[T], c arrow.Array, keep []bool, n int, value fun
 	return b.NewArray()
 }
 
+// keepFixed is keepRows for a fixed-width column read through its values,
+// written straight into the new array's buffer. Every row is copied and
+// only a kept one moves the end on, so the loop has no branch on keep,
+// which a household's cross-fit group makes as good as random, and no
+// call per value. Building training sets this way was the backtest's
+// largest shared cost after the fits.
+func keepFixed[T any](mem memory.Allocator, b appender[T], c arrow.Array, vals []T, cast func([]byte) []T, keep []bool, n int) arrow.Array {
+	if c.NullN() != 0 {
+		return keepRows(b, c, keep, n, func(i int) T { return vals[i] })
+	}
+	b.Release()
+	width := c.DataType().(arrow.FixedWidthDataType).Bytes()
+	buf := memory.NewResizableBuffer(mem)
+	defer buf.Release()
+	buf.Resize((len(keep) + 1) * width) // the slot after the last kept row takes the next row's copy
+	out := cast(buf.Bytes())
+	j := 0
+	for i, k := range keep {
+		out[j] = vals[i]
+		d := 0
+		if k {
+			d = 1
+		}
+		j += d
+	}
+	buf.Resize(j * width)
+	data := array.NewData(c.DataType(), j, []*memory.Buffer{nil, buf}, nil, 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
 // filterRecord keeps the rows of rec that keep marks. A feature table is
 // strings, dates and float64s; copying those directly is much cheaper than
 // Arrow's general selection kernels on tables this narrow.
@@ -88,11 +119,11 @@ func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, n int) (a
 	for j, col := range rec.Columns() {
 		switch c := col.(type) {
 		case *array.Float64:
-			cols[j] = keepRows(array.NewFloat64Builder(mem), c, keep, n, c.Value)
+			cols[j] = keepFixed(mem, array.NewFloat64Builder(mem), c, c.Float64Values(), arrow.Float64Traits.CastFromBytes, keep, n)
 		case *array.String:
 			cols[j] = keepRows(array.NewStringBuilder(mem), c, keep, n, c.Value)
 		case *array.Date32:
-			cols[j] = keepRows(array.NewDate32Builder(mem), c, keep, n, c.Value)
+			cols[j] = keepFixed(mem, array.NewDate32Builder(mem), c, c.Date32Values(), arrow.Date32Traits.CastFromBytes, keep, n)
 		default:
 			return nil, fmt.Errorf("feature table column %s is %s: not a string, date or float64",
 				rec.Schema().Field(j).Name, col.DataType())
