@@ -33,6 +33,13 @@ func TestFilterRecord(t *testing.T) {
 	rec := b.NewRecord()
 	defer rec.Release()
 
+	// A count that is not the marks' is an error, not a short or overrun
+	// column.
+	for _, n := range []int{2, 4} {
+		if _, err := filterRecord(mem, rec, []bool{true, false, true, false, true}, n); err == nil {
+			t.Errorf("%d rows kept of three marked: no error", n)
+		}
+	}
 	got, err := filterRecord(mem, rec, []bool{true, false, true, false, true}, 3)
 	if err != nil {
 		t.Fatal(err)

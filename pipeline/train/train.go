@@ -87,7 +87,7 @@ func keepFixed[T any](mem memory.Allocator, b appender[T], c arrow.Array, vals [
 	width := c.DataType().(arrow.FixedWidthDataType).Bytes()
 	buf := memory.NewResizableBuffer(mem)
 	defer buf.Release()
-	buf.Resize((len(keep) + 1) * width) // the slot after the last kept row takes the next row's copy
+	buf.Resize((n + 1) * width) // the slot after the last kept row takes the next row's copy
 	out := cast(buf.Bytes())
 	j := 0
 	for i, k := range keep {
@@ -98,7 +98,7 @@ func keepFixed[T any](mem memory.Allocator, b appender[T], c arrow.Array, vals [
 		}
 		j += d
 	}
-	buf.Resize(j * width)
+	buf.ResizeNoShrink(j * width)
 	data := array.NewData(c.DataType(), j, []*memory.Buffer{nil, buf}, nil, 0, 0)
 	defer data.Release()
 	return array.MakeFromData(data)
@@ -108,6 +108,15 @@ func keepFixed[T any](mem memory.Allocator, b appender[T], c arrow.Array, vals [
 // strings, dates and float64s; copying those directly is much cheaper than
 // Arrow's general selection kernels on tables this narrow.
 func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, n int) (arrow.Record, error) {
+	kept := 0
+	for _, k := range keep {
+		if k {
+			kept++
+		}
+	}
+	if kept != n || len(keep) != int(rec.NumRows()) {
+		return nil, fmt.Errorf("filter: %d of %d marks kept for %d rows; want %d kept", kept, len(keep), rec.NumRows(), n)
+	}
 	cols := make([]arrow.Array, rec.NumCols())
 	defer func() {
 		for _, c := range cols {
