@@ -34,7 +34,7 @@ type CheckReport struct {
 // could not finish (ctx ended); damage is in the report.
 func (s *Store) Check(ctx context.Context, mem memory.Allocator) (CheckReport, error) {
 	var rep CheckReport
-	for _, d := range s.state.Deliveries {
+	for _, d := range s.deliveries() {
 		if d.File == "" {
 			continue
 		}
@@ -87,10 +87,10 @@ func (s *Store) Forget(files []string) ([]Forgotten, error) {
 	if err != nil {
 		return nil, err
 	}
-	was := s.state.Deliveries
-	s.state.Deliveries = keep
+	was := s.deliveries()
+	s.setDeliveries(keep)
 	if err := s.saveState(); err != nil {
-		s.state.Deliveries = was
+		s.setDeliveries(was)
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	// Files go once the state no longer names them: a crash in between
@@ -122,7 +122,7 @@ func (s *Store) forgetting(files []string) (keep, gone []delivered, out []Forgot
 		damaged[f] = true
 	}
 	from := map[string]bool{} // sources from whose first damaged delivery on everything goes
-	for _, d := range s.state.Deliveries {
+	for _, d := range s.deliveries() {
 		hit := d.File != "" && damaged[d.File]
 		if hit {
 			from[d.Source] = true

@@ -28,7 +28,7 @@ var cacheDir = filepath.Join("cache", "store")
 func (s *Store) Deliveries(source, column string, since int32) (names []string, ok bool) {
 	ok = true
 	reaches := reachesSince(column, since)
-	for _, d := range s.state.Deliveries {
+	for _, d := range s.deliveries() {
 		if d.Source != source || d.File == "" || !reaches(d) {
 			continue
 		}

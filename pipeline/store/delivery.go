@@ -59,10 +59,11 @@ func (s *Store) NewDelivery(source string, f pipeline.FileRef) (pipeline.Deliver
 // deliveries out of the load order, the next number can be a kept file's.
 func (s *Store) newFile(source, hash string) string {
 	inUse := map[string]bool{}
-	for _, d := range s.state.Deliveries {
+	ds := s.deliveries()
+	for _, d := range ds {
 		inUse[d.File] = true
 	}
-	for seq := len(s.state.Deliveries) + 1; ; seq++ {
+	for seq := len(ds) + 1; ; seq++ {
 		rel := filepath.Join(source, fmt.Sprintf("%06d-%s.arrow", seq, hash))
 		if _, err := os.Lstat(s.path(rel)); !inUse[rel] && errors.Is(err, fs.ErrNotExist) {
 			return rel
@@ -191,10 +192,10 @@ func (d *delivery) Commit(rowsRead, rowsLoaded int64) error {
 		}
 		return fmt.Errorf("store: %w", err)
 	}
-	d.s.state.Deliveries = append(d.s.state.Deliveries, delivered{
+	d.s.setDeliveries(append(d.s.deliveries(), delivered{
 		Source: d.source, Name: d.ref.Name, SHA256: d.ref.SHA256, Size: d.ref.Size, ModTime: d.ref.ModTime.UTC(), File: file, FileSHA256: sum,
 		RowsRead: rowsRead, RowsLoaded: rowsLoaded, LoadedAt: d.s.now().UTC(), Dates: dates,
-	})
+	}))
 	d.s.unsaved = true
 	if d.tmp != nil {
 		d.s.syncing = startSync(d.tmp, file, d.ref.Name)

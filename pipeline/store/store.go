@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -33,10 +34,16 @@ const (
 	lockFile  = "run.lock"
 )
 
-// Store is a data directory.
+// Store is a data directory. One goroutine writes to it (ingestion); others
+// may read what it has committed meanwhile: a run reads a source already
+// loaded while the next loads (see ingest.Config.Ingested).
 type Store struct {
-	dir   string
-	now   func() time.Time
+	dir string
+	now func() time.Time
+	// mu guards state.Deliveries' slice header. The writer only appends
+	// to it, or replaces it with a new slice, so a reader holding a
+	// header (deliveries) reads a list that is never changed under it.
+	mu    sync.RWMutex
 	state state
 	reid  map[string]map[string]string // loaded lazily by namespace
 	// reidSorted is a lookup read as its sorted lines, nil when it must be
@@ -90,7 +97,7 @@ func (s *Store) synced() error {
 	if sy.err == nil {
 		return nil
 	}
-	s.state.Deliveries = slices.DeleteFunc(s.state.Deliveries, func(d delivered) bool { return d.File == sy.file })
+	s.setDeliveries(slices.DeleteFunc(slices.Clone(s.deliveries()), func(d delivered) bool { return d.File == sy.file }))
 	os.Remove(s.path(sy.file))
 	return fmt.Errorf("%s: %w", sy.name, sy.err)
 }
@@ -179,12 +186,27 @@ func (s *Store) path(rel ...string) string {
 	return filepath.Join(append([]string{s.dir, storeDir}, rel...)...)
 }
 
+// deliveries is the list of committed deliveries, in load order, as it
+// stands; the writer never changes what it returns.
+func (s *Store) deliveries() []delivered {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.state.Deliveries
+}
+
+// setDeliveries replaces the list; only the writer calls it.
+func (s *Store) setDeliveries(ds []delivered) {
+	s.mu.Lock()
+	s.state.Deliveries = ds
+	s.mu.Unlock()
+}
+
 // saveState writes the state once the files it names are on disk.
 func (s *Store) saveState() error {
 	if err := s.synced(); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(&s.state, "", "  ")
+	b, err := json.MarshalIndent(&state{Deliveries: s.deliveries()}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -197,7 +219,7 @@ func (s *Store) saveState() error {
 
 // Loaded reports whether this name and hash of source were loaded before.
 func (s *Store) Loaded(source string, f pipeline.FileRef) (bool, error) {
-	for _, d := range s.state.Deliveries {
+	for _, d := range s.deliveries() {
 		if d.Source == source && d.Name == f.Name && d.SHA256 == f.SHA256 {
 			return true, nil
 		}
@@ -212,7 +234,7 @@ func (s *Store) Known(source, name string, size int64, modTime time.Time) (strin
 	if modTime.IsZero() {
 		return "", false
 	}
-	for _, d := range s.state.Deliveries {
+	for _, d := range s.deliveries() {
 		if d.Source == source && d.Name == name && d.Size == size && d.ModTime.Equal(modTime) {
 			return d.SHA256, true
 		}
@@ -231,7 +253,7 @@ type storedFile struct {
 // accepts, in load order.
 func (s *Store) files(source string, keep func(delivered) bool) []storedFile {
 	var out []storedFile
-	for _, d := range s.state.Deliveries {
+	for _, d := range s.deliveries() {
 		if d.Source == source && d.File != "" && (keep == nil || keep(d)) {
 			out = append(out, storedFile{rel: d.File, sum: d.FileSHA256})
 		}
@@ -246,7 +268,7 @@ func (s *Store) files(source string, keep func(delivered) bool) []storedFile {
 // delivered it did to the file's times, and a postgres source has none.
 func (s *Store) LastDelivered(source string) (time.Time, bool) {
 	var last time.Time
-	for _, d := range s.state.Deliveries {
+	for _, d := range s.deliveries() {
 		if d.Source == source && d.LoadedAt.After(last) {
 			last = d.LoadedAt
 		}
@@ -261,7 +283,7 @@ var _ pipeline.DeliveryTimes = (*Store)(nil)
 // whole extracts, for sizing what it reads them into.
 func (s *Store) LargestDelivery(source string) int64 {
 	var n int64
-	for _, d := range s.state.Deliveries {
+	for _, d := range s.deliveries() {
 		if d.Source == source {
 			n = max(n, d.RowsLoaded)
 		}
@@ -272,7 +294,7 @@ func (s *Store) LargestDelivery(source string) int64 {
 // RowsLoaded is the number of rows of source in the store.
 func (s *Store) RowsLoaded(source string) int64 {
 	var n int64
-	for _, d := range s.state.Deliveries {
+	for _, d := range s.deliveries() {
 		if d.Source == source {
 			n += d.RowsLoaded
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -387,5 +389,70 @@ func TestCommitSyncsBehind(t *testing.T) {
 	}
 	if got := onDisk(); !slices.Equal(got, []string{"a.csv", "b.csv"}) {
 		t.Errorf("after the failed sync the state on disk names %v; want [a.csv b.csv]", got)
+	}
+}
+
+// TestReadWhileAnotherSourceLoads: a run reads a source already loaded
+// while ingestion commits the next source's deliveries (the attendance
+// index is read during the small sources' ingest). The reader sees the
+// loaded source whole every time, and with -race this checks that the
+// delivery list the writer grows is not read unguarded.
+func TestReadWhileAnotherSourceLoads(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s, err := Open(t.TempDir(), fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, s, mem, "autumn.csv", []string{"p1=2025-09-03", "p2=2025-09-04"})
+	deliver(t, s, mem, "spring.csv", []string{"p1=2026-01-06"})
+	want, _ := s.Deliveries("attendance_sessions", "session_date", math.MinInt32)
+
+	const persons = 40
+	done := make(chan struct{})
+	var reads int
+	var readErr error
+	go func() {
+		defer close(done)
+		for {
+			got, err := scanSince(s, mem, "session_date", "2025-01-01")
+			if err == nil && len(got) != 3 {
+				err = fmt.Errorf("read %v; want the 3 rows loaded", got)
+			}
+			names, _ := s.Deliveries("attendance_sessions", "session_date", math.MinInt32)
+			if err == nil && !slices.Equal(names, want) {
+				err = fmt.Errorf("deliveries %v; want %v", names, want)
+			}
+			reads++
+			if readErr = err; err != nil || s.RowsLoaded("persons") == persons {
+				return
+			}
+		}
+	}()
+	for i := range persons {
+		f := pipeline.FileRef{Name: fmt.Sprintf("persons-%02d.csv", i), SHA256: fmt.Sprintf("%016x", i+1)}
+		d, err := s.NewDelivery("persons", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := record(mem, fmt.Sprintf("person %d", i))
+		err = d.Write(rec)
+		rec.Release()
+		if err == nil {
+			err = d.Commit(1, 1)
+		}
+		if err == nil {
+			err = s.Settle()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if readErr != nil {
+		t.Fatalf("after %d reads: %v", reads, readErr)
+	}
+	if got := len(scanAll(t, s, mem, "persons")); got != persons {
+		t.Errorf("%d persons stored; want %d", got, persons)
 	}
 }
