@@ -37,8 +37,15 @@ func TestWeeklyRunResumesIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := batch(ctx, cfg, lastWeek, zerolog.Nop(), func(s *runSetup) { s.train.Retrain = true }); err != nil {
+	var coldLogs bytes.Buffer
+	if _, err := batch(ctx, cfg, lastWeek, zerolog.New(&coldLogs), func(s *runSetup) { s.train.Retrain = true }); err != nil {
 		t.Fatalf("cold run: %v", err)
+	}
+	// A run that trains reads the attendance history while its other
+	// sources load; one that reuses its model (below) reads only its year.
+	const readAhead = "attendance history read ahead for the backtest"
+	if n := strings.Count(coldLogs.String(), readAhead); n != 1 {
+		t.Fatalf("the cold run logged %q %d times; want once. Logs:\n%s", readAhead, n, coldLogs.String())
 	}
 	if err := release(held, filepath.Join(dir, "incoming")); err != nil {
 		t.Fatal(err)
@@ -70,6 +77,9 @@ func TestWeeklyRunResumesIndex(t *testing.T) {
 	}
 	if !strings.Contains(inc.logs, "attendance index resumed") || strings.Contains(ref.logs, "attendance index resumed") {
 		t.Fatalf("want the run with the cache resumed and the one without read in full; logs:\n%d %s\n---\n%d %s", len(inc.logs), inc.logs, len(ref.logs), ref.logs)
+	}
+	if strings.Contains(inc.logs, readAhead) || strings.Contains(ref.logs, readAhead) {
+		t.Fatalf("a weekly run reusing its model read the whole attendance history ahead; logs:\n%s\n---\n%s", inc.logs, ref.logs)
 	}
 	if strings.Contains(inc.logs, "could not be used") {
 		t.Fatalf("cache refused:\n%s", inc.logs)

@@ -266,6 +266,15 @@ func (b *Builder) Preload(ctx context.Context, asOf time.Time) error {
 	return err
 }
 
+// PreloadHistory reads every stored mark, as a backtest's first use will
+// (Span): a run that will train reads them while its last sources load.
+// A build waits for a read under way instead of starting its own; a read
+// that failed is made again by the first use, which reports the error.
+func (b *Builder) PreloadHistory(ctx context.Context) error {
+	_, err := b.index(ctx)
+	return err
+}
+
 // DropCaches lets go of the marks read; the next build reads them again.
 func (b *Builder) DropCaches() {
 	b.keeping.Wait()

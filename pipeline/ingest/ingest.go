@@ -53,6 +53,9 @@ func (r *run) ingest(ctx context.Context) error {
 		r.countSource(spec.Name, sm)
 		r.Log.Info().Str("source", spec.Name).Int64("read", sm.Read).Int64("loaded", sm.Loaded).
 			Int64("quarantined", sm.Quarantined).Int64("cells_nulled", sm.Nulled).Int("files", len(sm.Files)).Msg("ingested")
+		if r.opts.Ingested != nil {
+			r.opts.Ingested(ctx, r.State, spec.Name)
+		}
 	}
 	if r.Metrics != nil {
 		var unmatched int

@@ -4,8 +4,10 @@ import (
 	"context"
 	"earlyhelp/pipeline"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +193,48 @@ func emitPeople(sink pipeline.Sink, mem memory.Allocator, n int64) error {
 	rec := array.NewRecord(arrow.NewSchema([]arrow.Field{{Name: "person_id", Type: arrow.BinaryTypes.String}}, nil), []arrow.Array{col}, n)
 	defer rec.Release()
 	return sink.Emit(rec)
+}
+
+// TestIngestedAfterEachSource: the Ingested hook hears of each source
+// once its deliveries are committed and before the next source is read,
+// and never of a source whose read failed.
+func TestIngestedAfterEachSource(t *testing.T) {
+	tests := []struct {
+		name    string
+		second  fakeSource
+		want    []string
+		wantErr bool
+	}{
+		{"both load", fakeSource{emit: 1, read: 1}, []string{"first 1", "second 2"}, false},
+		{"second fails", fakeSource{emit: 1, fail: true}, []string{"first 1"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			st := &fakeStore{}
+			var heard []string
+			cols := []string{"person_id", "date_of_birth"}
+			r := &run{
+				opts: Config{
+					Sources: []pipeline.SourceSpec{
+						{Name: "first", Columns: cols, Source: fakeSource{emit: 2, read: 2}},
+						{Name: "second", Columns: cols, Source: tc.second},
+					},
+					Store: st, MaxQuarantineRatio: 1,
+					Ingested: func(_ context.Context, _ *pipeline.State, source string) {
+						heard = append(heard, fmt.Sprintf("%s %d", source, st.committed))
+					},
+				},
+				State: &pipeline.State{Mem: mem, Log: zerolog.Nop(), Dir: t.TempDir(), Man: &pipeline.Manifest{Sources: map[string]*pipeline.SourceManifest{}}},
+			}
+			err := r.ingest(context.Background())
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("ingest: %v; want an error: %t", err, tc.wantErr)
+			}
+			if !slices.Equal(heard, tc.want) {
+				t.Errorf("heard %q (source, deliveries committed by then); want %q", heard, tc.want)
+			}
+		})
+	}
 }

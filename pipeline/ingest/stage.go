@@ -19,6 +19,12 @@ type Config struct {
 	// MaxNulledRatio bounds, per column, the share of a source's loaded
 	// rows whose cell was unreadable and nulled (0: DefaultMaxNulledRatio).
 	MaxNulledRatio float64
+	// Ingested, when set, is called as each source's read ends well, its
+	// deliveries committed, before the next source is read: a run may
+	// start reading that source from the store (the store takes one
+	// writer and readers beside it) while the rest load. It must not
+	// block.
+	Ingested func(ctx context.Context, st *pipeline.State, source string)
 }
 
 // Stage is the ingest stage.

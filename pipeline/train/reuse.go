@@ -56,6 +56,15 @@ func (r *run) reuse(ctx context.Context) (*pipeline.SavedModel, string, error) {
 	return sm, "", nil
 }
 
+// Trains reports whether the backtest stage of the run st will train a
+// new model rather than reuse the saved one (reuse): the run can then
+// begin reading what only training reads, such as the whole attendance
+// history, while its last sources load.
+func Trains(ctx context.Context, cfg Config, st *pipeline.State) (bool, error) {
+	sm, _, err := (&run{State: st, opts: cfg}).reuse(ctx)
+	return err == nil && sm == nil, err
+}
+
 // backtestOrReuse is the backtest stage: skipped, with the saved model put
 // in place, when the run may reuse it.
 func (r *run) backtestOrReuse(ctx context.Context) error {
