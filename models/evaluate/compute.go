@@ -18,17 +18,24 @@ func Compute(scores []float64, labels []bool, k int) Metrics {
 	if n > 0 {
 		base = float64(p) / float64(n)
 	}
-	return Metrics{
-		N:                n,
-		Positives:        p,
-		BaseRate:         base,
-		AUC:              AUC(scores, labels),
-		AveragePrecision: AveragePrecision(scores, labels),
-		PrecisionAtK:     PrecisionAtK(scores, labels, k),
-		RecallAtK:        RecallAtK(scores, labels, k),
-		Brier:            Brier(scores, labels),
-		K:                max(0, min(k, n)),
+	// One rank order for the four metrics that read one: what each of
+	// them alone would sort (TestComputeSharesOrder).
+	order := rankOrder(scores)
+	m := Metrics{
+		N: n, Positives: p, BaseRate: base,
+		AUC:              auc(order, scores, labels),
+		AveragePrecision: math.NaN(), PrecisionAtK: math.NaN(), RecallAtK: math.NaN(),
+		Brier: Brier(scores, labels),
+		K:     max(0, min(k, n)),
 	}
+	if p > 0 {
+		m.AveragePrecision = averagePrecision(order, scores, labels, p)
+		m.RecallAtK = float64(topPositives(order, labels, m.K)) / float64(p)
+	}
+	if m.K > 0 {
+		m.PrecisionAtK = float64(topPositives(order, labels, m.K)) / float64(m.K)
+	}
+	return m
 }
 
 func nullable(f float64) *float64 {
