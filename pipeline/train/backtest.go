@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
@@ -375,8 +376,9 @@ const MinBinHouseholds = 100
 
 func calibration(folds []*pipeline.FoldScores, name string) *pipeline.Calibration {
 	type pt struct {
-		s float64
-		y bool
+		s   float64
+		seq int // the point's place before sorting
+		y   bool
 	}
 	n := 0
 	for _, f := range folds {
@@ -385,23 +387,24 @@ func calibration(folds []*pipeline.FoldScores, name string) *pipeline.Calibratio
 	pts := make([]pt, 0, n)
 	for _, f := range folds {
 		for j, s := range f.Scores[name] {
-			pts = append(pts, pt{s, f.Labels[j]})
+			pts = append(pts, pt{s, len(pts), f.Labels[j]})
 		}
 	}
 	c := &pipeline.Calibration{}
 	if len(pts) == 0 {
 		return c
 	}
-	// slices' typed sort, not sort.SliceStable's reflection: the same stable
-	// order at a fraction of the cost on a million points.
-	slices.SortStableFunc(pts, func(a, b pt) int {
+	// By score, ties in their order before: a stable sort's order, from
+	// pdqsort, which took half the time of slices' stable merge sort on
+	// the 900,000 points of a 300,000-child council.
+	slices.SortFunc(pts, func(a, b pt) int {
 		switch {
 		case a.s < b.s:
 			return -1
 		case b.s < a.s:
 			return 1
 		}
-		return 0
+		return cmp.Compare(a.seq, b.seq)
 	})
 	for d := 0; d < 10; d++ {
 		lo, hi := d*len(pts)/10, (d+1)*len(pts)/10
