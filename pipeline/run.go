@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -168,7 +169,11 @@ func (r *run) stage(ctx context.Context, s Stage) error {
 		r.opts.OnStage(name, false)
 	}
 	start := r.opts.Now()
-	err := s.Run(ctx, r.st)
+	var err error
+	// Labelled for CPU profiles (--cpuprofile; go tool pprof -tags), with
+	// every goroutine the stage starts: a stage's work is spread over
+	// goroutines no stack names it in.
+	pprof.Do(ctx, pprof.Labels("stage", name), func(ctx context.Context) { err = s.Run(ctx, r.st) })
 	secs := r.opts.Now().Sub(start).Seconds()
 	if r.opts.OnStage != nil {
 		r.opts.OnStage(name, true)
