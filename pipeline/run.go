@@ -76,9 +76,10 @@ type Options struct {
 	Gatherer prometheus.Gatherer // written to metrics.prom at the end; may be nil
 	Now      func() time.Time
 
-	// OnStage, if set, is called as each stage starts and ends (for the
-	// benchmark's per-stage memory figures).
-	OnStage func(stage string, done bool)
+	// OnStage, if set, is called as each stage starts and ends, with the
+	// run's state as it stands (for the benchmark's per-stage memory
+	// figures, and the collector's setting from scoring on).
+	OnStage func(stage string, done bool, st *State)
 }
 
 func (o *Options) check() error {
@@ -166,7 +167,7 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 func (r *run) stage(ctx context.Context, s Stage) error {
 	name := s.Name()
 	if r.opts.OnStage != nil {
-		r.opts.OnStage(name, false)
+		r.opts.OnStage(name, false, r.st)
 	}
 	start := r.opts.Now()
 	var err error
@@ -176,7 +177,7 @@ func (r *run) stage(ctx context.Context, s Stage) error {
 	pprof.Do(ctx, pprof.Labels("stage", name), func(ctx context.Context) { err = s.Run(ctx, r.st) })
 	secs := r.opts.Now().Sub(start).Seconds()
 	if r.opts.OnStage != nil {
-		r.opts.OnStage(name, true)
+		r.opts.OnStage(name, true, r.st)
 	}
 	status := "succeeded"
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"earlyhelp/connectors/synthetic"
+	"earlyhelp/pipeline"
 	"earlyhelp/pipeline/atomicfile"
 	"earlyhelp/pipeline/config"
 	"earlyhelp/pipeline/contract"
@@ -177,7 +178,7 @@ func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain b
 	man, err := batch(ctx, cfg, asOf, log, func(o *runSetup) {
 		setup = o
 		o.train.Retrain = retrain
-		o.opts.OnStage = func(stage string, done bool) {
+		o.opts.OnStage = func(stage string, done bool, _ *pipeline.State) {
 			if !done {
 				mark.reset()
 				return
