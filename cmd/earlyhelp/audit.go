@@ -59,6 +59,7 @@ func auditHook(cfg *config.Config, m *pipeline.Metrics) func(context.Context, st
 	return func(ctx context.Context, runDir string) (string, error) {
 		ac := ac // each run's own vintage
 		ac.Provenance.IoDVintage = runIoDVintage(runDir)
+		ac.FreshBacktest = !runReusedModel(runDir)
 		a, err := fairness.AuditRun(runDir, ac)
 		if err != nil {
 			return "", err
@@ -143,6 +144,22 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "fairness: %s\n", a.Headline())
 	fmt.Fprintf(stdout, "audit written to %s\n", rundir.Open(*dir).AuditDir())
 	return nil
+}
+
+// runReusedModel says whether the run reused a saved model, and with it
+// the backtest that chose it, by the run's manifest; false when it cannot
+// tell.
+func runReusedModel(runDir string) bool {
+	b, err := os.ReadFile(rundir.Open(runDir).ManifestPath())
+	if err != nil {
+		return false
+	}
+	var m struct {
+		Model struct {
+			ReusedFrom string `json:"reused_from_run"`
+		} `json:"model"`
+	}
+	return json.Unmarshal(b, &m) == nil && m.Model.ReusedFrom != ""
 }
 
 // runIoDVintage is the IoD vintage a run's features used, as its

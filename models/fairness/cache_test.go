@@ -82,6 +82,38 @@ func TestAuditRunCache(t *testing.T) {
 	}
 }
 
+// TestAuditRunFreshBacktest: told the backtest is new, AuditRun reads the
+// rows while it keys the cache, and writes the files it writes when not
+// told, whether the cache misses (the first audit) or holds the audit
+// anyway (the same backtest again); and a bad file fails it the same way.
+func TestAuditRunFreshBacktest(t *testing.T) {
+	csv := scoredChildren(11)
+	for _, fresh := range []bool{false, true} {
+		cfg := fairness.DefaultConfig()
+		cfg.Bootstrap = 40
+		cfg.CacheDir = t.TempDir()
+		cfg.FreshBacktest = fresh
+		plain := fairness.DefaultConfig()
+		plain.Bootstrap = 40
+		want := auditDir(t, csv)
+		if _, err := fairness.AuditRun(want, plain); err != nil {
+			t.Fatal(err)
+		}
+		for i, reused := range []bool{false, true} {
+			got := auditDir(t, csv)
+			a, err := fairness.AuditRun(got, cfg)
+			if err != nil || a.Reused != reused {
+				t.Fatalf("fresh %t, audit %d: reused %v, %v; want reused %t", fresh, i+1, a != nil && a.Reused, err, reused)
+			}
+			sameAuditFiles(t, fmt.Sprintf("fresh %t, audit %d", fresh, i+1), want, got)
+		}
+		bad := strings.Replace(csv, ",logistic,p00007,", ",logistic,p00007,h,x,", 1)
+		if _, err := fairness.AuditRun(auditDir(t, bad), cfg); err == nil || !strings.Contains(err.Error(), "scored_children.csv") {
+			t.Errorf("fresh %t: a line of too many fields gave %v; want an error naming the file", fresh, err)
+		}
+	}
+}
+
 // sameAuditFiles fails unless dirs a and b hold the same audit files.
 func sameAuditFiles(t *testing.T, what, a, b string) {
 	t.Helper()

@@ -50,6 +50,12 @@ type Config struct {
 	// its rows and settings, so a weekly run over the same backtest reads
 	// it back instead of bootstrapping again (see cache.go).
 	CacheDir string
+	// FreshBacktest says the run's backtest was made in that run, so the
+	// cache is unlikely to hold its audit: AuditRun then reads the scored
+	// rows while it digests the file for the cache's key, instead of after
+	// (a second at 300,000 children). A cache that holds it anyway is
+	// still used.
+	FreshBacktest bool
 	// Provenance is recorded in audit_manifest.json and used in nothing.
 	Provenance Provenance
 }

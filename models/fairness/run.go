@@ -38,6 +38,15 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 	done := false
 	rawKey := "" // the backtest's key by its lines, known to miss
 	var err error
+	readRows := func() ([]Row, error) { return readScored(scored) }
+	if cfg.CacheDir != "" && cfg.FreshBacktest {
+		ahead := make(chan rowsRead, 1) // not waited for on a cache hit
+		go func() {
+			rows, err := readScored(scored)
+			ahead <- rowsRead{rows, err}
+		}()
+		readRows = func() ([]Row, error) { r := <-ahead; return r.rows, r.err }
+	}
 	if cfg.CacheDir != "" {
 		// A weekly run's backtest rows are the training run's, line for
 		// line: digested as they stand, a cached audit of them is found
@@ -64,7 +73,7 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 		}
 	}
 	if !done {
-		if week, latest, err = auditBacktest(out, dir, scored, scoredSum, cfg, rawKey); err != nil {
+		if week, latest, err = auditBacktest(out, dir, readRows, scoredSum, cfg, rawKey); err != nil {
 			return nil, err
 		}
 	}
@@ -98,19 +107,34 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 	return out, nil
 }
 
-// auditBacktest reads every row of scored, audits the labelled ones into
-// out.Backtest and dir (from cfg.CacheDir when kept there under rawKey,
-// or under the rows' digest when rawKey is "") and returns this week's
-// rows and their date.
-func auditBacktest(out *RunAudit, dir, scored string, scoredSum func() (string, error), cfg Config, rawKey string) ([]Row, string, error) {
-	f, err := os.Open(scored)
+// rowsRead is what readScored returned.
+type rowsRead struct {
+	rows []Row
+	err  error
+}
+
+// readScored reads every row of the scored-children file at path.
+func readScored(path string) ([]Row, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("audit: %w", err)
+		return nil, fmt.Errorf("audit: %w", err)
 	}
+	defer f.Close()
 	rows, err := ReadCSV(f)
-	f.Close()
 	if err != nil {
-		return nil, "", fmt.Errorf("audit: scored_children.csv: %w", err)
+		return nil, fmt.Errorf("audit: scored_children.csv: %w", err)
+	}
+	return rows, nil
+}
+
+// auditBacktest reads every row of the scored file (readRows), audits the
+// labelled ones into out.Backtest and dir (from cfg.CacheDir when kept
+// there under rawKey, or under the rows' digest when rawKey is "") and
+// returns this week's rows and their date.
+func auditBacktest(out *RunAudit, dir string, readRows func() ([]Row, error), scoredSum func() (string, error), cfg Config, rawKey string) ([]Row, string, error) {
+	rows, err := readRows()
+	if err != nil {
+		return nil, "", err
 	}
 	latest := ""
 	for _, r := range rows {
