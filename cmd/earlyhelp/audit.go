@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,7 +32,7 @@ func auditConfig(cfg *config.Config) fairness.Config {
 	// capacity on each date already, and K over the backtest's pooled dates
 	// would mean nothing.
 	ac.Capacities = nil
-	// The IoD vintage is the audited run's (runIoDVintage); until it is
+	// The IoD vintage is the audited run's (runFacts); until it is
 	// read, the manifest would say it is not known.
 	ac.Provenance = fairness.Provenance{IoDVintage: "unknown", CodeVersion: codeVersion()}
 	if cfg == nil {
@@ -58,8 +59,8 @@ func auditHook(cfg *config.Config, m *pipeline.Metrics) func(context.Context, st
 	ac.Decisions = decisionRowsFor(cfg.DataDir)
 	return func(ctx context.Context, runDir string) (string, error) {
 		ac := ac // each run's own vintage
-		ac.Provenance.IoDVintage = runIoDVintage(runDir)
-		ac.FreshBacktest = !runReusedModel(runDir)
+		vintage, reused := runFacts(runDir)
+		ac.Provenance.IoDVintage, ac.FreshBacktest = vintage, !reused
 		a, err := fairness.AuditRun(runDir, ac)
 		if err != nil {
 			return "", err
@@ -113,7 +114,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	ac := auditConfig(cfg)
-	ac.Provenance.IoDVintage = runIoDVintage(*dir)
+	ac.Provenance.IoDVintage, _ = runFacts(*dir)
 	if cfg == nil && *boot < 0 && *seed == 0 {
 		m, ok, err := fairness.ReadManifest(*dir)
 		if err != nil {
@@ -146,35 +147,24 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// runReusedModel says whether the run reused a saved model, and with it
-// the backtest that chose it, by the run's manifest; false when it cannot
-// tell.
-func runReusedModel(runDir string) bool {
+// runFacts is what the audit takes from a run's manifest.json (written
+// after each stage, so the run's own audit stage finds it): the IoD
+// vintage its features used, "unknown" for a run that recorded none, and
+// whether it reused a saved model, and with it the backtest that chose it
+// (false when the manifest cannot tell).
+func runFacts(runDir string) (vintage string, reused bool) {
 	b, err := os.ReadFile(rundir.Open(runDir).ManifestPath())
 	if err != nil {
-		return false
-	}
-	var m struct {
-		Model struct {
-			ReusedFrom string `json:"reused_from_run"`
-		} `json:"model"`
-	}
-	return json.Unmarshal(b, &m) == nil && m.Model.ReusedFrom != ""
-}
-
-// runIoDVintage is the IoD vintage a run's features used, as its
-// manifest.json records it (written after the score stage, so the run's
-// own audit stage finds it), or "unknown" for a run that recorded none.
-func runIoDVintage(runDir string) string {
-	b, err := os.ReadFile(rundir.Open(runDir).ManifestPath())
-	if err != nil {
-		return "unknown"
+		return "unknown", false
 	}
 	var m struct {
 		IoDVintage string `json:"iod_vintage"`
+		Model      struct {
+			ReusedFrom string `json:"reused_from_run"`
+		} `json:"model"`
 	}
-	if json.Unmarshal(b, &m) != nil || m.IoDVintage == "" {
-		return "unknown"
+	if json.Unmarshal(b, &m) != nil {
+		return "unknown", false
 	}
-	return m.IoDVintage
+	return cmp.Or(m.IoDVintage, "unknown"), m.Model.ReusedFrom != ""
 }
