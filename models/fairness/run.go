@@ -40,12 +40,13 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 	var err error
 	readRows := func() ([]Row, error) { return readScored(scored) }
 	if cfg.CacheDir != "" && cfg.FreshBacktest {
-		ahead := make(chan rowsRead, 1) // not waited for on a cache hit
-		go func() {
-			rows, err := readScored(scored)
-			ahead <- rowsRead{rows, err}
-		}()
-		readRows = func() ([]Row, error) { r := <-ahead; return r.rows, r.err }
+		var (
+			rows    []Row
+			readErr error
+			read    = make(chan struct{}) // not waited for on a cache hit
+		)
+		go func() { rows, readErr = readScored(scored); close(read) }()
+		readRows = func() ([]Row, error) { <-read; return rows, readErr }
 	}
 	if cfg.CacheDir != "" {
 		// A weekly run's backtest rows are the training run's, line for
@@ -105,12 +106,6 @@ func AuditRun(runDir string, cfg Config) (*RunAudit, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-// rowsRead is what readScored returned.
-type rowsRead struct {
-	rows []Row
-	err  error
 }
 
 // readScored reads every row of the scored-children file at path.
