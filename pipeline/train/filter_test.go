@@ -101,3 +101,36 @@ func BenchmarkFilterRecord(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(rows*feats), "ns/value")
 }
+
+// TestKeepStrings: keepStrings gives what the builder gives, value for
+// value, on a column that is a slice of a larger one (its offsets start
+// past zero) and with empty strings among the values.
+func TestKeepStrings(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(3, 4))
+	b := array.NewStringBuilder(mem)
+	for i := range 500 {
+		b.Append(fmt.Sprintf("%.*s", rng.IntN(5), fmt.Sprint("h", i, "xyz")))
+	}
+	whole := b.NewStringArray()
+	b.Release()
+	defer whole.Release()
+	for _, tc := range []struct{ from, to int }{{0, 500}, {37, 400}, {499, 500}, {10, 10}} {
+		sl := array.NewSlice(whole, int64(tc.from), int64(tc.to)).(*array.String)
+		keep, n := make([]bool, sl.Len()), 0
+		for i := range keep {
+			if keep[i] = rng.IntN(3) > 0; keep[i] {
+				n++
+			}
+		}
+		got := keepStrings(mem, sl, keep, n).(*array.String)
+		want := keepRows(array.NewStringBuilder(mem), sl, keep, n, sl.Value).(*array.String)
+		if !array.Equal(got, want) {
+			t.Errorf("rows %d–%d: got %v; want %v", tc.from, tc.to, got, want)
+		}
+		got.Release()
+		want.Release()
+		sl.Release()
+	}
+}
