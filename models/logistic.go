@@ -243,18 +243,27 @@ func (m *Logistic) Score(ctx context.Context, feats arrow.Record) ([]float64, er
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("logistic: %w", err)
 	}
-	x, err := Matrix(feats, m.features)
-	if err != nil {
-		return nil, fmt.Errorf("logistic: %w", err)
+	// A column at a time into one column's buffer, each row's log-odds
+	// summed in scores: the same additions in the same order as a row at
+	// a time, without Matrix's copy of the whole table. The backtest
+	// scores every test group and calibration set with every model, and
+	// those copies were 3.5 of its 25 GB of allocations at 300,000
+	// children.
+	rows := int(feats.NumRows())
+	scores, col := make([]float64, rows), make([]float64, rows)
+	for i := range scores {
+		scores[i] = m.intercept
 	}
-	scores := make([]float64, len(x))
-	z := make([]float64, len(m.features))
-	for i, row := range x {
-		m.standardise(row, z)
-		t := m.intercept
-		for j, c := range m.coefs {
-			t += c * z[j]
+	for j, name := range m.features {
+		if err := fillColumn(col, 1, 0, feats, name); err != nil {
+			return nil, fmt.Errorf("logistic: %w", err)
 		}
+		c, mean, sd := m.coefs[j], m.means[j], m.sds[j]
+		for i, v := range col {
+			scores[i] += c * max(-zLimit, min(zLimit, (v-mean)/sd))
+		}
+	}
+	for i, t := range scores {
 		scores[i] = sigmoid(t)
 	}
 	return scores, nil

@@ -1,0 +1,102 @@
+package models
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// rowScores is Logistic.Score a row at a time from Matrix, as it was
+// before it summed a column at a time: the reference the scores must
+// match to the bit.
+func rowScores(t *testing.T, m *Logistic, feats arrow.Record) []float64 {
+	t.Helper()
+	x, err := Matrix(feats, m.features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float64, len(x))
+	z := make([]float64, len(m.features))
+	for i, row := range x {
+		m.standardise(row, z)
+		s := m.intercept
+		for j, c := range m.coefs {
+			s += c * z[j]
+		}
+		out[i] = sigmoid(s)
+	}
+	return out
+}
+
+// TestScoreByColumn: Score gives Matrix's row-at-a-time scores bit for
+// bit, on values far enough out to be capped at ±zLimit, on integer
+// columns and on no rows; a non-finite value is still an error naming
+// its column and row.
+func TestScoreByColumn(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := &Logistic{features: []string{"a", "b", "n"}, means: []float64{0.3, -2, 4}, sds: []float64{1.7, 0.01, 3},
+		coefs: []float64{0.8, -1.3, 0.05}, intercept: -2.2, penalty: PenaltyL2}
+	build := func(rows int, bad float64) arrow.Record {
+		fa, fb, ib := array.NewFloat64Builder(mem), array.NewFloat64Builder(mem), array.NewInt32Builder(mem)
+		defer fa.Release()
+		defer fb.Release()
+		defer ib.Release()
+		for i := range rows {
+			fa.Append(rng.NormFloat64() * 3)
+			v := -2 + rng.NormFloat64()*0.05 // often past ±4 sd
+			if i == rows-1 && bad != 0 {
+				v = bad
+			}
+			fb.Append(v)
+			ib.Append(int32(rng.IntN(20)))
+		}
+		cols := []arrow.Array{fa.NewArray(), fb.NewArray(), ib.NewArray()}
+		defer func() {
+			for _, c := range cols {
+				c.Release()
+			}
+		}()
+		schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Float64},
+			{Name: "b", Type: arrow.PrimitiveTypes.Float64}, {Name: "n", Type: arrow.PrimitiveTypes.Int32}}, nil)
+		return array.NewRecord(schema, cols, int64(rows))
+	}
+	for _, rows := range []int{0, 1, 1000} {
+		rec := build(rows, 0)
+		got, err := m.Score(context.Background(), rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := rowScores(t, m, rec)
+		capped := 0
+		for _, v := range rec.Column(1).(*array.Float64).Float64Values() {
+			if math.Abs((v-m.means[1])/m.sds[1]) > zLimit {
+				capped++
+			}
+		}
+		rec.Release()
+		if rows == 1000 && (capped < 100 || capped > 900) {
+			t.Fatalf("%d of %d values of b past the cap: the test would not test it", capped, rows)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d rows: %d scores; want %d", rows, len(got), len(want))
+		}
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("%d rows: row %d scores %v; want %v", rows, i, got[i], want[i])
+			}
+		}
+	}
+	rec := build(10, math.Inf(1))
+	defer rec.Release()
+	if _, err := m.Score(context.Background(), rec); err == nil || !strings.Contains(err.Error(), `column "b": row 9: non-finite`) {
+		t.Errorf("an infinite value: got error %v; want one naming column b, row 9", err)
+	}
+}
