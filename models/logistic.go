@@ -109,7 +109,13 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 		c = t.CPerRow / float64(rows)
 	}
 	m := &Logistic{features: FeatureColumns(feats), penalty: penalty}
-	cols, err := Columns(feats, m.features)
+	// The bounded fit standardises its columns in place, so it takes a
+	// copy; liblinear's rows are built from the columns as they stand.
+	columns := columnViews
+	if t.NonNegative != nil {
+		columns = Columns
+	}
+	cols, err := columns(feats, m.features)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +140,7 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	}
 	d := len(m.features) + 1
 	prob := newLRProblem(rows, d)
+	defer prob.release()
 	raw, z := make([]float64, d-1), make([]float64, d)
 	z[d-1] = 1
 	for i := range rows {

@@ -84,6 +84,35 @@ func Columns(feats arrow.Record, features []string) ([][]float64, error) {
 	return out, nil
 }
 
+// columnViews is Columns for a reader that does not write to them: a
+// float64 column without nulls is handed over as it stands in feats
+// (once its values are checked as fillColumn checks them), and any other
+// is copied. The views live as long as feats.
+func columnViews(feats arrow.Record, features []string) ([][]float64, error) {
+	out := make([][]float64, len(features))
+	for j, name := range features {
+		col, err := column(feats, name)
+		if err != nil {
+			return nil, err
+		}
+		if c, ok := col.(*array.Float64); ok && c.NullN() == 0 {
+			vals := c.Float64Values()
+			for i, v := range vals {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return nil, fmt.Errorf("column %q: row %d: non-finite value %v", name, i, v)
+				}
+			}
+			out[j] = vals
+			continue
+		}
+		out[j] = make([]float64, feats.NumRows())
+		if err := fillColumn(out[j], 1, 0, feats, name); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // fillColumn writes the feature column name, which must be numeric and
 // without nulls, into column j of the row-major data with cols columns.
 func fillColumn(data []float64, cols, j int, feats arrow.Record, name string) error {

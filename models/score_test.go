@@ -100,3 +100,63 @@ func TestScoreByColumn(t *testing.T) {
 		t.Errorf("an infinite value: got error %v; want one naming column b, row 9", err)
 	}
 }
+
+// TestColumnViews: columnViews gives Columns' values, and Columns' error
+// for a null or a non-finite value in the same column and row.
+func TestColumnViews(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := func(b []float64, valid []bool) arrow.Record {
+		fa, fb, ib := array.NewFloat64Builder(mem), array.NewFloat64Builder(mem), array.NewInt32Builder(mem)
+		defer fa.Release()
+		defer fb.Release()
+		defer ib.Release()
+		fa.AppendValues([]float64{1.5, -2, 0}, nil)
+		fb.AppendValues(b, valid)
+		ib.AppendValues([]int32{7, 0, -3}, nil)
+		cols := []arrow.Array{fa.NewArray(), fb.NewArray(), ib.NewArray()}
+		defer func() {
+			for _, c := range cols {
+				c.Release()
+			}
+		}()
+		schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Float64},
+			{Name: "b", Type: arrow.PrimitiveTypes.Float64, Nullable: true}, {Name: "n", Type: arrow.PrimitiveTypes.Int32}}, nil)
+		return array.NewRecord(schema, cols, 3)
+	}
+	names := []string{"n", "a", "b"}
+	for _, tc := range []struct {
+		name  string
+		b     []float64
+		valid []bool
+		err   string
+	}{
+		{"finite", []float64{0.25, 3, -1}, nil, ""},
+		{"a null", []float64{0.25, 3, -1}, []bool{true, false, true}, `column "b": 1 null values`},
+		{"NaN", []float64{0.25, math.NaN(), -1}, nil, `column "b": row 1: non-finite value NaN`},
+		{"infinite", []float64{0.25, 3, math.Inf(-1)}, nil, `column "b": row 2: non-finite value -Inf`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rec(tc.b, tc.valid)
+			defer r.Release()
+			got, gerr := columnViews(r, names)
+			want, werr := Columns(r, names)
+			if tc.err != "" {
+				if gerr == nil || werr == nil || gerr.Error() != tc.err || werr.Error() != tc.err {
+					t.Fatalf("errors %v and %v; want both %q", gerr, werr, tc.err)
+				}
+				return
+			}
+			if gerr != nil || werr != nil {
+				t.Fatal(gerr, werr)
+			}
+			for j := range names {
+				for i := range want[j] {
+					if got[j][i] != want[j][i] {
+						t.Errorf("%s row %d: %v; want %v", names[j], i, got[j][i], want[j][i])
+					}
+				}
+			}
+		})
+	}
+}
