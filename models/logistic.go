@@ -111,12 +111,15 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	m := &Logistic{features: FeatureColumns(feats), penalty: penalty}
 	// The bounded fit standardises its columns in place, so it takes a
 	// copy; liblinear's rows are built from the columns as they stand.
-	columns := columnViews
+	var cols [][]float64
+	var err error
 	if t.NonNegative != nil {
-		columns = Columns
-	}
-	cols, err := columns(feats, m.features)
-	if err != nil {
+		var release func()
+		if cols, release, err = scratchCopy(feats, m.features); err != nil {
+			return nil, err
+		}
+		defer release()
+	} else if cols, err = columnViews(feats, m.features); err != nil {
 		return nil, err
 	}
 	m.means, m.sds = moments(cols, rows)

@@ -160,3 +160,49 @@ func TestColumnViews(t *testing.T) {
 		})
 	}
 }
+
+// TestScratchCopy: a copy whose backing a finished fit gave back, and
+// wrote over, holds Columns' values of its own record, larger or smaller.
+func TestScratchCopy(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(7, 8))
+	names := []string{"x0", "x1", "x2"}
+	for _, rows := range []int{40, 7, 100, 1} {
+		fields := make([]arrow.Field, len(names))
+		cols := make([]arrow.Array, len(names))
+		for j, name := range names {
+			b := array.NewFloat64Builder(mem)
+			for range rows {
+				b.Append(rng.NormFloat64())
+			}
+			fields[j], cols[j] = arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64}, b.NewArray()
+			b.Release()
+		}
+		rec := array.NewRecord(arrow.NewSchema(fields, nil), cols, int64(rows))
+		for _, c := range cols {
+			c.Release()
+		}
+		got, release, err := scratchCopy(rec, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Columns(rec, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range names {
+			if len(got[j]) != rows {
+				t.Fatalf("%d rows: column %d has %d", rows, j, len(got[j]))
+			}
+			for i := range want[j] {
+				if got[j][i] != want[j][i] {
+					t.Fatalf("%d rows: column %d row %d is %v; want %v", rows, j, i, got[j][i], want[j][i])
+				}
+				got[j][i] = math.NaN() // as a fit's standardising writes over it
+			}
+		}
+		release()
+		rec.Release()
+	}
+}
