@@ -124,13 +124,97 @@ func TestKeepStrings(t *testing.T) {
 				n++
 			}
 		}
-		got := keepStrings(mem, sl, keep, n).(*array.String)
-		want := keepRows(array.NewStringBuilder(mem), sl, keep, n, sl.Value).(*array.String)
+		got := keepStrings(mem, []*array.String{sl}, [][]bool{keep}, n).(*array.String)
+		want := keepRows(array.NewStringBuilder(mem), []arrow.Array{sl}, [][]bool{keep}, n, func(_, i int) string { return sl.Value(i) }).(*array.String)
 		if !array.Equal(got, want) {
 			t.Errorf("rows %d–%d: got %v; want %v", tc.from, tc.to, got, want)
 		}
 		got.Release()
 		want.Release()
 		sl.Release()
+	}
+}
+
+// TestGather: gathering the marked rows of several tables gives each
+// table filtered and the results concatenated, column for column, with a
+// sliced string column, nulls in one table's column and not the other's,
+// and a table with no row kept.
+func TestGather(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "h", Type: arrow.BinaryTypes.String},
+		{Name: "d", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "y", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	}, nil)
+	rng := rand.New(rand.NewPCG(9, 10))
+	table := func(rows int, nulls bool) arrow.Record {
+		b := array.NewRecordBuilder(mem, schema)
+		defer b.Release()
+		for i := range rows + 3 {
+			b.Field(0).(*array.StringBuilder).Append(fmt.Sprint("h", rng.IntN(1000), "-", i))
+			if nulls && i%3 == 0 {
+				b.Field(1).AppendNull()
+				b.Field(3).AppendNull()
+			} else {
+				b.Field(1).(*array.Date32Builder).Append(arrow.Date32(i))
+				b.Field(3).(*array.Float64Builder).Append(rng.Float64())
+			}
+			b.Field(2).(*array.Float64Builder).Append(rng.NormFloat64())
+		}
+		whole := b.NewRecord()
+		defer whole.Release()
+		return whole.NewSlice(3, int64(rows+3)) // offsets past zero
+	}
+	recs := []arrow.Record{table(50, false), table(30, true), table(20, false)}
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	keeps, n := make([][]bool, len(recs)), 0
+	for k, r := range recs {
+		keeps[k] = make([]bool, r.NumRows())
+		for i := range keeps[k] {
+			if keeps[k][i] = k != 2 && rng.IntN(2) == 0; keeps[k][i] {
+				n++
+			}
+		}
+	}
+	got, err := gather(mem, recs, keeps, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Release()
+	parts := make([]arrow.Record, len(recs))
+	for k, r := range recs {
+		kept := 0
+		for _, b := range keeps[k] {
+			if b {
+				kept++
+			}
+		}
+		if parts[k], err = filterRecord(mem, r, keeps[k], kept); err != nil {
+			t.Fatal(err)
+		}
+		defer parts[k].Release()
+	}
+	for j := range schema.NumFields() {
+		cs := make([]arrow.Array, len(parts))
+		for k, p := range parts {
+			cs[k] = p.Column(j)
+		}
+		want, err := array.Concatenate(cs, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !array.Equal(got.Column(j), want) {
+			t.Errorf("column %s: got %v; want %v", schema.Field(j).Name, got.Column(j), want)
+		}
+		want.Release()
+	}
+	if _, err := gather(mem, recs, keeps, n+1); err == nil {
+		t.Error("a count that is not the marks': no error")
 	}
 }

@@ -137,9 +137,18 @@ func (r *run) rowsAt(ctx context.Context, d time.Time) (*dateRows, error) {
 // the others those drawn under share; weights, when asked for, are 1 for a
 // row with the outcome and 1/share for the others.
 func (r *run) pick(dr *dateRows, in func(g int) bool, share float64, weighted bool) (arrow.Record, []bool, []float64, error) {
-	keep := make([]bool, len(dr.labels))
-	var labels []bool
-	var weights []float64
+	keep, labels, weights := marks(dr, in, share, weighted)
+	rec, err := filterRecord(r.Mem, dr.rec, keep, len(labels))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rec, labels, weights, nil
+}
+
+// marks says which rows of dr pick keeps, and gives their labels and
+// weights.
+func marks(dr *dateRows, in func(g int) bool, share float64, weighted bool) (keep, labels []bool, weights []float64) {
+	keep = make([]bool, len(dr.labels))
 	for i, y := range dr.labels {
 		if !in(int(dr.group[i])) || !(y || share >= 1 || dr.draw[i] < share) {
 			continue
@@ -154,9 +163,5 @@ func (r *run) pick(dr *dateRows, in func(g int) bool, share float64, weighted bo
 			weights = append(weights, w)
 		}
 	}
-	rec, err := filterRecord(r.Mem, dr.rec, keep, len(labels))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return rec, labels, weights, nil
+	return keep, labels, weights
 }

@@ -45,76 +45,88 @@ type appender[T any] interface {
 	AppendValues([]T, []bool)
 }
 
-// keepRows copies the rows of c that keep marks into b and returns the new
-// array. Without nulls the kept values go in as one slice, which costs far
-// less than appending them one by one.
-func keepRows[T any](b appender[T], c arrow.Array, keep []bool, n int, value func(int) T) arrow.Array {
+// keepRows copies the rows of cs that keeps mark (keeps[k] for cs[k]),
+// in order, into b and returns the new array. Without nulls the kept
+// values go in as one slice, which costs far less than appending them one
+// by one.
+func keepRows[T any](b appender[T], cs []arrow.Array, keeps [][]bool, n int, value func(k, i int) T) arrow.Array {
 	defer b.Release()
 	b.Reserve(n)
-	if c.NullN() == 0 {
+	nulls := 0
+	for _, c := range cs {
+		nulls += c.NullN()
+	}
+	if nulls == 0 {
 		vals := make([]T, 0, n)
-		for i, k := range keep {
-			if k {
-				vals = append(vals, value(i))
+		for k, keep := range keeps {
+			for i, kept := range keep {
+				if kept {
+					vals = append(vals, value(k, i))
+				}
 			}
 		}
 		b.AppendValues(vals, nil)
 		return b.NewArray()
 	}
-	for i, k := range keep {
-		switch {
-		case !k:
-		case c.IsNull(i):
-			b.AppendNull()
-		default:
-			b.Append(value(i))
+	for k, keep := range keeps {
+		for i, kept := range keep {
+			switch {
+			case !kept:
+			case cs[k].IsNull(i):
+				b.AppendNull()
+			default:
+				b.Append(value(k, i))
+			}
 		}
 	}
 	return b.NewArray()
 }
 
-// keepFixed is keepRows for a fixed-width column without nulls, written
+// keepFixed is keepRows for fixed-width columns without nulls, written
 // straight into the new array's buffer. Every row is copied and only a
 // kept one moves the end on, so the loop has no branch on keep, which a
 // household's cross-fit group makes as good as random, and no call per
 // value. Building training sets this way was the backtest's largest
 // shared cost after the fits.
-func keepFixed[T arrow.FixedWidthType](mem memory.Allocator, c arrow.Array, keep []bool, n int) arrow.Array {
-	vals := arrow.GetValues[T](c.Data(), 1)
-	width := c.DataType().(arrow.FixedWidthDataType).Bytes()
+func keepFixed[T arrow.FixedWidthType](mem memory.Allocator, cs []arrow.Array, keeps [][]bool, n int) arrow.Array {
+	width := cs[0].DataType().(arrow.FixedWidthDataType).Bytes()
 	buf := memory.NewResizableBuffer(mem)
 	defer buf.Release()
 	buf.Resize((n + 1) * width) // the slot after the last kept row takes the next row's copy
 	out := arrow.GetData[T](buf.Bytes())
 	j := 0
-	for i, k := range keep {
-		out[j] = vals[i]
-		d := 0
-		if k {
-			d = 1
+	for k, keep := range keeps {
+		vals := arrow.GetValues[T](cs[k].Data(), 1)
+		for i, kept := range keep {
+			out[j] = vals[i]
+			d := 0
+			if kept {
+				d = 1
+			}
+			j += d
 		}
-		j += d
 	}
 	buf.ResizeNoShrink(j * width)
-	data := array.NewData(c.DataType(), j, []*memory.Buffer{nil, buf}, nil, 0, 0)
+	data := array.NewData(cs[0].DataType(), j, []*memory.Buffer{nil, buf}, nil, 0, 0)
 	defer data.Release()
 	return array.MakeFromData(data)
 }
 
-// keepStrings is keepFixed for a string column without nulls: the kept
+// keepStrings is keepFixed for string columns without nulls: the kept
 // values' bytes are counted first and copied into buffers of exactly that
 // size. Through a builder, every value became a Go string in a slice
 // beside it and the data buffer grew by doubling: at 300,000 children the
 // household column's copies were two of the backtest's 25 GB of
 // allocations, and the slice of strings was memory the collector had to
 // scan.
-func keepStrings(mem memory.Allocator, c *array.String, keep []bool, n int) arrow.Array {
-	offs, vals := c.ValueOffsets(), c.ValueBytes()
-	base := offs[0]
+func keepStrings(mem memory.Allocator, cs []*array.String, keeps [][]bool, n int) arrow.Array {
 	size := 0
-	for i, k := range keep {
-		if k {
-			size += int(offs[i+1] - offs[i])
+	for k, keep := range keeps {
+		offs := cs[k].ValueOffsets()
+		for i, kept := range keep {
+			if kept {
+				size += int(offs[i+1] - offs[i])
+			}
 		}
 	}
 	offBuf, dataBuf := memory.NewResizableBuffer(mem), memory.NewResizableBuffer(mem)
@@ -124,16 +136,20 @@ func keepStrings(mem memory.Allocator, c *array.String, keep []bool, n int) arro
 	dataBuf.Resize(size)
 	out, data := arrow.Int32Traits.CastFromBytes(offBuf.Bytes()), dataBuf.Bytes()
 	j, at := 0, int32(0)
-	for i, k := range keep {
-		if !k {
-			continue
+	for k, keep := range keeps {
+		offs, vals := cs[k].ValueOffsets(), cs[k].ValueBytes()
+		base := offs[0]
+		for i, kept := range keep {
+			if !kept {
+				continue
+			}
+			out[j] = at
+			at += int32(copy(data[at:], vals[offs[i]-base:offs[i+1]-base]))
+			j++
 		}
-		out[j] = at
-		at += int32(copy(data[at:], vals[offs[i]-base:offs[i+1]-base]))
-		j++
 	}
 	out[j] = at
-	d := array.NewData(c.DataType(), n, []*memory.Buffer{nil, offBuf, dataBuf}, nil, 0, 0)
+	d := array.NewData(cs[0].DataType(), n, []*memory.Buffer{nil, offBuf, dataBuf}, nil, 0, 0)
 	defer d.Release()
 	return array.MakeFromData(d)
 }
@@ -142,19 +158,39 @@ func keepStrings(mem memory.Allocator, c *array.String, keep []bool, n int) arro
 // strings, dates and float64s; copying those directly is much cheaper than
 // Arrow's general selection kernels on tables this narrow.
 func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, n int) (arrow.Record, error) {
+	return gather(mem, []arrow.Record{rec}, [][]bool{keep}, n)
+}
+
+// gather stacks the rows of recs, which share a schema, that keeps marks
+// (keeps[k] for recs[k]) into one record: filterRecord of each followed
+// by their concatenation, without the records between. A training set is
+// gathered from every training date's rows at once.
+func gather(mem memory.Allocator, recs []arrow.Record, keeps [][]bool, n int) (arrow.Record, error) {
+	if len(recs) == 0 || len(keeps) != len(recs) {
+		return nil, fmt.Errorf("gather: %d marks for %d feature tables", len(keeps), len(recs))
+	}
 	// The callers count the rows they keep from what they keep beside
 	// them (labels, weights); a count that disagrees would misalign those,
 	// and would overrun keepFixed's buffer.
 	kept := 0
-	for _, k := range keep {
-		if k {
-			kept++
+	schema := recs[0].Schema()
+	for k, keep := range keeps {
+		if len(keep) != int(recs[k].NumRows()) {
+			return nil, fmt.Errorf("filter: %d marks for %d rows", len(keep), recs[k].NumRows())
+		}
+		if !recs[k].Schema().Equal(schema) {
+			return nil, fmt.Errorf("feature tables differ in schema")
+		}
+		for _, k := range keep {
+			if k {
+				kept++
+			}
 		}
 	}
-	if kept != n || len(keep) != int(rec.NumRows()) {
-		return nil, fmt.Errorf("filter: %d of %d marks kept for %d rows; want %d kept", kept, len(keep), rec.NumRows(), n)
+	if kept != n {
+		return nil, fmt.Errorf("filter: %d marks kept; want %d kept", kept, n)
 	}
-	cols := make([]arrow.Array, rec.NumCols())
+	cols := make([]arrow.Array, schema.NumFields())
 	defer func() {
 		for _, c := range cols {
 			if c != nil {
@@ -162,32 +198,41 @@ func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, n int) (a
 			}
 		}
 	}()
-	for j, col := range rec.Columns() {
-		switch c := col.(type) {
-		case *array.Float64:
-			if c.NullN() == 0 {
-				cols[j] = keepFixed[float64](mem, c, keep, n)
+	cs := make([]arrow.Array, len(recs))
+	for j, f := range schema.Fields() {
+		nulls := 0
+		for k, rec := range recs {
+			cs[k] = rec.Column(j)
+			nulls += cs[k].NullN()
+		}
+		switch f.Type.ID() {
+		case arrow.FLOAT64:
+			if nulls == 0 {
+				cols[j] = keepFixed[float64](mem, cs, keeps, n)
 			} else {
-				cols[j] = keepRows(array.NewFloat64Builder(mem), c, keep, n, c.Value)
+				cols[j] = keepRows(array.NewFloat64Builder(mem), cs, keeps, n, func(k, i int) float64 { return cs[k].(*array.Float64).Value(i) })
 			}
-		case *array.String:
-			if c.NullN() == 0 {
-				cols[j] = keepStrings(mem, c, keep, n)
+		case arrow.STRING:
+			if nulls == 0 {
+				ss := make([]*array.String, len(cs))
+				for k, c := range cs {
+					ss[k] = c.(*array.String)
+				}
+				cols[j] = keepStrings(mem, ss, keeps, n)
 			} else {
-				cols[j] = keepRows(array.NewStringBuilder(mem), c, keep, n, c.Value)
+				cols[j] = keepRows(array.NewStringBuilder(mem), cs, keeps, n, func(k, i int) string { return cs[k].(*array.String).Value(i) })
 			}
-		case *array.Date32:
-			if c.NullN() == 0 {
-				cols[j] = keepFixed[arrow.Date32](mem, c, keep, n)
+		case arrow.DATE32:
+			if nulls == 0 {
+				cols[j] = keepFixed[arrow.Date32](mem, cs, keeps, n)
 			} else {
-				cols[j] = keepRows(array.NewDate32Builder(mem), c, keep, n, c.Value)
+				cols[j] = keepRows(array.NewDate32Builder(mem), cs, keeps, n, func(k, i int) arrow.Date32 { return cs[k].(*array.Date32).Value(i) })
 			}
 		default:
-			return nil, fmt.Errorf("feature table column %s is %s: not a string, date or float64",
-				rec.Schema().Field(j).Name, col.DataType())
+			return nil, fmt.Errorf("feature table column %s is %s: not a string, date or float64", f.Name, f.Type)
 		}
 	}
-	return array.NewRecord(rec.Schema(), cols, int64(n)), nil
+	return array.NewRecord(schema, cols, int64(n)), nil
 }
 
 // train fits the chosen candidate for this run's date on every household:

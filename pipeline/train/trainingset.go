@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // trainingSet is what a model for one date learns from: its training rows
@@ -84,12 +82,10 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, test, cal int)
 	}
 	trains := func(g int) bool { return g != test && g != cal }
 	calibrates := func(g int) bool { return g == cal }
-	var recs, calRecs []arrow.Record
-	defer func() {
-		for _, rec := range append(recs, calRecs...) {
-			rec.Release()
-		}
-	}()
+	// Each date's rows are marked, and the marked rows of every date
+	// copied once into the set's record.
+	var recs []arrow.Record
+	var keeps, calKeeps [][]bool
 	for _, d := range ts.train {
 		dr, err := r.rowsAt(ctx, d)
 		if err != nil {
@@ -100,25 +96,20 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, test, cal int)
 				ts.rows += dr.rows[g]
 			}
 		}
-		rec, lab, _, err := r.pick(dr, trains, r.rows.trainShare, false)
-		if err != nil {
-			return nil, err
-		}
-		recs = append(recs, rec)
+		recs = append(recs, dr.rec)
+		keep, lab, _ := marks(dr, trains, r.rows.trainShare, false)
+		keeps = append(keeps, keep)
 		ts.labels = append(ts.labels, lab...)
 		if cal == noGroup {
 			continue
 		}
 		ts.calRows += dr.rows[cal]
-		rec, lab, w, err := r.pick(dr, calibrates, r.rows.calShare, true)
-		if err != nil {
-			return nil, err
-		}
-		calRecs = append(calRecs, rec)
+		keep, lab, w := marks(dr, calibrates, r.rows.calShare, true)
+		calKeeps = append(calKeeps, keep)
 		ts.calLabels = append(ts.calLabels, lab...)
 		ts.calWeights = append(ts.calWeights, w...)
 	}
-	if ts.rec, err = concat(r.Mem, recs); err != nil {
+	if ts.rec, err = gather(r.Mem, recs, keeps, len(ts.labels)); err != nil {
 		return nil, err
 	}
 	ts.pos = countTrue(ts.labels)
@@ -126,7 +117,7 @@ func (r *run) trainingSet(ctx context.Context, dates []time.Time, test, cal int)
 		return ts, nil
 	}
 	if cal != noGroup {
-		if ts.calRec, err = concat(r.Mem, calRecs); err != nil {
+		if ts.calRec, err = gather(r.Mem, recs, calKeeps, len(ts.calLabels)); err != nil {
 			return nil, err
 		}
 		if ts.heldOutPos = countTrue(ts.calLabels); ts.heldOutPos >= minCalibrationOutcomes {
@@ -247,39 +238,4 @@ func (r *run) fitFor(ctx context.Context, c pipeline.Candidate, dates []time.Tim
 	}
 	defer ts.release()
 	return r.fitOn(ctx, c, ts, nil)
-}
-
-// concat stacks records of one schema into one record.
-func concat(mem memory.Allocator, recs []arrow.Record) (arrow.Record, error) {
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("no feature tables")
-	}
-	schema := recs[0].Schema()
-	var rows int64
-	for _, r := range recs {
-		if !r.Schema().Equal(schema) {
-			return nil, fmt.Errorf("feature tables differ in schema")
-		}
-		rows += r.NumRows()
-	}
-	cols := make([]arrow.Array, schema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	parts := make([]arrow.Array, len(recs))
-	for i := range cols {
-		for j, r := range recs {
-			parts[j] = r.Column(i)
-		}
-		arr, err := array.Concatenate(parts, mem)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", schema.Field(i).Name, err)
-		}
-		cols[i] = arr
-	}
-	return array.NewRecord(schema, cols, rows), nil
 }
