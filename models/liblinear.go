@@ -105,31 +105,14 @@ type lrProblem struct {
 	cols   int        // columns per row; the caller supplies any intercept column
 }
 
-// lrProblems keeps problems whose fits are done for the next fit to
-// fill: a 200,000-row problem of 56 columns is 180 MB, and the backtest's
-// ridge fits one after another, 3.3 of its 25 GB of allocations at
-// 300,000 children. What the pool holds, the collector may take.
-var lrProblems sync.Pool
-
-// newLRProblem returns an empty problem with room for rows of cols
-// values; release gives it back once its fit is done.
 func newLRProblem(rows, cols int) *lrProblem {
-	p, _ := lrProblems.Get().(*lrProblem)
-	if p == nil {
-		p = &lrProblem{}
+	return &lrProblem{
+		nodes:  make([]C.struct_feature_node, 0, rows*(cols+1)),
+		starts: make([]int, 0, rows),
+		y:      make([]C.double, 0, rows),
+		cols:   cols,
 	}
-	if n := rows * (cols + 1); cap(p.nodes) < n {
-		p.nodes = make([]C.struct_feature_node, 0, n)
-	}
-	if cap(p.starts) < rows {
-		p.starts, p.y = make([]int, 0, rows), make([]C.double, 0, rows)
-	}
-	p.nodes, p.starts, p.y, p.cols = p.nodes[:0], p.starts[:0], p.y[:0], cols
-	return p
 }
-
-// release gives p back for another fit; p must not be used after.
-func (p *lrProblem) release() { lrProblems.Put(p) }
 
 // add appends one row of cols values and its label.
 func (p *lrProblem) add(row []float64, label float64) {

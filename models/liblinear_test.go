@@ -129,38 +129,3 @@ func TestTrainLRRejectsEmpty(t *testing.T) {
 		})
 	}
 }
-
-// TestLRProblemReuse: a problem given back and taken again, larger or
-// smaller, holds only its new rows.
-func TestLRProblemReuse(t *testing.T) {
-	fill := func(rows, cols int, seed float64) *lrProblem {
-		p := newLRProblem(rows, cols)
-		row := make([]float64, cols)
-		for i := range rows {
-			for j := range row {
-				row[j] = seed + float64(i*cols+j)
-			}
-			p.add(row, float64(i%2))
-		}
-		return p
-	}
-	want := func(rows, cols int, seed float64) *lrProblem {
-		p := &lrProblem{cols: cols}
-		row := make([]float64, cols)
-		for i := range rows {
-			for j := range row {
-				row[j] = seed + float64(i*cols+j)
-			}
-			p.add(row, float64(i%2))
-		}
-		return p
-	}
-	for _, sz := range [][2]int{{50, 4}, {10, 2}, {80, 6}, {3, 1}} {
-		p := fill(sz[0], sz[1], 1)
-		w := want(sz[0], sz[1], 1)
-		if p.cols != w.cols || !slices.Equal(p.nodes, w.nodes) || !slices.Equal(p.starts, w.starts) || !slices.Equal(p.y, w.y) {
-			t.Fatalf("%d×%d: a reused problem differs from a new one", sz[0], sz[1])
-		}
-		p.release()
-	}
-}

@@ -143,7 +143,6 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	}
 	d := len(m.features) + 1
 	prob := newLRProblem(rows, d)
-	defer prob.release()
 	raw, z := make([]float64, d-1), make([]float64, d)
 	z[d-1] = 1
 	for i := range rows {
