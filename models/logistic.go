@@ -111,15 +111,12 @@ func (t LogisticTrainer) fit(ctx context.Context, feats arrow.Record, labels []b
 	m := &Logistic{features: FeatureColumns(feats), penalty: penalty}
 	// The bounded fit standardises its columns in place, so it takes a
 	// copy; liblinear's rows are built from the columns as they stand.
-	var cols [][]float64
-	var err error
+	columns := columnViews
 	if t.NonNegative != nil {
-		var release func()
-		if cols, release, err = scratchCopy(feats, m.features); err != nil {
-			return nil, err
-		}
-		defer release()
-	} else if cols, err = columnViews(feats, m.features); err != nil {
+		columns = Columns
+	}
+	cols, err := columns(feats, m.features)
+	if err != nil {
 		return nil, err
 	}
 	m.means, m.sds = moments(cols, rows)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -112,36 +111,6 @@ func columnViews(feats arrow.Record, features []string) ([][]float64, error) {
 		}
 	}
 	return out, nil
-}
-
-// scratchColumns keeps the backing of copies whose fits are done, for the
-// next fit's copy (*[]float64).
-var scratchColumns sync.Pool
-
-// scratchCopy is Columns for a fit that writes to its copy and lets it go
-// when done: the copy's backing comes from the last finished fit's, if it
-// is large enough, and release gives it back. The bounded fit copies
-// 200,000 rows of some 55 features, 90 MB, for every fit of the
-// backtest's two signed models.
-func scratchCopy(feats arrow.Record, features []string) (cols [][]float64, release func(), err error) {
-	rows := int(feats.NumRows())
-	n := rows * len(features)
-	buf, _ := scratchColumns.Get().(*[]float64)
-	if buf == nil || cap(*buf) < n {
-		b := make([]float64, n)
-		buf = &b
-	}
-	data := (*buf)[:n]
-	release = func() { scratchColumns.Put(buf) }
-	cols = make([][]float64, len(features))
-	for j, name := range features {
-		cols[j] = data[j*rows : (j+1)*rows : (j+1)*rows]
-		if err := fillColumn(cols[j], 1, 0, feats, name); err != nil {
-			release()
-			return nil, nil, err
-		}
-	}
-	return cols, release, nil
 }
 
 // fillColumn writes the feature column name, which must be numeric and
