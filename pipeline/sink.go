@@ -15,6 +15,9 @@ type Store interface {
 	// SaveReid merges pseudonym → council identifier pairs, by namespace,
 	// into the re-identification lookup.
 	SaveReid(pairs map[string]map[string]string) error
+	// ForgetReid lets go of the lookups SaveReid held, once every source
+	// has saved its pairs; lookups after it read them from the store.
+	ForgetReid()
 	// Settle waits until the deliveries committed are on disk and
 	// recorded; a Commit may leave its file's sync running.
 	Settle() error

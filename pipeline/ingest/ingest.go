@@ -57,6 +57,7 @@ func (r *run) ingest(ctx context.Context) error {
 			r.opts.Ingested(ctx, r.State, spec.Name)
 		}
 	}
+	r.opts.Store.ForgetReid()
 	if r.Metrics != nil {
 		var unmatched int
 		for _, sm := range r.Man.Sources {

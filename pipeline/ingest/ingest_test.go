@@ -50,6 +50,7 @@ func (f fakeSource) Read(ctx context.Context, mem memory.Allocator, sink pipelin
 // fakeStore records what the ingest stage did with deliveries.
 type fakeStore struct {
 	written, committed, aborted int
+	forgotReid                  int // ForgetReid's calls
 }
 
 func (s *fakeStore) Loaded(string, pipeline.FileRef) (bool, error) { return false, nil }
@@ -58,6 +59,7 @@ func (s *fakeStore) NewDelivery(string, pipeline.FileRef) (pipeline.Delivery, er
 }
 func (s *fakeStore) SaveReid(map[string]map[string]string) error { return nil }
 func (s *fakeStore) Settle() error                               { return nil }
+func (s *fakeStore) ForgetReid()                                 { s.forgotReid++ }
 
 // Known remembers no delivery: every file is read.
 func (s *fakeStore) Known(string, string, int64, time.Time) (string, bool) { return "", false }
@@ -114,6 +116,11 @@ func TestIngestBooks(t *testing.T) {
 			}
 			if tc.ratio == 0.25 && !errors.Is(err, pipeline.ErrTolerance) {
 				t.Errorf("error %v is not ErrTolerance", err)
+			}
+			// Every source's pairs saved, the store may let go of its
+			// lookups; after a source failed, ingest stopped first.
+			if wantForgot := map[bool]int{true: 1, false: 0}[err == nil || tc.ratio == 0.25]; st.forgotReid != wantForgot {
+				t.Errorf("ForgetReid called %d times; want %d", st.forgotReid, wantForgot)
 			}
 			if st.committed != tc.committed || st.aborted != tc.aborted {
 				t.Errorf("committed %d aborted %d; want %d and %d", st.committed, st.aborted, tc.committed, tc.aborted)

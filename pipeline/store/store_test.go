@@ -456,3 +456,34 @@ func TestReadWhileAnotherSourceLoads(t *testing.T) {
 		t.Errorf("%d persons stored; want %d", got, persons)
 	}
 }
+
+// TestForgetReid: once the lookups are let go, every pseudonym is still
+// re-identified (from the sorted file), and pairs saved afterwards merge
+// with the file's, not with an empty lookup.
+func TestForgetReid(t *testing.T) {
+	s, _ := Open(t.TempDir(), fixedNow)
+	if err := s.SaveReid(map[string]map[string]string{"person_id": {"p1": "P0000001", "p2": "P0000002"}, "household_id": {"h1": "H01"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.ForgetReid()
+	if len(s.reid) != 0 {
+		t.Fatalf("%d lookups held after ForgetReid", len(s.reid))
+	}
+	for _, c := range []struct{ ns, p, want string }{{"person_id", "p1", "P0000001"}, {"household_id", "h1", "H01"}} {
+		if id, err := s.Reidentify(c.ns, c.p); err != nil || id != c.want {
+			t.Errorf("Reidentify(%s, %s) = %q, %v; want %s", c.ns, c.p, id, err, c.want)
+		}
+	}
+	if len(s.reid) != 0 {
+		t.Errorf("Reidentify loaded %d lookups into maps; want the sorted file read", len(s.reid))
+	}
+	if err := s.SaveReid(map[string]map[string]string{"person_id": {"p3": "P0000003"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.ForgetReid()
+	for p, want := range map[string]string{"p1": "P0000001", "p2": "P0000002", "p3": "P0000003"} {
+		if id, err := s.Reidentify("person_id", p); err != nil || id != want {
+			t.Errorf("after a second save: Reidentify(%s) = %q, %v; want %s", p, id, err, want)
+		}
+	}
+}
