@@ -67,6 +67,10 @@ type DeliveryCache interface {
 	// CacheDir is the folder to keep derived files in. Its files may go
 	// at any time (the store empties it when deliveries are forgotten).
 	CacheDir() (string, error)
+	// Span is the earliest and latest value of the date32 column over
+	// every delivery of source; ok is false when a delivery's dates are
+	// not known or none holds a row.
+	Span(source, column string) (first, last int32, ok bool)
 }
 
 // ScanSince calls fn for the records of source that may hold a row whose

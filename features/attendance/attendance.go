@@ -188,7 +188,12 @@ func (b *Builder) load(ctx context.Context, since features.Day) (*Index, error) 
 		// beside the backtest, as a weekly read's index is (below): the
 		// file, 330 MB at 300,000 children, is synced before it is renamed
 		// into place, and the backtest waited for that.
-		idx, err := LoadSince(ctx, b.mem, b.tables, since)
+		var idx *Index
+		if first, last, ok := dc.Span(Source, contract.ColSessionDate); ok {
+			idx, _, err = loadSpan(ctx, b.mem, b.tables, features.Day(first), features.Day(last))
+		} else {
+			idx, err = LoadSince(ctx, b.mem, b.tables, since)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -42,22 +42,31 @@ func (t *SinceTables) ScanSince(ctx context.Context, mem memory.Allocator, sourc
 func (t *SinceTables) Skipped() int64 { return t.skipped.Load() }
 
 func latestDate(r arrow.Record, column string) (arrow.Date32, bool) {
+	_, latest, ok := dateSpan(r, column)
+	return latest, ok
+}
+
+// dateSpan is the earliest and latest valid value of r's date32 column.
+func dateSpan(r arrow.Record, column string) (earliest, latest arrow.Date32, seen bool) {
 	idx := r.Schema().FieldIndices(column)
 	if len(idx) == 0 {
-		return 0, false
+		return 0, 0, false
 	}
 	col, ok := r.Column(idx[0]).(*array.Date32)
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
-	var latest arrow.Date32
-	seen := false
 	for i := 0; i < col.Len(); i++ {
-		if col.IsValid(i) && (!seen || col.Value(i) > latest) {
-			latest, seen = col.Value(i), true
+		if !col.IsValid(i) {
+			continue
+		}
+		if v := col.Value(i); !seen {
+			earliest, latest, seen = v, v, true
+		} else {
+			earliest, latest = min(earliest, v), max(latest, v)
 		}
 	}
-	return latest, seen
+	return earliest, latest, seen
 }
 
 // CachedTables is SinceTables that is also a features.DeliveryCache: a
@@ -91,6 +100,24 @@ func (t CachedTables) ScanSinceAfter(ctx context.Context, mem memory.Allocator, 
 		}
 		return fn(r)
 	})
+}
+
+// Span is the earliest and latest value of column over every record of
+// source; ok is false when a record has none.
+func (t CachedTables) Span(source, column string) (first, last int32, ok bool) {
+	seen := false
+	for _, r := range t.Tables[source] {
+		lo, hi, has := dateSpan(r, column)
+		if !has {
+			return 0, 0, false
+		}
+		if !seen {
+			first, last, seen = int32(lo), int32(hi), true
+			continue
+		}
+		first, last = min(first, int32(lo)), max(last, int32(hi))
+	}
+	return first, last, seen
 }
 
 // CacheDir is Dir.

@@ -81,3 +81,25 @@ func (s *Store) clearCache() error {
 	}
 	return nil
 }
+
+// Span is the earliest and latest value of column over the deliveries of
+// source that hold rows, from the spans recorded as each was loaded; ok
+// is false when one has no span recorded, or none holds a row.
+func (s *Store) Span(source, column string) (first, last int32, ok bool) {
+	seen := false
+	for _, d := range s.deliveries() {
+		if d.Source != source || d.File == "" {
+			continue
+		}
+		span, recorded := d.Dates[column]
+		if !recorded {
+			return 0, 0, false
+		}
+		if !seen {
+			first, last, seen = int32(span.Min), int32(span.Max), true
+			continue
+		}
+		first, last = min(first, int32(span.Min)), max(last, int32(span.Max))
+	}
+	return first, last, seen
+}

@@ -436,3 +436,24 @@ func TestScanKeepsRecordOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSpan: a source's span runs from its deliveries' earliest date to
+// their latest, nulls aside; a column no delivery has a date in, or a
+// delivery whose span was not recorded (older state), has none.
+func TestSpan(t *testing.T) {
+	s, _, _, _ := threeTerms(t)
+	first, last, ok := s.Span("attendance_sessions", "session_date")
+	if !ok || first != int32(day("2024-09-02")) || last != int32(day("2025-04-04")) {
+		t.Errorf("Span = %v to %v, %t; want 2024-09-02 to 2025-04-04", arrow.Date32(first), arrow.Date32(last), ok)
+	}
+	if _, _, ok := s.Span("attendance_sessions", "closed_date"); ok {
+		t.Error("Span of an all-null column: ok")
+	}
+	if _, _, ok := s.Span("hv_contacts", "session_date"); ok {
+		t.Error("Span of a source with no delivery: ok")
+	}
+	delete(s.state.Deliveries[1].Dates, "session_date")
+	if _, _, ok := s.Span("attendance_sessions", "session_date"); ok {
+		t.Error("Span with a delivery whose span is not recorded: ok")
+	}
+}
