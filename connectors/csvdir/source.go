@@ -122,6 +122,7 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 	rc := recycle.New(mem, connectors.RecycleBytes)
 	defer rc.Close()
 	defer s.pseud.Forget() // see Forget: no raw identifier outlives the read
+	defer s.rules.ForgetBuffers()
 	files, err := connectors.ListFolder(s.cfg.Path, s.spec.Pattern, s.spec.Pattern+".gz")
 	if err != nil {
 		return err

@@ -784,10 +784,15 @@ type memoSink struct {
 	*fakeSink
 	p    *connectors.Pseudonymiser
 	seen int
+	// kept is the most raw buffers the source's rules held for its next
+	// file as a file ended (the file before's, by then).
+	rules *connectors.Rules
+	kept  int
 }
 
 func (s *memoSink) End(f pipeline.FileRef, rowsRead int64) error {
 	s.seen = max(s.seen, s.p.Memoised())
+	s.kept = max(s.kept, s.rules.KeptBuffers())
 	return s.fakeSink.End(f, rowsRead)
 }
 
@@ -807,7 +812,7 @@ func TestReadForgetsIdentifiers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &memoSink{fakeSink: newFakeSink(), p: src.pseud}
+	sink := &memoSink{fakeSink: newFakeSink(), p: src.pseud, rules: src.rules}
 	if err := src.Read(context.Background(), memory.NewGoAllocator(), sink); err != nil {
 		t.Fatal(err)
 	}
@@ -816,5 +821,13 @@ func TestReadForgetsIdentifiers(t *testing.T) {
 	}
 	if n := src.pseud.Memoised(); n != 0 {
 		t.Errorf("after the read the pseudonymiser still holds %d identifiers; want 0", n)
+	}
+	// The raw buffers hold the rows' text as received, identifiers and
+	// all: kept from file to file, they go when the read ends.
+	if sink.kept == 0 {
+		t.Fatal("no raw buffer was kept between files: the test proves nothing")
+	}
+	if n := src.rules.KeptBuffers(); n != 0 {
+		t.Errorf("after the read the source keeps %d raw buffers; want 0", n)
 	}
 }

@@ -81,6 +81,7 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 		s.ts = ts
 	}
 	defer s.pseud.Forget() // see Forget: no raw identifier outlives the read
+	defer s.rules.ForgetBuffers()
 	return connectors.EachFile(ctx, s.cfg.Path, []string{s.pattern}, func(name string) error {
 		return s.readFile(ctx, mem, sink, name)
 	})

@@ -114,6 +114,7 @@ func (s *Source) Read(ctx context.Context, mem memory.Allocator, sink pipeline.S
 		s.ts, s.london = ts, london
 	}
 	defer s.pseud.Forget() // see Forget: no raw identifier outlives the read
+	defer s.rules.ForgetBuffers()
 	dsn := os.Getenv(s.cfg.DSNEnv)
 	if dsn == "" {
 		return fmt.Errorf("postgres: environment variable %s is not set", s.cfg.DSNEnv)
