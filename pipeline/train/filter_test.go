@@ -11,18 +11,23 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
+// testFields are a feature table's kinds of column: a household, a date
+// with nulls, and float64s without and with them.
+func testFields() []arrow.Field {
+	return []arrow.Field{
+		{Name: "h", Type: arrow.BinaryTypes.String},
+		{Name: "d", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "y", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	}
+}
+
 // TestFilterRecord keeps the marked rows of every column type a feature
 // table has, with and without nulls (which take different paths).
 func TestFilterRecord(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "h", Type: arrow.BinaryTypes.String},
-		{Name: "d", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "y", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		{Name: "e", Type: arrow.FixedWidthTypes.Date32},
-	}, nil)
+	schema := arrow.NewSchema(append(testFields(), arrow.Field{Name: "e", Type: arrow.FixedWidthTypes.Date32}), nil)
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	b.Field(0).(*array.StringBuilder).AppendValues([]string{"a", "b", "c", "d", "e"}, nil)
@@ -142,12 +147,7 @@ func TestKeepStrings(t *testing.T) {
 func TestGather(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "h", Type: arrow.BinaryTypes.String},
-		{Name: "d", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "y", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	}, nil)
+	schema := arrow.NewSchema(testFields(), nil)
 	rng := rand.New(rand.NewPCG(9, 10))
 	table := func(rows int, nulls bool) arrow.Record {
 		b := array.NewRecordBuilder(mem, schema)
