@@ -99,7 +99,7 @@ func columnViews(feats arrow.Record, features []string) ([][]float64, error) {
 			vals := c.Float64Values()
 			for i, v := range vals {
 				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return nil, fmt.Errorf("column %q: row %d: non-finite value %v", name, i, v)
+					return nil, fmt.Errorf("column %q: %w", name, nonFinite(i, v))
 				}
 			}
 			out[j] = vals
@@ -175,12 +175,15 @@ func fillFloat[T float32 | float64](data []float64, cols, j int, vals []T) error
 	for i, v := range vals {
 		f := float64(v)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("row %d: non-finite value %v", i, f)
+			return nonFinite(i, f)
 		}
 		data[i*cols+j] = f
 	}
 	return nil
 }
+
+// nonFinite is the error for row i's value v, which a model cannot use.
+func nonFinite(i int, v float64) error { return fmt.Errorf("row %d: non-finite value %v", i, v) }
 
 func fillInt[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](data []float64, cols, j int, vals []T) {
 	for i, v := range vals {

@@ -34,6 +34,27 @@ func rowScores(t *testing.T, m *Logistic, feats arrow.Record) []float64 {
 	return out
 }
 
+// abn is a record of float64 columns a and b (b's nulls where valid is
+// false) and int32 column n.
+func abn(mem memory.Allocator, a, b []float64, valid []bool, n []int32) arrow.Record {
+	fa, fb, ib := array.NewFloat64Builder(mem), array.NewFloat64Builder(mem), array.NewInt32Builder(mem)
+	defer fa.Release()
+	defer fb.Release()
+	defer ib.Release()
+	fa.AppendValues(a, nil)
+	fb.AppendValues(b, valid)
+	ib.AppendValues(n, nil)
+	cols := []arrow.Array{fa.NewArray(), fb.NewArray(), ib.NewArray()}
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "b", Type: arrow.PrimitiveTypes.Float64, Nullable: true}, {Name: "n", Type: arrow.PrimitiveTypes.Int32}}, nil)
+	return array.NewRecord(schema, cols, int64(len(a)))
+}
+
 // TestScoreByColumn: Score gives Matrix's row-at-a-time scores bit for
 // bit, on values far enough out to be capped at ±zLimit, on integer
 // columns and on no rows; a non-finite value is still an error naming
@@ -45,28 +66,16 @@ func TestScoreByColumn(t *testing.T) {
 	m := &Logistic{features: []string{"a", "b", "n"}, means: []float64{0.3, -2, 4}, sds: []float64{1.7, 0.01, 3},
 		coefs: []float64{0.8, -1.3, 0.05}, intercept: -2.2, penalty: PenaltyL2}
 	build := func(rows int, bad float64) arrow.Record {
-		fa, fb, ib := array.NewFloat64Builder(mem), array.NewFloat64Builder(mem), array.NewInt32Builder(mem)
-		defer fa.Release()
-		defer fb.Release()
-		defer ib.Release()
+		a, b, n := make([]float64, rows), make([]float64, rows), make([]int32, rows)
 		for i := range rows {
-			fa.Append(rng.NormFloat64() * 3)
-			v := -2 + rng.NormFloat64()*0.05 // often past ±4 sd
+			a[i] = rng.NormFloat64() * 3
+			b[i] = -2 + rng.NormFloat64()*0.05 // often past ±4 sd
 			if i == rows-1 && bad != 0 {
-				v = bad
+				b[i] = bad
 			}
-			fb.Append(v)
-			ib.Append(int32(rng.IntN(20)))
+			n[i] = int32(rng.IntN(20))
 		}
-		cols := []arrow.Array{fa.NewArray(), fb.NewArray(), ib.NewArray()}
-		defer func() {
-			for _, c := range cols {
-				c.Release()
-			}
-		}()
-		schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Float64},
-			{Name: "b", Type: arrow.PrimitiveTypes.Float64}, {Name: "n", Type: arrow.PrimitiveTypes.Int32}}, nil)
-		return array.NewRecord(schema, cols, int64(rows))
+		return abn(mem, a, b, nil, n)
 	}
 	for _, rows := range []int{0, 1, 1000} {
 		rec := build(rows, 0)
@@ -107,22 +116,7 @@ func TestColumnViews(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	rec := func(b []float64, valid []bool) arrow.Record {
-		fa, fb, ib := array.NewFloat64Builder(mem), array.NewFloat64Builder(mem), array.NewInt32Builder(mem)
-		defer fa.Release()
-		defer fb.Release()
-		defer ib.Release()
-		fa.AppendValues([]float64{1.5, -2, 0}, nil)
-		fb.AppendValues(b, valid)
-		ib.AppendValues([]int32{7, 0, -3}, nil)
-		cols := []arrow.Array{fa.NewArray(), fb.NewArray(), ib.NewArray()}
-		defer func() {
-			for _, c := range cols {
-				c.Release()
-			}
-		}()
-		schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Float64},
-			{Name: "b", Type: arrow.PrimitiveTypes.Float64, Nullable: true}, {Name: "n", Type: arrow.PrimitiveTypes.Int32}}, nil)
-		return array.NewRecord(schema, cols, 3)
+		return abn(mem, []float64{1.5, -2, 0}, b, valid, []int32{7, 0, -3})
 	}
 	names := []string{"n", "a", "b"}
 	for _, tc := range []struct {
