@@ -154,6 +154,16 @@ func keepStrings(mem memory.Allocator, cs []*array.String, keeps [][]bool, n int
 	return array.MakeFromData(d)
 }
 
+// typed is cs as arrays of one concrete type, which their data type
+// decides; asserted once, not once a value.
+func typed[T arrow.Array](cs []arrow.Array) []T {
+	out := make([]T, len(cs))
+	for k, c := range cs {
+		out[k] = c.(T)
+	}
+	return out
+}
+
 // filterRecord keeps the rows of rec that keep marks. A feature table is
 // strings, dates and float64s; copying those directly is much cheaper than
 // Arrow's general selection kernels on tables this narrow.
@@ -210,23 +220,22 @@ func gather(mem memory.Allocator, recs []arrow.Record, keeps [][]bool, n int) (a
 			if nulls == 0 {
 				cols[j] = keepFixed[float64](mem, cs, keeps, n)
 			} else {
-				cols[j] = keepRows(array.NewFloat64Builder(mem), cs, keeps, n, func(k, i int) float64 { return cs[k].(*array.Float64).Value(i) })
+				fs := typed[*array.Float64](cs)
+				cols[j] = keepRows(array.NewFloat64Builder(mem), cs, keeps, n, func(k, i int) float64 { return fs[k].Value(i) })
 			}
 		case arrow.STRING:
+			ss := typed[*array.String](cs)
 			if nulls == 0 {
-				ss := make([]*array.String, len(cs))
-				for k, c := range cs {
-					ss[k] = c.(*array.String)
-				}
 				cols[j] = keepStrings(mem, ss, keeps, n)
 			} else {
-				cols[j] = keepRows(array.NewStringBuilder(mem), cs, keeps, n, func(k, i int) string { return cs[k].(*array.String).Value(i) })
+				cols[j] = keepRows(array.NewStringBuilder(mem), cs, keeps, n, func(k, i int) string { return ss[k].Value(i) })
 			}
 		case arrow.DATE32:
 			if nulls == 0 {
 				cols[j] = keepFixed[arrow.Date32](mem, cs, keeps, n)
 			} else {
-				cols[j] = keepRows(array.NewDate32Builder(mem), cs, keeps, n, func(k, i int) arrow.Date32 { return cs[k].(*array.Date32).Value(i) })
+				ds := typed[*array.Date32](cs)
+				cols[j] = keepRows(array.NewDate32Builder(mem), cs, keeps, n, func(k, i int) arrow.Date32 { return ds[k].Value(i) })
 			}
 		default:
 			return nil, fmt.Errorf("feature table column %s is %s: not a string, date or float64", f.Name, f.Type)
