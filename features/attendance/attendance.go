@@ -227,7 +227,7 @@ func (b *Builder) load(ctx context.Context, since features.Day) (*Index, error) 
 		}
 	}
 	if ld == nil {
-		ld = newLoader(since)
+		ld = newLoader(since, growDays)
 		if err := features.ScanSince(ctx, b.mem, b.tables, Source, contract.ColSessionDate, since, ld.record); err != nil {
 			return nil, fmt.Errorf("attendance: %w", err)
 		}

@@ -27,9 +27,10 @@ const growDays = lookbackDays + 28
 // growBatch is how many entries are placed together.
 const growBatch = 1 << 14
 
-func newGrower(idx *Index, since features.Day) *grower {
-	idx.start, idx.days = since, growDays
-	return &grower{idx: idx, cap: growDays, buf: make([]entry, 0, growBatch)}
+// newGrower lays idx out from since with room for days days a pupil.
+func newGrower(idx *Index, since features.Day, days int) *grower {
+	idx.start, idx.days = since, days
+	return &grower{idx: idx, cap: days, buf: make([]entry, 0, growBatch)}
 }
 
 // add takes e, to be placed in load order.

@@ -161,7 +161,7 @@ func Load(ctx context.Context, mem memory.Allocator, t features.Tables) (*Index,
 // since (a weekly run's older year); rows before since in the deliveries it
 // does read are skipped here.
 func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, since features.Day) (*Index, error) {
-	ld := newLoader(since)
+	ld := newLoader(since, growDays)
 	if err := features.ScanSince(ctx, mem, t, Source, contract.ColSessionDate, since, ld.record); err != nil {
 		return nil, fmt.Errorf("attendance: %w", err)
 	}
@@ -183,9 +183,7 @@ func loadSpan(ctx context.Context, mem memory.Allocator, t features.Tables, firs
 	if last < first {
 		return whole()
 	}
-	ld := newLoader(first)
-	ld.grid.cap = int(last-first) + 1
-	ld.idx.days = ld.grid.cap
+	ld := newLoader(first, int(last-first)+1)
 	if err := features.ScanSince(ctx, mem, t, Source, contract.ColSessionDate, first, ld.record); err != nil {
 		return nil, false, fmt.Errorf("attendance: %w", err)
 	}
@@ -235,7 +233,9 @@ type loader struct {
 // chunk is how many entries a chunk holds.
 const chunk = 1 << 20
 
-func newLoader(since features.Day) *loader {
+// newLoader reads marks dated on or after since; from a known day, into a
+// grid with room for days days a pupil at first.
+func newLoader(since features.Day, days int) *loader {
 	ld := &loader{
 		idx:    &Index{pupils: map[string]int32{}, older: map[int][]version{}, stamps: map[int]uint32{}},
 		since:  since,
@@ -243,7 +243,7 @@ func newLoader(since features.Day) *loader {
 		prev: -1, runP: -1,
 	}
 	if since != features.Day(math.MinInt32) {
-		ld.grid = newGrower(ld.idx, since)
+		ld.grid = newGrower(ld.idx, since, days)
 	}
 	return ld
 }

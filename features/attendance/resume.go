@@ -63,18 +63,16 @@ func decodeResumed(d *cachefile.Decoder, since features.Day) (cached, *loader, e
 	if n != len(keys)*days*2 {
 		return c, nil, fmt.Errorf("%d slots for %d pupils over %d days", n, len(keys), days)
 	}
-	ld := newLoader(since)
 	from := max(since, start)                  // the first day kept
 	end := start + features.Day(days)          // the day after the last
 	skip := min(days, max(0, int(from-start))) // days of a row before from
 	keepDays := days - skip
-	g := ld.grid
 	// Room for the deliveries to come, which bring a week or two of days
 	// and a few new pupils: growing the grid for them would copy it into
 	// one of twice the size.
-	g.cap = max(growDays, int(end-since)+resumeDays)
+	ld := newLoader(since, max(growDays, int(end-since)+resumeDays))
+	g := ld.grid
 	out := ld.idx
-	out.days = g.cap
 	pupils := len(keys)
 	// Sized for every pupil, before it is known who stays: the room of
 	// those who go is never written, so it costs no memory.
@@ -189,7 +187,7 @@ func decodeResumed(d *cachefile.Decoder, since features.Day) (cached, *loader, e
 		ld.minDay, ld.maxDay = first, last
 	}
 	if days == 0 || pupils == 0 {
-		return c, newLoader(since), nil // nothing to go on from
+		return c, newLoader(since, growDays), nil // nothing to go on from
 	}
 	return c, ld, nil
 }
