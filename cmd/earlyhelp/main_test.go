@@ -722,6 +722,37 @@ func TestBenchSmall(t *testing.T) {
 	if rep.ColdTotal.PeakRSSMiB <= 0 && runtime.GOOS == "linux" {
 		t.Error("no peak RSS on Linux")
 	}
+	// CPU time: each stage's within its run's, and the run's no more than
+	// every core for its whole wall time (a stage's own is timed from its
+	// start, so its bound is the run's).
+	for _, run := range []struct {
+		name   string
+		stages []BenchStage
+		total  BenchStage
+	}{{"cold", rep.Cold, rep.ColdTotal}, {"incremental", rep.Incremental, rep.IncrTotal}} {
+		if runtime.GOOS == "linux" && run.total.CPUSeconds <= 0 {
+			t.Errorf("%s run: no CPU time on Linux", run.name)
+		}
+		if bound := run.total.Seconds * float64(runtime.NumCPU()) * 1.05; run.total.CPUSeconds > bound {
+			t.Errorf("%s run: %.1f CPU-s in %.1f s on %d CPUs", run.name, run.total.CPUSeconds, run.total.Seconds, runtime.NumCPU())
+		}
+		sum := 0.0
+		for _, s := range run.stages {
+			if s.CPUSeconds < 0 {
+				t.Errorf("%s run, %s: %v CPU-s", run.name, s.Stage, s.CPUSeconds)
+			}
+			sum += s.CPUSeconds
+		}
+		if sum > run.total.CPUSeconds {
+			t.Errorf("%s run: its stages used %.2f CPU-s, more than the run's %.2f", run.name, sum, run.total.CPUSeconds)
+		}
+	}
+	if runtime.GOOS == "linux" && cold["ingest"].CPUSeconds <= 0 {
+		t.Error("cold ingest: no CPU time on Linux")
+	}
+	if runtime.GOOS == "linux" && !strings.Contains(stdout, "cold run's CPU time") {
+		t.Errorf("bench printed no CPU time:\n%s", stdout)
+	}
 	if !strings.Contains(stdout, "incremental") {
 		t.Errorf("bench printed no incremental rows:\n%s", stdout)
 	}
