@@ -129,7 +129,7 @@ func TestKeepStrings(t *testing.T) {
 				n++
 			}
 		}
-		got := keepStrings(mem, []*array.String{sl}, [][]bool{keep}, n).(*array.String)
+		got := keepStrings(mem, []*array.String{sl}, keptRows([][]bool{keep}, n), n).(*array.String)
 		want := keepRows(array.NewStringBuilder(mem), []arrow.Array{sl}, [][]bool{keep}, n, func(_, i int) string { return sl.Value(i) }).(*array.String)
 		if !array.Equal(got, want) {
 			t.Errorf("rows %d–%d: got %v; want %v", tc.from, tc.to, got, want)
@@ -217,4 +217,76 @@ func TestGather(t *testing.T) {
 	if _, err := gather(mem, recs, keeps, n+1); err == nil {
 		t.Error("a count that is not the marks': no error")
 	}
+}
+
+// TestKeptRows lists each record's marked rows in order, whatever the
+// marks: none, all, a record of no rows, or the last row alone.
+func TestKeptRows(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		keeps [][]bool
+		want  [][]int32
+	}{
+		{"none", [][]bool{{false, false}}, [][]int32{{}}},
+		{"all", [][]bool{{true, true, true}}, [][]int32{{0, 1, 2}}},
+		{"no rows", [][]bool{{}, {true}}, [][]int32{{}, {0}}},
+		{"mixed", [][]bool{{false, true, false, true}, {true, false}, {false, false, true}}, [][]int32{{1, 3}, {0}, {2}}},
+	} {
+		n := 0
+		for _, keep := range c.keeps {
+			for _, k := range keep {
+				if k {
+					n++
+				}
+			}
+		}
+		got := keptRows(c.keeps, n)
+		if len(got) != len(c.want) {
+			t.Fatalf("%s: %d lists; want %d", c.name, len(got), len(c.want))
+		}
+		for k := range got {
+			if !slices.Equal(got[k], c.want[k]) {
+				t.Errorf("%s: record %d keeps %v; want %v", c.name, k, got[k], c.want[k])
+			}
+		}
+	}
+}
+
+// BenchmarkGather gathers a fold's training set as a 300,000-child
+// backtest does: a tenth of the rows of 21 dates of 150,000 households,
+// 35 float64 feature columns and the household's id.
+func BenchmarkGather(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	fields := []arrow.Field{{Name: "h", Type: arrow.BinaryTypes.String}}
+	for j := range 35 {
+		fields = append(fields, arrow.Field{Name: fmt.Sprint("f", j), Type: arrow.PrimitiveTypes.Float64})
+	}
+	schema := arrow.NewSchema(fields, nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	const dates, rows = 21, 150000
+	recs, keeps, n := make([]arrow.Record, dates), make([][]bool, dates), 0
+	for k := range recs {
+		bld := array.NewRecordBuilder(mem, schema)
+		keeps[k] = make([]bool, rows)
+		for i := range rows {
+			bld.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("hh%012d", i))
+			for j := 1; j < len(fields); j++ {
+				bld.Field(j).(*array.Float64Builder).Append(rng.NormFloat64())
+			}
+			if keeps[k][i] = rng.IntN(10) == 0; keeps[k][i] {
+				n++
+			}
+		}
+		recs[k] = bld.NewRecord()
+		bld.Release()
+	}
+	b.ResetTimer()
+	for range b.N {
+		rec, err := gather(mem, recs, keeps, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec.Release()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(dates*rows), "ns/row")
 }
