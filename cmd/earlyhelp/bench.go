@@ -190,6 +190,7 @@ func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain b
 	start := time.Now()
 	cpu0, cpuKnown := processCPU()
 	var stageCPU time.Duration
+	var stageKnown bool
 	var setup *runSetup
 	man, err := batch(ctx, cfg, asOf, log, func(o *runSetup) {
 		setup = o
@@ -197,11 +198,11 @@ func benchRun(ctx context.Context, cfg *config.Config, asOf time.Time, retrain b
 		o.opts.OnStage = func(stage string, done bool, _ *pipeline.State) {
 			if !done {
 				mark.reset()
-				stageCPU, _ = processCPU()
+				stageCPU, stageKnown = processCPU()
 				return
 			}
 			peaks[stage] = mark.peak()
-			if now, ok := processCPU(); ok {
+			if now, ok := processCPU(); ok && stageKnown {
 				cpu[stage] = (now - stageCPU).Seconds()
 			}
 		}
