@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -248,13 +247,14 @@ func resetPeakRSS(b *testing.B) {
 	}
 }
 
-// cpuTime is the process's user and system CPU time so far.
+// cpuTime is the process's user and system CPU time so far, as bench
+// reads it.
 func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatalf("getrusage: %v", err)
+	cpu, ok := processCPU()
+	if !ok {
+		b.Fatal("getrusage: the process's CPU time is not known")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return cpu
 }
 
 // peakRSS reads the process's peak resident set size from /proc.
