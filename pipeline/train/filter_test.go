@@ -130,7 +130,7 @@ func TestKeepStrings(t *testing.T) {
 			}
 		}
 		got := keepStrings(mem, []*array.String{sl}, keptRows([][]bool{keep}, n), n).(*array.String)
-		want := keepRows(array.NewStringBuilder(mem), []arrow.Array{sl}, [][]bool{keep}, n, func(_, i int) string { return sl.Value(i) }).(*array.String)
+		want := keepRows(array.NewStringBuilder(mem), []arrow.Array{sl}, keptRows([][]bool{keep}, n), n, func(_, i int) string { return sl.Value(i) }).(*array.String)
 		if !array.Equal(got, want) {
 			t.Errorf("rows %d–%d: got %v; want %v", tc.from, tc.to, got, want)
 		}

@@ -45,11 +45,11 @@ type appender[T any] interface {
 	AppendValues([]T, []bool)
 }
 
-// keepRows copies the rows of cs that keeps mark (keeps[k] for cs[k]),
-// in order, into b and returns the new array. Without nulls the kept
-// values go in as one slice, which costs far less than appending them one
-// by one.
-func keepRows[T any](b appender[T], cs []arrow.Array, keeps [][]bool, n int, value func(k, i int) T) arrow.Array {
+// keepRows copies the rows of cs that rows lists (rows[k] for cs[k], see
+// keptRows), in order, into b and returns the new array. Without nulls
+// the kept values go in as one slice, which costs far less than
+// appending them one by one.
+func keepRows[T any](b appender[T], cs []arrow.Array, rows [][]int32, n int, value func(k, i int) T) arrow.Array {
 	defer b.Release()
 	b.Reserve(n)
 	nulls := 0
@@ -58,24 +58,20 @@ func keepRows[T any](b appender[T], cs []arrow.Array, keeps [][]bool, n int, val
 	}
 	if nulls == 0 {
 		vals := make([]T, 0, n)
-		for k, keep := range keeps {
-			for i, kept := range keep {
-				if kept {
-					vals = append(vals, value(k, i))
-				}
+		for k, idx := range rows {
+			for _, i := range idx {
+				vals = append(vals, value(k, int(i)))
 			}
 		}
 		b.AppendValues(vals, nil)
 		return b.NewArray()
 	}
-	for k, keep := range keeps {
-		for i, kept := range keep {
-			switch {
-			case !kept:
-			case cs[k].IsNull(i):
+	for k, idx := range rows {
+		for _, i := range idx {
+			if cs[k].IsNull(int(i)) {
 				b.AppendNull()
-			default:
-				b.Append(value(k, i))
+			} else {
+				b.Append(value(k, int(i)))
 			}
 		}
 	}
@@ -240,21 +236,21 @@ func gather(mem memory.Allocator, recs []arrow.Record, keeps [][]bool, n int) (a
 				cols[j] = keepFixed[float64](mem, cs, rows, n)
 			} else {
 				fs := typed[*array.Float64](cs)
-				cols[j] = keepRows(array.NewFloat64Builder(mem), cs, keeps, n, func(k, i int) float64 { return fs[k].Value(i) })
+				cols[j] = keepRows(array.NewFloat64Builder(mem), cs, rows, n, func(k, i int) float64 { return fs[k].Value(i) })
 			}
 		case arrow.STRING:
 			ss := typed[*array.String](cs)
 			if nulls == 0 {
 				cols[j] = keepStrings(mem, ss, rows, n)
 			} else {
-				cols[j] = keepRows(array.NewStringBuilder(mem), cs, keeps, n, func(k, i int) string { return ss[k].Value(i) })
+				cols[j] = keepRows(array.NewStringBuilder(mem), cs, rows, n, func(k, i int) string { return ss[k].Value(i) })
 			}
 		case arrow.DATE32:
 			if nulls == 0 {
 				cols[j] = keepFixed[arrow.Date32](mem, cs, rows, n)
 			} else {
 				ds := typed[*array.Date32](cs)
-				cols[j] = keepRows(array.NewDate32Builder(mem), cs, keeps, n, func(k, i int) arrow.Date32 { return ds[k].Value(i) })
+				cols[j] = keepRows(array.NewDate32Builder(mem), cs, rows, n, func(k, i int) arrow.Date32 { return ds[k].Value(i) })
 			}
 		default:
 			return nil, fmt.Errorf("feature table column %s is %s: not a string, date or float64", f.Name, f.Type)
