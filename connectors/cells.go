@@ -197,11 +197,30 @@ func (c *checker) checkRow(cells []string) (reason, column string) {
 			}
 		}
 	}
+	// Codes last: a row check may derive one (a mark's category) or
+	// canonicalise it.
+	for _, f := range c.r.coded {
+		v := &c.vals[f]
+		if v.null {
+			continue
+		}
+		n, ok := c.r.books[f].index(v.s)
+		if !ok {
+			// The checks let through only listed values: this is a spec
+			// whose codes miss one, failed safe as an unknown code.
+			col := c.r.spec.Schema.Field(f).Name
+			if i := c.r.column(col); i < 0 || !c.nullCell(i, pipeline.ReasonBadCode) {
+				return pipeline.ReasonBadCode, col
+			}
+			continue
+		}
+		v.n = int64(n)
+	}
 	if c.seen != nil {
 		c.key = c.key[:0]
 		for _, f := range c.r.key {
 			v := c.vals[f]
-			if c.r.fields[f] == kindString {
+			if k := c.r.fields[f]; k == kindString || k == kindCode {
 				c.key = append(c.key, v.s...)
 			} else if !v.null {
 				c.key = strconv.AppendInt(c.key, v.n, 10)
@@ -282,7 +301,7 @@ func (c *checker) parseRow(rec []string) (reason, column string) {
 		*v = value{}
 		why := ""
 		switch col.kind {
-		case kindString:
+		case kindString, kindCode:
 			v.s = raw
 			if col.check != nil {
 				v.s, why = col.check(raw)

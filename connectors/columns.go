@@ -45,6 +45,8 @@ func newColumns(mem memory.Allocator, schema *arrow.Schema, kinds []kind, types 
 		b := &c.cols[i]
 		b.kind = k
 		switch k {
+		case kindCode:
+			b.width = 1 // its place in the field's list
 		case kindString, kindDate:
 			b.width = 4
 		case kindTimestamp, kindFloat:
@@ -110,7 +112,7 @@ func (c *columns) append(vals []value) {
 			}
 		case kindFloat:
 			binary.LittleEndian.PutUint64(buf[8*r:], math.Float64bits(v.f))
-		default:
+		default: // kindCode too: its place, a byte
 			switch b.width {
 			case 1:
 				buf[r] = byte(v.n)

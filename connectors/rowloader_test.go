@@ -38,7 +38,7 @@ func (s *recordingSink) Emit(rec arrow.Record) error {
 	for i := 0; i < int(rec.NumRows()); i++ {
 		vals := make([]string, rec.NumCols())
 		for c := range vals {
-			vals[c] = rec.Column(c).ValueStr(i)
+			vals[c] = StoredText(rec.Schema().Field(c), rec.Column(c), i)
 		}
 		s.rows = append(s.rows, strings.Join(vals, "|"))
 	}

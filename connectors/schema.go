@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 
 	"earlyhelp/pipeline/contract"
 )
@@ -92,6 +93,16 @@ var (
 	money   = arrow.PrimitiveTypes.Float64 // pounds; positive rent balance = arrears
 )
 
+// coded is a stored field of text of a few known values: an int8 a row,
+// its value's place in words, which the field's metadata holds
+// (contract.CodesKey). As text, an attendance mark's session, code and
+// category were 12 of its 25 bytes on disk: the four-byte offsets of short
+// strings do not compress.
+func coded(name string, words []string) arrow.Field {
+	return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int8,
+		Metadata: arrow.NewMetadata([]string{contract.CodesKey}, []string{contract.FormatCodes(words)})}
+}
+
 // Specs returns the contract of every source this build can load, by name.
 // It builds new values on each call so callers cannot change a shared one.
 func Specs() map[string]Spec {
@@ -171,16 +182,16 @@ func Specs() map[string]Spec {
 				required(contract.ColSchoolURN, arrow.PrimitiveTypes.Int32),
 				required(contract.ColUPN, str),
 				required(contract.ColSessionDate, date),
-				required(contract.ColSession, str), // "AM" or "PM"
+				coded(contract.ColSession, contract.Sessions()), // "AM" or "PM"
 				// The canonical code: legacy single-character substitutes are
 				// decoded, case is normalised.
-				required(contract.ColAttendanceCode, str),
+				coded(contract.ColAttendanceCode, contract.AttendanceCodes()),
 				nullable(contract.ColMinutesLate, arrow.PrimitiveTypes.Int16),
 				nullable(contract.ColMarkUpdatedAt, arrow.FixedWidthTypes.Timestamp_s),
 				// Derived: present, aea, auth, unauth, not_counted or missing
 				// (domain-data §1.2, by the code set of the session's
 				// academic year).
-				required(contract.ColCategory, str),
+				coded(contract.ColCategory, contract.Categories()),
 			}, nil),
 		},
 		{
@@ -371,3 +382,18 @@ func Lookup(name string) (Spec, error) {
 
 // Names lists every source in CONTRACTS §2 order.
 func Names() []string { return contract.Sources() }
+
+// StoredText is a stored cell as text: a coded field's value from its list
+// (contract.CodesKey), any other cell, and a null, as Arrow's ValueStr
+// writes it; "" for a coded cell whose place is not in its list.
+func StoredText(f arrow.Field, col arrow.Array, i int) string {
+	if j := f.Metadata.FindKey(contract.CodesKey); j >= 0 && col.IsValid(i) {
+		words, err := contract.ParseCodes(f.Metadata.Values()[j])
+		c, ok := col.(*array.Int8)
+		if err != nil || !ok || c.Value(i) < 0 || int(c.Value(i)) >= len(words) {
+			return ""
+		}
+		return words[c.Value(i)]
+	}
+	return col.ValueStr(i)
+}

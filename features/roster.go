@@ -562,6 +562,83 @@ func (o Owned) Value(i int) string {
 }
 
 func (o Owned) IsValid(i int) bool { return o.col.IsValid(i) }
+
+// Coded reads a coded column (contract.CodesKey): an int8 a row, its
+// value's place in the list the field's metadata holds; or plain text, as
+// stores written before codes were kept so hold it. A place past the list,
+// which only a damaged file could hold, is an error here rather than a
+// panic later.
+func (g *Getter) Coded(rec arrow.Record, name string) Coded {
+	if g.Err != nil {
+		return Coded{}
+	}
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		g.Err = fmt.Errorf("stored record has no column %q", name)
+		return Coded{}
+	}
+	f := rec.Schema().Field(idx[0])
+	switch c := rec.Column(idx[0]).(type) {
+	case *array.String:
+		return Coded{plain: c}
+	case *array.Int8:
+		j := f.Metadata.FindKey(contract.CodesKey)
+		if j < 0 {
+			break
+		}
+		words, err := contract.ParseCodes(f.Metadata.Values()[j])
+		if err != nil {
+			g.Err = fmt.Errorf("stored column %q: %w", name, err)
+			return Coded{}
+		}
+		for i, p := range c.Int8Values() {
+			if c.IsValid(i) && (p < 0 || int(p) >= len(words)) {
+				g.Err = fmt.Errorf("stored column %q: row %d holds place %d of a list of %d", name, i, p, len(words))
+				return Coded{}
+			}
+		}
+		return Coded{places: c, words: words}
+	}
+	g.Err = fmt.Errorf("stored column %q is %s", name, rec.Column(idx[0]).DataType())
+	return Coded{}
+}
+
+// Coded is a coded column; see Getter.Coded.
+type Coded struct {
+	plain  *array.String
+	places *array.Int8 // each row's value's place in words
+	words  []string
+}
+
+// Value is row i's value ("" when null).
+func (c Coded) Value(i int) string {
+	if c.plain != nil {
+		return c.plain.Value(i)
+	}
+	if c.places.IsNull(i) {
+		return ""
+	}
+	return c.words[c.places.Value(i)]
+}
+
+// IsValid reports whether row i holds a value.
+func (c Coded) IsValid(i int) bool {
+	if c.plain != nil {
+		return c.plain.IsValid(i)
+	}
+	return c.places.IsValid(i)
+}
+
+// Places returns the list and each row's place in it, for a reader that
+// works a value out once rather than once a row; ok is false for plain
+// text, and for a column with a null (whose place is not written).
+func (c Coded) Places() (places []int8, words []string, ok bool) {
+	if c.places == nil || c.places.NullN() > 0 {
+		return nil, nil, false
+	}
+	return c.places.Int8Values(), c.words, true
+}
+
 func (g *Getter) Date(rec arrow.Record, name string) *array.Date32 {
 	return column[*array.Date32](g, rec, name)
 }

@@ -62,7 +62,7 @@ func (s *fakeSink) Emit(rec arrow.Record) error {
 	for i := 0; i < int(rec.NumRows()); i++ {
 		row := make(map[string]string, rec.NumCols())
 		for j, col := range rec.Columns() {
-			row[rec.ColumnName(j)] = cellString(col, i)
+			row[rec.ColumnName(j)] = cellString(rec.Schema().Field(j), col, i)
 		}
 		s.rows = append(s.rows, row)
 	}
@@ -70,7 +70,7 @@ func (s *fakeSink) Emit(rec arrow.Record) error {
 	return nil
 }
 
-func cellString(col arrow.Array, i int) string {
+func cellString(f arrow.Field, col arrow.Array, i int) string {
 	if col.IsNull(i) {
 		return ""
 	}
@@ -79,7 +79,7 @@ func cellString(col arrow.Array, i int) string {
 	}
 	// Cloned: a string value aliases the record's buffer, which the row
 	// loader reuses once the record is released.
-	return strings.Clone(col.ValueStr(i))
+	return strings.Clone(connectors.StoredText(f, col, i))
 }
 
 func (s *fakeSink) Reject(r pipeline.Rejected) error {

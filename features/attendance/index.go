@@ -228,6 +228,11 @@ type loader struct {
 	runP    int32
 	runURN  int32
 	runLast features.Day
+	// A record's rows' sessions and marks (decode), and each pair of a
+	// dictionary's code and category's mark, reused record to record.
+	pms    []bool
+	marks  []uint8
+	markOf []uint8
 }
 
 // chunk is how many entries a chunk holds.
@@ -251,12 +256,13 @@ func newLoader(since features.Day, days int) *loader {
 // record reads one record's rows, skipping those dated before since.
 func (ld *loader) record(rec arrow.Record) error {
 	var g features.Getter
-	upn, date, sess := g.Str(rec, contract.ColUPN), g.Date(rec, contract.ColSessionDate), g.Str(rec, contract.ColSession)
-	code, cat, upd := g.Str(rec, contract.ColAttendanceCode), g.Str(rec, contract.ColCategory), g.Timestamp(rec, contract.ColMarkUpdatedAt)
+	upn, date, sess := g.Str(rec, contract.ColUPN), g.Date(rec, contract.ColSessionDate), g.Coded(rec, contract.ColSession)
+	code, cat, upd := g.Coded(rec, contract.ColAttendanceCode), g.Coded(rec, contract.ColCategory), g.Timestamp(rec, contract.ColMarkUpdatedAt)
 	urn := g.Int32(rec, contract.ColSchoolURN)
 	if g.Err != nil {
 		return g.Err
 	}
+	pms, marks := ld.decode(sess, code, cat, int(rec.NumRows()))
 	idx := ld.idx
 	// Extracts list a pupil's sessions together (AM and PM at least), so
 	// the last pupil seen is checked first of all.
@@ -302,7 +308,7 @@ func (ld *loader) record(rec arrow.Record) error {
 		} else if day > ld.runLast {
 			ld.runLast = day
 		}
-		e := entry{pupil: p, day: day, pm: sess.Value(i) == contract.SessionPM, mark: markOf(cat.Value(i), code.Value(i))}
+		e := entry{pupil: p, day: day, pm: pms[i], mark: marks[i]}
 		if upd.IsValid(i) {
 			if s := int64(upd.Value(i)) - stampEpoch; s > 0 && s < math.MaxUint32 {
 				e.stamp = uint32(s)
@@ -322,6 +328,47 @@ func (ld *loader) record(rec arrow.Record) error {
 		ld.entries = append(ld.entries, e)
 	}
 	return nil
+}
+
+// decode works out each of a record's n rows' session and mark: once for
+// each of a dictionary's values, and then by each row's places; or from
+// each row's text, in a store written before codes were kept as
+// dictionaries, or where a damaged file holds a null.
+func (ld *loader) decode(sess, code, cat features.Coded, n int) (pms []bool, marks []uint8) {
+	ld.pms, ld.marks = slices.Grow(ld.pms[:0], n)[:n], slices.Grow(ld.marks[:0], n)[:n]
+	pms, marks = ld.pms, ld.marks
+	if places, words, ok := sess.Places(); ok {
+		var pm [math.MaxInt8 + 1]bool
+		for w, s := range words {
+			pm[w] = s == contract.SessionPM
+		}
+		for i, p := range places[:n] {
+			pms[i] = pm[uint8(p)]
+		}
+	} else {
+		for i := range n {
+			pms[i] = sess.Value(i) == contract.SessionPM
+		}
+	}
+	codes, codeWords, okCode := code.Places()
+	cats, catWords, okCat := cat.Places()
+	if !okCode || !okCat {
+		for i := range n {
+			marks[i] = markOf(cat.Value(i), code.Value(i))
+		}
+		return pms, marks
+	}
+	k := len(catWords)
+	ld.markOf = slices.Grow(ld.markOf[:0], len(codeWords)*k)[:len(codeWords)*k]
+	for c, cw := range codeWords {
+		for a, aw := range catWords {
+			ld.markOf[c*k+a] = markOf(aw, cw)
+		}
+	}
+	for i := range n {
+		marks[i] = ld.markOf[int(codes[i])*k+int(cats[i])]
+	}
+	return pms, marks
 }
 
 // endRun notes the school of the run of rows just read.

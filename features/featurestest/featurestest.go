@@ -5,6 +5,7 @@ package featurestest
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -170,25 +171,56 @@ type Mark struct {
 	Updated                       string // RFC 3339, or "" for none
 }
 
-// Attendance builds an attendance_sessions record for one pupil.
+// Attendance builds an attendance_sessions record for one pupil as the
+// store writes it: session, code and category coded (contract.CodesKey)
+// by the contract's lists.
 func Attendance(mem memory.Allocator, upn string, marks []Mark) arrow.Record {
+	return attendance(mem, upn, marks, true)
+}
+
+// AttendanceText builds the record as stores written before codes were
+// kept so hold it: session, code and category as text.
+func AttendanceText(mem memory.Allocator, upn string, marks []Mark) arrow.Record {
+	return attendance(mem, upn, marks, false)
+}
+
+func attendance(mem memory.Allocator, upn string, marks []Mark, asCodes bool) arrow.Record {
+	field := func(name string, words []string) arrow.Field {
+		if !asCodes {
+			return arrow.Field{Name: name, Type: str}
+		}
+		return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int8,
+			Metadata: arrow.NewMetadata([]string{contract.CodesKey}, []string{contract.FormatCodes(words)})}
+	}
+	sessions, codes, categories := contract.Sessions(), contract.AttendanceCodes(), contract.Categories()
 	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
 		{Name: contract.ColSchoolURN, Type: arrow.PrimitiveTypes.Int32},
 		{Name: contract.ColUPN, Type: str},
 		{Name: contract.ColSessionDate, Type: date},
-		{Name: contract.ColSession, Type: str},
-		{Name: contract.ColAttendanceCode, Type: str},
+		field(contract.ColSession, sessions),
+		field(contract.ColAttendanceCode, codes),
 		{Name: contract.ColMinutesLate, Type: arrow.PrimitiveTypes.Int16, Nullable: true},
 		{Name: contract.ColMarkUpdatedAt, Type: arrow.FixedWidthTypes.Timestamp_s, Nullable: true},
-		{Name: contract.ColCategory, Type: str},
+		field(contract.ColCategory, categories),
 	}, nil))
 	defer b.Release()
+	text := func(i int, s string, words []string) {
+		if !asCodes {
+			appendStr(b.Field(i), s)
+			return
+		}
+		p := slices.Index(words, s)
+		if p < 0 {
+			panic("featurestest: " + s + " is not a listed value")
+		}
+		b.Field(i).(*array.Int8Builder).Append(int8(p))
+	}
 	for _, m := range marks {
 		b.Field(0).(*array.Int32Builder).Append(100001)
 		appendStr(b.Field(1), upn)
 		appendDate(b.Field(2), m.Date)
-		appendStr(b.Field(3), m.Session)
-		appendStr(b.Field(4), m.Code)
+		text(3, m.Session, sessions)
+		text(4, m.Code, codes)
 		b.Field(5).AppendNull()
 		if m.Updated == "" {
 			b.Field(6).AppendNull()
@@ -199,7 +231,7 @@ func Attendance(mem memory.Allocator, upn string, marks []Mark) arrow.Record {
 			}
 			b.Field(6).(*array.TimestampBuilder).Append(arrow.Timestamp(ts.Unix()))
 		}
-		appendStr(b.Field(7), m.Category)
+		text(7, m.Category, categories)
 	}
 	return b.NewRecord()
 }

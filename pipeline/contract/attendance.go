@@ -1,6 +1,9 @@
 package contract
 
 import (
+	"encoding/json"
+	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -155,3 +158,67 @@ const (
 	SessionAM = "AM"
 	SessionPM = "PM"
 )
+
+// The values the store keeps an attendance mark's session, canonical code
+// and category as: each file stores them once, as its dictionary, and a
+// byte a mark. Every code codeCategories knows is listed (TestAttendanceCodes).
+// Append only: an earlier file's dictionary is its own, so reordering would
+// not break it, but it would make two files' bytes differ for no reason.
+var (
+	sessions   = []string{SessionAM, SessionPM}
+	categories = []string{CategoryPresent, CategoryAEA, CategoryAuth, CategoryUnauth, CategoryNotCounted, CategoryMissing}
+	codes      = []string{
+		"/", `\`, "L", "V", "P", "W", "B", "K", "J",
+		"M", "S", "C", "T", "R", "I", "E", "C1", "C2", "J1", "H", "F",
+		"G", "N", "O", "U", "D", "X", "Z", "#",
+		"Q", "Y1", "Y2", "Y3", "Y4", "Y5", "Y6", "Y7",
+		"Y", "X01", "X02", "X03", "X04", "X05", "X06", "X07", "X08", "X09", "-",
+	}
+)
+
+// Sessions lists the sessions of a day.
+func Sessions() []string { return append([]string(nil), sessions...) }
+
+// Categories lists the statistical categories of a mark.
+func Categories() []string { return append([]string(nil), categories...) }
+
+// AttendanceCodes lists every canonical attendance code, of either code
+// set.
+func AttendanceCodes() []string { return append([]string(nil), codes...) }
+
+// CodesKey is the key of a stored field's metadata that makes it a coded
+// column: an int8 column whose values are places in the list the key holds
+// (as a JSON array of strings). The store keeps an attendance mark's
+// session, code and category so, a byte each where text took five to
+// fifteen; the list is in each file's schema, so a file read later reads
+// with the list it was written with.
+const CodesKey = "earlyhelp.codes"
+
+// FormatCodes is a coded field's list as its metadata holds it.
+func FormatCodes(words []string) string {
+	b, err := json.Marshal(words)
+	if err != nil {
+		panic(err) // a list of strings always marshals
+	}
+	return string(b)
+}
+
+// ParseCodes reads a coded field's list from its metadata. A list of none,
+// of more than an int8 can point at, or naming a value twice is refused.
+func ParseCodes(meta string) ([]string, error) {
+	var words []string
+	if err := json.Unmarshal([]byte(meta), &words); err != nil {
+		return nil, fmt.Errorf("%s: %w", CodesKey, err)
+	}
+	if len(words) == 0 || len(words) > math.MaxInt8 {
+		return nil, fmt.Errorf("%s: %d values, want 1 to %d", CodesKey, len(words), math.MaxInt8)
+	}
+	seen := make(map[string]bool, len(words))
+	for _, w := range words {
+		if seen[w] {
+			return nil, fmt.Errorf("%s: %q listed twice", CodesKey, w)
+		}
+		seen[w] = true
+	}
+	return words, nil
+}

@@ -6,6 +6,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/bitutil"
+
+	"earlyhelp/pipeline/contract"
 )
 
 // validate checks what Arrow's decoder leaves to the reader of a record: a
@@ -16,8 +18,35 @@ import (
 // store wrote from sound records, so only files without one are checked.
 func validate(rec arrow.Record) error {
 	for i, col := range rec.Columns() {
-		if err := validArray(col); err != nil {
+		err := validArray(col)
+		if err == nil {
+			err = validCodes(rec.Schema().Field(i), col)
+		}
+		if err != nil {
 			return fmt.Errorf("%w: column %d (%s): %v", ErrUndecodable, i, col.DataType(), err)
+		}
+	}
+	return nil
+}
+
+// validCodes checks a coded column (contract.CodesKey): its list reads,
+// and each row's place is in it.
+func validCodes(f arrow.Field, col arrow.Array) error {
+	j := f.Metadata.FindKey(contract.CodesKey)
+	if j < 0 {
+		return nil
+	}
+	words, err := contract.ParseCodes(f.Metadata.Values()[j])
+	if err != nil {
+		return err
+	}
+	c, ok := col.(*array.Int8)
+	if !ok {
+		return fmt.Errorf("a coded column of type %s", col.DataType())
+	}
+	for i, p := range c.Int8Values() {
+		if c.IsValid(i) && (p < 0 || int(p) >= len(words)) {
+			return fmt.Errorf("row %d holds place %d of a list of %d", i, p, len(words))
 		}
 	}
 	return nil
@@ -34,6 +63,21 @@ func validArray(a arrow.Array) error {
 		return validOffsets(c.ValueOffsets(), n, len(c.ValueBytes()))
 	case *array.Binary:
 		return validOffsets(c.ValueOffsets(), n, len(c.ValueBytes()))
+	case *array.Dictionary:
+		// A code column (connectors.Coded): its values, then each row's
+		// place among them.
+		if err := validArray(c.Dictionary()); err != nil {
+			return fmt.Errorf("dictionary: %v", err)
+		}
+		ix, ok := c.Indices().(*array.Int8)
+		if !ok {
+			return fmt.Errorf("dictionary indices of type %s", c.Indices().DataType())
+		}
+		for i, p := range ix.Int8Values() {
+			if ix.IsValid(i) && (p < 0 || int(p) >= c.Dictionary().Len()) {
+				return fmt.Errorf("row %d points at value %d of %d", i, p, c.Dictionary().Len())
+			}
+		}
 	}
 	return nil
 }
