@@ -215,6 +215,10 @@ func (r *Roster) referralsOf(p PersonIndex) []referral {
 // indexed by PersonIndex.
 func (r *Roster) People() int { return len(r.persons) }
 
+// UPNOf is person p's UPN pseudonym, "" if they have none: a Child's UPN
+// for the child numbered p.
+func (r *Roster) UPNOf(p PersonIndex) string { return r.persons[p].upn }
+
 // IndexOfNHS returns the number of the person behind an NHS number
 // pseudonym.
 func (r *Roster) IndexOfNHS(nhs string) (PersonIndex, bool) {
