@@ -80,3 +80,32 @@ func TestGetterCoded(t *testing.T) {
 		})
 	}
 }
+
+// TestGetterCodedLists: a Getter given Lists parses a list once and reads
+// the next record of the same file from what it kept.
+func TestGetterCodedLists(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	meta := contract.FormatCodes([]string{"AM", "PM"})
+	b := array.NewInt8Builder(mem)
+	defer b.Release()
+	b.AppendValues([]int8{1, 0}, nil)
+	col := b.NewArray()
+	defer col.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.PrimitiveTypes.Int8,
+		Metadata: arrow.NewMetadata([]string{contract.CodesKey}, []string{meta})}}, nil)
+	rec := array.NewRecord(schema, []arrow.Array{col}, 2)
+	defer rec.Release()
+	lists := map[string][]string{}
+	g := Getter{Lists: lists}
+	if c := g.Coded(rec, "s"); g.Err != nil || c.Value(0) != "PM" {
+		t.Fatalf("first read: %q, %v", c.Value(0), g.Err)
+	}
+	if len(lists) != 1 {
+		t.Fatalf("%d lists kept; want 1", len(lists))
+	}
+	lists[meta] = []string{"kept", "list"} // what the next read must use
+	if c := g.Coded(rec, "s"); g.Err != nil || c.Value(0) != "list" {
+		t.Fatalf("second read: %q, %v; want the kept list's", c.Value(0), g.Err)
+	}
+}

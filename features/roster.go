@@ -514,7 +514,13 @@ func (r *Roster) addReferrals(rec arrow.Record, refs map[string]referral, order 
 
 // Getter fetches typed columns by name, keeping the first error, so a
 // schema change fails with a message rather than a panic.
-type Getter struct{ Err error }
+type Getter struct {
+	Err error
+	// Lists, when not nil, keeps the coded columns' lists by the metadata
+	// they were read from: a file's records share them, and a scan that
+	// passes one map parses each once.
+	Lists map[string][]string
+}
 
 func column[T arrow.Array](g *Getter, rec arrow.Record, name string) T {
 	var zero T
@@ -586,10 +592,17 @@ func (g *Getter) Coded(rec arrow.Record, name string) Coded {
 		if j < 0 {
 			break
 		}
-		words, err := contract.ParseCodes(f.Metadata.Values()[j])
-		if err != nil {
-			g.Err = fmt.Errorf("stored column %q: %w", name, err)
-			return Coded{}
+		meta := f.Metadata.Values()[j]
+		words, ok := g.Lists[meta]
+		if !ok {
+			var err error
+			if words, err = contract.ParseCodes(meta); err != nil {
+				g.Err = fmt.Errorf("stored column %q: %w", name, err)
+				return Coded{}
+			}
+			if g.Lists != nil {
+				g.Lists[meta] = words
+			}
 		}
 		for i, p := range c.Int8Values() {
 			if c.IsValid(i) && (p < 0 || int(p) >= len(words)) {

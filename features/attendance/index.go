@@ -228,11 +228,13 @@ type loader struct {
 	runP    int32
 	runURN  int32
 	runLast features.Day
-	// A record's rows' sessions and marks (decode), and each pair of a
-	// dictionary's code and category's mark, reused record to record.
+	// A record's rows' sessions and marks (decode), and the mark of each
+	// pair of places in the code's and the category's lists, reused record
+	// to record; the lists, parsed once a file (Getter.Lists).
 	pms    []bool
 	marks  []uint8
 	markOf []uint8
+	lists  map[string][]string
 }
 
 // chunk is how many entries a chunk holds.
@@ -245,7 +247,7 @@ func newLoader(since features.Day, days int) *loader {
 		idx:    &Index{pupils: map[string]int32{}, older: map[int][]version{}, stamps: map[int]uint32{}},
 		since:  since,
 		minDay: features.Day(math.MaxInt32), maxDay: features.Day(math.MinInt32),
-		prev: -1, runP: -1,
+		prev: -1, runP: -1, lists: map[string][]string{},
 	}
 	if since != features.Day(math.MinInt32) {
 		ld.grid = newGrower(ld.idx, since, days)
@@ -255,7 +257,7 @@ func newLoader(since features.Day, days int) *loader {
 
 // record reads one record's rows, skipping those dated before since.
 func (ld *loader) record(rec arrow.Record) error {
-	var g features.Getter
+	g := features.Getter{Lists: ld.lists}
 	upn, date, sess := g.Str(rec, contract.ColUPN), g.Date(rec, contract.ColSessionDate), g.Coded(rec, contract.ColSession)
 	code, cat, upd := g.Coded(rec, contract.ColAttendanceCode), g.Coded(rec, contract.ColCategory), g.Timestamp(rec, contract.ColMarkUpdatedAt)
 	urn := g.Int32(rec, contract.ColSchoolURN)
@@ -331,9 +333,9 @@ func (ld *loader) record(rec arrow.Record) error {
 }
 
 // decode works out each of a record's n rows' session and mark: once for
-// each of a dictionary's values, and then by each row's places; or from
-// each row's text, in a store written before codes were kept as
-// dictionaries, or where a damaged file holds a null.
+// each value of the coded columns' lists, and then by each row's places;
+// or from each row's text, in a store written before codes were kept as
+// places, or where a damaged file holds a null.
 func (ld *loader) decode(sess, code, cat features.Coded, n int) (pms []bool, marks []uint8) {
 	ld.pms, ld.marks = slices.Grow(ld.pms[:0], n)[:n], slices.Grow(ld.marks[:0], n)[:n]
 	pms, marks = ld.pms, ld.marks
