@@ -27,6 +27,7 @@ import (
 	"earlyhelp/connectors/postgres"
 	"earlyhelp/connectors/synthetic"
 	"earlyhelp/pipeline"
+	"earlyhelp/pipeline/contract"
 )
 
 const dsnEnv = "EARLYHELP_PG_DSN"
@@ -138,7 +139,11 @@ func sqlType(spec connectors.Spec, col string) string {
 	if len(i) == 0 {
 		return "text"
 	}
-	switch spec.Schema.Field(i[0]).Type.ID() {
+	f := spec.Schema.Field(i[0])
+	if f.Metadata.FindKey(contract.CodesKey) >= 0 {
+		return "text" // stored as a place in a list, held by councils as text
+	}
+	switch f.Type.ID() {
 	case arrow.DATE32:
 		return "date"
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64:
