@@ -100,3 +100,45 @@ func TestUnlistedCodeFailsTheRow(t *testing.T) {
 		t.Fatalf("rows %v, rejects %+v; want the PM row rejected as %s in %s", sink.rows, sink.rejects, pipeline.ReasonBadCode, contract.ColSession)
 	}
 }
+
+// BenchmarkCodeBook looks up marks' codes as an extract gives them, mostly
+// "/" and "\", in the code book and, for comparison, in a map (the
+// map/ sub-benchmark): the row loader does three such lookups a mark.
+func BenchmarkCodeBook(b *testing.B) {
+	codes := contract.AttendanceCodes()
+	var marks []string
+	for i := range 4096 {
+		switch {
+		case i%17 == 0:
+			marks = append(marks, codes[i%len(codes)])
+		case i%2 == 0:
+			marks = append(marks, "/")
+		default:
+			marks = append(marks, `\`)
+		}
+	}
+	var sum int
+	b.Run("book", func(b *testing.B) {
+		book := newCodeBook(codes)
+		for b.Loop() {
+			for _, m := range marks {
+				p, _ := book.index(m)
+				sum += int(p)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(marks)), "ns/lookup")
+	})
+	b.Run("map", func(b *testing.B) {
+		m := make(map[string]int8, len(codes))
+		for i, c := range codes {
+			m[c] = int8(i)
+		}
+		for b.Loop() {
+			for _, c := range marks {
+				sum += int(m[c])
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(marks)), "ns/lookup")
+	})
+	_ = sum
+}
