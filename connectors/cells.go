@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -220,7 +221,7 @@ func (c *checker) checkRow(cells []string) (reason, column string) {
 		c.key = c.key[:0]
 		for _, f := range c.r.key {
 			v := c.vals[f]
-			if k := c.r.fields[f]; k == kindString || k == kindCode {
+			if k := c.r.fields[f]; k == kindString || k == kindCode || k == kindKey {
 				c.key = append(c.key, v.s...)
 			} else if !v.null {
 				c.key = strconv.AppendInt(c.key, v.n, 10)
@@ -285,6 +286,9 @@ func (c *checker) parseRow(rec []string) (reason, column string) {
 				continue
 			}
 			*v = value{s: e.pseudonym, null: e.null}
+			if col.kind == kindKey {
+				v.s = e.key
+			}
 			continue
 		}
 		raw = trimSpace(raw)
@@ -483,6 +487,7 @@ type idCell struct {
 	raw       string
 	norm      string
 	pseudonym string
+	key       string // a packed column's: the bytes pseudonym spells
 	reason    string
 	null      bool
 	next      int32 // the memo entry that followed this one last time, or -1
@@ -549,6 +554,10 @@ func (c *checker) identifier(i int, raw string) *idCell {
 		e.pseudonym = c.pseud.compute(col.ns, e.norm)
 	default:
 		e.pseudonym = c.pseud.Pseudonym(col.ns, e.norm)
+	}
+	if col.kind == kindKey && e.pseudonym != "" {
+		k, _ := hex.DecodeString(e.pseudonym) // the pseudonymiser's own hex
+		e.key = string(k)
 	}
 	if memo == nil || len(memo) >= memoLimit {
 		c.scratch[i] = e

@@ -47,6 +47,8 @@ func newColumns(mem memory.Allocator, schema *arrow.Schema, kinds []kind, types 
 		switch k {
 		case kindCode:
 			b.width = 1 // its place in the field's list
+		case kindKey:
+			b.width = pseudonymBytes
 		case kindString, kindDate:
 			b.width = 4
 		case kindTimestamp, kindFloat:
@@ -112,6 +114,8 @@ func (c *columns) append(vals []value) {
 			}
 		case kindFloat:
 			binary.LittleEndian.PutUint64(buf[8*r:], math.Float64bits(v.f))
+		case kindKey:
+			copy(buf[b.width*r:b.width*(r+1)], v.s)
 		default: // kindCode too: its place, a byte
 			switch b.width {
 			case 1:

@@ -68,11 +68,13 @@ const (
 	// kindCode is text of a few known values (a coded field): parsed and
 	// checked as text, stored as its place in the field's list (codeBook).
 	kindCode
+	// kindKey is a pseudonym kept as the bytes its hex spells (packed).
+	kindKey
 )
 
 // value is one parsed field of a row, in the stored schema's order.
 type value struct {
-	s    string  // kindString (a pseudonym for an identifier), kindCode
+	s    string  // kindString (a pseudonym for an identifier), kindCode, kindKey (its bytes)
 	n    int64   // kindInt, kindDate (days), kindTimestamp (Unix seconds), kindBool (0/1), kindCode (its place)
 	f    float64 // kindFloat
 	null bool
@@ -186,8 +188,11 @@ func NewRules(spec Spec, opts LoadOptions) (*Rules, error) {
 			kind: r.fields[i], typ: r.types[i],
 			check: cellCheck(spec.Name, c),
 		}
-		if col.ns != "" && col.kind != kindString {
-			return nil, fmt.Errorf("%s: identifier column %q must be stored as a string", spec.Name, c.Name)
+		if col.ns != "" && col.kind != kindString && col.kind != kindKey {
+			return nil, fmt.Errorf("%s: identifier column %q must be stored as a string or packed", spec.Name, c.Name)
+		}
+		if col.ns == "" && col.kind == kindKey {
+			return nil, fmt.Errorf("%s: column %q is stored packed, which only a pseudonym may be", spec.Name, c.Name)
 		}
 		if col.kind == kindInt {
 			col.lo, col.hi = intRange(c.Name, col.typ)
@@ -292,6 +297,10 @@ func fieldKind(t arrow.DataType) (kind, error) {
 		return kindBool, nil
 	case arrow.FLOAT64:
 		return kindFloat, nil
+	case arrow.FIXED_SIZE_BINARY:
+		if t.(*arrow.FixedSizeBinaryType).ByteWidth == pseudonymBytes {
+			return kindKey, nil
+		}
 	}
 	return 0, fmt.Errorf("type %s is not supported by the row loader", t)
 }

@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"encoding/hex"
 	"fmt"
 	"sort"
 
@@ -103,6 +104,15 @@ func coded(name string, words []string) arrow.Field {
 		Metadata: arrow.NewMetadata([]string{contract.CodesKey}, []string{contract.FormatCodes(words)})}
 }
 
+// packed is a stored field of pseudonyms kept as the bytes their hex
+// spells, a fixed width a row. As text, the UPN pseudonym was 16.5 of an
+// attendance mark's 17.2 bytes on disk: twenty hex characters and a
+// four-byte offset, against 6.5 for the ten bytes (LZ4 finds a pupil's
+// next mark as it did).
+func packed(name string) arrow.Field {
+	return arrow.Field{Name: name, Type: &arrow.FixedSizeBinaryType{ByteWidth: pseudonymBytes}}
+}
+
 // Specs returns the contract of every source this build can load, by name.
 // It builds new values on each call so callers cannot change a shared one.
 func Specs() map[string]Spec {
@@ -180,7 +190,7 @@ func Specs() map[string]Spec {
 			},
 			Schema: arrow.NewSchema([]arrow.Field{
 				required(contract.ColSchoolURN, arrow.PrimitiveTypes.Int32),
-				required(contract.ColUPN, str),
+				packed(contract.ColUPN),
 				required(contract.ColSessionDate, date),
 				coded(contract.ColSession, contract.Sessions()), // "AM" or "PM"
 				// The canonical code: legacy single-character substitutes are
@@ -394,6 +404,9 @@ func StoredText(f arrow.Field, col arrow.Array, i int) string {
 			return ""
 		}
 		return words[c.Value(i)]
+	}
+	if c, ok := col.(*array.FixedSizeBinary); ok && c.IsValid(i) {
+		return hex.EncodeToString(c.Value(i)) // a packed pseudonym
 	}
 	return col.ValueStr(i)
 }

@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"sort"
@@ -650,6 +651,80 @@ func (c Coded) Places() (places []int8, words []string, ok bool) {
 		return nil, nil, false
 	}
 	return c.places.Int8Values(), c.words, true
+}
+
+// Pseudonyms reads a column of pseudonyms: text, or packed, a fixed width
+// a row holding the bytes each pseudonym's hex spells (as connectors
+// stores attendance's UPN). A packed column whose buffer is shorter than
+// its rows, which only a damaged file could hold, is an error here rather
+// than a panic later.
+func (g *Getter) Pseudonyms(rec arrow.Record, name string) Pseudonyms {
+	if g.Err != nil {
+		return Pseudonyms{}
+	}
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		g.Err = fmt.Errorf("stored record has no column %q", name)
+		return Pseudonyms{}
+	}
+	switch c := rec.Column(idx[0]).(type) {
+	case *array.String:
+		return Pseudonyms{text: c}
+	case *array.FixedSizeBinary:
+		w := c.DataType().(*arrow.FixedSizeBinaryType).ByteWidth
+		d := c.Data()
+		var b []byte
+		if bufs := d.Buffers(); len(bufs) > 1 && bufs[1] != nil {
+			b = bufs[1].Bytes()
+		}
+		if w < 1 || w > maxPacked || len(b) < (d.Offset()+c.Len())*w {
+			g.Err = fmt.Errorf("stored column %q: %d bytes for %d values of %d", name, len(b), c.Len(), w)
+			return Pseudonyms{}
+		}
+		return Pseudonyms{packed: c, bytes: b[d.Offset()*w : (d.Offset()+c.Len())*w], width: w}
+	}
+	g.Err = fmt.Errorf("stored column %q is %s", name, rec.Column(idx[0]).DataType())
+	return Pseudonyms{}
+}
+
+// maxPacked is the widest packed pseudonym read: connectors keeps 10 bytes.
+const maxPacked = 32
+
+// Pseudonyms is a column of pseudonyms; see Getter.Pseudonyms.
+type Pseudonyms struct {
+	text   *array.String
+	packed *array.FixedSizeBinary
+	bytes  []byte // the packed rows', width each
+	width  int
+}
+
+// Value is row i's pseudonym, as text ("" when null).
+func (p Pseudonyms) Value(i int) string {
+	if p.text != nil {
+		return p.text.Value(i)
+	}
+	if p.packed.IsNull(i) {
+		return ""
+	}
+	return hex.EncodeToString(p.bytes[i*p.width : (i+1)*p.width])
+}
+
+// IsValid reports whether row i holds a pseudonym.
+func (p Pseudonyms) IsValid(i int) bool {
+	if p.text != nil {
+		return p.text.IsValid(i)
+	}
+	return p.packed.IsValid(i)
+}
+
+// Packed returns the rows' bytes, width a row, for a reader that compares
+// them as they are and spells out only the ones it looks up; ok is false
+// for text, and for a column with a null.
+func (p Pseudonyms) Packed() (b []byte, width int, ok bool) {
+	if p.packed == nil || p.packed.NullN() > 0 {
+		return nil, 0, false
+	}
+	return p.bytes, p.width, true
 }
 
 func (g *Getter) Date(rec arrow.Record, name string) *array.Date32 {

@@ -2,6 +2,7 @@ package attendance
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"math"
@@ -10,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"earlyhelp/features"
@@ -223,6 +226,14 @@ type loader struct {
 	keys  []string
 	after []int32
 	prev  int32
+	// packs[p] is pupil p's pseudonym as a packed column holds it ("" until
+	// a packed record names them, and past its end for pupils a resumed
+	// index brought), so a packed row is compared as it is stored and
+	// spelled out in hex only to be looked up.
+	packs []string
+	// pupilOf is each row's pupil in the record being read, -1 for a row
+	// dated before since.
+	pupilOf []int32
 	// The run of rows of one pupil at one school being read, noted as a
 	// school seen once it ends rather than row by row.
 	runP    int32
@@ -258,49 +269,20 @@ func newLoader(since features.Day, days int) *loader {
 // record reads one record's rows, skipping those dated before since.
 func (ld *loader) record(rec arrow.Record) error {
 	g := features.Getter{Lists: ld.lists}
-	upn, date, sess := g.Str(rec, contract.ColUPN), g.Date(rec, contract.ColSessionDate), g.Coded(rec, contract.ColSession)
+	upn, date, sess := g.Pseudonyms(rec, contract.ColUPN), g.Date(rec, contract.ColSessionDate), g.Coded(rec, contract.ColSession)
 	code, cat, upd := g.Coded(rec, contract.ColAttendanceCode), g.Coded(rec, contract.ColCategory), g.Timestamp(rec, contract.ColMarkUpdatedAt)
 	urn := g.Int32(rec, contract.ColSchoolURN)
 	if g.Err != nil {
 		return g.Err
 	}
-	pms, marks := ld.decode(sess, code, cat, int(rec.NumRows()))
-	idx := ld.idx
-	// Extracts list a pupil's sessions together (AM and PM at least), so
-	// the last pupil seen is checked first of all.
-	lastU, lastP := "", int32(-1)
-	for i := 0; i < int(rec.NumRows()); i++ {
-		day := features.Day(date.Value(i))
-		if day < ld.since {
-			ld.early++
+	n := int(rec.NumRows())
+	pms, marks := ld.decode(sess, code, cat, n)
+	pupils := ld.pupils(upn, date, n)
+	for i, p := range pupils {
+		if p < 0 {
 			continue
 		}
-		u := upn.Value(i)
-		p := lastP
-		if lastP < 0 || u != lastU {
-			p = -1
-			if ld.prev >= 0 {
-				if q := ld.after[ld.prev]; q >= 0 && ld.keys[q] == u {
-					p = q
-				}
-			}
-			if p < 0 {
-				var ok bool
-				if p, ok = idx.pupils[u]; !ok {
-					p = int32(len(ld.keys))
-					// A copy: u points into the record's buffer of every
-					// row's pseudonym, which the key would keep alive.
-					k := strings.Clone(u)
-					idx.pupils[k] = p
-					ld.keys, ld.after = append(ld.keys, k), append(ld.after, -1)
-				}
-			}
-			if ld.prev >= 0 {
-				ld.after[ld.prev] = p
-			}
-			ld.prev = p
-			lastU, lastP = u, p
-		}
+		day := features.Day(date.Value(i))
 		// A pupil's school is the one of their latest mark there, whatever
 		// the order rows come in, so it does not depend on where a read
 		// began (a weekly run's year, or a resumed index, see resume.go).
@@ -330,6 +312,73 @@ func (ld *loader) record(rec arrow.Record) error {
 		ld.entries = append(ld.entries, e)
 	}
 	return nil
+}
+
+// pupils finds each of a record's n rows' pupil, numbering pupils new to
+// the index; a row dated before since is -1, and counted as left out.
+// Extracts list a pupil's sessions together (AM and PM at least), so the
+// last pupil seen is checked first of all, and then the one who followed
+// them the time before.
+func (ld *loader) pupils(upn features.Pseudonyms, date *array.Date32, n int) []int32 {
+	ld.pupilOf = slices.Grow(ld.pupilOf[:0], n)[:n]
+	out := ld.pupilOf
+	packed, w, isPacked := upn.Packed()
+	var spelt [2 * 32]byte // a packed pseudonym in hex, to look up
+	lastU, lastP := "", int32(-1)
+	for i := range out {
+		if features.Day(date.Value(i)) < ld.since {
+			ld.early++
+			out[i] = -1
+			continue
+		}
+		var u string // as the record holds it
+		if isPacked {
+			u = unsafe.String(&packed[i*w], w)
+		} else {
+			u = upn.Value(i)
+		}
+		if lastP >= 0 && u == lastU {
+			out[i] = lastP
+			continue
+		}
+		p := int32(-1)
+		if ld.prev >= 0 {
+			if q := ld.after[ld.prev]; q >= 0 && (isPacked && int(q) < len(ld.packs) && ld.packs[q] == u || !isPacked && ld.keys[q] == u) {
+				p = q
+			}
+		}
+		if p < 0 {
+			key := u
+			if isPacked {
+				hex.Encode(spelt[:], packed[i*w:(i+1)*w])
+				key = unsafe.String(&spelt[0], 2*w)
+			}
+			var ok bool
+			if p, ok = ld.idx.pupils[key]; !ok {
+				p = int32(len(ld.keys))
+				// A copy: key points into the record's buffer of every
+				// row's pseudonym (or at spelt), which it would keep alive.
+				k := strings.Clone(key)
+				ld.idx.pupils[k] = p
+				ld.keys, ld.after = append(ld.keys, k), append(ld.after, -1)
+			}
+			if isPacked {
+				for len(ld.packs) <= int(p) {
+					ld.packs = append(ld.packs, "")
+				}
+				if ld.packs[p] == "" {
+					ld.packs[p] = strings.Clone(u)
+				}
+			}
+		}
+		if ld.prev >= 0 {
+			ld.after[ld.prev] = p
+		}
+		ld.prev = p
+		lastU, lastP = u, p
+		out[i] = p
+	}
+	return out
 }
 
 // decode works out each of a record's n rows' session and mark: once for

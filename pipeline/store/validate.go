@@ -63,20 +63,15 @@ func validArray(a arrow.Array) error {
 		return validOffsets(c.ValueOffsets(), n, len(c.ValueBytes()))
 	case *array.Binary:
 		return validOffsets(c.ValueOffsets(), n, len(c.ValueBytes()))
-	case *array.Dictionary:
-		// A code column (connectors.Coded): its values, then each row's
-		// place among them.
-		if err := validArray(c.Dictionary()); err != nil {
-			return fmt.Errorf("dictionary: %v", err)
+	case *array.FixedSizeBinary:
+		// A packed pseudonym: Value slices the buffer by width.
+		w := c.DataType().(*arrow.FixedSizeBinaryType).ByteWidth
+		size := 0
+		if bufs := a.Data().Buffers(); len(bufs) > 1 && bufs[1] != nil {
+			size = bufs[1].Len()
 		}
-		ix, ok := c.Indices().(*array.Int8)
-		if !ok {
-			return fmt.Errorf("dictionary indices of type %s", c.Indices().DataType())
-		}
-		for i, p := range ix.Int8Values() {
-			if ix.IsValid(i) && (p < 0 || int(p) >= c.Dictionary().Len()) {
-				return fmt.Errorf("row %d points at value %d of %d", i, p, c.Dictionary().Len())
-			}
+		if size < n*w {
+			return fmt.Errorf("%d bytes for %d values of %d", size, n, w)
 		}
 	}
 	return nil

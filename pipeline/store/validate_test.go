@@ -52,3 +52,34 @@ func TestValidateCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestValidatePacked: a packed column (fixed-width pseudonyms) of a file
+// without a checksum holds a whole value for each row, or is
+// ErrUndecodable before a reader slices past its buffer.
+func TestValidatePacked(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ten := &arrow.FixedSizeBinaryType{ByteWidth: 10}
+	b := array.NewFixedSizeBinaryBuilder(mem, ten)
+	defer b.Release()
+	b.AppendValues([][]byte{make([]byte, 10), make([]byte, 10)}, nil)
+	whole := b.NewArray()
+	defer whole.Release()
+	for _, tc := range []struct {
+		name  string
+		bytes int
+		ok    bool
+	}{{"whole", 20, true}, {"a byte short", 19, false}, {"no values", 0, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			buf := memory.NewBufferBytes(whole.Data().Buffers()[1].Bytes()[:tc.bytes])
+			col := array.MakeFromData(array.NewData(ten, 2, []*memory.Buffer{nil, buf}, nil, 0, 0))
+			defer col.Release()
+			rec := array.NewRecord(arrow.NewSchema([]arrow.Field{{Name: "upn", Type: ten}}, nil), []arrow.Array{col}, 2)
+			defer rec.Release()
+			err := validate(rec)
+			if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrUndecodable) {
+				t.Errorf("validate: %v; want ok %t, else ErrUndecodable", err, tc.ok)
+			}
+		})
+	}
+}
