@@ -229,13 +229,17 @@ func (b *Builder) load(ctx context.Context, since features.Day) (*Index, error) 
 			break
 		}
 		read.Resumed, read.NewDeliveries = true, len(names)-len(c.deliveries)
-		if err = dc.ScanSinceAfter(ctx, b.mem, Source, contract.ColSessionDate, int32(c.since), len(c.deliveries), ld.record); err != nil {
+		reuse := reusing(b.mem)
+		defer reuse.Close()
+		if err = dc.ScanSinceAfter(ctx, reuse, Source, contract.ColSessionDate, int32(c.since), len(c.deliveries), ld.record); err != nil {
 			return nil, fmt.Errorf("attendance: %w", err)
 		}
 	}
 	if ld == nil {
 		ld = newLoader(since, growDays)
-		if err := features.ScanSince(ctx, b.mem, b.tables, Source, contract.ColSessionDate, since, ld.record); err != nil {
+		reuse := reusing(b.mem)
+		defer reuse.Close()
+		if err := features.ScanSince(ctx, reuse, b.tables, Source, contract.ColSessionDate, since, ld.record); err != nil {
 			return nil, fmt.Errorf("attendance: %w", err)
 		}
 	}

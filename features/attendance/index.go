@@ -19,6 +19,7 @@ import (
 
 	"earlyhelp/features"
 	"earlyhelp/pipeline/contract"
+	"earlyhelp/pipeline/recycle"
 )
 
 // Marks in the grid, from the connector's statistical category and, for
@@ -165,11 +166,26 @@ func Load(ctx context.Context, mem memory.Allocator, t features.Tables) (*Index,
 // does read are skipped here.
 func LoadSince(ctx context.Context, mem memory.Allocator, t features.Tables, since features.Day) (*Index, error) {
 	ld := newLoader(since, growDays)
-	if err := features.ScanSince(ctx, mem, t, Source, contract.ColSessionDate, since, ld.record); err != nil {
+	reuse := reusing(mem)
+	defer reuse.Close()
+	if err := features.ScanSince(ctx, reuse, t, Source, contract.ColSessionDate, since, ld.record); err != nil {
 		return nil, fmt.Errorf("attendance: %w", err)
 	}
 	return ld.finish(), nil
 }
+
+// reusing is mem for one read of the store's attendance: a record's
+// buffers, released once the loader has read it (the loader copies what
+// it keeps), go to the records after it rather than to the collector.
+// Decoded into new heap, the two years a backtest reads at 300,000
+// children were 4.3 GB allocated in 32,768-row records, faulted in page
+// by page where the collector or a memory limit had given it back. Close
+// it when the read ends.
+func reusing(mem memory.Allocator) *recycle.Recycler { return recycle.New(mem, readKeep) }
+
+// readKeep bounds the buffers a read keeps for reuse: the records the
+// store decodes ahead, a few dozen of about a megabyte each.
+const readKeep = 64 << 20
 
 // loadSpan reads the whole history, which the store says runs from first
 // to last, as LoadSince would from the beginning of time, but with every
@@ -187,7 +203,9 @@ func loadSpan(ctx context.Context, mem memory.Allocator, t features.Tables, firs
 		return whole()
 	}
 	ld := newLoader(first, int(last-first)+1)
-	if err := features.ScanSince(ctx, mem, t, Source, contract.ColSessionDate, first, ld.record); err != nil {
+	reuse := reusing(mem)
+	defer reuse.Close()
+	if err := features.ScanSince(ctx, reuse, t, Source, contract.ColSessionDate, first, ld.record); err != nil {
 		return nil, false, fmt.Errorf("attendance: %w", err)
 	}
 	if ld.early > 0 {
