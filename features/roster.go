@@ -525,19 +525,29 @@ type Getter struct {
 
 func column[T arrow.Array](g *Getter, rec arrow.Record, name string) T {
 	var zero T
-	if g.Err != nil {
+	_, col := g.find(rec, name)
+	if col == nil {
 		return zero
+	}
+	c, ok := col.(T)
+	if !ok {
+		g.Err = fmt.Errorf("stored column %q is %s", name, col.DataType())
+	}
+	return c
+}
+
+// find returns the field and column named name, or a nil column once
+// g.Err is set (by this or an earlier call).
+func (g *Getter) find(rec arrow.Record, name string) (arrow.Field, arrow.Array) {
+	if g.Err != nil {
+		return arrow.Field{}, nil
 	}
 	idx := rec.Schema().FieldIndices(name)
 	if len(idx) != 1 {
 		g.Err = fmt.Errorf("stored record has no column %q", name)
-		return zero
+		return arrow.Field{}, nil
 	}
-	c, ok := rec.Column(idx[0]).(T)
-	if !ok {
-		g.Err = fmt.Errorf("stored column %q is %s", name, rec.Column(idx[0]).DataType())
-	}
-	return c
+	return rec.Schema().Field(idx[0]), rec.Column(idx[0])
 }
 
 func (g *Getter) Str(rec arrow.Record, name string) *array.String {
@@ -576,16 +586,10 @@ func (o Owned) IsValid(i int) bool { return o.col.IsValid(i) }
 // which only a damaged file could hold, is an error here rather than a
 // panic later.
 func (g *Getter) Coded(rec arrow.Record, name string) Coded {
-	if g.Err != nil {
+	f, col := g.find(rec, name)
+	switch c := col.(type) {
+	case nil:
 		return Coded{}
-	}
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) != 1 {
-		g.Err = fmt.Errorf("stored record has no column %q", name)
-		return Coded{}
-	}
-	f := rec.Schema().Field(idx[0])
-	switch c := rec.Column(idx[0]).(type) {
 	case *array.String:
 		return Coded{plain: c}
 	case *array.Int8:
@@ -613,7 +617,7 @@ func (g *Getter) Coded(rec arrow.Record, name string) Coded {
 		}
 		return Coded{places: c, words: words}
 	}
-	g.Err = fmt.Errorf("stored column %q is %s", name, rec.Column(idx[0]).DataType())
+	g.Err = fmt.Errorf("stored column %q is %s", name, col.DataType())
 	return Coded{}
 }
 
@@ -659,15 +663,10 @@ func (c Coded) Places() (places []int8, words []string, ok bool) {
 // its rows, which only a damaged file could hold, is an error here rather
 // than a panic later.
 func (g *Getter) Pseudonyms(rec arrow.Record, name string) Pseudonyms {
-	if g.Err != nil {
+	_, col := g.find(rec, name)
+	switch c := col.(type) {
+	case nil:
 		return Pseudonyms{}
-	}
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) != 1 {
-		g.Err = fmt.Errorf("stored record has no column %q", name)
-		return Pseudonyms{}
-	}
-	switch c := rec.Column(idx[0]).(type) {
 	case *array.String:
 		return Pseudonyms{text: c}
 	case *array.FixedSizeBinary:
@@ -677,18 +676,19 @@ func (g *Getter) Pseudonyms(rec arrow.Record, name string) Pseudonyms {
 		if bufs := d.Buffers(); len(bufs) > 1 && bufs[1] != nil {
 			b = bufs[1].Bytes()
 		}
-		if w < 1 || w > maxPacked || len(b) < (d.Offset()+c.Len())*w {
+		if w < 1 || w > MaxPacked || len(b) < (d.Offset()+c.Len())*w {
 			g.Err = fmt.Errorf("stored column %q: %d bytes for %d values of %d", name, len(b), c.Len(), w)
 			return Pseudonyms{}
 		}
 		return Pseudonyms{packed: c, bytes: b[d.Offset()*w : (d.Offset()+c.Len())*w], width: w}
 	}
-	g.Err = fmt.Errorf("stored column %q is %s", name, rec.Column(idx[0]).DataType())
+	g.Err = fmt.Errorf("stored column %q is %s", name, col.DataType())
 	return Pseudonyms{}
 }
 
-// maxPacked is the widest packed pseudonym read: connectors keeps 10 bytes.
-const maxPacked = 32
+// MaxPacked is the widest packed pseudonym read, in bytes: connectors
+// keeps 10. A reader may spell one out in a buffer of twice this.
+const MaxPacked = 32
 
 // Pseudonyms is a column of pseudonyms; see Getter.Pseudonyms.
 type Pseudonyms struct {

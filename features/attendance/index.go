@@ -341,7 +341,7 @@ func (ld *loader) pupils(upn features.Pseudonyms, date *array.Date32, n int) []i
 	ld.pupilOf = slices.Grow(ld.pupilOf[:0], n)[:n]
 	out := ld.pupilOf
 	packed, w, isPacked := upn.Packed()
-	var spelt [2 * 32]byte // a packed pseudonym in hex, to look up
+	var spelt [2 * features.MaxPacked]byte // a packed pseudonym in hex, to look up
 	lastU, lastP := "", int32(-1)
 	for i := range out {
 		if features.Day(date.Value(i)) < ld.since {
