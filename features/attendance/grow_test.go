@@ -12,6 +12,7 @@ import (
 
 	"earlyhelp/features"
 	ft "earlyhelp/features/featurestest"
+	"earlyhelp/pipeline/contract"
 )
 
 // TestLoadSinceGrownGrid: marks placed as they are read from a first day,
@@ -73,10 +74,30 @@ func TestLoadSinceGrownGrid(t *testing.T) {
 	// grows by days as well as by pupils, and is cut to start on the
 	// Monday after.
 	since := features.DayOf(time.Date(2024, 2, 3, 0, 0, 0, 0, time.UTC))
-	grown, err := LoadSince(context.Background(), mem, tb, since)
-	if err != nil {
-		t.Fatal(err)
+	// New pupils' rows go in blocks (see grower): LoadSince's, one
+	// block for the fixture's pupils, and blocks of one and of eight
+	// pupils, laid out again when the grid grows by days.
+	for _, bits := range []uint{blockBits, 0, 3} {
+		t.Run(fmt.Sprintf("block of %d", 1<<bits), func(t *testing.T) {
+			grown, err := LoadSince(context.Background(), mem, tb, since)
+			if bits != blockBits {
+				ld := newLoader(since, growDays)
+				ld.grid.blockBits = bits
+				err = features.ScanSince(context.Background(), mem, tb, Source, contract.ColSessionDate, since, ld.record)
+				grown = ld.finish()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameAsFull(t, full, grown, since)
+		})
 	}
+}
+
+// sameAsFull checks that grown, read from since, has full's marks of
+// those days, as they stood at any cutoff.
+func sameAsFull(t *testing.T, full, grown *Index, since features.Day) {
+	t.Helper()
 	if span := int(full.start) + full.days - int(since); span <= growDays {
 		t.Fatalf("fixture spans %d days from since; want more than %d", span, growDays)
 	}

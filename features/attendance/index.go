@@ -112,23 +112,30 @@ func (idx *Index) School(p int32, day features.Day) int32 {
 const stampedBit uint8 = 0x80
 
 // stamp is slot k's stamp, 0 if not stated.
-func (idx *Index) stamp(k int) uint32 {
-	if idx.marks[k]&stampedBit == 0 {
+func (idx *Index) stamp(k int) uint32 { return idx.stampAt(idx.marks[k], k) }
+
+// stampAt is the stamp of slot k, whose raw grid byte is raw.
+func (idx *Index) stampAt(raw uint8, k int) uint32 {
+	if raw&stampedBit == 0 {
 		return 0
 	}
 	return idx.stamps[k]
 }
 
 // set puts mark m, recorded at stamp st, in slot k.
-func (idx *Index) set(k int, m uint8, st uint32) {
+func (idx *Index) set(k int, m uint8, st uint32) { idx.setAt(&idx.marks[k], k, m, st) }
+
+// setAt puts mark m, recorded at stamp st, in slot k, whose grid byte is
+// at c: in idx.marks, or in a growing grid's block (see grower).
+func (idx *Index) setAt(c *uint8, k int, m uint8, st uint32) {
 	if st == 0 {
-		if idx.marks[k]&stampedBit != 0 {
+		if *c&stampedBit != 0 {
 			delete(idx.stamps, k)
 		}
-		idx.marks[k] = m
+		*c = m
 		return
 	}
-	idx.marks[k] = m | stampedBit
+	*c = m | stampedBit
 	idx.stamps[k] = st
 }
 
@@ -211,13 +218,9 @@ func loadSpan(ctx context.Context, mem memory.Allocator, t features.Tables, firs
 	if ld.early > 0 {
 		return whole()
 	}
-	idx = ld.finish()
-	// The grid grew by doubling its pupils' room: a grid kept through a
-	// backtest should not carry that room with it.
-	if cap(idx.marks) > len(idx.marks)+len(idx.marks)/4 {
-		idx.marks = slices.Clone(idx.marks)
-	}
-	return idx, false, nil
+	// The grid grew in blocks and is laid out once, with exact room (see
+	// grower), so a grid kept through a backtest carries no spare room.
+	return ld.finish(), false, nil
 }
 
 // loader reads attendance records into an index, in load order.
@@ -521,14 +524,19 @@ func (idx *Index) place(entries []entry) {
 // older version.
 func (idx *Index) placeOne(e entry) {
 	k := idx.slot(e.pupil, e.day, e.pm)
-	if idx.marks[k] == markNone {
-		idx.set(k, e.mark, e.stamp)
+	idx.placeAt(&idx.marks[k], k, e)
+}
+
+// placeAt is placeOne for slot k, whose grid byte is at c.
+func (idx *Index) placeAt(c *uint8, k int, e entry) {
+	if *c == markNone {
+		idx.setAt(c, k, e.mark, e.stamp)
 		return
 	}
-	switch cur := idx.stamp(k); {
+	switch cur := idx.stampAt(*c, k); {
 	case e.stamp >= cur:
-		idx.older[k] = append(idx.older[k], version{idx.marks[k] &^ stampedBit, cur})
-		idx.set(k, e.mark, e.stamp)
+		idx.older[k] = append(idx.older[k], version{*c &^ stampedBit, cur})
+		idx.setAt(c, k, e.mark, e.stamp)
 	default:
 		idx.older[k] = append(idx.older[k], version{e.mark, e.stamp})
 	}
