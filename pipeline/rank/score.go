@@ -28,16 +28,16 @@ func (r *run) score(ctx context.Context) error {
 	t := s.Table
 	r.Man.Households = &pipeline.HouseholdCounts{Scored: int(t.Record.NumRows()), Excluded: t.Excluded}
 	r.Man.IoDVintage = t.IoDVintage
-	rates := t.LinkMatch
-	if rates, err = r.Features.LinkMatch(ctx, r.Mem, r.AsOf); err != nil {
-		return fmt.Errorf("link match rates: %w", err)
-	}
-	for src, v := range rates {
-		r.Man.LinkMatch[src] = v
-		if r.Metrics != nil {
-			r.Metrics.LinkMatch.WithLabelValues(src).Set(v)
-		}
-	}
+	// The link match rates read a year of the sources again, most of a
+	// second on one core at 300,000 children: they are worked out beside
+	// the scoring and the list, and joined before anything is written.
+	var (
+		linked  sync.WaitGroup
+		rates   map[string]float64
+		rateErr error
+	)
+	linked.Go(func() { rates, rateErr = r.Features.LinkMatch(ctx, r.Mem, r.AsOf) })
+	defer linked.Wait()
 	if err := pipeline.CheckFeatures(r.Model, t.Record); err != nil {
 		return err
 	}
@@ -162,6 +162,15 @@ func (r *run) score(ctx context.Context) error {
 		e.Timeline = &line
 		l.Entries = append(l.Entries, e)
 	}
+	if linked.Wait(); rateErr != nil {
+		return fmt.Errorf("link match rates: %w", rateErr)
+	}
+	for src, v := range rates {
+		r.Man.LinkMatch[src] = v
+		if r.Metrics != nil {
+			r.Metrics.LinkMatch.WithLabelValues(src).Set(v)
+		}
+	}
 	state := nextState(prev, r.AsOf.Format(time.DateOnly), ranked, sel)
 	b, err := json.Marshal(state)
 	if err != nil {
@@ -175,19 +184,22 @@ func (r *run) score(ctx context.Context) error {
 	// with the backtest's rows, are written beside the features and the
 	// scores: one after the other, each left a core idle. Joined before
 	// the list goes out, so a run that could not write them exports
-	// nothing, and on every return.
+	// nothing, and on every return. The scores go beside the features
+	// likewise.
 	var (
-		children sync.WaitGroup
-		childErr error
+		children, scored   sync.WaitGroup
+		childErr, scoreErr error
 	)
 	children.Go(func() { childErr = r.writeScoredChildren(ctx, t, scores, listed) })
 	defer children.Wait()
+	scored.Go(func() { scoreErr = r.writeScores(hh, scores, rank, codes) })
+	defer scored.Wait()
 	if err := atomicfile.WriteParquet(rundir.Open(r.Dir).FeaturesParquet(), t.Record); err != nil {
 		return err
 	}
 	r.Output(rundir.FeaturesFile)
-	if err := r.writeScores(hh, scores, rank, codes); err != nil {
-		return err
+	if scored.Wait(); scoreErr != nil {
+		return scoreErr
 	}
 	r.Output(rundir.ScoresFile)
 	r.featurePSI(t)
