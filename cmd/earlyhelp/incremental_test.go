@@ -39,7 +39,7 @@ func TestWeeklyRunResumesIndex(t *testing.T) {
 	}
 	ctx := context.Background()
 	var coldLogs bytes.Buffer
-	if _, err := batch(ctx, cfg, lastWeek, zerolog.New(&coldLogs), func(s *runSetup) { s.train.Retrain = true }); err != nil {
+	if _, err := batch(ctx, cfg, lastWeek, zerolog.New(zerolog.SyncWriter(&coldLogs)), func(s *runSetup) { s.train.Retrain = true }); err != nil {
 		t.Fatalf("cold run: %v", err)
 	}
 	// A run that trains reads the attendance history while its other
@@ -67,7 +67,7 @@ func TestWeeklyRunResumesIndex(t *testing.T) {
 		t.Helper()
 		var logs bytes.Buffer
 		var runDir string
-		if _, err := batch(ctx, c, weekly, zerolog.New(&logs), func(s *runSetup) { runDir = s.opts.RunDir }); err != nil {
+		if _, err := batch(ctx, c, weekly, zerolog.New(zerolog.SyncWriter(&logs)), func(s *runSetup) { runDir = s.opts.RunDir }); err != nil {
 			t.Fatalf("weekly run on %s: %v", c.DataDir, err)
 		}
 		return result{runDir, logs.String()}
