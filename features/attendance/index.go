@@ -2,6 +2,7 @@ package attendance
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -358,13 +359,13 @@ func (ld *loader) pupils(upn features.Pseudonyms, date *array.Date32, n int) []i
 		} else {
 			u = upn.Value(i)
 		}
-		if lastP >= 0 && u == lastU {
+		if lastP >= 0 && sameKey(u, lastU) {
 			out[i] = lastP
 			continue
 		}
 		p := int32(-1)
 		if ld.prev >= 0 {
-			if q := ld.after[ld.prev]; q >= 0 && (isPacked && int(q) < len(ld.packs) && ld.packs[q] == u || !isPacked && ld.keys[q] == u) {
+			if q := ld.after[ld.prev]; q >= 0 && (isPacked && int(q) < len(ld.packs) && sameKey(ld.packs[q], u) || !isPacked && ld.keys[q] == u) {
 				p = q
 			}
 		}
@@ -400,6 +401,20 @@ func (ld *loader) pupils(upn features.Pseudonyms, date *array.Date32, n int) []i
 		out[i] = p
 	}
 	return out
+}
+
+// sameKey says whether pseudonyms a and b are equal. Packed, their
+// width of 8 to 16 bytes (ten in practice) is compared as two overlapping
+// words: the runtime's compare of two strings is a call, and the loader
+// makes one or two a row.
+func sameKey(a, b string) bool {
+	n := len(a)
+	if n != len(b) || n < 8 || n > 16 {
+		return a == b
+	}
+	x, y := unsafe.Slice(unsafe.StringData(a), n), unsafe.Slice(unsafe.StringData(b), n)
+	le := binary.LittleEndian
+	return le.Uint64(x) == le.Uint64(y) && le.Uint64(x[n-8:]) == le.Uint64(y[n-8:])
 }
 
 // decode works out each of a record's n rows' session and mark: once for

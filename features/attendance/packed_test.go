@@ -97,3 +97,27 @@ func TestPackedSameIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestSameKey: the loader's compare of pseudonyms agrees with ==, a byte
+// changed anywhere in a packed pseudonym, and at any width.
+func TestSameKey(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 10, 15, 16, 17, 20} {
+		a := make([]byte, n)
+		for i := range a {
+			a[i] = byte(0x30 + i)
+		}
+		if !sameKey(string(a), string(a)) {
+			t.Errorf("width %d: a key is not the same as itself", n)
+		}
+		for i := range a {
+			b := slices.Clone(a)
+			b[i] ^= 0x40
+			if sameKey(string(a), string(b)) {
+				t.Errorf("width %d: keys differing at byte %d are the same", n, i)
+			}
+		}
+		if n > 0 && sameKey(string(a), string(a[:n-1])) {
+			t.Errorf("width %d: a key is the same as its first %d bytes", n, n-1)
+		}
+	}
+}
