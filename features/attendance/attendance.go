@@ -314,7 +314,9 @@ func (b *Builder) sumWeeks(idx *Index, day features.Day) {
 		return
 	}
 	if b.built++; b.built == 2 {
-		idx.weekly.Store(newWeekly(idx, day))
+		// A goroutine for every few thousand pupils, up to one a core.
+		workers := min(runtime.GOMAXPROCS(0), len(idx.pupils)>>12)
+		idx.weekly.Store(newWeekly(idx, day, workers))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func TestTalliesMatchScan(t *testing.T) {
 		}
 		// The running weekly sums, made for this weekday from another
 		// date's, give the same; a date on another weekday is not theirs.
-		w := newWeekly(idx, end-7*features.Day(1+rng.IntN(30)))
+		w := newWeekly(idx, end-7*features.Day(1+rng.IntN(30)), 1)
 		if !w.fits(end) || w.fits(end+1) {
 			t.Fatalf("as of %s: weekly sums on the wrong weekday", asOf)
 		}
@@ -70,8 +71,51 @@ func TestTalliesMatchScan(t *testing.T) {
 			}
 		}
 	}
-	if w := newWeekly(idx, features.DayOf(time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC))); len(w.late) == 0 {
+	if w := newWeekly(idx, features.DayOf(time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)), 1); len(w.late) == 0 {
 		t.Error("no mark counted as recorded after its day: the fixture should have some")
+	}
+}
+
+// TestWeeklySameOnAnyWorkers: the running weekly sums of many pupils,
+// with marks recorded after their day scattered among them, are the same
+// summed on one goroutine or split between several.
+func TestWeeklySameOnAnyWorkers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 4))
+	days := ft.SchoolDays("2024-09-02", "2025-03-28")
+	mem := memory.NewGoAllocator()
+	var tb ft.Tables
+	for n := range 23 {
+		var marks []ft.Mark
+		for _, m := range days {
+			c, cat := "/", "present"
+			if rng.IntN(5) == 0 {
+				c, cat = "O", "unauth"
+			}
+			updated := ""
+			if rng.IntN(12) == 0 && n%4 != 1 { // every fourth pupil has none
+				d, _ := time.Parse(time.DateOnly, m.Date)
+				updated = d.AddDate(0, 0, 1+rng.IntN(20)).Format(time.RFC3339)
+			}
+			marks = append(marks, ft.NewMark(m.Date, m.Session, c, cat, updated))
+		}
+		tb = ft.Tables{"attendance_sessions": append(tb["attendance_sessions"], ft.Attendance(mem, fmt.Sprintf("u%02d", n), marks))}
+	}
+	defer tb.Release()
+	idx, err := Load(context.Background(), mem, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := features.DayOf(time.Date(2025, 2, 5, 0, 0, 0, 0, time.UTC))
+	one := newWeekly(idx, day, 1)
+	if len(one.late) == 0 {
+		t.Fatal("no mark recorded after its day: the fixture should have some")
+	}
+	for _, workers := range []int{2, 3, 7, 23, 40} {
+		w := newWeekly(idx, day, workers)
+		if w.base != one.base || w.weeks != one.weeks || !slices.Equal(w.sums, one.sums) ||
+			!slices.Equal(w.late, one.late) || !slices.Equal(w.lateAt, one.lateAt) {
+			t.Errorf("%d workers: the weekly sums differ from one worker's", workers)
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package attendance
 
 import (
+	"slices"
+	"sync"
+
 	"earlyhelp/features"
 )
 
@@ -96,8 +99,12 @@ type weekly struct {
 	lateAt []int32
 }
 
-// newWeekly sums idx's marks by week, weeks ending on day's weekday.
-func newWeekly(idx *Index, day features.Day) *weekly {
+// newWeekly sums idx's marks by week, weeks ending on day's weekday, on
+// up to workers goroutines. Pupils are summed apart: each goroutine takes
+// a stretch of them, and their late slots are joined in pupil order, so
+// the sums are the same for any number. On one core this was five seconds
+// of a 300,000-child backtest with the other core idle.
+func newWeekly(idx *Index, day features.Day, workers int) *weekly {
 	back := ((int(idx.start)-int(day))%7 + 7) % 7
 	w := &weekly{base: idx.start - features.Day(back)}
 	w.weeks = (back + idx.days + 6) / 7
@@ -111,7 +118,30 @@ func newWeekly(idx *Index, day features.Day) *weekly {
 		d := idx.start + features.Day(i)
 		mf[i], next[i] = uint8(monFri(d)), int64(d+1)*86400-stampEpoch
 	}
-	for p := range n {
+	workers = max(1, min(workers, n))
+	lates := make([][]int32, workers)
+	var wg sync.WaitGroup
+	for j := range workers {
+		wg.Go(func() { lates[j] = w.sum(idx, mf, next, back, j*n/workers, (j+1)*n/workers) })
+	}
+	wg.Wait()
+	// Each stretch counted its pupils' late slots from its own start.
+	offset := int32(0)
+	for j, late := range lates {
+		for p := j*n/workers + 1; p <= (j+1)*n/workers; p++ {
+			w.lateAt[p] += offset
+		}
+		offset += int32(len(late))
+	}
+	w.late = slices.Concat(lates...)
+	return w
+}
+
+// sum fills the running sums of pupils from to to and lateAt[from+1 …
+// to], counting from 0, and returns their late slots.
+func (w *weekly) sum(idx *Index, mf []uint8, next []int64, back, from, to int) []int32 {
+	var late []int32
+	for p := from; p < to; p++ {
 		row := w.sums[p*(w.weeks+1) : (p+1)*(w.weeks+1)]
 		k0 := p * idx.days * 2
 		marks := idx.marks[k0 : k0+2*idx.days]
@@ -122,10 +152,10 @@ func newWeekly(idx *Index, day features.Day) *weekly {
 			am, pm := marks[2*i], marks[2*i+1]
 			acc = acc.plus(markTally[am&^stampedBit][f]).plus(markTally[pm&^stampedBit][f])
 			if am&stampedBit != 0 && int64(idx.stamps[k0+2*i]) >= next[i] {
-				w.late = append(w.late, int32(2*i))
+				late = append(late, int32(2*i))
 			}
 			if pm&stampedBit != 0 && int64(idx.stamps[k0+2*i+1]) >= next[i] {
-				w.late = append(w.late, int32(2*i+1))
+				late = append(late, int32(2*i+1))
 			}
 			if left--; left == 0 {
 				wk++
@@ -136,9 +166,9 @@ func newWeekly(idx *Index, day features.Day) *weekly {
 			wk++
 			row[wk] = acc
 		}
-		w.lateAt[p+1] = int32(len(w.late))
+		w.lateAt[p+1] = int32(len(late))
 	}
-	return w
+	return late
 }
 
 // fits reports whether the windows before end fall on w's weeks.
