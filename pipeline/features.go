@@ -81,9 +81,6 @@ type FeatureTable struct {
 	// Excluded counts households left out, by reason (open social-care
 	// case, open early-help episode, ...).
 	Excluded map[string]int
-	// LinkMatch is, per source, the share of its people in a household on
-	// the as-of date.
-	LinkMatch map[string]float64
 	// IoDVintage is the deprivation release the table's area deciles come
 	// from ("" when the source names none).
 	IoDVintage string
@@ -110,8 +107,9 @@ func StringColumn(rec arrow.Record, name string) (*array.String, error) {
 	return col, nil
 }
 
-// A LinkMatcher works out link match rates (FeatureTable.LinkMatch) on
-// request, once per run for the run date, instead of in every Build.
+// A LinkMatcher works out link match rates (per source, the share of its
+// people in a household on the as-of date) on request, once per run for
+// the run date, instead of in every Build.
 type LinkMatcher interface {
 	LinkMatch(ctx context.Context, mem memory.Allocator, asOf time.Time) (map[string]float64, error)
 }

@@ -23,9 +23,10 @@ type grower struct {
 	idx  *Index
 	cap  int // days each pupil's row holds while loading
 	rows int // pupils with a row
-	// The first base pupils' rows are idx.marks; pupil base+q's is row
-	// q%(1<<blockBits) of blocks[q>>blockBits]. Slots are numbered as if
-	// every row were in idx.marks (Index.slot), for stamps and older.
+	// Once blocks are taken, the first base pupils' rows are idx.marks and
+	// pupil base+q's is row q%(1<<blockBits) of blocks[q>>blockBits].
+	// Slots are numbered as if every row were in idx.marks (Index.slot),
+	// for stamps and older.
 	base      int
 	blocks    [][]uint8
 	blockBits uint
@@ -75,14 +76,8 @@ func (g *grower) flush() {
 	if rows > g.rows {
 		g.grow(rows)
 	}
-	if g.blocks == nil {
-		for _, e := range g.buf {
-			idx.placeOne(e)
-		}
-	} else {
-		for _, e := range g.buf {
-			g.place(e)
-		}
+	for _, e := range g.buf {
+		g.place(e)
 	}
 	g.buf = g.buf[:0]
 }
@@ -94,7 +89,7 @@ func (g *grower) grow(rows int) {
 	if need := rows * 2 * g.cap; g.blocks == nil && need <= cap(idx.marks) {
 		idx.marks = idx.marks[:need]
 		clear(idx.marks[g.rows*2*g.cap:])
-		g.rows, g.base = rows, rows
+		g.rows = rows
 		return
 	}
 	if g.blocks == nil {
@@ -111,7 +106,7 @@ func (g *grower) place(e entry) {
 	idx := g.idx
 	k := idx.slot(e.pupil, e.day, e.pm)
 	q := int(e.pupil) - g.base
-	if q < 0 {
+	if g.blocks == nil || q < 0 {
 		idx.placeAt(&idx.marks[k], k, e)
 		return
 	}
@@ -177,5 +172,5 @@ func (g *grower) move(start features.Day, days int) {
 		older[slot(k)] = v
 	}
 	idx.marks, idx.start, idx.days, idx.stamps, idx.older = marks, start, days, stamps, older
-	g.blocks, g.base = nil, g.rows
+	g.blocks = nil
 }
