@@ -292,7 +292,7 @@ func (c *checker) parseRow(rec []string) (reason, column string) {
 			continue
 		}
 		raw = trimSpace(raw)
-		if len(raw) <= 9 && (IsNull(raw) || col.nullWords && IsNullWord(raw)) { // no null spelling is longer
+		if len(raw) <= 9 && (isNullTrimmed(raw) || col.nullWords && isNullWordTrimmed(raw)) { // no null spelling is longer
 			if col.required {
 				return pipeline.ReasonMissingRequired, col.name
 			}
