@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Result is the whole audit, restricted tier; Publishable holds the SDC tier.
@@ -66,35 +67,36 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 	if cfg.CalibrationBins > 255 {
 		return nil, fmt.Errorf("audit config: calibration_bins %d: want <= 255", cfg.CalibrationBins)
 	}
-	seen := make(map[[2]string]struct{}, len(rows))
 	for i := range rows {
 		if err := rows[i].normalise(); err != nil {
 			return nil, fmt.Errorf("audit row %d (%s): %w", i+1, rows[i].ID, err)
 		}
-		k := [2]string{rows[i].ID, rows[i].AsOf}
-		if _, dup := seen[k]; dup {
-			return nil, fmt.Errorf("audit row %d: id %q repeated for as_of %q", i+1, rows[i].ID, rows[i].AsOf)
-		}
-		seen[k] = struct{}{}
 	}
-	// Households and the score table, the rank order and the groups read
-	// the rows apart: four seconds on one core at a council's size, so
-	// they are made side by side.
+	// Households and the score table, the rank order, the groups and the
+	// check for repeated rows read the rows apart: seconds on one core at
+	// a council's size, so they are made side by side.
 	var (
-		u     units
-		order []int32
-		gidx  [][]int32
-		t     *table
-		wg    sync.WaitGroup
+		u      units
+		order  []int32
+		gidx   [][]int32
+		t      *table
+		asc    []int32
+		dupErr error
+		wg     sync.WaitGroup
 	)
 	wg.Go(func() {
 		u = householdUnits(rows) // sets each row's HouseLabel, which the table reads
-		t = newTable(rows, cfg.CalibrationBins)
+		t = fillTable(rows, cfg.CalibrationBins)
 	})
+	wg.Go(func() { asc = ascending(rows) })
 	wg.Go(func() { order = rankOrder(rows) })
 	wg.Go(func() { gidx = assign(rows, cfg.Attributes) })
+	wg.Go(func() { dupErr = repeated(rows) })
 	wg.Wait()
-	t.house = u.house
+	if dupErr != nil {
+		return nil, dupErr
+	}
+	t.house, t.asc = u.house, asc
 	z := cfg.z()
 	rank := make([]int32, len(rows))
 	for pos, i := range order {
@@ -113,42 +115,35 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 			res.Labelled++
 		}
 	}
-	for _, dec := range decs {
-		all := overallMetrics(rows, &u, rank, dec, z)
-		res.Overall = append(res.Overall, all)
-		for k := range cfg.Attributes {
-			attr := &cfg.Attributes[k]
-			res.Coverage = append(res.Coverage, coverage(dec, attr, gidx[k]))
-			gm := groupMetrics(rows, &u, rank, dec, attr, gidx[k], &all, z)
-			spec := cfg.Reference[attr.Name]
-			ref := reference(spec, gm, &all)
-			if attr.parts[0] != "" && (spec == "" || spec == "largest") {
-				ref = eventfulReference(gm, int64(cfg.MinDenVerdict))
-			}
-			if dec == decs[0] {
-				r := Reference{Attribute: attr.Name, Rule: spec}
-				if r.Rule == "" {
-					r.Rule = "largest"
-				}
-				if ref != nil {
-					r.Group = ref.Group
-				}
-				res.References = append(res.References, r)
-			}
-			ds := disparities(gm, ref, &all, &cfg)
-			if attr.parts[0] != "" {
-				dropFewEvents(ds, ref, int64(cfg.MinDenDisplay))
-			}
-			res.Groups = append(res.Groups, gm...)
-			res.Disparities = append(res.Disparities, ds...)
-			res.Summaries = append(res.Summaries, summaries(gm, &all)...)
-			res.MComparisons = append(res.MComparisons, mComparisons(ds, ref)...)
-			if dec.KthScore != nil || dec.ID == "selected" {
-				res.TopK = append(res.TopK, topKRows(dec, gm, ds)...)
-			}
+	// Each decision's metrics read the rows apart from the others', and
+	// the calibration needs only the first decision's references: after
+	// it, the rest and the calibration share the cores, and their parts
+	// join the result in the decisions' order.
+	parts := make([]decisionPart, len(decs))
+	var next atomic.Int64
+	if len(decs) > 0 {
+		parts[0] = metricsOf(rows, &u, rank, decs[0], gidx, &cfg, z)
+		res.References = parts[0].refs
+		next.Store(1)
+	}
+	work := func() {
+		for i := int(next.Add(1) - 1); i < len(decs); i = int(next.Add(1) - 1) {
+			parts[i] = metricsOf(rows, &u, rank, decs[i], gidx, &cfg, z)
 		}
 	}
-	res.calibrateAll(t, gidx, &cfg, z)
+	wg.Go(work)
+	wg.Go(func() { res.calibrateAll(t, gidx, &cfg, z); work() })
+	wg.Wait()
+	for i := range parts {
+		p := &parts[i]
+		res.Overall = append(res.Overall, p.overall)
+		res.Coverage = append(res.Coverage, p.coverage...)
+		res.Groups = append(res.Groups, p.groups...)
+		res.Disparities = append(res.Disparities, p.disparities...)
+		res.Summaries = append(res.Summaries, p.summaries...)
+		res.MComparisons = append(res.MComparisons, p.mComparisons...)
+		res.TopK = append(res.TopK, p.topK...)
+	}
 	if cfg.Bootstrap > 0 {
 		bootstrap(res, t, gidx, decs, &cfg)
 	}
@@ -157,7 +152,15 @@ func Audit(rows []Row, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// newTable is the table of rows with its ascending order.
 func newTable(rows []Row, nb int) *table {
+	t := fillTable(rows, nb)
+	t.asc = ascending(rows)
+	return t
+}
+
+// fillTable is the table of rows but for its order.
+func fillTable(rows []Row, nb int) *table {
 	t := &table{score: make([]float64, len(rows)), label: make([]int8, len(rows)), child: make([]int8, len(rows)),
 		bin: make([]uint8, len(rows))}
 	edges := innerEdges(nb)
@@ -165,20 +168,86 @@ func newTable(rows []Row, nb int) *table {
 		t.score[i], t.label[i], t.child[i] = rows[i].Score, rows[i].HouseLabel, rows[i].Label
 		t.bin[i] = uint8(binOf(edges, rows[i].Score))
 	}
-	t.asc = make([]int32, len(rows))
-	for i := range t.asc {
-		t.asc[i] = int32(i)
+	return t
+}
+
+// ascending is the rows in ascending score order, ties in row order.
+func ascending(rows []Row) []int32 {
+	asc := make([]int32, len(rows))
+	for i := range asc {
+		asc[i] = int32(i)
 	}
-	slices.SortStableFunc(t.asc, func(a, b int32) int {
+	slices.SortStableFunc(asc, func(a, b int32) int {
 		switch {
-		case t.score[a] < t.score[b]:
+		case rows[a].Score < rows[b].Score:
 			return -1
-		case t.score[a] > t.score[b]:
+		case rows[a].Score > rows[b].Score:
 			return 1
 		}
 		return 0
 	})
-	return t
+	return asc
+}
+
+// repeated reports the first row whose id and date an earlier row has.
+func repeated(rows []Row) error {
+	seen := make(map[[2]string]struct{}, len(rows))
+	for i := range rows {
+		k := [2]string{rows[i].ID, rows[i].AsOf}
+		if _, dup := seen[k]; dup {
+			return fmt.Errorf("audit row %d: id %q repeated for as_of %q", i+1, rows[i].ID, rows[i].AsOf)
+		}
+		seen[k] = struct{}{}
+	}
+	return nil
+}
+
+// decisionPart is one decision's share of the result.
+type decisionPart struct {
+	overall      GroupMetrics
+	refs         []Reference
+	coverage     []Coverage
+	groups       []GroupMetrics
+	disparities  []Disparity
+	summaries    []Summary
+	mComparisons []MComparisons
+	topK         []TopKRow
+}
+
+// metricsOf computes one decision's metrics for every attribute.
+func metricsOf(rows []Row, u *units, rank []int32, dec *Decision, gidx [][]int32, cfg *Config, z float64) decisionPart {
+	all := overallMetrics(rows, u, rank, dec, z)
+	p := decisionPart{overall: all}
+	for k := range cfg.Attributes {
+		attr := &cfg.Attributes[k]
+		p.coverage = append(p.coverage, coverage(dec, attr, gidx[k]))
+		gm := groupMetrics(rows, u, rank, dec, attr, gidx[k], &all, z)
+		spec := cfg.Reference[attr.Name]
+		ref := reference(spec, gm, &all)
+		if attr.parts[0] != "" && (spec == "" || spec == "largest") {
+			ref = eventfulReference(gm, int64(cfg.MinDenVerdict))
+		}
+		r := Reference{Attribute: attr.Name, Rule: spec}
+		if r.Rule == "" {
+			r.Rule = "largest"
+		}
+		if ref != nil {
+			r.Group = ref.Group
+		}
+		p.refs = append(p.refs, r)
+		ds := disparities(gm, ref, &all, cfg)
+		if attr.parts[0] != "" {
+			dropFewEvents(ds, ref, int64(cfg.MinDenDisplay))
+		}
+		p.groups = append(p.groups, gm...)
+		p.disparities = append(p.disparities, ds...)
+		p.summaries = append(p.summaries, summaries(gm, &all)...)
+		p.mComparisons = append(p.mComparisons, mComparisons(ds, ref)...)
+		if dec.KthScore != nil || dec.ID == "selected" {
+			p.topK = append(p.topK, topKRows(dec, gm, ds)...)
+		}
+	}
+	return p
 }
 
 // groupLists splits t.asc by group, keeping ascending score order.
