@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"earlyhelp/pipeline"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -107,5 +108,37 @@ func TestChildAgeBand(t *testing.T) {
 		if got := pipeline.ChildAgeBand(tc.age); got != tc.want {
 			t.Errorf("ChildAgeBand(%d) = %q; want %q", tc.age, got, tc.want)
 		}
+	}
+}
+
+// TestFoldTop: a fold's list takes the highest scores, ties broken by
+// household id and then by the rows' order, and marks only test rows.
+func TestFoldTop(t *testing.T) {
+	hh := []string{"h9", "h1", "h5", "h1", "h3", "h0"}
+	for _, tc := range []struct {
+		name   string
+		rows   []int
+		scores []float64
+		k      int
+		want   []int
+	}{
+		{"by score", []int{0, 2, 4}, []float64{0.1, 0.9, 0.5}, 2, []int{2, 4}},
+		{"tie by household", []int{0, 1, 2}, []float64{0.5, 0.5, 0.5}, 2, []int{1, 2}},
+		{"tie in the same household by order", []int{3, 1, 5}, []float64{0.7, 0.7, 0.2}, 1, []int{3}},
+		{"k beyond the rows", []int{5, 4}, []float64{0.3, 0.4}, 10, []int{4, 5}},
+		{"k of zero", []int{0, 1}, []float64{0.3, 0.4}, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			top := foldTop(tc.rows, tc.scores, func(i int) string { return hh[i] }, tc.k, len(hh))
+			var got []int
+			for i, on := range top {
+				if on {
+					got = append(got, i)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("top rows %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
