@@ -205,6 +205,16 @@ func fitPlatt(x []float64, y []bool, w []float64, logOdds bool) (a, b float64) {
 		}
 		da := (h22*g1 - h12*g2) / det
 		db := (h11*g2 - h12*g1) / det
+		// Half the Newton decrement is the step's predicted fall in the
+		// loss. Below 1e-14 of the loss the sum barely shows it, and
+		// the halving below went on for up to forty passes over the rows
+		// looking for a fall rounding hid: 2.8 of a 300,000-child cold
+		// run's 4.5 CPU-seconds of calibration. Near the optimum Newton's
+		// full step is the right one.
+		if (g1*da+g2*db)/2 <= 1e-14*math.Abs(cur) {
+			a, b = a-da, b-db
+			break
+		}
 		step := 1.0
 		improved := false
 		for k := 0; k < 40; k++ {
