@@ -115,7 +115,7 @@ func readScored(path string) ([]Row, error) {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	defer f.Close()
-	rows, err := ReadCSV(f)
+	rows, err := readHalves(f)
 	if err != nil {
 		return nil, fmt.Errorf("audit: scored_children.csv: %w", err)
 	}
