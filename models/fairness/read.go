@@ -41,20 +41,7 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	for {
-		rec, err := rr.next()
-		if errors.Is(err, io.EOF) {
-			return rows, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		row, err := rr.row(rec)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, row)
-	}
+	return rr.readAll(rows)
 }
 
 // rowReader reads the records of a scored-children file after its header
