@@ -41,7 +41,7 @@ func readHalves(f *os.File) ([]Row, error) {
 		return nil, err
 	}
 	second := *first
-	second.recs = rundir.NewCSVLines(bufio.NewReaderSize(io.NewSectionReader(f, split, size-split), 1<<16), len(first.col))
+	second.recs = rundir.NewCSVLines(bufio.NewReaderSize(io.NewSectionReader(f, split, size-split), 1<<16), first.fields)
 	second.shared, second.ids = map[string]string{}, nil
 	second.line = 1 + records // the header's line, then the first half's records
 	// The second half's records, guessed from its bytes, with room to

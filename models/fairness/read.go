@@ -59,6 +59,7 @@ type rowReader struct {
 	shared map[string]string
 	ids    []byte
 	line   int // the record's, counting the header as 1
+	fields int // the header's, which every record has
 }
 
 type extra struct {
@@ -75,7 +76,7 @@ func newRowReader(r io.Reader) (*rowReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
-	rr := &rowReader{recs: rundir.NewCSVLines(br, len(head)), col: map[string]int{}, shared: map[string]string{}, line: 1}
+	rr := &rowReader{recs: rundir.NewCSVLines(br, len(head)), col: map[string]int{}, shared: map[string]string{}, line: 1, fields: len(head)}
 	for i, h := range head {
 		rr.col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
 	}
