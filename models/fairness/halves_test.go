@@ -119,3 +119,31 @@ func TestHalfway(t *testing.T) {
 		t.Fatal("a file below halvesFrom was split")
 	}
 }
+
+// TestReadHalvesRepeatedColumn: a header that names a column twice still
+// gives every record its full count of fields in the second half too.
+func TestReadHalvesRepeatedColumn(t *testing.T) {
+	defer func(v int64) { halvesFrom = v }(halvesFrom)
+	halvesFrom = 1 << 10
+	var b strings.Builder
+	b.WriteString("as_of,model,person_id,household_id,score,selected,label,ethnicity5,ethnicity,imd_decile,note,note\n")
+	for i := 1; i <= 3000; i++ {
+		fmt.Fprintf(&b, "2026-01-06,logistic_signed,p%07d,h%06d,0.%04d,0,0,,WHITE_BRITISH,3,a,b\n", i, i/3, i%9973)
+	}
+	path := filepath.Join(t.TempDir(), "scored_children.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := readHalves(f)
+	if err != nil {
+		t.Fatalf("readHalves: %v", err)
+	}
+	if len(rows) != 3000 {
+		t.Fatalf("%d rows, want 3000", len(rows))
+	}
+}
